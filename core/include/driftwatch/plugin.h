@@ -1,0 +1,227 @@
+/* driftwatch plugin ABI: the only header a plugin compiles against.
+ * A plugin exports one symbol, `driftwatch_plugin` (a const struct dw_plugin); the core hands
+ * each instance a table of host functions, so plugins never link against the core. */
+#ifndef DRIFTWATCH_PLUGIN_H
+#define DRIFTWATCH_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Bumped on any incompatible change; the loader refuses a plugin built for another value.
+ * Compatible additions are appended to the structs below and detected through their size field. */
+#define DW_PLUGIN_ABI 1
+#define DW_PLUGIN_SYMBOL "driftwatch_plugin"
+
+#if defined(__GNUC__)
+#define DW_EXPORT __attribute__((visibility("default")))
+#else
+#define DW_EXPORT
+#endif
+
+enum dw_kind {
+    DW_KIND_PROBE = 0,
+    DW_KIND_SAMPLER,
+    DW_KIND_VERSIONING,
+    DW_KIND_TRAINER,
+    DW_KIND_DEPLOYER,
+    DW_KIND_ALERT,
+};
+
+enum dw_log_level { DW_LOG_DEBUG = 0, DW_LOG_INFO, DW_LOG_WARN, DW_LOG_ERROR };
+
+/* ---- Options: declared once, used for parsing, defaults, validation and documentation. ---- */
+
+enum dw_opt_type {
+    DW_OPT_STRING = 0, /* const char * (host-owned; NULL when unset without default) */
+    DW_OPT_INT,        /* int64_t */
+    DW_OPT_DOUBLE,     /* double */
+    DW_OPT_BOOL,       /* int (0/1); YAML true/false/yes/no */
+    DW_OPT_DURATION,   /* int64_t milliseconds; "250ms", "5s", "5m", "24h", "1d" or a bare number of seconds */
+    DW_OPT_SIZE,       /* int64_t bytes; "512", "64K", "2M", "1G" (powers of 1024) */
+    DW_OPT_LIST,       /* struct dw_list: a YAML sequence of scalars (a single scalar is a list of one) */
+    DW_OPT_SECRET,     /* const char *: a string that may be "${ENV}" or read from a file via "<name>_file";
+                          never logged or printed */
+};
+
+struct dw_list {
+    size_t n;
+    const char *const *items;
+};
+
+struct dw_option {
+    const char *name;
+    enum dw_opt_type type;
+    const char *def;          /* default as text (parsed like config text), NULL for none */
+    int required;             /* 1: config must set it */
+    size_t offset;            /* offsetof() into the plugin's config struct */
+    const char *description;  /* one line for `driftwatch plugins` */
+};
+
+/* ---- Metrics: the host owns the registry and renders it at /metrics. ---- */
+
+/* labels: NULL-terminated array of key, value pairs: {"model", "fraud", "probe", "push", NULL}.
+ * Values are escaped by the host; names must be valid Prometheus label names. */
+struct dw_metrics_api {
+    void (*counter_add)(const char *name, const char *help, const char *const *labels, double delta);
+    void (*gauge_set)(const char *name, const char *help, const char *const *labels, double value);
+    /* Observes into a histogram with the host's default latency buckets (seconds). */
+    void (*histogram_observe)(const char *name, const char *help, const char *const *labels, double value);
+};
+
+/* ---- HTTP: routes plugins add to the agent's server, and an outgoing client. ---- */
+
+struct dw_http_request {
+    const char *method;
+    const char *path;          /* without the query string */
+    const char *query;         /* raw query string or NULL */
+    const char *content_type;  /* NULL when absent */
+    const char *authorization; /* NULL when absent */
+    const char *body;
+    size_t body_len;
+};
+
+struct dw_http_response {
+    int status;
+    const char *content_type; /* static string */
+    char *body;               /* malloc'd by the handler; freed by the host */
+    size_t body_len;
+};
+
+typedef void (*dw_route_fn)(void *ctx, const struct dw_http_request *req, struct dw_http_response *resp);
+
+struct dw_http_client_request {
+    const char *method;             /* "GET", "POST", ... */
+    const char *url;
+    const char *const *headers;     /* NULL-terminated "Name: value" strings */
+    const char *body;
+    size_t body_len;
+    int64_t timeout_ms;             /* per attempt */
+    int max_attempts;               /* >= 1; retried on network errors, 429 and 5xx only */
+    int64_t deadline_ms;            /* overall, across retries (0: timeout_ms * max_attempts) */
+};
+
+struct dw_http_client_response {
+    long status;   /* 0 on a network error */
+    char *body;    /* malloc'd, NUL-terminated; caller frees with host->free */
+    size_t body_len;
+    int attempts;
+};
+
+/* ---- Samples: what probes emit into the core. ---- */
+
+struct dw_sample_batch {
+    const char *model;
+    const char *probe;         /* probe instance name for metrics */
+    const char *json;          /* a JSON array, a single object, or NDJSON (DESIGN.md §3) */
+    size_t json_len;
+};
+
+struct dw_ingest_result {
+    size_t accepted;
+    size_t rejected;
+    char error[256];           /* first rejection: what and where (line / JSON path) */
+};
+
+struct dw_host {
+    uint32_t size;   /* sizeof(struct dw_host) of the core; fields past it are absent */
+    uint32_t abi;
+
+    void (*log)(enum dw_log_level level, const char *plugin, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+    const struct dw_metrics_api *metrics;
+
+    /* Routes: exact path, or a prefix when path ends in '*'. Returns 0 or negative. */
+    int (*register_route)(const char *method, const char *path, dw_route_fn fn, void *ctx);
+
+    /* Blocking HTTP client with retries, exponential backoff and full jitter.
+     * Returns 0 when a response (any status) arrived, negative on a network failure; err explains. */
+    int (*http_request)(const struct dw_http_client_request *req, struct dw_http_client_response *resp,
+                        char *err, size_t errlen);
+
+    /* Hands samples to the core's sampler/window pipeline. Returns 0, or negative when none could
+     * be taken (res->error says why). */
+    int (*emit_samples)(const struct dw_sample_batch *batch, struct dw_ingest_result *res);
+
+    const char *state_dir;  /* the agent's state directory (exists, writable) */
+    void (*free)(void *p);  /* frees memory the host allocated for the plugin */
+};
+
+/* ---- Kind-specific operations. ---- */
+
+struct dw_feature_score {
+    const char *name;
+    const char *method;
+    double score;
+    double p_value;   /* NAN when the method has none */
+};
+
+/* One notification: a model's drift state changed (or is re-sent while firing). */
+struct dw_alert_event {
+    const char *model;
+    int firing;                      /* 1 firing, 0 resolved */
+    const char *severity;            /* "warning" or "critical" */
+    const char *summary;
+    double drift_share;
+    size_t n_features;
+    const struct dw_feature_score *features;  /* the drifted features */
+    const char *report_url;          /* may be NULL */
+    int64_t starts_at;               /* unix seconds */
+    int64_t ends_at;                 /* unix seconds, 0 while firing */
+};
+
+/* A retrain request; key is the idempotency key (model + baseline version + window end). */
+struct dw_trigger_event {
+    const char *model;
+    const char *key;
+    const char *data_version;        /* may be NULL */
+    const char *window_end;          /* RFC 3339 */
+    size_t n_features;
+    const struct dw_feature_score *features;
+    int dry_run;
+};
+
+struct dw_trigger_result {
+    char job_id[256];
+    char state[64];
+};
+
+struct dw_plugin {
+    uint32_t abi;                    /* DW_PLUGIN_ABI */
+    uint32_t size;                   /* sizeof(struct dw_plugin) */
+    const char *name;
+    enum dw_kind kind;
+    const char *version;
+    const char *description;
+    const struct dw_option *options; /* terminated by an entry with name == NULL */
+    size_t config_size;              /* size of the struct the options' offsets point into */
+
+    /* init: validate the parsed config and build an instance. Errors: negative return and a
+     * message in err (never exit, never print). */
+    int (*init)(const struct dw_host *host, const char *instance_name, const void *config,
+                void **instance, char *err, size_t errlen);
+    int (*start)(void *instance, char *err, size_t errlen);   /* optional */
+    void (*stop)(void *instance);                             /* optional */
+    void (*destroy)(void *instance);
+
+    /* DW_KIND_ALERT */
+    int (*alert_send)(void *instance, const struct dw_alert_event *ev, char *err, size_t errlen);
+    /* DW_KIND_TRAINER */
+    int (*trigger)(void *instance, const struct dw_trigger_event *ev, struct dw_trigger_result *res,
+                   char *err, size_t errlen);
+    /* DW_KIND_VERSIONING: the data version of a file as a JSON object (malloc'd, freed with
+     * host->free), e.g. {"tool":"dvc","md5":...,"size":...,"stage":...,"git_commit":...,"matches":true}. */
+    int (*data_version)(void *instance, const char *path, char **json_out, char *err, size_t errlen);
+    /* Named actions a user runs through the CLI (`driftwatch vertex deploy ...`): params and result
+     * are JSON text; result malloc'd, freed with host->free. Optional for every kind. */
+    int (*action)(void *instance, const char *action, const char *params_json, char **result_json,
+                  char *err, size_t errlen);
+};
+
+#ifdef __cplusplus
+}
+#endif
+#endif
