@@ -1,0 +1,68 @@
+/* Host function table for plugins: wires plugin.h's callbacks to the core's logger, metrics
+ * registry, route table, HTTP client and sample pipeline. */
+#include "host.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http_client.h"
+#include "log.h"
+#include "metrics.h"
+#include "routes.h"
+
+static host_ingest_fn ingest;
+static char state_dir[4096] = ".";
+
+static void host_log(enum dw_log_level level, const char *plugin, const char *fmt, ...)
+{
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    log_msg(level, plugin, "%s", msg);
+}
+
+static int host_emit_samples(const struct dw_sample_batch *batch, struct dw_ingest_result *res)
+{
+    if (!ingest) {
+        memset(res, 0, sizeof *res);
+        snprintf(res->error, sizeof res->error, "the agent has no sample pipeline");
+        return -1;
+    }
+    return ingest(batch, res);
+}
+
+static void host_free(void *p)
+{
+    free(p);
+}
+
+static struct dw_host table = {
+    .size = sizeof(struct dw_host),
+    .abi = DW_PLUGIN_ABI,
+    .log = host_log,
+    .register_route = routes_register,
+    .http_request = http_client_request,
+    .emit_samples = host_emit_samples,
+    .state_dir = state_dir,
+    .free = host_free,
+};
+
+const struct dw_host *host_table(void)
+{
+    table.metrics = metrics_api();
+    return &table;
+}
+
+void host_set_ingest(host_ingest_fn fn)
+{
+    ingest = fn;
+}
+
+void host_set_state_dir(const char *dir)
+{
+    snprintf(state_dir, sizeof state_dir, "%s", dir);
+}

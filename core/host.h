@@ -1,0 +1,17 @@
+/* The host function table handed to every plugin instance (plugin.h struct dw_host).
+ * Tests use the same table: it needs no running agent, only what the agent sets below. */
+#ifndef DW_HOST_H
+#define DW_HOST_H
+
+#include "driftwatch/plugin.h"
+
+typedef int (*host_ingest_fn)(const struct dw_sample_batch *batch, struct dw_ingest_result *res);
+
+const struct dw_host *host_table(void);
+
+/* The agent's sample pipeline; until set, emit_samples rejects everything with an error. */
+void host_set_ingest(host_ingest_fn fn);
+/* The state directory plugins see (copied). */
+void host_set_state_dir(const char *dir);
+
+#endif

@@ -1,0 +1,350 @@
+/* Process-wide metrics registry and its Prometheus text-format (0.0.4) rendering.
+ * Families keep registration order; series are found by their rendered label string. */
+#include "metrics.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "strbuf.h"
+
+enum metric_type { METRIC_COUNTER, METRIC_GAUGE, METRIC_HISTOGRAM };
+
+/* Latency buckets in seconds: 100 µs (a proxy's added latency) up to 10 s (a slow check). */
+static const double histogram_bounds[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                          0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10};
+#define N_BOUNDS (sizeof histogram_bounds / sizeof histogram_bounds[0])
+
+struct series {
+    char *labels;               /* k="v",k2="v2" (escaped), "" when unlabelled */
+    double value;               /* counter/gauge value, or histogram sum */
+    uint64_t count;             /* histogram observations */
+    uint64_t buckets[N_BOUNDS]; /* histogram, non-cumulative per bound */
+};
+
+struct family {
+    char *name;
+    char *help;
+    enum metric_type type;
+    struct series *series;
+    size_t n, cap;
+};
+
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct family *families;
+static size_t n_families, cap_families;
+static uint64_t invalid_total;
+
+int metrics_valid_name(const char *name)
+{
+    if (!name || !*name)
+        return 0;
+    for (const char *p = name; *p; p++) {
+        int alpha = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || *p == '_' || *p == ':';
+        int digit = *p >= '0' && *p <= '9';
+        if (!alpha && !(digit && p != name))
+            return 0;
+    }
+    return 1;
+}
+
+int metrics_valid_label_name(const char *name)
+{
+    return metrics_valid_name(name) && !strchr(name, ':') && strncmp(name, "__", 2) != 0;
+}
+
+/* Length of the valid UTF-8 sequence at p (1..4), or 0 when it is not valid UTF-8. */
+static size_t utf8_sequence_length(const unsigned char *p)
+{
+    if (p[0] < 0x80)
+        return 1;
+    size_t n = (p[0] & 0xE0) == 0xC0 ? 2 : (p[0] & 0xF0) == 0xE0 ? 3 : (p[0] & 0xF8) == 0xF0 ? 4 : 0;
+    if (n == 0 || (n == 2 && p[0] < 0xC2) || (n == 4 && p[0] > 0xF4))
+        return 0;
+    for (size_t i = 1; i < n; i++)
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+    if (n == 3 && ((p[0] == 0xE0 && p[1] < 0xA0) || (p[0] == 0xED && p[1] >= 0xA0)))
+        return 0; /* overlong or surrogate */
+    if (n == 4 && ((p[0] == 0xF0 && p[1] < 0x90) || (p[0] == 0xF4 && p[1] >= 0x90)))
+        return 0;
+    return n;
+}
+
+/* Label values are escaped per the format (\\, \", \n); bytes that are not UTF-8 become U+FFFD,
+ * because Prometheus rejects a scrape with invalid UTF-8 in a label value. */
+static void append_label_value(struct strbuf *sb, const char *v)
+{
+    const unsigned char *p = (const unsigned char *)v;
+    while (*p) {
+        size_t n = utf8_sequence_length(p);
+        if (n == 0) {
+            strbuf_puts(sb, "\xEF\xBF\xBD");
+            p++;
+            continue;
+        }
+        if (*p == '\\')
+            strbuf_puts(sb, "\\\\");
+        else if (*p == '"')
+            strbuf_puts(sb, "\\\"");
+        else if (*p == '\n')
+            strbuf_puts(sb, "\\n");
+        else
+            strbuf_append(sb, (const char *)p, n);
+        p += n;
+    }
+}
+
+static int render_labels(const char *const *labels, struct strbuf *sb)
+{
+    for (size_t i = 0; labels && labels[i]; i += 2) {
+        if (!labels[i + 1] || !metrics_valid_label_name(labels[i]))
+            return -1;
+        if (i)
+            strbuf_puts(sb, ",");
+        strbuf_printf(sb, "%s=\"", labels[i]);
+        append_label_value(sb, labels[i + 1]);
+        strbuf_puts(sb, "\"");
+    }
+    return sb->failed ? -1 : 0;
+}
+
+static struct family *family_find_or_add(const char *name, const char *help, enum metric_type type)
+{
+    for (size_t i = 0; i < n_families; i++) {
+        if (strcmp(families[i].name, name) == 0)
+            return families[i].type == type ? &families[i] : NULL;
+    }
+    if (n_families == cap_families) {
+        size_t cap = cap_families ? cap_families * 2 : 32;
+        struct family *f = realloc(families, cap * sizeof *f);
+        if (!f)
+            return NULL;
+        families = f;
+        cap_families = cap;
+    }
+    struct family *f = &families[n_families];
+    memset(f, 0, sizeof *f);
+    f->name = strdup(name);
+    f->help = strdup(help ? help : "");
+    f->type = type;
+    if (!f->name || !f->help) {
+        free(f->name);
+        free(f->help);
+        return NULL;
+    }
+    n_families++;
+    return f;
+}
+
+static struct series *series_find_or_add(struct family *f, const char *labels)
+{
+    for (size_t i = 0; i < f->n; i++)
+        if (strcmp(f->series[i].labels, labels) == 0)
+            return &f->series[i];
+    if (f->n == f->cap) {
+        size_t cap = f->cap ? f->cap * 2 : 8;
+        struct series *s = realloc(f->series, cap * sizeof *s);
+        if (!s)
+            return NULL;
+        f->series = s;
+        f->cap = cap;
+    }
+    struct series *s = &f->series[f->n];
+    memset(s, 0, sizeof *s);
+    s->labels = strdup(labels);
+    if (!s->labels)
+        return NULL;
+    f->n++;
+    return s;
+}
+
+/* Finds (or creates) the series and runs the update under the registry lock. */
+static void metrics_update(const char *name, const char *help, enum metric_type type,
+                           const char *const *labels, double v)
+{
+    struct strbuf lb;
+    strbuf_init(&lb);
+    strbuf_puts(&lb, ""); /* an unlabelled series still needs a "" key */
+    int ok = metrics_valid_name(name) && render_labels(labels, &lb) == 0;
+
+    pthread_mutex_lock(&registry_lock);
+    struct family *f = ok ? family_find_or_add(name, help, type) : NULL;
+    struct series *s = f ? series_find_or_add(f, lb.data) : NULL;
+    if (!s) {
+        invalid_total++;
+    } else if (type == METRIC_COUNTER) {
+        if (v >= 0)
+            s->value += v;
+    } else if (type == METRIC_GAUGE) {
+        s->value = v;
+    } else {
+        s->value += v;
+        s->count++;
+        for (size_t i = 0; i < N_BOUNDS; i++) {
+            if (v <= histogram_bounds[i]) {
+                s->buckets[i]++;
+                break;
+            }
+        }
+    }
+    pthread_mutex_unlock(&registry_lock);
+    strbuf_free(&lb);
+}
+
+void metrics_counter_add(const char *name, const char *help, const char *const *labels, double delta)
+{
+    metrics_update(name, help, METRIC_COUNTER, labels, delta);
+}
+
+void metrics_gauge_set(const char *name, const char *help, const char *const *labels, double value)
+{
+    metrics_update(name, help, METRIC_GAUGE, labels, value);
+}
+
+void metrics_histogram_observe(const char *name, const char *help, const char *const *labels, double value)
+{
+    metrics_update(name, help, METRIC_HISTOGRAM, labels, value);
+}
+
+void metrics_forget(const char *name, const char *key, const char *value)
+{
+    struct strbuf needle;
+    strbuf_init(&needle);
+    const char *kv[] = {key, value, NULL};
+    if (render_labels(kv, &needle) < 0) {
+        strbuf_free(&needle);
+        return;
+    }
+    pthread_mutex_lock(&registry_lock);
+    for (size_t i = 0; i < n_families; i++) {
+        struct family *f = &families[i];
+        if (strcmp(f->name, name) != 0)
+            continue;
+        size_t keep = 0;
+        for (size_t j = 0; j < f->n; j++) {
+            /* Match whole pairs: preceded by start or ',' and followed by end or ','. */
+            const char *hit = strstr(f->series[j].labels, needle.data);
+            int whole = hit && (hit == f->series[j].labels || hit[-1] == ',') &&
+                        (hit[needle.len] == '\0' || hit[needle.len] == ',');
+            if (whole)
+                free(f->series[j].labels);
+            else
+                f->series[keep++] = f->series[j];
+        }
+        f->n = keep;
+    }
+    pthread_mutex_unlock(&registry_lock);
+    strbuf_free(&needle);
+}
+
+static void append_value(struct strbuf *sb, double v)
+{
+    if (isnan(v))
+        strbuf_puts(sb, "NaN");
+    else if (isinf(v))
+        strbuf_puts(sb, v > 0 ? "+Inf" : "-Inf");
+    else if (v == floor(v) && fabs(v) < 1e15)
+        strbuf_printf(sb, "%.0f", v);
+    else
+        strbuf_printf(sb, "%.17g", v);
+}
+
+/* HELP text escapes only backslash and newline. */
+static void append_help(struct strbuf *sb, const char *help)
+{
+    for (const char *p = help; *p; p++) {
+        if (*p == '\\')
+            strbuf_puts(sb, "\\\\");
+        else if (*p == '\n')
+            strbuf_puts(sb, "\\n");
+        else
+            strbuf_append(sb, p, 1);
+    }
+}
+
+static void render_series_line(struct strbuf *sb, const char *name, const char *suffix, const char *labels,
+                               const char *extra, double v)
+{
+    strbuf_printf(sb, "%s%s", name, suffix);
+    if (*labels || extra) {
+        strbuf_printf(sb, "{%s%s%s}", labels, *labels && extra ? "," : "", extra ? extra : "");
+    }
+    strbuf_puts(sb, " ");
+    append_value(sb, v);
+    strbuf_puts(sb, "\n");
+}
+
+static void render_family(struct strbuf *sb, const struct family *f)
+{
+    static const char *const type_names[] = {"counter", "gauge", "histogram"};
+    if (f->n == 0)
+        return;
+    strbuf_printf(sb, "# HELP %s ", f->name);
+    append_help(sb, f->help);
+    strbuf_printf(sb, "\n# TYPE %s %s\n", f->name, type_names[f->type]);
+    for (size_t j = 0; j < f->n; j++) {
+        const struct series *s = &f->series[j];
+        if (f->type != METRIC_HISTOGRAM) {
+            render_series_line(sb, f->name, "", s->labels, NULL, s->value);
+            continue;
+        }
+        uint64_t cumulative = 0;
+        char le[48];
+        for (size_t b = 0; b < N_BOUNDS; b++) {
+            cumulative += s->buckets[b];
+            snprintf(le, sizeof le, "le=\"%g\"", histogram_bounds[b]);
+            render_series_line(sb, f->name, "_bucket", s->labels, le, (double)cumulative);
+        }
+        render_series_line(sb, f->name, "_bucket", s->labels, "le=\"+Inf\"", (double)s->count);
+        render_series_line(sb, f->name, "_sum", s->labels, NULL, s->value);
+        render_series_line(sb, f->name, "_count", s->labels, NULL, (double)s->count);
+    }
+}
+
+int metrics_render(char **out, size_t *len)
+{
+    struct strbuf sb;
+    strbuf_init(&sb);
+    pthread_mutex_lock(&registry_lock);
+    for (size_t i = 0; i < n_families; i++)
+        render_family(&sb, &families[i]);
+    uint64_t invalid = invalid_total;
+    pthread_mutex_unlock(&registry_lock);
+    strbuf_puts(&sb, "# HELP driftwatch_metrics_invalid_total Metric updates ignored for an invalid name or label.\n"
+                     "# TYPE driftwatch_metrics_invalid_total counter\n");
+    strbuf_printf(&sb, "driftwatch_metrics_invalid_total %llu\n", (unsigned long long)invalid);
+    *out = strbuf_detach(&sb, len);
+    return *out ? 0 : -1;
+}
+
+void metrics_reset(void)
+{
+    pthread_mutex_lock(&registry_lock);
+    for (size_t i = 0; i < n_families; i++) {
+        for (size_t j = 0; j < families[i].n; j++)
+            free(families[i].series[j].labels);
+        free(families[i].series);
+        free(families[i].name);
+        free(families[i].help);
+    }
+    free(families);
+    families = NULL;
+    n_families = cap_families = 0;
+    invalid_total = 0;
+    pthread_mutex_unlock(&registry_lock);
+}
+
+static const struct dw_metrics_api api = {
+    .counter_add = metrics_counter_add,
+    .gauge_set = metrics_gauge_set,
+    .histogram_observe = metrics_histogram_observe,
+};
+
+const struct dw_metrics_api *metrics_api(void)
+{
+    return &api;
+}

@@ -1,0 +1,32 @@
+/* Metrics registry: counters, gauges and histograms with label sets, rendered in the Prometheus
+ * text exposition format 0.0.4. One process-wide registry, safe to use from any thread. */
+#ifndef DW_METRICS_H
+#define DW_METRICS_H
+
+#include <stddef.h>
+
+#include "driftwatch/plugin.h"
+
+/* labels: NULL-terminated key, value pairs. Invalid metric or label names are ignored (and counted
+ * in driftwatch_metrics_invalid_total) rather than corrupting the exposition. */
+void metrics_counter_add(const char *name, const char *help, const char *const *labels, double delta);
+void metrics_gauge_set(const char *name, const char *help, const char *const *labels, double value);
+void metrics_histogram_observe(const char *name, const char *help, const char *const *labels, double value);
+
+/* Drops every series of a family whose labels include key=value (e.g. a model's old features). */
+void metrics_forget(const char *name, const char *key, const char *value);
+
+/* Renders the whole registry; *out is malloc'd and NUL-terminated. Returns 0 or -1 (out of memory). */
+int metrics_render(char **out, size_t *len);
+
+/* Empties the registry (tests, and a clean shutdown for leak checkers). */
+void metrics_reset(void);
+
+/* The table handed to plugins through the host. */
+const struct dw_metrics_api *metrics_api(void);
+
+/* Helpers shared with other renderers of the text format. */
+int metrics_valid_name(const char *name);
+int metrics_valid_label_name(const char *name);
+
+#endif
