@@ -173,7 +173,6 @@ struct dw_alert_event {
     int64_t ends_at;                 /* unix seconds, 0 while firing */
     int repeat;                      /* 1: a re-send of a firing state already notified; sinks that
                                         need liveness (Alertmanager) send it, the others ignore it */
-    const char *const *static_labels; /* NULL-terminated key, value pairs from the config, or NULL */
 };
 
 /* A retrain request; key is the idempotency key (model + baseline version + window end). */
