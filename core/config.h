@@ -1,0 +1,88 @@
+/* The agent's YAML configuration (DESIGN.md §2) as typed structs, with defaults and validation.
+ * Errors are "file:line:col: message". Plugin options stay as YAML nodes here: they are validated
+ * against each plugin's option table when the plugin is loaded (see plugin_instance.h). */
+#ifndef DW_CONFIG_H
+#define DW_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "yaml_tree.h"
+
+/* One `{plugin: NAME, ...options}` entry. */
+struct plugin_ref {
+    char *plugin;
+    char *name;              /* instance name: `name:` or the plugin name */
+    int optional;            /* `optional: true`: a failure is reported, not fatal */
+    const struct ynode *node; /* the mapping (borrowed from config->root) */
+};
+
+struct feature_override {
+    char *name;
+    char *method;      /* NULL: the model's methods */
+    double threshold;  /* NAN: the method's default */
+};
+
+struct model_config {
+    char *name;
+    char *baseline;
+    int64_t window_size;      /* samples; 0 = unbounded by count */
+    int64_t window_every_ms;  /* 0 = no time-based closing */
+    int window_sliding;       /* mode: tumbling (0) or sliding (1) */
+    char *methods;            /* "auto", "all" or "m1,m2" */
+    char *correction;         /* none | bonferroni | fdr */
+    double dataset_share;
+    struct feature_override *features;
+    size_t n_features;
+    struct plugin_ref *probes;
+    size_t n_probes;
+    struct plugin_ref *sampling;   /* NULL: keep all */
+    struct plugin_ref *versioning; /* NULL: none */
+    int consecutive;
+    char **alerts;                 /* names of entries in config->alerts */
+    size_t n_alerts;
+    struct plugin_ref *retrain;    /* NULL: none */
+    int64_t retrain_cooldown_ms;
+    int retrain_max_per_day;
+    int retrain_dry_run;
+};
+
+struct schedule_config {
+    char *cron;          /* NULL when `every` is used */
+    int64_t every_ms;
+    char *model;
+};
+
+struct agent_config {
+    char *listen_host;
+    int listen_port;
+    char *state_dir;
+    char *plugin_dir;
+    char *auth_token;        /* NULL: no auth on write routes */
+    int durability_sync;     /* 1: fsync before ack; 0: every durability_interval_ms */
+    int64_t durability_interval_ms;
+    char *log_level;
+    char *log_format;
+    int64_t max_body_bytes;
+    int max_connections;
+};
+
+struct config {
+    char *path;
+    struct ynode *root;
+    struct agent_config agent;
+    struct model_config *models;
+    size_t n_models;
+    struct plugin_ref *alerts;
+    size_t n_alerts;
+    struct schedule_config *schedules;
+    size_t n_schedules;
+};
+
+/* Loads and validates; on error returns -1 with err filled and *out NULL. */
+int config_load(const char *path, struct config **out, char *err, size_t errlen);
+void config_free(struct config *cfg);
+
+const struct model_config *config_find_model(const struct config *cfg, const char *name);
+
+#endif

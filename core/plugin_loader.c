@@ -1,0 +1,183 @@
+/* dlopen-based plugin loading with ABI checks (see plugin_loader.h). Unlike loaders that trust any
+ * .so, we check the ABI number and the struct size before calling into the plugin at all. */
+#include "plugin_loader.h"
+
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "build_config.h"
+
+static const char *const kind_names[] = {"probe", "sampler", "versioning", "trainer", "deployer", "alert"};
+
+const char *loader_kind_name(enum dw_kind kind)
+{
+    return (unsigned)kind < sizeof kind_names / sizeof kind_names[0] ? kind_names[kind] : "unknown";
+}
+
+const char *loader_default_dir(void)
+{
+    static char dir[PATH_MAX + 16];
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = '\0';
+            struct stat st;
+            snprintf(dir, sizeof dir, "%s/plugins", exe);
+            /* Only the build tree has CMakeCache.txt next to the binary. */
+            char cache[PATH_MAX + 32];
+            snprintf(cache, sizeof cache, "%s/CMakeCache.txt", exe);
+            if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode) && access(cache, F_OK) == 0)
+                return dir;
+        }
+    }
+    return DW_PLUGIN_INSTALL_DIR;
+}
+
+static int valid_plugin_name(const char *name)
+{
+    if (!*name || strlen(name) > 64)
+        return 0;
+    for (const char *p = name; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' || *p == '-'))
+            return 0;
+    return 1;
+}
+
+/* Each kind needs its operation; a plugin without it would crash the agent later. */
+static const char *missing_callback(const struct dw_plugin *p)
+{
+    if (!p->init || !p->destroy)
+        return "init/destroy";
+    if (p->kind == DW_KIND_ALERT && !p->alert_send)
+        return "alert_send";
+    if (p->kind == DW_KIND_TRAINER && !p->trigger)
+        return "trigger";
+    if (p->kind == DW_KIND_VERSIONING && !p->data_version)
+        return "data_version";
+    return NULL;
+}
+
+int loader_open(const char *dir, const char *name, struct loaded_plugin **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    if (!valid_plugin_name(name)) {
+        snprintf(err, errlen, "plugin '%s': invalid name (use lowercase letters, digits, '-' and '_')", name);
+        return -1;
+    }
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s.so", dir, name);
+    if (access(path, R_OK) != 0) {
+        snprintf(err, errlen, "plugin '%s': %s: %s (plugin directory: %s)", name, path, strerror(errno), dir);
+        return -1;
+    }
+    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        snprintf(err, errlen, "plugin '%s': cannot load %s: %s", name, path, dlerror());
+        return -1;
+    }
+    const struct dw_plugin *def = dlsym(h, DW_PLUGIN_SYMBOL);
+    const char *problem = NULL;
+    char why[256];
+    if (!def) {
+        problem = "does not export the symbol '" DW_PLUGIN_SYMBOL "' (is it a driftwatch plugin?)";
+    } else if (def->abi != DW_PLUGIN_ABI) {
+        snprintf(why, sizeof why, "was built for plugin ABI %u, this driftwatch speaks ABI %d: rebuild it",
+                 def->abi, DW_PLUGIN_ABI);
+        problem = why;
+    } else if (def->size < offsetof(struct dw_plugin, alert_send)) {
+        snprintf(why, sizeof why, "has a truncated plugin struct (%u bytes)", def->size);
+        problem = why;
+    } else if (!def->name || strcmp(def->name, name) != 0) {
+        snprintf(why, sizeof why, "calls itself '%s', not '%s'", def->name ? def->name : "(null)", name);
+        problem = why;
+    } else if ((unsigned)def->kind > DW_KIND_ALERT) {
+        problem = "declares an unknown kind";
+    } else if (missing_callback(def)) {
+        snprintf(why, sizeof why, "lacks the %s callback its kind needs", missing_callback(def));
+        problem = why;
+    }
+    if (problem) {
+        snprintf(err, errlen, "plugin '%s': %s %s", name, path, problem);
+        dlclose(h);
+        return -1;
+    }
+    struct loaded_plugin *lp = calloc(1, sizeof *lp);
+    if (!lp || !(lp->path = strdup(path))) {
+        free(lp);
+        dlclose(h);
+        snprintf(err, errlen, "plugin '%s': out of memory", name);
+        return -1;
+    }
+    lp->handle = h;
+    lp->def = def;
+    *out = lp;
+    return 0;
+}
+
+void loader_close(struct loaded_plugin *lp)
+{
+    if (!lp)
+        return;
+    /* Under sanitizers, keeping the object mapped gives readable leak reports. */
+    if (!getenv("DW_KEEP_PLUGINS_LOADED"))
+        dlclose(lp->handle);
+    free(lp->path);
+    free(lp);
+}
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void loader_free_names(char **names, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
+int loader_list(const char *dir, char ***names, size_t *n, char *err, size_t errlen)
+{
+    *names = NULL;
+    *n = 0;
+    DIR *d = opendir(dir);
+    if (!d) {
+        snprintf(err, errlen, "plugin directory %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        size_t len = strlen(e->d_name);
+        if (len <= 3 || strcmp(e->d_name + len - 3, ".so") != 0)
+            continue;
+        char **grown = realloc(*names, (*n + 1) * sizeof *grown);
+        char *name = strndup(e->d_name, len - 3);
+        if (!grown || !name) {
+            free(name);
+            if (grown)
+                *names = grown;
+            closedir(d);
+            loader_free_names(*names, *n);
+            *names = NULL;
+            *n = 0;
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        *names = grown;
+        (*names)[(*n)++] = name;
+    }
+    closedir(d);
+    qsort(*names, *n, sizeof **names, compare_names);
+    return 0;
+}

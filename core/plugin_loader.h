@@ -1,0 +1,31 @@
+/* Opens plugin shared objects (`<dir>/<name>.so`), finds the `driftwatch_plugin` symbol and checks
+ * the ABI before anything else in it is trusted. */
+#ifndef DW_PLUGIN_LOADER_H
+#define DW_PLUGIN_LOADER_H
+
+#include <stddef.h>
+
+#include "driftwatch/plugin.h"
+
+struct loaded_plugin {
+    void *handle;
+    const struct dw_plugin *def;
+    char *path;
+};
+
+/* The directory plugins are loaded from when the config names none: the build tree's plugins/
+ * next to the binary when it exists, else the install directory. */
+const char *loader_default_dir(void);
+
+/* Returns 0, or -1 with err saying what failed: missing file, not a shared object, missing symbol,
+ * wrong ABI, truncated struct, missing callbacks for its kind. */
+int loader_open(const char *dir, const char *name, struct loaded_plugin **out, char *err, size_t errlen);
+void loader_close(struct loaded_plugin *lp);
+
+/* Names of the `*.so` files in dir, sorted; *names malloc'd (free with loader_free_names). */
+int loader_list(const char *dir, char ***names, size_t *n, char *err, size_t errlen);
+void loader_free_names(char **names, size_t n);
+
+const char *loader_kind_name(enum dw_kind kind);
+
+#endif
