@@ -1,11 +1,166 @@
-/* driftwatch run: placeholder until the subcommand lands. */
+/* driftwatch run: the agent in the foreground. SIGTERM/SIGINT stop it cleanly (exit 0); SIGHUP
+ * reloads the config, keeping the running one when the new one is invalid. */
+#include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
+#include <string.h>
+
+#include "agent.h"
 #include "commands.h"
+#include "config.h"
+#include "http_client.h"
+#include "log.h"
+#include "metrics.h"
+
+static const char run_usage[] =
+    "usage: driftwatch run -c FILE\n"
+    "\n"
+    "Runs the agent in the foreground: HTTP server (/metrics, /healthz, /readyz, /v1/...), probes,\n"
+    "scheduled checks, alerts and retrain triggers. Logs logfmt lines to stderr.\n"
+    "Signals: SIGTERM/SIGINT stop cleanly (exit 0), SIGHUP reloads the config.\n"
+    "\n"
+    "  -c, --config FILE   the YAML config (required)\n"
+    "  -h, --help          this help\n";
+
+/* Parses the "-c FILE [--help]" arguments shared by run and validate. Returns 0 to go on,
+ * otherwise the exit code + 1 (so 1 means exit 0 after --help). */
+int parse_config_args(int argc, char **argv, const char *usage, const char **config_path)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    *config_path = NULL;
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":c:h", opts, NULL)) != -1) {
+        if (c == 'c') {
+            *config_path = optarg;
+        } else if (c == 'h') {
+            fputs(usage, stdout);
+            return 1;
+        } else if (c == ':') {
+            fprintf(stderr, "driftwatch %s: option '%s' needs a value (see --help)\n", argv[0], argv[optind - 1]);
+            return 3;
+        } else {
+            fprintf(stderr, "driftwatch %s: unknown option '%s' (see --help)\n", argv[0], argv[optind - 1]);
+            return 3;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "driftwatch %s: unexpected argument '%s' (see --help)\n", argv[0], argv[optind]);
+        return 3;
+    }
+    if (!*config_path) {
+        fprintf(stderr, "driftwatch %s: missing -c FILE (see --help)\n", argv[0]);
+        return 3;
+    }
+    return 0;
+}
+
+static void apply_log_level(const struct config *cfg)
+{
+    enum dw_log_level level = DW_LOG_INFO;
+    log_parse_level(cfg->agent.log_level, &level);
+    log_set_level(level);
+}
+
+static void report_reload(int ok)
+{
+    metrics_gauge_set("driftwatch_config_last_reload_successful", "1 when the last config (re)load succeeded.",
+                      NULL, ok);
+}
+
+static int start_agent(const struct config *cfg, struct agent **agent, char *err, size_t errlen)
+{
+    if (agent_prepare(cfg, agent, err, errlen) == 0 && agent_start(*agent, err, errlen) == 0)
+        return 0;
+    agent_free(*agent);
+    *agent = NULL;
+    return -1;
+}
+
+/* SIGHUP: the new config is validated fully (plugins loaded and initialised) before the running
+ * agent stops; if it still fails to start (say, a port taken meanwhile), the old one comes back. */
+static void reload(const char *path, struct config **cfg, struct agent **agent)
+{
+    char err[1024];
+    struct config *next = NULL;
+    struct agent *trial = NULL;
+    if (config_load(path, &next, err, sizeof err) < 0 || agent_prepare(next, &trial, err, sizeof err) < 0) {
+        log_error("run", "reload rejected, keeping the running config: %s", err);
+        config_free(next);
+        report_reload(0);
+        return;
+    }
+    agent_free(trial);
+    agent_free(*agent);
+    *agent = NULL;
+    if (start_agent(next, agent, err, sizeof err) == 0) {
+        config_free(*cfg);
+        *cfg = next;
+        apply_log_level(next);
+        log_info("run", "config reloaded from %s", path);
+        report_reload(1);
+        return;
+    }
+    log_error("run", "reloaded config failed to start, restoring the previous one: %s", err);
+    config_free(next);
+    report_reload(0);
+    if (start_agent(*cfg, agent, err, sizeof err) < 0)
+        log_error("run", "the previous config failed to start again: %s", err);
+}
 
 int cmd_run(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "driftwatch: run: not implemented yet\n");
-    return 3;
+    const char *path;
+    int rc = parse_config_args(argc, argv, run_usage, &path);
+    if (rc)
+        return rc - 1;
+
+    /* Block the signals before any thread exists, so only sigwait() below receives them. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (http_client_global_init() < 0) {
+        fprintf(stderr, "driftwatch run: cannot initialise libcurl\n");
+        return 1;
+    }
+    struct config *cfg = NULL;
+    struct agent *agent = NULL;
+    char err[1024];
+    int loaded = config_load(path, &cfg, err, sizeof err) == 0;
+    if (loaded)
+        apply_log_level(cfg);
+    if (!loaded || start_agent(cfg, &agent, err, sizeof err) < 0) {
+        log_error("run", "cannot start: %s", err);
+        config_free(cfg);
+        log_clear_secrets();
+        http_client_global_cleanup();
+        return 1;
+    }
+    report_reload(1);
+    for (;;) {
+        int sig = 0;
+        if (sigwait(&set, &sig) != 0)
+            continue;
+        if (sig == SIGHUP) {
+            log_info("run", "SIGHUP: reloading %s", path);
+            reload(path, &cfg, &agent);
+            continue;
+        }
+        log_info("run", "%s: shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+        break;
+    }
+    agent_free(agent);
+    config_free(cfg);
+    metrics_reset();
+    log_clear_secrets();
+    http_client_global_cleanup();
+    log_info("run", "stopped");
+    return 0;
 }

@@ -1,0 +1,285 @@
+/* libmicrohttpd server for the agent (see http_server.h). A small thread pool serves requests, so a
+ * slow route (a check on a large window) never holds up /metrics or ingest. */
+#include "http_server.h"
+
+#include <microhttpd.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "metrics.h"
+#include "routes.h"
+#include "strbuf.h"
+
+#define THREAD_POOL_SIZE 4
+
+struct http_server {
+    struct MHD_Daemon *daemon;
+    int port;
+    int64_t max_body;
+    char *token;
+    http_ready_fn ready;
+    void *ready_ctx;
+};
+
+/* Per-connection upload state, kept in MHD's con_cls between calls. */
+struct upload {
+    struct strbuf body;
+    int too_large;
+};
+
+int http_check_bearer(const char *header, const char *token)
+{
+    if (!header || strncasecmp(header, "Bearer ", 7) != 0)
+        return -1;
+    const char *given = header + 7;
+    size_t glen = strlen(given), tlen = strlen(token);
+    /* Compare every byte of the token whatever the input, so timing reveals nothing of it. */
+    unsigned char diff = (unsigned char)(glen != tlen);
+    for (size_t i = 0; i < tlen; i++)
+        diff |= (unsigned char)(token[i] ^ (i < glen ? given[i] : 0));
+    return diff ? -2 : 0;
+}
+
+static enum MHD_Result send_response(struct MHD_Connection *conn, int status, const char *content_type, char *body,
+                                     size_t len, const char *extra_header, const char *extra_value)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        free(body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, "Content-Type", content_type);
+    if (extra_header)
+        MHD_add_response_header(r, extra_header, extra_value);
+    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+/* {"error": "<message>"} with the message JSON-escaped. */
+static enum MHD_Result send_json_error(struct MHD_Connection *conn, int status, const char *msg,
+                                       const char *extra_header, const char *extra_value)
+{
+    struct strbuf sb;
+    strbuf_init(&sb);
+    strbuf_puts(&sb, "{\"error\": \"");
+    for (const char *p = msg; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            strbuf_printf(&sb, "\\%c", *p);
+        else if ((unsigned char)*p < 0x20)
+            strbuf_printf(&sb, "\\u%04x", (unsigned char)*p);
+        else
+            strbuf_append(&sb, p, 1);
+    }
+    strbuf_printf(&sb, "\", \"status\": %d}\n", status);
+    size_t len;
+    char *body = strbuf_detach(&sb, &len);
+    if (!body)
+        return MHD_NO;
+    return send_response(conn, status, "application/json", body, len, extra_header, extra_value);
+}
+
+static enum MHD_Result send_text(struct MHD_Connection *conn, int status, const char *text)
+{
+    char *body = strdup(text);
+    if (!body)
+        return MHD_NO;
+    return send_response(conn, status, "text/plain; charset=utf-8", body, strlen(body), NULL, NULL);
+}
+
+static enum MHD_Result serve_builtin(struct http_server *srv, struct MHD_Connection *conn, const char *path)
+{
+    if (strcmp(path, "/metrics") == 0) {
+        char *body;
+        size_t len;
+        if (metrics_render(&body, &len) < 0)
+            return send_json_error(conn, 500, "out of memory rendering metrics", NULL, NULL);
+        return send_response(conn, 200, "text/plain; version=0.0.4; charset=utf-8", body, len, NULL, NULL);
+    }
+    if (strcmp(path, "/healthz") == 0)
+        return send_text(conn, 200, "ok\n");
+    char why[256] = "not ready";
+    if (srv->ready && srv->ready(srv->ready_ctx, why, sizeof why) < 0) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "not ready: %s\n", why);
+        return send_text(conn, 503, msg);
+    }
+    return send_text(conn, 200, "ready\n");
+}
+
+static int is_builtin(const char *path)
+{
+    return strcmp(path, "/metrics") == 0 || strcmp(path, "/healthz") == 0 || strcmp(path, "/readyz") == 0;
+}
+
+static enum MHD_Result dispatch(struct http_server *srv, struct MHD_Connection *conn, const char *method,
+                                const char *url, struct upload *up)
+{
+    int write_method = strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
+    if (is_builtin(url)) {
+        if (write_method)
+            return send_json_error(conn, 405, "method not allowed", "Allow", "GET");
+        return serve_builtin(srv, conn, url);
+    }
+    if (write_method && srv->token) {
+        const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+        int rc = http_check_bearer(auth, srv->token);
+        if (rc == -1)
+            return send_json_error(conn, 401, "this route needs 'Authorization: Bearer <token>'", "WWW-Authenticate",
+                                   "Bearer");
+        if (rc == -2)
+            return send_json_error(conn, 403, "the bearer token is not valid", NULL, NULL);
+    }
+    if (up->too_large) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "request body larger than the limit of %lld bytes", (long long)srv->max_body);
+        return send_json_error(conn, 413, msg, NULL, NULL);
+    }
+    dw_route_fn fn;
+    void *ctx;
+    int found = routes_find(method, url, &fn, &ctx);
+    if (found == -1)
+        return send_json_error(conn, 404, "no such route", NULL, NULL);
+    if (found == -2)
+        return send_json_error(conn, 405, "method not allowed on this route", NULL, NULL);
+
+    struct dw_http_request req = {
+        .method = method,
+        .path = url,
+        .query = NULL,
+        .content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type"),
+        .authorization = NULL, /* already checked; never handed to plugins */
+        .body = up->body.data ? up->body.data : "",
+        .body_len = up->body.len,
+    };
+    struct dw_http_response resp = {.status = 500, .content_type = "application/json"};
+    fn(ctx, &req, &resp);
+    if (!resp.body) {
+        resp.body = strdup("");
+        resp.body_len = 0;
+        if (!resp.body)
+            return MHD_NO;
+    }
+    return send_response(conn, resp.status, resp.content_type ? resp.content_type : "application/json", resp.body,
+                         resp.body_len, NULL, NULL);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                                  const char *version, const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    struct http_server *srv = cls;
+    struct upload *up = *con_cls;
+    if (!up) {
+        up = calloc(1, sizeof *up);
+        if (!up)
+            return MHD_NO;
+        strbuf_init(&up->body);
+        *con_cls = up;
+        /* Refuse an announced oversized body before reading any of it. */
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+        if (cl && strtoll(cl, NULL, 10) > srv->max_body) {
+            up->too_large = 1;
+            return dispatch(srv, conn, method, url, up);
+        }
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        if (!up->too_large && up->body.len + *upload_data_size > (size_t)srv->max_body) {
+            up->too_large = 1;
+            strbuf_free(&up->body);
+        }
+        if (!up->too_large)
+            strbuf_append(&up->body, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (up->body.failed)
+        return send_json_error(conn, 503, "out of memory buffering the request body", NULL, NULL);
+    return dispatch(srv, conn, method, url, up);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+    struct upload *up = *con_cls;
+    if (!up)
+        return;
+    strbuf_free(&up->body);
+    free(up);
+    *con_cls = NULL;
+}
+
+static int resolve_listen(const char *host, int port, struct sockaddr_storage *ss, socklen_t *sslen, char *err,
+                          size_t errlen)
+{
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
+    struct addrinfo *res = NULL;
+    char portstr[16];
+    snprintf(portstr, sizeof portstr, "%d", port);
+    int rc = getaddrinfo(host, portstr, &hints, &res);
+    if (rc != 0 || !res) {
+        snprintf(err, errlen, "cannot resolve listen address %s: %s", host, gai_strerror(rc));
+        return -1;
+    }
+    memcpy(ss, res->ai_addr, res->ai_addrlen);
+    *sslen = res->ai_addrlen;
+    freeaddrinfo(res);
+    return 0;
+}
+
+struct http_server *http_server_start(const struct http_server_options *opts, char *err, size_t errlen)
+{
+    struct sockaddr_storage ss;
+    socklen_t sslen;
+    if (resolve_listen(opts->host, opts->port, &ss, &sslen, err, errlen) < 0)
+        return NULL;
+    struct http_server *srv = calloc(1, sizeof *srv);
+    if (!srv) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    srv->max_body = opts->max_body_bytes;
+    srv->ready = opts->ready;
+    srv->ready_ctx = opts->ready_ctx;
+    if (opts->auth_token && !(srv->token = strdup(opts->auth_token))) {
+        free(srv);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+    if (ss.ss_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    srv->daemon = MHD_start_daemon(flags, (uint16_t)opts->port, NULL, NULL, on_request, srv,
+                                   MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+                                   MHD_OPTION_THREAD_POOL_SIZE, (unsigned)THREAD_POOL_SIZE,
+                                   MHD_OPTION_CONNECTION_LIMIT, (unsigned)opts->max_connections,
+                                   MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+                                   MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+                                   MHD_OPTION_END);
+    if (!srv->daemon) {
+        snprintf(err, errlen, "cannot listen on %s:%d (address in use or not permitted?)", opts->host, opts->port);
+        free(srv->token);
+        free(srv);
+        return NULL;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    srv->port = info ? info->port : opts->port;
+    return srv;
+}
+
+void http_server_stop(struct http_server *srv)
+{
+    if (!srv)
+        return;
+    MHD_stop_daemon(srv->daemon);
+    free(srv->token);
+    free(srv);
+}
+
+int http_server_port(const struct http_server *srv)
+{
+    return srv->port;
+}
