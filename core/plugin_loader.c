@@ -64,6 +64,8 @@ static const char *missing_callback(const struct dw_plugin *p)
         return "trigger";
     if (p->kind == DW_KIND_VERSIONING && !p->data_version)
         return "data_version";
+    if (p->kind == DW_KIND_SAMPLER && !p->sample)
+        return "sample";
     return NULL;
 }
 

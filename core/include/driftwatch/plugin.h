@@ -191,6 +191,21 @@ struct dw_trigger_result {
     char state[64];
 };
 
+/* What a sampler sees of one sample, before the core parses it when possible. */
+struct dw_sample_info {
+    const char *model;
+    const char *prediction_class;  /* only when the sampler asked for it (sample_needs_class), else NULL */
+    uint64_t seen_in_window;       /* samples offered in the current window so far, this one included */
+    uint64_t kept_in_window;       /* samples currently held in the window */
+    uint64_t window_capacity;      /* the window's size in samples (0: unbounded) */
+};
+
+enum dw_sample_decision {
+    DW_SAMPLE_DROP = 0,
+    DW_SAMPLE_APPEND = 1,   /* add to the window */
+    DW_SAMPLE_REPLACE = 2,  /* replace the sample at *replace_index (reservoir sampling) */
+};
+
 struct dw_plugin {
     uint32_t abi;                    /* DW_PLUGIN_ABI */
     uint32_t size;                   /* sizeof(struct dw_plugin) */
@@ -221,6 +236,12 @@ struct dw_plugin {
      * are JSON text; result malloc'd, freed with host->free. Optional for every kind. */
     int (*action)(void *instance, const char *action, const char *params_json, char **result_json,
                   char *err, size_t errlen);
+    /* DW_KIND_SAMPLER: decides per sample; called under the model's window lock, must not block. */
+    enum dw_sample_decision (*sample)(void *instance, const struct dw_sample_info *info, uint64_t *replace_index);
+    /* Whether `sample` needs info->prediction_class (so the core must parse the prediction first). */
+    int (*sample_needs_class)(void *instance);
+    /* A window closed: per-window sampler state (reservoir counts, per-class caps) starts over. */
+    void (*window_reset)(void *instance, const char *model);
 };
 
 #ifdef __cplusplus
