@@ -46,7 +46,7 @@ int plugin_instance_create(const char *plugin_dir, const char *file, const struc
         goto error;
     }
     if (pi->lp->def->kind != expected_kind) {
-        snprintf(err, errlen, "%s:%zu:%zu: plugin '%s' is a %s plugin, but a %s plugin is needed here", file,
+        snprintf(err, errlen, "%s:%zu:%zu: plugin '%s' is of kind %s, but this place needs a %s plugin", file,
                  ref->node->line, ref->node->col, ref->plugin, loader_kind_name(pi->lp->def->kind),
                  loader_kind_name(expected_kind));
         goto error;

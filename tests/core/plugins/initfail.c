@@ -1,0 +1,48 @@
+/* Test fixture: an alert plugin whose init always fails with a message. */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "driftwatch/plugin.h"
+
+struct initfail_config {
+    const char *url;
+    int64_t retries;
+};
+
+static const struct dw_option initfail_options[] = {
+    {"url", DW_OPT_STRING, NULL, 1, offsetof(struct initfail_config, url), "where to send"},
+    {"retries", DW_OPT_INT, "3", 0, offsetof(struct initfail_config, retries), "an integer option"},
+    {NULL, 0, NULL, 0, 0, NULL},
+};
+
+static int initfail_init(const struct dw_host *host, const char *name, const void *config, void **instance, char *err,
+                         size_t errlen)
+{
+    const struct initfail_config *cfg = config;
+    snprintf(err, errlen, "cannot reach %s", cfg->url);
+    return -1;
+}
+
+static void initfail_destroy(void *instance)
+{
+}
+
+static int initfail_send(void *instance, const struct dw_alert_event *ev, char *err, size_t errlen)
+{
+    return -1;
+}
+
+DW_EXPORT const struct dw_plugin driftwatch_plugin = {
+    .abi = DW_PLUGIN_ABI,
+    .size = sizeof(struct dw_plugin),
+    .name = "initfail",
+    .kind = DW_KIND_ALERT,
+    .version = "0.0.1",
+    .description = "always fails init",
+    .options = initfail_options,
+    .config_size = sizeof(struct initfail_config),
+    .init = initfail_init,
+    .destroy = initfail_destroy,
+    .alert_send = initfail_send,
+};

@@ -1,0 +1,121 @@
+/* Tests for the metrics registry's text exposition: exact output for each type, label escaping,
+ * invalid names refused, forgetting series. Expected text written by hand from the 0.0.4 format. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "metrics.h"
+
+static char *render(void)
+{
+    char *out;
+    size_t len;
+    assert_int_equal(metrics_render(&out, &len), 0);
+    assert_int_equal(strlen(out), len);
+    return out;
+}
+
+static int reset(void **state)
+{
+    metrics_reset();
+    return 0;
+}
+
+static void test_metrics_counter_and_gauge_exposition(void **state)
+{
+    const char *l1[] = {"model", "fraud", "probe", "push", NULL};
+    metrics_counter_add("driftwatch_samples_received_total", "Samples received.", l1, 2);
+    metrics_counter_add("driftwatch_samples_received_total", "Samples received.", l1, 3);
+    metrics_counter_add("driftwatch_samples_received_total", "Samples received.", l1, -1); /* ignored */
+    metrics_gauge_set("driftwatch_dataset_drift_share", "Share.", (const char *[]){"model", "fraud", NULL}, 0.25);
+    char *out = render();
+    const char *expected =
+        "# HELP driftwatch_samples_received_total Samples received.\n"
+        "# TYPE driftwatch_samples_received_total counter\n"
+        "driftwatch_samples_received_total{model=\"fraud\",probe=\"push\"} 5\n"
+        "# HELP driftwatch_dataset_drift_share Share.\n"
+        "# TYPE driftwatch_dataset_drift_share gauge\n"
+        "driftwatch_dataset_drift_share{model=\"fraud\"} 0.25\n";
+    assert_true(strncmp(out, expected, strlen(expected)) == 0);
+    free(out);
+}
+
+static void test_metrics_escapes_label_values_and_help(void **state)
+{
+    const char *labels[] = {"feature", "a\"b\\c\nd", NULL};
+    metrics_gauge_set("x_gauge", "help with \\ and\nnewline", labels, 1);
+    char *out = render();
+    assert_non_null(strstr(out, "# HELP x_gauge help with \\\\ and\\nnewline\n"));
+    assert_non_null(strstr(out, "x_gauge{feature=\"a\\\"b\\\\c\\nd\"} 1\n"));
+    free(out);
+}
+
+static void test_metrics_replaces_invalid_utf8_in_labels(void **state)
+{
+    const char *labels[] = {"feature", "caf\xC3\xA9-\xFF", NULL};
+    metrics_gauge_set("x_gauge", "h", labels, 1);
+    char *out = render();
+    assert_non_null(strstr(out, "x_gauge{feature=\"caf\xC3\xA9-\xEF\xBF\xBD\"} 1\n"));
+    free(out);
+}
+
+static void test_metrics_histogram_buckets_are_cumulative(void **state)
+{
+    metrics_histogram_observe("x_seconds", "h", NULL, 0.0003);
+    metrics_histogram_observe("x_seconds", "h", NULL, 0.002);
+    metrics_histogram_observe("x_seconds", "h", NULL, 60);
+    char *out = render();
+    assert_non_null(strstr(out, "# TYPE x_seconds histogram\n"));
+    assert_non_null(strstr(out, "x_seconds_bucket{le=\"0.0001\"} 0\n"));
+    assert_non_null(strstr(out, "x_seconds_bucket{le=\"0.0005\"} 1\n"));
+    assert_non_null(strstr(out, "x_seconds_bucket{le=\"0.0025\"} 2\n"));
+    assert_non_null(strstr(out, "x_seconds_bucket{le=\"10\"} 2\n"));
+    assert_non_null(strstr(out, "x_seconds_bucket{le=\"+Inf\"} 3\n"));
+    /* Python: "%.17g" % (0.0003 + 0.002 + 60) */
+    assert_non_null(strstr(out, "x_seconds_sum 60.002299999999998\n"));
+    assert_non_null(strstr(out, "x_seconds_count 3\n"));
+    free(out);
+}
+
+static void test_metrics_refuses_invalid_names_and_counts_them(void **state)
+{
+    metrics_gauge_set("bad name", "h", NULL, 1);
+    metrics_gauge_set("ok_name", "h", (const char *[]){"1abel", "v", NULL}, 1);
+    metrics_gauge_set("ok_name", "h", (const char *[]){"__reserved", "v", NULL}, 1);
+    metrics_counter_add("ok_name", "h", NULL, 1); /* same name, other type */
+    char *out = render();
+    assert_null(strstr(out, "bad name"));
+    assert_null(strstr(out, "ok_name"));
+    assert_non_null(strstr(out, "driftwatch_metrics_invalid_total 4\n"));
+    free(out);
+}
+
+static void test_metrics_forget_drops_whole_label_matches_only(void **state)
+{
+    metrics_gauge_set("g", "h", (const char *[]){"model", "a", "feature", "x", NULL}, 1);
+    metrics_gauge_set("g", "h", (const char *[]){"model", "ab", "feature", "x", NULL}, 2);
+    metrics_forget("g", "model", "a");
+    char *out = render();
+    assert_null(strstr(out, "g{model=\"a\","));
+    assert_non_null(strstr(out, "g{model=\"ab\",feature=\"x\"} 2\n"));
+    free(out);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_metrics_counter_and_gauge_exposition, reset),
+        cmocka_unit_test_setup(test_metrics_escapes_label_values_and_help, reset),
+        cmocka_unit_test_setup(test_metrics_replaces_invalid_utf8_in_labels, reset),
+        cmocka_unit_test_setup(test_metrics_histogram_buckets_are_cumulative, reset),
+        cmocka_unit_test_setup(test_metrics_refuses_invalid_names_and_counts_them, reset),
+        cmocka_unit_test_setup(test_metrics_forget_drops_whole_label_matches_only, reset),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    metrics_reset();
+    return rc;
+}
