@@ -138,9 +138,9 @@ static void test_config_schedule_for_unknown_model(void **state)
 static void test_config_wrong_types(void **state)
 {
     expect_error("models:\n  - name: a\n    baseline: b\n    window: {size: big}\n",
-                 "4:21: size must be an integer in [0, 100000000], not 'big'");
+                 "4:20: size must be an integer in [0, 100000000], not 'big'");
     expect_error("models:\n  - name: a\n    baseline: b\n    drift: {dataset_share: 2}\n",
-                 "4:29: dataset_share must be a number in [0, 1], not '2'");
+                 "4:28: dataset_share must be a number in [0, 1], not '2'");
     expect_error("agent: [1]\n", "1:8: agent must be a mapping, found a list");
     expect_error("models:\n  - name: a\n    baseline: b\n    drift: {correction: holm}\n",
                  "4:25: correction must be none, bonferroni or fdr");
