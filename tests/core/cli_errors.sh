@@ -1,0 +1,59 @@
+# CLI error paths: each bad invocation prints one clear line and exits non-zero.
+source "$DW_SRC/tests/lib.sh"
+
+# run_expect EXIT_CODE EXPECTED_STDERR_FRAGMENT -- ARGS...
+run_expect() {
+    local code=$1 text=$2
+    shift 3
+    local rc=0
+    "$DW_BIN" "$@" >"$TMP/out" 2>"$TMP/err" || rc=$?
+    [ "$rc" -eq "$code" ] || { cat "$TMP/err" >&2; fail "driftwatch $* exited $rc, expected $code"; }
+    expect_contains "$TMP/err" "$text"
+}
+
+run_expect 2 "driftwatch: unknown command 'frobnicate' (run 'driftwatch --help')" -- frobnicate
+run_expect 2 "driftwatch run: unknown option '--bogus' (see --help)" -- run --bogus
+run_expect 2 "driftwatch run: missing -c FILE (see --help)" -- run
+run_expect 2 "driftwatch validate: option '-c' needs a value (see --help)" -- validate -c
+run_expect 1 "/nonexistent/dw.yaml: cannot open: No such file or directory" -- validate -c /nonexistent/dw.yaml
+run_expect 1 "/nonexistent/dw.yaml: cannot open: No such file or directory" -- run -c /nonexistent/dw.yaml
+
+"$DW_BIN" version | grep -Eq '^driftwatch [0-9]+\.[0-9]+\.[0-9]+$' || fail "version output"
+"$DW_BIN" --help | grep -q "usage: driftwatch <command>" || fail "--help output"
+"$DW_BIN" run --help | grep -q "usage: driftwatch run -c FILE" || fail "run --help output"
+
+# A config naming a plugin that does not exist: position, plugin and path in one line.
+cat >"$TMP/bad_plugin.yaml" <<YAML
+agent: {state_dir: $TMP/state}
+alerts:
+  - {name: pager, plugin: pagerduty}
+YAML
+run_expect 1 "$TMP/bad_plugin.yaml:3:5: plugin 'pagerduty': $DW_PLUGIN_DIR/pagerduty.so: No such file or directory" -- validate -c "$TMP/bad_plugin.yaml"
+
+# Unknown plugin option, with position.
+cat >"$TMP/bad_option.yaml" <<YAML
+alerts:
+  - name: logs
+    plugin: log
+    levle: warn
+YAML
+run_expect 1 "$TMP/bad_option.yaml:4:5: plugin 'log': unknown option 'levle'" -- validate -c "$TMP/bad_option.yaml"
+
+# A plugin built for another ABI (from the test plugin dir).
+cat >"$TMP/bad_abi.yaml" <<YAML
+agent: {plugin_dir: $DW_BAD_PLUGIN_DIR}
+alerts:
+  - {name: x, plugin: wrongabi}
+YAML
+run_expect 1 "plugin 'wrongabi': $DW_BAD_PLUGIN_DIR/wrongabi.so was built for plugin ABI 99, this driftwatch speaks ABI 1: rebuild it" -- validate -c "$TMP/bad_abi.yaml"
+
+# plugins lists documented options, and flags broken plugins with exit 1.
+"$DW_BIN" plugins --plugin-dir "$DW_PLUGIN_DIR" >"$TMP/plugins.txt"
+expect_contains "$TMP/plugins.txt" "log  kind=alert version=1.0.0 abi=1"
+expect_contains "$TMP/plugins.txt" "level                  string   optional, default warn"
+rc=0
+"$DW_BIN" plugins --plugin-dir "$DW_BAD_PLUGIN_DIR" >"$TMP/bad.txt" 2>&1 || rc=$?
+[ "$rc" -eq 1 ] || fail "plugins over broken plugins exited $rc"
+expect_contains "$TMP/bad.txt" "nosymbol  BROKEN: plugin 'nosymbol'"
+expect_contains "$TMP/bad.txt" "does not export the symbol 'driftwatch_plugin'"
+echo "ok"
