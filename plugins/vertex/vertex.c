@@ -1,0 +1,391 @@
+/* Vertex AI trainer plugin: retrains through pipelineJobs or customJobs when drift is confirmed,
+ * follows the jobs, and offers model upload / deploy / undeploy / rollback as CLI actions. */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vertex.h"
+
+#define VX_VERSION "0.1.0"
+
+static void vertex_destroy(void *instance);
+
+/* ---- config: copied, so the instance never depends on the loader's buffers ---- */
+
+static const char *own_str(struct vertex *v, const char *s, int *failed)
+{
+    if (!s)
+        return NULL;
+    char **owned = realloc(v->owned, (v->n_owned + 1) * sizeof *owned);
+    char *copy = strdup(s);
+    if (!owned || !copy) {
+        if (owned)
+            v->owned = owned;
+        free(copy);
+        *failed = 1;
+        return NULL;
+    }
+    v->owned = owned;
+    v->owned[v->n_owned++] = copy;
+    return copy;
+}
+
+static struct dw_list own_list(struct vertex *v, struct dw_list in, int *failed)
+{
+    struct dw_list out = {0, NULL};
+    if (!in.n)
+        return out;
+    const char **items = calloc(in.n + 1, sizeof *items);
+    char **owned = items ? realloc(v->owned, (v->n_owned + 1) * sizeof *owned) : NULL;
+    if (!owned) {
+        free(items);
+        *failed = 1;
+        return out;
+    }
+    v->owned = owned;
+    v->owned[v->n_owned++] = (char *)items;
+    for (size_t i = 0; i < in.n; i++)
+        items[i] = own_str(v, in.items[i] ? in.items[i] : "", failed);
+    out.n = in.n;
+    out.items = items;
+    return out;
+}
+
+static int copy_config(struct vertex *v, const struct vertex_config *in)
+{
+    int failed = 0;
+    v->cfg = *in;
+    struct vertex_config *c = &v->cfg;
+    const char **strings[] = {&c->project, &c->location, &c->api_endpoint, &c->action, &c->template_uri,
+                              &c->pipeline_spec_path, &c->gcs_output_directory, &c->service_account,
+                              &c->display_name, &c->image_uri, &c->machine_type, &c->base_output_directory,
+                              &c->access_token, &c->credentials_file, &c->quota_project};
+    for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++)
+        *strings[i] = own_str(v, *strings[i], &failed);
+    c->parameter_values = own_list(v, in->parameter_values, &failed);
+    c->labels = own_list(v, in->labels, &failed);
+    c->args = own_list(v, in->args, &failed);
+    return failed ? -1 : 0;
+}
+
+static int is_set(const char *s)
+{
+    return s && *s;
+}
+
+/* Project and location go into URL paths: keep them to the characters resource ids use. */
+static int valid_segment(const char *s)
+{
+    if (!is_set(s))
+        return 0;
+    for (const char *p = s; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-' ||
+              *p == '_' || *p == '.' || *p == ':'))
+            return 0;
+    return 1;
+}
+
+static int check_kv_list(const struct dw_list *l, const char *opt, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        const char *eq = strchr(l->items[i], '=');
+        if (!eq || eq == l->items[i] || eq - l->items[i] > 255) {
+            snprintf(err, errlen, "vertex: option '%s': item '%s' is not key=value", opt, l->items[i]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void default_ms(int64_t *v, int64_t def)
+{
+    if (*v <= 0)
+        *v = def;
+}
+
+static int load_pipeline_spec(struct vertex *v, char *err, size_t errlen)
+{
+    json_error_t jerr;
+    json_t *root = json_load_file(v->cfg.pipeline_spec_path, 0, &jerr);
+    if (!json_is_object(root)) {
+        snprintf(err, errlen, "vertex: option 'pipeline_spec_path': %s:%d:%d: %s (compile the pipeline to JSON, "
+                 "e.g. kfp's Compiler().compile(p, 'pipeline.json'))", v->cfg.pipeline_spec_path, jerr.line,
+                 jerr.column, root ? "not a JSON object" : jerr.text);
+        json_decref(root);
+        return -1;
+    }
+    /* A PipelineJob JSON (older compilers) wraps the spec; a PipelineSpec is used as it is. */
+    json_t *spec = json_object_get(root, "pipelineSpec");
+    spec = json_is_object(spec) ? spec : root;
+    if (!json_object_get(spec, "pipelineInfo") || !json_object_get(spec, "root")) {
+        snprintf(err, errlen, "vertex: option 'pipeline_spec_path': %s is not a compiled pipeline (no pipelineInfo "
+                 "or root)", v->cfg.pipeline_spec_path);
+        json_decref(root);
+        return -1;
+    }
+    v->pipeline_spec = json_incref(spec);
+    json_decref(root);
+    return 0;
+}
+
+static int validate(struct vertex *v, char *err, size_t errlen)
+{
+    struct vertex_config *c = &v->cfg;
+    if (!valid_segment(c->project) || !valid_segment(c->location)) {
+        snprintf(err, errlen, "vertex: options 'project' and 'location' are required (e.g. my-project, "
+                 "europe-west4)");
+        return -1;
+    }
+    if (!is_set(c->action) || strcmp(c->action, "pipeline") == 0) {
+        v->action = VX_PIPELINE;
+    } else if (strcmp(c->action, "custom_job") == 0) {
+        v->action = VX_CUSTOM_JOB;
+    } else {
+        snprintf(err, errlen, "vertex: option 'action' is '%s'; use pipeline or custom_job", c->action);
+        return -1;
+    }
+    if (v->action == VX_PIPELINE) {
+        if (is_set(c->template_uri) == is_set(c->pipeline_spec_path)) {
+            snprintf(err, errlen, "vertex: action pipeline needs exactly one of 'template_uri' (Artifact Registry) "
+                     "and 'pipeline_spec_path' (compiled pipeline JSON sent inline)");
+            return -1;
+        }
+        if (is_set(c->template_uri) && strncmp(c->template_uri, "gs://", 5) == 0) {
+            snprintf(err, errlen, "vertex: option 'template_uri': %s: a gs:// template must be sent inline; copy it "
+                     "locally and set 'pipeline_spec_path'", c->template_uri);
+            return -1;
+        }
+        if (!is_set(c->gcs_output_directory)) {
+            snprintf(err, errlen, "vertex: action pipeline needs 'gcs_output_directory' (the pipeline root, "
+                     "gs://bucket/path)");
+            return -1;
+        }
+        if (is_set(c->pipeline_spec_path) && load_pipeline_spec(v, err, errlen) < 0)
+            return -1;
+    } else {
+        if (!is_set(c->image_uri)) {
+            snprintf(err, errlen, "vertex: action custom_job needs 'image_uri' (the training container)");
+            return -1;
+        }
+        if (!is_set(c->machine_type))
+            c->machine_type = "n1-standard-4";
+    }
+    if (check_kv_list(&c->parameter_values, "parameter_values", err, errlen) < 0 ||
+        check_kv_list(&c->labels, "labels", err, errlen) < 0)
+        return -1;
+
+    default_ms(&c->timeout, 30000);
+    default_ms(&c->deadline, 120000);
+    default_ms(&c->max_attempts, 8);
+    default_ms(&c->retry_delay, 1000);
+    default_ms(&c->poll_interval, 5000);
+    default_ms(&c->poll_max_interval, 300000);
+    default_ms(&c->operation_poll_interval, 1000);
+    default_ms(&c->operation_poll_max_interval, 20000);
+    default_ms(&c->operation_timeout, 3600000);
+    if (c->deadline < c->timeout)
+        c->deadline = c->timeout;
+
+    if (is_set(c->api_endpoint)) {
+        if (strncmp(c->api_endpoint, "https://", 8) != 0 && strncmp(c->api_endpoint, "http://", 7) != 0) {
+            snprintf(err, errlen, "vertex: option 'api_endpoint' must start with https:// (or http:// for a local "
+                     "fake), not '%s'", c->api_endpoint);
+            return -1;
+        }
+        v->base_url = strdup(c->api_endpoint);
+    } else if (strcmp(c->location, "global") == 0) {
+        v->base_url = strdup("https://aiplatform.googleapis.com");
+    } else {
+        v->base_url = vx_strf("https://%s-aiplatform.googleapis.com", c->location);
+    }
+    v->parent = vx_strf("projects/%s/locations/%s", c->project, c->location);
+    if (!v->base_url || !v->parent) {
+        snprintf(err, errlen, "vertex: out of memory");
+        return -1;
+    }
+    size_t n = strlen(v->base_url);
+    while (n > 0 && v->base_url[n - 1] == '/')
+        v->base_url[--n] = '\0';
+    return 0;
+}
+
+/* ---- callbacks ---- */
+
+static int vertex_init(const struct dw_host *host, const char *instance_name, const void *config, void **instance,
+                       char *err, size_t errlen)
+{
+    *instance = NULL;
+    if (!host || host->abi != DW_PLUGIN_ABI || host->size < offsetof(struct dw_host, free) + sizeof host->free ||
+        !host->http_request || !host->log || !host->free) {
+        snprintf(err, errlen, "vertex: the host lacks functions this plugin needs (log, http_request, free)");
+        return -1;
+    }
+    struct vertex *v = calloc(1, sizeof *v);
+    if (!v) {
+        snprintf(err, errlen, "vertex: out of memory");
+        return -1;
+    }
+    v->host = host;
+    pthread_mutex_init(&v->lock, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC); /* timed waits immune to wall-clock jumps */
+    pthread_cond_init(&v->cond, &attr);
+    pthread_condattr_destroy(&attr);
+    v->name = strdup(instance_name && *instance_name ? instance_name : VX_NAME);
+    if (!v->name || copy_config(v, config) < 0) {
+        snprintf(err, errlen, "vertex: out of memory");
+        goto fail;
+    }
+    if (vx_auth_init(v, err, errlen) < 0 || validate(v, err, errlen) < 0)
+        goto fail;
+    *instance = v;
+    return 0;
+fail:
+    vertex_destroy(v);
+    return -1;
+}
+
+static int vertex_start(void *instance, char *err, size_t errlen)
+{
+    return vx_poller_start(instance, err, errlen);
+}
+
+static void vertex_stop(void *instance)
+{
+    vx_poller_stop(instance);
+}
+
+static void vertex_destroy(void *instance)
+{
+    struct vertex *v = instance;
+    if (!v)
+        return;
+    vx_poller_stop(v);
+    vx_poller_free(v);
+    vx_auth_free(&v->auth);
+    json_decref(v->pipeline_spec);
+    for (size_t i = 0; i < v->n_owned; i++)
+        free(v->owned[i]);
+    free(v->owned);
+    free(v->base_url);
+    free(v->parent);
+    free(v->name);
+    pthread_cond_destroy(&v->cond);
+    pthread_mutex_destroy(&v->lock);
+    free(v);
+}
+
+static int vertex_trigger(void *instance, const struct dw_trigger_event *ev, struct dw_trigger_result *res,
+                          char *err, size_t errlen)
+{
+    return vx_trigger(instance, ev, res, err, errlen);
+}
+
+static const struct {
+    const char *name;
+    int (*fn)(struct vertex *v, json_t *params, json_t **result, char *err, size_t errlen);
+} actions[] = {
+    {"upload_model", vx_action_upload_model},
+    {"deploy", vx_action_deploy},
+    {"undeploy", vx_action_undeploy},
+    {"rollback", vx_action_rollback},
+    {"get_job", vx_action_get_job},
+    {"wait_job", vx_action_wait_job},
+};
+
+static int vertex_action(void *instance, const char *action, const char *params_json, char **result_json,
+                         char *err, size_t errlen)
+{
+    struct vertex *v = instance;
+    *result_json = NULL;
+    for (size_t i = 0; i < sizeof actions / sizeof actions[0]; i++) {
+        if (strcmp(actions[i].name, action) != 0)
+            continue;
+        json_error_t jerr;
+        json_t *params = params_json && *params_json ? json_loads(params_json, 0, &jerr) : json_object();
+        if (!json_is_object(params)) {
+            snprintf(err, errlen, "vertex: %s: params must be a JSON object (%s at line %d column %d)", action,
+                     params ? "not an object" : jerr.text, jerr.line, jerr.column);
+            json_decref(params);
+            return -1;
+        }
+        json_t *result = NULL;
+        int rc = actions[i].fn(v, params, &result, err, errlen);
+        json_decref(params);
+        if (rc == 0) {
+            *result_json = json_dumps(result, JSON_COMPACT);
+            if (!*result_json) {
+                snprintf(err, errlen, "vertex: %s: out of memory", action);
+                rc = -1;
+            }
+        }
+        json_decref(result);
+        return rc;
+    }
+    snprintf(err, errlen, "vertex: unknown action '%s' (upload_model, deploy, undeploy, rollback, get_job, wait_job)",
+             action);
+    return -1;
+}
+
+#define OPT(n, t, d, req, field, desc) {n, t, d, req, offsetof(struct vertex_config, field), desc}
+
+static const struct dw_option vertex_options[] = {
+    OPT("project", DW_OPT_STRING, NULL, 1, project, "Google Cloud project id"),
+    OPT("location", DW_OPT_STRING, NULL, 1, location, "Vertex AI region, e.g. europe-west4 (or global)"),
+    OPT("api_endpoint", DW_OPT_STRING, NULL, 0, api_endpoint,
+        "API base URL; default https://{location}-aiplatform.googleapis.com"),
+    OPT("action", DW_OPT_STRING, "pipeline", 0, action, "what a retrain starts: pipeline or custom_job"),
+    OPT("template_uri", DW_OPT_STRING, NULL, 0, template_uri,
+        "pipeline template in Artifact Registry (https://{region}-kfp.pkg.dev/...)"),
+    OPT("pipeline_spec_path", DW_OPT_STRING, NULL, 0, pipeline_spec_path,
+        "compiled pipeline JSON, sent inline as pipelineSpec"),
+    OPT("gcs_output_directory", DW_OPT_STRING, NULL, 0, gcs_output_directory, "pipeline root, gs://bucket/path"),
+    OPT("parameter_values", DW_OPT_LIST, NULL, 0, parameter_values,
+        "pipeline parameters as key=value (JSON values are sent typed)"),
+    OPT("drift_parameters", DW_OPT_BOOL, "true", 0, drift_parameters,
+        "add model, drift_window_end, data_version, drifted_features to the pipeline parameters"),
+    OPT("service_account", DW_OPT_STRING, NULL, 0, service_account, "service account the job runs as"),
+    OPT("labels", DW_OPT_LIST, NULL, 0, labels, "job labels as key=value (driftwatch-key/-model are added)"),
+    OPT("display_name", DW_OPT_STRING, NULL, 0, display_name, "job display name; default driftwatch-retrain-{model}"),
+    OPT("image_uri", DW_OPT_STRING, NULL, 0, image_uri, "custom_job: training container image"),
+    OPT("machine_type", DW_OPT_STRING, "n1-standard-4", 0, machine_type, "custom_job: machine type"),
+    OPT("args", DW_OPT_LIST, NULL, 0, args, "custom_job: container arguments"),
+    OPT("base_output_directory", DW_OPT_STRING, NULL, 0, base_output_directory, "custom_job: gs:// output prefix"),
+    OPT("access_token", DW_OPT_SECRET, NULL, 0, access_token, "OAuth2 access token (else credentials_file, else "
+        "the metadata server)"),
+    OPT("credentials_file", DW_OPT_STRING, NULL, 0, credentials_file, "service-account key JSON file"),
+    OPT("quota_project", DW_OPT_STRING, NULL, 0, quota_project, "project billed for quota (x-goog-user-project)"),
+    OPT("timeout", DW_OPT_DURATION, "30s", 0, timeout, "per HTTP attempt"),
+    OPT("deadline", DW_OPT_DURATION, "2m", 0, deadline, "overall, for one call and its retries"),
+    OPT("max_attempts", DW_OPT_INT, "8", 0, max_attempts, "HTTP attempts per retryable call"),
+    OPT("retry_delay", DW_OPT_DURATION, "1s", 0, retry_delay,
+        "first delay before a custom job re-create (doubles, full jitter, capped at 60s)"),
+    OPT("poll", DW_OPT_BOOL, "true", 0, poll, "follow created jobs to a final state in the background"),
+    OPT("poll_interval", DW_OPT_DURATION, "5s", 0, poll_interval, "first job poll delay (doubles)"),
+    OPT("poll_max_interval", DW_OPT_DURATION, "5m", 0, poll_max_interval, "cap of the job poll delay"),
+    OPT("operation_poll_interval", DW_OPT_DURATION, "1s", 0, operation_poll_interval,
+        "first operation poll delay (x1.5)"),
+    OPT("operation_poll_max_interval", DW_OPT_DURATION, "20s", 0, operation_poll_max_interval,
+        "cap of the operation poll delay"),
+    OPT("operation_timeout", DW_OPT_DURATION, "1h", 0, operation_timeout, "give up waiting for an operation"),
+    {NULL, 0, NULL, 0, 0, NULL},
+};
+
+DW_EXPORT const struct dw_plugin driftwatch_plugin = {
+    .abi = DW_PLUGIN_ABI,
+    .size = sizeof(struct dw_plugin),
+    .name = VX_NAME,
+    .kind = DW_KIND_TRAINER,
+    .version = VX_VERSION,
+    .description = "Vertex AI: retrain with pipelineJobs/customJobs; upload, deploy, roll back models",
+    .options = vertex_options,
+    .config_size = sizeof(struct vertex_config),
+    .init = vertex_init,
+    .start = vertex_start,
+    .stop = vertex_stop,
+    .destroy = vertex_destroy,
+    .trigger = vertex_trigger,
+    .action = vertex_action,
+};

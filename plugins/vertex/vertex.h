@@ -1,0 +1,156 @@
+/* Vertex AI trainer plugin: shared types of its parts (options and instance, REST calls, auth,
+ * jobs, models and endpoints). Internal to plugins/vertex; only vertex.c exports a symbol. */
+#ifndef DW_VERTEX_H
+#define DW_VERTEX_H
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdint.h>
+
+#include "driftwatch/plugin.h"
+
+#define VX_NAME "vertex"
+
+/* The options (plugin.h DW_OPT_*), filled by the loader through the option table in vertex.c. */
+struct vertex_config {
+    const char *project;
+    const char *location;
+    const char *api_endpoint;
+    const char *action;
+    /* pipeline */
+    const char *template_uri;
+    const char *pipeline_spec_path;
+    const char *gcs_output_directory;
+    struct dw_list parameter_values;
+    int drift_parameters;
+    const char *service_account;
+    struct dw_list labels;
+    const char *display_name;
+    /* custom job */
+    const char *image_uri;
+    const char *machine_type;
+    struct dw_list args;
+    const char *base_output_directory;
+    /* auth */
+    const char *access_token;
+    const char *credentials_file;
+    const char *quota_project;
+    /* HTTP and polling */
+    int64_t timeout;
+    int64_t deadline;
+    int64_t max_attempts;
+    int64_t retry_delay;
+    int poll;
+    int64_t poll_interval;
+    int64_t poll_max_interval;
+    int64_t operation_poll_interval;
+    int64_t operation_poll_max_interval;
+    int64_t operation_timeout;
+};
+
+enum vx_action { VX_PIPELINE, VX_CUSTOM_JOB };
+
+/* Cached OAuth2 access token and where it comes from. */
+struct vx_auth {
+    pthread_mutex_t lock;
+    enum { VX_AUTH_TOKEN, VX_AUTH_SA_KEY, VX_AUTH_METADATA } source;
+    char *token;            /* current token (explicit or cached) */
+    int64_t refresh_at;     /* unix seconds after which a fetched token is renewed */
+    /* service-account key */
+    char *client_email;
+    char *private_key_id;
+    char *token_uri;
+    void *pkey;             /* EVP_PKEY * */
+    /* metadata server */
+    char *metadata_url;
+    int64_t fetches;        /* tokens fetched so far (tests, debug log) */
+};
+
+struct vx_tracked_job;
+
+struct vertex {
+    const struct dw_host *host;
+    char *name;                     /* instance name: the plugin label of metrics and logs */
+    struct vertex_config cfg;       /* scalars copied; strings point into `owned` */
+    char **owned;
+    size_t n_owned;
+    enum vx_action action;
+    char *base_url;                 /* api endpoint without trailing '/' */
+    char *parent;                   /* projects/P/locations/L */
+    json_t *pipeline_spec;          /* loaded from pipeline_spec_path */
+    struct vx_auth auth;
+
+    /* Background poller: jobs created by trigger() until they reach a final state. */
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    pthread_t thread;
+    int thread_running;
+    int stopping;
+    struct vx_tracked_job *jobs;
+};
+
+/* ---- vertex_api.c: REST calls ---- */
+
+/* How a call may be retried: a read or a create carrying a client id may be; a create without one
+ * (customJobs.create, models.upload, deployModel) never blindly. */
+enum vx_retry { VX_NO_RETRY = 0, VX_RETRY = 1 };
+
+/* One REST call. `op` names the method ("pipelineJobs.create"), `resource` what it acts on; both
+ * open every error message. path is relative to /v1/ (a resource name), query may be NULL
+ * (already encoded). body may be NULL. On a 2xx answer with a JSON body returns 0 and *out (may be
+ * NULL when not wanted). Otherwise returns -1, err says what happened, *status is the HTTP status
+ * (0: no answer) and *out holds the parsed error body when it was JSON. */
+int vx_call(struct vertex *v, const char *op, const char *resource, const char *method, const char *path,
+            const char *query, json_t *body, enum vx_retry retry, long *status, json_t **out, char *err,
+            size_t errlen);
+
+/* Error text of a google.rpc.Status object: "9 FAILED_PRECONDITION: message". */
+void vx_status_text(json_t *status, char *out, size_t outlen);
+/* Percent-encodes s for a query value into a malloc'd string. */
+char *vx_query_escape(const char *s);
+/* printf into a malloc'd string (NULL on failure). */
+char *vx_strf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Sleeps up to ms, returning early (1) when the instance is being stopped. */
+int vx_sleep(struct vertex *v, int64_t ms);
+int64_t vx_now_ms(void);
+void vx_count_request(struct vertex *v, const char *op, long status);
+
+/* ---- vertex_auth.c ---- */
+
+/* Prepares the auth source from the options (reads and checks a key file). 0 or -1 with err. */
+int vx_auth_init(struct vertex *v, char *err, size_t errlen);
+void vx_auth_free(struct vx_auth *a);
+/* A malloc'd "Authorization: Bearer ..." header (cleanse and free with vx_auth_header_free). */
+int vx_auth_header(struct vertex *v, char **header, char *err, size_t errlen);
+void vx_auth_header_free(char *header);
+/* The API refused the token (401): forget a fetched token so the next call gets a new one. */
+void vx_auth_invalidate(struct vertex *v);
+
+/* ---- vertex_jobs.c: trainer jobs ---- */
+
+int vx_trigger(struct vertex *v, const struct dw_trigger_event *ev, struct dw_trigger_result *res, char *err,
+               size_t errlen);
+int vx_poller_start(struct vertex *v, char *err, size_t errlen);
+void vx_poller_stop(struct vertex *v);
+void vx_poller_free(struct vertex *v);
+/* Actions get_job / wait_job. */
+int vx_action_get_job(struct vertex *v, json_t *params, json_t **result, char *err, size_t errlen);
+int vx_action_wait_job(struct vertex *v, json_t *params, json_t **result, char *err, size_t errlen);
+
+/* Sanitizers (exposed for tests through the plugin's behaviour only). */
+void vx_pipeline_job_id(const char *key, char *out, size_t outlen);
+void vx_label_value(const char *s, char *out, size_t outlen);
+
+/* ---- vertex_models.c: models and endpoints ---- */
+
+int vx_action_upload_model(struct vertex *v, json_t *params, json_t **result, char *err, size_t errlen);
+int vx_action_deploy(struct vertex *v, json_t *params, json_t **result, char *err, size_t errlen);
+int vx_action_undeploy(struct vertex *v, json_t *params, json_t **result, char *err, size_t errlen);
+int vx_action_rollback(struct vertex *v, json_t *params, json_t **result, char *err, size_t errlen);
+
+/* Follows a long-running operation to done (operation polling options). On success *response is
+ * the operation's `response` (new reference, may be an empty object). */
+int vx_wait_operation(struct vertex *v, const char *op, const char *resource, json_t *operation,
+                      json_t **response, char *err, size_t errlen);
+
+#endif

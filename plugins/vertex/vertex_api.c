@@ -1,0 +1,230 @@
+/* Vertex AI REST v1 calls through the host's HTTP client: URL and headers, JSON in and out, and
+ * Google's error shape {"error": {"code", "message", "status", "details"}} turned into messages. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "vertex.h"
+
+/* google.rpc.Code names, indexed by code (google/rpc/code.proto). */
+static const char *const rpc_code_names[] = {
+    "OK",                "CANCELLED",         "UNKNOWN",      "INVALID_ARGUMENT", "DEADLINE_EXCEEDED",
+    "NOT_FOUND",         "ALREADY_EXISTS",    "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
+    "FAILED_PRECONDITION", "ABORTED",         "OUT_OF_RANGE", "UNIMPLEMENTED",    "INTERNAL",
+    "UNAVAILABLE",       "DATA_LOSS",         "UNAUTHENTICATED",
+};
+
+char *vx_strf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return NULL;
+    char *s = malloc((size_t)n + 1);
+    if (!s)
+        return NULL;
+    va_start(ap, fmt);
+    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+int64_t vx_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int vx_sleep(struct vertex *v, int64_t ms)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until); /* v->cond waits on the monotonic clock */
+    until.tv_sec += ms / 1000;
+    until.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&v->lock);
+    while (!v->stopping && pthread_cond_timedwait(&v->cond, &v->lock, &until) != ETIMEDOUT)
+        ;
+    int stopped = v->stopping;
+    pthread_mutex_unlock(&v->lock);
+    return stopped;
+}
+
+char *vx_query_escape(const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = strlen(s);
+    char *out = malloc(3 * n + 1);
+    if (!out)
+        return NULL;
+    char *o = out;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-' ||
+            *p == '_' || *p == '.' || *p == '~') {
+            *o++ = (char)*p;
+        } else {
+            *o++ = '%';
+            *o++ = hex[*p >> 4];
+            *o++ = hex[*p & 15];
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+void vx_status_text(json_t *status, char *out, size_t outlen)
+{
+    json_int_t code = json_integer_value(json_object_get(status, "code"));
+    const char *name = json_string_value(json_object_get(status, "status"));
+    const char *msg = json_string_value(json_object_get(status, "message"));
+    if (!name)
+        name = code >= 0 && code < (json_int_t)(sizeof rpc_code_names / sizeof rpc_code_names[0])
+                   ? rpc_code_names[code]
+                   : "UNKNOWN";
+    snprintf(out, outlen, "%s (code %lld): %s", name, (long long)code, msg && *msg ? msg : "(no message)");
+}
+
+void vx_count_request(struct vertex *v, const char *op, long status)
+{
+    if (!v->host->metrics || !v->host->metrics->counter_add)
+        return;
+    char code[24];
+    if (status > 0)
+        snprintf(code, sizeof code, "%ld", status);
+    else
+        snprintf(code, sizeof code, "error");
+    const char *labels[] = {"plugin", v->name, "call", op, "code", code, NULL};
+    v->host->metrics->counter_add("driftwatch_vertex_requests_total",
+                                  "Vertex AI REST calls by method and HTTP status (error: no answer).", labels, 1);
+}
+
+/* "403 PERMISSION_DENIED: message" from an error answer, or a description of a non-JSON one. */
+static void http_error_text(long status, json_t *body, char *out, size_t outlen)
+{
+    json_t *e = json_object_get(body, "error");
+    if (json_is_object(e)) {
+        const char *name = json_string_value(json_object_get(e, "status"));
+        const char *msg = json_string_value(json_object_get(e, "message"));
+        snprintf(out, outlen, "%ld %s: %s", status, name ? name : "(no status)", msg && *msg ? msg : "(no message)");
+    } else if (json_is_string(e)) {
+        /* OAuth2 token endpoints answer {"error": "invalid_grant", "error_description": "..."}. */
+        const char *desc = json_string_value(json_object_get(body, "error_description"));
+        snprintf(out, outlen, "%ld %s%s%s", status, json_string_value(e), desc ? ": " : "", desc ? desc : "");
+    } else {
+        snprintf(out, outlen, "HTTP %ld with %s", status, body ? "an unexpected JSON answer" : "a non-JSON answer");
+    }
+}
+
+int vx_call(struct vertex *v, const char *op, const char *resource, const char *method, const char *path,
+            const char *query, json_t *body, enum vx_retry retry, long *status, json_t **out, char *err,
+            size_t errlen)
+{
+    int ret = -1;
+    char *auth = NULL, *url = NULL, *payload = NULL;
+    char herr[1024], why[1024];
+    char quota[512];
+    const char *headers[6];
+    int nh = 0;
+    struct dw_http_client_response resp = {0};
+    json_t *parsed = NULL;
+
+    *status = 0;
+    if (out)
+        *out = NULL;
+    if (vx_auth_header(v, &auth, why, sizeof why) < 0) {
+        snprintf(err, errlen, "vertex: %s %s: %s", op, resource, why);
+        goto out;
+    }
+    url = vx_strf("%s/v1/%s%s%s", v->base_url, path, query ? "?" : "", query ? query : "");
+    payload = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    if (!url || (body && !payload)) {
+        snprintf(err, errlen, "vertex: %s %s: out of memory", op, resource);
+        goto out;
+    }
+    headers[nh++] = auth;
+    headers[nh++] = "Accept: application/json";
+    if (payload)
+        headers[nh++] = "Content-Type: application/json; charset=utf-8";
+    if (v->cfg.quota_project && *v->cfg.quota_project) {
+        snprintf(quota, sizeof quota, "x-goog-user-project: %s", v->cfg.quota_project);
+        headers[nh++] = quota;
+    }
+    headers[nh] = NULL;
+
+    struct dw_http_client_request req = {
+        .method = method,
+        .url = url,
+        .headers = headers,
+        .body = payload,
+        .body_len = payload ? strlen(payload) : 0,
+        .timeout_ms = v->cfg.timeout,
+        .max_attempts = retry == VX_RETRY ? (int)v->cfg.max_attempts : 1,
+        .deadline_ms = retry == VX_RETRY ? v->cfg.deadline : v->cfg.timeout,
+    };
+    herr[0] = '\0';
+    if (v->host->http_request(&req, &resp, herr, sizeof herr) < 0) {
+        vx_count_request(v, op, 0);
+        snprintf(err, errlen, "vertex: %s %s: %s", op, resource, herr[0] ? herr : "request failed");
+        goto out;
+    }
+    *status = resp.status;
+    vx_count_request(v, op, resp.status);
+
+    json_error_t jerr;
+    if (resp.body_len == 0 && resp.status >= 200 && resp.status < 300)
+        parsed = json_object(); /* e.g. an empty cancel answer */
+    else
+        parsed = json_loadb(resp.body ? resp.body : "", resp.body_len, 0, &jerr);
+
+    if (resp.status >= 200 && resp.status < 300) {
+        if (!json_is_object(parsed)) {
+            if (parsed)
+                snprintf(err, errlen, "vertex: %s %s: malformed answer (HTTP %ld): expected a JSON object", op,
+                         resource, resp.status);
+            else
+                snprintf(err, errlen, "vertex: %s %s: malformed JSON in the answer (HTTP %ld): %s at line %d column %d",
+                         op, resource, resp.status, jerr.text, jerr.line, jerr.column);
+            goto out;
+        }
+        if (out) {
+            *out = parsed;
+            parsed = NULL;
+        }
+        ret = 0;
+        goto out;
+    }
+
+    http_error_text(resp.status, parsed, why, sizeof why);
+    char attempts[64] = "";
+    if (resp.attempts > 1)
+        snprintf(attempts, sizeof attempts, " (after %d attempts)", resp.attempts);
+    if (resp.status == 401) {
+        vx_auth_invalidate(v);
+        snprintf(err, errlen, "vertex: %s %s: %s%s; check the credentials (access_token, credentials_file or "
+                 "the metadata server's service account)", op, resource, why, attempts);
+    } else {
+        snprintf(err, errlen, "vertex: %s %s: %s%s", op, resource, why, attempts);
+    }
+    if (out) {
+        *out = parsed;
+        parsed = NULL;
+    }
+
+out:
+    json_decref(parsed);
+    if (resp.body)
+        v->host->free(resp.body);
+    free(payload);
+    free(url);
+    vx_auth_header_free(auth);
+    return ret;
+}
