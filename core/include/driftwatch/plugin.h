@@ -120,6 +120,12 @@ struct dw_sample_batch {
     size_t json_len;
 };
 
+/* emit_samples return codes: the probe maps them to its own answer (push: 202/400/404/503). */
+#define DW_INGEST_OK 0
+#define DW_INGEST_INVALID (-1)       /* nothing in the batch was acceptable (res->error says why) */
+#define DW_INGEST_UNAVAILABLE (-2)   /* the core cannot durably take samples now (disk full): retry */
+#define DW_INGEST_UNKNOWN_MODEL (-3) /* no model of that name is configured */
+
 struct dw_ingest_result {
     size_t accepted;
     size_t rejected;
@@ -142,8 +148,8 @@ struct dw_host {
     int (*http_request)(const struct dw_http_client_request *req, struct dw_http_client_response *resp,
                         char *err, size_t errlen);
 
-    /* Hands samples to the core's sampler/window pipeline. Returns 0, or negative when none could
-     * be taken (res->error says why). */
+    /* Hands samples to the core's sampler/window pipeline. Returns DW_INGEST_OK (some may still be
+     * rejected: see res), or a negative DW_INGEST_* code. Safe from any thread. */
     int (*emit_samples)(const struct dw_sample_batch *batch, struct dw_ingest_result *res);
 
     const char *state_dir;  /* the agent's state directory (exists, writable) */
