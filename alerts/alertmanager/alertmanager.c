@@ -1,0 +1,539 @@
+/* Alertmanager alert sink: one alert per model, posted to Alertmanager's API v2
+ * (POST {url}/api/v2/alerts), re-sent while firing and resolved with endsAt <= now. */
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "driftwatch/plugin.h"
+
+#ifndef DW_VERSION
+#define DW_VERSION "0.0.0"
+#endif
+
+#define AM_METRIC "driftwatch_alerts_sent_total"
+#define AM_METRIC_HELP "Alert notifications by sink instance and result (ok, error: transient failure " \
+                       "after retries, dropped: rejected by the receiver or not sendable)."
+/* Features listed in the description annotation; the rest are counted ("and N more"). */
+#define AM_MAX_LISTED_FEATURES 50
+/* Bytes of a receiver's answer quoted in an error message. */
+#define AM_BODY_EXCERPT 200
+
+struct am_config {
+    const char *url;
+    const char *alertname;
+    const char *generator_url;
+    struct dw_list labels;
+    const char *bearer_token;
+    int64_t timeout_ms;
+    int64_t max_attempts;
+    int64_t deadline_ms;
+};
+
+struct am_label {
+    char *name;
+    char *value;
+};
+
+struct am_instance {
+    const struct dw_host *host;
+    char *name;          /* instance name: the `sink` label */
+    char *endpoint;      /* {url}/api/v2/alerts */
+    char *endpoint_desc; /* endpoint without userinfo or query, for messages */
+    char *alertname;
+    char *generator_url; /* NULL: the event's report URL */
+    struct am_label *labels;
+    size_t n_labels;
+    char *auth_header;   /* "Authorization: Bearer ..." or NULL */
+    int64_t timeout_ms;
+    int64_t deadline_ms;
+    int max_attempts;
+};
+
+static const struct dw_option am_options[] = {
+    {"url", DW_OPT_STRING, NULL, 1, offsetof(struct am_config, url),
+     "Alertmanager base URL, e.g. http://127.0.0.1:9093 (alerts go to {url}/api/v2/alerts)"},
+    {"alertname", DW_OPT_STRING, "DriftDetected", 0, offsetof(struct am_config, alertname),
+     "value of the alertname label"},
+    {"generator_url", DW_OPT_STRING, NULL, 0, offsetof(struct am_config, generator_url),
+     "generatorURL of the alerts (default: the event's drift report URL)"},
+    {"labels", DW_OPT_LIST, NULL, 0, offsetof(struct am_config, labels),
+     "static labels added to every alert, as name=value (e.g. team=ml)"},
+    {"bearer_token", DW_OPT_SECRET, NULL, 0, offsetof(struct am_config, bearer_token),
+     "sent as Authorization: Bearer <token> (Alertmanager behind an authenticating proxy)"},
+    {"timeout", DW_OPT_DURATION, "10s", 0, offsetof(struct am_config, timeout_ms),
+     "timeout of one HTTP attempt"},
+    {"max_attempts", DW_OPT_INT, "5", 0, offsetof(struct am_config, max_attempts),
+     "attempts per notification (retried on network errors, 429 and 5xx)"},
+    {"deadline", DW_OPT_DURATION, "60s", 0, offsetof(struct am_config, deadline_ms),
+     "overall time for one notification across retries"},
+    {NULL, 0, NULL, 0, 0, NULL},
+};
+
+static char *am_strdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *p = malloc(n);
+    if (p)
+        memcpy(p, s, n);
+    return p;
+}
+
+static int am_valid_label_name(const char *s)
+{
+    if (!s || !*s)
+        return 0;
+    for (const char *p = s; *p; p++) {
+        int alpha = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || *p == '_';
+        int digit = *p >= '0' && *p <= '9';
+        if (!alpha && !(digit && p != s))
+            return 0;
+    }
+    return 1;
+}
+
+/* "scheme://host/path" without userinfo, query or fragment: what messages may show of a URL. */
+static char *am_describe_url(const char *url)
+{
+    const char *scheme_end = strstr(url, "://");
+    const char *host = scheme_end ? scheme_end + 3 : url;
+    size_t scheme_len = (size_t)(host - url);
+    const char *path = host + strcspn(host, "/?#");
+    const char *at = memchr(host, '@', (size_t)(path - host));
+    if (at)
+        host = at + 1;
+    size_t host_len = (size_t)(path - host);
+    size_t path_len = strcspn(path, "?#");
+    size_t n = scheme_len + host_len + path_len + 1;
+    char *out = malloc(n);
+    if (out)
+        snprintf(out, n, "%.*s%.*s%.*s", (int)scheme_len, url, (int)host_len, host, (int)path_len, path);
+    return out;
+}
+
+/* RFC 3339 in UTC, e.g. 2024-05-01T12:00:00Z. */
+static void am_rfc3339(int64_t unix_s, char *out, size_t outlen)
+{
+    time_t t = (time_t)unix_s;
+    struct tm tm;
+    if (!gmtime_r(&t, &tm) || strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        snprintf(out, outlen, "1970-01-01T00:00:00Z");
+}
+
+/* A JSON string for untrusted text: jansson refuses invalid UTF-8, so such text is sent with every
+ * non-ASCII byte replaced by '?' rather than not at all. */
+static json_t *am_json_text(const char *s)
+{
+    json_t *j = json_string(s ? s : "");
+    if (j || !s)
+        return j;
+    char *copy = am_strdup(s);
+    if (!copy)
+        return NULL;
+    for (char *p = copy; *p; p++)
+        if ((unsigned char)*p >= 0x80)
+            *p = '?';
+    j = json_string(copy);
+    free(copy);
+    return j;
+}
+
+/* Adds key: string to obj; returns 0 or -1. */
+static int am_set_text(json_t *obj, const char *key, const char *value)
+{
+    json_t *j = am_json_text(value);
+    return j ? json_object_set_new(obj, key, j) : -1;
+}
+
+static void am_count(const struct am_instance *in, const char *result)
+{
+    const char *labels[] = {"sink", in->name, "result", result, NULL};
+    if (in->host->metrics && in->host->metrics->counter_add)
+        in->host->metrics->counter_add(AM_METRIC, AM_METRIC_HELP, labels, 1);
+}
+
+static void am_instance_free(struct am_instance *in)
+{
+    if (!in)
+        return;
+    free(in->name);
+    free(in->endpoint);
+    free(in->endpoint_desc);
+    free(in->alertname);
+    free(in->generator_url);
+    for (size_t i = 0; i < in->n_labels; i++) {
+        free(in->labels[i].name);
+        free(in->labels[i].value);
+    }
+    free(in->labels);
+    free(in->auth_header);
+    free(in);
+}
+
+/* Parses the static labels ("name=value"); the names the sink sets itself are refused so a config
+ * cannot silently change an alert's identity. */
+static int am_parse_labels(struct am_instance *in, const struct dw_list *list, const char *instance_name,
+                           char *err, size_t errlen)
+{
+    static const char *const reserved[] = {"alertname", "model", "severity", NULL};
+    if (list->n == 0)
+        return 0;
+    in->labels = calloc(list->n, sizeof *in->labels);
+    if (!in->labels) {
+        snprintf(err, errlen, "alertmanager %s: out of memory", instance_name);
+        return -1;
+    }
+    for (size_t i = 0; i < list->n; i++) {
+        const char *item = list->items[i] ? list->items[i] : "";
+        const char *eq = strchr(item, '=');
+        if (!eq) {
+            snprintf(err, errlen, "alertmanager %s: labels[%zu] \"%s\" is not name=value", instance_name, i, item);
+            return -1;
+        }
+        char *name = malloc((size_t)(eq - item) + 1);
+        char *value = am_strdup(eq + 1);
+        if (!name || !value) {
+            free(name);
+            free(value);
+            snprintf(err, errlen, "alertmanager %s: out of memory", instance_name);
+            return -1;
+        }
+        memcpy(name, item, (size_t)(eq - item));
+        name[eq - item] = '\0';
+        in->labels[in->n_labels].name = name;
+        in->labels[in->n_labels].value = value;
+        in->n_labels++;
+        if (!am_valid_label_name(name)) {
+            snprintf(err, errlen, "alertmanager %s: labels[%zu]: \"%s\" is not a valid label name "
+                     "([a-zA-Z_][a-zA-Z0-9_]*)", instance_name, i, name);
+            return -1;
+        }
+        for (const char *const *r = reserved; *r; r++) {
+            if (strcmp(name, *r) == 0) {
+                snprintf(err, errlen, "alertmanager %s: labels[%zu]: \"%s\" is set by the sink itself "
+                         "(use the alertname option to rename the alert)", instance_name, i, name);
+                return -1;
+            }
+        }
+        for (size_t j = 0; j + 1 < in->n_labels; j++) {
+            if (strcmp(in->labels[j].name, name) == 0) {
+                snprintf(err, errlen, "alertmanager %s: labels: \"%s\" appears twice", instance_name, name);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+static int am_init(const struct dw_host *host, const char *instance_name, const void *config, void **instance,
+                   char *err, size_t errlen)
+{
+    const struct am_config *cfg = config;
+    const char *iname = instance_name ? instance_name : "alertmanager";
+    struct am_instance *in = NULL;
+
+    *instance = NULL;
+    if (!host || !host->http_request) {
+        snprintf(err, errlen, "alertmanager %s: the host offers no HTTP client", iname);
+        return -1;
+    }
+    if (!cfg->url || !*cfg->url) {
+        snprintf(err, errlen, "alertmanager %s: option url is required (e.g. url: http://127.0.0.1:9093)", iname);
+        return -1;
+    }
+    if (strncmp(cfg->url, "http://", 7) != 0 && strncmp(cfg->url, "https://", 8) != 0) {
+        snprintf(err, errlen, "alertmanager %s: url \"%s\" must start with http:// or https://", iname, cfg->url);
+        return -1;
+    }
+    if (cfg->max_attempts < 0 || cfg->max_attempts > 100) {
+        snprintf(err, errlen, "alertmanager %s: max_attempts must be between 1 and 100 (got %lld)", iname,
+                 (long long)cfg->max_attempts);
+        return -1;
+    }
+    if (cfg->timeout_ms < 0 || cfg->deadline_ms < 0) {
+        snprintf(err, errlen, "alertmanager %s: timeout and deadline must not be negative", iname);
+        return -1;
+    }
+
+    in = calloc(1, sizeof *in);
+    if (!in)
+        goto oom;
+    in->host = host;
+    in->name = am_strdup(iname);
+    in->alertname = am_strdup(cfg->alertname && *cfg->alertname ? cfg->alertname : "DriftDetected");
+    if (!in->name || !in->alertname)
+        goto oom;
+    if (cfg->generator_url && *cfg->generator_url && !(in->generator_url = am_strdup(cfg->generator_url)))
+        goto oom;
+
+    /* {url}/api/v2/alerts, whether or not the configured URL ends in a slash. */
+    size_t base_len = strlen(cfg->url);
+    while (base_len > 0 && cfg->url[base_len - 1] == '/')
+        base_len--;
+    size_t n = base_len + sizeof "/api/v2/alerts";
+    in->endpoint = malloc(n);
+    if (!in->endpoint)
+        goto oom;
+    snprintf(in->endpoint, n, "%.*s/api/v2/alerts", (int)base_len, cfg->url);
+    if (!(in->endpoint_desc = am_describe_url(in->endpoint)))
+        goto oom;
+
+    if (cfg->bearer_token && *cfg->bearer_token) {
+        n = strlen(cfg->bearer_token) + sizeof "Authorization: Bearer ";
+        if (!(in->auth_header = malloc(n)))
+            goto oom;
+        snprintf(in->auth_header, n, "Authorization: Bearer %s", cfg->bearer_token);
+    }
+    if (am_parse_labels(in, &cfg->labels, iname, err, errlen) < 0) {
+        am_instance_free(in);
+        return -1;
+    }
+
+    in->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 10000;
+    in->deadline_ms = cfg->deadline_ms > 0 ? cfg->deadline_ms : 60000;
+    in->max_attempts = cfg->max_attempts > 0 ? (int)cfg->max_attempts : 5;
+
+    /* Every result starts at 0 so rate() and absent-series alerts work before the first failure. */
+    if (host->metrics && host->metrics->counter_add) {
+        static const char *const results[] = {"ok", "error", "dropped"};
+        for (size_t i = 0; i < 3; i++) {
+            const char *labels[] = {"sink", in->name, "result", results[i], NULL};
+            host->metrics->counter_add(AM_METRIC, AM_METRIC_HELP, labels, 0);
+        }
+    }
+    *instance = in;
+    return 0;
+
+oom:
+    am_instance_free(in);
+    snprintf(err, errlen, "alertmanager %s: out of memory", iname);
+    return -1;
+}
+
+static void am_destroy(void *instance)
+{
+    am_instance_free(instance);
+}
+
+/* "amount: psi = 0.312\ncountry: chisquare = 12.5 (p = 0.0004)" */
+static char *am_describe_features(const struct dw_alert_event *ev)
+{
+    size_t cap = 256, len = 0;
+    char *out = malloc(cap);
+    if (!out)
+        return NULL;
+    out[0] = '\0';
+    if (ev->n_features == 0 || !ev->features) {
+        snprintf(out, cap, "%s", ev->firing ? "No feature drifted on its own; the dataset as a whole did."
+                                            : "Drift has cleared.");
+        return out;
+    }
+    size_t listed = ev->n_features < AM_MAX_LISTED_FEATURES ? ev->n_features : AM_MAX_LISTED_FEATURES;
+    for (size_t i = 0; i <= listed; i++) {
+        char line[640];
+        if (i == listed) {
+            if (ev->n_features == listed)
+                break;
+            snprintf(line, sizeof line, "... and %zu more", ev->n_features - listed);
+        } else {
+            const struct dw_feature_score *f = &ev->features[i];
+            char p[48] = "";
+            if (!isnan(f->p_value))
+                snprintf(p, sizeof p, " (p = %.4g)", f->p_value);
+            snprintf(line, sizeof line, "%s%.256s: %.64s = %.4g%s", i ? "\n" : "", f->name ? f->name : "?",
+                     f->method ? f->method : "?", f->score, p);
+        }
+        size_t ln = strlen(line);
+        if (len + ln + 2 > cap) {
+            size_t ncap = (len + ln + 2) * 2;
+            char *grown = realloc(out, ncap);
+            if (!grown) {
+                free(out);
+                return NULL;
+            }
+            out = grown;
+            cap = ncap;
+        }
+        if (i == listed)
+            out[len++] = '\n';
+        memcpy(out + len, line, ln + 1);
+        len += ln;
+    }
+    return out;
+}
+
+/* The request body: a JSON array with this model's one alert. */
+static char *am_build_body(const struct am_instance *in, const struct dw_alert_event *ev, int64_t now)
+{
+    char *body = NULL, *description = NULL;
+    char starts[32], ends[32], share[32], summary[512], names[1024];
+    json_t *arr = json_array();
+    json_t *alert = json_object();
+    json_t *labels = json_object();
+    json_t *ann = json_object();
+    if (!arr || !alert || !labels || !ann)
+        goto out;
+
+    const char *severity = ev->severity && *ev->severity ? ev->severity : "warning";
+    int bad = am_set_text(labels, "alertname", in->alertname) | am_set_text(labels, "model", ev->model) |
+              am_set_text(labels, "severity", severity);
+    for (size_t i = 0; i < in->n_labels; i++)
+        bad |= am_set_text(labels, in->labels[i].name, in->labels[i].value);
+
+    if (ev->summary && *ev->summary)
+        snprintf(summary, sizeof summary, "%s", ev->summary);
+    else if (ev->firing)
+        snprintf(summary, sizeof summary, "Data drift on model %.200s: %zu feature%s drifted (drift share %.2f)",
+                 ev->model, ev->n_features, ev->n_features == 1 ? "" : "s", ev->drift_share);
+    else
+        snprintf(summary, sizeof summary, "Data drift on model %.200s has cleared", ev->model);
+    description = am_describe_features(ev);
+    snprintf(share, sizeof share, "%.4g", isfinite(ev->drift_share) ? ev->drift_share : 0.0);
+    names[0] = '\0';
+    for (size_t i = 0, used = 0; ev->features && i < ev->n_features; i++) {
+        const char *nm = ev->features[i].name ? ev->features[i].name : "?";
+        int w = snprintf(names + used, sizeof names - used, "%s%s", i ? "," : "", nm);
+        if (w < 0 || (size_t)w >= sizeof names - used) {
+            names[used] = '\0';
+            break;
+        }
+        used += (size_t)w;
+    }
+    bad |= am_set_text(ann, "summary", summary) | am_set_text(ann, "description", description ? description : "") |
+           am_set_text(ann, "drift_share", share) | am_set_text(ann, "drifted_features", names);
+    if (ev->report_url && *ev->report_url)
+        bad |= am_set_text(ann, "report_url", ev->report_url);
+
+    int64_t starts_at = ev->starts_at > 0 ? ev->starts_at : now;
+    am_rfc3339(starts_at, starts, sizeof starts);
+    bad |= json_object_set_new(alert, "labels", labels);
+    labels = NULL;
+    bad |= json_object_set_new(alert, "annotations", ann);
+    ann = NULL;
+    bad |= am_set_text(alert, "startsAt", starts);
+    if (!ev->firing) {
+        /* Alertmanager resolves an alert whose endsAt is not in the future; a clock that runs ahead
+         * of Alertmanager's would otherwise leave it firing until then. */
+        int64_t ends_at = ev->ends_at > 0 && ev->ends_at <= now ? ev->ends_at : now;
+        if (ends_at < starts_at)
+            ends_at = starts_at;
+        am_rfc3339(ends_at, ends, sizeof ends);
+        bad |= am_set_text(alert, "endsAt", ends);
+    }
+    const char *gen = in->generator_url ? in->generator_url : ev->report_url;
+    if (gen && *gen)
+        bad |= am_set_text(alert, "generatorURL", gen);
+    bad |= json_array_append(arr, alert);
+    if (!bad)
+        body = json_dumps(arr, JSON_COMPACT);
+
+out:
+    free(description);
+    json_decref(labels);
+    json_decref(ann);
+    json_decref(alert);
+    json_decref(arr);
+    return body;
+}
+
+/* Quotes at most AM_BODY_EXCERPT bytes of an answer on one line. */
+static void am_excerpt(const char *body, size_t len, char *out, size_t outlen)
+{
+    size_t n = len < AM_BODY_EXCERPT ? len : AM_BODY_EXCERPT;
+    size_t j = 0;
+    for (size_t i = 0; body && i < n && j + 1 < outlen; i++) {
+        unsigned char c = (unsigned char)body[i];
+        out[j++] = (c == '\n' || c == '\r' || c == '\t') ? ' ' : (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+    }
+    out[j] = '\0';
+    if (len > n && j + 4 < outlen)
+        snprintf(out + j, outlen - j, "...");
+}
+
+/* Returns 0 when Alertmanager accepted the alert; -1 on a transient failure (network, 429, 5xx
+ * after the host's retries: sending later may work); -2 when it was refused (other 4xx) or could
+ * not be built: the same alert would be refused again. */
+static int am_alert_send(void *instance, const struct dw_alert_event *ev, char *err, size_t errlen)
+{
+    struct am_instance *in = instance;
+    int ret = -1;
+    char *body = NULL;
+
+    if (!ev || !ev->model || !*ev->model) {
+        snprintf(err, errlen, "alertmanager %s: event without a model name, not sent", in->name);
+        am_count(in, "dropped");
+        return -2;
+    }
+    body = am_build_body(in, ev, (int64_t)time(NULL));
+    if (!body) {
+        snprintf(err, errlen, "alertmanager %s: cannot encode the alert for model %s (out of memory)", in->name,
+                 ev->model);
+        am_count(in, "dropped");
+        return -2;
+    }
+
+    const char *headers[5];
+    size_t nh = 0;
+    headers[nh++] = "Content-Type: application/json";
+    headers[nh++] = "User-Agent: driftwatch/" DW_VERSION;
+    if (in->auth_header)
+        headers[nh++] = in->auth_header;
+    headers[nh] = NULL;
+
+    struct dw_http_client_request req = {
+        .method = "POST",
+        .url = in->endpoint,
+        .headers = headers,
+        .body = body,
+        .body_len = strlen(body),
+        .timeout_ms = in->timeout_ms,
+        .max_attempts = in->max_attempts,
+        .deadline_ms = in->deadline_ms,
+    };
+    struct dw_http_client_response resp;
+    char herr[512] = "";
+    memset(&resp, 0, sizeof resp);
+    int rc = in->host->http_request(&req, &resp, herr, sizeof herr);
+    const char *what = ev->firing ? (ev->repeat ? "firing (repeat)" : "firing") : "resolved";
+    if (rc < 0) {
+        snprintf(err, errlen, "alertmanager %s: POST %s (%s alert for model %s) failed: %s", in->name,
+                 in->endpoint_desc, what, ev->model, herr[0] ? herr : "network error");
+        am_count(in, "error");
+        ret = -1;
+    } else if (resp.status >= 200 && resp.status < 300) {
+        am_count(in, "ok");
+        ret = 0;
+    } else {
+        char excerpt[AM_BODY_EXCERPT + 8];
+        am_excerpt(resp.body, resp.body_len, excerpt, sizeof excerpt);
+        int transient = resp.status == 429 || resp.status >= 500;
+        snprintf(err, errlen, "alertmanager %s: POST %s (%s alert for model %s) answered HTTP %ld after %d "
+                 "attempt%s%s: %s", in->name, in->endpoint_desc, what, ev->model, resp.status, resp.attempts,
+                 resp.attempts == 1 ? "" : "s", transient ? "" : " (not retried)", excerpt[0] ? excerpt : "(empty body)");
+        am_count(in, transient ? "error" : "dropped");
+        ret = transient ? -1 : -2;
+    }
+    if (resp.body)
+        in->host->free(resp.body);
+    free(body);
+    return ret;
+}
+
+DW_EXPORT const struct dw_plugin driftwatch_plugin = {
+    .abi = DW_PLUGIN_ABI,
+    .size = sizeof(struct dw_plugin),
+    .name = "alertmanager",
+    .kind = DW_KIND_ALERT,
+    .version = DW_VERSION,
+    .description = "Sends drift alerts to Prometheus Alertmanager (API v2), resolved when drift clears",
+    .options = am_options,
+    .config_size = sizeof(struct am_config),
+    .init = am_init,
+    .destroy = am_destroy,
+    .alert_send = am_alert_send,
+};
