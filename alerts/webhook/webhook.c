@@ -1,0 +1,523 @@
+/* Webhook alert sink: POSTs each drift transition as a versioned JSON document, signed with
+ * HMAC-SHA256 over "<timestamp>.<body>" so receivers can check origin and reject replays.
+ *
+ * Body (version 1; README.md in this directory is the reference, with a verification snippet):
+ *   {"version": 1,
+ *    "id": "<hex>",                      same for every delivery of one transition (dedup key)
+ *    "event": "drift.firing" | "drift.resolved",
+ *    "model": "fraud", "severity": "warning" | "critical", "summary": "...",
+ *    "drift_share": 0.5,
+ *    "features": [{"name": "amount", "method": "psi", "score": 0.31, "p_value": null}, ...],
+ *    "report_url": "https://..." | null,
+ *    "starts_at": "2024-05-01T12:00:00Z", "ends_at": "2024-05-01T13:00:00Z" | null,
+ *    "sent_at": "2024-05-01T13:00:02Z",
+ *    "labels": {"team": "ml"}}          static labels from the config ({} when none)
+ * Headers: Content-Type: application/json, User-Agent: driftwatch/<version>,
+ *   X-Driftwatch-Event: <event>, X-Driftwatch-Timestamp: <unix seconds>,
+ *   X-Driftwatch-Signature-256: sha256=<lowercase hex HMAC-SHA256(secret, "<timestamp>.<body>")>. */
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "driftwatch/plugin.h"
+
+#ifndef DW_VERSION
+#define DW_VERSION "0.0.0"
+#endif
+
+#define WH_METRIC "driftwatch_alerts_sent_total"
+#define WH_METRIC_HELP "Alert notifications by sink instance and result (ok, error: transient failure " \
+                       "after retries, dropped: rejected by the receiver or not sendable)."
+#define WH_BODY_EXCERPT 200
+
+struct wh_config {
+    const char *url;
+    const char *secret;
+    struct dw_list labels;
+    int64_t timeout_ms;
+    int64_t max_attempts;
+    int64_t deadline_ms;
+};
+
+struct wh_label {
+    char *name;
+    char *value;
+};
+
+struct wh_instance {
+    const struct dw_host *host;
+    char *name;
+    char *url;
+    char *url_desc; /* without userinfo or query (either may hold a token), for messages */
+    char *secret;
+    size_t secret_len;
+    struct wh_label *labels;
+    size_t n_labels;
+    int64_t timeout_ms;
+    int64_t deadline_ms;
+    int max_attempts;
+};
+
+static const struct dw_option wh_options[] = {
+    {"url", DW_OPT_STRING, NULL, 1, offsetof(struct wh_config, url), "receiver URL (http:// or https://)"},
+    {"secret", DW_OPT_SECRET, NULL, 1, offsetof(struct wh_config, secret),
+     "HMAC-SHA256 key for X-Driftwatch-Signature-256 (use ${ENV} or secret_file)"},
+    {"labels", DW_OPT_LIST, NULL, 0, offsetof(struct wh_config, labels),
+     "static labels added to the body's \"labels\" object, as name=value"},
+    {"timeout", DW_OPT_DURATION, "10s", 0, offsetof(struct wh_config, timeout_ms), "timeout of one HTTP attempt"},
+    {"max_attempts", DW_OPT_INT, "5", 0, offsetof(struct wh_config, max_attempts),
+     "attempts per notification (retried on network errors, 429 and 5xx)"},
+    {"deadline", DW_OPT_DURATION, "60s", 0, offsetof(struct wh_config, deadline_ms),
+     "overall time for one notification across retries"},
+    {NULL, 0, NULL, 0, 0, NULL},
+};
+
+static char *wh_strdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *p = malloc(n);
+    if (p)
+        memcpy(p, s, n);
+    return p;
+}
+
+/* "scheme://host/path" without userinfo, query or fragment: what messages may show of a URL. */
+static char *wh_describe_url(const char *url)
+{
+    const char *scheme_end = strstr(url, "://");
+    const char *host = scheme_end ? scheme_end + 3 : url;
+    size_t scheme_len = (size_t)(host - url);
+    const char *path = host + strcspn(host, "/?#");
+    const char *at = memchr(host, '@', (size_t)(path - host));
+    if (at)
+        host = at + 1;
+    size_t host_len = (size_t)(path - host);
+    size_t path_len = strcspn(path, "?#");
+    size_t n = scheme_len + host_len + path_len + 1;
+    char *out = malloc(n);
+    if (out)
+        snprintf(out, n, "%.*s%.*s%.*s", (int)scheme_len, url, (int)host_len, host, (int)path_len, path);
+    return out;
+}
+
+static void wh_rfc3339(int64_t unix_s, char *out, size_t outlen)
+{
+    time_t t = (time_t)unix_s;
+    struct tm tm;
+    if (!gmtime_r(&t, &tm) || strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        snprintf(out, outlen, "1970-01-01T00:00:00Z");
+}
+
+/* A JSON string for untrusted text: jansson refuses invalid UTF-8, so such text is sent with every
+ * non-ASCII byte replaced by '?' rather than not at all. NULL text becomes JSON null. */
+static json_t *wh_json_text(const char *s)
+{
+    if (!s)
+        return json_null();
+    json_t *j = json_string(s);
+    if (j)
+        return j;
+    char *copy = wh_strdup(s);
+    if (!copy)
+        return NULL;
+    for (char *p = copy; *p; p++)
+        if ((unsigned char)*p >= 0x80)
+            *p = '?';
+    j = json_string(copy);
+    free(copy);
+    return j;
+}
+
+static int wh_set_text(json_t *obj, const char *key, const char *value)
+{
+    json_t *j = wh_json_text(value);
+    return j ? json_object_set_new(obj, key, j) : -1;
+}
+
+/* JSON has no NaN or infinity: a missing number is null. */
+static int wh_set_number(json_t *obj, const char *key, double v)
+{
+    json_t *j = isfinite(v) ? json_real(v) : json_null();
+    return j ? json_object_set_new(obj, key, j) : -1;
+}
+
+static void wh_hex(const unsigned char *in, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[in[i] >> 4];
+        out[2 * i + 1] = digits[in[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+static void wh_count(const struct wh_instance *in, const char *result)
+{
+    const char *labels[] = {"sink", in->name, "result", result, NULL};
+    if (in->host->metrics && in->host->metrics->counter_add)
+        in->host->metrics->counter_add(WH_METRIC, WH_METRIC_HELP, labels, 1);
+}
+
+static void wh_instance_free(struct wh_instance *in)
+{
+    if (!in)
+        return;
+    free(in->name);
+    free(in->url);
+    free(in->url_desc);
+    if (in->secret) {
+        /* Not left behind in freed heap memory; volatile keeps the stores. */
+        volatile char *p = in->secret;
+        for (size_t i = 0; i < in->secret_len; i++)
+            p[i] = 0;
+        free(in->secret);
+    }
+    for (size_t i = 0; i < in->n_labels; i++) {
+        free(in->labels[i].name);
+        free(in->labels[i].value);
+    }
+    free(in->labels);
+    free(in);
+}
+
+static int wh_parse_labels(struct wh_instance *in, const struct dw_list *list, const char *iname, char *err,
+                           size_t errlen)
+{
+    if (list->n == 0)
+        return 0;
+    in->labels = calloc(list->n, sizeof *in->labels);
+    if (!in->labels) {
+        snprintf(err, errlen, "webhook %s: out of memory", iname);
+        return -1;
+    }
+    for (size_t i = 0; i < list->n; i++) {
+        const char *item = list->items[i] ? list->items[i] : "";
+        const char *eq = strchr(item, '=');
+        if (!eq || eq == item) {
+            snprintf(err, errlen, "webhook %s: labels[%zu] \"%s\" is not name=value", iname, i, item);
+            return -1;
+        }
+        char *name = malloc((size_t)(eq - item) + 1);
+        char *value = wh_strdup(eq + 1);
+        if (!name || !value) {
+            free(name);
+            free(value);
+            snprintf(err, errlen, "webhook %s: out of memory", iname);
+            return -1;
+        }
+        memcpy(name, item, (size_t)(eq - item));
+        name[eq - item] = '\0';
+        in->labels[in->n_labels].name = name;
+        in->labels[in->n_labels].value = value;
+        in->n_labels++;
+        for (size_t j = 0; j + 1 < in->n_labels; j++) {
+            if (strcmp(in->labels[j].name, name) == 0) {
+                snprintf(err, errlen, "webhook %s: labels: \"%s\" appears twice", iname, name);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+static int wh_init(const struct dw_host *host, const char *instance_name, const void *config, void **instance,
+                   char *err, size_t errlen)
+{
+    const struct wh_config *cfg = config;
+    const char *iname = instance_name ? instance_name : "webhook";
+    struct wh_instance *in = NULL;
+
+    *instance = NULL;
+    if (!host || !host->http_request) {
+        snprintf(err, errlen, "webhook %s: the host offers no HTTP client", iname);
+        return -1;
+    }
+    if (!cfg->url || !*cfg->url) {
+        snprintf(err, errlen, "webhook %s: option url is required", iname);
+        return -1;
+    }
+    if (strncmp(cfg->url, "http://", 7) != 0 && strncmp(cfg->url, "https://", 8) != 0) {
+        char *desc = wh_describe_url(cfg->url);
+        snprintf(err, errlen, "webhook %s: url \"%s\" must start with http:// or https://", iname,
+                 desc ? desc : "?");
+        free(desc);
+        return -1;
+    }
+    if (!cfg->secret || !*cfg->secret) {
+        snprintf(err, errlen, "webhook %s: option secret is required (the HMAC-SHA256 key receivers verify "
+                 "X-Driftwatch-Signature-256 with; e.g. secret: ${DRIFTWATCH_WEBHOOK_SECRET})", iname);
+        return -1;
+    }
+    if (cfg->max_attempts < 0 || cfg->max_attempts > 100) {
+        snprintf(err, errlen, "webhook %s: max_attempts must be between 1 and 100 (got %lld)", iname,
+                 (long long)cfg->max_attempts);
+        return -1;
+    }
+    if (cfg->timeout_ms < 0 || cfg->deadline_ms < 0) {
+        snprintf(err, errlen, "webhook %s: timeout and deadline must not be negative", iname);
+        return -1;
+    }
+
+    in = calloc(1, sizeof *in);
+    if (!in)
+        goto oom;
+    in->host = host;
+    in->name = wh_strdup(iname);
+    in->url = wh_strdup(cfg->url);
+    in->secret = wh_strdup(cfg->secret);
+    if (!in->name || !in->url || !in->secret || !(in->url_desc = wh_describe_url(cfg->url)))
+        goto oom;
+    in->secret_len = strlen(in->secret);
+    if (wh_parse_labels(in, &cfg->labels, iname, err, errlen) < 0) {
+        wh_instance_free(in);
+        return -1;
+    }
+    in->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 10000;
+    in->deadline_ms = cfg->deadline_ms > 0 ? cfg->deadline_ms : 60000;
+    in->max_attempts = cfg->max_attempts > 0 ? (int)cfg->max_attempts : 5;
+
+    if (host->metrics && host->metrics->counter_add) {
+        static const char *const results[] = {"ok", "error", "dropped"};
+        for (size_t i = 0; i < 3; i++) {
+            const char *labels[] = {"sink", in->name, "result", results[i], NULL};
+            host->metrics->counter_add(WH_METRIC, WH_METRIC_HELP, labels, 0);
+        }
+    }
+    *instance = in;
+    return 0;
+
+oom:
+    wh_instance_free(in);
+    snprintf(err, errlen, "webhook %s: out of memory", iname);
+    return -1;
+}
+
+static void wh_destroy(void *instance)
+{
+    wh_instance_free(instance);
+}
+
+/* The delivery id: SHA-256 of model, event and start time, so retries and a restart that re-sends
+ * the same transition carry the same id and a receiver can drop the duplicate. */
+static int wh_event_id(const char *model, const char *event, int64_t starts_at, char out[65])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    char tail[64];
+    int ok = 1;
+    snprintf(tail, sizeof tail, "\n%lld", (long long)starts_at);
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) && EVP_DigestUpdate(ctx, model, strlen(model)) &&
+         EVP_DigestUpdate(ctx, "\n", 1) && EVP_DigestUpdate(ctx, event, strlen(event)) &&
+         EVP_DigestUpdate(ctx, tail, strlen(tail)) && EVP_DigestFinal_ex(ctx, md, &mdlen);
+    EVP_MD_CTX_free(ctx);
+    if (!ok || mdlen != 32)
+        return -1;
+    wh_hex(md, 32, out);
+    return 0;
+}
+
+static char *wh_build_body(const struct wh_instance *in, const struct dw_alert_event *ev, int64_t now)
+{
+    char *body = NULL;
+    char starts[32], ends[32], sent[32], summary[512], id[65];
+    const char *event = ev->firing ? "drift.firing" : "drift.resolved";
+    json_t *doc = json_object();
+    json_t *features = json_array();
+    json_t *labels = json_object();
+    if (!doc || !features || !labels)
+        goto out;
+
+    int64_t starts_at = ev->starts_at > 0 ? ev->starts_at : now;
+    if (wh_event_id(ev->model, event, starts_at, id) < 0)
+        goto out;
+    if (ev->summary && *ev->summary)
+        snprintf(summary, sizeof summary, "%s", ev->summary);
+    else if (ev->firing)
+        snprintf(summary, sizeof summary, "Data drift on model %.200s: %zu feature%s drifted (drift share %.2f)",
+                 ev->model, ev->n_features, ev->n_features == 1 ? "" : "s", ev->drift_share);
+    else
+        snprintf(summary, sizeof summary, "Data drift on model %.200s has cleared", ev->model);
+    wh_rfc3339(starts_at, starts, sizeof starts);
+    wh_rfc3339(now, sent, sizeof sent);
+
+    int bad = 0;
+    for (size_t i = 0; ev->features && i < ev->n_features; i++) {
+        const struct dw_feature_score *f = &ev->features[i];
+        json_t *o = json_object();
+        if (!o) {
+            bad = -1;
+            break;
+        }
+        bad |= wh_set_text(o, "name", f->name ? f->name : "") | wh_set_text(o, "method", f->method ? f->method : "") |
+               wh_set_number(o, "score", f->score) | wh_set_number(o, "p_value", f->p_value);
+        bad |= json_array_append_new(features, o);
+    }
+    for (size_t i = 0; i < in->n_labels; i++)
+        bad |= wh_set_text(labels, in->labels[i].name, in->labels[i].value);
+
+    bad |= json_object_set_new(doc, "version", json_integer(1));
+    bad |= wh_set_text(doc, "id", id) | wh_set_text(doc, "event", event) | wh_set_text(doc, "model", ev->model) |
+           wh_set_text(doc, "severity", ev->severity && *ev->severity ? ev->severity : "warning") |
+           wh_set_text(doc, "summary", summary) | wh_set_number(doc, "drift_share", ev->drift_share);
+    bad |= json_object_set_new(doc, "features", features);
+    features = NULL;
+    bad |= wh_set_text(doc, "report_url", ev->report_url && *ev->report_url ? ev->report_url : NULL);
+    bad |= wh_set_text(doc, "starts_at", starts);
+    if (ev->firing) {
+        bad |= json_object_set_new(doc, "ends_at", json_null());
+    } else {
+        int64_t ends_at = ev->ends_at > 0 ? ev->ends_at : now;
+        wh_rfc3339(ends_at, ends, sizeof ends);
+        bad |= wh_set_text(doc, "ends_at", ends);
+    }
+    bad |= wh_set_text(doc, "sent_at", sent);
+    bad |= json_object_set_new(doc, "labels", labels);
+    labels = NULL;
+    /* 15 significant digits print 0.31 as 0.31 (17 would give 0.31000000000000000 noise); far more
+     * than a drift statistic carries. */
+    if (!bad)
+        body = json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(15));
+
+out:
+    json_decref(features);
+    json_decref(labels);
+    json_decref(doc);
+    return body;
+}
+
+/* sha256=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>; the timestamp is signed so a captured
+ * request cannot be replayed later with a fresh X-Driftwatch-Timestamp. */
+static int wh_sign(const struct wh_instance *in, const char *timestamp, const char *body, size_t body_len,
+                   char *out, size_t outlen)
+{
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int maclen = 0;
+    size_t tlen = strlen(timestamp);
+    size_t n = tlen + 1 + body_len;
+    unsigned char *msg = malloc(n);
+    if (!msg)
+        return -1;
+    memcpy(msg, timestamp, tlen);
+    msg[tlen] = '.';
+    memcpy(msg + tlen + 1, body, body_len);
+    unsigned char *ok = HMAC(EVP_sha256(), in->secret, (int)in->secret_len, msg, n, mac, &maclen);
+    free(msg);
+    if (!ok || maclen != 32 || outlen < sizeof "X-Driftwatch-Signature-256: sha256=" + 64)
+        return -1;
+    char hex[65];
+    wh_hex(mac, maclen, hex);
+    snprintf(out, outlen, "X-Driftwatch-Signature-256: sha256=%s", hex);
+    return 0;
+}
+
+static void wh_excerpt(const char *body, size_t len, char *out, size_t outlen)
+{
+    size_t n = len < WH_BODY_EXCERPT ? len : WH_BODY_EXCERPT;
+    size_t j = 0;
+    for (size_t i = 0; body && i < n && j + 1 < outlen; i++) {
+        unsigned char c = (unsigned char)body[i];
+        out[j++] = (c == '\n' || c == '\r' || c == '\t') ? ' ' : (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+    }
+    out[j] = '\0';
+    if (len > n && j + 4 < outlen)
+        snprintf(out + j, outlen - j, "...");
+}
+
+/* Returns 0 when delivered (2xx) or a repeat was skipped; -1 on a transient failure (network, 429,
+ * 5xx after the host's retries); -2 when refused (other statuses) or not encodable. */
+static int wh_alert_send(void *instance, const struct dw_alert_event *ev, char *err, size_t errlen)
+{
+    struct wh_instance *in = instance;
+    int ret = -1;
+    char *body = NULL;
+
+    if (ev && ev->repeat)
+        return 0; /* one delivery per transition: repeats are for sinks that need liveness */
+    if (!ev || !ev->model || !*ev->model) {
+        snprintf(err, errlen, "webhook %s: event without a model name, not sent", in->name);
+        wh_count(in, "dropped");
+        return -2;
+    }
+    int64_t now = (int64_t)time(NULL);
+    char timestamp[32], ts_header[64], sig_header[128], event_header[64];
+    snprintf(timestamp, sizeof timestamp, "%lld", (long long)now);
+    body = wh_build_body(in, ev, now);
+    if (!body || wh_sign(in, timestamp, body, strlen(body), sig_header, sizeof sig_header) < 0) {
+        snprintf(err, errlen, "webhook %s: cannot encode or sign the notification for model %s", in->name,
+                 ev->model);
+        wh_count(in, "dropped");
+        free(body);
+        return -2;
+    }
+    snprintf(ts_header, sizeof ts_header, "X-Driftwatch-Timestamp: %s", timestamp);
+    snprintf(event_header, sizeof event_header, "X-Driftwatch-Event: %s",
+             ev->firing ? "drift.firing" : "drift.resolved");
+    const char *headers[] = {
+        "Content-Type: application/json",
+        "User-Agent: driftwatch/" DW_VERSION,
+        event_header,
+        ts_header,
+        sig_header,
+        NULL,
+    };
+    struct dw_http_client_request req = {
+        .method = "POST",
+        .url = in->url,
+        .headers = headers,
+        .body = body,
+        .body_len = strlen(body),
+        .timeout_ms = in->timeout_ms,
+        .max_attempts = in->max_attempts,
+        .deadline_ms = in->deadline_ms,
+    };
+    struct dw_http_client_response resp;
+    char herr[512] = "";
+    memset(&resp, 0, sizeof resp);
+    int rc = in->host->http_request(&req, &resp, herr, sizeof herr);
+    const char *what = ev->firing ? "drift.firing" : "drift.resolved";
+    if (rc < 0) {
+        snprintf(err, errlen, "webhook %s: POST %s (%s for model %s) failed: %s", in->name, in->url_desc, what,
+                 ev->model, herr[0] ? herr : "network error");
+        wh_count(in, "error");
+        ret = -1;
+    } else if (resp.status >= 200 && resp.status < 300) {
+        wh_count(in, "ok");
+        ret = 0;
+    } else {
+        char excerpt[WH_BODY_EXCERPT + 8];
+        wh_excerpt(resp.body, resp.body_len, excerpt, sizeof excerpt);
+        int transient = resp.status == 429 || resp.status >= 500;
+        snprintf(err, errlen, "webhook %s: POST %s (%s for model %s) answered HTTP %ld after %d attempt%s%s: %s",
+                 in->name, in->url_desc, what, ev->model, resp.status, resp.attempts, resp.attempts == 1 ? "" : "s",
+                 transient ? "" : " (not retried)", excerpt[0] ? excerpt : "(empty body)");
+        wh_count(in, transient ? "error" : "dropped");
+        ret = transient ? -1 : -2;
+    }
+    if (resp.body)
+        in->host->free(resp.body);
+    free(body);
+    return ret;
+}
+
+DW_EXPORT const struct dw_plugin driftwatch_plugin = {
+    .abi = DW_PLUGIN_ABI,
+    .size = sizeof(struct dw_plugin),
+    .name = "webhook",
+    .kind = DW_KIND_ALERT,
+    .version = DW_VERSION,
+    .description = "POSTs drift alerts as JSON to any URL, signed with HMAC-SHA256 (X-Driftwatch-Signature-256)",
+    .options = wh_options,
+    .config_size = sizeof(struct wh_config),
+    .init = wh_init,
+    .destroy = wh_destroy,
+    .alert_send = wh_alert_send,
+};
