@@ -1,0 +1,476 @@
+/* The `push` probe: POST /v1/models/{model}/samples on the agent's server. Validates a JSON array,
+ * one object or NDJSON before handing the acceptable samples to the core, and names each rejection. */
+#include <ctype.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "driftwatch/plugin.h"
+#include "sample_check.h"
+
+#define RECEIVED "driftwatch_samples_received_total"
+#define RECEIVED_HELP "Samples received by a probe, valid or not."
+#define REJECTED "driftwatch_samples_rejected_total"
+#define REJECTED_HELP "Samples rejected, by reason."
+
+struct push_config {
+    const char *model;
+    int64_t max_batch;
+    int64_t max_errors;
+};
+
+struct push {
+    const struct dw_host *host;
+    char name[128];
+    char *model;
+    char route[512];
+    size_t max_batch;
+    size_t max_errors;
+};
+
+static const struct dw_option push_options[] = {
+    {"model", DW_OPT_STRING, NULL, 1, offsetof(struct push_config, model),
+     "model whose samples this route takes (POST /v1/models/{model}/samples)"},
+    {"max_batch", DW_OPT_INT, "10000", 0, offsetof(struct push_config, max_batch),
+     "most samples in one request; larger batches are refused with 413"},
+    {"max_errors", DW_OPT_INT, "10", 0, offsetof(struct push_config, max_errors),
+     "rejections described one by one in an answer (all are counted)"},
+    {NULL, 0, NULL, 0, 0, NULL},
+};
+
+/* One rejected sample, as reported to the client. */
+struct rejection {
+    size_t line;        /* NDJSON line (1-based), 0 for a JSON body */
+    char path[256];     /* JSON path of the problem, "" for a line that is not JSON */
+    char why[256];
+};
+
+/* What validation made of a request: the samples to hand over and the rejections. */
+struct verdict {
+    size_t received;
+    size_t rejected_json;    /* lines that are not JSON */
+    size_t rejected_shape;   /* JSON that is not a sample */
+    struct rejection *errors;
+    size_t n_errors, max_errors;
+    int copying;             /* a rejection was seen: valid samples are copied into forward */
+    char *forward;           /* NDJSON of the valid samples once copying (the body itself until then) */
+    size_t forward_len, forward_cap;
+    int forward_failed;
+};
+
+static void verdict_reject(struct verdict *v, size_t line, const char *path, const char *why, int is_json_error)
+{
+    if (is_json_error)
+        v->rejected_json++;
+    else
+        v->rejected_shape++;
+    if (v->n_errors >= v->max_errors)
+        return;
+    struct rejection *r = &v->errors[v->n_errors++];
+    r->line = line;
+    snprintf(r->path, sizeof r->path, "%s", path);
+    snprintf(r->why, sizeof r->why, "%s", why);
+}
+
+static void verdict_append(struct verdict *v, const char *data, size_t len, int newline)
+{
+    if (v->forward_failed)
+        return;
+    if (v->forward_len + len + 1 > v->forward_cap) {
+        size_t cap = v->forward_cap ? v->forward_cap : 4096;
+        while (cap < v->forward_len + len + 1)
+            cap *= 2;
+        char *grown = realloc(v->forward, cap);
+        if (!grown) {
+            v->forward_failed = 1;
+            return;
+        }
+        v->forward = grown;
+        v->forward_cap = cap;
+    }
+    memcpy(v->forward + v->forward_len, data, len);
+    v->forward_len += len;
+    if (newline)
+        v->forward[v->forward_len++] = '\n';
+}
+
+/* A valid NDJSON line: copied only once an earlier line was rejected. */
+static void verdict_forward(struct verdict *v, const char *data, size_t len)
+{
+    if (v->copying)
+        verdict_append(v, data, len, 1);
+}
+
+static size_t verdict_rejected(const struct verdict *v)
+{
+    return v->rejected_json + v->rejected_shape;
+}
+
+static void push_destroy(void *instance)
+{
+    struct push *p = instance;
+    if (!p)
+        return;
+    free(p->model);
+    free(p);
+}
+
+/* "application/json; charset=utf-8" → 1 JSON, 2 NDJSON, 0 anything else. */
+static int media_kind(const char *content_type)
+{
+    if (!content_type)
+        return 0;
+    while (*content_type == ' ' || *content_type == '\t')
+        content_type++;
+    size_t n = strcspn(content_type, ";");
+    while (n > 0 && (content_type[n - 1] == ' ' || content_type[n - 1] == '\t'))
+        n--;
+    if (n == strlen("application/json") && strncasecmp(content_type, "application/json", n) == 0)
+        return 1;
+    if ((n == strlen("application/x-ndjson") && strncasecmp(content_type, "application/x-ndjson", n) == 0) ||
+        (n == strlen("application/jsonl") && strncasecmp(content_type, "application/jsonl", n) == 0))
+        return 2;
+    return 0;
+}
+
+static void respond_json(struct dw_http_response *resp, int status, json_t *body)
+{
+    resp->status = status;
+    resp->content_type = "application/json";
+    resp->body = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    if (resp->body) {
+        size_t len = strlen(resp->body);
+        /* One line of JSON with a trailing newline, like the server's own errors. */
+        char *with_nl = realloc(resp->body, len + 2);
+        if (with_nl) {
+            with_nl[len] = '\n';
+            with_nl[len + 1] = '\0';
+            resp->body = with_nl;
+            len++;
+        }
+        resp->body_len = len;
+    } else {
+        resp->status = 500;
+    }
+}
+
+static void respond_error(struct dw_http_response *resp, int status, const char *msg)
+{
+    respond_json(resp, status, json_pack("{s:s, s:i}", "error", msg, "status", status));
+}
+
+static size_t count_lines(const char *body, size_t len)
+{
+    size_t n = 0;
+    for (const char *p = body, *end = body + len; p < end;) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *stop = nl ? nl : end;
+        for (const char *q = p; q < stop; q++)
+            if (!isspace((unsigned char)*q)) {
+                n++;
+                break;
+            }
+        p = stop + 1;
+    }
+    return n;
+}
+
+static void check_ndjson(const char *body, size_t len, struct verdict *v)
+{
+    size_t line = 0;
+    for (const char *p = body, *end = body + len; p < end;) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *stop = nl ? nl : end;
+        line++;
+        size_t n = (size_t)(stop - p);
+        const char *start = p, *line_start = p;
+        p = stop + 1;
+        while (n > 0 && isspace((unsigned char)start[n - 1]))
+            n--;
+        while (n > 0 && isspace((unsigned char)*start)) {
+            start++;
+            n--;
+        }
+        if (n == 0)
+            continue;
+        v->received++;
+        json_error_t jerr;
+        json_t *sample = json_loadb(start, n, JSON_DECODE_ANY, &jerr);
+        int valid = sample != NULL;
+        char path[256], why[256];
+        if (valid && sample_check(sample, "$", path, sizeof path, why, sizeof why) < 0)
+            valid = 0;
+        if (!valid && !v->copying) {
+            /* Lines before this one were all valid (or blank): they go over as they are. */
+            v->copying = 1;
+            verdict_append(v, body, (size_t)(line_start - body), 0);
+        }
+        if (!sample) {
+            snprintf(why, sizeof why, "invalid JSON at column %d: %s", jerr.column, jerr.text);
+            verdict_reject(v, line, "", why, 1);
+            continue;
+        }
+        if (!valid)
+            verdict_reject(v, line, path, why, 0);
+        else
+            verdict_forward(v, start, n);
+        json_decref(sample);
+    }
+}
+
+/* A JSON body: an array of samples or one sample. Returns 0, or -1 when the body is not JSON at all
+ * (then the response is already filled). */
+static void count(struct push *p, const char *metric, const char *help, const char *key, const char *value,
+                  size_t n)
+{
+    if (!n)
+        return;
+    const char *labels[] = {"model", p->model, key, value, NULL};
+    p->host->metrics->counter_add(metric, help, labels, (double)n);
+}
+
+static int check_json(struct push *p, const char *body, size_t len, struct verdict *v, struct dw_http_response *resp)
+{
+    json_error_t jerr;
+    json_t *doc = json_loadb(body, len, JSON_DECODE_ANY, &jerr);
+    if (!doc) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "invalid JSON at line %d, column %d: %s%s", jerr.line, jerr.column, jerr.text,
+                 strstr(jerr.text, "end of file expected") ? " (one sample per line is NDJSON: send it as "
+                                                             "Content-Type: application/x-ndjson)"
+                                                           : "");
+        respond_json(resp, 400,
+                     json_pack("{s:s, s:i, s:i, s:i}", "error", msg, "status", 400, "line", jerr.line, "column",
+                               jerr.column));
+        return -1;
+    }
+    if (json_is_array(doc)) {
+        size_t n = json_array_size(doc);
+        if (n > p->max_batch) {
+            char msg[256];
+            snprintf(msg, sizeof msg, "a batch of %zu samples is larger than max_batch (%zu); split it", n,
+                     p->max_batch);
+            count(p, REJECTED, REJECTED_HELP, "reason", "batch_too_large", n);
+            respond_error(resp, 413, msg);
+            json_decref(doc);
+            return -1;
+        }
+        unsigned char *valid = calloc(n ? n : 1, 1);
+        if (!valid) {
+            v->forward_failed = 1;
+            json_decref(doc);
+            return 0;
+        }
+        for (size_t i = 0; i < n; i++) {
+            char prefix[32], path[256], why[256];
+            snprintf(prefix, sizeof prefix, "$[%zu]", i);
+            v->received++;
+            if (sample_check(json_array_get(doc, i), prefix, path, sizeof path, why, sizeof why) < 0)
+                verdict_reject(v, 0, path, why, 0);
+            else
+                valid[i] = 1;
+        }
+        /* Re-encode only when something was rejected; otherwise the body goes over as it came. */
+        for (size_t i = 0; verdict_rejected(v) && i < n; i++) {
+            if (!valid[i])
+                continue;
+            char *text = json_dumps(json_array_get(doc, i), JSON_COMPACT);
+            if (!text) {
+                v->forward_failed = 1;
+                break;
+            }
+            verdict_append(v, text, strlen(text), 1);
+            free(text);
+        }
+        free(valid);
+    } else {
+        char path[256], why[256];
+        v->received++;
+        if (sample_check(doc, "$", path, sizeof path, why, sizeof why) < 0)
+            verdict_reject(v, 0, path, why, 0);
+    }
+    json_decref(doc);
+    return 0;
+}
+
+static json_t *errors_json(const struct verdict *v, const char *core_error)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < v->n_errors; i++) {
+        const struct rejection *r = &v->errors[i];
+        json_t *e = json_object();
+        if (r->line)
+            json_object_set_new(e, "line", json_integer((json_int_t)r->line));
+        if (r->path[0])
+            json_object_set_new(e, "path", json_string(r->path));
+        json_object_set_new(e, "error", json_string(r->why));
+        json_array_append_new(arr, e);
+    }
+    if (arr && core_error && core_error[0])
+        json_array_append_new(arr, json_pack("{s:s}", "error", core_error));
+    return arr;
+}
+
+/* "line 3: $.features.amount: why" */
+static void describe(const struct rejection *r, char *out, size_t outlen)
+{
+    char line[32] = "";
+    if (r->line)
+        snprintf(line, sizeof line, "line %zu: ", r->line);
+    snprintf(out, outlen, "%s%s%s%s", line, r->path, r->path[0] ? ": " : "", r->why);
+}
+
+static void push_handle(void *ctx, const struct dw_http_request *req, struct dw_http_response *resp)
+{
+    struct push *p = ctx;
+    int kind = media_kind(req->content_type);
+    if (!kind) {
+        char msg[512];
+        snprintf(msg, sizeof msg,
+                 "Content-Type must be application/json (an array or one sample) or application/x-ndjson "
+                 "(application/jsonl: one sample a line), not '%s'",
+                 req->content_type ? req->content_type : "(none)");
+        respond_error(resp, 415, msg);
+        return;
+    }
+    size_t start = 0;
+    while (start < req->body_len && isspace((unsigned char)req->body[start]))
+        start++;
+    if (start == req->body_len) {
+        respond_error(resp, 400, "the request body is empty: send a JSON array, one JSON object or NDJSON");
+        return;
+    }
+    struct verdict v = {.max_errors = p->max_errors};
+    v.errors = calloc(p->max_errors ? p->max_errors : 1, sizeof *v.errors);
+    if (!v.errors) {
+        respond_error(resp, 503, "out of memory");
+        return;
+    }
+    if (kind == 2) {
+        size_t lines = count_lines(req->body, req->body_len);
+        if (lines > p->max_batch) {
+            char msg[256];
+            snprintf(msg, sizeof msg, "a batch of %zu samples is larger than max_batch (%zu); split it", lines,
+                     p->max_batch);
+            count(p, REJECTED, REJECTED_HELP, "reason", "batch_too_large", lines);
+            respond_error(resp, 413, msg);
+            goto out;
+        }
+        check_ndjson(req->body, req->body_len, &v);
+    } else if (check_json(p, req->body, req->body_len, &v, resp) < 0) {
+        goto out;
+    }
+    {
+        const char *labels[] = {"model", p->model, "probe", p->name, NULL};
+        p->host->metrics->counter_add(RECEIVED, RECEIVED_HELP, labels, (double)v.received);
+    }
+    count(p, REJECTED, REJECTED_HELP, "reason", "invalid_json", v.rejected_json);
+    count(p, REJECTED, REJECTED_HELP, "reason", "invalid_sample", v.rejected_shape);
+
+    if (v.forward_failed) {
+        respond_error(resp, 503, "out of memory preparing the batch");
+        goto out;
+    }
+    size_t rejected = verdict_rejected(&v);
+    if (rejected == v.received) {
+        char first[600];
+        describe(&v.errors[0], first, sizeof first);
+        char msg[700];
+        snprintf(msg, sizeof msg, "no acceptable sample in the batch (%zu rejected); first: %s", rejected, first);
+        respond_json(resp, 400,
+                     json_pack("{s:s, s:i, s:i, s:I, s:o}", "error", msg, "status", 400, "accepted", 0, "rejected",
+                               (json_int_t)rejected, "errors", errors_json(&v, NULL)));
+        goto out;
+    }
+    /* Everything valid: the body goes over as it came (no copy, no re-encoding). */
+    struct dw_sample_batch batch = {
+        .model = p->model,
+        .probe = p->name,
+        .json = rejected ? v.forward : req->body,
+        .json_len = rejected ? v.forward_len : req->body_len,
+    };
+    struct dw_ingest_result res;
+    memset(&res, 0, sizeof res);
+    int rc = p->host->emit_samples(&batch, &res);
+    if (rc < 0 && res.accepted == 0) {
+        if (res.rejected > 0) {
+            char msg[400];
+            snprintf(msg, sizeof msg, "the agent rejected every sample: %s", res.error);
+            respond_json(resp, 400,
+                         json_pack("{s:s, s:i, s:i, s:I, s:o}", "error", msg, "status", 400, "accepted", 0,
+                                   "rejected", (json_int_t)(rejected + res.rejected), "errors",
+                                   errors_json(&v, res.error)));
+        } else {
+            char msg[400];
+            snprintf(msg, sizeof msg, "the agent could not take the samples: %s", res.error);
+            respond_error(resp, 503, msg);
+        }
+        goto out;
+    }
+    respond_json(resp, 202,
+                 json_pack("{s:I, s:I, s:o}", "accepted", (json_int_t)res.accepted, "rejected",
+                           (json_int_t)(rejected + res.rejected), "errors",
+                           errors_json(&v, res.rejected ? res.error : NULL)));
+out:
+    free(v.errors);
+    free(v.forward);
+}
+
+static int push_init(const struct dw_host *host, const char *instance_name, const void *config, void **instance,
+                     char *err, size_t errlen)
+{
+    const struct push_config *cfg = config;
+    if (!cfg->model || !cfg->model[0] || strchr(cfg->model, '/')) {
+        snprintf(err, errlen, "option 'model' must be a model name without '/'");
+        return -1;
+    }
+    if (cfg->max_batch < 1) {
+        snprintf(err, errlen, "option 'max_batch' must be at least 1, not %" PRId64, cfg->max_batch);
+        return -1;
+    }
+    if (cfg->max_errors < 1 || cfg->max_errors > 1000) {
+        snprintf(err, errlen, "option 'max_errors' must be between 1 and 1000, not %" PRId64, cfg->max_errors);
+        return -1;
+    }
+    struct push *p = calloc(1, sizeof *p);
+    if (!p || !(p->model = strdup(cfg->model))) {
+        free(p);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    p->host = host;
+    snprintf(p->name, sizeof p->name, "%s", instance_name);
+    p->max_batch = (size_t)cfg->max_batch;
+    p->max_errors = (size_t)cfg->max_errors;
+    int n = snprintf(p->route, sizeof p->route, "/v1/models/%s/samples", p->model);
+    if (n < 0 || (size_t)n >= sizeof p->route) {
+        snprintf(err, errlen, "option 'model' is too long");
+        push_destroy(p);
+        return -1;
+    }
+    if (host->register_route("POST", p->route, push_handle, p) < 0) {
+        snprintf(err, errlen, "cannot register the route POST %s", p->route);
+        push_destroy(p);
+        return -1;
+    }
+    *instance = p;
+    return 0;
+}
+
+DW_EXPORT const struct dw_plugin driftwatch_plugin = {
+    .abi = DW_PLUGIN_ABI,
+    .size = sizeof(struct dw_plugin),
+    .name = "push",
+    .kind = DW_KIND_PROBE,
+    .version = "1.0.0",
+    .description = "HTTP ingest: POST /v1/models/{model}/samples takes a JSON array, one object or NDJSON.",
+    .options = push_options,
+    .config_size = sizeof(struct push_config),
+    .init = push_init,
+    .destroy = push_destroy,
+};
