@@ -79,20 +79,17 @@ static int start_agent(const struct config *cfg, struct agent **agent, char *err
     return -1;
 }
 
-/* SIGHUP: the new config is validated fully (plugins loaded and initialised) before the running
- * agent stops; if it still fails to start (say, a port taken meanwhile), the old one comes back. */
+/* SIGHUP: an invalid config file is rejected before the running agent is touched; when the new
+ * config parses but fails to start (a plugin's init, a baseline, a port), the old one comes back. */
 static void reload(const char *path, struct config **cfg, struct agent **agent)
 {
     char err[1024];
     struct config *next = NULL;
-    struct agent *trial = NULL;
-    if (config_load(path, &next, err, sizeof err) < 0 || agent_prepare(next, &trial, err, sizeof err) < 0) {
+    if (config_load(path, &next, err, sizeof err) < 0) {
         log_error("run", "reload rejected, keeping the running config: %s", err);
-        config_free(next);
         report_reload(0);
         return;
     }
-    agent_free(trial);
     agent_free(*agent);
     *agent = NULL;
     if (start_agent(next, agent, err, sizeof err) == 0) {

@@ -83,12 +83,20 @@ int plugin_instance_start(struct plugin_instance *pi, char *err, size_t errlen)
     return 0;
 }
 
+void plugin_instance_stop(struct plugin_instance *pi)
+{
+    if (!pi || !pi->started)
+        return;
+    if (pi->lp->def->stop)
+        pi->lp->def->stop(pi->inst);
+    pi->started = 0;
+}
+
 void plugin_instance_free(struct plugin_instance *pi)
 {
     if (!pi)
         return;
-    if (pi->started && pi->lp->def->stop)
-        pi->lp->def->stop(pi->inst);
+    plugin_instance_stop(pi);
     if (pi->inst)
         pi->lp->def->destroy(pi->inst);
     plugin_config_free(&pi->cfg);

@@ -25,6 +25,8 @@ int plugin_instance_create(const char *plugin_dir, const char *file, const struc
                            const char *const *extra_reserved, enum dw_kind expected_kind,
                            struct plugin_instance **out, char *err, size_t errlen);
 int plugin_instance_start(struct plugin_instance *pi, char *err, size_t errlen);
+/* Stops a started instance (idempotent); accepts NULL. */
+void plugin_instance_stop(struct plugin_instance *pi);
 /* Stops (when started) and destroys; accepts NULL. */
 void plugin_instance_free(struct plugin_instance *pi);
 

@@ -50,12 +50,21 @@ static int path_matches(const char *pattern, const char *path)
     return strcmp(pattern, path) == 0;
 }
 
+static int is_prefix(const char *pattern)
+{
+    size_t n = strlen(pattern);
+    return n > 0 && pattern[n - 1] == '*';
+}
+
+/* Exact paths win over prefixes, so a plugin's /v1/models/fraud/samples is not shadowed by the
+ * core's /v1/models/* whatever the registration order. */
 int routes_find(const char *method, const char *path, dw_route_fn *fn, void **ctx)
 {
     int rc = -1;
     pthread_mutex_lock(&routes_lock);
-    for (size_t i = 0; i < n_routes; i++) {
-        if (!path_matches(routes[i].path, path))
+    for (size_t k = 0; k < 2 * n_routes && rc != 0; k++) {
+        size_t i = k % n_routes;
+        if (is_prefix(routes[i].path) != (k >= n_routes) || !path_matches(routes[i].path, path))
             continue;
         if (strcmp(routes[i].method, method) != 0) {
             rc = -2;

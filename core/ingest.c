@@ -1,0 +1,131 @@
+/* Ingest body parsing (see ingest.h). The whole body is tried as one JSON value first (array or
+ * object); when that fails at a line break it is NDJSON, parsed line by line. */
+#include "ingest.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void note_error(struct ingest_stats *st, const char *fmt_where, size_t where, const char *why)
+{
+    st->rejected++;
+    if (st->first_error[0])
+        return;
+    char loc[64];
+    snprintf(loc, sizeof loc, fmt_where, where);
+    snprintf(st->first_error, sizeof st->first_error, "%s%s", loc, why);
+}
+
+int ingest_validate_sample(const json_t *sample, char *why, size_t whylen)
+{
+    if (!json_is_object(sample)) {
+        snprintf(why, whylen, ": a sample must be a JSON object");
+        return -1;
+    }
+    const json_t *features = json_object_get(sample, "features");
+    const json_t *fields = features ? features : sample;
+    if (features && !json_is_object(features)) {
+        snprintf(why, whylen, ".features: must be an object of feature values");
+        return -1;
+    }
+    const json_t *ts = json_object_get(sample, "timestamp");
+    if (features && ts && !json_is_string(ts) && !json_is_null(ts)) {
+        snprintf(why, whylen, ".timestamp: must be an RFC 3339 string");
+        return -1;
+    }
+    if (json_object_size(fields) == 0) {
+        snprintf(why, whylen, "%s: no feature values", features ? ".features" : "");
+        return -1;
+    }
+    const char *key;
+    const json_t *v;
+    json_object_foreach((json_t *)fields, key, v) {
+        if (json_is_object(v) || json_is_array(v)) {
+            if (!features && (strcmp(key, "prediction") == 0 || strcmp(key, "label") == 0))
+                continue;
+            snprintf(why, whylen, "%s.%s: a feature value must be a number, string, boolean or null",
+                     features ? ".features" : "", key);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int take(json_t *sample, ingest_sample_fn fn, void *ctx, struct ingest_stats *st, const char *fmt_where,
+                size_t where)
+{
+    char why[192];
+    if (ingest_validate_sample(sample, why, sizeof why) < 0) {
+        note_error(st, fmt_where, where, why);
+        return 0;
+    }
+    st->accepted++;
+    return fn(ctx, sample);
+}
+
+static int parse_ndjson(const char *body, size_t len, ingest_sample_fn fn, void *ctx, struct ingest_stats *st)
+{
+    size_t line = 0;
+    const char *p = body, *end = body + len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *eol = nl ? nl : end;
+        line++;
+        size_t n = (size_t)(eol - p);
+        while (n > 0 && (p[n - 1] == '\r' || p[n - 1] == ' ' || p[n - 1] == '\t'))
+            n--;
+        if (n > 0) {
+            json_error_t jerr;
+            json_t *v = json_loadb(p, n, JSON_REJECT_DUPLICATES | JSON_DISABLE_EOF_CHECK, &jerr);
+            if (!v) {
+                char why[192];
+                snprintf(why, sizeof why, ", column %d: %s", jerr.column, jerr.text);
+                note_error(st, "line %zu", line, why);
+            } else {
+                int stop = take(v, fn, ctx, st, "line %zu", line);
+                json_decref(v);
+                if (stop)
+                    return 0;
+            }
+        }
+        p = nl ? nl + 1 : end;
+    }
+    return 0;
+}
+
+static int has_several_lines(const char *body, size_t len)
+{
+    const char *nl = memchr(body, '\n', len);
+    if (!nl)
+        return 0;
+    for (const char *p = nl + 1; p < body + len; p++)
+        if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n')
+            return 1;
+    return 0;
+}
+
+int ingest_parse(const char *body, size_t len, ingest_sample_fn fn, void *ctx, struct ingest_stats *st)
+{
+    memset(st, 0, sizeof *st);
+    json_error_t jerr;
+    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root) {
+        /* Not one JSON value: with more than one non-empty line it is NDJSON, and each line gets
+         * its own verdict (one bad line must not lose the others). */
+        if (has_several_lines(body, len))
+            return parse_ndjson(body, len, fn, ctx, st);
+        snprintf(st->first_error, sizeof st->first_error, "line %d, column %d: %s", jerr.line, jerr.column, jerr.text);
+        return -1;
+    }
+    if (json_is_array(root)) {
+        size_t i;
+        json_t *v;
+        json_array_foreach(root, i, v) {
+            if (take(v, fn, ctx, st, "$[%zu]", i))
+                break;
+        }
+    } else {
+        take(root, fn, ctx, st, "$%.0zu", 0);
+    }
+    json_decref(root);
+    return 0;
+}

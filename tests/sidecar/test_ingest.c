@@ -1,0 +1,101 @@
+/* Tests for ingest body parsing: arrays, single objects, NDJSON, and rejections that name the
+ * NDJSON line or the JSON path. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "ingest.h"
+
+static int count_fn(void *ctx, json_t *sample)
+{
+    (*(int *)ctx)++;
+    return 0;
+}
+
+static struct ingest_stats parse(const char *body, int *seen, int *rc)
+{
+    struct ingest_stats st;
+    *seen = 0;
+    *rc = ingest_parse(body, strlen(body), count_fn, seen, &st);
+    return st;
+}
+
+static void test_ingest_array_object_and_ndjson(void **state)
+{
+    int seen, rc;
+    struct ingest_stats st = parse("[{\"a\": 1}, {\"features\": {\"a\": 2}, \"prediction\": 0.3}]", &seen, &rc);
+    assert_int_equal(rc, 0);
+    assert_int_equal(st.accepted, 2);
+    assert_int_equal(seen, 2);
+    st = parse("{\"a\": 1, \"b\": \"x\"}", &seen, &rc);
+    assert_int_equal(st.accepted, 1);
+    st = parse("{\"a\": 1}\n{\"a\": 2}\r\n\n{\"a\": 3}\n", &seen, &rc);
+    assert_int_equal(rc, 0);
+    assert_int_equal(st.accepted, 3);
+    assert_int_equal(st.rejected, 0);
+}
+
+static void test_ingest_ndjson_bad_line_is_named_and_others_kept(void **state)
+{
+    int seen, rc;
+    struct ingest_stats st = parse("{\"a\": 1}\n{\"a\": }\n{\"a\": 3}\n", &seen, &rc);
+    assert_int_equal(rc, 0);
+    assert_int_equal(st.accepted, 2);
+    assert_int_equal(st.rejected, 1);
+    assert_true(strncmp(st.first_error, "line 2, column ", 15) == 0);
+    st = parse("{\"a\": }\n{\"a\": 3}\n", &seen, &rc); /* even when the first line is the bad one */
+    assert_int_equal(st.accepted, 1);
+    assert_true(strncmp(st.first_error, "line 1, column ", 15) == 0);
+}
+
+static void test_ingest_array_rejections_name_the_json_path(void **state)
+{
+    int seen, rc;
+    struct ingest_stats st = parse("[{\"a\": 1}, 7, {\"features\": [1]}, {\"features\": {\"x\": {\"y\": 1}}}]", &seen, &rc);
+    assert_int_equal(st.accepted, 1);
+    assert_int_equal(st.rejected, 3);
+    assert_string_equal(st.first_error, "$[1]: a sample must be a JSON object");
+    st = parse("[{\"features\": {\"x\": {\"y\": 1}}}]", &seen, &rc);
+    assert_string_equal(st.first_error, "$[0].features.x: a feature value must be a number, string, boolean or null");
+    st = parse("[{}]", &seen, &rc);
+    assert_string_equal(st.first_error, "$[0]: no feature values");
+}
+
+static void test_ingest_not_json_at_all(void **state)
+{
+    int seen, rc;
+    struct ingest_stats st = parse("this is not json", &seen, &rc);
+    assert_int_equal(rc, -1);
+    assert_int_equal(seen, 0);
+    assert_true(strncmp(st.first_error, "line 1, column ", 15) == 0);
+}
+
+static int stop_after_one(void *ctx, json_t *sample)
+{
+    (*(int *)ctx)++;
+    return 1;
+}
+
+static void test_ingest_callback_can_stop_the_walk(void **state)
+{
+    int seen = 0;
+    struct ingest_stats st;
+    const char *body = "[{\"a\": 1}, {\"a\": 2}]";
+    ingest_parse(body, strlen(body), stop_after_one, &seen, &st);
+    assert_int_equal(seen, 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ingest_array_object_and_ndjson),
+        cmocka_unit_test(test_ingest_ndjson_bad_line_is_named_and_others_kept),
+        cmocka_unit_test(test_ingest_array_rejections_name_the_json_path),
+        cmocka_unit_test(test_ingest_not_json_at_all),
+        cmocka_unit_test(test_ingest_callback_can_stop_the_walk),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
