@@ -57,7 +57,7 @@ static int is_prefix(const char *pattern)
 }
 
 /* Exact paths win over prefixes, so a plugin's /v1/models/fraud/samples is not shadowed by the
- * core's /v1/models/* whatever the registration order. */
+ * core's /v1/models/ prefix route whatever the registration order. */
 int routes_find(const char *method, const char *path, dw_route_fn *fn, void **ctx)
 {
     int rc = -1;
