@@ -1,6 +1,8 @@
 /* Alertmanager alert sink: one alert per model, posted to Alertmanager's API v2
  * (POST {url}/api/v2/alerts), re-sent while firing and resolved with endsAt <= now. */
+#include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -53,6 +55,15 @@ struct am_instance {
     int64_t timeout_ms;
     int64_t deadline_ms;
     int max_attempts;
+
+    /* The severity label each model's firing alert was last sent with. Labels are an alert's
+     * identity in Alertmanager, so a resolve (or an escalation) must name the severity that fired,
+     * whatever the event says now; kept in state_path so a restart between firing and resolve
+     * still resolves the right alert. */
+    pthread_mutex_t lock;
+    struct am_label *firing; /* name: model, value: severity */
+    size_t n_firing;
+    char *state_path;        /* NULL: no state directory, memory only */
 };
 
 static const struct dw_option am_options[] = {
@@ -172,7 +183,115 @@ static void am_instance_free(struct am_instance *in)
     }
     free(in->labels);
     free(in->auth_header);
+    for (size_t i = 0; i < in->n_firing; i++) {
+        free(in->firing[i].name);
+        free(in->firing[i].value);
+    }
+    free(in->firing);
+    free(in->state_path);
+    pthread_mutex_destroy(&in->lock);
     free(in);
+}
+
+/* ---- firing severities: lookup, update and the state file ---- */
+
+static const char *am_firing_severity(const struct am_instance *in, const char *model)
+{
+    for (size_t i = 0; i < in->n_firing; i++)
+        if (strcmp(in->firing[i].name, model) == 0)
+            return in->firing[i].value;
+    return NULL;
+}
+
+/* Records model's firing severity (NULL: not firing). Returns 1 when it changed, 0 when not, -1
+ * when out of memory. */
+static int am_firing_set(struct am_instance *in, const char *model, const char *severity)
+{
+    for (size_t i = 0; i < in->n_firing; i++) {
+        if (strcmp(in->firing[i].name, model) != 0)
+            continue;
+        if (severity && strcmp(in->firing[i].value, severity) == 0)
+            return 0;
+        if (severity) {
+            char *v = am_strdup(severity);
+            if (!v)
+                return -1;
+            free(in->firing[i].value);
+            in->firing[i].value = v;
+            return 1;
+        }
+        free(in->firing[i].name);
+        free(in->firing[i].value);
+        in->firing[i] = in->firing[--in->n_firing];
+        return 1;
+    }
+    if (!severity)
+        return 0;
+    struct am_label *grown = realloc(in->firing, (in->n_firing + 1) * sizeof *grown);
+    if (!grown)
+        return -1;
+    in->firing = grown;
+    char *name = am_strdup(model), *value = am_strdup(severity);
+    if (!name || !value) {
+        free(name);
+        free(value);
+        return -1;
+    }
+    in->firing[in->n_firing].name = name;
+    in->firing[in->n_firing].value = value;
+    in->n_firing++;
+    return 1;
+}
+
+/* {"fraud": "critical", ...}, written to a temporary file and renamed over the old one. */
+static void am_state_save(struct am_instance *in)
+{
+    if (!in->state_path)
+        return;
+    json_t *doc = json_object();
+    for (size_t i = 0; doc && i < in->n_firing; i++)
+        am_set_text(doc, in->firing[i].name, in->firing[i].value);
+    size_t n = strlen(in->state_path) + sizeof ".tmp";
+    char *tmp = malloc(n);
+    int ok = doc && tmp;
+    if (ok) {
+        snprintf(tmp, n, "%s.tmp", in->state_path);
+        ok = json_dump_file(doc, tmp, JSON_COMPACT) == 0 && rename(tmp, in->state_path) == 0;
+        if (!ok)
+            remove(tmp);
+    }
+    if (!ok && in->host->log)
+        in->host->log(DW_LOG_WARN, in->name, "cannot write %s (%s): after a restart, a resolve may not find "
+                      "an escalated alert's severity", in->state_path, strerror(errno));
+    free(tmp);
+    json_decref(doc);
+}
+
+static int am_state_load(struct am_instance *in, char *err, size_t errlen)
+{
+    json_error_t jerr;
+    json_t *doc = json_load_file(in->state_path, 0, &jerr);
+    if (!doc) {
+        FILE *f = fopen(in->state_path, "r");
+        if (!f)
+            return 0; /* first start */
+        fclose(f);
+        /* A damaged file only loses the memory of escalations; say so and go on. */
+        if (in->host->log)
+            in->host->log(DW_LOG_WARN, in->name, "ignoring %s: %s (line %d)", in->state_path, jerr.text, jerr.line);
+        return 0;
+    }
+    const char *model;
+    json_t *sev;
+    json_object_foreach(doc, model, sev) {
+        if (json_is_string(sev) && am_firing_set(in, model, json_string_value(sev)) < 0) {
+            json_decref(doc);
+            snprintf(err, errlen, "alertmanager %s: out of memory", in->name);
+            return -1;
+        }
+    }
+    json_decref(doc);
+    return 0;
 }
 
 /* Parses the static labels ("name=value"); the names the sink sets itself are refused so a config
@@ -263,6 +382,7 @@ static int am_init(const struct dw_host *host, const char *instance_name, const 
     in = calloc(1, sizeof *in);
     if (!in)
         goto oom;
+    pthread_mutex_init(&in->lock, NULL);
     in->host = host;
     in->name = am_strdup(iname);
     in->alertname = am_strdup(cfg->alertname && *cfg->alertname ? cfg->alertname : "DriftDetected");
@@ -297,6 +417,25 @@ static int am_init(const struct dw_host *host, const char *instance_name, const 
     in->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 10000;
     in->deadline_ms = cfg->deadline_ms > 0 ? cfg->deadline_ms : 60000;
     in->max_attempts = cfg->max_attempts > 0 ? (int)cfg->max_attempts : 5;
+
+    if (host->size >= offsetof(struct dw_host, state_dir) + sizeof host->state_dir && host->state_dir &&
+        *host->state_dir) {
+        /* <state_dir>/alertmanager-<instance>.json, the instance name reduced to safe characters. */
+        n = strlen(host->state_dir) + strlen(iname) + sizeof "/alertmanager-.json";
+        if (!(in->state_path = malloc(n)))
+            goto oom;
+        int w = snprintf(in->state_path, n, "%s/alertmanager-", host->state_dir);
+        for (const char *c = iname; *c; c++) {
+            int safe = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+                       *c == '-' || *c == '_' || *c == '.';
+            in->state_path[w++] = safe ? *c : '_';
+        }
+        snprintf(in->state_path + w, n - (size_t)w, ".json");
+        if (am_state_load(in, err, errlen) < 0) {
+            am_instance_free(in);
+            return -1;
+        }
+    }
 
     /* Every result starts at 0 so rate() and absent-series alerts work before the first failure. */
     if (host->metrics && host->metrics->counter_add) {
@@ -367,21 +506,22 @@ static char *am_describe_features(const struct dw_alert_event *ev)
     return out;
 }
 
-/* The request body: a JSON array with this model's one alert. */
-static char *am_build_body(const struct am_instance *in, const struct dw_alert_event *ev, int64_t now)
+/* One alert of the request: this model's alert with the given severity label, firing (no endsAt)
+ * or resolved (endsAt <= now). NULL when out of memory. */
+static json_t *am_alert_json(const struct am_instance *in, const struct dw_alert_event *ev, const char *severity,
+                             int firing, int64_t now)
 {
-    char *body = NULL, *description = NULL;
+    char *description = NULL;
     char starts[32], ends[32], share[32], summary[512], names[1024];
-    json_t *arr = json_array();
     json_t *alert = json_object();
     json_t *labels = json_object();
     json_t *ann = json_object();
-    if (!arr || !alert || !labels || !ann)
+    int bad = !alert || !labels || !ann;
+    if (bad)
         goto out;
 
-    const char *severity = ev->severity && *ev->severity ? ev->severity : "warning";
-    int bad = am_set_text(labels, "alertname", in->alertname) | am_set_text(labels, "model", ev->model) |
-              am_set_text(labels, "severity", severity);
+    bad |= am_set_text(labels, "alertname", in->alertname) | am_set_text(labels, "model", ev->model) |
+           am_set_text(labels, "severity", severity);
     for (size_t i = 0; i < in->n_labels; i++)
         bad |= am_set_text(labels, in->labels[i].name, in->labels[i].value);
 
@@ -416,10 +556,10 @@ static char *am_build_body(const struct am_instance *in, const struct dw_alert_e
     bad |= json_object_set_new(alert, "annotations", ann);
     ann = NULL;
     bad |= am_set_text(alert, "startsAt", starts);
-    if (!ev->firing) {
+    if (!firing) {
         /* Alertmanager resolves an alert whose endsAt is not in the future; a clock that runs ahead
          * of Alertmanager's would otherwise leave it firing until then. */
-        int64_t ends_at = ev->ends_at > 0 && ev->ends_at <= now ? ev->ends_at : now;
+        int64_t ends_at = !ev->firing && ev->ends_at > 0 && ev->ends_at <= now ? ev->ends_at : now;
         if (ends_at < starts_at)
             ends_at = starts_at;
         am_rfc3339(ends_at, ends, sizeof ends);
@@ -428,15 +568,34 @@ static char *am_build_body(const struct am_instance *in, const struct dw_alert_e
     const char *gen = in->generator_url ? in->generator_url : ev->report_url;
     if (gen && *gen)
         bad |= am_set_text(alert, "generatorURL", gen);
-    bad |= json_array_append(arr, alert);
-    if (!bad)
-        body = json_dumps(arr, JSON_COMPACT);
 
 out:
     free(description);
     json_decref(labels);
     json_decref(ann);
-    json_decref(alert);
+    if (bad) {
+        json_decref(alert);
+        return NULL;
+    }
+    return alert;
+}
+
+/* The request body, a JSON array: the model's alert, preceded by the resolve of its alert under
+ * an earlier severity (prev_severity, may be NULL) when the severity changed while firing. */
+static char *am_build_body(const struct am_instance *in, const struct dw_alert_event *ev, const char *severity,
+                           const char *prev_severity, int64_t now)
+{
+    char *body = NULL;
+    json_t *arr = json_array();
+    int bad = !arr;
+    if (!bad && prev_severity && strcmp(prev_severity, severity) != 0) {
+        json_t *old = am_alert_json(in, ev, prev_severity, 0, now);
+        bad |= !old || json_array_append_new(arr, old);
+    }
+    json_t *alert = bad ? NULL : am_alert_json(in, ev, severity, ev->firing, now);
+    bad |= !alert || json_array_append_new(arr, alert);
+    if (!bad)
+        body = json_dumps(arr, JSON_COMPACT);
     json_decref(arr);
     return body;
 }
@@ -469,7 +628,18 @@ static int am_alert_send(void *instance, const struct dw_alert_event *ev, char *
         am_count(in, "dropped");
         return -2;
     }
-    body = am_build_body(in, ev, (int64_t)time(NULL));
+    /* Severity label: a resolve names the severity that fired; firing under a new severity resolves
+     * the old alert in the same request. The lock keeps lookup and update of one model together. */
+    pthread_mutex_lock(&in->lock);
+    const char *ev_severity = ev->severity && *ev->severity ? ev->severity : "warning";
+    const char *known = am_firing_severity(in, ev->model);
+    char severity[64], prev[64] = "";
+    snprintf(severity, sizeof severity, "%s", !ev->firing && known ? known : ev_severity);
+    if (ev->firing && known)
+        snprintf(prev, sizeof prev, "%s", known);
+    pthread_mutex_unlock(&in->lock);
+
+    body = am_build_body(in, ev, severity, prev[0] ? prev : NULL, (int64_t)time(NULL));
     if (!body) {
         snprintf(err, errlen, "alertmanager %s: cannot encode the alert for model %s (out of memory)", in->name,
                  ev->model);
@@ -508,6 +678,10 @@ static int am_alert_send(void *instance, const struct dw_alert_event *ev, char *
     } else if (resp.status >= 200 && resp.status < 300) {
         am_count(in, "ok");
         ret = 0;
+        pthread_mutex_lock(&in->lock);
+        if (am_firing_set(in, ev->model, ev->firing ? severity : NULL) > 0)
+            am_state_save(in);
+        pthread_mutex_unlock(&in->lock);
     } else {
         char excerpt[AM_BODY_EXCERPT + 8];
         am_excerpt(resp.body, resp.body_len, excerpt, sizeof excerpt);
