@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# `promtool check rules` on dashboards/rules/driftwatch-rules.yml: YAML, PromQL and templates parse,
+# no duplicate rules.
+set -euo pipefail
+PROMTOOL=${PROMTOOL:-$(command -v promtool || true)}
+if [[ -z "$PROMTOOL" ]]; then
+    echo "SKIP: promtool not installed" >&2
+    exit 77
+fi
+"$PROMTOOL" check rules "${DW_SRC:?}/dashboards/rules/driftwatch-rules.yml"
