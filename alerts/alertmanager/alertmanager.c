@@ -366,7 +366,10 @@ static int am_init(const struct dw_host *host, const char *instance_name, const 
         return -1;
     }
     if (strncmp(cfg->url, "http://", 7) != 0 && strncmp(cfg->url, "https://", 8) != 0) {
-        snprintf(err, errlen, "alertmanager %s: url \"%s\" must start with http:// or https://", iname, cfg->url);
+        char *desc = am_describe_url(cfg->url); /* without credentials */
+        snprintf(err, errlen, "alertmanager %s: url \"%s\" must start with http:// or https://", iname,
+                 desc ? desc : "?");
+        free(desc);
         return -1;
     }
     if (cfg->max_attempts < 0 || cfg->max_attempts > 100) {
@@ -629,7 +632,8 @@ static int am_alert_send(void *instance, const struct dw_alert_event *ev, char *
         return -2;
     }
     /* Severity label: a resolve names the severity that fired; firing under a new severity resolves
-     * the old alert in the same request. The lock keeps lookup and update of one model together. */
+     * the old alert in the same request. The lock guards the table (sinks may be called from
+     * several threads); one model's events come one at a time. */
     pthread_mutex_lock(&in->lock);
     const char *ev_severity = ev->severity && *ev->severity ? ev->severity : "warning";
     const char *known = am_firing_severity(in, ev->model);
