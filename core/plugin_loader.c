@@ -53,18 +53,23 @@ static int valid_plugin_name(const char *name)
     return 1;
 }
 
+/* A callback counts only when the plugin's struct is long enough to hold it: a plugin built against
+ * an older header has a shorter struct, and reading past it would be reading its neighbours. */
+#define PLUGIN_HAS(p, field) \
+    ((p)->size >= offsetof(struct dw_plugin, field) + sizeof((p)->field) && (p)->field != NULL)
+
 /* Each kind needs its operation; a plugin without it would crash the agent later. */
 static const char *missing_callback(const struct dw_plugin *p)
 {
     if (!p->init || !p->destroy)
         return "init/destroy";
-    if (p->kind == DW_KIND_ALERT && !p->alert_send)
+    if (p->kind == DW_KIND_ALERT && !PLUGIN_HAS(p, alert_send))
         return "alert_send";
-    if (p->kind == DW_KIND_TRAINER && !p->trigger)
+    if (p->kind == DW_KIND_TRAINER && !PLUGIN_HAS(p, trigger))
         return "trigger";
-    if (p->kind == DW_KIND_VERSIONING && !p->data_version)
+    if (p->kind == DW_KIND_VERSIONING && !PLUGIN_HAS(p, data_version))
         return "data_version";
-    if (p->kind == DW_KIND_SAMPLER && !p->sample)
+    if (p->kind == DW_KIND_SAMPLER && !PLUGIN_HAS(p, sample))
         return "sample";
     return NULL;
 }
@@ -96,8 +101,8 @@ int loader_open(const char *dir, const char *name, struct loaded_plugin **out, c
         snprintf(why, sizeof why, "was built for plugin ABI %u, this driftwatch speaks ABI %d: rebuild it",
                  def->abi, DW_PLUGIN_ABI);
         problem = why;
-    } else if (def->size < offsetof(struct dw_plugin, alert_send)) {
-        snprintf(why, sizeof why, "has a truncated plugin struct (%u bytes)", def->size);
+    } else if (def->size < offsetof(struct dw_plugin, alert_send) || def->size > sizeof(struct dw_plugin)) {
+        snprintf(why, sizeof why, "has a plugin struct of %u bytes, which this driftwatch cannot use", def->size);
         problem = why;
     } else if (!def->name || strcmp(def->name, name) != 0) {
         snprintf(why, sizeof why, "calls itself '%s', not '%s'", def->name ? def->name : "(null)", name);
