@@ -101,8 +101,8 @@ int loader_open(const char *dir, const char *name, struct loaded_plugin **out, c
         snprintf(why, sizeof why, "was built for plugin ABI %u, this driftwatch speaks ABI %d: rebuild it",
                  def->abi, DW_PLUGIN_ABI);
         problem = why;
-    } else if (def->size < offsetof(struct dw_plugin, alert_send) || def->size > sizeof(struct dw_plugin)) {
-        snprintf(why, sizeof why, "has a plugin struct of %u bytes, which this driftwatch cannot use", def->size);
+    } else if (def->size < offsetof(struct dw_plugin, alert_send)) {
+        snprintf(why, sizeof why, "has a plugin struct of %u bytes, too short for this driftwatch", def->size);
         problem = why;
     } else if (!def->name || strcmp(def->name, name) != 0) {
         snprintf(why, sizeof why, "calls itself '%s', not '%s'", def->name ? def->name : "(null)", name);
