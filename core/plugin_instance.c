@@ -45,7 +45,7 @@ int plugin_instance_create(const char *plugin_dir, const char *file, const struc
         snprintf(err, errlen, "%s:%zu:%zu: %s", file, ref->node->line, ref->node->col, why);
         goto error;
     }
-    if (pi->lp->def->kind != expected_kind) {
+    if (!loader_serves_kind(pi->lp->def, expected_kind)) {
         snprintf(err, errlen, "%s:%zu:%zu: plugin '%s' is of kind %s, but this place needs a %s plugin", file,
                  ref->node->line, ref->node->col, ref->plugin, loader_kind_name(pi->lp->def->kind),
                  loader_kind_name(expected_kind));

@@ -43,6 +43,29 @@ const char *loader_default_dir(void)
     return DW_PLUGIN_INSTALL_DIR;
 }
 
+/* A callback counts only when the plugin's struct is long enough to hold it: a plugin built against
+ * an older header has a shorter struct, and reading past it would be reading its neighbours. */
+#define PLUGIN_HAS(p, field) \
+    ((p)->size >= offsetof(struct dw_plugin, field) + sizeof((p)->field) && (p)->field != NULL)
+
+int loader_serves_kind(const struct dw_plugin *p, enum dw_kind kind)
+{
+    if (p->kind == kind)
+        return 1;
+    switch (kind) {
+    case DW_KIND_ALERT:
+        return PLUGIN_HAS(p, alert_send);
+    case DW_KIND_TRAINER:
+        return PLUGIN_HAS(p, trigger);
+    case DW_KIND_VERSIONING:
+        return PLUGIN_HAS(p, data_version);
+    case DW_KIND_SAMPLER:
+        return PLUGIN_HAS(p, sample);
+    default:
+        return 0;
+    }
+}
+
 static int valid_plugin_name(const char *name)
 {
     if (!*name || strlen(name) > 64)
@@ -52,11 +75,6 @@ static int valid_plugin_name(const char *name)
             return 0;
     return 1;
 }
-
-/* A callback counts only when the plugin's struct is long enough to hold it: a plugin built against
- * an older header has a shorter struct, and reading past it would be reading its neighbours. */
-#define PLUGIN_HAS(p, field) \
-    ((p)->size >= offsetof(struct dw_plugin, field) + sizeof((p)->field) && (p)->field != NULL)
 
 /* Each kind needs its operation; a plugin without it would crash the agent later. */
 static const char *missing_callback(const struct dw_plugin *p)

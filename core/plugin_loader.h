@@ -28,4 +28,9 @@ void loader_free_names(char **names, size_t n);
 
 const char *loader_kind_name(enum dw_kind kind);
 
+/* Whether the plugin can serve where `kind` is needed: its own kind, or another kind whose
+ * operation it also implements (the `webhook` plugin is an alert sink that can also trigger a
+ * retrain, so both uses share one webhook.so). */
+int loader_serves_kind(const struct dw_plugin *p, enum dw_kind kind);
+
 #endif
