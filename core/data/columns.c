@@ -1,0 +1,393 @@
+/* Column table: per-value work is a type dispatch, a parse and either Welford's update plus a
+ * reservoir step (Vitter's Algorithm R) or a hash-map increment. See columns.h. */
+#include "columns.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "numparse.h"
+#include "utf8.h"
+
+struct columns *columns_new(const struct columns_options *opt)
+{
+    struct columns *t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    if (opt)
+        t->opt = *opt;
+    t->names = catmap_new(0);
+    if (!t->names) {
+        free(t);
+        return NULL;
+    }
+    return t;
+}
+
+static void column_clear_values(struct column *c)
+{
+    c->missing = c->invalid = c->count = 0;
+    c->mean = c->m2 = 0;
+    c->min = c->max = NAN;
+    c->nvalues = 0;
+    if (c->cats)
+        catmap_clear(c->cats);
+}
+
+void columns_free(struct columns *t)
+{
+    if (!t)
+        return;
+    for (size_t i = 0; i < t->ncols; i++) {
+        free(t->cols[i].name);
+        free(t->cols[i].values);
+        catmap_free(t->cols[i].cats);
+    }
+    free(t->cols);
+    catmap_free(t->names);
+    free(t->prediction_name);
+    free(t->target_name);
+    free(t->ts_from);
+    free(t->ts_to);
+    free(t->scratch);
+    free(t);
+}
+
+void columns_reset(struct columns *t)
+{
+    for (size_t i = 0; i < t->ncols; i++) {
+        column_clear_values(&t->cols[i]);
+        /* a fresh window draws a fresh but reproducible reservoir */
+        prng_seed(&t->cols[i].rng, t->opt.seed, i);
+        t->cols[i].stamp = 0;
+    }
+    t->rows = 0;
+    t->stamp = 0;
+    t->unknown_values = 0;
+    free(t->ts_from);
+    free(t->ts_to);
+    t->ts_from = t->ts_to = NULL;
+}
+
+int columns_findn(const struct columns *t, const char *name, size_t len)
+{
+    long i = catmap_find(t->names, name, len);
+    return i < 0 ? -1 : (int)i;
+}
+
+int columns_find(const struct columns *t, const char *name)
+{
+    return columns_findn(t, name, strlen(name));
+}
+
+int columns_add(struct columns *t, const char *name, enum col_type type, enum col_role role)
+{
+    size_t len = strlen(name);
+    if (catmap_find(t->names, name, len) >= 0)
+        return -2;
+    if (t->ncols == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 16;
+        struct column *c = realloc(t->cols, cap * sizeof *c);
+        if (!c)
+            return -1;
+        t->cols = c;
+        t->cap = cap;
+    }
+    struct column *c = &t->cols[t->ncols];
+    memset(c, 0, sizeof *c);
+    c->name = strdup(name);
+    if (!c->name)
+        return -1;
+    if (type == COL_CATEGORICAL) {
+        c->cats = catmap_new(t->opt.max_categories);
+        if (!c->cats) {
+            free(c->name);
+            return -1;
+        }
+    }
+    long idx = catmap_add(t->names, name, len, 1);
+    if (idx < 0) {
+        free(c->name);
+        catmap_free(c->cats);
+        return -1;
+    }
+    c->type = type;
+    c->role = role;
+    column_clear_values(c);
+    /* rows before the column existed had no value for it */
+    c->missing = t->rows;
+    prng_seed(&c->rng, t->opt.seed, t->ncols);
+    t->ncols++;
+    return (int)idx;
+}
+
+static int set_name(char **dst, const char *name)
+{
+    free(*dst);
+    *dst = NULL;
+    if (!name)
+        return 0;
+    *dst = strdup(name);
+    return *dst ? 0 : -1;
+}
+
+int columns_set_roles(struct columns *t, const char *prediction_name, const char *target_name)
+{
+    if (set_name(&t->prediction_name, prediction_name) < 0 || set_name(&t->target_name, target_name) < 0)
+        return -1;
+    return 0;
+}
+
+void columns_begin_row(struct columns *t)
+{
+    t->stamp++;
+}
+
+int columns_end_row(struct columns *t)
+{
+    for (size_t i = 0; i < t->ncols; i++) {
+        if (t->cols[i].stamp != t->stamp)
+            t->cols[i].missing++;
+    }
+    t->rows++;
+    if (t->failed) {
+        t->failed = 0;
+        return -1;
+    }
+    return 0;
+}
+
+/* Marks idx as given a value in this row; 0 when the value should be ignored (a repeated key). */
+static struct column *touch(struct columns *t, int idx)
+{
+    if (idx < 0 || (size_t)idx >= t->ncols) {
+        t->unknown_values++;
+        return NULL;
+    }
+    struct column *c = &t->cols[idx];
+    if (c->stamp == t->stamp)
+        return NULL;
+    c->stamp = t->stamp;
+    return c;
+}
+
+static void add_numeric(struct columns *t, struct column *c, double x)
+{
+    c->count++;
+    if (c->count == 1) {
+        c->mean = x;
+        c->m2 = 0;
+        c->min = c->max = x;
+    } else {
+        /* Welford's update: stable mean and sum of squared deviations in one pass. */
+        double d = x - c->mean;
+        c->mean += d / (double)c->count;
+        c->m2 += d * (x - c->mean);
+        if (x < c->min)
+            c->min = x;
+        if (x > c->max)
+            c->max = x;
+    }
+    size_t limit = t->opt.sample_limit;
+    if (limit == 0 || c->nvalues < limit) {
+        if (c->nvalues == c->vcap) {
+            size_t cap = c->vcap ? c->vcap * 2 : 256;
+            if (limit && cap > limit)
+                cap = limit;
+            double *v = realloc(c->values, cap * sizeof *v);
+            if (!v) {
+                t->failed = 1;
+                return;
+            }
+            c->values = v;
+            c->vcap = cap;
+        }
+        c->values[c->nvalues++] = x;
+        return;
+    }
+    /* Algorithm R: the k-th value (k = count) replaces a uniformly chosen slot with probability
+     * limit/k, which keeps every value seen so far in the reservoir with equal probability. */
+    uint64_t j = prng_below(&c->rng, c->count);
+    if (j < limit)
+        c->values[j] = x;
+}
+
+static char *scratch(struct columns *t, size_t need)
+{
+    if (need > t->scratch_cap) {
+        size_t cap = t->scratch_cap ? t->scratch_cap : 256;
+        while (cap < need)
+            cap *= 2;
+        char *s = realloc(t->scratch, cap);
+        if (!s) {
+            t->failed = 1;
+            return NULL;
+        }
+        t->scratch = s;
+        t->scratch_cap = cap;
+    }
+    return t->scratch;
+}
+
+static void add_category(struct columns *t, struct column *c, const char *s, size_t len)
+{
+    /* Fast path: plain ASCII needs no UTF-8 check. */
+    size_t i = 0;
+    while (i < len && (unsigned char)s[i] < 0x80)
+        i++;
+    if (i < len && !utf8_valid(s + i, len - i)) {
+        char *buf = scratch(t, 3 * len + 1);
+        if (!buf)
+            return;
+        len = utf8_sanitize(s, len, buf);
+        s = buf;
+    }
+    if (catmap_add(c->cats, s, len, 1) == -1) {
+        t->failed = 1;
+        return;
+    }
+    c->count++;
+}
+
+void columns_put_text(struct columns *t, int idx, const char *s, size_t len)
+{
+    struct column *c = touch(t, idx);
+    if (!c)
+        return;
+    if (len == 0 || num_is_nan_text(s, len)) {
+        c->missing++;
+        return;
+    }
+    if (c->type == COL_NUMERIC) {
+        double x;
+        if (num_parse(s, len, &x) == 0)
+            add_numeric(t, c, x);
+        else
+            c->invalid++;
+        return;
+    }
+    add_category(t, c, s, len);
+}
+
+static void put_number(struct columns *t, struct column *c, double x)
+{
+    if (isnan(x)) {
+        c->missing++;
+        return;
+    }
+    if (c->type == COL_NUMERIC) {
+        if (isfinite(x))
+            add_numeric(t, c, x);
+        else
+            c->invalid++;
+        return;
+    }
+    char buf[32];
+    size_t n = num_format(x, buf);
+    add_category(t, c, buf, n);
+}
+
+void columns_put_number(struct columns *t, int idx, double x)
+{
+    struct column *c = touch(t, idx);
+    if (c)
+        put_number(t, c, x);
+}
+
+void columns_put_json(struct columns *t, int idx, const json_t *v)
+{
+    if (json_is_string(v)) {
+        columns_put_text(t, idx, json_string_value(v), json_string_length(v));
+        return;
+    }
+    struct column *c = touch(t, idx);
+    if (!c)
+        return;
+    if (!v || json_is_null(v)) {
+        c->missing++;
+    } else if (json_is_integer(v)) {
+        if (c->type == COL_CATEGORICAL) {
+            /* integers print exactly, also beyond 2^53 */
+            char buf[32];
+            int n = snprintf(buf, sizeof buf, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+            add_category(t, c, buf, (size_t)n);
+        } else {
+            put_number(t, c, (double)json_integer_value(v));
+        }
+    } else if (json_is_real(v)) {
+        put_number(t, c, json_real_value(v));
+    } else if (json_is_boolean(v)) {
+        if (c->type == COL_CATEGORICAL)
+            add_category(t, c, json_is_true(v) ? "true" : "false", json_is_true(v) ? 4 : 5);
+        else
+            c->invalid++;
+    } else {
+        c->invalid++; /* arrays and objects are not feature values */
+    }
+}
+
+static void note_timestamp(struct columns *t, const json_t *ts)
+{
+    if (!json_is_string(ts))
+        return;
+    const char *s = json_string_value(ts);
+    /* RFC 3339 text in one zone orders like time; mixed offsets are not normalised here. */
+    if (!t->ts_from || strcmp(s, t->ts_from) < 0) {
+        char *d = strdup(s);
+        if (!d) {
+            t->failed = 1;
+            return;
+        }
+        free(t->ts_from);
+        t->ts_from = d;
+    }
+    if (!t->ts_to || strcmp(s, t->ts_to) > 0) {
+        char *d = strdup(s);
+        if (!d) {
+            t->failed = 1;
+            return;
+        }
+        free(t->ts_to);
+        t->ts_to = d;
+    }
+}
+
+static void put_object(struct columns *t, const json_t *obj)
+{
+    const char *key;
+    size_t klen;
+    json_t *v;
+    json_object_keylen_foreach((json_t *)obj, key, klen, v)
+    {
+        columns_put_json(t, columns_findn(t, key, klen), v);
+    }
+}
+
+int columns_add_row_json(struct columns *t, const json_t *obj)
+{
+    if (!json_is_object(obj))
+        return -2;
+    columns_begin_row(t);
+    const json_t *features = json_object_get(obj, "features");
+    if (json_is_object(features)) {
+        put_object(t, features);
+        const json_t *pred = json_object_get(obj, "prediction");
+        if (pred && !json_is_array(pred) && !json_is_object(pred))
+            columns_put_json(t, columns_find(t, t->prediction_name ? t->prediction_name : "prediction"), pred);
+        const json_t *label = json_object_get(obj, "label");
+        if (label && !json_is_array(label) && !json_is_object(label))
+            columns_put_json(t, columns_find(t, t->target_name ? t->target_name : "label"), label);
+    } else {
+        put_object(t, obj);
+    }
+    note_timestamp(t, json_object_get(obj, "timestamp"));
+    return columns_end_row(t);
+}
+
+double columns_missing_share(const struct columns *t, int idx)
+{
+    if (idx < 0 || (size_t)idx >= t->ncols || t->rows == 0)
+        return 0.0;
+    const struct column *c = &t->cols[idx];
+    return (double)(c->missing + c->invalid) / (double)t->rows;
+}

@@ -1,0 +1,88 @@
+/* A table of columns filled row by row, from CSV fields or JSON objects: the one representation of
+ * both a baseline being built (numeric values kept in a seeded reservoir, so memory is bounded by
+ * the sample size) and a live or file window (every value kept). The schema (names, types) is
+ * fixed by columns_add; values for unknown names are ignored. */
+#ifndef DW_DATA_COLUMNS_H
+#define DW_DATA_COLUMNS_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "catmap.h"
+#include "prng.h"
+
+enum col_type { COL_NUMERIC = 1, COL_CATEGORICAL = 2 };
+enum col_role { ROLE_FEATURE = 0, ROLE_TARGET = 1, ROLE_PREDICTION = 2 };
+
+struct column {
+    char *name;
+    enum col_type type;
+    enum col_role role;
+    uint64_t missing; /* empty field, JSON null, NaN, or absent from the row */
+    uint64_t invalid; /* present but unusable for the type: text or +-Inf in a numeric column,
+                         JSON arrays/objects, booleans in a numeric column */
+    uint64_t count;   /* usable values */
+    /* numeric (count values; Welford's running moments) */
+    double mean, m2, min, max;
+    double *values; /* every value, or a uniform reservoir of opt.sample_limit of them; unsorted */
+    size_t nvalues, vcap;
+    struct prng rng;
+    /* categorical */
+    struct catmap *cats;
+    uint64_t stamp; /* internal: last row that gave this column a value */
+};
+
+struct columns_options {
+    size_t sample_limit;   /* numeric values kept per column; 0 = all */
+    uint64_t seed;         /* reservoir seed (column i uses stream i) */
+    size_t max_categories; /* distinct categories kept per column; 0 = all; the rest are counted
+                              in the column's catmap overflow */
+};
+
+struct columns {
+    struct column *cols;
+    size_t ncols, cap;
+    uint64_t rows;
+    struct columns_options opt;
+    struct catmap *names;     /* name -> column index */
+    uint64_t stamp;
+    int failed;               /* sticky out-of-memory flag, reported by columns_end_row */
+    uint64_t unknown_values;  /* values for names not in the schema (ignored) */
+    char *prediction_name;    /* sample objects: where "prediction" goes (NULL: a column "prediction") */
+    char *target_name;        /* sample objects: where "label" goes (NULL: a column "label") */
+    char *ts_from, *ts_to;    /* earliest/latest "timestamp" of sample objects (RFC 3339 text) */
+    char *scratch;            /* UTF-8 repair and number text */
+    size_t scratch_cap;
+};
+
+/* opt NULL: keep every value, unlimited categories, seed 0. Returns NULL when out of memory. */
+struct columns *columns_new(const struct columns_options *opt);
+void columns_free(struct columns *t);
+/* Forgets all values and rows but keeps the schema (a tumbling window's next window). */
+void columns_reset(struct columns *t);
+
+/* Adds a column. Returns its index, -1 out of memory, -2 when the name is already there. */
+int columns_add(struct columns *t, const char *name, enum col_type type, enum col_role role);
+/* Index of a column or -1. */
+int columns_find(const struct columns *t, const char *name);
+int columns_findn(const struct columns *t, const char *name, size_t len);
+/* Names the columns that sample objects' "prediction" and "label" fill. Returns 0 or -1 (memory). */
+int columns_set_roles(struct columns *t, const char *prediction_name, const char *target_name);
+
+/* Row by row: begin, put values (idx < 0 is ignored), end. A column given no value in a row
+ * counts one missing. columns_end_row returns 0, or -1 if memory ran out since the last check. */
+void columns_begin_row(struct columns *t);
+void columns_put_text(struct columns *t, int idx, const char *s, size_t len);
+void columns_put_number(struct columns *t, int idx, double x);
+void columns_put_json(struct columns *t, int idx, const json_t *v);
+int columns_end_row(struct columns *t);
+
+/* One row from a JSON object: a sample `{"features": {...}, "prediction", "label", "timestamp"}`
+ * or a flat object whose keys are features. Returns 0, -1 out of memory, -2 not an object. */
+int columns_add_row_json(struct columns *t, const json_t *obj);
+
+/* Missing share of a column over the table's rows (missing + invalid) / rows; 0 when no rows. */
+double columns_missing_share(const struct columns *t, int idx);
+
+#endif

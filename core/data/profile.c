@@ -1,0 +1,528 @@
+/* Baseline profile: build, render, load and validate. See profile.h and DESIGN.md §3. */
+#include "profile.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "jsonw.h"
+#include "outfile.h"
+
+const char *col_type_name(enum col_type t)
+{
+    return t == COL_CATEGORICAL ? "categorical" : "numeric";
+}
+
+const char *col_role_name(enum col_role r)
+{
+    switch (r) {
+    case ROLE_TARGET: return "target";
+    case ROLE_PREDICTION: return "prediction";
+    default: return "feature";
+    }
+}
+
+void profile_timestamp(char *buf, size_t len)
+{
+    time_t now = time(NULL);
+    const char *sde = getenv("SOURCE_DATE_EPOCH");
+    if (sde && *sde) {
+        char *end;
+        long long v = strtoll(sde, &end, 10);
+        if (*end == '\0' && v >= 0)
+            now = (time_t)v;
+    }
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void feature_free(struct profile_feature *f)
+{
+    free(f->name);
+    free(f->sample);
+    for (size_t i = 0; i < f->ncats; i++)
+        free(f->cats[i].value);
+    free(f->cats);
+}
+
+void profile_free(struct profile *p)
+{
+    if (!p)
+        return;
+    for (size_t i = 0; i < p->nfeatures; i++)
+        feature_free(&p->features[i]);
+    free(p->features);
+    free(p->created_at);
+    json_decref(p->source);
+    free(p);
+}
+
+int profile_find(const struct profile *p, const char *name)
+{
+    for (size_t i = 0; i < p->nfeatures; i++)
+        if (strcmp(p->features[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static int cmp_cat(const void *a, const void *b)
+{
+    const struct profile_category *x = a, *y = b;
+    if (x->count != y->count)
+        return x->count < y->count ? 1 : -1;
+    return strcmp(x->value, y->value);
+}
+
+int profile_set_data_version(struct profile *p, json_t *data_version)
+{
+    return json_object_set(p->source, "data_version", data_version ? data_version : json_null());
+}
+
+int profile_from_columns(const struct columns *t, const struct profile_source *src, struct profile **out,
+                         char *err, size_t errlen)
+{
+    *out = NULL;
+    struct profile *p = calloc(1, sizeof *p);
+    if (!p)
+        goto nomem;
+    p->version = PROFILE_VERSION;
+    char ts[32];
+    profile_timestamp(ts, sizeof ts);
+    p->created_at = strdup(ts);
+    p->rows = src->rows;
+    p->sample_size = src->sample_size;
+    p->bins = src->bins;
+    p->seed = src->seed;
+    p->source = json_pack("{s:s, s:s, s:I, s:I, s:I, s:s*, s:O?}", "path", src->path ? src->path : "",
+                          "format", src->format ? src->format : "csv", "rows", (json_int_t)src->rows, "bad_rows",
+                          (json_int_t)src->bad_rows, "bytes", (json_int_t)src->bytes, "md5", src->md5,
+                          "data_version", src->data_version);
+    if (!p->created_at || !p->source)
+        goto nomem;
+    if (!json_object_get(p->source, "md5") && json_object_set_new(p->source, "md5", json_null()) < 0)
+        goto nomem;
+    if (!json_object_get(p->source, "data_version") &&
+        json_object_set_new(p->source, "data_version", json_null()) < 0)
+        goto nomem;
+    if (t->ncols) {
+        p->features = calloc(t->ncols, sizeof *p->features);
+        if (!p->features)
+            goto nomem;
+    }
+    for (size_t i = 0; i < t->ncols; i++) {
+        const struct column *c = &t->cols[i];
+        struct profile_feature *f = &p->features[p->nfeatures++];
+        f->name = strdup(c->name);
+        if (!f->name)
+            goto nomem;
+        f->type = c->type;
+        f->role = c->role;
+        f->count = c->count;
+        f->missing = c->missing + c->invalid;
+        f->mean = f->std = f->min = f->max = NAN;
+        if (c->type == COL_NUMERIC) {
+            if (c->count > 0) {
+                f->mean = c->mean;
+                f->std = sqrt(c->m2 / (double)c->count);
+                f->min = c->min;
+                f->max = c->max;
+            }
+            if (c->nvalues) {
+                f->sample = malloc(c->nvalues * sizeof *f->sample);
+                if (!f->sample)
+                    goto nomem;
+                memcpy(f->sample, c->values, c->nvalues * sizeof *f->sample);
+                f->nsample = c->nvalues;
+                qsort(f->sample, f->nsample, sizeof *f->sample, cmp_double);
+            }
+        } else {
+            size_t n = catmap_size(c->cats);
+            if (n) {
+                f->cats = calloc(n, sizeof *f->cats);
+                if (!f->cats)
+                    goto nomem;
+            }
+            for (size_t k = 0; k < n; k++) {
+                size_t len;
+                const char *key = catmap_key(c->cats, k, &len);
+                f->cats[k].value = malloc(len + 1);
+                if (!f->cats[k].value)
+                    goto nomem;
+                memcpy(f->cats[k].value, key, len + 1);
+                f->cats[k].count = catmap_count(c->cats, k);
+                f->ncats++;
+            }
+            qsort(f->cats, f->ncats, sizeof *f->cats, cmp_cat);
+            f->cats_overflow = catmap_overflow(c->cats);
+        }
+    }
+    *out = p;
+    return 0;
+nomem:
+    snprintf(err, errlen, "out of memory building the profile");
+    profile_free(p);
+    return -1;
+}
+
+int profile_render(const struct profile *p, struct strbuf *sb)
+{
+    strbuf_printf(sb, "{\n  \"driftwatch_profile\": %d,\n  \"created_at\": ", p->version);
+    jsonw_string(sb, p->created_at, strlen(p->created_at));
+    strbuf_puts(sb, ",\n  \"source\": ");
+    jsonw_dump(sb, p->source, 0);
+    strbuf_printf(sb, ",\n  \"settings\": {\"sample_size\": %zu, \"bins\": %d, \"seed\": %" PRIu64 "},\n",
+                  p->sample_size, p->bins, p->seed);
+    strbuf_puts(sb, "  \"features\": [");
+    for (size_t i = 0; i < p->nfeatures; i++) {
+        const struct profile_feature *f = &p->features[i];
+        strbuf_puts(sb, i ? ",\n    {\"name\": " : "\n    {\"name\": ");
+        jsonw_string(sb, f->name, strlen(f->name));
+        strbuf_printf(sb, ", \"type\": \"%s\"", col_type_name(f->type));
+        if (f->role != ROLE_FEATURE)
+            strbuf_printf(sb, ", \"role\": \"%s\"", col_role_name(f->role));
+        strbuf_printf(sb, ", \"count\": %" PRIu64 ", \"missing\": %" PRIu64, f->count, f->missing);
+        if (f->type == COL_NUMERIC) {
+            const char *names[4] = {"mean", "std", "min", "max"};
+            double vals[4] = {f->mean, f->std, f->min, f->max};
+            for (int k = 0; k < 4; k++) {
+                strbuf_printf(sb, ", \"%s\": ", names[k]);
+                jsonw_number(sb, vals[k]);
+            }
+            strbuf_puts(sb, ",\n     \"sample\": [");
+            for (size_t k = 0; k < f->nsample; k++) {
+                if (k)
+                    strbuf_append(sb, ",", 1);
+                jsonw_number(sb, f->sample[k]);
+            }
+            strbuf_puts(sb, "]}");
+        } else {
+            if (f->cats_overflow)
+                strbuf_printf(sb, ", \"categories_overflow\": %" PRIu64, f->cats_overflow);
+            strbuf_puts(sb, ",\n     \"categories\": {");
+            for (size_t k = 0; k < f->ncats; k++) {
+                if (k)
+                    strbuf_append(sb, ", ", 2);
+                jsonw_string(sb, f->cats[k].value, strlen(f->cats[k].value));
+                strbuf_printf(sb, ": %" PRIu64, f->cats[k].count);
+            }
+            strbuf_puts(sb, "}}");
+        }
+    }
+    strbuf_puts(sb, p->nfeatures ? "\n  ]\n}\n" : "]\n}\n");
+    return sb->failed ? -1 : 0;
+}
+
+int profile_write(const struct profile *p, const char *path, char *err, size_t errlen)
+{
+    struct strbuf sb;
+    strbuf_init(&sb);
+    if (profile_render(p, &sb) < 0) {
+        strbuf_free(&sb);
+        snprintf(err, errlen, "%s: out of memory rendering the profile", path);
+        return -1;
+    }
+    int rc = outfile_write(path, sb.data, sb.len, err, errlen);
+    strbuf_free(&sb);
+    return rc;
+}
+
+/* ---- loading ---- */
+
+struct loadctx {
+    const char *name;
+    char *err;
+    size_t errlen;
+};
+
+static int fail(struct loadctx *c, const char *path, const char *fmt, const char *detail)
+{
+    char what[512];
+    snprintf(what, sizeof what, fmt, detail ? detail : "");
+    snprintf(c->err, c->errlen, "%s: %s: %s", c->name, path, what);
+    return -1;
+}
+
+/* Non-negative integer member; missing is an error. */
+static int get_count(struct loadctx *c, const json_t *obj, const char *key, const char *at, uint64_t *out)
+{
+    char path[300];
+    snprintf(path, sizeof path, "%s%s%s", at, *at ? "." : "", key);
+    const json_t *v = json_object_get(obj, key);
+    if (!v)
+        return fail(c, path, "missing%s", "");
+    if (!json_is_integer(v) || json_integer_value(v) < 0)
+        return fail(c, path, "expected a non-negative integer%s", "");
+    *out = (uint64_t)json_integer_value(v);
+    return 0;
+}
+
+/* Optional number member (null or absent -> NAN). */
+static int get_number(struct loadctx *c, const json_t *obj, const char *key, const char *at, double *out)
+{
+    const json_t *v = json_object_get(obj, key);
+    *out = NAN;
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_number(v)) {
+        char path[300];
+        snprintf(path, sizeof path, "%s.%s", at, key);
+        return fail(c, path, "expected a number or null%s", "");
+    }
+    *out = json_number_value(v);
+    return 0;
+}
+
+static int load_feature(struct loadctx *c, const json_t *jf, size_t idx, struct profile_feature *f)
+{
+    char at[64];
+    snprintf(at, sizeof at, "features[%zu]", idx);
+    if (!json_is_object(jf))
+        return fail(c, at, "expected an object%s", "");
+    const json_t *name = json_object_get(jf, "name");
+    if (!json_is_string(name) || json_string_length(name) == 0) {
+        char path[80];
+        snprintf(path, sizeof path, "%s.name", at);
+        return fail(c, path, "expected a non-empty string%s", "");
+    }
+    f->name = strdup(json_string_value(name));
+    if (!f->name)
+        return fail(c, at, "out of memory%s", "");
+    const char *type = json_string_value(json_object_get(jf, "type"));
+    char path[128];
+    snprintf(path, sizeof path, "%s.type", at);
+    if (!type)
+        return fail(c, path, "expected \"numeric\" or \"categorical\"%s", "");
+    if (strcmp(type, "numeric") == 0)
+        f->type = COL_NUMERIC;
+    else if (strcmp(type, "categorical") == 0)
+        f->type = COL_CATEGORICAL;
+    else
+        return fail(c, path, "unknown type '%s' (expected numeric or categorical)", type);
+    const json_t *role = json_object_get(jf, "role");
+    f->role = ROLE_FEATURE;
+    if (role) {
+        const char *r = json_string_value(role);
+        snprintf(path, sizeof path, "%s.role", at);
+        if (r && strcmp(r, "target") == 0)
+            f->role = ROLE_TARGET;
+        else if (r && strcmp(r, "prediction") == 0)
+            f->role = ROLE_PREDICTION;
+        else if (!r || strcmp(r, "feature") != 0)
+            return fail(c, path, "expected \"feature\", \"target\" or \"prediction\"%s", "");
+    }
+    if (get_count(c, jf, "count", at, &f->count) < 0 || get_count(c, jf, "missing", at, &f->missing) < 0)
+        return -1;
+    f->mean = f->std = f->min = f->max = NAN;
+    if (f->type == COL_NUMERIC) {
+        if (get_number(c, jf, "mean", at, &f->mean) < 0 || get_number(c, jf, "std", at, &f->std) < 0 ||
+            get_number(c, jf, "min", at, &f->min) < 0 || get_number(c, jf, "max", at, &f->max) < 0)
+            return -1;
+        const json_t *s = json_object_get(jf, "sample");
+        snprintf(path, sizeof path, "%s.sample", at);
+        if (!json_is_array(s))
+            return fail(c, path, "%s", f->count ? "expected an array of numbers" : "expected an array ([] when empty)");
+        size_t n = json_array_size(s);
+        if (n > f->count)
+            return fail(c, path, "holds more values than count%s", "");
+        if (f->count > 0 && n == 0)
+            return fail(c, path, "empty while count > 0%s", "");
+        if (n) {
+            f->sample = malloc(n * sizeof *f->sample);
+            if (!f->sample)
+                return fail(c, path, "out of memory%s", "");
+        }
+        for (size_t k = 0; k < n; k++) {
+            const json_t *v = json_array_get(s, k);
+            if (!json_is_number(v) || !isfinite(json_number_value(v))) {
+                snprintf(path, sizeof path, "%s.sample[%zu]", at, k);
+                return fail(c, path, "not a finite number%s", "");
+            }
+            f->sample[k] = json_number_value(v);
+            if (k && f->sample[k] < f->sample[k - 1]) {
+                snprintf(path, sizeof path, "%s.sample[%zu]", at, k);
+                return fail(c, path, "not sorted ascending (the sample must be sorted)%s", "");
+            }
+            f->nsample++;
+        }
+    } else {
+        const json_t *cats = json_object_get(jf, "categories");
+        snprintf(path, sizeof path, "%s.categories", at);
+        if (!json_is_object(cats))
+            return fail(c, path, "expected an object of counts%s", "");
+        size_t n = json_object_size(cats);
+        if (n) {
+            f->cats = calloc(n, sizeof *f->cats);
+            if (!f->cats)
+                return fail(c, path, "out of memory%s", "");
+        }
+        const char *key;
+        json_t *v;
+        json_object_foreach((json_t *)cats, key, v)
+        {
+            if (!json_is_integer(v) || json_integer_value(v) < 0) {
+                char p2[400];
+                snprintf(p2, sizeof p2, "%s.categories[\"%.200s\"]", at, key);
+                return fail(c, p2, "expected a non-negative integer count%s", "");
+            }
+            f->cats[f->ncats].value = strdup(key);
+            if (!f->cats[f->ncats].value)
+                return fail(c, path, "out of memory%s", "");
+            f->cats[f->ncats].count = (uint64_t)json_integer_value(v);
+            f->ncats++;
+        }
+        const json_t *ov = json_object_get(jf, "categories_overflow");
+        if (json_is_integer(ov) && json_integer_value(ov) > 0)
+            f->cats_overflow = (uint64_t)json_integer_value(ov);
+    }
+    return 0;
+}
+
+int profile_from_json(const json_t *root, const char *name, struct profile **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    struct loadctx c = {.name = name, .err = err, .errlen = errlen};
+    if (!json_is_object(root)) {
+        snprintf(err, errlen, "%s: not a JSON object (expected a driftwatch baseline profile)", name);
+        return -1;
+    }
+    const json_t *ver = json_object_get(root, "driftwatch_profile");
+    if (!ver)
+        return fail(&c, "driftwatch_profile", "missing (is this a baseline made by 'driftwatch baseline'?)%s", "");
+    if (!json_is_integer(ver) || json_integer_value(ver) != PROFILE_VERSION) {
+        char got[64];
+        if (json_is_integer(ver))
+            snprintf(got, sizeof got, "%" JSON_INTEGER_FORMAT, json_integer_value(ver));
+        else
+            snprintf(got, sizeof got, "(not an integer)");
+        char what[512];
+        snprintf(what, sizeof what, "unsupported version %s (this driftwatch reads version %d; rebuild the "
+                                    "baseline with 'driftwatch baseline')", got, PROFILE_VERSION);
+        return fail(&c, "driftwatch_profile", "%s", what);
+    }
+    struct profile *p = calloc(1, sizeof *p);
+    if (!p) {
+        snprintf(err, errlen, "%s: out of memory", name);
+        return -1;
+    }
+    p->version = PROFILE_VERSION;
+    p->bins = PROFILE_DEFAULT_BINS;
+    p->sample_size = PROFILE_DEFAULT_SAMPLE_SIZE;
+    p->seed = PROFILE_DEFAULT_SEED;
+    const char *created = json_string_value(json_object_get(root, "created_at"));
+    p->created_at = strdup(created ? created : "");
+    const json_t *src = json_object_get(root, "source");
+    if (src && !json_is_object(src)) {
+        fail(&c, "source", "expected an object%s", "");
+        goto fail;
+    }
+    p->source = src ? json_deep_copy(src) : json_object();
+    if (!p->created_at || !p->source) {
+        snprintf(err, errlen, "%s: out of memory", name);
+        goto fail;
+    }
+    const json_t *rows = json_object_get(p->source, "rows");
+    if (rows && (!json_is_integer(rows) || json_integer_value(rows) < 0)) {
+        fail(&c, "source.rows", "expected a non-negative integer%s", "");
+        goto fail;
+    }
+    p->rows = rows ? (uint64_t)json_integer_value(rows) : 0;
+    const json_t *settings = json_object_get(root, "settings");
+    if (settings) {
+        const json_t *b = json_object_get(settings, "bins");
+        if (b && (!json_is_integer(b) || json_integer_value(b) < 2 || json_integer_value(b) > 10000)) {
+            fail(&c, "settings.bins", "expected an integer from 2 to 10000%s", "");
+            goto fail;
+        }
+        if (b)
+            p->bins = (int)json_integer_value(b);
+        const json_t *ss = json_object_get(settings, "sample_size");
+        if (json_is_integer(ss) && json_integer_value(ss) > 0)
+            p->sample_size = (size_t)json_integer_value(ss);
+        const json_t *sd = json_object_get(settings, "seed");
+        if (json_is_integer(sd))
+            p->seed = (uint64_t)json_integer_value(sd);
+    }
+    const json_t *features = json_object_get(root, "features");
+    if (!json_is_array(features)) {
+        fail(&c, "features", "%s", features ? "expected an array" : "missing");
+        goto fail;
+    }
+    size_t n = json_array_size(features);
+    if (n) {
+        p->features = calloc(n, sizeof *p->features);
+        if (!p->features) {
+            snprintf(err, errlen, "%s: out of memory", name);
+            goto fail;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct profile_feature *f = &p->features[p->nfeatures++];
+        if (load_feature(&c, json_array_get(features, i), i, f) < 0)
+            goto fail;
+        for (size_t k = 0; k < i; k++) {
+            if (strcmp(p->features[k].name, f->name) == 0) {
+                char at[64];
+                snprintf(at, sizeof at, "features[%zu].name", i);
+                fail(&c, at, "duplicate feature name '%s'", f->name);
+                goto fail;
+            }
+        }
+    }
+    *out = p;
+    return 0;
+fail:
+    profile_free(p);
+    return -1;
+}
+
+int profile_load(const char *path, struct profile **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    json_error_t je;
+    json_t *root = json_load_file(path, 0, &je);
+    if (!root) {
+        if (je.line < 1)
+            snprintf(err, errlen, "%s: %s", path, je.text);
+        else
+            snprintf(err, errlen, "%s:%d:%d: invalid JSON: %s", path, je.line, je.column, je.text);
+        return -1;
+    }
+    int rc = profile_from_json(root, path, out, err, errlen);
+    json_decref(root);
+    return rc;
+}
+
+struct columns *columns_new_for_profile(const struct profile *p, const struct columns_options *opt)
+{
+    struct columns *t = columns_new(opt);
+    if (!t)
+        return NULL;
+    const char *pred = NULL, *target = NULL;
+    for (size_t i = 0; i < p->nfeatures; i++) {
+        const struct profile_feature *f = &p->features[i];
+        if (columns_add(t, f->name, f->type, f->role) < 0) {
+            columns_free(t);
+            return NULL;
+        }
+        if (f->role == ROLE_PREDICTION && !pred)
+            pred = f->name;
+        if (f->role == ROLE_TARGET && !target)
+            target = f->name;
+    }
+    if (columns_set_roles(t, pred, target) < 0) {
+        columns_free(t);
+        return NULL;
+    }
+    return t;
+}

@@ -1,0 +1,65 @@
+/* Data files (CSV with a header row, or JSON Lines) read into a column table, and the type
+ * inference pass that decides each column's type before a baseline is built. Bad rows (wrong field
+ * count, malformed JSON, a JSON line that is not an object) are reported with path:line and
+ * skipped, or fatal under strict. */
+#ifndef DW_DATA_SOURCE_H
+#define DW_DATA_SOURCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "columns.h"
+
+enum source_format { SOURCE_CSV = 1, SOURCE_JSONL = 2 };
+
+struct source_options {
+    int strict;                  /* first bad row is fatal */
+    const char *prediction_name; /* JSONL sample objects: column of "prediction" (NULL: "prediction") */
+    const char *target_name;     /* ... and of "label" (NULL: "label") */
+    /* Each bad row's message ("path:line[:col]: what"), when not strict. May be NULL. */
+    void (*on_bad_row)(void *ud, const char *msg);
+    /* Progress through the file (called every few MB). May be NULL. */
+    void (*on_progress)(void *ud, const char *phase, uint64_t done, uint64_t total);
+    void *ud;
+};
+
+struct source_column {
+    char *name;
+    enum col_type type;   /* numeric unless a non-missing value failed to parse as a finite number */
+    enum col_role role;   /* sample objects' prediction/label columns get their role */
+    uint64_t values;      /* non-missing values seen */
+};
+
+struct source_schema {
+    enum source_format format;
+    struct source_column *cols;
+    size_t ncols;
+    uint64_t rows;     /* good rows */
+    uint64_t bad_rows;
+    uint64_t bytes;
+    char md5[33];      /* of the whole file, lowercase hex */
+};
+
+struct source_stats {
+    uint64_t rows;     /* rows added to the table */
+    uint64_t bad_rows;
+    uint64_t bytes;
+};
+
+/* CSV or JSON Lines, by extension (.csv / .jsonl .ndjson .json), else by the first non-blank byte. */
+int source_detect(const char *path, enum source_format *fmt, char *err, size_t errlen);
+
+/* First pass: column names (CSV header or the union of JSON keys in order of appearance), types,
+ * row counts and the file's MD5. An empty file is an error; a header without rows is not (rows 0).
+ * Returns 0, or -1 with err. */
+int source_infer(const char *path, const struct source_options *o, struct source_schema **out, char *err,
+                 size_t errlen);
+void source_schema_free(struct source_schema *s);
+
+/* Reads every row of path into t; columns of the file that t lacks are ignored, columns of t that
+ * the file lacks are missing in every row. Returns 0, or -1 with err (I/O, strict bad row, a CSV
+ * header with duplicate or empty names, an empty file). st may be NULL. */
+int source_read(const char *path, const struct source_options *o, struct columns *t, struct source_stats *st,
+                char *err, size_t errlen);
+
+#endif

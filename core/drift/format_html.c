@@ -1,0 +1,482 @@
+/* `driftwatch report`: one self-contained HTML file (inline CSS, inline SVG, no script, no
+ * external asset) with the verdict summary and, per feature, baseline vs current: overlaid
+ * histograms for numeric features, side-by-side bars for categorical ones. Every name from the
+ * data is HTML-escaped. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "build_config.h"
+#include "data/numparse.h"
+#include "drift.h"
+#include "format_internal.h"
+
+#define HIST_BINS 30
+#define MAX_BARS 15
+#define SVG_W 640
+#define SVG_H 240
+#define PAD_L 48
+#define PAD_R 12
+#define PAD_T 28
+#define PAD_B 52
+
+static const char css[] =
+    "body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0;background:#f6f7f9;color:#1d2330}"
+    "header,main,footer{max-width:1100px;margin:0 auto;padding:16px 24px}"
+    "h1{font-size:22px;margin:8px 0}h2{font-size:17px;margin:0 0 6px}"
+    ".status{display:inline-block;padding:6px 12px;border-radius:6px;font-weight:600}"
+    ".status.ok{background:#e3f4e8;color:#17603a}.status.warn{background:#fff3d6;color:#7a5200}"
+    ".status.crit{background:#fde2e1;color:#a3221b}"
+    "table{border-collapse:collapse;background:#fff;margin:10px 0;width:100%}"
+    "th,td{padding:5px 9px;border-bottom:1px solid #e6e8ec;text-align:left;font-variant-numeric:tabular-nums}"
+    "th{background:#eef0f4;font-weight:600}td.num{text-align:right}"
+    "tr.drift td:first-child{border-left:3px solid #d9453c}"
+    ".badge{font-size:12px;padding:2px 7px;border-radius:10px;margin-left:8px;vertical-align:middle}"
+    ".badge.drift{background:#d9453c;color:#fff}.badge.ok{background:#2e9d5b;color:#fff}"
+    "section.feature{background:#fff;border:1px solid #e1e4ea;border-radius:8px;padding:14px 16px;margin:14px 0}"
+    "section.feature.drift{border-left:4px solid #d9453c}"
+    ".meta{color:#555e6e;margin:0 0 8px}svg{display:block;max-width:100%;height:auto}"
+    "svg text{font:11px system-ui,sans-serif;fill:#4a5262}"
+    ".kv td:first-child{width:170px;color:#555e6e}footer{color:#7a8291;font-size:12px}";
+
+static void esc(struct strbuf *out, const char *s)
+{
+    const char *run = s;
+    for (; *s; s++) {
+        const char *e = NULL;
+        switch (*s) {
+        case '&': e = "&amp;"; break;
+        case '<': e = "&lt;"; break;
+        case '>': e = "&gt;"; break;
+        case '"': e = "&quot;"; break;
+        case '\'': e = "&#39;"; break;
+        default: continue;
+        }
+        strbuf_append(out, run, (size_t)(s - run));
+        strbuf_puts(out, e);
+        run = s + 1;
+    }
+    strbuf_puts(out, run);
+}
+
+static void esc_trunc(struct strbuf *out, const char *s, size_t maxchars)
+{
+    size_t chars = 0, i = 0, len = strlen(s);
+    while (i < len) {
+        if (((unsigned char)s[i] & 0xC0) != 0x80) {
+            if (chars == maxchars)
+                break;
+            chars++;
+        }
+        i++;
+    }
+    char *cut = strndup(s, i);
+    if (!cut) {
+        out->failed = 1;
+        return;
+    }
+    esc(out, cut);
+    if (i < len)
+        strbuf_puts(out, "&#8230;");
+    free(cut);
+}
+
+static void num(struct strbuf *out, double x)
+{
+    format_short_number(out, x);
+}
+
+/* type-7 quantile of a sorted array */
+static double quantile(const double *x, size_t n, double q)
+{
+    double h = (double)(n - 1) * q;
+    size_t lo = (size_t)floor(h);
+    if (lo + 1 >= n)
+        return x[n - 1];
+    return x[lo] + (h - (double)lo) * (x[lo + 1] - x[lo]);
+}
+
+static void axis_and_legend(struct strbuf *out, double ymax)
+{
+    int x0 = PAD_L, y0 = SVG_H - PAD_B, x1 = SVG_W - PAD_R;
+    strbuf_printf(out, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#9aa1ad\"/>", x0, y0, x1, y0);
+    strbuf_printf(out, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#9aa1ad\"/>", x0, PAD_T, x0, y0);
+    strbuf_printf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%.0f%%</text>", x0 - 4, PAD_T + 4,
+                  100.0 * ymax);
+    strbuf_printf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">0</text>", x0 - 4, y0);
+    strbuf_printf(out,
+                  "<rect x=\"%d\" y=\"8\" width=\"12\" height=\"10\" fill=\"#3b6fd8\" fill-opacity=\"0.55\"/>"
+                  "<text x=\"%d\" y=\"17\">baseline</text>"
+                  "<rect x=\"%d\" y=\"8\" width=\"12\" height=\"10\" fill=\"#f08c2e\" fill-opacity=\"0.65\"/>"
+                  "<text x=\"%d\" y=\"17\">current</text>",
+                  x1 - 160, x1 - 144, x1 - 80, x1 - 64);
+}
+
+/* Overlaid histograms on a common equal-width grid over the central 99% of both samples
+ * (outliers fall into the end bins, so one extreme value does not flatten the plot). */
+static void svg_histogram(struct strbuf *out, const double *r, size_t n, const double *c, size_t nc)
+{
+    double lo = INFINITY, hi = -INFINITY;
+    if (n) {
+        lo = fmin(lo, quantile(r, n, 0.005));
+        hi = fmax(hi, quantile(r, n, 0.995));
+    }
+    if (nc) {
+        lo = fmin(lo, quantile(c, nc, 0.005));
+        hi = fmax(hi, quantile(c, nc, 0.995));
+    }
+    if (!(hi > lo)) {
+        double mid = isfinite(lo) ? lo : 0.0;
+        lo = mid - 0.5;
+        hi = mid + 0.5;
+    }
+    double pr[HIST_BINS] = {0}, pc[HIST_BINS] = {0};
+    double width = (hi - lo) / HIST_BINS;
+    for (size_t i = 0; i < n; i++) {
+        long b = (long)floor((r[i] - lo) / width);
+        pr[b < 0 ? 0 : b >= HIST_BINS ? HIST_BINS - 1 : b] += 1.0 / (double)n;
+    }
+    for (size_t i = 0; i < nc; i++) {
+        long b = (long)floor((c[i] - lo) / width);
+        pc[b < 0 ? 0 : b >= HIST_BINS ? HIST_BINS - 1 : b] += 1.0 / (double)nc;
+    }
+    double ymax = 0;
+    for (int b = 0; b < HIST_BINS; b++)
+        ymax = fmax(ymax, fmax(pr[b], pc[b]));
+    if (ymax <= 0)
+        ymax = 1;
+    double plot_w = SVG_W - PAD_L - PAD_R, plot_h = SVG_H - PAD_T - PAD_B;
+    double bw = plot_w / HIST_BINS;
+    strbuf_printf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" "
+                       "role=\"img\" class=\"hist\">",
+                  SVG_W, SVG_H, SVG_W, SVG_H);
+    strbuf_puts(out, "<title>baseline vs current histogram</title>");
+    for (int b = 0; b < HIST_BINS; b++) {
+        double h = pr[b] / ymax * plot_h;
+        strbuf_printf(out, "<rect class=\"baseline\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+                           "fill=\"#3b6fd8\" fill-opacity=\"0.55\"/>",
+                      PAD_L + b * bw + 0.5, PAD_T + plot_h - h, bw - 1, h);
+    }
+    for (int b = 0; b < HIST_BINS; b++) {
+        double h = pc[b] / ymax * plot_h;
+        strbuf_printf(out, "<rect class=\"current\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+                           "fill=\"#f08c2e\" fill-opacity=\"0.45\"/>",
+                      PAD_L + b * bw + 0.5, PAD_T + plot_h - h, bw - 1, h);
+    }
+    /* the current distribution's outline as a step path, readable where the bars overlap */
+    if (nc) {
+        strbuf_printf(out, "<path class=\"current-outline\" fill=\"none\" stroke=\"#c2620a\" stroke-width=\"1.5\" d=\"M%.1f %.1f",
+                      (double)PAD_L, PAD_T + plot_h);
+        for (int b = 0; b < HIST_BINS; b++) {
+            double y = PAD_T + plot_h - pc[b] / ymax * plot_h;
+            strbuf_printf(out, " L%.1f %.1f L%.1f %.1f", PAD_L + b * bw, y, PAD_L + (b + 1) * bw, y);
+        }
+        strbuf_printf(out, " L%.1f %.1f\"/>", PAD_L + plot_w, PAD_T + plot_h);
+    }
+    axis_and_legend(out, ymax);
+    for (int t = 0; t <= 4; t++) {
+        double x = lo + (hi - lo) * t / 4.0;
+        strbuf_printf(out, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">", PAD_L + plot_w * t / 4.0,
+                      SVG_H - PAD_B + 16);
+        num(out, x);
+        strbuf_puts(out, "</text>");
+    }
+    if (!nc)
+        strbuf_printf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">no values in the window</text>",
+                      SVG_W / 2, PAD_T + 20);
+    strbuf_puts(out, "</svg>");
+}
+
+struct bar {
+    const char *label;
+    double p, q;
+    int unseen;
+};
+
+static int cmp_bar(const void *a, const void *b)
+{
+    const struct bar *x = a, *y = b;
+    double mx = fmax(x->p, x->q), my = fmax(y->p, y->q);
+    return (mx < my) - (mx > my);
+}
+
+/* Side-by-side bars of category shares: the MAX_BARS biggest, the rest as "(other)". */
+static void svg_bars(struct strbuf *out, struct bar *bars, size_t k)
+{
+    qsort(bars, k, sizeof *bars, cmp_bar);
+    size_t shown = k > MAX_BARS ? MAX_BARS - 1 : k;
+    struct bar other = {"(other)", 0, 0, 0};
+    for (size_t i = shown; i < k; i++) {
+        other.p += bars[i].p;
+        other.q += bars[i].q;
+    }
+    size_t nb = shown + (k > shown);
+    double ymax = 0;
+    for (size_t i = 0; i < nb; i++) {
+        const struct bar *b = i < shown ? &bars[i] : &other;
+        ymax = fmax(ymax, fmax(b->p, b->q));
+    }
+    if (ymax <= 0)
+        ymax = 1;
+    double plot_w = SVG_W - PAD_L - PAD_R, plot_h = SVG_H - PAD_T - PAD_B;
+    double slot = plot_w / (double)(nb ? nb : 1);
+    double bw = fmin(28.0, slot * 0.38);
+    strbuf_printf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" "
+                       "role=\"img\" class=\"bars\">",
+                  SVG_W, SVG_H, SVG_W, SVG_H);
+    strbuf_puts(out, "<title>baseline vs current category shares</title>");
+    for (size_t i = 0; i < nb; i++) {
+        const struct bar *b = i < shown ? &bars[i] : &other;
+        double cx = PAD_L + slot * ((double)i + 0.5);
+        double hp = b->p / ymax * plot_h, hq = b->q / ymax * plot_h;
+        strbuf_printf(out, "<rect class=\"baseline\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+                           "fill=\"#3b6fd8\" fill-opacity=\"0.75\"><title>",
+                      cx - bw - 1, PAD_T + plot_h - hp, bw, hp);
+        esc(out, b->label);
+        strbuf_printf(out, ": baseline %.1f%%</title></rect>", 100 * b->p);
+        strbuf_printf(out, "<rect class=\"current\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+                           "fill=\"#f08c2e\" fill-opacity=\"0.85\"><title>",
+                      cx + 1, PAD_T + plot_h - hq, bw, hq);
+        esc(out, b->label);
+        strbuf_printf(out, ": current %.1f%%</title></rect>", 100 * b->q);
+        strbuf_printf(out, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"end\" transform=\"rotate(-30 %.1f %d)\">", cx + 4,
+                      SVG_H - PAD_B + 14, cx + 4, SVG_H - PAD_B + 14);
+        esc_trunc(out, b->label, 14);
+        if (b->unseen)
+            strbuf_puts(out, " *");
+        strbuf_puts(out, "</text>");
+    }
+    axis_and_legend(out, ymax);
+    strbuf_puts(out, "</svg>");
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Bars for a categorical feature from the profile's counts and the window's catmap. */
+static int plot_categorical(struct strbuf *out, const struct profile_feature *f, const struct column *col)
+{
+    size_t nwin = col && col->cats ? catmap_size(col->cats) : 0;
+    struct bar *bars = calloc(f->ncats + nwin + 1, sizeof *bars);
+    if (!bars)
+        return -1;
+    double sr = 0, sc = 0;
+    for (size_t i = 0; i < f->ncats; i++)
+        sr += (double)f->cats[i].count;
+    for (size_t i = 0; i < nwin; i++)
+        sc += (double)catmap_count(col->cats, i);
+    size_t k = 0;
+    for (size_t i = 0; i < f->ncats; i++) {
+        long w = nwin ? catmap_find(col->cats, f->cats[i].value, strlen(f->cats[i].value)) : -1;
+        bars[k++] = (struct bar){f->cats[i].value, sr > 0 ? (double)f->cats[i].count / sr : 0,
+                                 w >= 0 && sc > 0 ? (double)catmap_count(col->cats, (size_t)w) / sc : 0, 0};
+    }
+    for (size_t i = 0; i < nwin; i++) {
+        const char *key = catmap_key(col->cats, i, NULL);
+        int seen = 0;
+        for (size_t j = 0; j < f->ncats && !seen; j++)
+            seen = strcmp(f->cats[j].value, key) == 0;
+        if (!seen)
+            bars[k++] = (struct bar){key, 0, (double)catmap_count(col->cats, i) / sc, 1};
+    }
+    svg_bars(out, bars, k);
+    free(bars);
+    return 0;
+}
+
+/* Bars for a numeric feature with few distinct values (tested as categorical). */
+static int plot_numeric_values(struct strbuf *out, const double *r, size_t n, const double *c, size_t nc)
+{
+    double *vals = malloc((n + nc + 1) * sizeof *vals);
+    struct bar *bars = calloc(n + nc + 1, sizeof *bars);
+    char(*labels)[32] = calloc(n + nc + 1, sizeof *labels);
+    if (!vals || !bars || !labels) {
+        free(vals);
+        free(bars);
+        free(labels);
+        return -1;
+    }
+    memcpy(vals, r, n * sizeof *r);
+    memcpy(vals + n, c, nc * sizeof *c);
+    qsort(vals, n + nc, sizeof *vals, cmp_double);
+    size_t k = 0;
+    for (size_t i = 0; i < n + nc; i++)
+        if (k == 0 || vals[i] != vals[k - 1])
+            vals[k++] = vals[i];
+    for (size_t i = 0; i < k; i++) {
+        num_format(vals[i], labels[i]);
+        bars[i].label = labels[i];
+    }
+    for (size_t i = 0; i < n; i++) {
+        double *hit = bsearch(&r[i], vals, k, sizeof *vals, cmp_double);
+        bars[hit - vals].p += 1.0 / (double)n;
+    }
+    for (size_t i = 0; i < nc; i++) {
+        double *hit = bsearch(&c[i], vals, k, sizeof *vals, cmp_double);
+        bars[hit - vals].q += 1.0 / (double)nc;
+    }
+    svg_bars(out, bars, k);
+    free(vals);
+    free(bars);
+    free(labels);
+    return 0;
+}
+
+static void stat_cells(struct strbuf *out, const struct feature_verdict *fv)
+{
+    strbuf_puts(out, "<td>");
+    esc(out, drift_method_name(fv->method));
+    strbuf_puts(out, "</td><td class=\"num\">");
+    num(out, fv->statistic);
+    strbuf_puts(out, "</td><td class=\"num\">");
+    num(out, drift_method_uses_p_value(fv->method) ? fv->p_adjusted : NAN);
+    strbuf_puts(out, "</td><td class=\"num\">");
+    num(out, fv->threshold);
+    strbuf_printf(out, "</td><td class=\"num\">%.1f%%</td>", 100 * fv->missing_share);
+}
+
+static void kv(struct strbuf *out, const char *k, const char *v)
+{
+    strbuf_puts(out, "<tr><td>");
+    esc(out, k);
+    strbuf_puts(out, "</td><td>");
+    esc(out, v ? v : "-");
+    strbuf_puts(out, "</td></tr>");
+}
+
+int report_render_html(const struct profile *p, const struct columns *w, const struct verdict *v,
+                       struct strbuf *out)
+{
+    size_t *order = format_order_drifted_first(v);
+    if (!order)
+        return -1;
+    int code = verdict_exit_code(v);
+    strbuf_puts(out, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+                     "<title>driftwatch report: ");
+    esc(out, v->model);
+    strbuf_printf(out, "</title><style>%s</style></head><body>\n<header><h1>Drift report: ", css);
+    esc(out, v->model);
+    strbuf_printf(out, "</h1><p class=\"status %s\">", code == 2 ? "crit" : code == 1 ? "warn" : "ok");
+    if (code == 2)
+        strbuf_printf(out, "Dataset drift: %zu of %zu features drifted (share %.2f &ge; %.2f)", v->drifted,
+                      v->nfeatures, v->drift_share, v->dataset_share);
+    else if (code == 1)
+        strbuf_printf(out, "Feature drift: %zu of %zu features drifted (share %.2f &lt; %.2f)", v->drifted,
+                      v->nfeatures, v->drift_share, v->dataset_share);
+    else
+        strbuf_printf(out, "No drift: 0 of %zu features drifted", v->nfeatures);
+    strbuf_puts(out, "</p>\n<table class=\"kv\">");
+    kv(out, "baseline", json_string_value(json_object_get(v->baseline, "path")));
+    char buf[64];
+    const json_t *brows = json_object_get(v->baseline, "rows");
+    snprintf(buf, sizeof buf, "%lld", json_is_integer(brows) ? (long long)json_integer_value(brows) : 0LL);
+    kv(out, "baseline rows", buf);
+    kv(out, "baseline md5", json_string_value(json_object_get(v->baseline, "md5")));
+    kv(out, "baseline created", json_string_value(json_object_get(v->baseline, "created_at")));
+    const json_t *dv = json_object_get(v->baseline, "data_version");
+    if (dv && !json_is_null(dv)) {
+        char *dvs = json_dumps(dv, JSON_COMPACT);
+        kv(out, "data version", dvs);
+        free(dvs);
+    }
+    snprintf(buf, sizeof buf, "%llu", (unsigned long long)v->window_rows);
+    kv(out, "window rows", buf);
+    if (v->window_from)
+        kv(out, "window from", v->window_from);
+    if (v->window_to)
+        kv(out, "window to", v->window_to);
+    kv(out, "methods", v->mode == METHODS_ALL ? "all" : v->mode == METHODS_LIST ? "list" : "auto");
+    kv(out, "correction", v->correction == CORRECTION_FDR          ? "fdr (Benjamini-Hochberg)"
+                          : v->correction == CORRECTION_BONFERRONI ? "bonferroni"
+                                                                   : "none");
+    profile_timestamp(buf, sizeof buf);
+    kv(out, "generated", buf);
+    strbuf_puts(out, "</table></header>\n<main>\n<h2>Features</h2>\n<table class=\"overview\"><tr><th>feature</th>"
+                     "<th>type</th><th>method</th><th>statistic</th><th>p-value</th><th>threshold</th><th>missing</th>"
+                     "<th>drift</th></tr>\n");
+    for (size_t k = 0; k < v->n; k++) {
+        const struct feature_verdict *fv = &v->features[order[k]];
+        strbuf_printf(out, "<tr class=\"%s\"><td><a href=\"#f%zu\">", fv->drift ? "drift" : "ok", order[k]);
+        esc(out, fv->name);
+        strbuf_puts(out, "</a></td><td>");
+        esc(out, col_type_name(fv->type));
+        strbuf_puts(out, "</td>");
+        stat_cells(out, fv);
+        strbuf_printf(out, "<td>%s</td></tr>\n", fv->drift ? "<span class=\"badge drift\">drift</span>" : "ok");
+    }
+    strbuf_puts(out, "</table>\n");
+
+    int rc = 0;
+    for (size_t k = 0; k < v->n && rc == 0; k++) {
+        const struct feature_verdict *fv = &v->features[order[k]];
+        int pi = profile_find(p, fv->name);
+        int wi = columns_find(w, fv->name);
+        const struct profile_feature *f = pi >= 0 ? &p->features[pi] : NULL;
+        const struct column *col = wi >= 0 ? &w->cols[wi] : NULL;
+        strbuf_printf(out, "<section class=\"feature%s\" id=\"f%zu\"><h2>", fv->drift ? " drift" : "", order[k]);
+        esc(out, fv->name);
+        strbuf_printf(out, "<span class=\"badge %s\">%s</span></h2><p class=\"meta\">", fv->drift ? "drift" : "ok",
+                      fv->drift ? "drift" : "no drift");
+        esc(out, col_type_name(fv->type));
+        if (fv->role != ROLE_FEATURE) {
+            strbuf_puts(out, " (");
+            esc(out, col_role_name(fv->role));
+            strbuf_puts(out, ")");
+        }
+        strbuf_puts(out, " &middot; ");
+        esc(out, drift_method_name(fv->method));
+        strbuf_puts(out, " = ");
+        num(out, fv->statistic);
+        if (drift_method_uses_p_value(fv->method)) {
+            strbuf_puts(out, ", p = ");
+            num(out, fv->p_adjusted);
+            strbuf_puts(out, " (drift below ");
+        } else {
+            strbuf_puts(out, " (drift at ");
+        }
+        num(out, fv->threshold);
+        strbuf_printf(out, ") &middot; missing %.1f%% (baseline %.1f%%)", 100 * fv->missing_share,
+                      100 * fv->baseline_missing_share);
+        if (fv->unseen_distinct)
+            strbuf_printf(out, " &middot; %zu unseen categor%s (marked *)", fv->unseen_distinct,
+                          fv->unseen_distinct == 1 ? "y" : "ies");
+        if (fv->note) {
+            strbuf_puts(out, " &middot; ");
+            esc(out, fv->note);
+        }
+        strbuf_puts(out, "</p>\n");
+        if (f && f->type == COL_CATEGORICAL) {
+            rc = plot_categorical(out, f, col);
+        } else if (f) {
+            size_t nc = col ? col->nvalues : 0;
+            double *c = nc ? malloc(nc * sizeof *c) : NULL;
+            if (nc && !c) {
+                rc = -1;
+                break;
+            }
+            if (nc) {
+                memcpy(c, col->values, nc * sizeof *c);
+                if (drift_sort(c, nc) < 0) {
+                    free(c);
+                    rc = -1;
+                    break;
+                }
+            }
+            if (fv->tested_as == COL_CATEGORICAL)
+                rc = plot_numeric_values(out, f->sample, f->nsample, c, nc);
+            else
+                svg_histogram(out, f->sample, f->nsample, c, nc);
+            free(c);
+        }
+        strbuf_puts(out, "\n</section>\n");
+    }
+    free(order);
+    strbuf_printf(out, "</main>\n<footer>driftwatch %s &middot; statistics as DESIGN.md &sect;4 "
+                       "(scipy definitions)</footer>\n</body></html>\n",
+                  DW_VERSION);
+    return rc < 0 || out->failed ? -1 : 0;
+}

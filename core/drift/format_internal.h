@@ -1,0 +1,20 @@
+/* Helpers shared by the verdict renderers (format_*.c); not part of the public API. */
+#ifndef DW_DRIFT_FORMAT_INTERNAL_H
+#define DW_DRIFT_FORMAT_INTERNAL_H
+
+#include <stddef.h>
+
+#include "analyze.h"
+
+int verdict_render_text(const struct verdict *v, struct strbuf *out);
+int verdict_render_nagios(const struct verdict *v, struct strbuf *out);
+int verdict_render_prom(const struct verdict *v, struct strbuf *out);
+
+/* Feature indices, drifted first (then by the deciding statistic's strength), stable otherwise.
+ * Returns a malloc'd array of v->n indices or NULL (memory). */
+size_t *format_order_drifted_first(const struct verdict *v);
+
+/* Appends a compact number (%.4g-like, "-" when not finite). */
+void format_short_number(struct strbuf *out, double x);
+
+#endif

@@ -1,0 +1,135 @@
+/* The `check --format json` object (DESIGN.md §4) and the format dispatch of verdict_render. */
+#include <math.h>
+#include <string.h>
+
+#include "analyze.h"
+#include "data/jsonw.h"
+#include "format_internal.h"
+
+static json_t *num_or_null(double x)
+{
+    return isfinite(x) ? json_real(x) : json_null();
+}
+
+static const char *methods_label(enum methods_mode m)
+{
+    return m == METHODS_ALL ? "all" : m == METHODS_LIST ? "list" : "auto";
+}
+
+static const char *correction_label(enum drift_correction c)
+{
+    return c == CORRECTION_BONFERRONI ? "bonferroni" : c == CORRECTION_FDR ? "fdr" : "none";
+}
+
+static json_t *feature_json(const struct verdict *v, const struct feature_verdict *fv)
+{
+    json_t *tests = json_object();
+    if (!tests)
+        return NULL;
+    for (int m = 0; m < DM_COUNT; m++) {
+        if (!(fv->tests_mask & (1u << m)))
+            continue;
+        json_t *t = json_pack("{s:o, s:o}", "statistic", num_or_null(fv->tests[m].statistic), "p_value",
+                              num_or_null(fv->tests[m].p_value));
+        if (!t || json_object_set_new(tests, drift_method_name(m), t) < 0) {
+            json_decref(tests);
+            return NULL;
+        }
+    }
+    json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:b, s:o, s:o}", "name", fv->name, "type",
+                          col_type_name(fv->type), "method", drift_method_name(fv->method), "statistic",
+                          num_or_null(fv->statistic), "p_value", num_or_null(fv->p_value), "threshold",
+                          num_or_null(fv->threshold), "drift", fv->drift, "missing_share",
+                          num_or_null(fv->missing_share), "tests", tests);
+    if (!o)
+        return NULL;
+    int e = 0;
+    if (v->correction != CORRECTION_NONE && drift_method_uses_p_value(fv->method))
+        e |= json_object_set_new(o, "p_value_adjusted", num_or_null(fv->p_adjusted));
+    json_t *by = json_array();
+    if (fv->drift_statistic)
+        e |= json_array_append_new(by, json_string(drift_method_uses_p_value(fv->method) ? "p_value" : "statistic"));
+    if (fv->drift_missing)
+        e |= json_array_append_new(by, json_string("missing_share"));
+    e |= json_object_set_new(o, "drift_by", by);
+    e |= json_object_set_new(o, "baseline_missing_share", num_or_null(fv->baseline_missing_share));
+    e |= json_object_set_new(o, "count", json_integer((json_int_t)fv->count));
+    if (fv->invalid)
+        e |= json_object_set_new(o, "invalid", json_integer((json_int_t)fv->invalid));
+    if (fv->tested_as != fv->type)
+        e |= json_object_set_new(o, "tested_as", json_string(col_type_name(fv->tested_as)));
+    if (fv->role != ROLE_FEATURE)
+        e |= json_object_set_new(o, "role", json_string(col_role_name(fv->role)));
+    if (fv->type == COL_CATEGORICAL) {
+        json_t *u = json_object();
+        for (size_t i = 0; u && i < fv->nunseen; i++)
+            e |= json_object_set_new(u, fv->unseen[i].value, json_integer((json_int_t)fv->unseen[i].count));
+        e |= json_object_set_new(o, "unseen_categories", u);
+        e |= json_object_set_new(o, "unseen_share",
+                                 json_real(fv->count ? (double)fv->unseen_values / (double)fv->count : 0.0));
+        if (fv->unseen_distinct > fv->nunseen)
+            e |= json_object_set_new(o, "unseen_distinct", json_integer((json_int_t)fv->unseen_distinct));
+    }
+    if (fv->note)
+        e |= json_object_set_new(o, "note", json_string(fv->note));
+    if (e) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+json_t *verdict_to_json(const struct verdict *v)
+{
+    json_t *features = json_array();
+    if (!features)
+        return NULL;
+    for (size_t i = 0; i < v->n; i++) {
+        json_t *f = feature_json(v, &v->features[i]);
+        if (!f || json_array_append_new(features, f) < 0) {
+            json_decref(features);
+            return NULL;
+        }
+    }
+    json_t *window = json_pack("{s:I, s:s?, s:s?}", "rows", (json_int_t)v->window_rows, "from", v->window_from,
+                               "to", v->window_to);
+    return json_pack("{s:s, s:b, s:f, s:I, s:I, s:o, s:O, s:o, s:s, s:s, s:f}", "model", v->model,
+                     "dataset_drift", v->dataset_drift, "drift_share", v->drift_share, "drifted_features",
+                     (json_int_t)v->drifted, "n_features", (json_int_t)v->nfeatures, "features", features,
+                     "baseline", v->baseline, "window", window, "methods", methods_label(v->mode), "correction",
+                     correction_label(v->correction), "dataset_share_threshold", v->dataset_share);
+}
+
+int verdict_format_parse(const char *name, enum verdict_format *f)
+{
+    static const struct {
+        const char *name;
+        enum verdict_format f;
+    } names[] = {{"text", VERDICT_TEXT}, {"json", VERDICT_JSON}, {"nagios", VERDICT_NAGIOS}, {"prom", VERDICT_PROM}};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (strcmp(name, names[i].name) == 0) {
+            *f = names[i].f;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+int verdict_render(const struct verdict *v, enum verdict_format f, struct strbuf *out)
+{
+    switch (f) {
+    case VERDICT_JSON: {
+        json_t *j = verdict_to_json(v);
+        if (!j)
+            return -1;
+        jsonw_dump(out, j, 2);
+        strbuf_append(out, "\n", 1);
+        json_decref(j);
+        return out->failed ? -1 : 0;
+    }
+    case VERDICT_TEXT: return verdict_render_text(v, out);
+    case VERDICT_NAGIOS: return verdict_render_nagios(v, out);
+    case VERDICT_PROM: return verdict_render_prom(v, out);
+    }
+    return -1;
+}

@@ -1,0 +1,181 @@
+/* `check --format text`: a status line, the baseline and window, and a table of the features
+ * with the drifted ones first. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "format_internal.h"
+
+/* A drifted feature ranks by how far past its threshold it is. */
+static double severity(const struct feature_verdict *fv)
+{
+    if (!fv->drift)
+        return -1;
+    if (fv->drift_statistic) {
+        if (drift_method_uses_p_value(fv->method))
+            return 2.0 - fv->p_adjusted; /* smaller p first */
+        return 1.0 + (fv->threshold > 0 ? fv->statistic / fv->threshold : fv->statistic);
+    }
+    return fv->missing_share - fv->baseline_missing_share;
+}
+
+size_t *format_order_drifted_first(const struct verdict *v)
+{
+    size_t *order = malloc((v->n ? v->n : 1) * sizeof *order);
+    if (!order)
+        return NULL;
+    for (size_t i = 0; i < v->n; i++)
+        order[i] = i;
+    /* insertion sort: stable and reentrant (qsort has no context argument); n is small */
+    for (size_t i = 1; i < v->n; i++) {
+        size_t cur = order[i];
+        size_t k = i;
+        while (k > 0) {
+            const struct feature_verdict *x = &v->features[order[k - 1]], *y = &v->features[cur];
+            int before; /* y goes before x */
+            if (x->drift != y->drift)
+                before = y->drift > x->drift;
+            else if (y->drift)
+                before = severity(y) > severity(x);
+            else
+                before = 0;
+            if (!before)
+                break;
+            order[k] = order[k - 1];
+            k--;
+        }
+        order[k] = cur;
+    }
+    return order;
+}
+
+void format_short_number(struct strbuf *out, double x)
+{
+    if (!isfinite(x)) {
+        strbuf_append(out, "-", 1);
+        return;
+    }
+    if (x != 0 && fabs(x) < 1e-4)
+        strbuf_printf(out, "%.2e", x);
+    else
+        strbuf_printf(out, "%.4g", x);
+}
+
+/* Names are data: keep control characters off the terminal and cap the width. */
+static void put_name(struct strbuf *out, const char *name, int width)
+{
+    size_t len = strlen(name);
+    size_t shown = 0;
+    int cut = (int)len > width;
+    size_t limit = cut ? (size_t)width - 2 : len;
+    for (size_t i = 0; i < len && shown < limit; i++) {
+        unsigned char c = (unsigned char)name[i];
+        if (c < 0x20 || c == 0x7f)
+            strbuf_append(out, "?", 1);
+        else
+            strbuf_append(out, name + i, 1);
+        /* count characters, not UTF-8 continuation bytes */
+        if ((c & 0xC0) != 0x80)
+            shown++;
+    }
+    if (cut)
+        strbuf_append(out, "..", 2);
+    for (int pad = (int)(cut ? (size_t)width : shown); pad < width; pad++)
+        strbuf_append(out, " ", 1);
+}
+
+static size_t display_width(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        if (((unsigned char)*s & 0xC0) != 0x80)
+            n++;
+    return n;
+}
+
+static void cell(struct strbuf *out, const char *text, int width)
+{
+    strbuf_printf(out, "%-*s", width, text);
+}
+
+static void number_cell(struct strbuf *out, double x, int width)
+{
+    struct strbuf tmp;
+    strbuf_init(&tmp);
+    format_short_number(&tmp, x);
+    strbuf_printf(out, "%*s", width, tmp.data ? tmp.data : "-");
+    strbuf_free(&tmp);
+}
+
+int verdict_render_text(const struct verdict *v, struct strbuf *out)
+{
+    size_t *order = format_order_drifted_first(v);
+    if (!order)
+        return -1;
+    if (v->dataset_drift)
+        strbuf_printf(out, "DATASET DRIFT: %zu of %zu features drifted (share %.2f >= %.2f)", v->drifted,
+                      v->nfeatures, v->drift_share, v->dataset_share);
+    else if (v->drifted || v->role_drift)
+        strbuf_printf(out, "FEATURE DRIFT: %zu of %zu features drifted (share %.2f < %.2f)%s", v->drifted,
+                      v->nfeatures, v->drift_share, v->dataset_share,
+                      v->role_drift ? "; target/prediction drifted" : "");
+    else
+        strbuf_printf(out, "NO DRIFT: 0 of %zu features drifted", v->nfeatures);
+    strbuf_puts(out, "  [model ");
+    put_name(out, v->model, (int)(display_width(v->model) < 40 ? display_width(v->model) : 40));
+    strbuf_puts(out, "]\n");
+    const char *bpath = json_string_value(json_object_get(v->baseline, "path"));
+    const json_t *brows = json_object_get(v->baseline, "rows");
+    strbuf_puts(out, "baseline: ");
+    put_name(out, bpath ? bpath : "?", (int)(bpath && display_width(bpath) < 60 ? display_width(bpath) : 60));
+    if (json_is_integer(brows))
+        strbuf_printf(out, " (%lld rows)", (long long)json_integer_value(brows));
+    strbuf_printf(out, "; window: %llu rows", (unsigned long long)v->window_rows);
+    if (v->window_from && v->window_to)
+        strbuf_printf(out, " from %s to %s", v->window_from, v->window_to);
+    strbuf_puts(out, "\n\n");
+
+    int wname = 7;
+    for (size_t i = 0; i < v->n; i++) {
+        int w = (int)display_width(v->features[i].name) +
+                (v->features[i].role != ROLE_FEATURE ? (int)strlen(col_role_name(v->features[i].role)) + 3 : 0);
+        if (w > wname)
+            wname = w;
+    }
+    if (wname > 32)
+        wname = 32;
+    cell(out, "FEATURE", wname + 2);
+    strbuf_puts(out, "TYPE         METHOD              STATISTIC    P-VALUE  THRESHOLD  MISSING  DRIFT\n");
+    for (size_t k = 0; k < v->n; k++) {
+        const struct feature_verdict *fv = &v->features[order[k]];
+        if (fv->role != ROLE_FEATURE) {
+            struct strbuf nm;
+            strbuf_init(&nm);
+            strbuf_printf(&nm, "%s (%s)", fv->name, col_role_name(fv->role));
+            put_name(out, nm.data ? nm.data : fv->name, wname);
+            strbuf_free(&nm);
+        } else {
+            put_name(out, fv->name, wname);
+        }
+        strbuf_puts(out, "  ");
+        cell(out, col_type_name(fv->type), 13);
+        cell(out, drift_method_name(fv->method), 18);
+        number_cell(out, fv->statistic, 10);
+        number_cell(out, drift_method_uses_p_value(fv->method) ? fv->p_adjusted : NAN, 11);
+        number_cell(out, fv->threshold, 11);
+        strbuf_printf(out, "  %6.1f%%  ", 100.0 * fv->missing_share);
+        strbuf_puts(out, fv->drift ? "DRIFT" : "ok");
+        if (fv->drift_missing)
+            strbuf_printf(out, " (missing %+.1f%%)", 100.0 * (fv->missing_share - fv->baseline_missing_share));
+        if (fv->unseen_distinct) {
+            strbuf_printf(out, " (%zu unseen categor%s, %.1f%% of values)", fv->unseen_distinct,
+                          fv->unseen_distinct == 1 ? "y" : "ies",
+                          fv->count ? 100.0 * (double)fv->unseen_values / (double)fv->count : 0.0);
+        }
+        if (fv->note)
+            strbuf_printf(out, " [%s]", fv->note);
+        strbuf_append(out, "\n", 1);
+    }
+    free(order);
+    return out->failed ? -1 : 0;
+}
