@@ -266,6 +266,8 @@ static void vertex_destroy(void *instance)
     vx_poller_free(v);
     vx_auth_free(&v->auth);
     json_decref(v->pipeline_spec);
+    if (v->cfg.access_token)
+        explicit_bzero((char *)v->cfg.access_token, strlen(v->cfg.access_token));
     for (size_t i = 0; i < v->n_owned; i++)
         free(v->owned[i]);
     free(v->owned);

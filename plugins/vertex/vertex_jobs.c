@@ -183,10 +183,14 @@ static char *joined_features(const struct dw_trigger_event *ev)
     for (size_t i = 0; i < ev->n_features; i++)
         len += strlen(ev->features[i].name ? ev->features[i].name : "") + 1;
     char *s = calloc(1, len);
+    size_t used = 0;
     for (size_t i = 0; s && i < ev->n_features; i++) {
+        const char *name = ev->features[i].name ? ev->features[i].name : "";
+        size_t n = strlen(name);
         if (i)
-            strcat(s, ",");
-        strcat(s, ev->features[i].name ? ev->features[i].name : "");
+            s[used++] = ',';
+        memcpy(s + used, name, n);
+        used += n;
     }
     return s;
 }
@@ -572,7 +576,9 @@ static int track_locked(struct vertex *v, const char *name, int pipeline, const 
         if (strcmp(j->name, name) == 0)
             return 0;
     struct vx_tracked_job *j = calloc(1, sizeof *j);
-    if (!j || !(j->name = strdup(name))) {
+    if (j)
+        j->name = strdup(name);
+    if (!j || !j->name) {
         free(j);
         return -1;
     }
@@ -629,9 +635,10 @@ static void poll_one(struct vertex *v, const char *name, int pipeline)
     const char *state = json_string_value(json_object_get(job, "state"));
 
     pthread_mutex_lock(&v->lock);
-    struct vx_tracked_job **pp = &v->jobs, *j;
-    while ((j = *pp) && strcmp(j->name, name) != 0)
-        pp = &j->next;
+    struct vx_tracked_job **pp = &v->jobs;
+    while (*pp && strcmp((*pp)->name, name) != 0)
+        pp = &(*pp)->next;
+    struct vx_tracked_job *j = *pp;
     if (!j)
         goto out;
     if (rc < 0 || !state) {

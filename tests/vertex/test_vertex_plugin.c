@@ -157,6 +157,12 @@ static size_t count_jobs(const char *table)
     return n;
 }
 
+static void append(char *buf, size_t size, const char *s)
+{
+    size_t used = strlen(buf);
+    snprintf(buf + used, size - used, "%s\n", s);
+}
+
 static size_t count_operation_gets(void)
 {
     json_t *reqs = fake_get(&vertex, "/_fake/requests"), *it;
@@ -930,10 +936,10 @@ static void test_tokens_never_reach_stderr_or_errors(void **state)
     /* An explicit token (its redaction by the option parser is undone by the harness). */
     open_ok(&vi, PIPELINE_OPTS FAST "access_token: planted-secret-token-4242\n");
     trigger(&vi, "fraud-s1", 0, &res, err, sizeof err);
-    strcat(all_errs, err);
+    append(all_errs, sizeof all_errs, err);
     fake_post(&vertex, "/_fake/config", "{\"tokens\": [\"another\"]}");
     trigger(&vi, "fraud-s2", 0, &res, err, sizeof err); /* 401 path */
-    strcat(all_errs, err);
+    append(all_errs, sizeof all_errs, err);
     trigger(&vi, "fraud-s3", 1, &res, err, sizeof err); /* dry run logs the request */
     vx_close(&vi);
     /* Fetched tokens: metadata server, then a service-account key. */
@@ -942,7 +948,7 @@ static void test_tokens_never_reach_stderr_or_errors(void **state)
     open_ok(&vi, PIPELINE_OPTS FAST);
     trigger(&vi, "fraud-s4", 0, &res, err, sizeof err);
     action(&vi, "deploy", "{\"endpoint\": \"missing\", \"model\": \"m\"}", &result, err, sizeof err);
-    strcat(all_errs, err);
+    append(all_errs, sizeof all_errs, err);
     vx_close(&vi);
     open_ok(&vi, PIPELINE_OPTS FAST "credentials_file: %s\n", key_file);
     trigger(&vi, "fraud-s5", 0, &res, err, sizeof err);
