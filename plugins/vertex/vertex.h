@@ -92,8 +92,10 @@ struct vertex {
 /* ---- vertex_api.c: REST calls ---- */
 
 /* How a call may be retried: a read or a create carrying a client id may be; a create without one
- * (customJobs.create, models.upload, deployModel) never blindly. */
-enum vx_retry { VX_NO_RETRY = 0, VX_RETRY = 1 };
+ * (customJobs.create, models.upload, deployModel) never blindly. VX_POLL: one short attempt, for
+ * the background poller, which tries again on its own schedule and must stop promptly. */
+enum vx_retry { VX_NO_RETRY = 0, VX_RETRY = 1, VX_POLL = 2 };
+#define VX_POLL_TIMEOUT_MS 10000
 
 /* One REST call. `op` names the method ("pipelineJobs.create"), `resource` what it acts on; both
  * open every error message. path is relative to /v1/ (a resource name), query may be NULL

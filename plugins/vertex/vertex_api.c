@@ -170,6 +170,8 @@ int vx_call(struct vertex *v, const char *op, const char *resource, const char *
         .max_attempts = retry == VX_RETRY ? (int)v->cfg.max_attempts : 1,
         .deadline_ms = retry == VX_RETRY ? v->cfg.deadline : v->cfg.timeout,
     };
+    if (retry == VX_POLL && req.timeout_ms > VX_POLL_TIMEOUT_MS)
+        req.timeout_ms = req.deadline_ms = VX_POLL_TIMEOUT_MS;
     herr[0] = '\0';
     if (v->host->http_request(&req, &resp, herr, sizeof herr) < 0) {
         vx_count_request(v, op, 0);

@@ -380,6 +380,7 @@ static int trigger_pipeline(struct vertex *v, const struct dw_trigger_event *ev,
         fill_result(res, res->job_id, "PIPELINE_STATE_UNSPECIFIED");
     v->host->log(DW_LOG_INFO, v->name, "vertex: pipeline job %s for model %s: %s", res->job_id,
                  ev->model ? ev->model : "?", res->state);
+    err[0] = '\0';
     ret = 0;
 out:
     json_decref(job);
@@ -631,7 +632,7 @@ static void poll_one(struct vertex *v, const char *name, int pipeline)
     long status = 0;
     json_t *job = NULL;
     const char *op = pipeline ? "pipelineJobs.get" : "customJobs.get";
-    int rc = vx_call(v, op, name, "GET", name, NULL, NULL, VX_NO_RETRY, &status, &job, err, sizeof err);
+    int rc = vx_call(v, op, name, "GET", name, NULL, NULL, VX_POLL, &status, &job, err, sizeof err);
     const char *state = json_string_value(json_object_get(job, "state"));
 
     pthread_mutex_lock(&v->lock);
@@ -726,7 +727,7 @@ static void *poller_main(void *arg)
 
 int vx_poller_start(struct vertex *v, char *err, size_t errlen)
 {
-    if (!v->cfg.poll)
+    if (!v->cfg.poll || v->thread_running)
         return 0;
     jobs_load(v);
     pthread_mutex_lock(&v->lock);
