@@ -16,7 +16,12 @@ struct drift_result {
 int drift_sort(double *v, size_t n);
 
 /* Numeric tests. r (n values) and c (m values) are sorted ascending and finite.
- * Each returns 0 on success, -1 when a sample is empty (n == 0 or m == 0). */
+ * Each returns 0 on success, -1 when a sample is empty (n == 0 or m == 0) or memory runs out;
+ * on -1, out holds NAN, NAN. Further cases, where scipy raises instead:
+ *  - drift_cramervonmises returns -1 when a sample has a single value (scipy needs two).
+ *  - drift_anderson returns -1 when the pooled sample has fewer than 4 values or a single
+ *    distinct value (scipy raises or divides by zero). Its p-value is scipy's interpolated
+ *    significance level, capped to [0.001, 0.25]. */
 int drift_ks(const double *r, size_t n, const double *c, size_t m, struct drift_result *out);
 int drift_cramervonmises(const double *r, size_t n, const double *c, size_t m, struct drift_result *out);
 int drift_anderson(const double *r, size_t n, const double *c, size_t m, struct drift_result *out);
@@ -37,7 +42,19 @@ double drift_hellinger(const double *p, const double *q, size_t k);
 double drift_linf(const double *p, const double *q, size_t k);
 
 /* Chi-square homogeneity test on the 2 x k table of counts (no continuity correction).
- * Returns -1 when either row sums to 0. */
+ * Categories with a zero count in both rows are left out (scipy raises on them); with a single
+ * remaining category the result is statistic 0, p-value 1 (scipy's dof == 0 case).
+ * Returns -1 when either row sums to 0 or memory runs out. */
 int drift_chisquare(const double *count_r, const double *count_c, size_t k, struct drift_result *out);
+
+/* scipy.stats.kstwo.sf(d, n): P(D_n >= d) for the one-sample two-sided Kolmogorov-Smirnov
+ * statistic of n >= 1 observations, as drift_ks uses it for its asymptotic p-value (with
+ * n = round(|R||C| / (|R|+|C|))). Relative accuracy ~1e-10 down to 1e-300; NAN for n == 0. */
+double drift_kstwo_sf(double d, unsigned long n);
+
+/* Sum of term(ctx, i), i = 0..n-1, in numpy's pairwise order, so the result rounds exactly as
+ * numpy.sum over the same terms does. */
+typedef double (*drift_term_fn)(const void *ctx, size_t i);
+double drift_np_sum(drift_term_fn term, const void *ctx, size_t n);
 
 #endif
