@@ -305,10 +305,8 @@ int http_client_request(const struct dw_http_client_request *req, struct dw_http
         if (rc == CURLE_OK) {
             size_t len = 0;
             char *body = strbuf_detach(&sink.body, &len);
-            if (!body) {
-                body = calloc(1, 1);
-                len = 0;
-            }
+            if (body)
+                body[len] = '\0'; /* an empty answer never went through an append */
             if (!body) {
                 snprintf(err, errlen, "%s: out of memory", what);
                 resp->status = 0;
