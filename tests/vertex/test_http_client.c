@@ -217,6 +217,20 @@ static void test_network_error_names_method_and_url_without_query(void **state)
     assert_null(strstr(err, "pw@"));
 }
 
+static void test_an_empty_answer_is_an_empty_string(void **state)
+{
+    (void)state;
+    struct dw_http_client_response resp;
+    char err[512];
+    faults("{\"path\": \"/customJobs$\", \"status\": 200, \"body\": \"\"}");
+    assert_int_equal(get_list(NULL, 1, 2000, 2000, &resp, err, sizeof err), 0);
+    assert_int_equal(resp.status, 200);
+    assert_non_null(resp.body);
+    assert_int_equal(resp.body_len, 0);
+    assert_string_equal(resp.body, "");
+    free(resp.body);
+}
+
 static void test_post_sends_body_and_headers(void **state)
 {
     (void)state;
@@ -251,6 +265,7 @@ int main(void)
         cmocka_unit_test_setup(test_retry_after_beyond_the_deadline_returns_at_once, setup),
         cmocka_unit_test_setup(test_a_slow_answer_times_out_per_attempt_then_is_retried, setup),
         cmocka_unit_test_setup(test_network_error_names_method_and_url_without_query, setup),
+        cmocka_unit_test_setup(test_an_empty_answer_is_an_empty_string, setup),
         cmocka_unit_test_setup(test_post_sends_body_and_headers, setup),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

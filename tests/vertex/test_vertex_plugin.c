@@ -718,6 +718,26 @@ static void test_401_is_not_retried(void **state)
     vx_close(&vi);
 }
 
+static void test_401_drops_a_fetched_token_so_the_next_call_gets_a_new_one(void **state)
+{
+    (void)state;
+    struct vx_instance vi;
+    struct dw_trigger_result res;
+    char err[1024], host[64];
+    const char *path = "/computeMetadata/v1/instance/service-accounts/default/token";
+    snprintf(host, sizeof host, "127.0.0.1:%d", auth.port);
+    setenv("GCE_METADATA_HOST", host, 1);
+    /* The API refuses the first token the metadata server hands out, accepts the second. */
+    fake_post(&vertex, "/_fake/config", "{\"tokens\": [\"ya29.fake-metadata-2\"]}");
+    open_ok(&vi, PIPELINE_OPTS FAST);
+    assert_int_equal(trigger(&vi, "fraud-revoked", 0, &res, err, sizeof err), -1);
+    assert_non_null(strstr(err, "401 UNAUTHENTICATED"));
+    assert_int_equal(fake_count(&vertex, "POST", PIPELINES), 1);
+    assert_int_equal(trigger(&vi, "fraud-revoked", 0, &res, err, sizeof err), 0);
+    assert_int_equal(fake_count(&auth, "GET", path), 2);
+    vx_close(&vi);
+}
+
 static void test_error_names_the_resource_and_google_status(void **state)
 {
     (void)state;
@@ -990,6 +1010,7 @@ int main(void)
         cmocka_unit_test_setup(test_undeploy_scales_the_remaining_traffic_to_100, setup),
         cmocka_unit_test_setup(test_operation_error_is_surfaced, setup),
         cmocka_unit_test_setup(test_401_is_not_retried, setup),
+        cmocka_unit_test_setup(test_401_drops_a_fetched_token_so_the_next_call_gets_a_new_one, setup),
         cmocka_unit_test_setup(test_error_names_the_resource_and_google_status, setup),
         cmocka_unit_test_setup(test_malformed_json_answer_is_a_clear_error, setup),
         cmocka_unit_test_setup(test_dry_run_builds_and_logs_but_sends_nothing, setup),
