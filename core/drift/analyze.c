@@ -643,8 +643,6 @@ static int correct_p_values(struct verdict *v, enum drift_correction corr)
 static void decide(struct feature_verdict *fv, double missing_rise)
 {
     const struct test_result *t = &fv->tests[fv->method];
-    fv->statistic = t->statistic;
-    fv->p_value = t->p_value;
     if (drift_method_uses_p_value(fv->method))
         fv->drift_statistic = t->ran && !isnan(fv->p_adjusted) && fv->p_adjusted < fv->threshold;
     else
@@ -756,6 +754,8 @@ int analyze_window(const struct profile *p, const struct columns *w, const struc
                                        : analyze_categorical(o, ov, f, col, fv);
         if (e < 0)
             goto nomem;
+        fv->statistic = fv->tests[fv->method].statistic;
+        fv->p_value = fv->tests[fv->method].p_value;
         if (ov && !isnan(ov->threshold))
             fv->threshold = ov->threshold;
         else if (isnan(fv->threshold))
