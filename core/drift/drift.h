@@ -35,7 +35,11 @@ size_t drift_quantile_edges(const double *r, size_t n, int bins, double *edges);
 /* Shares per bin (nedges + 1 bins; bin = number of edges <= x). x sorted; n >= 1. */
 void drift_bin_shares(const double *x, size_t n, const double *edges, size_t nedges, double *shares);
 
-/* Distances over two share vectors of length k (each summing to 1). */
+/* Distances over two share vectors of length k (each summing to 1; zero shares allowed).
+ * psi floors every share at 1e-4 (so an empty bin gives a finite term); jensenshannon is
+ * scipy's distance with base 2, in [0, 1], with 0*log(0) = 0; hellinger = sqrt(1 - sum
+ * sqrt(p q)); linf = max |p - q|. Rounding that would put jensenshannon's or hellinger's
+ * radicand a hair below 0 (identical inputs) gives 0, where scipy would give NaN. */
 double drift_psi(const double *p, const double *q, size_t k);
 double drift_jensenshannon(const double *p, const double *q, size_t k);
 double drift_hellinger(const double *p, const double *q, size_t k);
