@@ -26,6 +26,7 @@ static pthread_cond_t cap_cond = PTHREAD_COND_INITIALIZER;
 static json_t *captured;
 static size_t n_batches;
 static int delay_ms;
+static int refuse;
 static struct http_server *server;
 
 int64_t harness_now_ms(void)
@@ -76,9 +77,16 @@ static void capture_add(json_t *sample)
 
 static int capture_fn(const struct dw_sample_batch *batch, struct dw_ingest_result *res)
 {
-    if (delay_ms)
-        harness_sleep_ms(delay_ms);
+    pthread_mutex_lock(&cap_lock);
+    int delay = delay_ms, refusing = refuse;
+    pthread_mutex_unlock(&cap_lock);
+    if (delay)
+        harness_sleep_ms(delay);
     memset(res, 0, sizeof *res);
+    if (refusing) {
+        snprintf(res->error, sizeof res->error, "the test's pipeline is down");
+        return -1;
+    }
     json_t *doc = json_loadb(batch->json, batch->json_len, JSON_DECODE_ANY, NULL);
     pthread_mutex_lock(&cap_lock);
     size_t before = json_array_size(captured);
@@ -127,6 +135,7 @@ void capture_reset(void)
     json_array_clear(captured);
     n_batches = 0;
     delay_ms = 0;
+    refuse = 0;
     pthread_mutex_unlock(&cap_lock);
 }
 
@@ -158,6 +167,13 @@ void capture_set_delay_ms(int ms)
 {
     pthread_mutex_lock(&cap_lock);
     delay_ms = ms;
+    pthread_mutex_unlock(&cap_lock);
+}
+
+void capture_set_refuse(int on)
+{
+    pthread_mutex_lock(&cap_lock);
+    refuse = on;
     pthread_mutex_unlock(&cap_lock);
 }
 
@@ -230,6 +246,7 @@ int http_call(const char *method, const char *url, const char *const *headers, c
     hl = curl_slist_append(hl, "Expect:");
     struct growbuf b = {0}, h = {0};
     curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
     if (strcmp(method, "HEAD") == 0)
         curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
