@@ -322,7 +322,9 @@ static double smirnov_sf(unsigned long n, double x)
         long double b = ((long double)((long)n - nxfl - v) - alpha) / ln;    /* 1 - x - v/n > 0 */
         long double term = expl(lnc + (long double)(n - v) * logl(b) + (long double)(v - 1) * logl(a));
         sum += term;
-        /* terms are log-concave in v: once far past the peak the rest cannot matter */
+        /* scipy's stopping rule (with the long double epsilon): the remaining terms, each no
+         * larger than this one, cannot change the sum. The terms have a heavy tail, so the
+         * loop usually runs close to n(1-x) times: O(n), as in scipy. */
         if (4.0L * (long double)(nterms - v) * term < LDBL_EPSILON * sum)
             break;
         lnc += logl((long double)(n - v) / (long double)(v + 1));
