@@ -377,7 +377,7 @@ static int trigger_pipeline(struct vertex *v, const struct dw_trigger_event *ev,
     const char *got = json_string_value(json_object_get(job, "name"));
     fill_result(res, got ? got : name, json_string_value(json_object_get(job, "state")));
     if (!res->state[0])
-        fill_result(res, res->job_id, "PIPELINE_STATE_UNSPECIFIED");
+        snprintf(res->state, sizeof res->state, "PIPELINE_STATE_UNSPECIFIED");
     v->host->log(DW_LOG_INFO, v->name, "vertex: pipeline job %s for model %s: %s", res->job_id,
                  ev->model ? ev->model : "?", res->state);
     err[0] = '\0';
@@ -526,7 +526,7 @@ static int trigger_custom_job(struct vertex *v, const struct dw_trigger_event *e
     }
     fill_result(res, name, json_string_value(json_object_get(job, "state")));
     if (!res->state[0])
-        fill_result(res, name, "JOB_STATE_UNSPECIFIED");
+        snprintf(res->state, sizeof res->state, "JOB_STATE_UNSPECIFIED");
     v->host->log(DW_LOG_INFO, v->name, "vertex: custom job %s for model %s: %s", res->job_id,
                  ev->model ? ev->model : "?", res->state);
     err[0] = '\0';
