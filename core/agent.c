@@ -3,11 +3,13 @@
 #include "agent.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "api_models.h"
 #include "build_config.h"
 #include "host.h"
 #include "http_server.h"
@@ -15,6 +17,7 @@
 #include "metrics.h"
 #include "plugin_loader.h"
 #include "routes.h"
+#include "scheduler.h"
 
 /* Core-owned keys of a retrain entry: the retrain policy (DESIGN.md §7), not plugin options. */
 static const char *const retrain_policy_keys[] = {"cooldown", "max_per_day", "dry_run", NULL};
@@ -25,13 +28,46 @@ struct slot {
     enum dw_kind kind;
 };
 
+/* Where each model's plugins sit in the slot table (-1: not configured). */
+struct model_slots {
+    long sampler, versioning, trainer;
+    struct plugin_instance **sinks; /* on_drift.alerts resolved to instances (NULL when down) */
+    const char **sink_names;
+};
+
 struct agent {
     const struct config *cfg;
     struct slot *slots;
     size_t n_slots;
+    struct model_slots *model_slots;
+    struct model_runtime **models;
+    size_t n_models;
+    struct scheduler *scheduler;
     struct http_server *server;
+    char public_url[300]; /* base of report links in alerts */
     int started;
 };
+
+/* The running agent, for the host's emit_samples (plugins call it without a context). */
+static pthread_rwlock_t current_lock = PTHREAD_RWLOCK_INITIALIZER;
+static struct agent *current;
+
+static int agent_ingest(const struct dw_sample_batch *batch, struct dw_ingest_result *res)
+{
+    int rc = DW_INGEST_UNKNOWN_MODEL;
+    memset(res, 0, sizeof *res);
+    pthread_rwlock_rdlock(&current_lock);
+    for (size_t i = 0; current && i < current->n_models; i++) {
+        if (batch->model && strcmp(model_name(current->models[i]), batch->model) == 0) {
+            rc = model_ingest(current->models[i], batch, res);
+            break;
+        }
+    }
+    pthread_rwlock_unlock(&current_lock);
+    if (rc == DW_INGEST_UNKNOWN_MODEL)
+        snprintf(res->error, sizeof res->error, "unknown model '%s'", batch->model ? batch->model : "(null)");
+    return rc;
+}
 
 const char *agent_plugin_dir(const struct config *cfg)
 {
@@ -57,6 +93,16 @@ static int add_slot(struct agent *a, const struct plugin_ref *ref, enum dw_kind 
     return -1;
 }
 
+/* A model's optional sampler/versioning/trainer entry: *index is its slot, or stays -1. */
+static int add_model_slot(struct agent *a, const struct plugin_ref *ref, enum dw_kind kind,
+                          const char *const *reserved, long *index, char *err, size_t errlen)
+{
+    if (!ref)
+        return 0;
+    *index = (long)a->n_slots;
+    return add_slot(a, ref, kind, reserved, err, errlen);
+}
+
 static size_t count_refs(const struct config *cfg)
 {
     size_t n = cfg->n_alerts;
@@ -71,7 +117,13 @@ int agent_prepare(const struct config *cfg, struct agent **out, char *err, size_
 {
     *out = NULL;
     struct agent *a = calloc(1, sizeof *a);
-    if (!a || !(a->slots = calloc(count_refs(cfg) + 1, sizeof *a->slots))) {
+    if (!a || !(a->slots = calloc(count_refs(cfg) + 1, sizeof *a->slots)) ||
+        !(a->model_slots = calloc(cfg->n_models + 1, sizeof *a->model_slots)) ||
+        !(a->models = calloc(cfg->n_models + 1, sizeof *a->models))) {
+        if (a) {
+            free(a->slots);
+            free(a->model_slots);
+        }
         free(a);
         snprintf(err, errlen, "out of memory");
         return -1;
@@ -82,14 +134,14 @@ int agent_prepare(const struct config *cfg, struct agent **out, char *err, size_
             goto error;
     for (size_t i = 0; i < cfg->n_models; i++) {
         const struct model_config *m = &cfg->models[i];
+        struct model_slots *ms = &a->model_slots[i];
+        ms->sampler = ms->versioning = ms->trainer = -1;
         for (size_t j = 0; j < m->n_probes; j++)
             if (add_slot(a, &m->probes[j], DW_KIND_PROBE, NULL, err, errlen) < 0)
                 goto error;
-        if (m->sampling && add_slot(a, m->sampling, DW_KIND_SAMPLER, NULL, err, errlen) < 0)
-            goto error;
-        if (m->versioning && add_slot(a, m->versioning, DW_KIND_VERSIONING, NULL, err, errlen) < 0)
-            goto error;
-        if (m->retrain && add_slot(a, m->retrain, DW_KIND_TRAINER, retrain_policy_keys, err, errlen) < 0)
+        if (add_model_slot(a, m->sampling, DW_KIND_SAMPLER, NULL, &ms->sampler, err, errlen) < 0 ||
+            add_model_slot(a, m->versioning, DW_KIND_VERSIONING, NULL, &ms->versioning, err, errlen) < 0 ||
+            add_model_slot(a, m->retrain, DW_KIND_TRAINER, retrain_policy_keys, &ms->trainer, err, errlen) < 0)
             goto error;
     }
     *out = a;
@@ -138,6 +190,57 @@ static int agent_ready(void *ctx, char *why, size_t whylen)
     return 0;
 }
 
+static struct plugin_instance *slot_instance(const struct agent *a, long index)
+{
+    return index >= 0 ? a->slots[index].pi : NULL;
+}
+
+/* Loads baselines, replays journals and starts each model's worker, then opens ingest and the
+ * model API. Sinks are borrowed from the slots by the names in on_drift.alerts. */
+static int start_models(struct agent *a, char *err, size_t errlen)
+{
+    const struct config *cfg = a->cfg;
+    snprintf(a->public_url, sizeof a->public_url, "http://%s:%d", cfg->agent.listen_host, cfg->agent.listen_port);
+    for (size_t i = 0; i < cfg->n_models; i++) {
+        const struct model_config *mc = &cfg->models[i];
+        struct model_slots *ms = &a->model_slots[i];
+        ms->sinks = calloc(mc->n_alerts + 1, sizeof *ms->sinks);
+        ms->sink_names = calloc(mc->n_alerts + 1, sizeof *ms->sink_names);
+        if (!ms->sinks || !ms->sink_names) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        for (size_t j = 0; j < mc->n_alerts; j++) {
+            ms->sinks[j] = agent_alert_sink(a, mc->alerts[j]);
+            ms->sink_names[j] = mc->alerts[j];
+        }
+        struct model_links links = {
+            .sampler = slot_instance(a, a->model_slots[i].sampler),
+            .versioning = slot_instance(a, a->model_slots[i].versioning),
+            .trainer = slot_instance(a, a->model_slots[i].trainer),
+            .sinks = ms->sinks,
+            .sink_names = ms->sink_names,
+            .n_sinks = mc->n_alerts,
+            .state_dir = cfg->agent.state_dir,
+            .durability_sync = cfg->agent.durability_sync,
+            .durability_interval_ms = cfg->agent.durability_interval_ms,
+            .public_url = a->public_url,
+        };
+        if (model_start(mc, &links, &a->models[a->n_models], err, errlen) < 0)
+            return -1;
+        a->n_models++;
+    }
+    if (api_models_register(a->models, a->n_models) < 0) {
+        snprintf(err, errlen, "out of memory registering routes");
+        return -1;
+    }
+    pthread_rwlock_wrlock(&current_lock);
+    current = a;
+    pthread_rwlock_unlock(&current_lock);
+    host_set_ingest(agent_ingest);
+    return 0;
+}
+
 int agent_start(struct agent *a, char *err, size_t errlen)
 {
     const struct agent_config *ac = &a->cfg->agent;
@@ -147,6 +250,8 @@ int agent_start(struct agent *a, char *err, size_t errlen)
     const char *build[] = {"version", DW_VERSION, NULL};
     metrics_gauge_set("driftwatch_build_info", "driftwatch build information; always 1.", build, 1);
 
+    if (start_models(a, err, errlen) < 0)
+        return -1;
     struct http_server_options so = {
         .host = ac->listen_host,
         .port = ac->listen_port,
@@ -178,6 +283,8 @@ int agent_start(struct agent *a, char *err, size_t errlen)
         }
         plugin_instance_report_up(s->ref->name, s->kind, 1);
     }
+    if (scheduler_start(a->cfg, a->models, a->n_models, &a->scheduler, err, errlen) < 0)
+        return -1;
     a->started = 1;
     log_info("agent", "listening on %s:%d with %zu plugin instance(s), %zu model(s)", ac->listen_host,
              http_server_port(a->server), a->n_slots, a->cfg->n_models);
@@ -188,11 +295,26 @@ void agent_free(struct agent *a)
 {
     if (!a)
         return;
-    /* Server first: no request may reach a plugin being torn down. */
+    /* Outside in: no request, probe or schedule may reach a model or plugin being torn down. */
     http_server_stop(a->server);
+    scheduler_stop(a->scheduler);
+    for (size_t i = a->n_slots; i-- > 0;)
+        plugin_instance_stop(a->slots[i].pi);
+    pthread_rwlock_wrlock(&current_lock);
+    if (current == a)
+        current = NULL;
+    pthread_rwlock_unlock(&current_lock);
+    for (size_t i = 0; i < a->n_models; i++)
+        model_stop(a->models[i]);
     routes_clear();
     for (size_t i = a->n_slots; i-- > 0;)
         plugin_instance_free(a->slots[i].pi);
+    free(a->models);
+    for (size_t i = 0; a->model_slots && i < a->cfg->n_models; i++) {
+        free(a->model_slots[i].sinks);
+        free((void *)a->model_slots[i].sink_names);
+    }
+    free(a->model_slots);
     free(a->slots);
     free(a);
 }

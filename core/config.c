@@ -144,9 +144,10 @@ static int resolve_path(struct cfg_ctx *c, char **p)
     return 0;
 }
 
+/* Names end up in file names, URLs and labels: no '/', no leading '.'. */
 static int valid_identifier(const char *s)
 {
-    if (!*s || strlen(s) > 128)
+    if (!*s || *s == '.' || strlen(s) > 128)
         return 0;
     for (const char *p = s; *p; p++)
         if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_' ||

@@ -1,0 +1,711 @@
+/* Model runtime (see model.h): ingest → sampler → window → journal on the request thread, checks
+ * on a worker thread fed by a small job queue, verdicts → metrics, API answers and the policy. */
+#include "model.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "data/profile.h"
+#include "drift/analyze.h"
+#include "ingest.h"
+#include "journal.h"
+#include "log.h"
+#include "metrics.h"
+#include "policy.h"
+#include "strbuf.h"
+#include "window.h"
+
+/* Journal record types. */
+#define REC_APPEND 'A'  /* payload: sample text */
+#define REC_REPLACE 'R' /* payload: 8-byte little-endian index, then sample text */
+#define REC_CLOSE 'C'   /* the tumbling window closed: start empty */
+
+/* Windows waiting for the worker; beyond this a closed window is dropped (and counted) rather than
+ * letting memory grow when checks cannot keep up with ingest. */
+#define MAX_PENDING_JOBS 4
+/* Upper bound of a window defined by time only (no size): 1M samples. */
+#define TIME_WINDOW_MAX_ITEMS 1000000
+
+struct check_job {
+    struct check_job *next;
+    char **texts;     /* a closed window handed over, or NULL: snapshot the live window */
+    size_t n;
+    int wait;         /* a caller waits on done */
+    int done;
+    int rc;
+    char *json;
+    char err[512];
+};
+
+struct model_runtime {
+    const struct model_config *mc;
+    struct model_links links;
+    struct profile *profile;
+    struct analyze_options aopts;
+    char *data_version; /* "md5:..." or "unknown", for driftwatch_baseline_info */
+
+    pthread_mutex_t lock; /* window, journal, counters */
+    struct window window;
+    int64_t window_opened_ms;
+    struct journal *journal;
+
+    pthread_mutex_t jobs_lock;
+    pthread_cond_t jobs_cond;
+    struct check_job *jobs_head, *jobs_tail;
+    size_t n_jobs;
+    int stopping;
+    pthread_t worker;
+    int worker_started;
+
+    pthread_mutex_t verdict_lock;
+    char *last_json;
+    struct verdict *last_verdict;
+    struct columns *last_window;
+
+    struct policy *policy;
+};
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+const char *model_name(const struct model_runtime *m)
+{
+    return m->mc->name;
+}
+
+/* ---- jobs ---- */
+
+static void job_free(struct check_job *j)
+{
+    if (!j)
+        return;
+    for (size_t i = 0; i < j->n; i++)
+        free(j->texts[i]);
+    free(j->texts);
+    free(j->json);
+    free(j);
+}
+
+/* Queues a job; async jobs beyond MAX_PENDING_JOBS are dropped (returns -1, job freed). */
+static int job_enqueue(struct model_runtime *m, struct check_job *j)
+{
+    pthread_mutex_lock(&m->jobs_lock);
+    if (!j->wait && m->n_jobs >= MAX_PENDING_JOBS) {
+        pthread_mutex_unlock(&m->jobs_lock);
+        const char *labels[] = {"model", m->mc->name, "result", "skipped", NULL};
+        metrics_counter_add("driftwatch_checks_total", "Drift checks by model and result.", labels, 1);
+        log_warn("model", "model=%s checks are behind: a closed window of %zu samples was skipped", m->mc->name, j->n);
+        job_free(j);
+        return -1;
+    }
+    if (m->jobs_tail)
+        m->jobs_tail->next = j;
+    else
+        m->jobs_head = j;
+    m->jobs_tail = j;
+    m->n_jobs++;
+    pthread_cond_broadcast(&m->jobs_cond);
+    pthread_mutex_unlock(&m->jobs_lock);
+    return 0;
+}
+
+/* Moves the live window's texts out (caller holds m->lock); the window starts empty. */
+static int window_take(struct model_runtime *m, char ***texts, size_t *n)
+{
+    struct window *w = &m->window;
+    *n = w->n;
+    *texts = malloc((w->n ? w->n : 1) * sizeof **texts);
+    if (!*texts)
+        return -1;
+    for (size_t i = 0; i < w->n; i++) {
+        (*texts)[i] = w->items[(w->head + i) % w->cap];
+        w->items[(w->head + i) % w->cap] = NULL;
+    }
+    w->n = 0;
+    window_clear(w);
+    return 0;
+}
+
+/* Copies the live window's texts (caller holds m->lock). */
+static int window_copy(struct model_runtime *m, char ***texts, size_t *n)
+{
+    struct window *w = &m->window;
+    *texts = calloc(w->n ? w->n : 1, sizeof **texts);
+    if (!*texts)
+        return -1;
+    for (*n = 0; *n < w->n; (*n)++) {
+        if (!((*texts)[*n] = strdup(window_get(w, *n))))
+            return -1;
+    }
+    return 0;
+}
+
+static void publish_window_size(struct model_runtime *m)
+{
+    const char *labels[] = {"model", m->mc->name, NULL};
+    metrics_gauge_set("driftwatch_window_samples", "Samples held in the model's current window.", labels,
+                      (double)m->window.n);
+}
+
+/* Closes a tumbling window (caller holds m->lock): journals the close, hands the samples to the
+ * worker. Returns -1 when the close could not be journaled. */
+static int close_window_locked(struct model_runtime *m, char *err, size_t errlen)
+{
+    struct check_job *j = calloc(1, sizeof *j);
+    if (!j || window_take(m, &j->texts, &j->n) < 0) {
+        job_free(j);
+        snprintf(err, errlen, "out of memory closing the window");
+        return -1;
+    }
+    m->window_opened_ms = now_ms();
+    struct plugin_instance *s = m->links.sampler;
+    if (s && s->lp->def->window_reset)
+        s->lp->def->window_reset(s->inst, m->mc->name);
+    int rc = journal_append(m->journal, REC_CLOSE, NULL, 0, err, errlen);
+    job_enqueue(m, j);
+    publish_window_size(m);
+    return rc;
+}
+
+/* ---- ingest ---- */
+
+struct ingest_ctx {
+    struct model_runtime *m;
+    size_t kept;
+    int failed;           /* journal refused: stop */
+    char err[256];
+};
+
+/* The prediction as a class label for stratified sampling: a string, or a number as text. */
+static void prediction_class(const json_t *sample, char *buf, size_t len)
+{
+    const json_t *p = json_object_get(sample, "prediction");
+    buf[0] = '\0';
+    if (json_is_string(p))
+        snprintf(buf, len, "%s", json_string_value(p));
+    else if (json_is_integer(p))
+        snprintf(buf, len, "%lld", (long long)json_integer_value(p));
+    else if (json_is_number(p))
+        snprintf(buf, len, "%g", json_number_value(p));
+}
+
+static enum dw_sample_decision sampler_decide(struct model_runtime *m, const json_t *sample, uint64_t *replace)
+{
+    struct plugin_instance *s = m->links.sampler;
+    if (!s)
+        return DW_SAMPLE_APPEND;
+    char cls[128];
+    int needs = s->lp->def->sample_needs_class && s->lp->def->sample_needs_class(s->inst);
+    if (needs)
+        prediction_class(sample, cls, sizeof cls);
+    struct dw_sample_info info = {
+        .model = m->mc->name,
+        .prediction_class = needs ? cls : NULL,
+        .seen_in_window = m->window.seen,
+        .kept_in_window = m->window.n,
+        .window_capacity = m->window.max_items,
+    };
+    return s->lp->def->sample(s->inst, &info, replace);
+}
+
+/* Journals and stores one sample (caller holds m->lock). */
+static int keep_sample(struct ingest_ctx *c, const json_t *sample)
+{
+    struct model_runtime *m = c->m;
+    m->window.seen++;
+    uint64_t replace = 0;
+    enum dw_sample_decision d = sampler_decide(m, sample, &replace);
+    if (d == DW_SAMPLE_DROP)
+        return 0;
+    if (d == DW_SAMPLE_REPLACE && replace >= m->window.n)
+        d = DW_SAMPLE_APPEND;
+    if (d == DW_SAMPLE_APPEND && window_full(&m->window) && !m->window.sliding &&
+        close_window_locked(m, c->err, sizeof c->err) < 0)
+        return -1;
+    char *text = json_dumps(sample, JSON_COMPACT);
+    if (!text) {
+        snprintf(c->err, sizeof c->err, "out of memory");
+        return -1;
+    }
+    size_t len = strlen(text);
+    int rc;
+    if (d == DW_SAMPLE_REPLACE) {
+        char *rec = malloc(len + 8);
+        if (!rec) {
+            free(text);
+            snprintf(c->err, sizeof c->err, "out of memory");
+            return -1;
+        }
+        for (int i = 0; i < 8; i++)
+            rec[i] = (char)((replace >> (8 * i)) & 0xff);
+        memcpy(rec + 8, text, len);
+        rc = journal_append(m->journal, REC_REPLACE, rec, len + 8, c->err, sizeof c->err);
+        free(rec);
+        if (rc == 0)
+            window_replace(&m->window, (size_t)replace, text);
+        else
+            free(text);
+    } else {
+        rc = journal_append(m->journal, REC_APPEND, text, len, c->err, sizeof c->err);
+        if (rc == 0)
+            rc = window_append(&m->window, text) == 0 ? 0 : -1;
+        else
+            free(text);
+    }
+    if (rc < 0)
+        return -1;
+    c->kept++;
+    return 0;
+}
+
+static int on_sample(void *ctx, json_t *sample)
+{
+    struct ingest_ctx *c = ctx;
+    if (keep_sample(c, sample) < 0) {
+        c->failed = 1;
+        return 1;
+    }
+    return 0;
+}
+
+int model_ingest(struct model_runtime *m, const struct dw_sample_batch *batch, struct dw_ingest_result *res)
+{
+    memset(res, 0, sizeof *res);
+    struct ingest_ctx c = {.m = m};
+    struct ingest_stats st;
+    pthread_mutex_lock(&m->lock);
+    int parsed = ingest_parse(batch->json, batch->json_len, on_sample, &c, &st);
+    char cerr[256] = "";
+    int committed = c.failed ? -1 : journal_commit(m->journal, cerr, sizeof cerr);
+    if (c.failed || committed < 0)
+        snprintf(c.err, sizeof c.err, "%s", c.failed ? c.err : cerr);
+    size_t window_n = m->window.n;
+    int full = window_full(&m->window) && !m->window.sliding;
+    if (full && !c.failed && committed == 0)
+        close_window_locked(m, cerr, sizeof cerr);
+    pthread_mutex_unlock(&m->lock);
+
+    const char *probe = batch->probe ? batch->probe : "unknown";
+    const char *recv[] = {"model", m->mc->name, "probe", probe, NULL};
+    const char *kept[] = {"model", m->mc->name, NULL};
+    metrics_counter_add("driftwatch_samples_received_total", "Samples received by model and probe.", recv,
+                        (double)(st.accepted + st.rejected));
+    metrics_counter_add("driftwatch_samples_kept_total", "Samples kept in the model's window after sampling.", kept,
+                        (double)c.kept);
+    if (st.rejected) {
+        const char *rej[] = {"model", m->mc->name, "reason", "invalid", NULL};
+        metrics_counter_add("driftwatch_samples_rejected_total", "Samples rejected by model and reason.", rej,
+                            (double)st.rejected);
+    }
+    const char *labels[] = {"model", m->mc->name, NULL};
+    metrics_gauge_set("driftwatch_window_samples", "Samples held in the model's current window.", labels,
+                      (double)(full ? 0 : window_n));
+    res->accepted = st.accepted;
+    res->rejected = st.rejected;
+    snprintf(res->error, sizeof res->error, "%s", st.first_error);
+    if (c.failed || committed < 0) {
+        const char *rej[] = {"model", m->mc->name, "reason", "unavailable", NULL};
+        metrics_counter_add("driftwatch_samples_rejected_total", "Samples rejected by model and reason.", rej,
+                            (double)st.accepted);
+        snprintf(res->error, sizeof res->error, "cannot store samples durably: %.200s", c.err);
+        log_error("model", "model=%s %s", m->mc->name, res->error);
+        res->accepted = 0;
+        return DW_INGEST_UNAVAILABLE;
+    }
+    if (parsed < 0 || st.accepted == 0)
+        return DW_INGEST_INVALID;
+    return DW_INGEST_OK;
+}
+
+/* ---- checks ---- */
+
+static void publish_verdict(struct model_runtime *m, const struct verdict *v)
+{
+    const char *name = m->mc->name;
+    for (size_t i = 0; i < v->n; i++) {
+        const struct feature_verdict *f = &v->features[i];
+        const char *method = drift_method_name(f->method);
+        const char *fm[] = {"model", name, "feature", f->name, "method", method ? method : "none", NULL};
+        const char *fl[] = {"model", name, "feature", f->name, NULL};
+        if (method) {
+            metrics_gauge_set("driftwatch_feature_drift_score", "Drift statistic of the feature's deciding test.", fm,
+                              f->statistic);
+            metrics_gauge_set("driftwatch_feature_drift_p_value", "p-value of the feature's deciding test (NaN: none).",
+                              fm, f->p_value);
+        }
+        metrics_gauge_set("driftwatch_feature_drifted", "1 when the feature drifted in the last check.", fl, f->drift);
+        metrics_gauge_set("driftwatch_feature_missing_ratio", "Share of missing values in the last checked window.",
+                          fl, f->missing_share);
+    }
+    const char *ml[] = {"model", name, NULL};
+    metrics_gauge_set("driftwatch_dataset_drift_share", "Share of drifted features in the last check.", ml,
+                      v->drift_share);
+    metrics_gauge_set("driftwatch_dataset_drifted", "1 when the last check found dataset drift.", ml, v->dataset_drift);
+}
+
+/* Builds the check's window table from sample texts. */
+static struct columns *columns_from_texts(const struct profile *p, char **texts, size_t n, char *err, size_t errlen)
+{
+    struct columns *w = columns_new_for_profile(p, NULL);
+    if (!w) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        json_t *obj = json_loads(texts[i], 0, NULL);
+        int rc = obj ? columns_add_row_json(w, obj) : -2;
+        json_decref(obj);
+        if (rc == -1) {
+            columns_free(w);
+            snprintf(err, errlen, "out of memory");
+            return NULL;
+        }
+    }
+    return w;
+}
+
+static void run_job(struct model_runtime *m, struct check_job *j)
+{
+    if (!j->texts) {
+        pthread_mutex_lock(&m->lock);
+        int rc = window_copy(m, &j->texts, &j->n);
+        pthread_mutex_unlock(&m->lock);
+        if (rc < 0) {
+            snprintf(j->err, sizeof j->err, "out of memory copying the window");
+            j->rc = -1;
+            return;
+        }
+    }
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    const char *result = "error";
+    struct verdict *v = NULL;
+    struct columns *w = NULL;
+    if (j->n == 0) {
+        snprintf(j->err, sizeof j->err, "model '%s': the window is empty, nothing to check", m->mc->name);
+        j->rc = -1;
+        result = "empty";
+        goto out;
+    }
+    if (!(w = columns_from_texts(m->profile, j->texts, j->n, j->err, sizeof j->err)) ||
+        analyze_window(m->profile, w, &m->aopts, &v, j->err, sizeof j->err) < 0 ||
+        verdict_set_model(v, m->mc->name) < 0) {
+        j->rc = -1;
+        goto out;
+    }
+    json_t *json = verdict_to_json(v);
+    j->json = json ? json_dumps(json, JSON_INDENT(2)) : NULL;
+    json_decref(json);
+    if (!j->json) {
+        snprintf(j->err, sizeof j->err, "out of memory rendering the verdict");
+        j->rc = -1;
+        goto out;
+    }
+    publish_verdict(m, v);
+    policy_on_verdict(m->policy, v);
+    result = v->dataset_drift ? "dataset_drift" : v->drifted ? "feature_drift" : "ok";
+    log_info("model", "model=%s check rows=%llu drifted=%zu/%zu share=%.3f dataset_drift=%s", m->mc->name,
+             (unsigned long long)v->window_rows, v->drifted, v->nfeatures, v->drift_share,
+             v->dataset_drift ? "true" : "false");
+    pthread_mutex_lock(&m->verdict_lock);
+    free(m->last_json);
+    m->last_json = strdup(j->json);
+    verdict_free(m->last_verdict);
+    columns_free(m->last_window);
+    m->last_verdict = v;
+    m->last_window = w;
+    pthread_mutex_unlock(&m->verdict_lock);
+    v = NULL;
+    w = NULL;
+out:
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    const char *hl[] = {"model", m->mc->name, NULL};
+    metrics_histogram_observe("driftwatch_check_duration_seconds", "Time a drift check took.", hl, secs);
+    const char *cl[] = {"model", m->mc->name, "result", result, NULL};
+    metrics_counter_add("driftwatch_checks_total", "Drift checks by model and result.", cl, 1);
+    if (j->rc < 0 && strcmp(result, "empty") != 0)
+        log_error("model", "model=%s check failed: %s", m->mc->name, j->err);
+    verdict_free(v);
+    columns_free(w);
+}
+
+static void *worker_main(void *arg)
+{
+    struct model_runtime *m = arg;
+    pthread_mutex_lock(&m->jobs_lock);
+    for (;;) {
+        while (!m->jobs_head && !m->stopping)
+            pthread_cond_wait(&m->jobs_cond, &m->jobs_lock);
+        if (m->stopping && !m->jobs_head)
+            break;
+        struct check_job *j = m->jobs_head;
+        m->jobs_head = j->next;
+        if (!m->jobs_head)
+            m->jobs_tail = NULL;
+        m->n_jobs--;
+        pthread_mutex_unlock(&m->jobs_lock);
+        run_job(m, j);
+        pthread_mutex_lock(&m->jobs_lock);
+        if (j->wait) {
+            j->done = 1;
+            pthread_cond_broadcast(&m->jobs_cond);
+        } else {
+            job_free(j);
+        }
+    }
+    pthread_mutex_unlock(&m->jobs_lock);
+    return NULL;
+}
+
+int model_check_now(struct model_runtime *m, char **json_out, char *err, size_t errlen)
+{
+    struct check_job *j = calloc(1, sizeof *j);
+    if (!j) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    j->wait = 1;
+    job_enqueue(m, j);
+    pthread_mutex_lock(&m->jobs_lock);
+    while (!j->done)
+        pthread_cond_wait(&m->jobs_cond, &m->jobs_lock);
+    pthread_mutex_unlock(&m->jobs_lock);
+    int rc = j->rc;
+    if (rc < 0) {
+        snprintf(err, errlen, "%s", j->err);
+    } else {
+        *json_out = j->json;
+        j->json = NULL;
+    }
+    job_free(j);
+    return rc;
+}
+
+void model_request_check(struct model_runtime *m, int close_window)
+{
+    if (close_window && !m->window.sliding) {
+        char err[256];
+        pthread_mutex_lock(&m->lock);
+        if (m->window.n > 0 && close_window_locked(m, err, sizeof err) == 0)
+            journal_commit(m->journal, err, sizeof err);
+        pthread_mutex_unlock(&m->lock);
+        return;
+    }
+    struct check_job *j = calloc(1, sizeof *j);
+    if (j)
+        job_enqueue(m, j);
+}
+
+void model_tick(struct model_runtime *m, int64_t now)
+{
+    int64_t every = m->mc->window_every_ms;
+    if (every <= 0)
+        return;
+    pthread_mutex_lock(&m->lock);
+    int due = now - m->window_opened_ms >= every;
+    if (due)
+        m->window_opened_ms = now;
+    pthread_mutex_unlock(&m->lock);
+    if (due)
+        model_request_check(m, 1);
+}
+
+char *model_last_verdict(struct model_runtime *m)
+{
+    pthread_mutex_lock(&m->verdict_lock);
+    char *s = m->last_json ? strdup(m->last_json) : NULL;
+    pthread_mutex_unlock(&m->verdict_lock);
+    return s;
+}
+
+char *model_report_html(struct model_runtime *m, size_t *len, char *err, size_t errlen)
+{
+    struct strbuf sb;
+    strbuf_init(&sb);
+    pthread_mutex_lock(&m->verdict_lock);
+    int rc = -1;
+    if (!m->last_verdict)
+        snprintf(err, errlen, "model '%s': no check has completed yet", m->mc->name);
+    else if ((rc = report_render_html(m->profile, m->last_window, m->last_verdict, &sb)) < 0)
+        snprintf(err, errlen, "out of memory rendering the report");
+    pthread_mutex_unlock(&m->verdict_lock);
+    if (rc < 0) {
+        strbuf_free(&sb);
+        return NULL;
+    }
+    return strbuf_detach(&sb, len);
+}
+
+/* ---- start / stop ---- */
+
+static int replay_record(void *ctx, uint8_t type, const void *data, size_t len)
+{
+    struct model_runtime *m = ctx;
+    const char *p = data;
+    if (type == REC_CLOSE) {
+        window_clear(&m->window);
+        return 0;
+    }
+    if (type == REC_APPEND) {
+        char *text = strndup(p, len);
+        return text && window_append(&m->window, text) != -2 ? 0 : -1;
+    }
+    if (type == REC_REPLACE && len >= 8) {
+        uint64_t idx = 0;
+        for (int i = 0; i < 8; i++)
+            idx |= (uint64_t)(unsigned char)p[i] << (8 * i);
+        char *text = strndup(p + 8, len - 8);
+        if (!text)
+            return -1;
+        if (idx < m->window.n)
+            window_replace(&m->window, (size_t)idx, text);
+        else
+            free(text);
+        return 0;
+    }
+    return 0; /* unknown record types from a newer version are skipped */
+}
+
+/* Snapshot = the live window as APPEND records. */
+static int write_snapshot(void *ctx, struct journal_writer *w)
+{
+    struct model_runtime *m = ctx;
+    for (size_t i = 0; i < m->window.n; i++) {
+        const char *t = window_get(&m->window, i);
+        if (journal_writer_put(w, REC_APPEND, t, strlen(t)) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int options_from_config(struct model_runtime *m, char *err, size_t errlen)
+{
+    const struct model_config *mc = m->mc;
+    analyze_options_init(&m->aopts);
+    m->aopts.dataset_share = mc->dataset_share;
+    char why[512];
+    if (analyze_options_set_methods(&m->aopts, mc->methods, why, sizeof why) < 0 ||
+        analyze_options_set_correction(&m->aopts, mc->correction, why, sizeof why) < 0)
+        goto fail;
+    for (size_t i = 0; i < mc->n_features; i++)
+        if (analyze_options_add_override(&m->aopts, mc->features[i].name, mc->features[i].method,
+                                         mc->features[i].threshold, why, sizeof why) < 0)
+            goto fail;
+    return 0;
+fail:
+    snprintf(err, errlen, "model '%s': drift: %s", mc->name, why);
+    return -1;
+}
+
+/* The baseline's data version: the versioning plugin's answer when there is one, else what the
+ * profile recorded. Warns when the tracked data no longer matches the baseline's. */
+static void resolve_data_version(struct model_runtime *m)
+{
+    const json_t *dv = json_object_get(m->profile->source, "data_version");
+    const json_t *md5 = json_object_get(dv, "md5");
+    char buf[128];
+    snprintf(buf, sizeof buf, "%s", json_is_string(md5) ? json_string_value(md5) : "unknown");
+    m->data_version = strdup(buf);
+    const char *labels[] = {"model", m->mc->name, "data_version", buf, NULL};
+    metrics_gauge_set("driftwatch_baseline_info", "The model's baseline and the data version it was built from.",
+                      labels, 1);
+}
+
+int model_start(const struct model_config *mc, const struct model_links *links, struct model_runtime **out,
+                char *err, size_t errlen)
+{
+    *out = NULL;
+    struct model_runtime *m = calloc(1, sizeof *m);
+    if (!m) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    m->mc = mc;
+    m->links = *links;
+    pthread_mutex_init(&m->lock, NULL);
+    pthread_mutex_init(&m->jobs_lock, NULL);
+    pthread_cond_init(&m->jobs_cond, NULL);
+    pthread_mutex_init(&m->verdict_lock, NULL);
+    size_t cap = mc->window_size > 0 ? (size_t)mc->window_size : TIME_WINDOW_MAX_ITEMS;
+    window_init(&m->window, cap, mc->window_sliding);
+    m->window_opened_ms = now_ms();
+
+    char why[768];
+    if (profile_load(mc->baseline, &m->profile, why, sizeof why) < 0) {
+        snprintf(err, errlen, "model '%s': baseline: %s", mc->name, why);
+        goto error;
+    }
+    if (options_from_config(m, err, errlen) < 0)
+        goto error;
+    resolve_data_version(m);
+    if (policy_open(mc, links, m->data_version, &m->policy, err, errlen) < 0)
+        goto error;
+    if (journal_open(links->state_dir, mc->name, links->durability_sync ? JOURNAL_SYNC_ALWAYS : JOURNAL_SYNC_INTERVAL,
+                     links->durability_interval_ms, &m->journal, why, sizeof why) < 0) {
+        snprintf(err, errlen, "model '%s': state: %s", mc->name, why);
+        goto error;
+    }
+    struct journal_stats js;
+    if (journal_replay(m->journal, replay_record, m, &js, why, sizeof why) < 0) {
+        snprintf(err, errlen, "model '%s': replaying state: %s", mc->name, why);
+        goto error;
+    }
+    log_info("model", "model=%s recovered %zu sample(s) in the window from %llu snapshot + %llu journal record(s)%s",
+             mc->name, m->window.n, (unsigned long long)js.snapshot_records, (unsigned long long)js.journal_records,
+             js.bytes_discarded ? " (a torn final record was cut off)" : "");
+    if (journal_compact(m->journal, write_snapshot, m, why, sizeof why) < 0)
+        log_warn("model", "model=%s compaction after replay failed: %s", mc->name, why);
+    publish_window_size(m);
+    if (pthread_create(&m->worker, NULL, worker_main, m) != 0) {
+        snprintf(err, errlen, "model '%s': cannot start its check thread", mc->name);
+        goto error;
+    }
+    m->worker_started = 1;
+    *out = m;
+    return 0;
+error:
+    model_stop(m);
+    return -1;
+}
+
+void model_stop(struct model_runtime *m)
+{
+    if (!m)
+        return;
+    if (m->worker_started) {
+        pthread_mutex_lock(&m->jobs_lock);
+        m->stopping = 1;
+        pthread_cond_broadcast(&m->jobs_cond);
+        pthread_mutex_unlock(&m->jobs_lock);
+        pthread_join(m->worker, NULL);
+    }
+    while (m->jobs_head) {
+        struct check_job *j = m->jobs_head;
+        m->jobs_head = j->next;
+        job_free(j);
+    }
+    journal_close(m->journal);
+    policy_close(m->policy);
+    window_free(&m->window);
+    verdict_free(m->last_verdict);
+    columns_free(m->last_window);
+    free(m->last_json);
+    free(m->data_version);
+    analyze_options_free(&m->aopts);
+    profile_free(m->profile);
+    pthread_mutex_destroy(&m->lock);
+    pthread_mutex_destroy(&m->jobs_lock);
+    pthread_cond_destroy(&m->jobs_cond);
+    pthread_mutex_destroy(&m->verdict_lock);
+    free(m);
+}

@@ -1,0 +1,56 @@
+/* A configured model at run time: its baseline, window, sampler, journal, check worker, last
+ * verdict and action policy. Samples arrive from any thread through model_ingest; checks run on
+ * the model's own worker thread, so a slow check never blocks ingest. */
+#ifndef DW_MODEL_H
+#define DW_MODEL_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "driftwatch/plugin.h"
+#include "plugin_instance.h"
+
+struct model_runtime;
+
+/* Collaborators the agent hands over (borrowed; they outlive the model). */
+struct model_links {
+    struct plugin_instance *sampler;     /* NULL: keep every sample */
+    struct plugin_instance *versioning;  /* NULL: none */
+    struct plugin_instance *trainer;     /* NULL: no retraining */
+    struct plugin_instance **sinks;      /* the model's alert sinks, in on_drift.alerts order */
+    const char *const *sink_names;
+    size_t n_sinks;
+    const char *state_dir;
+    int durability_sync;
+    int64_t durability_interval_ms;
+    const char *public_url;              /* base URL for report links, e.g. http://127.0.0.1:9464 */
+};
+
+/* Loads the baseline, replays the journal (reporting what was recovered) and starts the worker. */
+int model_start(const struct model_config *mc, const struct model_links *links, struct model_runtime **out,
+                char *err, size_t errlen);
+void model_stop(struct model_runtime *m);
+
+const char *model_name(const struct model_runtime *m);
+
+/* Parses, samples, windows and journals a batch (see dw_host.emit_samples for the codes). */
+int model_ingest(struct model_runtime *m, const struct dw_sample_batch *batch, struct dw_ingest_result *res);
+
+/* Runs a check on the current window now and waits for it; *json_out is the verdict JSON
+ * (malloc'd). Returns 0, or -1 with err (e.g. an empty window). */
+int model_check_now(struct model_runtime *m, char **json_out, char *err, size_t errlen);
+
+/* Asks the worker for a check without waiting (schedules, time-based window closes). close_window:
+ * a tumbling window is emptied after it is handed to the check. */
+void model_request_check(struct model_runtime *m, int close_window);
+
+/* The last verdict as JSON (malloc'd), or NULL when no check has completed yet. */
+char *model_last_verdict(struct model_runtime *m);
+
+/* The HTML report of the last checked window (malloc'd), or NULL with err. */
+char *model_report_html(struct model_runtime *m, size_t *len, char *err, size_t errlen);
+
+/* Called about once a second by the scheduler: closes a time-based window when due. */
+void model_tick(struct model_runtime *m, int64_t now_ms);
+
+#endif

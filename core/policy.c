@@ -1,0 +1,310 @@
+/* Action policy (see policy.h). State changes are written (temp file, fsync, rename) after the
+ * action they record succeeded: a crash in between repeats the action once on restart, which
+ * Alertmanager deduplicates and trainers absorb through the idempotency key. */
+#include "policy.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "metrics.h"
+#include "model.h"
+
+#define MAX_RETRAIN_HISTORY 64
+
+struct policy {
+    const struct model_config *mc;
+    struct model_links links;
+    char *data_version;
+    char path[4096];
+    /* persisted */
+    int consecutive;
+    int firing;
+    int64_t firing_since;
+    int *sink_notified; /* per sink: 1 when it knows the current firing/resolved state */
+    int retrained_this_episode;
+    int64_t retrains[MAX_RETRAIN_HISTORY]; /* unix seconds of past triggers, oldest first */
+    size_t n_retrains;
+    char last_key[256];
+};
+
+static int64_t now_s(void)
+{
+    return (int64_t)time(NULL);
+}
+
+static int policy_save(struct policy *p)
+{
+    json_t *o = json_pack("{s:i, s:b, s:I, s:b, s:s}", "consecutive", p->consecutive, "firing", p->firing,
+                          "firing_since", (json_int_t)p->firing_since, "retrained_this_episode",
+                          p->retrained_this_episode, "last_key", p->last_key);
+    json_t *sinks = json_object(), *retrains = json_array();
+    for (size_t i = 0; i < p->links.n_sinks; i++)
+        json_object_set_new(sinks, p->links.sink_names[i], json_boolean(p->sink_notified[i]));
+    for (size_t i = 0; i < p->n_retrains; i++)
+        json_array_append_new(retrains, json_integer(p->retrains[i]));
+    json_object_set_new(o, "sinks_notified", sinks);
+    json_object_set_new(o, "retrains", retrains);
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", p->path);
+    int rc = -1;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd >= 0) {
+        char *text = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
+        size_t len = text ? strlen(text) : 0;
+        if (text && write(fd, text, len) == (ssize_t)len && fsync(fd) == 0)
+            rc = 0;
+        free(text);
+        close(fd);
+        if (rc == 0 && rename(tmp, p->path) < 0)
+            rc = -1;
+    }
+    json_decref(o);
+    if (rc < 0)
+        log_error("policy", "model=%s cannot save policy state to %s: %s", p->mc->name, p->path, strerror(errno));
+    return rc;
+}
+
+static void policy_load(struct policy *p)
+{
+    json_error_t jerr;
+    json_t *o = json_load_file(p->path, 0, &jerr);
+    if (!o)
+        return; /* first start */
+    p->consecutive = (int)json_integer_value(json_object_get(o, "consecutive"));
+    p->firing = json_is_true(json_object_get(o, "firing"));
+    p->firing_since = json_integer_value(json_object_get(o, "firing_since"));
+    p->retrained_this_episode = json_is_true(json_object_get(o, "retrained_this_episode"));
+    const char *key = json_string_value(json_object_get(o, "last_key"));
+    snprintf(p->last_key, sizeof p->last_key, "%s", key ? key : "");
+    json_t *sinks = json_object_get(o, "sinks_notified");
+    for (size_t i = 0; i < p->links.n_sinks; i++)
+        p->sink_notified[i] = json_is_true(json_object_get(sinks, p->links.sink_names[i]));
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(o, "retrains"), i, v) {
+        if (p->n_retrains < MAX_RETRAIN_HISTORY)
+            p->retrains[p->n_retrains++] = json_integer_value(v);
+    }
+    json_decref(o);
+    log_info("policy", "model=%s restored policy state: consecutive=%d firing=%s retrains_recorded=%zu", p->mc->name,
+             p->consecutive, p->firing ? "true" : "false", p->n_retrains);
+}
+
+int policy_open(const struct model_config *mc, const struct model_links *links, const char *data_version,
+                struct policy **out, char *err, size_t errlen)
+{
+    struct policy *p = calloc(1, sizeof *p);
+    if (!p || !(p->sink_notified = calloc(links->n_sinks + 1, sizeof *p->sink_notified)) ||
+        !(p->data_version = strdup(data_version ? data_version : "unknown"))) {
+        if (p)
+            free(p->sink_notified);
+        free(p);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    p->mc = mc;
+    p->links = *links;
+    snprintf(p->path, sizeof p->path, "%s/%s.policy.json", links->state_dir, mc->name);
+    policy_load(p);
+    *out = p;
+    return 0;
+}
+
+void policy_close(struct policy *p)
+{
+    if (!p)
+        return;
+    free(p->sink_notified);
+    free(p->data_version);
+    free(p);
+}
+
+/* The drifted features of a verdict, as the ABI's feature scores (names borrowed from v). */
+static struct dw_feature_score *drifted_features(const struct verdict *v, size_t *n)
+{
+    struct dw_feature_score *f = calloc(v->n + 1, sizeof *f);
+    *n = 0;
+    for (size_t i = 0; f && i < v->n; i++) {
+        const struct feature_verdict *fv = &v->features[i];
+        if (!fv->drift)
+            continue;
+        f[*n].name = fv->name;
+        f[*n].method = drift_method_name(fv->method) ? drift_method_name(fv->method) : "missing_share";
+        f[*n].score = fv->statistic;
+        f[*n].p_value = fv->p_value;
+        (*n)++;
+    }
+    return f;
+}
+
+static void send_alerts(struct policy *p, const struct verdict *v, int repeat)
+{
+    size_t nf = 0;
+    struct dw_feature_score *features = drifted_features(v, &nf);
+    char summary[512], report[1024];
+    snprintf(summary, sizeof summary, "%s: %s (%zu of %zu features drifted, share %.2f)", p->mc->name,
+             p->firing ? "data drift detected" : "data drift resolved", v->drifted, v->nfeatures, v->drift_share);
+    snprintf(report, sizeof report, "%s/v1/models/%s/report", p->links.public_url ? p->links.public_url : "",
+             p->mc->name);
+    struct dw_alert_event ev = {
+        .model = p->mc->name,
+        .firing = p->firing,
+        .severity = v->dataset_drift ? "critical" : "warning",
+        .summary = summary,
+        .drift_share = v->drift_share,
+        .n_features = nf,
+        .features = features,
+        .report_url = p->links.public_url ? report : NULL,
+        .starts_at = p->firing_since,
+        .ends_at = p->firing ? 0 : now_s(),
+        .repeat = repeat,
+    };
+    int changed = 0;
+    for (size_t i = 0; i < p->links.n_sinks; i++) {
+        struct plugin_instance *s = p->links.sinks[i];
+        if (!s || (p->sink_notified[i] && !repeat))
+            continue;
+        if (repeat && !p->sink_notified[i])
+            ev.repeat = 0; /* this sink missed the transition: this is its first notification */
+        char err[512] = "";
+        if (s->lp->def->alert_send(s->inst, &ev, err, sizeof err) < 0) {
+            log_error("policy", "model=%s alert sink %s failed (will retry at the next check): %s", p->mc->name,
+                      p->links.sink_names[i], err);
+            p->sink_notified[i] = 0;
+        } else if (!p->sink_notified[i]) {
+            p->sink_notified[i] = 1;
+            changed = 1;
+        }
+        ev.repeat = repeat;
+    }
+    free(features);
+    if (changed)
+        policy_save(p);
+}
+
+static void count_trigger(struct policy *p, const char *result)
+{
+    const char *trainer = p->mc->retrain ? p->mc->retrain->plugin : "none";
+    const char *labels[] = {"model", p->mc->name, "trainer", trainer, "result", result, NULL};
+    metrics_counter_add("driftwatch_retrain_triggers_total", "Retrain decisions by model, trainer and result.", labels,
+                        1);
+}
+
+/* Cooldown and daily cap over the persisted trigger history. */
+static const char *retrain_blocked(const struct policy *p, int64_t now)
+{
+    if (p->n_retrains > 0 && (now - p->retrains[p->n_retrains - 1]) * 1000 < p->mc->retrain_cooldown_ms)
+        return "cooldown";
+    int today = 0;
+    for (size_t i = 0; i < p->n_retrains; i++)
+        today += now - p->retrains[i] < 86400;
+    if (today >= p->mc->retrain_max_per_day)
+        return "max_per_day";
+    return NULL;
+}
+
+static void maybe_retrain(struct policy *p, const struct verdict *v)
+{
+    struct plugin_instance *t = p->links.trainer;
+    if (!p->mc->retrain || p->retrained_this_episode)
+        return;
+    if (!t) {
+        count_trigger(p, "unavailable");
+        return;
+    }
+    int64_t now = now_s();
+    const char *blocked = retrain_blocked(p, now);
+    if (blocked) {
+        log_info("policy", "model=%s retrain not triggered: %s", p->mc->name, blocked);
+        count_trigger(p, blocked);
+        p->retrained_this_episode = 1;
+        policy_save(p);
+        return;
+    }
+    /* model + baseline version + window end: the same drifted window never starts two jobs. */
+    char window_end[64];
+    if (v->window_to)
+        snprintf(window_end, sizeof window_end, "%s", v->window_to);
+    else {
+        struct tm tm;
+        time_t tnow = (time_t)now;
+        gmtime_r(&tnow, &tm);
+        strftime(window_end, sizeof window_end, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    }
+    char key[256];
+    snprintf(key, sizeof key, "%s-%.12s-%s", p->mc->name, p->data_version, window_end);
+    size_t nf = 0;
+    struct dw_feature_score *features = drifted_features(v, &nf);
+    struct dw_trigger_event ev = {.model = p->mc->name, .key = key, .data_version = p->data_version,
+                                  .window_end = window_end, .n_features = nf, .features = features,
+                                  .dry_run = p->mc->retrain_dry_run};
+    struct dw_trigger_result res = {0};
+    char err[512] = "", names[512] = "";
+    for (size_t i = 0, used = 0; i < nf && used < sizeof names; i++) {
+        int n = snprintf(names + used, sizeof names - used, "%s%s", i ? "," : "", features[i].name);
+        used += n > 0 ? (size_t)n : 0;
+    }
+    int rc = t->lp->def->trigger(t->inst, &ev, &res, err, sizeof err);
+    free(features);
+    if (rc < 0) {
+        log_error("policy", "model=%s retrain trigger failed (will retry at the next drifted check): key=%s %s",
+                  p->mc->name, key, err);
+        count_trigger(p, "error");
+        return;
+    }
+    log_info("policy", "model=%s retrain %s: trainer=%s data_version=%s features=%s key=%s job=%s state=%s",
+             p->mc->name, ev.dry_run ? "dry-run" : "triggered", p->mc->retrain->plugin, p->data_version, names, key,
+             res.job_id[0] ? res.job_id : "-", res.state[0] ? res.state : "-");
+    count_trigger(p, ev.dry_run ? "dry_run" : "triggered");
+    if (p->n_retrains == MAX_RETRAIN_HISTORY) {
+        memmove(p->retrains, p->retrains + 1, (MAX_RETRAIN_HISTORY - 1) * sizeof *p->retrains);
+        p->n_retrains--;
+    }
+    p->retrains[p->n_retrains++] = now;
+    p->retrained_this_episode = 1;
+    snprintf(p->last_key, sizeof p->last_key, "%s", key);
+    policy_save(p);
+}
+
+void policy_on_verdict(struct policy *p, const struct verdict *v)
+{
+    int drifting = v->dataset_drift;
+    int was_firing = p->firing;
+    int old_consecutive = p->consecutive;
+    p->consecutive = drifting ? p->consecutive + 1 : 0;
+    if (drifting && p->consecutive >= p->mc->consecutive && !p->firing) {
+        p->firing = 1;
+        p->firing_since = now_s();
+        p->retrained_this_episode = 0;
+        memset(p->sink_notified, 0, p->links.n_sinks * sizeof *p->sink_notified);
+    } else if (!drifting && p->firing) {
+        p->firing = 0;
+        memset(p->sink_notified, 0, p->links.n_sinks * sizeof *p->sink_notified);
+    }
+    if (p->firing != was_firing || p->consecutive != old_consecutive)
+        policy_save(p);
+    if (p->firing != was_firing) {
+        log_info("policy", "model=%s drift %s after %d consecutive drifted check(s)", p->mc->name,
+                 p->firing ? "firing" : "resolved", p->firing ? p->consecutive : old_consecutive);
+        send_alerts(p, v, 0);
+    } else if (p->firing) {
+        send_alerts(p, v, 1);
+    } else if (!drifting && p->firing_since) {
+        /* resolved notifications that failed earlier are retried until every sink has one */
+        for (size_t i = 0; i < p->links.n_sinks; i++)
+            if (!p->sink_notified[i]) {
+                send_alerts(p, v, 0);
+                break;
+            }
+    }
+    if (p->firing)
+        maybe_retrain(p, v);
+}

@@ -1,0 +1,24 @@
+/* The action policy of DESIGN.md §7 for one model: `consecutive` drifted checks before acting,
+ * one alert per state transition (re-sent while firing for sinks that need it), retrains bounded
+ * by cooldown and max_per_day with an idempotency key. Its state lives in
+ * <state_dir>/<model>.policy.json, so a restart (or a crash loop) neither repeats nor storms. */
+#ifndef DW_POLICY_H
+#define DW_POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "drift/analyze.h"
+
+struct policy;
+struct model_links;
+
+int policy_open(const struct model_config *mc, const struct model_links *links, const char *data_version,
+                struct policy **out, char *err, size_t errlen);
+void policy_close(struct policy *p);
+
+/* Feeds one completed check; sends alerts and triggers retrains as the policy says. */
+void policy_on_verdict(struct policy *p, const struct verdict *v);
+
+#endif
