@@ -7,8 +7,9 @@
 #include <stdint.h>
 
 /*
- * Files, in the state directory: <name>.journal and <name>.snapshot (mode 0600), plus transient
- * <name>.journal.tmp / <name>.snapshot.tmp during compaction (removed by the next open).
+ * Files, in the state directory: <name>.journal and <name>.snapshot (mode 0600), an empty
+ * <name>.lock (flock()ed while open: the journal file itself is replaced by compaction), and
+ * transient <name>.journal.tmp / <name>.snapshot.tmp during compaction (removed by the next open).
  * Both files start with a 48-byte header (all integers little-endian):
  *   0  magic "DWJOURNL" (journal) or "DWSNAPSH" (snapshot)
  *   8  u32 format version (1)          12 u32 zero
@@ -29,20 +30,21 @@
  * - INTERVAL: journal_commit returns once the records are written to the kernel (page cache); a
  *   background thread fdatasync()s every interval_ms. A process crash (SIGKILL, abort, OOM kill)
  *   loses nothing that was committed, since the kernel still holds the pages. A kernel crash or
- *   power loss loses at most the records committed during the last interval_ms (plus the time
- *   one fdatasync takes) before it; never a record older than that, and never the file's
- *   consistency (a torn tail is cut at the next open).
+ *   power loss loses at most the records committed during the last interval_ms before it (plus
+ *   the time the fdatasync calls themselves take, which a stalled disk can stretch); never an
+ *   older record, and never the file's consistency (a torn tail is cut at the next open).
+ *   Compaction is always synchronous: what a compaction covered survives in either mode.
  * - In both modes, records appended but not yet committed live only in this process's memory.
- * A failed write (disk full: -ENOSPC, or -EFBIG past RLIMIT_FSIZE) cuts the partial write off the
- * file and keeps the whole batch buffered: the commit fails, nothing is lost from the buffer,
- * and the next commit retries it. Callers therefore must not acknowledge after a failed commit;
+ * A failed write (disk full: -ENOSPC; or -EFBIG past RLIMIT_FSIZE, when SIGXFSZ is ignored)
+ * cuts the partial write off the file and keeps the whole batch buffered: the commit fails,
+ * nothing is lost from the buffer, and the next commit retries it. Callers therefore must not acknowledge after a failed commit;
  * the unacknowledged records may still reach the journal later (at-least-once). The buffer is
  * capped (JOURNAL_MAX_PENDING); past it journal_append fails with -ENOBUFS until a commit succeeds.
  * A failed fdatasync (-EIO ...) cannot be retried safely (the kernel may have dropped the dirty
  * pages), so the journal then refuses every write with that error until it is reopened.
  *
  * Threads: every function may be called from any thread (one mutex; fdatasync runs outside it).
- * One process at a time: journal_open takes an exclusive flock() on the journal file.
+ * One process (and one handle) at a time: journal_open takes an exclusive flock() on <name>.lock.
  */
 
 struct journal;
@@ -87,7 +89,8 @@ int journal_open(const char *dir, const char *name, enum journal_sync mode, int6
                  struct journal **out, char *err, size_t errlen);
 
 /* Calls fn for every record of the snapshot, then of the journal, in the order written; fn gets
- * a pointer valid only during the call. Stops at the first nonzero return from fn and returns it
+ * a pointer valid only during the call, and must not call journal functions (the journal's mutex
+ * is held). Stops at the first nonzero return from fn and returns it
  * (as -ECANCELED when it was positive). May be called again (it re-reads the files); call it
  * before appending, since records appended in this session are replayed too once committed.
  * stats (may be NULL) also reports what journal_open cut. A snapshot record failing its CRC is an
