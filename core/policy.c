@@ -157,7 +157,9 @@ static void send_alerts(struct policy *p, const struct verdict *v, int repeat)
     struct dw_alert_event ev = {
         .model = p->mc->name,
         .firing = p->firing,
-        .severity = v->dataset_drift ? "critical" : "warning",
+        /* Only dataset drift fires, and Alertmanager identifies an alert by its labels: the resolve
+         * must carry the same severity as the firing alert, whatever the resolving verdict says. */
+        .severity = "critical",
         .summary = summary,
         .drift_share = v->drift_share,
         .n_features = nf,
@@ -175,7 +177,11 @@ static void send_alerts(struct policy *p, const struct verdict *v, int repeat)
         if (repeat && !p->sink_notified[i])
             ev.repeat = 0; /* this sink missed the transition: this is its first notification */
         char err[512] = "";
-        if (s->lp->def->alert_send(s->inst, &ev, err, sizeof err) < 0) {
+        int rc = s->lp->def->alert_send(s->inst, &ev, err, sizeof err);
+        if (rc == DW_SEND_DROPPED)
+            log_error("policy", "model=%s alert sink %s refused the notification (not retried): %s", p->mc->name,
+                      p->links.sink_names[i], err);
+        if (rc < 0 && rc != DW_SEND_DROPPED) {
             log_error("policy", "model=%s alert sink %s failed (will retry at the next check): %s", p->mc->name,
                       p->links.sink_names[i], err);
             p->sink_notified[i] = 0;

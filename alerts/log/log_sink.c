@@ -82,7 +82,10 @@ static int log_sink_send(void *instance, const struct dw_alert_event *ev, char *
                  ev->severity ? ev->severity : "warning", ev->drift_share, features,
                  ev->report_url ? " report=" : "", ev->report_url ? ev->report_url : "");
     const char *labels[] = {"sink", s->name, "result", "ok", NULL};
-    s->host->metrics->counter_add("driftwatch_alerts_sent_total", "Alert notifications by sink and result.", labels, 1);
+    s->host->metrics->counter_add("driftwatch_alerts_sent_total",
+                                  "Alert notifications by sink instance and result (ok, error: transient failure "
+                                  "after retries, dropped: rejected by the receiver or not sendable).",
+                                  labels, 1);
     (void)err;
     (void)errlen;
     return 0;

@@ -120,6 +120,9 @@ struct dw_sample_batch {
     size_t json_len;
 };
 
+#define DW_SEND_RETRY (-1)
+#define DW_SEND_DROPPED (-2)
+
 /* emit_samples return codes: the probe maps them to its own answer (push: 202/400/404/503). */
 #define DW_INGEST_OK 0
 #define DW_INGEST_INVALID (-1)       /* nothing in the batch was acceptable (res->error says why) */
@@ -230,7 +233,8 @@ struct dw_plugin {
     void (*stop)(void *instance);                             /* optional */
     void (*destroy)(void *instance);
 
-    /* DW_KIND_ALERT */
+    /* DW_KIND_ALERT: 0 sent; DW_SEND_RETRY (-1) a transient failure, the core tries again at the
+     * next check; DW_SEND_DROPPED (-2) refused for good (a 4xx), the core does not repeat it. */
     int (*alert_send)(void *instance, const struct dw_alert_event *ev, char *err, size_t errlen);
     /* DW_KIND_TRAINER */
     int (*trigger)(void *instance, const struct dw_trigger_event *ev, struct dw_trigger_result *res,
