@@ -131,10 +131,74 @@ int num_parse(const char *s, size_t len, double *out)
     return parse_slow(s, len, out);
 }
 
+int num_valid(const char *s, size_t len)
+{
+    /* Plain [-+]digits[.digits] with fewer than 300 digits is always finite: check the grammar
+     * only. Exponents (possible overflow), spaces and anything unusual take the full parse. */
+    size_t i = 0;
+    if (len && (s[0] == '-' || s[0] == '+'))
+        i++;
+    size_t digits = 0;
+    while (i < len && (unsigned)(s[i] - '0') < 10) {
+        i++;
+        digits++;
+    }
+    if (i < len && s[i] == '.') {
+        i++;
+        while (i < len && (unsigned)(s[i] - '0') < 10) {
+            i++;
+            digits++;
+        }
+    }
+    if (i == len && digits > 0 && digits < 300)
+        return 1;
+    double x;
+    return num_parse(s, len, &x) == 0;
+}
+
 int num_is_nan_text(const char *s, size_t len)
 {
     return len == 3 && (s[0] == 'N' || s[0] == 'n') && (s[1] == 'A' || s[1] == 'a') &&
            (s[2] == 'N' || s[2] == 'n');
+}
+
+/* Fixed-point fast path: the fewest decimals p <= 15 such that r = round(|x| * 10^p) < 2^53 and
+ * r / 10^p == |x|. That division is exactly Clinger's fast path of num_parse (and what strtod
+ * returns), so the text "r with p decimals" reads back as x. Values written from decimal text
+ * (most data) hit this in a few multiplications instead of printf's multi-precision digits. */
+static size_t format_fixed(double x, char *buf)
+{
+    double a = fabs(x);
+    if (!(a >= 1e-6 && a < 1e15))
+        return 0;
+    for (int p = 0; p <= 15; p++) {
+        double y = a * pow10_exact[p];
+        if (y >= 9007199254740992.0)
+            return 0;
+        double r = nearbyint(y);
+        if (r / pow10_exact[p] != a)
+            continue;
+        uint64_t u = (uint64_t)r;
+        char digits[24];
+        int nd = 0;
+        do {
+            digits[nd++] = (char)('0' + u % 10);
+            u /= 10;
+        } while (u);
+        while (nd <= p)
+            digits[nd++] = '0'; /* leading zeros of 0.00x */
+        size_t n = 0;
+        if (x < 0)
+            buf[n++] = '-';
+        for (int i = nd - 1; i >= 0; i--) {
+            buf[n++] = digits[i];
+            if (i == p && p > 0)
+                buf[n++] = '.';
+        }
+        buf[n] = '\0';
+        return n;
+    }
+    return 0;
 }
 
 size_t num_format(double x, char *buf)
@@ -143,6 +207,11 @@ size_t num_format(double x, char *buf)
         return (size_t)snprintf(buf, 32, "NaN");
     if (isinf(x))
         return (size_t)snprintf(buf, 32, x > 0 ? "+Inf" : "-Inf");
+    if (x == 0)
+        return (size_t)snprintf(buf, 32, signbit(x) ? "-0" : "0");
+    size_t fixed = format_fixed(x, buf);
+    if (fixed)
+        return fixed;
     int n = 0;
     for (int prec = 15; prec <= 17; prec++) {
         n = snprintf(buf, 32, "%.*g", prec, x);

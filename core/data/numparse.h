@@ -10,6 +10,9 @@
  * number (empty, words, "inf", "nan", hex, overflow to infinity). Correctly rounded. */
 int num_parse(const char *s, size_t len, double *out);
 
+/* 1 when num_parse would accept s[0..len) (a cheaper check for type inference). */
+int num_valid(const char *s, size_t len);
+
 /* 1 when s[0..len) is a missing-value marker other than the empty string: "NaN" (any case). */
 int num_is_nan_text(const char *s, size_t len);
 

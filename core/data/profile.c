@@ -9,7 +9,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "drift/drift.h"
 #include "jsonw.h"
+#include "numparse.h"
 #include "outfile.h"
 
 const char *col_type_name(enum col_type t)
@@ -68,12 +70,6 @@ int profile_find(const struct profile *p, const char *name)
         if (strcmp(p->features[i].name, name) == 0)
             return (int)i;
     return -1;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
 }
 
 static int cmp_cat(const void *a, const void *b)
@@ -144,7 +140,8 @@ int profile_from_columns(const struct columns *t, const struct profile_source *s
                     goto nomem;
                 memcpy(f->sample, c->values, c->nvalues * sizeof *f->sample);
                 f->nsample = c->nvalues;
-                qsort(f->sample, f->nsample, sizeof *f->sample, cmp_double);
+                if (drift_sort(f->sample, f->nsample) < 0)
+                    goto nomem;
             }
         } else {
             size_t n = catmap_size(c->cats);
@@ -239,10 +236,19 @@ int profile_write(const struct profile *p, const char *path, char *err, size_t e
 
 /* ---- loading ---- */
 
+/* A feature's sample parsed straight from the text (see extract_samples). */
+struct extracted {
+    size_t feature; /* index in "features" */
+    double *values;
+    size_t n;
+};
+
 struct loadctx {
     const char *name;
     char *err;
     size_t errlen;
+    struct extracted *ex; /* sorted by feature index */
+    size_t nex;
 };
 
 static int fail(struct loadctx *c, const char *path, const char *fmt, const char *detail)
@@ -332,23 +338,33 @@ static int load_feature(struct loadctx *c, const json_t *jf, size_t idx, struct 
         snprintf(path, sizeof path, "%s.sample", at);
         if (!json_is_array(s))
             return fail(c, path, "%s", f->count ? "expected an array of numbers" : "expected an array ([] when empty)");
-        size_t n = json_array_size(s);
+        struct extracted *ex = NULL;
+        for (size_t k = 0; k < c->nex && !ex; k++)
+            if (c->ex[k].feature == idx && c->ex[k].values)
+                ex = &c->ex[k];
+        size_t n = ex ? ex->n : json_array_size(s);
         if (n > f->count)
             return fail(c, path, "holds more values than count%s", "");
         if (f->count > 0 && n == 0)
             return fail(c, path, "empty while count > 0%s", "");
-        if (n) {
+        if (ex) {
+            /* parsed from the text already (finite by num_parse); take it over */
+            f->sample = ex->values;
+            ex->values = NULL;
+        } else if (n) {
             f->sample = malloc(n * sizeof *f->sample);
             if (!f->sample)
                 return fail(c, path, "out of memory%s", "");
         }
         for (size_t k = 0; k < n; k++) {
-            const json_t *v = json_array_get(s, k);
-            if (!json_is_number(v) || !isfinite(json_number_value(v))) {
-                snprintf(path, sizeof path, "%s.sample[%zu]", at, k);
-                return fail(c, path, "not a finite number%s", "");
+            if (!ex) {
+                const json_t *v = json_array_get(s, k);
+                if (!json_is_number(v) || !isfinite(json_number_value(v))) {
+                    snprintf(path, sizeof path, "%s.sample[%zu]", at, k);
+                    return fail(c, path, "not a finite number%s", "");
+                }
+                f->sample[k] = json_number_value(v);
             }
-            f->sample[k] = json_number_value(v);
             if (k && f->sample[k] < f->sample[k - 1]) {
                 snprintf(path, sizeof path, "%s.sample[%zu]", at, k);
                 return fail(c, path, "not sorted ascending (the sample must be sorted)%s", "");
@@ -388,10 +404,11 @@ static int load_feature(struct loadctx *c, const json_t *jf, size_t idx, struct 
     return 0;
 }
 
-int profile_from_json(const json_t *root, const char *name, struct profile **out, char *err, size_t errlen)
+static int from_json(const json_t *root, const char *name, struct extracted *ex, size_t nex, struct profile **out,
+                     char *err, size_t errlen)
 {
     *out = NULL;
-    struct loadctx c = {.name = name, .err = err, .errlen = errlen};
+    struct loadctx c = {.name = name, .err = err, .errlen = errlen, .ex = ex, .nex = nex};
     if (!json_is_object(root)) {
         snprintf(err, errlen, "%s: not a JSON object (expected a driftwatch baseline profile)", name);
         return -1;
@@ -486,20 +503,219 @@ fail:
     return -1;
 }
 
+/* Whole file into memory (json_load_file reads a byte at a time through getc). */
+static char *slurp(const char *path, size_t *len, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        n += fread(buf + n, 1, cap - n, f);
+        if (n < cap)
+            break;
+        char *b = realloc(buf, cap * 2);
+        if (!b) {
+            free(buf);
+            buf = NULL;
+            break;
+        }
+        buf = b;
+        cap *= 2;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (!buf || bad) {
+        snprintf(err, errlen, "%s: %s", path, buf ? "read error" : "out of memory");
+        free(buf);
+        return NULL;
+    }
+    *len = n;
+    return buf;
+}
+
+int profile_from_json(const json_t *root, const char *name, struct profile **out, char *err, size_t errlen)
+{
+    return from_json(root, name, NULL, 0, out, err, errlen);
+}
+
+/* ---- fast path for the samples ----
+ * A profile is mostly the numbers of its samples (100 features x 10000 values); as jansson
+ * values they take ~40 bytes each and a strtod+localeconv per number. This pre-pass walks the
+ * JSON text with a minimal tokenizer, parses each root.features[i].sample array of plain numbers
+ * with num_parse into a double array, and blanks it in the text, so jansson only sees "[ ]".
+ * Anything unusual (deep nesting, a non-number element) is left in place for jansson and the
+ * ordinary validation, which then reports it by JSON path. */
+
+struct frame {
+    char type;       /* '{' or '[' */
+    char expect_key; /* object: the next string is a key */
+    char key;        /* object: 'f' after key "features", 's' after key "sample", 0 otherwise */
+    size_t index;    /* array: current element */
+};
+
+static size_t skip_string(const char *t, size_t len, size_t i)
+{
+    for (i++; i < len; i++) {
+        if (t[i] == '\\')
+            i++;
+        else if (t[i] == '"')
+            return i + 1;
+    }
+    return len;
+}
+
+/* Parses the array opening at t[i] == '['; returns the index after ']' and fills *vals and *n, or 0
+ * when an element is not a plain finite number (nothing is changed then). */
+static size_t parse_number_array(char *t, size_t len, size_t i, double **vals, size_t *n)
+{
+    size_t cap = 1024, k = 0, p = i + 1;
+    double *v = malloc(cap * sizeof *v);
+    if (!v)
+        return 0;
+    for (;;) {
+        while (p < len && (t[p] == ' ' || t[p] == '\n' || t[p] == '\r' || t[p] == '\t'))
+            p++;
+        if (p < len && t[p] == ']' && k == 0)
+            break;
+        size_t s = p;
+        while (p < len && ((t[p] >= '0' && t[p] <= '9') || t[p] == '-' || t[p] == '+' || t[p] == '.' ||
+                           t[p] == 'e' || t[p] == 'E'))
+            p++;
+        if (k == cap) {
+            double *nv = realloc(v, 2 * cap * sizeof *v);
+            if (!nv)
+                goto fail;
+            v = nv;
+            cap *= 2;
+        }
+        if (p == s || num_parse(t + s, p - s, &v[k]) < 0)
+            goto fail;
+        k++;
+        while (p < len && (t[p] == ' ' || t[p] == '\n' || t[p] == '\r' || t[p] == '\t'))
+            p++;
+        if (p < len && t[p] == ',') {
+            p++;
+            continue;
+        }
+        if (p < len && t[p] == ']')
+            break;
+        goto fail;
+    }
+    memset(t + i + 1, ' ', p - i - 1);
+    *vals = v;
+    *n = k;
+    return p + 1;
+fail:
+    free(v);
+    return 0;
+}
+
+static void extract_samples(char *t, size_t len, struct extracted **out, size_t *nout)
+{
+    struct frame st[8];
+    int depth = 0;
+    struct extracted *ex = NULL;
+    size_t nex = 0, cap = 0;
+    size_t i = 0;
+    while (i < len) {
+        char ch = t[i];
+        struct frame *top = depth ? &st[depth - 1] : NULL;
+        switch (ch) {
+        case '"': {
+            size_t e = skip_string(t, len, i);
+            if (top && top->type == '{' && top->expect_key) {
+                size_t klen = e - i - 2;
+                top->key = klen == 8 && memcmp(t + i + 1, "features", 8) == 0 ? 'f'
+                           : klen == 6 && memcmp(t + i + 1, "sample", 6) == 0 ? 's'
+                                                                              : 0;
+                top->expect_key = 0;
+            }
+            i = e;
+            continue;
+        }
+        case ',':
+            if (top && top->type == '{')
+                top->expect_key = 1;
+            else if (top)
+                top->index++;
+            break;
+        case '{':
+        case '[':
+            /* root{features: [ {sample: [ */
+            if (ch == '[' && depth == 3 && st[0].key == 'f' && st[1].type == '[' && st[2].key == 's') {
+                double *vals = NULL;
+                size_t n = 0;
+                size_t next = parse_number_array(t, len, i, &vals, &n);
+                if (next) {
+                    if (nex == cap) {
+                        size_t nc = cap ? cap * 2 : 16;
+                        struct extracted *ne = realloc(ex, nc * sizeof *ne);
+                        if (!ne) {
+                            /* the text is already blanked here: keep going, loading will
+                             * report the empty sample rather than read wrong data */
+                            free(vals);
+                            i = next;
+                            continue;
+                        }
+                        ex = ne;
+                        cap = nc;
+                    }
+                    ex[nex++] = (struct extracted){.feature = st[1].index, .values = vals, .n = n};
+                    i = next;
+                    continue;
+                }
+            }
+            if (depth == (int)(sizeof st / sizeof st[0]))
+                goto done; /* deeper than a profile gets: leave the rest to jansson */
+            st[depth++] = (struct frame){.type = ch, .expect_key = ch == '{', .key = 0, .index = 0};
+            break;
+        case '}':
+        case ']':
+            if (depth)
+                depth--;
+            break;
+        default:
+            break;
+        }
+        i++;
+    }
+done:
+    *out = ex;
+    *nout = nex;
+}
+
 int profile_load(const char *path, struct profile **out, char *err, size_t errlen)
 {
     *out = NULL;
     json_error_t je;
-    json_t *root = json_load_file(path, 0, &je);
+    size_t len = 0;
+    char *text = slurp(path, &len, err, errlen);
+    if (!text)
+        return -1;
+    struct extracted *ex = NULL;
+    size_t nex = 0;
+    extract_samples(text, len, &ex, &nex);
+    json_t *root = json_loadb(text, len, 0, &je);
+    free(text);
     if (!root) {
+        for (size_t i = 0; i < nex; i++)
+            free(ex[i].values);
+        free(ex);
         if (je.line < 1)
             snprintf(err, errlen, "%s: %s", path, je.text);
         else
             snprintf(err, errlen, "%s:%d:%d: invalid JSON: %s", path, je.line, je.column, je.text);
         return -1;
     }
-    int rc = profile_from_json(root, path, out, err, errlen);
+    int rc = from_json(root, path, ex, nex, out, err, errlen);
     json_decref(root);
+    for (size_t i = 0; i < nex; i++)
+        free(ex[i].values);
+    free(ex);
     return rc;
 }
 

@@ -197,8 +197,7 @@ static void infer_text(struct infer *in, long idx, const char *p, size_t len)
     in->s->cols[idx].values++;
     if (in->nonnumeric[idx])
         return;
-    double x;
-    if (num_parse(p, len, &x) < 0)
+    if (!num_valid(p, len))
         in->nonnumeric[idx] = 1;
 }
 

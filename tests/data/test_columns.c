@@ -40,6 +40,7 @@ static void test_numparse_matches_strtod_on_random_decimals(void **state)
         buf[n] = '\0';
         double got, want = strtod(buf, NULL);
         assert_int_equal(num_parse(buf, n, &got), 0);
+        assert_true(num_valid(buf, n));
         if (got != want || signbit(got) != signbit(want))
             fail_msg("num_parse(\"%s\") = %.17g, strtod = %.17g", buf, got, want);
     }
@@ -63,7 +64,7 @@ static void test_numparse_accepts_and_rejects(void **state)
     const char *bad[] = {"", " ", "-", ".", "e5", "1e", "1e+", "inf", "-Infinity", "nan", "0x10", "1,5", "1.2.3",
                          "12abc", "1e400", "--1", "+-1"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        if (num_parse(bad[i], strlen(bad[i]), &x) == 0)
+        if (num_parse(bad[i], strlen(bad[i]), &x) == 0 || num_valid(bad[i], strlen(bad[i])))
             fail_msg("'%s' parsed as %g", bad[i], x);
     assert_true(num_is_nan_text("NaN", 3) && num_is_nan_text("nan", 3) && !num_is_nan_text("nana", 4));
 }

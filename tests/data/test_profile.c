@@ -311,6 +311,33 @@ static void test_profile_loader_validation_messages(void **state)
                       "\"missing\": 0, \"sample\": []}]}",
                       ": features[0].count: missing");
     expect_load_error("{\"driftwatch_profile\": 1,\n \"features\": [,]}", ":2:");
+    /* the sample fast path hands anything but plain numbers to the ordinary validation */
+    expect_load_error("{\"driftwatch_profile\": 1, \"features\": [{\"name\": \"a\", \"type\": \"numeric\", "
+                      "\"count\": 3, \"missing\": 0, \"sample\": [1, \"x\", 3]}]}",
+                      ": features[0].sample[1]: not a finite number");
+}
+
+static void test_profile_loader_sample_fast_path(void **state)
+{
+    /* odd spacing, an exponent, a "sample" key elsewhere that must stay as it is, two features */
+    const char *json = "{\"driftwatch_profile\": 1, \"source\": {\"sample\": [9, 8]}, \"features\": [\n"
+                       " {\"name\": \"c\", \"type\": \"categorical\", \"count\": 1, \"missing\": 0, "
+                       "\"categories\": {\"sample\": 1}},\n"
+                       " {\"sample\" : [ -1.5 ,\n2,\t3e0 ], \"name\": \"a\", \"type\": \"numeric\", \"count\": 4, "
+                       "\"missing\": 0},\n"
+                       " {\"name\": \"b\", \"type\": \"numeric\", \"count\": 0, \"missing\": 2, \"sample\": []}]}";
+    char *path = tu_temp(".json", json);
+    struct profile *p = NULL;
+    char err[512];
+    assert_int_equal(profile_load(path, &p, err, sizeof err), 0);
+    assert_int_equal(p->nfeatures, 3);
+    assert_int_equal(p->features[1].nsample, 3);
+    assert_true(p->features[1].sample[0] == -1.5 && p->features[1].sample[1] == 2 && p->features[1].sample[2] == 3);
+    assert_int_equal(p->features[2].nsample, 0);
+    assert_int_equal(json_array_size(json_object_get(p->source, "sample")), 2);
+    assert_int_equal(p->features[0].cats[0].count, 1);
+    profile_free(p);
+    tu_remove(path);
 }
 
 int main(void)
@@ -324,6 +351,7 @@ int main(void)
         cmocka_unit_test(test_reservoir_bounds_the_sample_and_follows_the_seed),
         cmocka_unit_test(test_baseline_unknown_column_names_are_errors),
         cmocka_unit_test(test_profile_loader_validation_messages),
+        cmocka_unit_test(test_profile_loader_sample_fast_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
