@@ -28,6 +28,8 @@
 /* Windows waiting for the worker; beyond this a closed window is dropped (and counted) rather than
  * letting memory grow when checks cannot keep up with ingest. */
 #define MAX_PENDING_JOBS 4
+/* Journal size beyond 4x the window's bytes that triggers a compaction. */
+#define COMPACT_MIN_BYTES (16u << 20)
 /* Upper bound of a window defined by time only (no size): 1M samples. */
 #define TIME_WINDOW_MAX_ITEMS 1000000
 
@@ -277,6 +279,31 @@ static int on_sample(void *ctx, json_t *sample)
     return 0;
 }
 
+/* Snapshot = the live window as APPEND records. Runs under m->lock (the journal's rule: the
+ * snapshot reflects exactly the records appended so far). */
+static int write_snapshot(void *ctx, struct journal_writer *w)
+{
+    struct model_runtime *m = ctx;
+    for (size_t i = 0; i < m->window.n; i++) {
+        const char *t = window_get(&m->window, i);
+        if (journal_writer_put(w, REC_APPEND, t, strlen(t)) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* The journal grows with every append, replace and close; once it is several times what the window
+ * holds, the window is written as a snapshot and the journal starts over (caller holds m->lock). */
+static void maybe_compact_locked(struct model_runtime *m)
+{
+    uint64_t limit = 4 * (uint64_t)m->window.bytes + COMPACT_MIN_BYTES;
+    if (journal_size(m->journal) <= limit)
+        return;
+    char err[256];
+    if (journal_compact(m->journal, write_snapshot, m, err, sizeof err) < 0)
+        log_warn("model", "model=%s journal compaction failed (will retry): %s", m->mc->name, err);
+}
+
 int model_ingest(struct model_runtime *m, const struct dw_sample_batch *batch, struct dw_ingest_result *res)
 {
     memset(res, 0, sizeof *res);
@@ -292,6 +319,8 @@ int model_ingest(struct model_runtime *m, const struct dw_sample_batch *batch, s
     int full = window_full(&m->window) && !m->window.sliding;
     if (full && !c.failed && committed == 0)
         close_window_locked(m, cerr, sizeof cerr);
+    if (committed == 0)
+        maybe_compact_locked(m);
     pthread_mutex_unlock(&m->lock);
 
     const char *probe = batch->probe ? batch->probe : "unknown";
@@ -574,18 +603,6 @@ static int replay_record(void *ctx, uint8_t type, const void *data, size_t len)
         return 0;
     }
     return 0; /* unknown record types from a newer version are skipped */
-}
-
-/* Snapshot = the live window as APPEND records. */
-static int write_snapshot(void *ctx, struct journal_writer *w)
-{
-    struct model_runtime *m = ctx;
-    for (size_t i = 0; i < m->window.n; i++) {
-        const char *t = window_get(&m->window, i);
-        if (journal_writer_put(w, REC_APPEND, t, strlen(t)) < 0)
-            return -1;
-    }
-    return 0;
 }
 
 static int options_from_config(struct model_runtime *m, char *err, size_t errlen)
