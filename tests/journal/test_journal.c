@@ -159,7 +159,7 @@ static void test_journal_torn_final_record_at_every_offset(void **state)
     append_seq(j, 20, 21);
     commit_ok(j);
     journal_close(j);
-    size_t full_len;
+    size_t full_len = 0;
     unsigned char *full = read_file(path_in(dir, "state.journal"), &full_len);
     assert_int_equal((long long)full_len, good + RECHDR + (long long)last_len);
 
@@ -210,7 +210,7 @@ static void test_journal_flipped_bit_stops_there(void **state)
     append_seq(j, 10, 16);
     commit_ok(j);
     journal_close(j);
-    size_t len;
+    size_t len = 0;
     unsigned char *orig = read_file(path_in(dir, "state.journal"), &len);
     unsigned char buf[300];
     size_t rec_len = RECHDR + test_payload(10, buf);
@@ -355,7 +355,7 @@ static void test_journal_compaction_crash_states_load(void **state)
     append_seq(j, 0, 20);
     commit_ok(j);
     journal_close(j);
-    size_t old_len;
+    size_t old_len = 0;
     unsigned char *old_journal = read_file(path_in(dir, "state.journal"), &old_len);
 
     /* (1) */
@@ -501,7 +501,7 @@ static void test_journal_wrong_files_are_clear_errors(void **state)
     append_seq(j, 0, 10);
     compact_ok(j, &m);
     journal_close(j);
-    size_t slen;
+    size_t slen = 0;
     unsigned char *snap = read_file(path_in(dir, "state.snapshot"), &slen);
     write_file(path_in(dir, "state.snapshot"), snap, slen - 1);
     assert_int_equal(open_err(dir), -EBADMSG);
