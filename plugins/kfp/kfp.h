@@ -1,0 +1,96 @@
+/* Kubeflow Pipelines trainer plugin: shared types of its parts (options and instance, REST calls,
+ * run creation, the poller). Internal to plugins/kfp; only kfp.c exports a symbol. */
+#ifndef DW_KFP_H
+#define DW_KFP_H
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdint.h>
+
+#include "driftwatch/plugin.h"
+
+/* The options (plugin.h DW_OPT_*), filled by the loader through the option table in kfp.c. */
+struct kfp_config {
+    const char *host;
+    const char *pipeline_id;
+    const char *pipeline_version_id;
+    const char *experiment_id;
+    const char *namespace_;
+    const char *pipeline_root;
+    struct dw_list parameters;
+    int drift_parameters;
+    const char *token;
+    int64_t timeout;
+    int64_t deadline;
+    int64_t retry_delay;
+    int poll;
+    int64_t poll_interval;
+};
+
+struct kfp_tracked;
+
+struct kfp {
+    const struct dw_host *host;
+    char *name;             /* instance name: the plugin label of metrics and logs */
+    char *base;             /* host without a trailing '/' */
+    char *pipeline_id;
+    char *pipeline_version_id;
+    char *experiment_id;
+    char *namespace_;
+    char *pipeline_root;
+    json_t *parameters;     /* configured parameters, typed */
+    int drift_parameters;
+    char *auth_header;      /* "Authorization: Bearer ..." or NULL; cleansed on free */
+    int64_t timeout_ms;
+    int64_t deadline_ms;
+    int64_t retry_delay_ms;
+    int poll;
+    int64_t poll_interval_ms;
+
+    /* Poller: runs created (or found) by trigger() until they reach a final state. */
+    pthread_mutex_t lock;
+    pthread_cond_t cond;    /* on CLOCK_MONOTONIC */
+    pthread_t thread;
+    int thread_running;
+    int stopping;
+    struct kfp_tracked *tracked;
+    char current_state[32]; /* last exported driftwatch_trainer_job_state */
+};
+
+/* ---- kfp_api.c: REST calls ---- */
+
+/* One call to {host}{path}. query: already encoded, or NULL; body: NULL for none. attempts > 1
+ * only for reads (the host retries network errors, 429 and 5xx). On a 2xx answer with a JSON
+ * object returns 0 and *out (new reference, may be NULL when not wanted). Otherwise -1: *status is
+ * the HTTP status (0: no answer) and err names the method, the URL (query left out) and the
+ * server's message. */
+int kfp_call(struct kfp *k, const char *method, const char *path, const char *query, json_t *body, int attempts,
+             int64_t deadline_ms, long *status, json_t **out, char *err, size_t errlen);
+
+/* Percent-encodes s for a query value (malloc'd). */
+char *kfp_query_escape(const char *s);
+/* printf into a malloc'd string (NULL on failure). */
+char *kfp_strf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int64_t kfp_now_ms(void);
+/* Sleeps up to ms; returns 1 early when the instance is stopping. */
+int kfp_sleep(struct kfp *k, int64_t ms);
+
+/* ---- kfp_runs.c: trigger ---- */
+
+int kfp_trigger(struct kfp *k, const struct dw_trigger_event *ev, struct dw_trigger_result *res, char *err,
+                size_t errlen);
+
+/* ---- kfp_poll.c: following runs ---- */
+
+/* Final states of a v2beta1 RuntimeState. */
+int kfp_state_is_final(const char *state);
+/* Sets driftwatch_trainer_job_state{plugin,state}: 1 for state, 0 for the others. */
+void kfp_export_state(struct kfp *k, const char *state);
+/* Adds a run to follow (copies run_id). 0 or -1 (out of memory). */
+int kfp_track(struct kfp *k, const char *run_id, const char *display_name, const char *state);
+int kfp_poller_start(struct kfp *k, char *err, size_t errlen);
+/* Wakes and joins the poller; an HTTP call in flight ends within the `timeout` option. */
+void kfp_poller_stop(struct kfp *k);
+void kfp_poller_free(struct kfp *k);
+
+#endif

@@ -1,0 +1,249 @@
+/* Retraining runs on Kubeflow Pipelines: one run per trigger key, named driftwatch-<key>. KFP has
+ * no client-chosen run id, so runs are listed by that display name before every create: a retry
+ * (after a 503, a timeout whose create went through, a restart) reuses the run instead of adding one. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "kfp.h"
+
+#define KFP_RUNS_PATH "/apis/v2beta1/runs"
+#define KFP_RETRY_CAP_MS 60000
+/* Reads are safe to retry: the host does, within the trigger's deadline. */
+#define KFP_READ_ATTEMPTS 4
+
+static char *joined_features(const struct dw_trigger_event *ev)
+{
+    size_t len = 1;
+    for (size_t i = 0; i < ev->n_features; i++)
+        len += strlen(ev->features[i].name ? ev->features[i].name : "") + 1;
+    char *s = calloc(1, len);
+    size_t used = 0;
+    for (size_t i = 0; s && i < ev->n_features; i++) {
+        const char *f = ev->features[i].name ? ev->features[i].name : "";
+        if (i)
+            s[used++] = ',';
+        memcpy(s + used, f, strlen(f));
+        used += strlen(f);
+        s[used] = '\0';
+    }
+    return s;
+}
+
+static int set_str(json_t *obj, const char *key, const char *val)
+{
+    json_t *s = json_string(val ? val : "");
+    return s ? json_object_set_new(obj, key, s) : -1;
+}
+
+/* The CreateRun body: {"display_name", "experiment_id", "pipeline_version_reference": {"pipeline_id",
+ * "pipeline_version_id"}, "runtime_config": {"parameters", "pipeline_root"}}. */
+static json_t *run_body(struct kfp *k, const struct dw_trigger_event *ev, const char *display_name)
+{
+    json_t *body = json_object(), *ref = json_object(), *rc = json_object(), *params = json_object();
+    char *features = joined_features(ev);
+    int bad = !body || !ref || !rc || !params || !features;
+    if (!bad)
+        bad |= set_str(body, "display_name", display_name) < 0;
+    if (!bad && k->experiment_id)
+        bad |= set_str(body, "experiment_id", k->experiment_id) < 0;
+    if (!bad)
+        bad |= set_str(ref, "pipeline_id", k->pipeline_id) < 0;
+    if (!bad && k->pipeline_version_id)
+        bad |= set_str(ref, "pipeline_version_id", k->pipeline_version_id) < 0;
+    if (!bad && k->drift_parameters) {
+        /* Named so a pipeline can declare them as string inputs; configured values win. */
+        bad |= set_str(params, "model", ev->model) < 0;
+        bad |= set_str(params, "data_version", ev->data_version) < 0;
+        bad |= set_str(params, "window_end", ev->window_end) < 0;
+        bad |= set_str(params, "drifted_features", features) < 0;
+    }
+    if (!bad)
+        bad |= json_object_update(params, k->parameters) < 0;
+    if (!bad)
+        bad |= json_object_set(rc, "parameters", params) < 0;
+    if (!bad && k->pipeline_root)
+        bad |= set_str(rc, "pipeline_root", k->pipeline_root) < 0;
+    if (!bad) {
+        bad |= json_object_set(body, "pipeline_version_reference", ref) < 0;
+        bad |= json_object_set(body, "runtime_config", rc) < 0;
+    }
+    json_decref(ref);
+    json_decref(rc);
+    json_decref(params);
+    free(features);
+    if (bad) {
+        json_decref(body);
+        return NULL;
+    }
+    return body;
+}
+
+/* The ListRuns query for runs with this exact display name (v2beta1 filter.proto: a url-encoded,
+ * JSON-serialised Filter), oldest first, in the configured experiment / namespace. */
+static char *list_query(struct kfp *k, const char *display_name)
+{
+    json_t *filter = json_pack("{s:[{s:s, s:s, s:s}]}", "predicates", "key", "display_name", "operation", "EQUALS",
+                               "string_value", display_name);
+    char *text = filter ? json_dumps(filter, JSON_COMPACT) : NULL;
+    char *enc = text ? kfp_query_escape(text) : NULL;
+    char *exp = k->experiment_id ? kfp_query_escape(k->experiment_id) : NULL;
+    char *ns = k->namespace_ ? kfp_query_escape(k->namespace_) : NULL;
+    char *q = NULL;
+    if (enc && (!k->experiment_id || exp) && (!k->namespace_ || ns))
+        q = kfp_strf("filter=%s&page_size=10&sort_by=created_at%%20asc%s%s%s%s", enc, exp ? "&experiment_id=" : "",
+                     exp ? exp : "", ns ? "&namespace=" : "", ns ? ns : "");
+    free(ns);
+    free(exp);
+    free(enc);
+    free(text);
+    json_decref(filter);
+    return q;
+}
+
+/* 1: a run with this display name exists (*run set, new reference), 0: none, -1: error. */
+static int find_run(struct kfp *k, const char *display_name, int64_t budget_ms, json_t **run, char *err,
+                    size_t errlen)
+{
+    long status;
+    json_t *list = NULL;
+    *run = NULL;
+    char *query = list_query(k, display_name);
+    if (!query) {
+        snprintf(err, errlen, "kfp: out of memory");
+        return -1;
+    }
+    int rc = kfp_call(k, "GET", KFP_RUNS_PATH, query, NULL, KFP_READ_ATTEMPTS, budget_ms, &status, &list, err, errlen);
+    free(query);
+    if (rc < 0) {
+        size_t used = strlen(err);
+        snprintf(err + used, errlen - used, " (listing runs named %s before creating one)", display_name);
+        return -1;
+    }
+    size_t i;
+    json_t *r;
+    /* Compared here as well: the name must match exactly, whatever the server's filter did. */
+    json_array_foreach(json_object_get(list, "runs"), i, r) {
+        const char *name = json_string_value(json_object_get(r, "display_name"));
+        if (name && strcmp(name, display_name) == 0 && json_string_value(json_object_get(r, "run_id"))) {
+            *run = json_incref(r);
+            break;
+        }
+    }
+    json_decref(list);
+    return *run ? 1 : 0;
+}
+
+static int64_t random_upto(int64_t max)
+{
+    uint64_t r = 0;
+    if (max <= 0)
+        return 0;
+    if (getrandom(&r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r)
+        r = (uint64_t)kfp_now_ms() * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (int64_t)(r % ((uint64_t)max + 1));
+}
+
+/* A create whose outcome is unknown may have made the run: list again before trying once more. */
+static int create_retryable(long status)
+{
+    return status == 0 || status == 408 || status == 429 || status >= 500;
+}
+
+static void use_run(struct kfp *k, json_t *run, const char *display_name, struct dw_trigger_result *res)
+{
+    const char *id = json_string_value(json_object_get(run, "run_id"));
+    const char *state = json_string_value(json_object_get(run, "state"));
+    if (!state || !*state)
+        state = "PENDING";
+    snprintf(res->job_id, sizeof res->job_id, "%s", id ? id : "");
+    snprintf(res->state, sizeof res->state, "%s", state);
+    if (!id)
+        return;
+    kfp_export_state(k, state);
+    if (k->poll && !kfp_state_is_final(state) && kfp_track(k, id, display_name, state) < 0)
+        k->host->log(DW_LOG_WARN, k->name, "kfp: out of memory: run %s will not be followed", id);
+}
+
+int kfp_trigger(struct kfp *k, const struct dw_trigger_event *ev, struct dw_trigger_result *res, char *err,
+                size_t errlen)
+{
+    int ret = -1;
+    char *display_name = NULL, *text = NULL;
+    json_t *body = NULL, *run = NULL;
+
+    if (!ev || !ev->key || !*ev->key) {
+        snprintf(err, errlen, "kfp: trigger without an idempotency key");
+        return -1;
+    }
+    display_name = kfp_strf("driftwatch-%s", ev->key);
+    body = display_name ? run_body(k, ev, display_name) : NULL;
+    if (!body) {
+        snprintf(err, errlen, "kfp: cannot build the CreateRun request (out of memory or text that is not UTF-8)");
+        goto out;
+    }
+    if (ev->dry_run) {
+        text = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
+        k->host->log(DW_LOG_INFO, k->name, "kfp: dry run: would look for a run named %s, else POST %s%s %s",
+                     display_name, k->base, KFP_RUNS_PATH, text ? text : "(body)");
+        snprintf(res->job_id, sizeof res->job_id, "%s", display_name);
+        snprintf(res->state, sizeof res->state, "DRY_RUN");
+        ret = 0;
+        goto out;
+    }
+
+    int64_t deadline = kfp_now_ms() + k->deadline_ms;
+    int64_t delay = k->retry_delay_ms;
+    for (int attempt = 1;; attempt++) {
+        int64_t left = deadline - kfp_now_ms();
+        int found = find_run(k, display_name, left > 0 ? left : 1, &run, err, errlen);
+        if (found < 0)
+            goto out;
+        if (found) {
+            k->host->log(DW_LOG_INFO, k->name, "kfp: run %s (%s) exists already for key %s: using it, not creating "
+                         "another", json_string_value(json_object_get(run, "run_id")), display_name, ev->key);
+            use_run(k, run, display_name, res);
+            ret = 0;
+            goto out;
+        }
+        long status = 0;
+        /* One attempt only: a create carries no client id, so only a fresh list may decide to retry. */
+        if (kfp_call(k, "POST", KFP_RUNS_PATH, NULL, body, 1, 0, &status, &run, err, errlen) == 0) {
+            if (!json_string_value(json_object_get(run, "run_id"))) {
+                snprintf(err, errlen, "kfp: POST %s%s: the answer has no run_id", k->base, KFP_RUNS_PATH);
+                goto out;
+            }
+            k->host->log(DW_LOG_INFO, k->name, "kfp: created run %s (%s) for model %s, key %s",
+                         json_string_value(json_object_get(run, "run_id")), display_name,
+                         ev->model ? ev->model : "?", ev->key);
+            use_run(k, run, display_name, res);
+            ret = 0;
+            goto out;
+        }
+        json_decref(run);
+        run = NULL;
+        if (!create_retryable(status))
+            goto out;
+        int64_t wait = random_upto(delay);
+        if (kfp_now_ms() + wait >= deadline) {
+            size_t used = strlen(err);
+            snprintf(err + used, errlen - used, " (gave up after %d attempt%s; the next trigger lists runs named "
+                     "%s before creating one)", attempt, attempt == 1 ? "" : "s", display_name);
+            goto out;
+        }
+        k->host->log(DW_LOG_WARN, k->name, "%s; listing runs again before another create in %lld ms", err,
+                     (long long)wait);
+        if (kfp_sleep(k, wait)) {
+            snprintf(err, errlen, "kfp: stopping before run %s was created", display_name);
+            goto out;
+        }
+        delay = delay * 2 > KFP_RETRY_CAP_MS ? KFP_RETRY_CAP_MS : delay * 2;
+    }
+out:
+    json_decref(run);
+    json_decref(body);
+    free(text);
+    free(display_name);
+    return ret;
+}
