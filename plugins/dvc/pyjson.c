@@ -58,7 +58,7 @@ invalid:
 static int append_u(struct dvc_buf *b, uint32_t unit)
 {
     char esc[8];
-    snprintf(esc, sizeof esc, "\\u%04x", (unsigned)unit);
+    snprintf(esc, sizeof esc, "\\u%04x", (unsigned)(unit & 0xFFFFu)); /* a UTF-16 unit: 4 hex digits */
     return dvc_buf_append(b, esc, 6);
 }
 
