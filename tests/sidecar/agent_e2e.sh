@@ -62,8 +62,12 @@ check_now
 # 200 more close the tumbling window (size 1000); then shifted traffic drifts.
 [ "$(push "$TMP/ok.jsonl" 200)" = 202 ] || fail "push to close the window"
 [ "$(push "$DATA/serving_drifted.jsonl" 1000)" = 202 ] || fail "push drifted"
-sleep 1
-curl -fsS "http://127.0.0.1:$PORT/v1/models/fraud/drift" >"$TMP/verdict.json"
+# The closed window is checked on the model's worker thread: wait for its verdict.
+for _ in $(seq 1 100); do
+    curl -fsS "http://127.0.0.1:$PORT/v1/models/fraud/drift" >"$TMP/verdict.json"
+    [ "$(field '["dataset_drift"]')" = True ] && break
+    sleep 0.1
+done
 [ "$(field '["dataset_drift"]')" = True ] || fail "drifted traffic not flagged: $(cat "$TMP/verdict.json")"
 [ "$(field '["window"]["rows"]')" = 1000 ] || fail "drifted window rows"
 curl -fsS "http://127.0.0.1:$PORT/metrics" >"$TMP/metrics.txt"
