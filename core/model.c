@@ -624,14 +624,42 @@ fail:
     return -1;
 }
 
-/* The baseline's data version: the versioning plugin's answer when there is one, else what the
- * profile recorded. Warns when the tracked data no longer matches the baseline's. */
+/* Asks the versioning plugin (e.g. DVC) which version the tracked training data has now; NULL
+ * when there is no plugin or it cannot tell (logged). The result is a JSON object. */
+static json_t *current_data_version(struct model_runtime *m)
+{
+    struct plugin_instance *v = m->links.versioning;
+    if (!v)
+        return NULL;
+    char *text = NULL, err[512] = "";
+    if (v->lp->def->data_version(v->inst, NULL, &text, err, sizeof err) < 0) {
+        log_warn("model", "model=%s versioning plugin %s cannot tell the data version: %s", m->mc->name, v->name, err);
+        return NULL;
+    }
+    json_t *dv = json_loads(text, 0, NULL);
+    free(text);
+    return dv;
+}
+
+/* The baseline's data version (the profile's source.data_version, else what the versioning plugin
+ * says now) for driftwatch_baseline_info, with a warning when the tracked data has moved on since
+ * the baseline was built or the file on disk no longer matches its tracked version. */
 static void resolve_data_version(struct model_runtime *m)
 {
-    const json_t *dv = json_object_get(m->profile->source, "data_version");
-    const json_t *md5 = json_object_get(dv, "md5");
+    const json_t *recorded = json_object_get(m->profile->source, "data_version");
+    json_t *now = current_data_version(m);
+    const char *rec_md5 = json_string_value(json_object_get(recorded, "md5"));
+    const char *now_md5 = json_string_value(json_object_get(now, "md5"));
+    if (rec_md5 && now_md5 && strcmp(rec_md5, now_md5) != 0)
+        log_warn("model", "model=%s the baseline was built from data version %s, but the tracked data is now %s: "
+                 "rebuild the baseline (driftwatch baseline) after retraining",
+                 m->mc->name, rec_md5, now_md5);
+    if (now && json_is_false(json_object_get(now, "matches")))
+        log_warn("model", "model=%s the training data on disk no longer matches its tracked version %s",
+                 m->mc->name, now_md5 ? now_md5 : "?");
     char buf[128];
-    snprintf(buf, sizeof buf, "%s", json_is_string(md5) ? json_string_value(md5) : "unknown");
+    snprintf(buf, sizeof buf, "%s", rec_md5 ? rec_md5 : now_md5 ? now_md5 : "unknown");
+    json_decref(now);
     m->data_version = strdup(buf);
     const char *labels[] = {"model", m->mc->name, "data_version", buf, NULL};
     metrics_gauge_set("driftwatch_baseline_info", "The model's baseline and the data version it was built from.",
