@@ -1,6 +1,7 @@
 /* Writes a synthetic CSV to stdout for the data-layer benchmarks: numeric columns ~ N(shift, 1)
  * (some with missing values) and categorical columns over a few labels, seeded.
- * usage: bench_data_gen --bytes N | --rows N [--numeric K] [--categorical K] [--seed S] [--shift X] */
+ * usage: bench_data_gen --bytes N | --rows N [--numeric K] [--categorical K] [--seed S] [--shift X]
+ *        [--missing 0|1] */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@ int main(int argc, char **argv)
     unsigned long long bytes = 0, rows = 0, seed = 1;
     int numeric = 16, categorical = 4;
     double shift = 0;
+    int missing = 1;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--bytes"))
             bytes = strtoull(argv[i + 1], NULL, 10);
@@ -37,13 +39,16 @@ int main(int argc, char **argv)
             seed = strtoull(argv[i + 1], NULL, 10);
         else if (!strcmp(argv[i], "--shift"))
             shift = atof(argv[i + 1]);
+        else if (!strcmp(argv[i], "--missing"))
+            missing = atoi(argv[i + 1]);
         else {
             fprintf(stderr, "unknown option %s\n", argv[i]);
             return 2;
         }
     }
     if (!bytes && !rows) {
-        fprintf(stderr, "usage: bench_data_gen --bytes N | --rows N [--numeric K] [--categorical K] [--seed S] [--shift X]\n");
+        fprintf(stderr, "usage: bench_data_gen --bytes N | --rows N [--numeric K] [--categorical K] [--seed S] [--shift X] "
+                        "[--missing 0|1]\n");
         return 2;
     }
     static const char *labels[] = {"alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"};
@@ -66,7 +71,7 @@ int main(int argc, char **argv)
             if (c)
                 buf[n++] = ',';
             /* every 4th column has 1% missing values */
-            if (c % 4 == 3 && prng_below(&g, 100) == 0)
+            if (missing && c % 4 == 3 && prng_below(&g, 100) == 0)
                 continue;
             n += snprintf(buf + n, sizeof buf - (size_t)n, "%.6g", 10.0 * (c + 1) + (double)(c + 1) * (normal(&g) + shift));
         }
