@@ -546,6 +546,8 @@ static int check_previous(struct command *c, const char *key, const struct cmd_e
 
 /* ---- trigger ---- */
 
+static int open_record(struct command *c, char *err, size_t errlen);
+
 static int command_trigger(void *instance, const struct dw_trigger_event *ev, struct dw_trigger_result *res,
                            char *err, size_t errlen)
 {
@@ -560,6 +562,8 @@ static int command_trigger(void *instance, const struct dw_trigger_event *ev, st
         snprintf(err, errlen, "command: trigger without an idempotency key");
         return -1;
     }
+    if (open_record(c, err, errlen) < 0)
+        return -1;
     reap_finished(c);
     features = joined_features(ev);
     envp = build_env(c, ev, features);
@@ -807,24 +811,34 @@ static int command_init(const struct dw_host *host, const char *instance_name, c
         snprintf(err, errlen, "command: out of memory");
         return -1;
     }
-    char rerr[512];
-    if (cmd_record_open(host->state_dir, c->name, &c->record, rerr, sizeof rerr) < 0) {
-        snprintf(err, errlen, "command: %s", rerr);
-        command_free(c);
-        return -1;
-    }
     *instance = c;
     return 0;
+}
+
+/* The record lives in the state directory, which the agent sets up after init and before start:
+ * it is opened (and an existing file checked) here, or at the first trigger when the host has no
+ * start step. A record that does not parse stops the instance rather than risking a second run. */
+static int open_record(struct command *c, char *err, size_t errlen)
+{
+    char rerr[512];
+    pthread_mutex_lock(&c->lock);
+    int rc = 0;
+    if (!c->record && cmd_record_open(c->host->state_dir, c->name, &c->record, rerr, sizeof rerr) < 0) {
+        snprintf(err, errlen, "command: %s", rerr);
+        rc = -1;
+    }
+    pthread_mutex_unlock(&c->lock);
+    return rc;
 }
 
 static int command_start(void *instance, char *err, size_t errlen)
 {
     struct command *c = instance;
+    if (open_record(c, err, errlen) < 0)
+        return -1;
     pthread_mutex_lock(&c->lock);
     c->stopping = 0;
     pthread_mutex_unlock(&c->lock);
-    (void)err;
-    (void)errlen;
     return 0;
 }
 

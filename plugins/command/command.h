@@ -84,7 +84,7 @@ struct cmd_entry {
 
 struct cmd_record;
 
-/* path_dir/command-<instance>.json (instance sanitised for a file name). An existing file must
+/* state_dir/command-<instance>.json (instance sanitised for a file name). An existing file must
  * parse; nothing is created until the first write. 0, or -1 with err. */
 int cmd_record_open(const char *state_dir, const char *instance, struct cmd_record **out, char *err, size_t errlen);
 void cmd_record_free(struct cmd_record *r);
