@@ -484,12 +484,15 @@ static void test_command_init_rejects_bad_options(void **state)
     assert_int_equal(trig_open(&ti, "command", "bad", "shell: true\n", err, sizeof err), -1);
     assert_non_null(strstr(err, "argv"));
 
-    /* A record that does not parse stops the instance rather than risking a second run. */
+    /* A record that does not parse stops the instance (at start: the agent prepares the state
+     * directory after init) rather than risking a second run. */
     char record[4096];
     snprintf(record, sizeof record, "%s/command-broken.json", (const char *)*state);
     trig_write_file(record, "{\"driftwatch_command_record\": 1, \"runs\": {", 0);
-    assert_int_equal(trig_open(&ti, "command", "broken", "argv: [echo]\n", err, sizeof err), -1);
+    assert_int_equal(trig_open(&ti, "command", "broken", "argv: [echo]\n", err, sizeof err), 0);
+    assert_int_equal(trig_start(&ti, err, sizeof err), -1);
     assert_non_null(strstr(err, "command-broken.json:1:"));
+    trig_close(&ti);
 }
 
 int main(void)
