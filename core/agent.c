@@ -129,6 +129,8 @@ int agent_prepare(const struct config *cfg, struct agent **out, char *err, size_
         return -1;
     }
     a->cfg = cfg;
+    /* Plugins may look at host->state_dir in init; it is created (and its mode checked) in start. */
+    host_set_state_dir(cfg->agent.state_dir);
     for (size_t i = 0; i < cfg->n_alerts; i++)
         if (add_slot(a, &cfg->alerts[i], DW_KIND_ALERT, NULL, err, errlen) < 0)
             goto error;
@@ -246,7 +248,6 @@ int agent_start(struct agent *a, char *err, size_t errlen)
     const struct agent_config *ac = &a->cfg->agent;
     if (ensure_state_dir(ac->state_dir, err, errlen) < 0)
         return -1;
-    host_set_state_dir(ac->state_dir);
     const char *build[] = {"version", DW_VERSION, NULL};
     metrics_gauge_set("driftwatch_build_info", "driftwatch build information; always 1.", build, 1);
 
