@@ -50,7 +50,10 @@ int cmd_baseline(int argc, char **argv)
     int i = 1, k;
     const char *v;
     unsigned long long u;
-    while ((k = cliargs_next(argc, argv, &i, opts, sizeof opts / sizeof opts[0], &v, err, sizeof err)) != -1) {
+    for (;;) {
+        k = cliargs_next(argc, argv, &i, opts, sizeof opts / sizeof opts[0], &v, err, sizeof err);
+        if (k == -1)
+            break;
         switch (k) {
         case -2:
             fprintf(stderr, "driftwatch baseline: %s (see --help)\n", err);

@@ -72,7 +72,10 @@ int cmd_check(int argc, char **argv)
     int rc = EXIT_UNKNOWN;
     int i = 1, k;
     const char *v;
-    while ((k = cliargs_next(argc, argv, &i, opts, sizeof opts / sizeof opts[0], &v, err, sizeof err)) != -1) {
+    for (;;) {
+        k = cliargs_next(argc, argv, &i, opts, sizeof opts / sizeof opts[0], &v, err, sizeof err);
+        if (k == -1)
+            break;
         switch (k) {
         case -2:
             fprintf(stderr, "driftwatch check: %s (see --help)\n", err);

@@ -42,7 +42,10 @@ int cmd_report(int argc, char **argv)
     int rc = 2;
     int i = 1, k;
     const char *v;
-    while ((k = cliargs_next(argc, argv, &i, opts, sizeof opts / sizeof opts[0], &v, err, sizeof err)) != -1) {
+    for (;;) {
+        k = cliargs_next(argc, argv, &i, opts, sizeof opts / sizeof opts[0], &v, err, sizeof err);
+        if (k == -1)
+            break;
         switch (k) {
         case -2:
             fprintf(stderr, "driftwatch report: %s (see --help)\n", err);

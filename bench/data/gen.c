@@ -32,15 +32,15 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--rows"))
             rows = strtoull(argv[i + 1], NULL, 10);
         else if (!strcmp(argv[i], "--numeric"))
-            numeric = atoi(argv[i + 1]);
+            numeric = (int)strtol(argv[i + 1], NULL, 10);
         else if (!strcmp(argv[i], "--categorical"))
-            categorical = atoi(argv[i + 1]);
+            categorical = (int)strtol(argv[i + 1], NULL, 10);
         else if (!strcmp(argv[i], "--seed"))
             seed = strtoull(argv[i + 1], NULL, 10);
         else if (!strcmp(argv[i], "--shift"))
-            shift = atof(argv[i + 1]);
+            shift = strtod(argv[i + 1], NULL);
         else if (!strcmp(argv[i], "--missing"))
-            missing = atoi(argv[i + 1]);
+            missing = (int)strtol(argv[i + 1], NULL, 10);
         else {
             fprintf(stderr, "unknown option %s\n", argv[i]);
             return 2;

@@ -304,7 +304,10 @@ int source_infer(const char *path, const struct source_options *o, struct source
             }
         }
         int k;
-        while ((k = csv_read_row(r, &row, msg, sizeof msg)) != 0) {
+        for (;;) {
+            k = csv_read_row(r, &row, msg, sizeof msg);
+            if (k == 0)
+                break;
             if (k == -1) {
                 snprintf(err, errlen, "%s", msg);
                 goto out;
@@ -328,7 +331,10 @@ int source_infer(const char *path, const struct source_options *o, struct source
         }
     } else {
         int k;
-        while ((k = csv_read_row(r, &row, msg, sizeof msg)) != 0) {
+        for (;;) {
+            k = csv_read_row(r, &row, msg, sizeof msg);
+            if (k == 0)
+                break;
             if (k == -1) {
                 snprintf(err, errlen, "%s", msg);
                 goto out;
@@ -432,7 +438,10 @@ int source_read(const char *path, const struct source_options *o, struct columns
         }
         for (size_t i = 0; i < nheader; i++)
             map[i] = columns_find(t, header[i]);
-        while ((k = csv_read_row(r, &row, msg, sizeof msg)) != 0) {
+        for (;;) {
+            k = csv_read_row(r, &row, msg, sizeof msg);
+            if (k == 0)
+                break;
             if (k == -1) {
                 snprintf(err, errlen, "%s", msg);
                 goto out;
@@ -462,7 +471,10 @@ int source_read(const char *path, const struct source_options *o, struct columns
             progress(o, "reading", r, &next_progress);
         }
     } else {
-        while ((k = csv_read_row(r, &row, msg, sizeof msg)) != 0) {
+        for (;;) {
+            k = csv_read_row(r, &row, msg, sizeof msg);
+            if (k == 0)
+                break;
             if (k == -1) {
                 snprintf(err, errlen, "%s", msg);
                 goto out;

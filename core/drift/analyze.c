@@ -719,7 +719,17 @@ int analyze_window(const struct profile *p, const struct columns *w, const struc
     v->dataset_share = o->dataset_share;
     v->mode = o->mode;
     v->correction = o->correction;
-    if ((w->ts_from && !(v->window_from = strdup(w->ts_from))) || (w->ts_to && !(v->window_to = strdup(w->ts_to))))
+    if (o->mode == METHODS_LIST) {
+        size_t n = 0;
+        for (size_t i = 0; i < o->nlist && n < sizeof v->methods; i++)
+            n += (size_t)snprintf(v->methods + n, sizeof v->methods - n, "%s%s", i ? "," : "",
+                                  drift_method_name(o->list[i]));
+    } else {
+        snprintf(v->methods, sizeof v->methods, "%s", o->mode == METHODS_ALL ? "all" : "auto");
+    }
+    v->window_from = w->ts_from ? strdup(w->ts_from) : NULL;
+    v->window_to = w->ts_to ? strdup(w->ts_to) : NULL;
+    if ((w->ts_from && !v->window_from) || (w->ts_to && !v->window_to))
         goto nomem;
 
     for (size_t i = 0; i < p->nfeatures; i++) {

@@ -138,6 +138,7 @@ struct verdict {
     uint64_t window_rows;
     char *window_from, *window_to; /* earliest/latest sample timestamp, or NULL */
     enum methods_mode mode;
+    char methods[192];      /* "auto", "all" or the list as given ("psi,ks") */
     enum drift_correction correction;
 };
 

@@ -389,7 +389,7 @@ int report_render_html(const struct profile *p, const struct columns *w, const s
         kv(out, "window from", v->window_from);
     if (v->window_to)
         kv(out, "window to", v->window_to);
-    kv(out, "methods", v->mode == METHODS_ALL ? "all" : v->mode == METHODS_LIST ? "list" : "auto");
+    kv(out, "methods", v->methods);
     kv(out, "correction", v->correction == CORRECTION_FDR          ? "fdr (Benjamini-Hochberg)"
                           : v->correction == CORRECTION_BONFERRONI ? "bonferroni"
                                                                    : "none");

@@ -11,11 +11,6 @@ static json_t *num_or_null(double x)
     return isfinite(x) ? json_real(x) : json_null();
 }
 
-static const char *methods_label(enum methods_mode m)
-{
-    return m == METHODS_ALL ? "all" : m == METHODS_LIST ? "list" : "auto";
-}
-
 static const char *correction_label(enum drift_correction c)
 {
     return c == CORRECTION_BONFERRONI ? "bonferroni" : c == CORRECTION_FDR ? "fdr" : "none";
@@ -96,7 +91,7 @@ json_t *verdict_to_json(const struct verdict *v)
     return json_pack("{s:s, s:b, s:f, s:I, s:I, s:o, s:O, s:o, s:s, s:s, s:f}", "model", v->model,
                      "dataset_drift", v->dataset_drift, "drift_share", v->drift_share, "drifted_features",
                      (json_int_t)v->drifted, "n_features", (json_int_t)v->nfeatures, "features", features,
-                     "baseline", v->baseline, "window", window, "methods", methods_label(v->mode), "correction",
+                     "baseline", v->baseline, "window", window, "methods", v->methods, "correction",
                      correction_label(v->correction), "dataset_share_threshold", v->dataset_share);
 }
 

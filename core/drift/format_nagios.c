@@ -51,6 +51,8 @@ int verdict_render_nagios(const struct verdict *v, struct strbuf *out)
         const struct feature_verdict *fv = &v->features[order[k]];
         if (!fv->drift)
             break;
+        if (fv->role != ROLE_FEATURE)
+            continue;
         if (listed == 5) {
             strbuf_puts(out, ", ...");
             break;
@@ -61,6 +63,16 @@ int verdict_render_nagios(const struct verdict *v, struct strbuf *out)
     }
     if (listed)
         strbuf_puts(out, ")");
+    for (size_t k = 0; k < v->n; k++) {
+        const struct feature_verdict *fv = &v->features[k];
+        if (fv->role != ROLE_FEATURE && fv->drift) {
+            strbuf_puts(out, "; ");
+            strbuf_puts(out, col_role_name(fv->role));
+            strbuf_puts(out, " '");
+            put_text(out, fv->name);
+            strbuf_puts(out, "' drifted");
+        }
+    }
     strbuf_printf(out, " [model ");
     put_text(out, v->model);
     strbuf_puts(out, "]");

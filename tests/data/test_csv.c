@@ -40,7 +40,10 @@ static void expect_row(struct rows *t, uint64_t line, ...)
     va_start(ap, line);
     size_t i = 0;
     const char *want;
-    while ((want = va_arg(ap, const char *)) != NULL) {
+    for (;;) {
+        want = va_arg(ap, const char *);
+        if (!want)
+            break;
         assert_true(i < row.nfields);
         assert_int_equal(row.fields[i].len, strlen(want));
         assert_memory_equal(row.fields[i].ptr, want, strlen(want));
@@ -143,9 +146,9 @@ static void test_csv_records_across_buffer_boundaries(void **state)
     size_t cap = big + 8000000;
     char *text = malloc(cap);
     size_t len = 0;
-    len += (size_t)sprintf(text, "id,value\n");
+    len += (size_t)snprintf(text, cap, "id,value\n");
     for (int i = 0; i < 200000; i++)
-        len += (size_t)sprintf(text + len, "%d,\"v%d,\"\"q\"\"\"\n", i, i);
+        len += (size_t)snprintf(text + len, cap - len, "%d,\"v%d,\"\"q\"\"\"\n", i, i);
     text[len++] = '7';
     text[len++] = ',';
     text[len++] = '"';
