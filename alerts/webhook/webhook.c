@@ -1,7 +1,9 @@
-/* Webhook alert sink: POSTs each drift transition as a versioned JSON document, signed with
- * HMAC-SHA256 over "<timestamp>.<body>" so receivers can check origin and reject replays.
+/* Webhook plugin: an alert sink that POSTs each drift transition, and a retrain trigger that POSTs
+ * "retrain.requested" (the loader lets an alert plugin serve as a trainer through `trigger`). Every
+ * body is versioned JSON signed with HMAC-SHA256 over "<timestamp>.<body>" so receivers can check
+ * origin and reject replays.
  *
- * Body (version 1; README.md in this directory is the reference, with a verification snippet):
+ * Alert body (version 1; README.md in this directory is the reference, with a verification snippet):
  *   {"version": 1,
  *    "id": "<hex>",                      same for every delivery of one transition (dedup key)
  *    "event": "drift.firing" | "drift.resolved",
@@ -12,9 +14,14 @@
  *    "starts_at": "2024-05-01T12:00:00Z", "ends_at": "2024-05-01T13:00:00Z" | null,
  *    "sent_at": "2024-05-01T13:00:02Z",
  *    "labels": {"team": "ml"}}          static labels from the config ({} when none)
+ * Retrain body (version 1):
+ *   {"version": 1, "event": "retrain.requested", "id": "<trigger key>", "model": "fraud",
+ *    "key": "<trigger key>", "data_version": "..." | null, "window_end": "<RFC 3339>" | null,
+ *    "features": [...as above...], "dry_run": false, "sent_at": "...", "labels": {...}}
  * Headers: Content-Type: application/json, User-Agent: driftwatch/<version>,
  *   X-Driftwatch-Event: <event>, X-Driftwatch-Timestamp: <unix seconds>,
- *   X-Driftwatch-Signature-256: sha256=<lowercase hex HMAC-SHA256(secret, "<timestamp>.<body>")>. */
+ *   X-Driftwatch-Signature-256: sha256=<lowercase hex HMAC-SHA256(secret, "<timestamp>.<body>")>,
+ *   and on retrain requests Idempotency-Key: <trigger key>. */
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -37,6 +44,7 @@
 #define WH_METRIC_HELP "Alert notifications by sink instance and result (ok, error: transient failure " \
                        "after retries, dropped: rejected by the receiver or not sendable)."
 #define WH_BODY_EXCERPT 200
+#define WH_EVENT_RETRAIN "retrain.requested"
 
 struct wh_config {
     const char *url;
@@ -74,9 +82,9 @@ static const struct dw_option wh_options[] = {
      "static labels added to the body's \"labels\" object, as name=value"},
     {"timeout", DW_OPT_DURATION, "10s", 0, offsetof(struct wh_config, timeout_ms), "timeout of one HTTP attempt"},
     {"max_attempts", DW_OPT_INT, "5", 0, offsetof(struct wh_config, max_attempts),
-     "attempts per notification (retried on network errors, 429 and 5xx)"},
+     "attempts per notification or retrain request (retried on network errors, 429 and 5xx)"},
     {"deadline", DW_OPT_DURATION, "60s", 0, offsetof(struct wh_config, deadline_ms),
-     "overall time for one notification across retries"},
+     "overall time for one notification or retrain request across retries"},
     {NULL, 0, NULL, 0, 0, NULL},
 };
 
@@ -325,14 +333,58 @@ static int wh_event_id(const char *model, const char *event, int64_t starts_at, 
     return 0;
 }
 
+/* [{"name", "method", "score", "p_value"}, ...] of the drifted features; NULL when out of memory. */
+static json_t *wh_features_json(const struct dw_feature_score *features, size_t n)
+{
+    json_t *arr = json_array();
+    int bad = !arr;
+    for (size_t i = 0; !bad && features && i < n; i++) {
+        const struct dw_feature_score *f = &features[i];
+        json_t *o = json_object();
+        if (!o) {
+            bad = 1;
+            break;
+        }
+        bad |= wh_set_text(o, "name", f->name ? f->name : "") | wh_set_text(o, "method", f->method ? f->method : "") |
+               wh_set_number(o, "score", f->score) | wh_set_number(o, "p_value", f->p_value);
+        bad |= json_array_append_new(arr, o);
+    }
+    if (bad) {
+        json_decref(arr);
+        return NULL;
+    }
+    return arr;
+}
+
+/* The configured static labels as a JSON object ({} when none); NULL when out of memory. */
+static json_t *wh_labels_json(const struct wh_instance *in)
+{
+    json_t *obj = json_object();
+    int bad = !obj;
+    for (size_t i = 0; !bad && i < in->n_labels; i++)
+        bad |= wh_set_text(obj, in->labels[i].name, in->labels[i].value);
+    if (bad) {
+        json_decref(obj);
+        return NULL;
+    }
+    return obj;
+}
+
+/* 15 significant digits print 0.31 as 0.31 (17 would give 0.31000000000000000 noise); far more than
+ * a drift statistic carries. */
+static char *wh_dump(const json_t *doc)
+{
+    return json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(15));
+}
+
 static char *wh_build_body(const struct wh_instance *in, const struct dw_alert_event *ev, int64_t now)
 {
     char *body = NULL;
     char starts[32], ends[32], sent[32], summary[512], id[65];
     const char *event = ev->firing ? "drift.firing" : "drift.resolved";
     json_t *doc = json_object();
-    json_t *features = json_array();
-    json_t *labels = json_object();
+    json_t *features = wh_features_json(ev->features, ev->n_features);
+    json_t *labels = wh_labels_json(in);
     if (!doc || !features || !labels)
         goto out;
 
@@ -349,22 +401,7 @@ static char *wh_build_body(const struct wh_instance *in, const struct dw_alert_e
     wh_rfc3339(starts_at, starts, sizeof starts);
     wh_rfc3339(now, sent, sizeof sent);
 
-    int bad = 0;
-    for (size_t i = 0; ev->features && i < ev->n_features; i++) {
-        const struct dw_feature_score *f = &ev->features[i];
-        json_t *o = json_object();
-        if (!o) {
-            bad = -1;
-            break;
-        }
-        bad |= wh_set_text(o, "name", f->name ? f->name : "") | wh_set_text(o, "method", f->method ? f->method : "") |
-               wh_set_number(o, "score", f->score) | wh_set_number(o, "p_value", f->p_value);
-        bad |= json_array_append_new(features, o);
-    }
-    for (size_t i = 0; i < in->n_labels; i++)
-        bad |= wh_set_text(labels, in->labels[i].name, in->labels[i].value);
-
-    bad |= json_object_set_new(doc, "version", json_integer(1));
+    int bad = json_object_set_new(doc, "version", json_integer(1));
     bad |= wh_set_text(doc, "id", id) | wh_set_text(doc, "event", event) | wh_set_text(doc, "model", ev->model) |
            wh_set_text(doc, "severity", ev->severity && *ev->severity ? ev->severity : "warning") |
            wh_set_text(doc, "summary", summary) | wh_set_number(doc, "drift_share", ev->drift_share);
@@ -382,10 +419,8 @@ static char *wh_build_body(const struct wh_instance *in, const struct dw_alert_e
     bad |= wh_set_text(doc, "sent_at", sent);
     bad |= json_object_set_new(doc, "labels", labels);
     labels = NULL;
-    /* 15 significant digits print 0.31 as 0.31 (17 would give 0.31000000000000000 noise); far more
-     * than a drift statistic carries. */
     if (!bad)
-        body = json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(15));
+        body = wh_dump(doc);
 
 out:
     json_decref(features);
@@ -432,6 +467,42 @@ static void wh_excerpt(const char *body, size_t len, char *out, size_t outlen)
         snprintf(out + j, outlen - j, "...");
 }
 
+/* Signs body with the timestamp `now` (the body's sent_at) and POSTs it with the common headers plus
+ * extra_header (NULL for none). Returns 0 when an answer arrived (resp filled; its body freed by the
+ * caller with host->free), -1 on a network failure (herr says why), -2 when the body cannot be signed. */
+static int wh_post(const struct wh_instance *in, const char *event, int64_t now, const char *body,
+                   const char *extra_header, struct dw_http_client_response *resp, char *herr, size_t herrlen)
+{
+    char timestamp[32], ts_header[64], sig_header[128], event_header[64];
+    size_t body_len = strlen(body);
+    memset(resp, 0, sizeof *resp);
+    snprintf(timestamp, sizeof timestamp, "%lld", (long long)now);
+    if (wh_sign(in, timestamp, body, body_len, sig_header, sizeof sig_header) < 0)
+        return -2;
+    snprintf(ts_header, sizeof ts_header, "X-Driftwatch-Timestamp: %s", timestamp);
+    snprintf(event_header, sizeof event_header, "X-Driftwatch-Event: %s", event);
+    const char *headers[] = {
+        "Content-Type: application/json",
+        "User-Agent: driftwatch/" DW_VERSION,
+        event_header,
+        ts_header,
+        sig_header,
+        extra_header,
+        NULL,
+    };
+    struct dw_http_client_request req = {
+        .method = "POST",
+        .url = in->url,
+        .headers = headers,
+        .body = body,
+        .body_len = body_len,
+        .timeout_ms = in->timeout_ms,
+        .max_attempts = in->max_attempts,
+        .deadline_ms = in->deadline_ms,
+    };
+    return in->host->http_request(&req, resp, herr, herrlen) < 0 ? -1 : 0;
+}
+
 /* Returns 0 when delivered (2xx) or a repeat was skipped; -1 on a transient failure (network, 429,
  * 5xx after the host's retries); -2 when refused (other statuses) or not encodable. */
 static int wh_alert_send(void *instance, const struct dw_alert_event *ev, char *err, size_t errlen)
@@ -448,43 +519,18 @@ static int wh_alert_send(void *instance, const struct dw_alert_event *ev, char *
         return -2;
     }
     int64_t now = (int64_t)time(NULL);
-    char timestamp[32], ts_header[64], sig_header[128], event_header[64];
-    snprintf(timestamp, sizeof timestamp, "%lld", (long long)now);
-    body = wh_build_body(in, ev, now);
-    if (!body || wh_sign(in, timestamp, body, strlen(body), sig_header, sizeof sig_header) < 0) {
-        snprintf(err, errlen, "webhook %s: cannot encode or sign the notification for model %s", in->name,
-                 ev->model);
-        wh_count(in, "dropped");
-        free(body);
-        return -2;
-    }
-    snprintf(ts_header, sizeof ts_header, "X-Driftwatch-Timestamp: %s", timestamp);
-    snprintf(event_header, sizeof event_header, "X-Driftwatch-Event: %s",
-             ev->firing ? "drift.firing" : "drift.resolved");
-    const char *headers[] = {
-        "Content-Type: application/json",
-        "User-Agent: driftwatch/" DW_VERSION,
-        event_header,
-        ts_header,
-        sig_header,
-        NULL,
-    };
-    struct dw_http_client_request req = {
-        .method = "POST",
-        .url = in->url,
-        .headers = headers,
-        .body = body,
-        .body_len = strlen(body),
-        .timeout_ms = in->timeout_ms,
-        .max_attempts = in->max_attempts,
-        .deadline_ms = in->deadline_ms,
-    };
+    const char *what = ev->firing ? "drift.firing" : "drift.resolved";
     struct dw_http_client_response resp;
     char herr[512] = "";
     memset(&resp, 0, sizeof resp);
-    int rc = in->host->http_request(&req, &resp, herr, sizeof herr);
-    const char *what = ev->firing ? "drift.firing" : "drift.resolved";
-    if (rc < 0) {
+    body = wh_build_body(in, ev, now);
+    int rc = body ? wh_post(in, what, now, body, NULL, &resp, herr, sizeof herr) : -2;
+    if (rc == -2) {
+        snprintf(err, errlen, "webhook %s: cannot encode or sign the notification for model %s", in->name,
+                 ev->model);
+        wh_count(in, "dropped");
+        ret = -2;
+    } else if (rc < 0) {
         snprintf(err, errlen, "webhook %s: POST %s (%s for model %s) failed: %s", in->name, in->url_desc, what,
                  ev->model, herr[0] ? herr : "network error");
         wh_count(in, "error");
@@ -508,16 +554,159 @@ static int wh_alert_send(void *instance, const struct dw_alert_event *ev, char *
     return ret;
 }
 
+/* ---- retrain trigger ---- */
+
+/* The key goes into a request header: printable ASCII only, so it cannot smuggle a header line. */
+static int wh_header_safe(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p < 0x20 || *p > 0x7e)
+            return 0;
+    return 1;
+}
+
+static char *wh_build_trigger_body(const struct wh_instance *in, const struct dw_trigger_event *ev, int64_t now)
+{
+    char *body = NULL;
+    char sent[32];
+    json_t *doc = json_object();
+    json_t *features = wh_features_json(ev->features, ev->n_features);
+    json_t *labels = wh_labels_json(in);
+    if (!doc || !features || !labels)
+        goto out;
+    wh_rfc3339(now, sent, sizeof sent);
+
+    int bad = json_object_set_new(doc, "version", json_integer(1));
+    bad |= wh_set_text(doc, "event", WH_EVENT_RETRAIN) | wh_set_text(doc, "id", ev->key) |
+           wh_set_text(doc, "model", ev->model) | wh_set_text(doc, "key", ev->key) |
+           wh_set_text(doc, "data_version", ev->data_version && *ev->data_version ? ev->data_version : NULL) |
+           wh_set_text(doc, "window_end", ev->window_end && *ev->window_end ? ev->window_end : NULL);
+    bad |= json_object_set_new(doc, "features", features);
+    features = NULL;
+    bad |= json_object_set_new(doc, "dry_run", json_boolean(ev->dry_run));
+    bad |= wh_set_text(doc, "sent_at", sent);
+    bad |= json_object_set_new(doc, "labels", labels);
+    labels = NULL;
+    if (!bad)
+        body = wh_dump(doc);
+
+out:
+    json_decref(features);
+    json_decref(labels);
+    json_decref(doc);
+    return body;
+}
+
+/* Copies a job id from the answer to res->job_id: the first of "id", "run_id", "job_id" that is a
+ * non-empty string or an integer, when the answer is a JSON object. Returns 1 when found, else 0.
+ * Control characters become '?' (the id ends up in log lines). */
+static int wh_job_id_from_answer(const char *body, size_t len, struct dw_trigger_result *res)
+{
+    static const char *const keys[] = {"id", "run_id", "job_id"};
+    int found = 0;
+    if (!body || len == 0)
+        return 0;
+    json_t *doc = json_loadb(body, len, 0, NULL);
+    for (size_t i = 0; json_is_object(doc) && !found && i < sizeof keys / sizeof *keys; i++) {
+        json_t *v = json_object_get(doc, keys[i]);
+        if (json_is_string(v) && json_string_length(v) > 0) {
+            snprintf(res->job_id, sizeof res->job_id, "%s", json_string_value(v));
+            found = 1;
+        } else if (json_is_integer(v)) {
+            snprintf(res->job_id, sizeof res->job_id, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+            found = 1;
+        }
+    }
+    json_decref(doc);
+    for (char *p = res->job_id; found && *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
+    return found;
+}
+
+/* Returns 0 when the receiver accepted the request (2xx: state TRIGGERED) or on a dry run (nothing
+ * sent: state DRY_RUN); -1 on a transient failure (network, 429, 5xx after the host's retries); -2
+ * when refused (any other status: not retried by the host client) or not encodable. The policy
+ * tries a failed trigger again at the next drifted check, with the same key. */
+static int wh_trigger(void *instance, const struct dw_trigger_event *ev, struct dw_trigger_result *res, char *err,
+                      size_t errlen)
+{
+    struct wh_instance *in = instance;
+    int ret = -2;
+    char *body = NULL;
+    char idem_header[sizeof res->job_id + 32];
+    struct dw_http_client_response resp;
+    char herr[512] = "";
+    memset(&resp, 0, sizeof resp);
+
+    if (!ev || !ev->model || !*ev->model || !ev->key || !*ev->key) {
+        snprintf(err, errlen, "webhook %s: retrain request without a model or a key, not sent", in->name);
+        return -2;
+    }
+    if (!wh_header_safe(ev->key) || strlen(ev->key) >= sizeof res->job_id) {
+        snprintf(err, errlen, "webhook %s: retrain key for model %s is longer than %zu bytes or holds characters "
+                 "other than printable ASCII: it cannot be sent as Idempotency-Key", in->name, ev->model,
+                 sizeof res->job_id - 1);
+        return -2;
+    }
+    int64_t now = (int64_t)time(NULL);
+    body = wh_build_trigger_body(in, ev, now);
+    if (!body) {
+        snprintf(err, errlen, "webhook %s: cannot encode the retrain request for model %s", in->name, ev->model);
+        goto out;
+    }
+    if (ev->dry_run) {
+        in->host->log(DW_LOG_INFO, in->name, "webhook: dry run: would POST %s Idempotency-Key: %s %s", in->url_desc,
+                      ev->key, body);
+        snprintf(res->job_id, sizeof res->job_id, "%s", ev->key);
+        snprintf(res->state, sizeof res->state, "DRY_RUN");
+        ret = 0;
+        goto out;
+    }
+    snprintf(idem_header, sizeof idem_header, "Idempotency-Key: %s", ev->key);
+    int rc = wh_post(in, WH_EVENT_RETRAIN, now, body, idem_header, &resp, herr, sizeof herr);
+    if (rc == -2) {
+        snprintf(err, errlen, "webhook %s: cannot sign the retrain request for model %s", in->name, ev->model);
+    } else if (rc < 0) {
+        snprintf(err, errlen, "webhook %s: POST %s (%s for model %s, key %s) failed: %s", in->name, in->url_desc,
+                 WH_EVENT_RETRAIN, ev->model, ev->key, herr[0] ? herr : "network error");
+        ret = -1;
+    } else if (resp.status >= 200 && resp.status < 300) {
+        if (!wh_job_id_from_answer(resp.body, resp.body_len, res))
+            snprintf(res->job_id, sizeof res->job_id, "%s", ev->key);
+        snprintf(res->state, sizeof res->state, "TRIGGERED");
+        in->host->log(DW_LOG_INFO, in->name, "webhook: retrain requested for model %s: HTTP %ld, job %s, key %s",
+                      ev->model, resp.status, res->job_id, ev->key);
+        err[0] = '\0';
+        ret = 0;
+    } else {
+        char excerpt[WH_BODY_EXCERPT + 8];
+        wh_excerpt(resp.body, resp.body_len, excerpt, sizeof excerpt);
+        int transient = resp.status == 429 || resp.status >= 500;
+        snprintf(err, errlen, "webhook %s: POST %s (%s for model %s, key %s) answered HTTP %ld after %d attempt%s%s: %s",
+                 in->name, in->url_desc, WH_EVENT_RETRAIN, ev->model, ev->key, resp.status, resp.attempts,
+                 resp.attempts == 1 ? "" : "s", transient ? "" : " (not retried)", excerpt[0] ? excerpt : "(empty body)");
+        ret = transient ? -1 : -2;
+    }
+out:
+    if (resp.body)
+        in->host->free(resp.body);
+    free(body);
+    return ret;
+}
+
 DW_EXPORT const struct dw_plugin driftwatch_plugin = {
     .abi = DW_PLUGIN_ABI,
     .size = sizeof(struct dw_plugin),
     .name = "webhook",
     .kind = DW_KIND_ALERT,
     .version = DW_VERSION,
-    .description = "POSTs drift alerts as JSON to any URL, signed with HMAC-SHA256 (X-Driftwatch-Signature-256)",
+    .description = "POSTs drift alerts (alert sink) and retrain requests (on_drift.retrain) as JSON to any URL, "
+                   "signed with HMAC-SHA256 (X-Driftwatch-Signature-256)",
     .options = wh_options,
     .config_size = sizeof(struct wh_config),
     .init = wh_init,
     .destroy = wh_destroy,
     .alert_send = wh_alert_send,
+    .trigger = wh_trigger,
 };
