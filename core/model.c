@@ -657,8 +657,11 @@ static void resolve_data_version(struct model_runtime *m)
     if (now && json_is_false(json_object_get(now, "matches")))
         log_warn("model", "model=%s the training data on disk no longer matches its tracked version %s",
                  m->mc->name, now_md5 ? now_md5 : "?");
+    /* Without a versioning plugin, the md5 of the training file the baseline was built from is
+     * the data version. */
+    const char *file_md5 = json_string_value(json_object_get(m->profile->source, "md5"));
     char buf[128];
-    snprintf(buf, sizeof buf, "%s", rec_md5 ? rec_md5 : now_md5 ? now_md5 : "unknown");
+    snprintf(buf, sizeof buf, "%s", rec_md5 ? rec_md5 : now_md5 ? now_md5 : file_md5 ? file_md5 : "unknown");
     json_decref(now);
     m->data_version = strdup(buf);
     const char *labels[] = {"model", m->mc->name, "data_version", buf, NULL};
