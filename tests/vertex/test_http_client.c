@@ -36,6 +36,7 @@ static int group_teardown(void **state)
 {
     (void)state;
     fake_stop(&vertex);
+    tmp_cleanup();
     http_client_global_cleanup();
     return 0;
 }

@@ -66,6 +66,7 @@ static int group_teardown(void **state)
 {
     (void)state;
     fake_stop(&vertex);
+    tmp_cleanup();
     fake_stop(&auth);
     free(key_file);
     metrics_reset();

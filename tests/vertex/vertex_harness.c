@@ -5,6 +5,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -229,9 +230,25 @@ char *capture_stop(void)
     return buf;
 }
 
+static char dir[256];
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    (void)st;
+    (void)type;
+    (void)ftw;
+    return remove(path);
+}
+
+void tmp_cleanup(void)
+{
+    if (dir[0] && strcmp(dir, "/tmp") != 0)
+        nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    dir[0] = '\0';
+}
+
 const char *tmp_dir(void)
 {
-    static char dir[256];
     if (!dir[0]) {
         snprintf(dir, sizeof dir, "/tmp/dw-vertex-test.XXXXXX");
         if (!mkdtemp(dir))

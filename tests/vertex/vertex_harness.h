@@ -49,8 +49,10 @@ void vx_close(struct vx_instance *vi);
 void capture_start(void);
 char *capture_stop(void);
 
-/* A temporary directory (created) and a file in it. */
+/* A temporary directory (created on first use, removed with everything in it by tmp_cleanup)
+ * and a file in it. */
 const char *tmp_dir(void);
+void tmp_cleanup(void);
 char *tmp_file(const char *name, const char *content);
 
 /* The rendered /metrics text (malloc'd). */
