@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite from a fresh clone: installs missing Debian packages, then builds and runs
-# ctest (unit + integration) twice: a plain build and an AddressSanitizer+UBSan build.
+# ctest (unit + integration) three times: a plain build, an AddressSanitizer+UBSan build and a
+# ThreadSanitizer build (the agent's HTTP threads, probes, scheduler and check workers).
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 cd "$src"
@@ -12,4 +13,7 @@ ctest --test-dir build --output-on-failure -j2
 bash scripts/build.sh build-asan -DDW_SANITIZE=ON
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 DW_KEEP_PLUGINS_LOADED=1 ctest --test-dir build-asan --output-on-failure -j2
-echo "test.sh: plain and sanitizer suites passed"
+bash scripts/build.sh build-tsan -DDW_TSAN=ON
+TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 DW_KEEP_PLUGINS_LOADED=1 \
+    ctest --test-dir build-tsan --output-on-failure -j2
+echo "test.sh: plain, ASan+UBSan and TSan suites passed"
