@@ -49,6 +49,7 @@ static struct dw_host table = {
     .emit_samples = host_emit_samples,
     .state_dir = state_dir,
     .free = host_free,
+    .add_secret = log_add_secret,
 };
 
 const struct dw_host *host_table(void)

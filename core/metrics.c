@@ -342,6 +342,7 @@ static const struct dw_metrics_api api = {
     .counter_add = metrics_counter_add,
     .gauge_set = metrics_gauge_set,
     .histogram_observe = metrics_histogram_observe,
+    .forget = metrics_forget,
 };
 
 const struct dw_metrics_api *metrics_api(void)

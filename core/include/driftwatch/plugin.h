@@ -70,6 +70,8 @@ struct dw_metrics_api {
     void (*gauge_set)(const char *name, const char *help, const char *const *labels, double value);
     /* Observes into a histogram with the host's default latency buckets (seconds). */
     void (*histogram_observe)(const char *name, const char *help, const char *const *labels, double value);
+    /* Drops every series of `name` whose labels include key=value (e.g. a finished job's gauges). */
+    void (*forget)(const char *name, const char *key, const char *value);
 };
 
 /* ---- HTTP: routes plugins add to the agent's server, and an outgoing client. ---- */
@@ -155,8 +157,11 @@ struct dw_host {
      * rejected: see res), or a negative DW_INGEST_* code. Safe from any thread. */
     int (*emit_samples)(const struct dw_sample_batch *batch, struct dw_ingest_result *res);
 
-    const char *state_dir;  /* the agent's state directory (exists, writable) */
+    const char *state_dir;  /* the agent's state directory (exists once the agent starts) */
     void (*free)(void *p);  /* frees memory the host allocated for the plugin */
+    /* Registers a secret the plugin obtained at run time (a fetched access token): the host's
+     * logger writes [REDACTED] wherever it would appear. */
+    void (*add_secret)(const char *secret);
 };
 
 /* ---- Kind-specific operations. ---- */
