@@ -299,8 +299,10 @@ static int plot_numeric_values(struct strbuf *out, const double *r, size_t n, co
         free(labels);
         return -1;
     }
-    memcpy(vals, r, n * sizeof *r);
-    memcpy(vals + n, c, nc * sizeof *c);
+    if (n)
+        memcpy(vals, r, n * sizeof *r);
+    if (nc)
+        memcpy(vals + n, c, nc * sizeof *c);
     qsort(vals, n + nc, sizeof *vals, cmp_double);
     size_t k = 0;
     for (size_t i = 0; i < n + nc; i++)
