@@ -114,7 +114,7 @@ int baseline_build(const struct baseline_options *o, struct profile **out, char 
         goto out;
     struct profile_source src = {
         .path = path,
-        .format = s->format == SOURCE_JSONL ? "jsonl" : "csv",
+        .format = s->format == SOURCE_JSONL ? "jsonl" : s->format == SOURCE_JSON_ARRAY ? "json" : "csv",
         .rows = st.rows,
         .bad_rows = s->bad_rows,
         .bytes = s->bytes,

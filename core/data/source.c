@@ -27,10 +27,6 @@ int source_detect(const char *path, enum source_format *fmt, char *err, size_t e
         *fmt = SOURCE_CSV;
         return 0;
     }
-    if (ends_with(path, ".jsonl") || ends_with(path, ".ndjson") || ends_with(path, ".json")) {
-        *fmt = SOURCE_JSONL;
-        return 0;
-    }
     FILE *f = fopen(path, "rb");
     if (!f) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
@@ -41,7 +37,13 @@ int source_detect(const char *path, enum source_format *fmt, char *err, size_t e
         c = fgetc(f);
     while (c != EOF && isspace(c));
     fclose(f);
-    *fmt = c == '{' ? SOURCE_JSONL : SOURCE_CSV;
+    int json_ext = ends_with(path, ".jsonl") || ends_with(path, ".ndjson") || ends_with(path, ".json");
+    if (c == '[')
+        *fmt = SOURCE_JSON_ARRAY;
+    else if (c == '{' || json_ext)
+        *fmt = SOURCE_JSONL;
+    else
+        *fmt = SOURCE_CSV;
     return 0;
 }
 
@@ -243,6 +245,73 @@ static int infer_object(struct infer *in, const json_t *obj, enum col_role role,
     return 0;
 }
 
+/* One JSON object (flat, or a sample with features/prediction/label). Returns 0 or -1 (memory). */
+static int infer_row(struct infer *in, const json_t *v, const struct source_options *o)
+{
+    const json_t *features = json_object_get(v, "features");
+    if (!json_is_object(features))
+        return infer_object(in, v, ROLE_FEATURE, NULL);
+    int e = infer_object(in, features, ROLE_FEATURE, NULL);
+    const json_t *pred = json_object_get(v, "prediction");
+    const json_t *label = json_object_get(v, "label");
+    if (!e && pred)
+        e = infer_object(in, pred, ROLE_PREDICTION, o && o->prediction_name ? o->prediction_name : "prediction");
+    if (!e && label)
+        e = infer_object(in, label, ROLE_TARGET, o && o->target_name ? o->target_name : "label");
+    return e;
+}
+
+/* A whole file holding one JSON array of objects. Calls fn for each object; other elements are
+ * bad rows ("path: [i]: ..."). Returns 0, or -1 with err. */
+static int each_array_object(const char *path, const struct source_options *o, uint64_t *rows, uint64_t *bad,
+                             int (*fn)(void *ud, const json_t *obj), void *ud, char *err, size_t errlen)
+{
+    json_error_t je;
+    json_t *root = json_load_file(path, 0, &je);
+    if (!root) {
+        snprintf(err, errlen, "%s:%d:%d: invalid JSON: %s", path, je.line, je.column, je.text);
+        return -1;
+    }
+    int rc = 0;
+    if (!json_is_array(root)) {
+        snprintf(err, errlen, "%s: expected a JSON array of objects", path);
+        rc = -1;
+    }
+    for (size_t i = 0; rc == 0 && i < json_array_size(root); i++) {
+        const json_t *v = json_array_get(root, i);
+        if (!json_is_object(v)) {
+            char msg[600];
+            snprintf(msg, sizeof msg, "%s: [%zu]: expected a JSON object; element skipped", path, i);
+            rc = bad_row(o, bad, msg, err, errlen);
+            continue;
+        }
+        if (fn(ud, v) < 0) {
+            snprintf(err, errlen, "%s: out of memory", path);
+            rc = -1;
+            break;
+        }
+        (*rows)++;
+    }
+    json_decref(root);
+    return rc;
+}
+
+struct infer_array_ctx {
+    struct infer *in;
+    const struct source_options *o;
+};
+
+static int infer_array_row(void *ud, const json_t *v)
+{
+    struct infer_array_ctx *c = ud;
+    return infer_row(c->in, v, c->o);
+}
+
+static int read_array_row(void *ud, const json_t *v)
+{
+    return columns_add_row_json((struct columns *)ud, v) == -1 ? -1 : 0;
+}
+
 /* Parses one JSON line; on a bad row fills msg and returns NULL. */
 static json_t *parse_line(const char *path, const struct csv_row *row, char *msg, size_t msglen)
 {
@@ -286,10 +355,20 @@ int source_infer(const char *path, const struct source_options *o, struct source
         snprintf(err, errlen, "%s: MD5 unavailable in this OpenSSL", path);
         goto out;
     }
-    r = csv_open(path, fmt == SOURCE_JSONL ? CSV_LINES : 0, err, errlen);
+    r = csv_open(path, fmt == SOURCE_CSV ? 0 : CSV_LINES, err, errlen);
     if (!r)
         goto out;
     csv_set_chunk_hook(r, md5_hook, md);
+    if (fmt == SOURCE_JSON_ARRAY) {
+        /* read through once for the MD5, then let jansson have the document */
+        struct csv_row line;
+        char msg0[256];
+        while (csv_read_row(r, &line, msg0, sizeof msg0) > 0)
+            ;
+        struct infer_array_ctx ctx = {.in = &in, .o = o};
+        if (each_array_object(path, o, &s->rows, &s->bad_rows, infer_array_row, &ctx, err, errlen) < 0)
+            goto out;
+    }
     uint64_t next_progress = PROGRESS_EVERY;
     char msg[1024];
     struct csv_row row;
@@ -329,7 +408,7 @@ int source_infer(const char *path, const struct source_options *o, struct source
             s->rows++;
             progress(o, "scanning", r, &next_progress);
         }
-    } else {
+    } else if (fmt == SOURCE_JSONL) {
         int k;
         for (;;) {
             k = csv_read_row(r, &row, msg, sizeof msg);
@@ -345,20 +424,7 @@ int source_infer(const char *path, const struct source_options *o, struct source
                     goto out;
                 continue;
             }
-            const json_t *features = json_object_get(v, "features");
-            int e;
-            if (json_is_object(features)) {
-                e = infer_object(&in, features, ROLE_FEATURE, NULL);
-                const json_t *pred = json_object_get(v, "prediction");
-                const json_t *label = json_object_get(v, "label");
-                if (!e && pred)
-                    e = infer_object(&in, pred, ROLE_PREDICTION,
-                                     o && o->prediction_name ? o->prediction_name : "prediction");
-                if (!e && label)
-                    e = infer_object(&in, label, ROLE_TARGET, o && o->target_name ? o->target_name : "label");
-            } else {
-                e = infer_object(&in, v, ROLE_FEATURE, NULL);
-            }
+            int e = infer_row(&in, v, o);
             json_decref(v);
             if (e < 0) {
                 snprintf(err, errlen, "%s: out of memory", path);
@@ -415,6 +481,8 @@ int source_read(const char *path, const struct source_options *o, struct columns
     enum source_format fmt;
     if (source_detect(path, &fmt, err, errlen) < 0)
         return -1;
+    if (fmt == SOURCE_JSON_ARRAY)
+        return each_array_object(path, o, &st->rows, &st->bad_rows, read_array_row, t, err, errlen);
     struct csv_reader *r = csv_open(path, fmt == SOURCE_JSONL ? CSV_LINES : 0, err, errlen);
     if (!r)
         return -1;

@@ -10,7 +10,8 @@
 
 #include "columns.h"
 
-enum source_format { SOURCE_CSV = 1, SOURCE_JSONL = 2 };
+/* CSV with a header row; JSON Lines (one object a line); one JSON array of objects (a batch) */
+enum source_format { SOURCE_CSV = 1, SOURCE_JSONL = 2, SOURCE_JSON_ARRAY = 3 };
 
 struct source_options {
     int strict;                  /* first bad row is fatal */
@@ -46,7 +47,8 @@ struct source_stats {
     uint64_t bytes;
 };
 
-/* CSV or JSON Lines, by extension (.csv / .jsonl .ndjson .json), else by the first non-blank byte. */
+/* .csv is CSV; otherwise the first non-blank byte decides: '[' a JSON array, '{' JSON Lines, else
+ * CSV (.jsonl/.ndjson/.json files that start otherwise are read as JSON Lines). */
 int source_detect(const char *path, enum source_format *fmt, char *err, size_t errlen);
 
 /* First pass: column names (CSV header or the union of JSON keys in order of appearance), types,

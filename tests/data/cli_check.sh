@@ -36,6 +36,12 @@ assert d['window']['rows'] == 2000 and d['window']['from'] and d['window']['to']
 assert d['dataset_drift'] is True
 " || fail "jsonl window"
 check 0 --baseline "$T/small.json" --data "$FX/small_same.csv"
+# the same rows as one JSON array (a batch)
+"$PY" -c "
+import csv, json
+rows = [{k: (v if k == 'c' else float(v)) for k, v in r.items()} for r in csv.DictReader(open('$FX/small_same.csv'))]
+json.dump(rows, open('$T/batch.json', 'w'))"
+check 0 --baseline "$T/small.json" --data "$T/batch.json"
 check 1 --baseline "$T/small.json" --data "$FX/small_one.csv"
 grep -q '^FEATURE DRIFT: 1 of 4' "$T/out" || fail "exit-1 text"
 

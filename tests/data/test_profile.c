@@ -151,6 +151,31 @@ static void test_jsonl_bad_lines_and_sample_objects(void **state)
     tu_remove(path);
 }
 
+static void test_json_array_batches(void **state)
+{
+    char *path = tu_temp(".json", "  [{\"a\": 1, \"c\": \"x\"}, 7, {\"features\": {\"a\": 2.5}, \"prediction\": 1}]");
+    struct messages m = {0};
+    struct source_options o = {.on_bad_row = collect, .ud = &m};
+    struct source_schema *s = NULL;
+    char err[512], want[600];
+    assert_int_equal(source_infer(path, &o, &s, err, sizeof err), 0);
+    assert_int_equal(s->format, SOURCE_JSON_ARRAY);
+    assert_int_equal(s->rows, 2);
+    assert_int_equal(s->bad_rows, 1);
+    snprintf(want, sizeof want, "%s: [1]: expected a JSON object", path);
+    assert_non_null(strstr(m.text[0], want));
+    assert_int_equal(s->ncols, 3); /* a, c, prediction */
+    source_schema_free(s);
+    struct columns *t = columns_new(NULL);
+    columns_add(t, "a", COL_NUMERIC, ROLE_FEATURE);
+    struct source_stats st;
+    assert_int_equal(source_read(path, NULL, t, &st, err, sizeof err), 0);
+    assert_int_equal(st.rows, 2);
+    assert_int_equal(t->cols[0].count, 2);
+    columns_free(t);
+    tu_remove(path);
+}
+
 static char *make_csv(int rows)
 {
     size_t cap = (size_t)rows * 40 + 64;
@@ -347,6 +372,7 @@ int main(void)
         cmocka_unit_test(test_bad_rows_are_reported_with_their_line_and_skipped),
         cmocka_unit_test(test_header_problems_are_fatal),
         cmocka_unit_test(test_jsonl_bad_lines_and_sample_objects),
+        cmocka_unit_test(test_json_array_batches),
         cmocka_unit_test(test_profile_round_trip),
         cmocka_unit_test(test_reservoir_bounds_the_sample_and_follows_the_seed),
         cmocka_unit_test(test_baseline_unknown_column_names_are_errors),
