@@ -131,10 +131,16 @@ int cmd_baseline(int argc, char **argv)
     }
     size_t nnum = 0, ncat = 0;
     for (size_t f = 0; f < p->nfeatures; f++) {
-        if (p->features[f].type == COL_NUMERIC)
+        const struct profile_feature *pf = &p->features[f];
+        if (pf->type == COL_NUMERIC) {
             nnum++;
-        else
-            ncat++;
+            continue;
+        }
+        ncat++;
+        if (pf->cats_overflow)
+            fprintf(stderr, "driftwatch baseline: warning: column '%s' has more than %zu distinct values; the first "
+                            "%zu are kept and %llu values counted as overflow (an id? consider --exclude)\n",
+                    pf->name, pf->ncats, pf->ncats, (unsigned long long)pf->cats_overflow);
     }
     const json_t *bad = json_object_get(p->source, "bad_rows");
     fprintf(stderr, "driftwatch baseline: %s: %llu rows (%lld bad), %zu features (%zu numeric, %zu categorical) -> %s\n",
