@@ -19,9 +19,6 @@
 #include "routes.h"
 #include "scheduler.h"
 
-/* Core-owned keys of a retrain entry: the retrain policy (DESIGN.md §7), not plugin options. */
-static const char *const retrain_policy_keys[] = {"cooldown", "max_per_day", "dry_run", NULL};
-
 struct slot {
     struct plugin_instance *pi; /* NULL when an optional plugin failed */
     const struct plugin_ref *ref;
@@ -143,7 +140,7 @@ int agent_prepare(const struct config *cfg, struct agent **out, char *err, size_
                 goto error;
         if (add_model_slot(a, m->sampling, DW_KIND_SAMPLER, NULL, &ms->sampler, err, errlen) < 0 ||
             add_model_slot(a, m->versioning, DW_KIND_VERSIONING, NULL, &ms->versioning, err, errlen) < 0 ||
-            add_model_slot(a, m->retrain, DW_KIND_TRAINER, retrain_policy_keys, &ms->trainer, err, errlen) < 0)
+            add_model_slot(a, m->retrain, DW_KIND_TRAINER, config_retrain_policy_keys, &ms->trainer, err, errlen) < 0)
             goto error;
     }
     *out = a;

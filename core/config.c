@@ -12,6 +12,8 @@
 #include "log.h"
 #include "values.h"
 
+const char *const config_retrain_policy_keys[] = {"cooldown", "max_per_day", "dry_run", NULL};
+
 struct cfg_ctx {
     struct config *cfg;
     char *err;

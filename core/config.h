@@ -79,6 +79,10 @@ struct config {
     size_t n_schedules;
 };
 
+/* Keys of an on_drift.retrain entry that the core's retrain policy reads (DESIGN.md §7); the rest
+ * are the trainer plugin's options. NULL-terminated. */
+extern const char *const config_retrain_policy_keys[];
+
 /* Loads and validates; on error returns -1 with err filled and *out NULL. */
 int config_load(const char *path, struct config **out, char *err, size_t errlen);
 void config_free(struct config *cfg);

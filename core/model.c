@@ -317,8 +317,10 @@ int model_ingest(struct model_runtime *m, const struct dw_sample_batch *batch, s
         snprintf(c.err, sizeof c.err, "%s", c.failed ? c.err : cerr);
     size_t window_n = m->window.n;
     int full = window_full(&m->window) && !m->window.sliding;
-    if (full && !c.failed && committed == 0)
-        close_window_locked(m, cerr, sizeof cerr);
+    /* The close is journaled and committed too: otherwise a crash replays the full window and it
+     * is checked a second time. */
+    if (full && !c.failed && committed == 0 && close_window_locked(m, cerr, sizeof cerr) == 0)
+        journal_commit(m->journal, cerr, sizeof cerr);
     if (committed == 0)
         maybe_compact_locked(m);
     pthread_mutex_unlock(&m->lock);

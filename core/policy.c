@@ -33,6 +33,7 @@ struct policy {
     int64_t retrains[MAX_RETRAIN_HISTORY]; /* unix seconds of past triggers, oldest first */
     size_t n_retrains;
     char last_key[256];
+    char pending_key[256]; /* a trigger started but not confirmed: retried with this same key */
 };
 
 static int64_t now_s(void)
@@ -42,9 +43,9 @@ static int64_t now_s(void)
 
 static int policy_save(struct policy *p)
 {
-    json_t *o = json_pack("{s:i, s:b, s:I, s:b, s:s}", "consecutive", p->consecutive, "firing", p->firing,
+    json_t *o = json_pack("{s:i, s:b, s:I, s:b, s:s, s:s}", "consecutive", p->consecutive, "firing", p->firing,
                           "firing_since", (json_int_t)p->firing_since, "retrained_this_episode",
-                          p->retrained_this_episode, "last_key", p->last_key);
+                          p->retrained_this_episode, "last_key", p->last_key, "pending_key", p->pending_key);
     json_t *sinks = json_object(), *retrains = json_array();
     for (size_t i = 0; i < p->links.n_sinks; i++)
         json_object_set_new(sinks, p->links.sink_names[i], json_boolean(p->sink_notified[i]));
@@ -84,6 +85,8 @@ static void policy_load(struct policy *p)
     p->retrained_this_episode = json_is_true(json_object_get(o, "retrained_this_episode"));
     const char *key = json_string_value(json_object_get(o, "last_key"));
     snprintf(p->last_key, sizeof p->last_key, "%s", key ? key : "");
+    key = json_string_value(json_object_get(o, "pending_key"));
+    snprintf(p->pending_key, sizeof p->pending_key, "%s", key ? key : "");
     json_t *sinks = json_object_get(o, "sinks_notified");
     for (size_t i = 0; i < p->links.n_sinks; i++)
         p->sink_notified[i] = json_is_true(json_object_get(sinks, p->links.sink_names[i]));
@@ -245,8 +248,17 @@ static void maybe_retrain(struct policy *p, const struct verdict *v)
         gmtime_r(&tnow, &tm);
         strftime(window_end, sizeof window_end, "%Y-%m-%dT%H:%M:%SZ", &tm);
     }
+    /* A trigger that was started but never confirmed (a crash, a trainer error) is retried with the
+     * key it had, so the trainer's idempotency (a pipelineJobId, a run name) absorbs the retry. The
+     * key is saved before the trigger runs. */
     char key[256];
-    snprintf(key, sizeof key, "%s-%.12s-%s", p->mc->name, p->data_version, window_end);
+    if (p->pending_key[0])
+        snprintf(key, sizeof key, "%s", p->pending_key);
+    else
+        snprintf(key, sizeof key, "%s-%.12s-%s", p->mc->name, p->data_version, window_end);
+    snprintf(p->pending_key, sizeof p->pending_key, "%s", key);
+    if (policy_save(p) < 0)
+        return; /* without the pending key on disk a crash could start a second job */
     size_t nf = 0;
     struct dw_feature_score *features = drifted_features(v, &nf);
     struct dw_trigger_event ev = {.model = p->mc->name, .key = key, .data_version = p->data_version,
@@ -277,6 +289,7 @@ static void maybe_retrain(struct policy *p, const struct verdict *v)
     p->retrains[p->n_retrains++] = now;
     p->retrained_this_episode = 1;
     snprintf(p->last_key, sizeof p->last_key, "%s", key);
+    p->pending_key[0] = '\0';
     policy_save(p);
 }
 
@@ -293,6 +306,7 @@ void policy_on_verdict(struct policy *p, const struct verdict *v)
         memset(p->sink_notified, 0, p->links.n_sinks * sizeof *p->sink_notified);
     } else if (!drifting && p->firing) {
         p->firing = 0;
+        p->pending_key[0] = '\0'; /* a new episode gets its own key */
         memset(p->sink_notified, 0, p->links.n_sinks * sizeof *p->sink_notified);
     }
     if (p->firing != was_firing || p->consecutive != old_consecutive)
