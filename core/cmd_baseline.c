@@ -5,14 +5,21 @@
 #include <string.h>
 
 #include "commands.h"
+#include "config.h"
+#include "config_model.h"
 #include "data/baseline.h"
 #include "data/cliargs.h"
 
 static const char usage[] =
     "usage: driftwatch baseline --data FILE --out B.json [options]\n"
+    "       driftwatch baseline -c driftwatch.yaml [--model NAME] --data FILE [--out B.json] [options]\n"
     "\n"
     "Profiles training data (CSV with a header row, or JSON Lines) into a baseline for 'check'.\n"
+    "With -c, the model's versioning plugin (e.g. dvc) records which data version FILE is in the\n"
+    "profile's source.data_version, and --out defaults to the model's baseline path.\n"
     "\n"
+    "  -c, --config FILE    the agent's config\n"
+    "  --model NAME         the model (default: the only one)\n"
     "  --data FILE          training data: CSV with a header row, JSON Lines, or a JSON array of\n"
     "                       objects (.csv by name, the rest by the first byte)\n"
     "  --out FILE           where to write the profile JSON (atomically; '-' for stdout)\n"
@@ -30,20 +37,23 @@ static const char usage[] =
     "A column is numeric when every non-missing value is a finite number; missing values are\n"
     "empty fields, JSON null and NaN. Repeat list options or separate names with commas.\n";
 
-enum { O_DATA, O_OUT, O_CAT, O_EXCL, O_TARGET, O_PRED, O_SAMPLE, O_BINS, O_SEED, O_STRICT, O_HELP };
+enum { O_DATA, O_OUT, O_CAT, O_EXCL, O_TARGET, O_PRED, O_SAMPLE, O_BINS, O_SEED, O_STRICT, O_CONFIG, O_MODEL, O_HELP };
 
 static const struct cli_opt opts[] = {
     [O_DATA] = {"data", 0, 1},       [O_OUT] = {"out", 'o', 1},     [O_CAT] = {"categorical", 0, 1},
     [O_EXCL] = {"exclude", 0, 1},    [O_TARGET] = {"target", 0, 1}, [O_PRED] = {"prediction", 0, 1},
     [O_SAMPLE] = {"sample-size", 0, 1}, [O_BINS] = {"bins", 0, 1}, [O_SEED] = {"seed", 0, 1},
-    [O_STRICT] = {"strict", 0, 0},   [O_HELP] = {"help", 'h', 0},
+    [O_STRICT] = {"strict", 0, 0},   [O_CONFIG] = {"config", 'c', 1}, [O_MODEL] = {"model", 'm', 1},
+    [O_HELP] = {"help", 'h', 0},
 };
 
 int cmd_baseline(int argc, char **argv)
 {
     struct baseline_options bo;
     baseline_options_init(&bo);
-    const char *out_path = NULL;
+    const char *out_path = NULL, *config = NULL, *model = NULL;
+    struct config *cfg = NULL;
+    json_t *data_version = NULL;
     char **cats = NULL, **excl = NULL;
     size_t ncats = 0, nexcl = 0;
     char err[1024];
@@ -97,7 +107,22 @@ int cmd_baseline(int argc, char **argv)
             bo.seed = u;
             break;
         case O_STRICT: bo.strict = 1; break;
+        case O_CONFIG: config = v; break;
+        case O_MODEL: model = v; break;
         }
+    }
+    if (config) {
+        const struct model_config *mc = NULL;
+        rc = 1;
+        if (config_load(config, &cfg, err, sizeof err) < 0 || !(mc = config_pick_model(cfg, model, err, sizeof err)) ||
+            (bo.data_path && config_data_version(cfg, mc, bo.data_path, &data_version, err, sizeof err) < 0)) {
+            fprintf(stderr, "driftwatch baseline: %s\n", err);
+            goto out;
+        }
+        rc = 2;
+        if (!out_path)
+            out_path = mc->baseline;
+        bo.data_version = data_version;
     }
     if (!bo.data_path || !out_path) {
         fprintf(stderr, "driftwatch baseline: --data and --out are required (see --help)\n");
@@ -149,6 +174,8 @@ int cmd_baseline(int argc, char **argv)
     profile_free(p);
     rc = 0;
 out:
+    json_decref(data_version);
+    config_free(cfg);
     cliargs_free_list(cats, ncats);
     cliargs_free_list(excl, nexcl);
     return rc;

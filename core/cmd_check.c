@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "commands.h"
+#include "config.h"
+#include "config_model.h"
 #include "data/cliargs.h"
 #include "data/outfile.h"
 #include "drift/analyze.h"
@@ -14,7 +16,11 @@
 
 static const char usage[] =
     "usage: driftwatch check --baseline B.json --data D.csv|D.jsonl [options]\n"
-    "       driftwatch check -c driftwatch.yaml [--model NAME]\n"
+    "       driftwatch check -c driftwatch.yaml [--model NAME] --data D.csv|D.jsonl [options]\n"
+    "\n"
+    "With -c, the model's baseline (unless --baseline), drift settings (methods, correction,\n"
+    "dataset_share, per-feature overrides) come from the config, and its versioning plugin is asked\n"
+    "whether the baseline's training data is still the tracked version (a warning if not).\n"
     "\n"
     "Compares current data with a baseline profile. Exit codes (monitoring-plugin style):\n"
     "0 no drift, 1 some features drifted but not the dataset, 2 dataset drift, 3 could not run.\n"
@@ -61,6 +67,51 @@ static int split_assignment(const char *s, char **name, const char **value)
     return *name ? 0 : -1;
 }
 
+/* Warns on stderr when the data the baseline was built from is no longer the tracked version. */
+static void warn_data_version(const struct config *cfg, const struct model_config *mc, const struct profile *p)
+{
+    json_t *now = NULL;
+    char err[768];
+    if (config_data_version(cfg, mc, NULL, &now, err, sizeof err) < 0) {
+        fprintf(stderr, "driftwatch check: warning: %s\n", err);
+        return;
+    }
+    const char *then = json_string_value(json_object_get(json_object_get(p->source, "data_version"), "md5"));
+    const char *current = json_string_value(json_object_get(now, "md5"));
+    if (then && current && strcmp(then, current) != 0)
+        fprintf(stderr, "driftwatch check: warning: model '%s': the baseline was built from data version %s, the "
+                        "tracked training data is now %s: rebuild the baseline\n", mc->name, then, current);
+    if (now && json_is_false(json_object_get(now, "matches")))
+        fprintf(stderr, "driftwatch check: warning: model '%s': the training data on disk no longer matches its "
+                        "tracked version\n", mc->name);
+    json_decref(now);
+}
+
+/* -c: the model's baseline (unless --baseline), drift settings and data version check. */
+static int config_check_setup(const char *config, const char *model, const char *baseline, struct config **cfg,
+                              const char **model_out, struct profile **profile, struct analyze_options *ao, char *err,
+                              size_t errlen)
+{
+    if (config_load(config, cfg, err, errlen) < 0)
+        return -1;
+    const struct model_config *mc = config_pick_model(*cfg, model, err, errlen);
+    if (!mc)
+        return -1;
+    char why[768];
+    if (profile_load(baseline ? baseline : mc->baseline, profile, why, sizeof why) < 0) {
+        snprintf(err, errlen, "model '%s': baseline: %s", mc->name, why);
+        return -1;
+    }
+    analyze_options_free(ao);
+    if (config_analyze_options(mc, ao, err, errlen) < 0) {
+        analyze_options_init(ao);
+        return -1;
+    }
+    *model_out = mc->name;
+    warn_data_version(*cfg, mc, *profile);
+    return 0;
+}
+
 int cmd_check(int argc, char **argv)
 {
     const char *baseline = NULL, *data = NULL, *out_path = NULL, *model = NULL, *config = NULL;
@@ -72,10 +123,13 @@ int cmd_check(int argc, char **argv)
     int rc = EXIT_UNKNOWN;
     int i = 1, k;
     const char *v;
+    int cli_drift_options = 0;
     for (;;) {
         k = cliargs_next(argc, argv, &i, opts, sizeof opts / sizeof opts[0], &v, err, sizeof err);
         if (k == -1)
             break;
+        if (k == O_METHODS || k == O_CORR || k == O_SHARE || k == O_THRESH || k == O_FMETHOD || k == O_BINS)
+            cli_drift_options = 1;
         switch (k) {
         case -2:
             fprintf(stderr, "driftwatch check: %s (see --help)\n", err);
@@ -178,10 +232,19 @@ int cmd_check(int argc, char **argv)
             break;
         }
     }
+    struct config *cfg = NULL;
+    struct profile *profile = NULL;
     if (config) {
-        fprintf(stderr, "driftwatch check: -c: the config-driven check is not available in this build; "
-                        "use --baseline and --data\n");
-        goto out;
+        if (cli_drift_options) {
+            fprintf(stderr, "driftwatch check: with -c the model's drift settings apply: set methods, correction, "
+                            "dataset_share and per-feature overrides in the config, not on the command line\n");
+            goto out;
+        }
+        if (config_check_setup(config, model, baseline, &cfg, &model, &profile, &ao, err, sizeof err) < 0) {
+            fprintf(stderr, "driftwatch check: %s\n", err);
+            goto out;
+        }
+        baseline = "(config)";
     }
     if (!baseline || !data) {
         fprintf(stderr, "driftwatch check: --baseline and --data are required (see --help)\n");
@@ -191,6 +254,7 @@ int cmd_check(int argc, char **argv)
     cli_feedback_init(&fb, "check");
     struct check_request req = {
         .baseline_path = baseline,
+        .profile = profile,
         .data_path = data,
         .model = model,
         .analyze = &ao,
@@ -221,5 +285,7 @@ int cmd_check(int argc, char **argv)
     verdict_free(verdict);
 out:
     analyze_options_free(&ao);
+    profile_free(profile);
+    config_free(cfg);
     return rc;
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "config_model.h"
 #include "data/profile.h"
 #include "drift/analyze.h"
 #include "ingest.h"
@@ -49,6 +50,7 @@ struct model_runtime {
     struct model_links links;
     struct profile *profile;
     struct analyze_options aopts;
+    int aopts_ready;
     char *data_version; /* "md5:..." or "unknown", for driftwatch_baseline_info */
 
     pthread_mutex_t lock; /* window, journal, counters */
@@ -607,39 +609,15 @@ static int replay_record(void *ctx, uint8_t type, const void *data, size_t len)
     return 0; /* unknown record types from a newer version are skipped */
 }
 
-static int options_from_config(struct model_runtime *m, char *err, size_t errlen)
-{
-    const struct model_config *mc = m->mc;
-    analyze_options_init(&m->aopts);
-    m->aopts.dataset_share = mc->dataset_share;
-    char why[512];
-    if (analyze_options_set_methods(&m->aopts, mc->methods, why, sizeof why) < 0 ||
-        analyze_options_set_correction(&m->aopts, mc->correction, why, sizeof why) < 0)
-        goto fail;
-    for (size_t i = 0; i < mc->n_features; i++)
-        if (analyze_options_add_override(&m->aopts, mc->features[i].name, mc->features[i].method,
-                                         mc->features[i].threshold, why, sizeof why) < 0)
-            goto fail;
-    return 0;
-fail:
-    snprintf(err, errlen, "model '%s': drift: %s", mc->name, why);
-    return -1;
-}
-
-/* Asks the versioning plugin (e.g. DVC) which version the tracked training data has now; NULL
- * when there is no plugin or it cannot tell (logged). The result is a JSON object. */
+/* What the versioning plugin (e.g. DVC) says of the tracked training data now, or NULL (logged). */
 static json_t *current_data_version(struct model_runtime *m)
 {
-    struct plugin_instance *v = m->links.versioning;
-    if (!v)
+    if (!m->links.versioning)
         return NULL;
-    char *text = NULL, err[512] = "";
-    if (v->lp->def->data_version(v->inst, NULL, &text, err, sizeof err) < 0) {
-        log_warn("model", "model=%s versioning plugin %s cannot tell the data version: %s", m->mc->name, v->name, err);
-        return NULL;
-    }
-    json_t *dv = json_loads(text, 0, NULL);
-    free(text);
+    char err[768];
+    json_t *dv = config_ask_data_version(m->links.versioning, NULL, err, sizeof err);
+    if (!dv)
+        log_warn("model", "model=%s cannot tell the training data's version: %s", m->mc->name, err);
     return dv;
 }
 
@@ -695,8 +673,9 @@ int model_start(const struct model_config *mc, const struct model_links *links, 
         snprintf(err, errlen, "model '%s': baseline: %s", mc->name, why);
         goto error;
     }
-    if (options_from_config(m, err, errlen) < 0)
+    if (config_analyze_options(mc, &m->aopts, err, errlen) < 0)
         goto error;
+    m->aopts_ready = 1;
     resolve_data_version(m);
     if (policy_open(mc, links, m->data_version, &m->policy, err, errlen) < 0)
         goto error;
@@ -751,7 +730,8 @@ void model_stop(struct model_runtime *m)
     columns_free(m->last_window);
     free(m->last_json);
     free(m->data_version);
-    analyze_options_free(&m->aopts);
+    if (m->aopts_ready)
+        analyze_options_free(&m->aopts);
     profile_free(m->profile);
     pthread_mutex_destroy(&m->lock);
     pthread_mutex_destroy(&m->jobs_lock);

@@ -1,0 +1,75 @@
+/* Model config → analyzer options and data versions (see config_model.h). */
+#include "config_model.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent.h"
+
+const struct model_config *config_pick_model(const struct config *cfg, const char *name, char *err, size_t errlen)
+{
+    if (name) {
+        const struct model_config *m = config_find_model(cfg, name);
+        if (!m)
+            snprintf(err, errlen, "%s: no model named '%s'", cfg->path, name);
+        return m;
+    }
+    if (cfg->n_models == 1)
+        return &cfg->models[0];
+    snprintf(err, errlen, "%s: %s", cfg->path,
+             cfg->n_models ? "several models are configured: choose one with --model" : "no model is configured");
+    return NULL;
+}
+
+int config_analyze_options(const struct model_config *mc, struct analyze_options *o, char *err, size_t errlen)
+{
+    analyze_options_init(o);
+    o->dataset_share = mc->dataset_share;
+    char why[512];
+    if (analyze_options_set_methods(o, mc->methods, why, sizeof why) < 0 ||
+        analyze_options_set_correction(o, mc->correction, why, sizeof why) < 0)
+        goto fail;
+    for (size_t i = 0; i < mc->n_features; i++)
+        if (analyze_options_add_override(o, mc->features[i].name, mc->features[i].method, mc->features[i].threshold,
+                                         why, sizeof why) < 0)
+            goto fail;
+    return 0;
+fail:
+    snprintf(err, errlen, "model '%s': drift: %s", mc->name, why);
+    analyze_options_free(o);
+    return -1;
+}
+
+json_t *config_ask_data_version(struct plugin_instance *versioning, const char *path, char *err, size_t errlen)
+{
+    char *text = NULL, why[512] = "";
+    if (versioning->lp->def->data_version(versioning->inst, path, &text, why, sizeof why) < 0) {
+        snprintf(err, errlen, "versioning plugin '%s': %s", versioning->name, why[0] ? why : "no answer");
+        return NULL;
+    }
+    json_error_t jerr;
+    json_t *dv = text ? json_loads(text, 0, &jerr) : NULL;
+    free(text);
+    if (!json_is_object(dv)) {
+        snprintf(err, errlen, "versioning plugin '%s' answered something that is not a JSON object", versioning->name);
+        json_decref(dv);
+        return NULL;
+    }
+    return dv;
+}
+
+int config_data_version(const struct config *cfg, const struct model_config *mc, const char *path, json_t **out,
+                        char *err, size_t errlen)
+{
+    *out = NULL;
+    if (!mc->versioning)
+        return 0;
+    struct plugin_instance *pi = NULL;
+    if (plugin_instance_create(agent_plugin_dir(cfg), cfg->path, mc->versioning, NULL, DW_KIND_VERSIONING, &pi, err,
+                               errlen) < 0)
+        return -1;
+    *out = config_ask_data_version(pi, path, err, errlen);
+    plugin_instance_free(pi);
+    return *out ? 0 : -1;
+}
