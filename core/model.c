@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,8 +69,9 @@ struct model_runtime {
 
     pthread_mutex_t verdict_lock;
     char *last_json;
-    struct verdict *last_verdict;
-    struct columns *last_window;
+    char *last_report;     /* HTML of the last checked window, rendered when it was checked: keeping
+                              the window's columns for a report nobody may ask for costs far more */
+    size_t last_report_len;
 
     struct policy *policy;
 };
@@ -438,7 +440,10 @@ static void run_job(struct model_runtime *m, struct check_job *j)
     json_t *json = verdict_to_json(v);
     j->json = json ? json_dumps(json, JSON_INDENT(2)) : NULL;
     json_decref(json);
-    if (!j->json) {
+    struct strbuf report;
+    strbuf_init(&report);
+    if (!j->json || report_render_html(m->profile, w, v, &report) < 0) {
+        strbuf_free(&report);
         snprintf(j->err, sizeof j->err, "out of memory rendering the verdict");
         j->rc = -1;
         goto out;
@@ -452,13 +457,9 @@ static void run_job(struct model_runtime *m, struct check_job *j)
     pthread_mutex_lock(&m->verdict_lock);
     free(m->last_json);
     m->last_json = strdup(j->json);
-    verdict_free(m->last_verdict);
-    columns_free(m->last_window);
-    m->last_verdict = v;
-    m->last_window = w;
+    free(m->last_report);
+    m->last_report = strbuf_detach(&report, &m->last_report_len);
     pthread_mutex_unlock(&m->verdict_lock);
-    v = NULL;
-    w = NULL;
 out:
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
@@ -470,6 +471,9 @@ out:
         log_error("model", "model=%s check failed: %s", m->mc->name, j->err);
     verdict_free(v);
     columns_free(w);
+    /* A check allocates and frees the window's columns (tens of MB for wide models): hand the
+     * freed pages back instead of keeping them as the process's high-water mark. */
+    malloc_trim(0);
 }
 
 static void *worker_main(void *arg)
@@ -563,20 +567,16 @@ char *model_last_verdict(struct model_runtime *m)
 
 char *model_report_html(struct model_runtime *m, size_t *len, char *err, size_t errlen)
 {
-    struct strbuf sb;
-    strbuf_init(&sb);
     pthread_mutex_lock(&m->verdict_lock);
-    int rc = -1;
-    if (!m->last_verdict)
-        snprintf(err, errlen, "model '%s': no check has completed yet", m->mc->name);
-    else if ((rc = report_render_html(m->profile, m->last_window, m->last_verdict, &sb)) < 0)
-        snprintf(err, errlen, "out of memory rendering the report");
-    pthread_mutex_unlock(&m->verdict_lock);
-    if (rc < 0) {
-        strbuf_free(&sb);
-        return NULL;
+    char *html = m->last_report ? malloc(m->last_report_len + 1) : NULL;
+    if (html) {
+        memcpy(html, m->last_report, m->last_report_len + 1);
+        *len = m->last_report_len;
     }
-    return strbuf_detach(&sb, len);
+    pthread_mutex_unlock(&m->verdict_lock);
+    if (!html)
+        snprintf(err, errlen, m->last_report ? "out of memory" : "model '%s': no check has completed yet", m->mc->name);
+    return html;
 }
 
 /* ---- start / stop ---- */
@@ -726,8 +726,7 @@ void model_stop(struct model_runtime *m)
     journal_close(m->journal);
     policy_close(m->policy);
     window_free(&m->window);
-    verdict_free(m->last_verdict);
-    columns_free(m->last_window);
+    free(m->last_report);
     free(m->last_json);
     free(m->data_version);
     if (m->aopts_ready)
