@@ -19,8 +19,8 @@ run_expect 1 "/nonexistent/dw.yaml: cannot open: No such file or directory" -- v
 run_expect 1 "/nonexistent/dw.yaml: cannot open: No such file or directory" -- run -c /nonexistent/dw.yaml
 
 "$DW_BIN" version | grep -Eq '^driftwatch [0-9]+\.[0-9]+\.[0-9]+$' || fail "version output"
-"$DW_BIN" --help | grep -q "usage: driftwatch <command>" || fail "--help output"
-"$DW_BIN" run --help | grep -q "usage: driftwatch run -c FILE" || fail "run --help output"
+"$DW_BIN" --help >"$TMP/help.txt" && grep -q "usage: driftwatch <command>" "$TMP/help.txt" || fail "--help output"
+"$DW_BIN" run --help >"$TMP/help.txt" && grep -q "usage: driftwatch run -c FILE" "$TMP/help.txt" || fail "run --help output"
 
 # A config naming a plugin that does not exist: position, plugin and path in one line.
 cat >"$TMP/bad_plugin.yaml" <<YAML

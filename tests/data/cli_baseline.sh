@@ -10,7 +10,7 @@ trap 'rm -rf "$T"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 EX="$DW_SRC/examples/data"
 
-"$DW_BIN" baseline --help | grep -q '^usage: driftwatch baseline' || fail "--help"
+"$DW_BIN" baseline --help >"$T/help.txt" && grep -q '^usage: driftwatch baseline' "$T/help.txt" || fail "--help"
 
 # 1. full profile (5000 rows <= default sample size: the sample is every value)
 "$DW_BIN" baseline --data "$EX/train.csv" --out "$T/b.json" --prediction prediction 2>"$T/err" || fail "baseline: $(cat "$T/err")"

@@ -18,8 +18,8 @@ check() { # expected-exit args...
     [ "$rc" = "$want" ] || fail "check $* exited $rc, expected $want; stderr: $(cat "$T/err"); stdout: $(head -c 600 "$T/out")"
 }
 
-"$DW_BIN" check --help | grep -q '^usage: driftwatch check' || fail "--help"
-"$DW_BIN" report --help | grep -q '^usage: driftwatch report' || fail "report --help"
+"$DW_BIN" check --help >"$T/help.txt" && grep -q '^usage: driftwatch check' "$T/help.txt" || fail "--help"
+"$DW_BIN" report --help >"$T/help.txt" && grep -q '^usage: driftwatch report' "$T/help.txt" || fail "report --help"
 
 "$DW_BIN" baseline --data "$EX/train.csv" --out "$T/demo.json" --prediction prediction 2>/dev/null
 "$DW_BIN" baseline --data "$FX/small_train.csv" --out "$T/small.json" 2>/dev/null
