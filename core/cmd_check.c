@@ -124,6 +124,8 @@ int cmd_check(int argc, char **argv)
     int i = 1, k;
     const char *v;
     int cli_drift_options = 0;
+    struct config *cfg = NULL;       /* declared before the first goto out, which frees them */
+    struct profile *profile = NULL;
     for (;;) {
         k = cliargs_next(argc, argv, &i, opts, sizeof opts / sizeof opts[0], &v, err, sizeof err);
         if (k == -1)
@@ -232,8 +234,6 @@ int cmd_check(int argc, char **argv)
             break;
         }
     }
-    struct config *cfg = NULL;
-    struct profile *profile = NULL;
     if (config) {
         if (cli_drift_options) {
             fprintf(stderr, "driftwatch check: with -c the model's drift settings apply: set methods, correction, "
