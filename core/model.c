@@ -329,11 +329,9 @@ int model_ingest(struct model_runtime *m, const struct dw_sample_batch *batch, s
         maybe_compact_locked(m);
     pthread_mutex_unlock(&m->lock);
 
-    const char *probe = batch->probe ? batch->probe : "unknown";
-    const char *recv[] = {"model", m->mc->name, "probe", probe, NULL};
+    /* driftwatch_samples_received_total{model,probe} is the probes' to count: they see what arrived
+     * before anything reaches the core. */
     const char *kept[] = {"model", m->mc->name, NULL};
-    metrics_counter_add("driftwatch_samples_received_total", "Samples received by model and probe.", recv,
-                        (double)(st.accepted + st.rejected));
     metrics_counter_add("driftwatch_samples_kept_total", "Samples kept in the model's window after sampling.", kept,
                         (double)c.kept);
     if (st.rejected) {

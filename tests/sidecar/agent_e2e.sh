@@ -76,9 +76,12 @@ expect_contains "$TMP/metrics.txt" 'driftwatch_dataset_drifted{model="fraud"} 1'
 expect_contains "$TMP/metrics.txt" 'driftwatch_checks_total{model="fraud",result="ok"}'
 expect_contains "$TMP/metrics.txt" 'driftwatch_checks_total{model="fraud",result="dataset_drift"} 1'
 expect_contains "$TMP/metrics.txt" 'driftwatch_feature_drifted{model="fraud",feature="amount"} 1'
-expect_contains "$TMP/metrics.txt" 'driftwatch_samples_kept_total{model="fraud"}'
+# Counted once (by the probe), since the restart: 200 + 1000 samples.
+expect_contains "$TMP/metrics.txt" 'driftwatch_samples_received_total{model="fraud",probe="push"} 1200'
+expect_contains "$TMP/metrics.txt" 'driftwatch_samples_kept_total{model="fraud"} 1200'
 expect_contains "$TMP/agent.log" "drift firing model=fraud severity=critical"
-curl -fsS "http://127.0.0.1:$PORT/v1/models/fraud/report" | grep -q "<svg" || fail "report has no plots"
+curl -fsS "http://127.0.0.1:$PORT/v1/models/fraud/report" >"$TMP/report.html" || fail "no report"
+grep -q "<svg" "$TMP/report.html" || fail "report has no plots"
 
 # Unknown model and bad bodies are clear errors.
 code=$(curl -s -o "$TMP/e.json" -w '%{http_code}' "http://127.0.0.1:$PORT/v1/models/ghost/drift")
