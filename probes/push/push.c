@@ -46,7 +46,7 @@ static const struct dw_option push_options[] = {
 struct rejection {
     size_t line;        /* NDJSON line (1-based), 0 for a JSON body */
     char path[256];     /* JSON path of the problem, "" for a line that is not JSON */
-    char why[256];
+    char why[320];
 };
 
 /* What validation made of a request: the samples to hand over and the rejections. */
@@ -199,32 +199,27 @@ static void check_ndjson(const char *body, size_t len, struct verdict *v)
         if (n == 0)
             continue;
         v->received++;
-        json_error_t jerr;
-        json_t *sample = json_loadb(start, n, JSON_DECODE_ANY, &jerr);
-        int valid = sample != NULL;
-        char path[256], why[256];
-        if (valid && sample_check(sample, "$", path, sizeof path, why, sizeof why) < 0)
-            valid = 0;
-        if (!valid && !v->copying) {
+        struct sample_problem prob;
+        if (sample_check_text(start, n, "$", &prob) == 0) {
+            verdict_forward(v, start, n);
+            continue;
+        }
+        if (!v->copying) {
             /* Lines before this one were all valid (or blank): they go over as they are. */
             v->copying = 1;
             verdict_append(v, body, (size_t)(line_start - body), 0);
         }
-        if (!sample) {
-            snprintf(why, sizeof why, "invalid JSON at column %d: %s", jerr.column, jerr.text);
+        if (prob.syntax) {
+            char why[300];
+            snprintf(why, sizeof why, "invalid JSON at column %zu: %s",
+                     (size_t)(start - line_start) + prob.offset + 1, prob.why);
             verdict_reject(v, line, "", why, 1);
-            continue;
+        } else {
+            verdict_reject(v, line, prob.path, prob.why, 0);
         }
-        if (!valid)
-            verdict_reject(v, line, path, why, 0);
-        else
-            verdict_forward(v, start, n);
-        json_decref(sample);
     }
 }
 
-/* A JSON body: an array of samples or one sample. Returns 0, or -1 when the body is not JSON at all
- * (then the response is already filled). */
 static void count(struct push *p, const char *metric, const char *help, const char *key, const char *value,
                   size_t n)
 {
@@ -234,68 +229,77 @@ static void count(struct push *p, const char *metric, const char *help, const ch
     p->host->metrics->counter_add(metric, help, labels, (double)n);
 }
 
+/* Valid elements of a JSON array, kept in case some others are rejected. */
+struct element_walk {
+    struct verdict *v;
+    const char **start;
+    size_t *len;
+    size_t n, cap;
+    int failed;
+};
+
+static void on_element(void *ctx, size_t index, const char *start, size_t len, const struct sample_problem *problem)
+{
+    struct element_walk *w = ctx;
+    w->v->received++;
+    if (problem) {
+        verdict_reject(w->v, 0, problem->path, problem->why, 0);
+        return;
+    }
+    if (w->n == w->cap) {
+        size_t cap = w->cap ? w->cap * 2 : 64;
+        const char **s = realloc(w->start, cap * sizeof *s);
+        if (s)
+            w->start = s;
+        size_t *l = realloc(w->len, cap * sizeof *l);
+        if (l)
+            w->len = l;
+        if (!s || !l) {
+            w->failed = 1;
+            return;
+        }
+        w->cap = cap;
+    }
+    w->start[w->n] = start;
+    w->len[w->n++] = len;
+}
+
+/* A JSON body: an array of samples or one sample. Returns 0, or -1 when the answer is already
+ * filled (the body is not JSON, or holds too many samples). */
 static int check_json(struct push *p, const char *body, size_t len, struct verdict *v, struct dw_http_response *resp)
 {
-    json_error_t jerr;
-    json_t *doc = json_loadb(body, len, JSON_DECODE_ANY, &jerr);
-    if (!doc) {
+    struct element_walk w = {.v = v};
+    struct sample_problem prob;
+    long n = sample_check_batch(body, len, on_element, &w, &prob);
+    int rc = 0;
+    if (n < 0) {
+        size_t line, col;
+        sample_line_col(body, prob.offset, &line, &col);
         char msg[512];
-        snprintf(msg, sizeof msg, "invalid JSON at line %d, column %d: %s%s", jerr.line, jerr.column, jerr.text,
-                 strstr(jerr.text, "end of file expected") ? " (one sample per line is NDJSON: send it as "
-                                                             "Content-Type: application/x-ndjson)"
-                                                           : "");
+        snprintf(msg, sizeof msg, "invalid JSON at line %zu, column %zu: %s%s", line, col, prob.why,
+                 strstr(prob.why, "end of file expected") ? " (one sample per line is NDJSON: send it as "
+                                                            "Content-Type: application/x-ndjson)"
+                                                          : "");
         respond_json(resp, 400,
-                     json_pack("{s:s, s:i, s:i, s:i}", "error", msg, "status", 400, "line", jerr.line, "column",
-                               jerr.column));
-        return -1;
+                     json_pack("{s:s, s:i, s:I, s:I}", "error", msg, "status", 400, "line", (json_int_t)line,
+                               "column", (json_int_t)col));
+        rc = -1;
+    } else if ((size_t)n > p->max_batch) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "a batch of %ld samples is larger than max_batch (%zu); split it", n, p->max_batch);
+        count(p, REJECTED, REJECTED_HELP, "reason", "batch_too_large", (size_t)n);
+        respond_error(resp, 413, msg);
+        rc = -1;
+    } else if (w.failed) {
+        v->forward_failed = 1;
+    } else if (verdict_rejected(v)) {
+        /* Only when something was rejected is a new batch made, of the valid elements' own text. */
+        for (size_t i = 0; i < w.n; i++)
+            verdict_append(v, w.start[i], w.len[i], 1);
     }
-    if (json_is_array(doc)) {
-        size_t n = json_array_size(doc);
-        if (n > p->max_batch) {
-            char msg[256];
-            snprintf(msg, sizeof msg, "a batch of %zu samples is larger than max_batch (%zu); split it", n,
-                     p->max_batch);
-            count(p, REJECTED, REJECTED_HELP, "reason", "batch_too_large", n);
-            respond_error(resp, 413, msg);
-            json_decref(doc);
-            return -1;
-        }
-        unsigned char *valid = calloc(n ? n : 1, 1);
-        if (!valid) {
-            v->forward_failed = 1;
-            json_decref(doc);
-            return 0;
-        }
-        for (size_t i = 0; i < n; i++) {
-            char prefix[32], path[256], why[256];
-            snprintf(prefix, sizeof prefix, "$[%zu]", i);
-            v->received++;
-            if (sample_check(json_array_get(doc, i), prefix, path, sizeof path, why, sizeof why) < 0)
-                verdict_reject(v, 0, path, why, 0);
-            else
-                valid[i] = 1;
-        }
-        /* Re-encode only when something was rejected; otherwise the body goes over as it came. */
-        for (size_t i = 0; verdict_rejected(v) && i < n; i++) {
-            if (!valid[i])
-                continue;
-            char *text = json_dumps(json_array_get(doc, i), JSON_COMPACT);
-            if (!text) {
-                v->forward_failed = 1;
-                break;
-            }
-            verdict_append(v, text, strlen(text), 1);
-            free(text);
-        }
-        free(valid);
-    } else {
-        char path[256], why[256];
-        v->received++;
-        if (sample_check(doc, "$", path, sizeof path, why, sizeof why) < 0)
-            verdict_reject(v, 0, path, why, 0);
-    }
-    json_decref(doc);
-    return 0;
+    free(w.start);
+    free(w.len);
+    return rc;
 }
 
 static json_t *errors_json(const struct verdict *v, const char *core_error)

@@ -1,10 +1,24 @@
-/* Sample shape validation for the ingest probes (see sample_check.h): what the core would reject
- * is caught here first, where the probe still knows the line number and the JSON path. */
+/* Sample validation for the ingest probes (see sample_check.h): a recursive-descent JSON scanner
+ * that validates as it goes and looks at the few keys a sample's shape depends on. */
 #include "sample_check.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#define MAX_DEPTH 2048 /* jansson's JSON_PARSER_MAX_DEPTH */
+
+enum vtype { V_ERROR = -1, V_OBJECT = 0, V_ARRAY, V_STRING, V_INTEGER, V_REAL, V_TRUE, V_FALSE, V_NULL };
+
+struct scanner {
+    const char *start, *p, *end;
+    struct sample_problem *prob;
+    int failed;      /* a syntax problem: scanning stops */
+    int shape_bad;   /* a shape problem was recorded (the first one is kept) */
+};
 
 void sample_path_append_key(char *path, size_t pathlen, const char *key)
 {
@@ -31,6 +45,21 @@ void sample_path_append_key(char *path, size_t pathlen, const char *key)
     snprintf(path + used, pathlen - used, "[\"%s\"]", quoted);
 }
 
+void sample_line_col(const char *text, size_t offset, size_t *line, size_t *col)
+{
+    size_t l = 1, c = 1;
+    for (size_t i = 0; i < offset; i++) {
+        if (text[i] == '\n') {
+            l++;
+            c = 1;
+        } else {
+            c++;
+        }
+    }
+    *line = l;
+    *col = c;
+}
+
 static int digits(const char *s, int n, int *value)
 {
     int v = 0;
@@ -43,89 +72,676 @@ static int digits(const char *s, int n, int *value)
     return 0;
 }
 
-int sample_is_rfc3339(const char *s)
+int sample_is_rfc3339(const char *s, size_t n)
 {
     int year, month, day, hour, minute, second;
     /* RFC 3339 §5.6: full-date "T" partial-time time-offset; "t" and " " are allowed separators. */
-    if (strlen(s) < 20 || digits(s, 4, &year) || s[4] != '-' || digits(s + 5, 2, &month) || s[7] != '-' ||
+    if (n < 20 || digits(s, 4, &year) || s[4] != '-' || digits(s + 5, 2, &month) || s[7] != '-' ||
         digits(s + 8, 2, &day) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || digits(s + 11, 2, &hour) ||
         s[13] != ':' || digits(s + 14, 2, &minute) || s[16] != ':' || digits(s + 17, 2, &second))
         return 0;
     if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60)
         return 0;
-    const char *p = s + 19;
-    if (*p == '.') {
-        p++;
-        if (!isdigit((unsigned char)*p))
+    size_t i = 19;
+    if (i < n && s[i] == '.') {
+        i++;
+        if (i >= n || !isdigit((unsigned char)s[i]))
             return 0;
-        while (isdigit((unsigned char)*p))
-            p++;
+        while (i < n && isdigit((unsigned char)s[i]))
+            i++;
     }
-    if ((*p == 'Z' || *p == 'z') && p[1] == '\0')
+    if (i + 1 == n && (s[i] == 'Z' || s[i] == 'z'))
         return 1;
     int oh, om;
-    if ((*p == '+' || *p == '-') && !digits(p + 1, 2, &oh) && p[3] == ':' && !digits(p + 4, 2, &om) &&
-        p[6] == '\0' && oh <= 23 && om <= 59)
+    if (i + 6 == n && (s[i] == '+' || s[i] == '-') && !digits(s + i + 1, 2, &oh) && s[i + 3] == ':' &&
+        !digits(s + i + 4, 2, &om) && oh <= 23 && om <= 59)
         return 1;
     return 0;
 }
 
-static int is_scalar(const json_t *v)
+/* ---- errors ---- */
+
+static void syntax_error(struct scanner *sc, const char *what)
 {
-    return json_is_number(v) || json_is_string(v) || json_is_boolean(v) || json_is_null(v);
+    if (sc->failed)
+        return;
+    sc->failed = 1;
+    sc->prob->syntax = 1;
+    sc->prob->offset = (size_t)(sc->p - sc->start);
+    sc->prob->path[0] = '\0';
+    snprintf(sc->prob->why, sizeof sc->prob->why, "%s", what);
 }
 
-static int fail(char *path, size_t pathlen, const char *prefix, const char *key1, const char *key2, char *why,
-                size_t whylen, const char *reason)
+static void shape_error(struct scanner *sc, const char *prefix, const char *key1, const char *key2, const char *why)
 {
-    snprintf(path, pathlen, "%s", prefix);
+    if (sc->shape_bad || sc->failed)
+        return;
+    sc->shape_bad = 1;
+    sc->prob->syntax = 0;
+    sc->prob->offset = (size_t)(sc->p - sc->start);
+    snprintf(sc->prob->path, sizeof sc->prob->path, "%s", prefix);
     if (key1)
-        sample_path_append_key(path, pathlen, key1);
+        sample_path_append_key(sc->prob->path, sizeof sc->prob->path, key1);
     if (key2)
-        sample_path_append_key(path, pathlen, key2);
-    snprintf(why, whylen, "%s", reason);
-    return -1;
+        sample_path_append_key(sc->prob->path, sizeof sc->prob->path, key2);
+    snprintf(sc->prob->why, sizeof sc->prob->why, "%s", why);
 }
 
-static int check_features(const json_t *obj, const char *prefix, const char *under, char *path, size_t pathlen,
-                          char *why, size_t whylen)
+/* ---- JSON (RFC 8259) ---- */
+
+static void skip_ws(struct scanner *sc)
 {
-    const char *key;
-    const json_t *value;
-    json_object_foreach((json_t *)obj, key, value) {
-        if (!is_scalar(value))
-            return fail(path, pathlen, prefix, under, key, why, whylen,
-                        under ? "a feature value must be a number, string, boolean or null"
-                              : "a feature value must be a number, string, boolean or null (in a flat sample "
-                                "every key is a feature; use {\"features\": {...}, \"prediction\": ...} for more)");
+    while (sc->p < sc->end && (*sc->p == ' ' || *sc->p == '\n' || *sc->p == '\r' || *sc->p == '\t'))
+        sc->p++;
+}
+
+static int hex4(const char *p, unsigned *out)
+{
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = p[i];
+        v <<= 4;
+        if (c >= '0' && c <= '9')
+            v |= (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            v |= (unsigned)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F')
+            v |= (unsigned)(c - 'A' + 10);
+        else
+            return -1;
     }
+    *out = v;
     return 0;
 }
 
-int sample_check(const json_t *v, const char *prefix, char *path, size_t pathlen, char *why, size_t whylen)
+/* Appends code point cp as UTF-8 to out (when there is room). */
+static void put_utf8(char *out, size_t cap, size_t *n, unsigned cp)
 {
-    if (!json_is_object(v))
-        return fail(path, pathlen, prefix, NULL, NULL, why, whylen,
-                    "a sample must be a JSON object ({\"features\": {...}, \"prediction\": ...} or flat features)");
-    const json_t *features = json_object_get(v, "features");
-    if (!features) {
-        if (json_object_size(v) == 0)
-            return fail(path, pathlen, prefix, NULL, NULL, why, whylen, "a sample needs at least one feature");
-        return check_features(v, prefix, NULL, path, pathlen, why, whylen);
+    char b[4];
+    size_t k;
+    if (cp < 0x80) {
+        b[0] = (char)cp;
+        k = 1;
+    } else if (cp < 0x800) {
+        b[0] = (char)(0xC0 | (cp >> 6));
+        b[1] = (char)(0x80 | (cp & 0x3F));
+        k = 2;
+    } else if (cp < 0x10000) {
+        b[0] = (char)(0xE0 | (cp >> 12));
+        b[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        b[2] = (char)(0x80 | (cp & 0x3F));
+        k = 3;
+    } else {
+        b[0] = (char)(0xF0 | (cp >> 18));
+        b[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+        b[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        b[3] = (char)(0x80 | (cp & 0x3F));
+        k = 4;
     }
-    if (!json_is_object(features))
-        return fail(path, pathlen, prefix, "features", NULL, why, whylen,
-                    "'features' must be an object of feature name to value");
-    if (json_object_size(features) == 0)
-        return fail(path, pathlen, prefix, "features", NULL, why, whylen, "'features' is empty");
-    if (check_features(features, prefix, "features", path, pathlen, why, whylen) < 0)
+    if (out && *n + k < cap)
+        memcpy(out + *n, b, k);
+    *n += k;
+}
+
+/* Length of a valid UTF-8 sequence at p (no overlong forms, no surrogates, <= U+10FFFF), or 0. */
+static size_t utf8_len(const unsigned char *p, const unsigned char *end)
+{
+    unsigned c = p[0];
+    size_t n;
+    unsigned cp;
+    if (c >= 0xC2 && c <= 0xDF) {
+        n = 2;
+        cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+        cp = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+        cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    if ((size_t)(end - p) < n)
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (p[i] & 0x3F);
+    }
+    if ((n == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+        return 0;
+    return n;
+}
+
+/* A string at sc->p (on its opening quote). When out is given, its decoded UTF-8 is written there
+ * (NUL-terminated, cut at cap - 1 bytes) and *out_len tells the full length. */
+static int scan_string(struct scanner *sc, char *out, size_t cap, size_t *out_len)
+{
+    size_t n = 0;
+    sc->p++;
+    for (;;) {
+        if (sc->p >= sc->end) {
+            syntax_error(sc, "unterminated string");
+            return -1;
+        }
+        unsigned char c = (unsigned char)*sc->p;
+        if (c == '"') {
+            sc->p++;
+            break;
+        }
+        if (c < 0x20) {
+            syntax_error(sc, "control character in a string");
+            return -1;
+        }
+        if (c == '\\') {
+            if (sc->end - sc->p < 2) {
+                syntax_error(sc, "unterminated string");
+                return -1;
+            }
+            char e = sc->p[1];
+            const char *simple = strchr("\"\\/bfnrt", e);
+            if (e && simple) {
+                static const char decoded[] = "\"\\/\b\f\n\r\t";
+                if (out && n + 1 < cap)
+                    out[n] = decoded[simple - "\"\\/bfnrt"];
+                n++;
+                sc->p += 2;
+                continue;
+            }
+            unsigned cp;
+            if (e != 'u' || sc->end - sc->p < 6 || hex4(sc->p + 2, &cp) < 0) {
+                syntax_error(sc, "invalid escape in a string");
+                return -1;
+            }
+            sc->p += 6;
+            if (cp >= 0xD800 && cp <= 0xDBFF) {
+                unsigned lo;
+                if (sc->end - sc->p < 6 || sc->p[0] != '\\' || sc->p[1] != 'u' || hex4(sc->p + 2, &lo) < 0 ||
+                    lo < 0xDC00 || lo > 0xDFFF) {
+                    syntax_error(sc, "invalid \\u surrogate pair");
+                    return -1;
+                }
+                sc->p += 6;
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+            } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+                syntax_error(sc, "invalid \\u surrogate pair");
+                return -1;
+            } else if (cp == 0) {
+                syntax_error(sc, "\\u0000 is not allowed");
+                return -1;
+            }
+            put_utf8(out, cap, &n, cp);
+            continue;
+        }
+        if (c < 0x80) {
+            if (out && n + 1 < cap)
+                out[n] = (char)c;
+            n++;
+            sc->p++;
+            continue;
+        }
+        size_t k = utf8_len((const unsigned char *)sc->p, (const unsigned char *)sc->end);
+        if (!k) {
+            syntax_error(sc, "invalid UTF-8 in a string");
+            return -1;
+        }
+        if (out && n + k < cap)
+            memcpy(out + n, sc->p, k);
+        n += k;
+        sc->p += k;
+    }
+    if (out)
+        out[n < cap ? n : cap - 1] = '\0';
+    if (out_len)
+        *out_len = n;
+    return 0;
+}
+
+static enum vtype scan_number(struct scanner *sc)
+{
+    const char *s = sc->p;
+    const char *p = s;
+    if (p < sc->end && *p == '-')
+        p++;
+    if (p >= sc->end || !isdigit((unsigned char)*p)) {
+        sc->p = p;
+        syntax_error(sc, "invalid number");
+        return V_ERROR;
+    }
+    if (*p == '0')
+        p++;
+    else
+        while (p < sc->end && isdigit((unsigned char)*p))
+            p++;
+    int real = 0;
+    long exponent = 0;
+    if (p < sc->end && *p == '.') {
+        real = 1;
+        p++;
+        if (p >= sc->end || !isdigit((unsigned char)*p)) {
+            sc->p = p;
+            syntax_error(sc, "invalid number");
+            return V_ERROR;
+        }
+        while (p < sc->end && isdigit((unsigned char)*p))
+            p++;
+    }
+    if (p < sc->end && (*p == 'e' || *p == 'E')) {
+        real = 1;
+        p++;
+        int neg = 0;
+        if (p < sc->end && (*p == '+' || *p == '-'))
+            neg = *p++ == '-';
+        if (p >= sc->end || !isdigit((unsigned char)*p)) {
+            sc->p = p;
+            syntax_error(sc, "invalid number");
+            return V_ERROR;
+        }
+        while (p < sc->end && isdigit((unsigned char)*p)) {
+            if (exponent < 100000)
+                exponent = exponent * 10 + (*p - '0');
+            p++;
+        }
+        if (neg)
+            exponent = -exponent;
+    }
+    size_t n = (size_t)(p - s);
+    sc->p = p;
+    /* Only long numbers or large exponents can fall outside a long long or a double. */
+    if ((!real && n > 18) || (real && (exponent > 290 || n > 300))) {
+        char buf[400];
+        if (n >= sizeof buf) {
+            syntax_error(sc, "number too long");
+            return V_ERROR;
+        }
+        memcpy(buf, s, n);
+        buf[n] = '\0';
+        errno = 0;
+        if (!real) {
+            (void)strtoll(buf, NULL, 10);
+            if (errno == ERANGE) {
+                sc->p = s;
+                syntax_error(sc, "integer out of range");
+                return V_ERROR;
+            }
+        } else if (isinf(strtod(buf, NULL))) {
+            sc->p = s;
+            syntax_error(sc, "real number overflow");
+            return V_ERROR;
+        }
+    }
+    return real ? V_REAL : V_INTEGER;
+}
+
+static enum vtype scan_value(struct scanner *sc, int depth);
+
+static enum vtype scan_literal(struct scanner *sc, const char *word, size_t n, enum vtype t)
+{
+    if ((size_t)(sc->end - sc->p) >= n && memcmp(sc->p, word, n) == 0) {
+        sc->p += n;
+        return t;
+    }
+    syntax_error(sc, "invalid token");
+    return V_ERROR;
+}
+
+/* Members of an object or items of an array, validated but not looked at. */
+static enum vtype scan_container(struct scanner *sc, int depth, char close)
+{
+    sc->p++;
+    skip_ws(sc);
+    if (sc->p < sc->end && *sc->p == close) {
+        sc->p++;
+        return close == '}' ? V_OBJECT : V_ARRAY;
+    }
+    for (;;) {
+        if (close == '}') {
+            if (sc->p >= sc->end || *sc->p != '"') {
+                syntax_error(sc, "expected a string as object key");
+                return V_ERROR;
+            }
+            if (scan_string(sc, NULL, 0, NULL) < 0)
+                return V_ERROR;
+            skip_ws(sc);
+            if (sc->p >= sc->end || *sc->p != ':') {
+                syntax_error(sc, "expected ':' after an object key");
+                return V_ERROR;
+            }
+            sc->p++;
+        }
+        if (scan_value(sc, depth + 1) == V_ERROR)
+            return V_ERROR;
+        skip_ws(sc);
+        if (sc->p < sc->end && *sc->p == ',') {
+            sc->p++;
+            skip_ws(sc);
+            continue;
+        }
+        if (sc->p < sc->end && *sc->p == close) {
+            sc->p++;
+            return close == '}' ? V_OBJECT : V_ARRAY;
+        }
+        syntax_error(sc, close == '}' ? "expected ',' or '}'" : "expected ',' or ']'");
+        return V_ERROR;
+    }
+}
+
+static enum vtype scan_value(struct scanner *sc, int depth)
+{
+    skip_ws(sc);
+    if (depth > MAX_DEPTH) {
+        syntax_error(sc, "nested too deep");
+        return V_ERROR;
+    }
+    if (sc->p >= sc->end) {
+        syntax_error(sc, "expected a value, found the end");
+        return V_ERROR;
+    }
+    switch (*sc->p) {
+    case '{':
+        return scan_container(sc, depth, '}');
+    case '[':
+        return scan_container(sc, depth, ']');
+    case '"':
+        return scan_string(sc, NULL, 0, NULL) < 0 ? V_ERROR : V_STRING;
+    case 't':
+        return scan_literal(sc, "true", 4, V_TRUE);
+    case 'f':
+        return scan_literal(sc, "false", 5, V_FALSE);
+    case 'n':
+        return scan_literal(sc, "null", 4, V_NULL);
+    default:
+        if (*sc->p == '-' || isdigit((unsigned char)*sc->p))
+            return scan_number(sc);
+        syntax_error(sc, "invalid token");
+        return V_ERROR;
+    }
+}
+
+static int is_scalar(enum vtype t)
+{
+    return t >= V_STRING;
+}
+
+/* ---- the sample's shape ---- */
+
+#define FEATURE_ERROR "a feature value must be a number, string, boolean or null"
+#define FLAT_ERROR                                                                                                  \
+    "a feature value must be a number, string, boolean or null (in a flat sample every key is a feature; use "      \
+    "{\"features\": {...}, \"prediction\": ...} for more)"
+
+/* The members of `features` (sc->p on its '{'). */
+static void scan_features(struct scanner *sc, const char *prefix)
+{
+    sc->p++;
+    skip_ws(sc);
+    if (sc->p < sc->end && *sc->p == '}') {
+        sc->p++;
+        shape_error(sc, prefix, "features", NULL, "'features' is empty");
+        return;
+    }
+    for (;;) {
+        char key[256];
+        if (sc->p >= sc->end || *sc->p != '"') {
+            syntax_error(sc, "expected a string as object key");
+            return;
+        }
+        if (scan_string(sc, key, sizeof key, NULL) < 0)
+            return;
+        skip_ws(sc);
+        if (sc->p >= sc->end || *sc->p != ':') {
+            syntax_error(sc, "expected ':' after an object key");
+            return;
+        }
+        sc->p++;
+        skip_ws(sc);
+        const char *at = sc->p;
+        enum vtype t = scan_value(sc, 2);
+        if (t == V_ERROR)
+            return;
+        if (!is_scalar(t)) {
+            const char *after = sc->p;
+            sc->p = at;
+            shape_error(sc, prefix, "features", key, FEATURE_ERROR);
+            sc->p = after;
+        }
+        skip_ws(sc);
+        if (sc->p < sc->end && *sc->p == ',') {
+            sc->p++;
+            skip_ws(sc);
+            continue;
+        }
+        if (sc->p < sc->end && *sc->p == '}') {
+            sc->p++;
+            return;
+        }
+        syntax_error(sc, "expected ',' or '}'");
+        return;
+    }
+}
+
+/* One sample at sc->p (after whitespace). Syntax problems stop the scan; the first shape problem
+ * is recorded and the scan goes on to the end of the value. */
+static void scan_sample(struct scanner *sc, const char *prefix)
+{
+    skip_ws(sc);
+    const char *at = sc->p;
+    if (sc->p >= sc->end || *sc->p != '{') {
+        if (scan_value(sc, 0) != V_ERROR) {
+            const char *after = sc->p;
+            sc->p = at;
+            shape_error(sc, prefix, NULL, NULL,
+                        "a sample must be a JSON object ({\"features\": {...}, \"prediction\": ...} or flat features)");
+            sc->p = after;
+        }
+        return;
+    }
+    sc->p++;
+    skip_ws(sc);
+    if (sc->p < sc->end && *sc->p == '}') {
+        sc->p++;
+        const char *after = sc->p;
+        sc->p = at;
+        shape_error(sc, prefix, NULL, NULL, "a sample needs at least one feature");
+        sc->p = after;
+        return;
+    }
+    int has_features = 0, ts_bad = 0, rid_bad = 0;
+    char first_nonscalar[256] = "";
+    const char *nonscalar_at = NULL, *ts_at = NULL, *rid_at = NULL;
+    for (;;) {
+        char key[256];
+        size_t key_len;
+        if (sc->p >= sc->end || *sc->p != '"') {
+            syntax_error(sc, "expected a string as object key");
+            return;
+        }
+        if (scan_string(sc, key, sizeof key, &key_len) < 0)
+            return;
+        skip_ws(sc);
+        if (sc->p >= sc->end || *sc->p != ':') {
+            syntax_error(sc, "expected ':' after an object key");
+            return;
+        }
+        sc->p++;
+        skip_ws(sc);
+        const char *vat = sc->p;
+        enum vtype t;
+        if (key_len == 8 && strcmp(key, "features") == 0) {
+            has_features = 1;
+            if (sc->p < sc->end && *sc->p == '{') {
+                scan_features(sc, prefix);
+                if (sc->failed)
+                    return;
+            } else {
+                if (scan_value(sc, 1) == V_ERROR)
+                    return;
+                const char *after = sc->p;
+                sc->p = vat;
+                shape_error(sc, prefix, "features", NULL, "'features' must be an object of feature name to value");
+                sc->p = after;
+            }
+            t = V_OBJECT;
+        } else if (key_len == 9 && strcmp(key, "timestamp") == 0 && sc->p < sc->end && *sc->p == '"') {
+            char ts[64];
+            size_t ts_len;
+            if (scan_string(sc, ts, sizeof ts, &ts_len) < 0)
+                return;
+            if (ts_len >= sizeof ts || !sample_is_rfc3339(ts, ts_len)) {
+                ts_bad = 1;
+                ts_at = vat;
+            }
+            t = V_STRING;
+        } else {
+            t = scan_value(sc, 1);
+            if (t == V_ERROR)
+                return;
+            if (key_len == 9 && strcmp(key, "timestamp") == 0 && t != V_NULL) {
+                ts_bad = 1;
+                ts_at = vat;
+            }
+            if (key_len == 10 && strcmp(key, "request_id") == 0 && t != V_STRING && t != V_INTEGER && t != V_NULL) {
+                rid_bad = 1;
+                rid_at = vat;
+            }
+        }
+        if (!is_scalar(t) && !nonscalar_at) {
+            snprintf(first_nonscalar, sizeof first_nonscalar, "%s", key);
+            nonscalar_at = vat;
+        }
+        skip_ws(sc);
+        if (sc->p < sc->end && *sc->p == ',') {
+            sc->p++;
+            skip_ws(sc);
+            continue;
+        }
+        if (sc->p < sc->end && *sc->p == '}') {
+            sc->p++;
+            break;
+        }
+        syntax_error(sc, "expected ',' or '}'");
+        return;
+    }
+    const char *after = sc->p;
+    if (has_features) {
+        if (ts_bad) {
+            sc->p = ts_at;
+            shape_error(sc, prefix, "timestamp", NULL,
+                        "'timestamp' must be an RFC 3339 date-time such as \"2024-05-01T12:00:00Z\"");
+        }
+        if (rid_bad) {
+            sc->p = rid_at;
+            shape_error(sc, prefix, "request_id", NULL, "'request_id' must be a string");
+        }
+    } else if (nonscalar_at) {
+        sc->p = nonscalar_at;
+        shape_error(sc, prefix, first_nonscalar, NULL, FLAT_ERROR);
+    }
+    sc->p = after;
+}
+
+int sample_check_text(const char *text, size_t len, const char *prefix, struct sample_problem *prob)
+{
+    struct scanner sc = {.start = text, .p = text, .end = text + len, .prob = prob};
+    memset(prob, 0, sizeof *prob);
+    scan_sample(&sc, prefix);
+    if (!sc.failed) {
+        skip_ws(&sc);
+        if (sc.p < sc.end)
+            syntax_error(&sc, "end of file expected after the value");
+    }
+    return sc.failed || sc.shape_bad ? -1 : 0;
+}
+
+long sample_check_batch(const char *text, size_t len, sample_each_fn fn, void *ctx, struct sample_problem *prob)
+{
+    struct scanner sc = {.start = text, .p = text, .end = text + len, .prob = prob};
+    memset(prob, 0, sizeof *prob);
+    skip_ws(&sc);
+    if (sc.p >= sc.end || *sc.p != '[') {
+        /* One sample. */
+        const char *start = sc.p;
+        scan_sample(&sc, "$");
+        if (!sc.failed) {
+            const char *stop = sc.p;
+            skip_ws(&sc);
+            if (sc.p < sc.end)
+                syntax_error(&sc, "end of file expected after the value");
+            if (!sc.failed) {
+                fn(ctx, 0, start, (size_t)(stop - start), sc.shape_bad ? prob : NULL);
+                return 1;
+            }
+        }
         return -1;
-    const json_t *ts = json_object_get(v, "timestamp");
-    if (ts && !json_is_null(ts) && !(json_is_string(ts) && sample_is_rfc3339(json_string_value(ts))))
-        return fail(path, pathlen, prefix, "timestamp", NULL, why, whylen,
-                    "'timestamp' must be an RFC 3339 date-time such as \"2024-05-01T12:00:00Z\"");
-    const json_t *rid = json_object_get(v, "request_id");
-    if (rid && !json_is_null(rid) && !json_is_string(rid) && !json_is_integer(rid))
-        return fail(path, pathlen, prefix, "request_id", NULL, why, whylen, "'request_id' must be a string");
-    return 0;
+    }
+    /* A first pass validates the whole body, so that nothing is reported for a body that is not
+     * JSON; the second reports each element. Elements' spans are kept between the passes. */
+    size_t cap = 64, n = 0;
+    struct span {
+        size_t start, len;
+        struct sample_problem prob;
+        int bad;
+    } *spans = malloc(cap * sizeof *spans);
+    if (!spans) {
+        syntax_error(&sc, "out of memory");
+        return -1;
+    }
+    sc.p++;
+    skip_ws(&sc);
+    if (sc.p < sc.end && *sc.p == ']') {
+        sc.p++;
+    } else {
+        for (;;) {
+            if (n == cap) {
+                struct span *grown = realloc(spans, cap * 2 * sizeof *spans);
+                if (!grown) {
+                    syntax_error(&sc, "out of memory");
+                    break;
+                }
+                spans = grown;
+                cap *= 2;
+            }
+            char prefix[32];
+            snprintf(prefix, sizeof prefix, "$[%zu]", n);
+            skip_ws(&sc);
+            struct span *s = &spans[n];
+            s->start = (size_t)(sc.p - text);
+            struct scanner one = {.start = text, .p = sc.p, .end = sc.end, .prob = &s->prob};
+            memset(&s->prob, 0, sizeof s->prob);
+            scan_sample(&one, prefix);
+            if (one.failed) {
+                *prob = s->prob;
+                sc.failed = 1;
+                break;
+            }
+            s->len = (size_t)(one.p - sc.p);
+            s->bad = one.shape_bad;
+            sc.p = one.p;
+            n++;
+            skip_ws(&sc);
+            if (sc.p < sc.end && *sc.p == ',') {
+                sc.p++;
+                continue;
+            }
+            if (sc.p < sc.end && *sc.p == ']') {
+                sc.p++;
+                break;
+            }
+            syntax_error(&sc, "expected ',' or ']'");
+            break;
+        }
+    }
+    if (!sc.failed) {
+        skip_ws(&sc);
+        if (sc.p < sc.end)
+            syntax_error(&sc, "end of file expected after the value");
+    }
+    if (sc.failed) {
+        free(spans);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        fn(ctx, i, text + spans[i].start, spans[i].len, spans[i].bad ? &spans[i].prob : NULL);
+    free(spans);
+    return (long)n;
 }

@@ -1,5 +1,6 @@
 /* The `tail` probe: follows a JSON Lines prediction log like `tail -F` (rotation by rename+create,
  * truncation, partial lines) and resumes after a restart from an offset saved once lines are handed over. */
+#define _GNU_SOURCE /* pthread_setname_np */
 #include <errno.h>
 #include <fcntl.h>
 #include <dirent.h>
@@ -170,7 +171,7 @@ static int batch_append(struct tail *t, size_t *len, const char *line, size_t n)
 
 struct malformed {
     uint64_t line;
-    char why[520];
+    char why[600];
 };
 
 static void count(struct tail *t, const char *reason, size_t n)
@@ -268,22 +269,19 @@ static int read_available(struct tail *t, int final)
                 trimmed--;
             if (trimmed > 0) {
                 received++;
-                json_error_t jerr;
-                json_t *s = json_loadb(start, trimmed, JSON_DECODE_ANY, &jerr);
-                char path[256], why[256];
-                if (!s) {
-                    snprintf(why, sizeof why, "invalid JSON at column %d: %s", jerr.column, jerr.text);
-                    path[0] = '\0';
-                } else if (sample_check(s, "$", path, sizeof path, why, sizeof why) == 0) {
-                    path[0] = '\0';
-                    why[0] = '\0';
+                struct sample_problem prob;
+                char path[256] = "", why[300] = "";
+                if (sample_check_text(start, trimmed, "$", &prob) == 0) {
                     if (batch_append(t, &batch_len, start, trimmed) < 0) {
-                        json_decref(s);
                         t->host->log(DW_LOG_ERROR, t->name, "%s: out of memory", t->path);
                         return -1;
                     }
+                } else if (prob.syntax) {
+                    snprintf(why, sizeof why, "invalid JSON at column %zu: %s", prob.offset + 1, prob.why);
+                } else {
+                    snprintf(path, sizeof path, "%s", prob.path);
+                    snprintf(why, sizeof why, "%s", prob.why);
                 }
-                json_decref(s);
                 if (why[0]) {
                     n_bad++;
                     if (logged < MAX_LOGGED_PER_READ) {
@@ -607,6 +605,7 @@ static int tail_start(void *instance, char *err, size_t errlen)
         snprintf(err, errlen, "cannot start the reader thread: %s", strerror(rc));
         return -1;
     }
+    pthread_setname_np(t->thread, "dw-tail");
     t->running = 1;
     return 0;
 }
