@@ -1,5 +1,6 @@
 /* The `canary` probe: on a schedule, sends a known payload to the model server and checks the
  * status, the latency and optionally the answer; can emit its own prediction as a sample. */
+#define _GNU_SOURCE /* pthread_setname_np */
 #include <curl/curl.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -500,6 +501,7 @@ static int canary_start(void *instance, char *err, size_t errlen)
         snprintf(err, errlen, "cannot start the canary thread: %s", strerror(rc));
         return -1;
     }
+    pthread_setname_np(c->thread, "dw-canary");
     c->running = 1;
     return 0;
 }

@@ -1,5 +1,6 @@
 /* The `proxy` probe: a reverse proxy in front of a model server that forwards every request
  * unchanged and taps predict request/response pairs into samples, off the request path. */
+#define _GNU_SOURCE /* pthread_setname_np */
 #include <curl/curl.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -17,6 +18,7 @@
 
 #include "driftwatch/plugin.h"
 #include "tap_parse.h"
+#include "upstream_pool.h"
 
 #define RECEIVED "driftwatch_samples_received_total"
 #define RECEIVED_HELP "Samples received by a probe, valid or not."
@@ -40,6 +42,8 @@ struct proxy_config {
     int64_t max_body;
     int64_t max_connections;
     struct dw_list tap_paths;
+    int64_t tap_interval_ms;
+    const char *http_client;
 };
 
 static const struct dw_option proxy_options[] = {
@@ -63,6 +67,11 @@ static const struct dw_option proxy_options[] = {
      "concurrent client connections (one thread each)"},
     {"tap_paths", DW_OPT_LIST, NULL, 0, offsetof(struct proxy_config, tap_paths),
      "path suffixes of predict calls to tap (default :predict, /infer, /predict); only POSTs answered 200"},
+    {"tap_interval", DW_OPT_DURATION, "20ms", 0, offsetof(struct proxy_config, tap_interval_ms),
+     "how often tapped pairs are parsed and handed over in one batch (sooner when the queue is half full)"},
+    {"http_client", DW_OPT_STRING, "builtin", 0, offsetof(struct proxy_config, http_client),
+     "upstream client for http:// upstreams: builtin (kept-alive sockets, least latency) or curl; https:// "
+     "upstreams always use curl"},
     {NULL, 0, NULL, 0, 0, NULL},
 };
 
@@ -102,8 +111,10 @@ struct proxy {
     int64_t timeout_ms;
     size_t max_body;
     unsigned max_connections;
+    int64_t tap_interval_ms;
 
     struct MHD_Daemon *daemon;
+    struct upstream_pool *raw;  /* plain http upstreams; NULL: https through libcurl */
 
     /* Idle curl handles: each keeps its upstream connections alive between requests. */
     pthread_mutex_t pool_lock;
@@ -134,31 +145,6 @@ struct exchange {
     size_t body_len, body_cap;
 };
 
-/* Response being collected from upstream. */
-struct upstream_answer {
-    struct proxy *p;
-    char *body;
-    size_t len, cap;
-    int too_large;
-    char **headers;     /* alternating name, value */
-    size_t n_headers, cap_headers;
-    int chunked;
-    char *content_length;
-};
-
-/* ---- hop-by-hop headers (RFC 9110 §7.6.1) are the proxy's own business, never forwarded ---- */
-
-static int is_hop_by_hop(const char *name, size_t len)
-{
-    static const char *const hop[] = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
-                                      "proxy-connection", "te", "trailer", "trailers", "transfer-encoding", "upgrade",
-                                      NULL};
-    for (size_t i = 0; hop[i]; i++)
-        if (strlen(hop[i]) == len && strncasecmp(hop[i], name, len) == 0)
-            return 1;
-    return 0;
-}
-
 /* Whether `name` is listed in a Connection header value (then it is hop-by-hop too). */
 static int listed_in(const char *connection, const char *name, size_t len)
 {
@@ -174,6 +160,15 @@ static int listed_in(const char *connection, const char *name, size_t len)
         p += n;
     }
     return 0;
+}
+
+/* Headers the proxy does not pass on: hop-by-hop, those named in Connection, and the framing and
+ * Expect headers that belong to the client's own connection (the body is re-framed). */
+static int request_header_dropped(const char *connection, const char *key, size_t key_size)
+{
+    return header_is_hop_by_hop(key, key_size) || listed_in(connection, key, key_size) ||
+           (key_size == 14 && strncasecmp(key, "content-length", 14) == 0) ||
+           (key_size == 6 && strncasecmp(key, "expect", 6) == 0);
 }
 
 static void blob_release(void *cls)
@@ -192,7 +187,99 @@ static int64_t mono_ns(void)
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-/* ---- the curl handle pool ---- */
+/* Methods whose request always carries a (possibly empty) body. */
+static int method_has_body(const char *method)
+{
+    return strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 || strcmp(method, "PATCH") == 0;
+}
+
+/* ---- plain http upstreams: our own kept-alive sockets ---- */
+
+struct head_buf {
+    char *data;
+    size_t len, cap;
+    int failed;
+};
+
+static void head_put(struct head_buf *h, const char *s, size_t n)
+{
+    if (h->failed)
+        return;
+    if (h->len + n > h->cap) {
+        size_t cap = h->cap ? h->cap : 2048;
+        while (cap < h->len + n)
+            cap *= 2;
+        char *grown = realloc(h->data, cap);
+        if (!grown) {
+            h->failed = 1;
+            return;
+        }
+        h->data = grown;
+        h->cap = cap;
+    }
+    memcpy(h->data + h->len, s, n);
+    h->len += n;
+}
+
+struct raw_walk {
+    struct head_buf *head;
+    const char *connection;
+    int has_host;
+};
+
+static enum MHD_Result raw_add_header(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+                                      const char *value, size_t value_size)
+{
+    struct raw_walk *w = cls;
+    if (request_header_dropped(w->connection, key, key_size))
+        return MHD_YES;
+    if (key_size == 4 && strncasecmp(key, "host", 4) == 0)
+        w->has_host = 1;
+    head_put(w->head, key, key_size);
+    head_put(w->head, value_size ? ": " : ":", value_size ? 2 : 1);
+    head_put(w->head, value, value_size);
+    head_put(w->head, "\r\n", 2);
+    return MHD_YES;
+}
+
+static enum upstream_error fetch_raw(struct proxy *p, struct exchange *x, struct MHD_Connection *conn,
+                                     const char *method, struct upstream_answer *a, char *why, size_t whylen)
+{
+    struct head_buf h = {0};
+    const char *base = upstream_pool_base_path(p->raw);
+    head_put(&h, method, strlen(method));
+    head_put(&h, " ", 1);
+    head_put(&h, base, strlen(base));
+    head_put(&h, x->uri, strlen(x->uri));
+    head_put(&h, " HTTP/1.1\r\n", 11);
+    struct raw_walk w = {.head = &h,
+                         .connection = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Connection")};
+    MHD_get_connection_values_n(conn, MHD_HEADER_KIND, raw_add_header, &w);
+    if (!w.has_host) {
+        const char *host = upstream_pool_host(p->raw);
+        head_put(&h, "Host: ", 6);
+        head_put(&h, host, strlen(host));
+        head_put(&h, "\r\n", 2);
+    }
+    if (x->body_len > 0 || method_has_body(method)) {
+        char cl[48];
+        int n = snprintf(cl, sizeof cl, "Content-Length: %zu\r\n", x->body_len);
+        head_put(&h, cl, (size_t)n);
+    }
+    head_put(&h, "\r\n", 2);
+    enum upstream_error e;
+    if (h.failed) {
+        snprintf(why, whylen, "out of memory");
+        e = UPSTREAM_NETWORK;
+    } else {
+        e = upstream_pool_exchange(p->raw, h.data, h.len, x->body, x->body_len, strcmp(method, "HEAD") == 0,
+                                   p->max_body, a, why, whylen);
+    }
+    free(h.data);
+    return e;
+}
+
+/* ---- https upstreams: libcurl, easy handles pooled so their connections stay alive ---- */
 
 static CURL *pool_take(struct proxy *p)
 {
@@ -222,49 +309,26 @@ static void pool_give(struct proxy *p, CURL *c)
     pthread_mutex_unlock(&p->pool_lock);
 }
 
-/* ---- collecting the upstream answer ---- */
+struct curl_answer {
+    struct upstream_answer *a;
+    size_t max;
+};
 
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
-    struct upstream_answer *a = userdata;
+    struct curl_answer *ca = userdata;
     size_t n = size * nmemb;
-    if (a->len + n > a->p->max_body) {
-        a->too_large = 1;
-        return 0;
-    }
-    if (a->len + n > a->cap) {
-        size_t cap = a->cap ? a->cap : 16384;
-        while (cap < a->len + n)
-            cap *= 2;
-        char *grown = realloc(a->body, cap);
-        if (!grown)
-            return 0;
-        a->body = grown;
-        a->cap = cap;
-    }
-    memcpy(a->body + a->len, ptr, n);
-    a->len += n;
-    return n;
-}
-
-static void answer_clear_headers(struct upstream_answer *a)
-{
-    for (size_t i = 0; i < a->n_headers * 2; i++)
-        free(a->headers[i]);
-    a->n_headers = 0;
-    a->chunked = 0;
-    free(a->content_length);
-    a->content_length = NULL;
+    return answer_add_body(ca->a, ptr, n, ca->max) == 0 ? n : 0;
 }
 
 static size_t on_header(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
-    struct upstream_answer *a = userdata;
+    struct curl_answer *ca = userdata;
     size_t n = size * nmemb, len = n;
     while (len > 0 && (ptr[len - 1] == '\r' || ptr[len - 1] == '\n'))
         len--;
     if (len >= 5 && strncmp(ptr, "HTTP/", 5) == 0) {
-        answer_clear_headers(a); /* a new response (after a 1xx): only the final one counts */
+        answer_clear_headers(ca->a); /* a new response (after a 1xx): only the final one counts */
         return n;
     }
     const char *colon = memchr(ptr, ':', len);
@@ -279,38 +343,8 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *userdata)
     }
     while (value_len > 0 && (value[value_len - 1] == ' ' || value[value_len - 1] == '\t'))
         value_len--;
-    if (name_len == 17 && strncasecmp(ptr, "transfer-encoding", 17) == 0) {
-        a->chunked = value_len >= 7 && strncasecmp(value + value_len - 7, "chunked", 7) == 0;
-        return n;
-    }
-    if (name_len == 14 && strncasecmp(ptr, "content-length", 14) == 0) {
-        free(a->content_length);
-        a->content_length = strndup(value, value_len);
-        return n;
-    }
-    if (is_hop_by_hop(ptr, name_len))
-        return n;
-    if (a->n_headers == a->cap_headers) {
-        size_t cap = a->cap_headers ? a->cap_headers * 2 : 16;
-        char **grown = realloc(a->headers, cap * 2 * sizeof *grown);
-        if (!grown)
-            return 0;
-        a->headers = grown;
-        a->cap_headers = cap;
-    }
-    char *hn = strndup(ptr, name_len), *hv = strndup(value, value_len);
-    if (!hn || !hv) {
-        free(hn);
-        free(hv);
-        return 0;
-    }
-    a->headers[a->n_headers * 2] = hn;
-    a->headers[a->n_headers * 2 + 1] = hv;
-    a->n_headers++;
-    return n;
+    return answer_add_header(ca->a, ptr, name_len, value, value_len) == 0 ? n : 0;
 }
-
-/* ---- forwarding the client's headers ---- */
 
 struct header_walk {
     struct curl_slist *list;
@@ -323,9 +357,7 @@ static enum MHD_Result add_request_header(void *cls, enum MHD_ValueKind kind, co
                                           const char *value, size_t value_size)
 {
     struct header_walk *w = cls;
-    if (is_hop_by_hop(key, key_size) || listed_in(w->connection, key, key_size) ||
-        (key_size == 14 && strncasecmp(key, "content-length", 14) == 0) ||
-        (key_size == 6 && strncasecmp(key, "expect", 6) == 0))
+    if (request_header_dropped(w->connection, key, key_size))
         return MHD_YES;
     if (key_size == 12 && strncasecmp(key, "content-type", 12) == 0)
         w->has_content_type = 1;
@@ -346,6 +378,76 @@ static enum MHD_Result add_request_header(void *cls, enum MHD_ValueKind kind, co
     }
     w->list = l;
     return MHD_YES;
+}
+
+static enum upstream_error fetch_curl(struct proxy *p, struct exchange *x, struct MHD_Connection *conn,
+                                      const char *method, struct upstream_answer *a, char *why, size_t whylen)
+{
+    struct header_walk w = {.connection = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Connection")};
+    MHD_get_connection_values_n(conn, MHD_HEADER_KIND, add_request_header, &w);
+    /* curl's own defaults would change the request: no Expect: 100-continue, no Accept or form
+     * Content-Type the client did not send. */
+    w.list = curl_slist_append(w.list, "Expect:");
+    if (!w.has_accept)
+        w.list = curl_slist_append(w.list, "Accept:");
+    if (!w.has_content_type)
+        w.list = curl_slist_append(w.list, "Content-Type:");
+    size_t url_len = strlen(p->upstream) + strlen(x->uri) + 1;
+    char *url = malloc(url_len);
+    CURL *c = pool_take(p);
+    if (w.failed || !w.list || !url || !c) {
+        curl_slist_free_all(w.list);
+        free(url);
+        if (c)
+            pool_give(p, c);
+        snprintf(why, whylen, "cannot prepare the upstream request (header too long or out of memory)");
+        return UPSTREAM_NETWORK;
+    }
+    snprintf(url, url_len, "%s%s", p->upstream, x->uri);
+    struct curl_answer ca = {.a = a, .max = p->max_body};
+    curl_easy_reset(c); /* keeps the handle's live connections */
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_PROXY, "");
+    curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)p->timeout_ms);
+    curl_easy_setopt(c, CURLOPT_HTTP_CONTENT_DECODING, 0L);
+    curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
+    curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, w.list);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &ca);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &ca);
+    if (strcmp(method, "HEAD") == 0) {
+        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    } else if (x->body_len > 0 || method_has_body(method)) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, x->body ? x->body : "");
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)x->body_len);
+        if (strcmp(method, "POST") != 0)
+            curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    } else if (strcmp(method, "GET") != 0) {
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    }
+    CURLcode rc = curl_easy_perform(c);
+    long status = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    pool_give(p, c);
+    curl_slist_free_all(w.list);
+    free(url);
+    a->status = status;
+    if (a->too_large)
+        return UPSTREAM_TOO_LARGE;
+    if (rc == CURLE_OPERATION_TIMEDOUT) {
+        snprintf(why, whylen, "%s", curl_easy_strerror(rc));
+        return UPSTREAM_TIMEOUT;
+    }
+    if (rc != CURLE_OK || status < 100) {
+        snprintf(why, whylen, "%s", rc != CURLE_OK ? curl_easy_strerror(rc) : "no HTTP status");
+        return UPSTREAM_NETWORK;
+    }
+    return UPSTREAM_OK;
 }
 
 /* ---- answering the client ---- */
@@ -420,7 +522,10 @@ static void tap_enqueue(struct proxy *p, struct exchange *x, struct blob *respon
     else
         p->q_head = item;
     p->q_tail = item;
-    pthread_cond_signal(&p->q_cond);
+    /* No wake-up per request (a futex call and a context switch on the request path): the tap
+     * thread runs every tap_interval, or now when the queue crosses half its size. */
+    if (p->q_bytes >= p->max_tap_queue / 2 && p->q_bytes - bytes < p->max_tap_queue / 2)
+        pthread_cond_signal(&p->q_cond);
     pthread_mutex_unlock(&p->q_lock);
 }
 
@@ -435,87 +540,29 @@ static void note_result(struct proxy *p, enum req_result result, double seconds)
 
 static enum MHD_Result forward(struct proxy *p, struct exchange *x, struct MHD_Connection *conn, const char *method)
 {
-    struct header_walk w = {.connection = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Connection")};
-    MHD_get_connection_values_n(conn, MHD_HEADER_KIND, add_request_header, &w);
-    /* curl's own defaults would change the request: no Expect: 100-continue, no Accept or form
-     * Content-Type the client did not send. */
-    w.list = curl_slist_append(w.list, "Expect:");
-    if (!w.has_accept)
-        w.list = curl_slist_append(w.list, "Accept:");
-    if (!w.has_content_type)
-        w.list = curl_slist_append(w.list, "Content-Type:");
-    if (w.failed || !w.list) {
-        curl_slist_free_all(w.list);
-        return reply_json(conn, 502, "cannot prepare the upstream request (header too long or out of memory)");
-    }
-    size_t url_len = strlen(p->upstream) + strlen(x->uri) + 1;
-    char *url = malloc(url_len);
-    CURL *c = pool_take(p);
-    if (!url || !c) {
-        free(url);
-        if (c)
-            pool_give(p, c);
-        curl_slist_free_all(w.list);
-        return reply_json(conn, 503, "out of memory");
-    }
-    snprintf(url, url_len, "%s%s", p->upstream, x->uri);
-    struct upstream_answer a = {.p = p};
-
-    curl_easy_reset(c); /* keeps the handle's live connections */
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_PROXY, "");
-    curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)p->timeout_ms);
-    curl_easy_setopt(c, CURLOPT_HTTP_CONTENT_DECODING, 0L);
-    curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
-    curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, w.list);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &a);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, &a);
-    int head = strcmp(method, "HEAD") == 0;
-    if (head) {
-        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
-    } else if (x->body_len > 0 || strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 ||
-               strcmp(method, "PATCH") == 0) {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, x->body ? x->body : "");
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)x->body_len);
-        if (strcmp(method, "POST") != 0)
-            curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    } else if (strcmp(method, "GET") != 0) {
-        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    }
+    struct upstream_answer a = {0};
+    char why[512] = "";
     int64_t t0 = mono_ns();
-    CURLcode rc = curl_easy_perform(c);
+    enum upstream_error e = p->raw ? fetch_raw(p, x, conn, method, &a, why, sizeof why)
+                                   : fetch_curl(p, x, conn, method, &a, why, sizeof why);
     double seconds = (double)(mono_ns() - t0) / 1e9;
-    long status = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    pool_give(p, c);
-    curl_slist_free_all(w.list);
-    free(url);
-
-    enum MHD_Result ret;
-    if (rc != CURLE_OK || status < 100) {
-        char msg[512];
+    int head = strcmp(method, "HEAD") == 0;
+    if (e != UPSTREAM_OK) {
+        char msg[700];
         unsigned code = 502;
         enum req_result result = RESULT_UPSTREAM_ERROR;
-        if (a.too_large) {
+        if (e == UPSTREAM_TOO_LARGE) {
             snprintf(msg, sizeof msg, "upstream answer larger than max_body (%zu bytes)", p->max_body);
             result = RESULT_TOO_LARGE;
-        } else if (rc == CURLE_OPERATION_TIMEDOUT) {
+        } else if (e == UPSTREAM_TIMEOUT) {
             snprintf(msg, sizeof msg, "upstream %s did not answer within %" PRId64 " ms", p->upstream, p->timeout_ms);
             code = 504;
             result = RESULT_TIMEOUT;
         } else {
-            snprintf(msg, sizeof msg, "upstream %s unreachable: %s", p->upstream, curl_easy_strerror(rc));
+            snprintf(msg, sizeof msg, "upstream %s unreachable: %s", p->upstream, why);
         }
-        note_result(p, result, rc == CURLE_OK ? seconds : -1);
-        answer_clear_headers(&a);
-        free(a.headers);
-        free(a.body);
+        note_result(p, result, -1);
+        answer_free(&a);
         return reply_json(conn, code, msg);
     }
     note_result(p, RESULT_OK, seconds);
@@ -532,11 +579,10 @@ static enum MHD_Result forward(struct proxy *p, struct exchange *x, struct MHD_C
             free(b);
     }
     if (!r) {
-        free(a.body);
-        answer_clear_headers(&a);
-        free(a.headers);
+        answer_free(&a);
         return reply_json(conn, 503, "out of memory");
     }
+    a.body = NULL; /* owned by the blob now */
     for (size_t i = 0; i < a.n_headers; i++)
         MHD_add_response_header(r, a.headers[i * 2], a.headers[i * 2 + 1]);
     if (a.chunked && !head)
@@ -546,12 +592,11 @@ static enum MHD_Result forward(struct proxy *p, struct exchange *x, struct MHD_C
         MHD_set_response_options(r, MHD_RF_INSANITY_HEADER_CONTENT_LENGTH, MHD_RO_END);
         MHD_add_response_header(r, "Content-Length", a.content_length);
     }
-    if (status == 200 && strcmp(method, "POST") == 0 && path_is_tapped(p, x->uri))
+    if (a.status == 200 && strcmp(method, "POST") == 0 && path_is_tapped(p, x->uri))
         tap_enqueue(p, x, b, conn);
-    ret = MHD_queue_response(conn, (unsigned)status, r);
+    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)a.status, r);
     MHD_destroy_response(r);
-    answer_clear_headers(&a);
-    free(a.headers);
+    answer_free(&a);
     return ret;
 }
 
@@ -640,7 +685,33 @@ static void count_rejected(struct proxy *p, const char *reason, double n)
     p->host->metrics->counter_add(REJECTED, REJECTED_HELP, labels, n);
 }
 
-static void tap_process(struct proxy *p, struct tap_item *item)
+/* Samples of several pairs joined into one JSON array, handed over in one call. */
+struct tap_batch {
+    char *json;
+    size_t len, cap;
+    size_t samples;
+};
+
+static void tap_flush(struct proxy *p, struct tap_batch *b)
+{
+    if (!b->samples)
+        return;
+    b->json[b->len++] = ']';
+    const char *labels[] = {"model", p->model, "probe", p->name, NULL};
+    p->host->metrics->counter_add(RECEIVED, RECEIVED_HELP, labels, (double)b->samples);
+    struct dw_sample_batch batch = {.model = p->model, .probe = p->name, .json = b->json, .json_len = b->len};
+    struct dw_ingest_result res;
+    memset(&res, 0, sizeof res);
+    if (p->host->emit_samples(&batch, &res) < 0 && res.accepted == 0 && res.rejected == 0) {
+        count_rejected(p, "pipeline_unavailable", (double)b->samples);
+        p->host->log(DW_LOG_DEBUG, p->name, "tapped samples not taken: %s", res.error);
+    }
+    b->len = 0;
+    b->samples = 0;
+}
+
+/* Parses one pair and appends its samples (a JSON array "[...]") to the batch. */
+static void tap_collect(struct proxy *p, struct tap_item *item, struct tap_batch *b)
 {
     char ts[64];
     struct tm tm;
@@ -662,16 +733,32 @@ static void tap_process(struct proxy *p, struct tap_item *item)
         p->host->log(DW_LOG_DEBUG, p->name, "tapped pair skipped: %s", why);
         return;
     }
-    const char *labels[] = {"model", p->model, "probe", p->name, NULL};
-    p->host->metrics->counter_add(RECEIVED, RECEIVED_HELP, labels, samples);
-    struct dw_sample_batch batch = {.model = p->model, .probe = p->name, .json = json, .json_len = len};
-    struct dw_ingest_result res;
-    memset(&res, 0, sizeof res);
-    if (p->host->emit_samples(&batch, &res) < 0 && res.accepted == 0 && res.rejected == 0) {
-        count_rejected(p, "pipeline_unavailable", samples);
-        p->host->log(DW_LOG_DEBUG, p->name, "tapped samples not taken: %s", res.error);
+    if (samples == 0 || len < 2) {
+        free(json);
+        return;
     }
+    /* json is "[s1,s2]": its inside joins the batch after a '[' or a ','. */
+    size_t inner = len - 2;
+    if (b->len + inner + 3 > b->cap) {
+        size_t cap = b->cap ? b->cap : 65536;
+        while (cap < b->len + inner + 3)
+            cap *= 2;
+        char *grown = realloc(b->json, cap);
+        if (!grown) {
+            count_rejected(p, "tap_out_of_memory", samples);
+            free(json);
+            return;
+        }
+        b->json = grown;
+        b->cap = cap;
+    }
+    b->json[b->len++] = b->samples ? ',' : '[';
+    memcpy(b->json + b->len, json + 1, inner);
+    b->len += inner;
+    b->samples += (size_t)samples;
     free(json);
+    if (b->len > (1 << 20))
+        tap_flush(p, b);
 }
 
 static void tap_item_free(struct tap_item *item)
@@ -702,12 +789,14 @@ static void *tap_main(void *arg)
 {
     struct proxy *p = arg;
     double *durations = malloc(sizeof p->durations);
+    struct tap_batch batch = {0};
     pthread_mutex_lock(&p->q_lock);
     for (;;) {
-        if (!p->q_head && !p->stop) {
+        if (!p->stop) {
             struct timespec ts;
             clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_nsec += 200000000L;
+            ts.tv_sec += p->tap_interval_ms / 1000;
+            ts.tv_nsec += (long)(p->tap_interval_ms % 1000) * 1000000L;
             if (ts.tv_nsec >= 1000000000L) {
                 ts.tv_sec++;
                 ts.tv_nsec -= 1000000000L;
@@ -732,13 +821,13 @@ static void *tap_main(void *arg)
         size_t released = 0;
         while (items) {
             struct tap_item *next = items->next;
-            if (!stopping)
-                tap_process(p, items);
-            else
-                count_rejected(p, "tap_shutdown", 1);
+            /* On stop too: what was queued is handed over (bounded by max_tap_queue). */
+            tap_collect(p, items, &batch);
             released += items->bytes;
             tap_item_free(items);
             items = next;
+            if (!items)
+                tap_flush(p, &batch);
             /* Free queue space as we go, so a slow core drops the fewest pairs. */
             if (released > 65536 || !items) {
                 pthread_mutex_lock(&p->q_lock);
@@ -752,6 +841,7 @@ static void *tap_main(void *arg)
             break;
     }
     pthread_mutex_unlock(&p->q_lock);
+    free(batch.json);
     free(durations);
     return NULL;
 }
@@ -787,6 +877,7 @@ static void proxy_destroy(void *instance)
     for (size_t i = 0; i < p->pool_n; i++)
         curl_easy_cleanup(p->pool[i]);
     free(p->pool);
+    upstream_pool_free(p->raw);
     while (p->q_head) {
         struct tap_item *next = p->q_head->next;
         tap_item_free(p->q_head);
@@ -844,8 +935,10 @@ static int proxy_init(const struct dw_host *host, const char *instance_name, con
         snprintf(err, errlen, "option 'upstream' must be an http:// or https:// URL, not '%s'", cfg->upstream);
         return -1;
     }
-    if (cfg->max_tap_queue < 0 || cfg->max_body < 1 || cfg->timeout_ms < 1 || cfg->max_connections < 1) {
-        snprintf(err, errlen, "options max_tap_queue, max_body, timeout and max_connections must be positive");
+    if (cfg->max_tap_queue < 0 || cfg->max_body < 1 || cfg->timeout_ms < 1 || cfg->max_connections < 1 ||
+        cfg->tap_interval_ms < 1) {
+        snprintf(err, errlen,
+                 "options max_tap_queue, max_body, timeout, max_connections and tap_interval must be positive");
         return -1;
     }
     struct proxy *p = calloc(1, sizeof *p);
@@ -863,6 +956,7 @@ static int proxy_init(const struct dw_host *host, const char *instance_name, con
     p->timeout_ms = cfg->timeout_ms;
     p->max_body = (size_t)cfg->max_body;
     p->max_connections = (unsigned)cfg->max_connections;
+    p->tap_interval_ms = cfg->tap_interval_ms;
     static const char *const default_paths[] = {":predict", "/infer", "/predict"};
     p->model = strdup(cfg->model);
     p->upstream = strdup(cfg->upstream);
@@ -876,6 +970,21 @@ static int proxy_init(const struct dw_host *host, const char *instance_name, con
     size_t ul = strlen(p->upstream);
     while (ul > 0 && p->upstream[ul - 1] == '/')
         p->upstream[--ul] = '\0';
+    int builtin = strcmp(cfg->http_client, "builtin") == 0;
+    if (!builtin && strcmp(cfg->http_client, "curl") != 0) {
+        snprintf(err, errlen, "option 'http_client' must be builtin or curl, not '%s'", cfg->http_client);
+        proxy_destroy(p);
+        return -1;
+    }
+    if (builtin && strncmp(p->upstream, "http://", 7) == 0) {
+        char why[256];
+        p->raw = upstream_pool_new(p->upstream, p->timeout_ms, why, sizeof why);
+        if (!p->raw) {
+            snprintf(err, errlen, "option 'upstream': %s", why);
+            proxy_destroy(p);
+            return -1;
+        }
+    }
     if (parse_listen(cfg->listen, &p->listen_host, &p->listen_port) < 0) {
         snprintf(err, errlen, "option 'listen' must be host:port, [v6]:port or :port, not '%s'", cfg->listen);
         proxy_destroy(p);
@@ -904,6 +1013,7 @@ static int proxy_start(void *instance, char *err, size_t errlen)
         snprintf(err, errlen, "cannot start the tap thread: %s", strerror(rc));
         return -1;
     }
+    pthread_setname_np(p->tap_thread, "dw-proxy-tap");
     p->tap_running = 1;
     /* One thread per client connection: a slow upstream call holds up only its own client. */
     unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |

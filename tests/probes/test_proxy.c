@@ -21,6 +21,7 @@
 static int up_port, proxy_port;
 static char proxy_url[128];
 static struct plugin_instance *proxy;
+static const char *client_mode = ""; /* extra options of every proxy the current test starts */
 
 static struct plugin_instance *start_proxy(const char *extra, int upstream_port)
 {
@@ -28,8 +29,8 @@ static struct plugin_instance *start_proxy(const char *extra, int upstream_port)
     proxy_port = free_port();
     snprintf(proxy_url, sizeof proxy_url, "http://127.0.0.1:%d", proxy_port);
     snprintf(yaml, sizeof yaml,
-             "plugin: proxy\nmodel: fraud\nlisten: 127.0.0.1:%d\nupstream: http://127.0.0.1:%d/\n%s%s", proxy_port,
-             upstream_port, extra && strstr(extra, "timeout:") ? "" : "timeout: 2s\n", extra ? extra : "");
+             "plugin: proxy\nmodel: fraud\nlisten: 127.0.0.1:%d\nupstream: http://127.0.0.1:%d/\n%s%s%s", proxy_port,
+             upstream_port, extra && strstr(extra, "timeout:") ? "" : "timeout: 2s\n", client_mode, extra ? extra : "");
     struct plugin_instance *pi = harness_create(yaml, DW_KIND_PROBE, NULL, 0);
     harness_start(pi);
     return pi;
@@ -37,6 +38,7 @@ static struct plugin_instance *start_proxy(const char *extra, int upstream_port)
 
 static int setup(void **state)
 {
+    client_mode = "";
     capture_install();
     capture_reset();
     metrics_reset();
@@ -47,11 +49,24 @@ static int setup(void **state)
 
 static int setup_names(void **state)
 {
+    client_mode = "";
     capture_install();
     capture_reset();
     metrics_reset();
     up_port = upstream_start();
     proxy = start_proxy("feature_names: [amount, country]\n", up_port);
+    return 0;
+}
+
+/* The same proxy with libcurl as its upstream client (what https:// upstreams always use). */
+static int setup_curl(void **state)
+{
+    capture_install();
+    capture_reset();
+    metrics_reset();
+    up_port = upstream_start();
+    client_mode = "http_client: curl\n";
+    proxy = start_proxy(NULL, up_port);
     return 0;
 }
 
@@ -292,6 +307,95 @@ static void test_proxy_reuses_upstream_connections(void **state)
     assert_int_equal(upstream_connections(), 1);
 }
 
+
+static void raw_answer(const char *raw, int close_after)
+{
+    struct upstream_script s = {.raw = raw, .raw_len = strlen(raw), .close_after = close_after};
+    upstream_set(&s);
+}
+
+static void test_proxy_reads_an_answer_delimited_by_close(void **state)
+{
+    raw_answer("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the very end", 1);
+    struct http_answer ans;
+    call("GET", "/legacy", NULL, NULL, 0, &ans);
+    assert_int_equal(ans.status, 200);
+    assert_string_equal(ans.body, "until the very end");
+    assert_contains(ans.headers, "Content-Length: 18\r\n");
+    http_answer_free(&ans);
+}
+
+static void test_proxy_skips_interim_answers(void **state)
+{
+    raw_answer("HTTP/1.1 103 Early Hints\r\nLink: </style.css>\r\n\r\n"
+               "HTTP/1.1 200 OK\r\nX-Final: yes\r\nContent-Length: 2\r\n\r\nok",
+               0);
+    struct http_answer ans;
+    call("GET", "/hints", NULL, NULL, 0, &ans);
+    assert_int_equal(ans.status, 200);
+    assert_string_equal(ans.body, "ok");
+    assert_contains(ans.headers, "X-Final: yes");
+    assert_lacks(ans.headers, "Link:");
+    http_answer_free(&ans);
+}
+
+static void test_proxy_decodes_chunk_extensions_and_trailers(void **state)
+{
+    raw_answer("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+               "5;name=value\r\nhello\r\n6\r\n world\r\n0\r\nX-Checksum: 1\r\n\r\n",
+               0);
+    struct http_answer ans;
+    call("GET", "/chunks", NULL, NULL, 0, &ans);
+    assert_int_equal(ans.status, 200);
+    assert_string_equal(ans.body, "hello world");
+    http_answer_free(&ans);
+    /* The connection is still good for the next request. */
+    script(200, NULL, "next");
+    call("GET", "/next", NULL, NULL, 0, &ans);
+    assert_string_equal(ans.body, "next");
+    http_answer_free(&ans);
+    assert_int_equal(upstream_connections(), 1);
+}
+
+static void test_proxy_relays_no_content(void **state)
+{
+    raw_answer("HTTP/1.1 204 No Content\r\nX-Done: 1\r\n\r\n", 0);
+    struct http_answer ans;
+    call("DELETE", "/thing", NULL, NULL, 0, &ans);
+    assert_int_equal(ans.status, 204);
+    assert_int_equal(ans.body_len, 0);
+    assert_contains(ans.headers, "X-Done: 1");
+    http_answer_free(&ans);
+}
+
+/* The upstream closes each kept-alive connection after answering, without saying so: the proxy
+ * notices before reusing it and opens a new one; no client sees an error. */
+static void test_proxy_replaces_connections_the_upstream_closed(void **state)
+{
+    struct upstream_script s = {.status = 200, .body = "fresh", .body_len = 5, .close_after = 1};
+    upstream_set(&s);
+    for (int i = 0; i < 5; i++) {
+        struct http_answer ans;
+        call("POST", "/again", NULL, "x", 1, &ans);
+        assert_int_equal(ans.status, 200);
+        assert_string_equal(ans.body, "fresh");
+        http_answer_free(&ans);
+        harness_sleep_ms(20);
+    }
+    assert_int_equal(upstream_requests(), 5);
+    assert_int_equal(upstream_connections(), 5);
+}
+
+static void test_proxy_malformed_answer_is_502(void **state)
+{
+    raw_answer("SPDY/9 what\r\n\r\n", 1);
+    struct http_answer ans;
+    call("GET", "/odd", NULL, NULL, 0, &ans);
+    assert_int_equal(ans.status, 502);
+    assert_contains(ans.body, "malformed answer");
+    http_answer_free(&ans);
+}
+
 /* ---- taps ---- */
 
 static void predict(const char *path, const char *request, const char *response, const char *request_id,
@@ -512,6 +616,7 @@ int main(void)
 {
     http_client_global_init();
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define C(f) {"curl client: " #f, f, setup_curl, teardown, NULL}
     const struct CMUnitTest tests[] = {
         T(test_proxy_forwards_the_request_unchanged),
         T(test_proxy_forwards_methods_without_body),
@@ -523,6 +628,22 @@ int main(void)
         T(test_proxy_upstream_timeout_is_504),
         T(test_proxy_request_over_max_body_is_413),
         T(test_proxy_reuses_upstream_connections),
+        T(test_proxy_reads_an_answer_delimited_by_close),
+        T(test_proxy_skips_interim_answers),
+        T(test_proxy_decodes_chunk_extensions_and_trailers),
+        T(test_proxy_relays_no_content),
+        T(test_proxy_replaces_connections_the_upstream_closed),
+        T(test_proxy_malformed_answer_is_502),
+        C(test_proxy_forwards_the_request_unchanged),
+        C(test_proxy_forwards_methods_without_body),
+        C(test_proxy_returns_status_headers_and_body_unchanged),
+        C(test_proxy_forwards_large_bodies_both_ways),
+        C(test_proxy_rechunks_chunked_responses),
+        C(test_proxy_answers_head_with_upstream_length),
+        C(test_proxy_upstream_timeout_is_504),
+        C(test_proxy_reuses_upstream_connections),
+        C(test_proxy_skips_interim_answers),
+        C(test_proxy_taps_v1_object_instances),
         T(test_proxy_taps_v1_object_instances),
         cmocka_unit_test_setup_teardown(test_proxy_taps_v1_positional_instances_through_feature_names, setup_names,
                                         teardown),
@@ -536,6 +657,7 @@ int main(void)
         cmocka_unit_test(test_proxy_rejects_bad_options),
     };
 #undef T
+#undef C
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     metrics_reset();
     http_client_global_cleanup();

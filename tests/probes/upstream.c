@@ -25,7 +25,7 @@ static int conn_fds[MAX_CONNS];
 static int n_active;
 static int stopping;
 static struct upstream_script script;
-static char *script_headers, *script_body, *script_reason;
+static char *script_headers, *script_body, *script_reason, *script_raw;
 static char *last_head, *last_body;
 static size_t last_body_len, n_requests, n_connections;
 
@@ -46,7 +46,13 @@ void upstream_set(const struct upstream_script *s)
     free(script_headers);
     free(script_body);
     free(script_reason);
+    free(script_raw);
     script = *s;
+    script_raw = NULL;
+    if (s->raw) {
+        script_raw = malloc(s->raw_len);
+        memcpy(script_raw, s->raw, s->raw_len);
+    }
     script_headers = s->headers ? strdup(s->headers) : NULL;
     script_reason = s->reason ? strdup(s->reason) : NULL;
     script_body = NULL;
@@ -123,12 +129,24 @@ static int respond(int fd, const char *head, const char *body, size_t body_len)
     struct upstream_script s = script;
     char *headers = script_headers ? strdup(script_headers) : NULL;
     char *reason = script_reason ? strdup(script_reason) : NULL;
-    char *sbody = NULL;
+    char *sbody = NULL, *raw = NULL;
     if (s.body_len) {
         sbody = malloc(s.body_len);
         memcpy(sbody, script_body, s.body_len);
     }
+    if (s.raw) {
+        raw = malloc(s.raw_len);
+        memcpy(raw, script_raw, s.raw_len);
+    }
     pthread_mutex_unlock(&lock);
+    if (raw) {
+        int rc = send_all(fd, raw, s.raw_len);
+        free(raw);
+        free(headers);
+        free(reason);
+        free(sbody);
+        return rc < 0 || s.close_after ? -1 : 0;
+    }
     if (s.delay_ms) {
         struct timespec ts = {s.delay_ms / 1000, (long)(s.delay_ms % 1000) * 1000000L};
         nanosleep(&ts, NULL);
@@ -170,7 +188,7 @@ static int respond(int fd, const char *head, const char *body, size_t body_len)
     free(headers);
     free(reason);
     free(sbody);
-    return rc;
+    return rc < 0 || s.close_after ? -1 : 0;
 }
 
 static void *conn_main(void *arg)
@@ -323,7 +341,8 @@ void upstream_stop(void)
     free(script_headers);
     free(script_body);
     free(script_reason);
-    last_head = last_body = script_headers = script_body = script_reason = NULL;
+    free(script_raw);
+    last_head = last_body = script_headers = script_body = script_reason = script_raw = NULL;
     last_body_len = n_requests = n_connections = 0;
     pthread_mutex_unlock(&lock);
 }

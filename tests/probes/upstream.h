@@ -16,6 +16,9 @@ struct upstream_script {
     int chunked;              /* send the body in chunks of chunk_size with Transfer-Encoding: chunked */
     size_t chunk_size;
     int delay_ms;             /* wait before answering */
+    const char *raw;          /* when set: send exactly these raw_len bytes instead of a built answer */
+    size_t raw_len;
+    int close_after;          /* close the connection after answering, without saying so */
 };
 
 /* Starts on 127.0.0.1, any free port; returns the port. */

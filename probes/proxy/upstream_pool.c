@@ -1,0 +1,679 @@
+/* Kept-alive HTTP/1.1 connections to one plain-http upstream, and the response reader (see
+ * upstream_pool.h). Framing follows RFC 9112 §6.3: no body for HEAD, 1xx, 204 and 304; else
+ * chunked, else Content-Length, else up to the close of the connection. */
+#define _GNU_SOURCE /* memmem */
+#include "upstream_pool.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+struct upstream_pool {
+    char *host;       /* for getaddrinfo (no brackets) */
+    char port[8];
+    char *hostport;   /* for a missing Host header, as written in the URL */
+    char *base;       /* path prefix, "" or "/base" */
+    int64_t timeout_ms;
+    pthread_mutex_t lock;
+    int *idle;
+    size_t n_idle, cap_idle;
+};
+
+int header_is_hop_by_hop(const char *name, size_t len)
+{
+    static const char *const hop[] = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
+                                      "proxy-connection", "te", "trailer", "trailers", "transfer-encoding", "upgrade",
+                                      NULL};
+    for (size_t i = 0; hop[i]; i++)
+        if (strlen(hop[i]) == len && strncasecmp(hop[i], name, len) == 0)
+            return 1;
+    return 0;
+}
+
+void answer_clear_headers(struct upstream_answer *a)
+{
+    for (size_t i = 0; i < a->n_headers * 2; i++)
+        free(a->headers[i]);
+    a->n_headers = 0;
+    a->chunked = 0;
+    free(a->content_length);
+    a->content_length = NULL;
+}
+
+void answer_free(struct upstream_answer *a)
+{
+    answer_clear_headers(a);
+    free(a->headers);
+    free(a->body);
+    memset(a, 0, sizeof *a);
+}
+
+int answer_add_header(struct upstream_answer *a, const char *name, size_t name_len, const char *value,
+                      size_t value_len)
+{
+    if (name_len == 17 && strncasecmp(name, "transfer-encoding", 17) == 0) {
+        a->chunked = value_len >= 7 && strncasecmp(value + value_len - 7, "chunked", 7) == 0;
+        return 0;
+    }
+    if (name_len == 14 && strncasecmp(name, "content-length", 14) == 0) {
+        free(a->content_length);
+        a->content_length = strndup(value, value_len);
+        return a->content_length ? 0 : -1;
+    }
+    if (header_is_hop_by_hop(name, name_len))
+        return 0;
+    if (a->n_headers == a->cap_headers) {
+        size_t cap = a->cap_headers ? a->cap_headers * 2 : 16;
+        char **grown = realloc(a->headers, cap * 2 * sizeof *grown);
+        if (!grown)
+            return -1;
+        a->headers = grown;
+        a->cap_headers = cap;
+    }
+    char *hn = strndup(name, name_len), *hv = strndup(value, value_len);
+    if (!hn || !hv) {
+        free(hn);
+        free(hv);
+        return -1;
+    }
+    a->headers[a->n_headers * 2] = hn;
+    a->headers[a->n_headers * 2 + 1] = hv;
+    a->n_headers++;
+    return 0;
+}
+
+/* Makes room for n more body bytes; returns 0 or -1 (too large or out of memory). */
+static int answer_reserve(struct upstream_answer *a, size_t n, size_t max)
+{
+    if (a->len + n > max) {
+        a->too_large = 1;
+        return -1;
+    }
+    if (a->len + n <= a->cap)
+        return 0;
+    size_t cap = a->cap ? a->cap : 16384;
+    while (cap < a->len + n)
+        cap *= 2;
+    char *grown = realloc(a->body, cap);
+    if (!grown)
+        return -1;
+    a->body = grown;
+    a->cap = cap;
+    return 0;
+}
+
+int answer_add_body(struct upstream_answer *a, const char *data, size_t n, size_t max)
+{
+    if (n == 0)
+        return 0;
+    if (answer_reserve(a, n, max) < 0)
+        return -1;
+    memcpy(a->body + a->len, data, n);
+    a->len += n;
+    return 0;
+}
+
+/* ---- pool ---- */
+
+struct upstream_pool *upstream_pool_new(const char *url, int64_t timeout_ms, char *err, size_t errlen)
+{
+    if (strncmp(url, "http://", 7) != 0) {
+        snprintf(err, errlen, "not a plain http:// URL");
+        return NULL;
+    }
+    const char *authority = url + 7;
+    size_t alen = strcspn(authority, "/?#");
+    if (alen == 0 || authority[alen] == '?' || authority[alen] == '#') {
+        snprintf(err, errlen, "'%s' has no host or has a query", url);
+        return NULL;
+    }
+    struct upstream_pool *p = calloc(1, sizeof *p);
+    if (!p) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    pthread_mutex_init(&p->lock, NULL);
+    p->timeout_ms = timeout_ms;
+    p->hostport = strndup(authority, alen);
+    p->base = strdup(authority + alen);
+    const char *host = authority, *port = NULL;
+    size_t hlen;
+    if (*authority == '[') {
+        const char *close = memchr(authority, ']', alen);
+        if (!close) {
+            snprintf(err, errlen, "'%s': unterminated IPv6 address", url);
+            upstream_pool_free(p);
+            return NULL;
+        }
+        host = authority + 1;
+        hlen = (size_t)(close - host);
+        if (close + 1 < authority + alen && close[1] == ':')
+            port = close + 2;
+    } else {
+        const char *colon = memchr(authority, ':', alen);
+        hlen = colon ? (size_t)(colon - authority) : alen;
+        if (colon)
+            port = colon + 1;
+    }
+    size_t plen = port ? (size_t)(authority + alen - port) : 0;
+    if (port && (plen == 0 || plen > 5 || strspn(port, "0123456789") < plen)) {
+        snprintf(err, errlen, "'%s': invalid port", url);
+        upstream_pool_free(p);
+        return NULL;
+    }
+    snprintf(p->port, sizeof p->port, "%.*s", port ? (int)plen : 2, port ? port : "80");
+    p->host = strndup(host, hlen);
+    if (!p->hostport || !p->base || !p->host) {
+        snprintf(err, errlen, "out of memory");
+        upstream_pool_free(p);
+        return NULL;
+    }
+    size_t bl = strlen(p->base);
+    while (bl > 0 && p->base[bl - 1] == '/')
+        p->base[--bl] = '\0';
+    return p;
+}
+
+void upstream_pool_free(struct upstream_pool *p)
+{
+    if (!p)
+        return;
+    for (size_t i = 0; i < p->n_idle; i++)
+        close(p->idle[i]);
+    free(p->idle);
+    pthread_mutex_destroy(&p->lock);
+    free(p->host);
+    free(p->hostport);
+    free(p->base);
+    free(p);
+}
+
+const char *upstream_pool_base_path(const struct upstream_pool *p)
+{
+    return p->base;
+}
+
+const char *upstream_pool_host(const struct upstream_pool *p)
+{
+    return p->hostport;
+}
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int pool_take(struct upstream_pool *p)
+{
+    int fd = -1;
+    pthread_mutex_lock(&p->lock);
+    if (p->n_idle)
+        fd = p->idle[--p->n_idle];
+    pthread_mutex_unlock(&p->lock);
+    return fd;
+}
+
+static void pool_give(struct upstream_pool *p, int fd)
+{
+    pthread_mutex_lock(&p->lock);
+    if (p->n_idle == p->cap_idle) {
+        size_t cap = p->cap_idle ? p->cap_idle * 2 : 16;
+        int *grown = realloc(p->idle, cap * sizeof *grown);
+        if (!grown) {
+            pthread_mutex_unlock(&p->lock);
+            close(fd);
+            return;
+        }
+        p->idle = grown;
+        p->cap_idle = cap;
+    }
+    p->idle[p->n_idle++] = fd;
+    pthread_mutex_unlock(&p->lock);
+}
+
+/* A kept-alive socket is usable when nothing is waiting on it: no EOF, no stray bytes. */
+static int still_open(int fd)
+{
+    char c;
+    ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+static int set_timeouts(int fd, int64_t ms)
+{
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000)};
+    return setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) | setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
+static int pool_connect(struct upstream_pool *p, int64_t deadline, enum upstream_error *e, char *why, size_t whylen)
+{
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
+    int rc = getaddrinfo(p->host, p->port, &hints, &res);
+    if (rc != 0) {
+        snprintf(why, whylen, "cannot resolve %s: %s", p->host, gai_strerror(rc));
+        *e = UPSTREAM_NETWORK;
+        return -1;
+    }
+    int fd = -1, last_errno = 0;
+    for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
+        if (fd < 0) {
+            last_errno = errno;
+            continue;
+        }
+        if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS) {
+            last_errno = errno;
+            close(fd);
+            fd = -1;
+            continue;
+        }
+        struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+        int64_t left = (deadline - now_ns()) / 1000000;
+        int ready = poll(&pfd, 1, left > 0 ? (int)left : 0);
+        int soerr = 0;
+        socklen_t sl = sizeof soerr;
+        if (ready <= 0) {
+            last_errno = ready == 0 ? ETIMEDOUT : errno;
+        } else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0 || soerr) {
+            last_errno = soerr ? soerr : errno;
+        } else {
+            break;
+        }
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(res);
+    if (fd < 0) {
+        *e = last_errno == ETIMEDOUT ? UPSTREAM_TIMEOUT : UPSTREAM_NETWORK;
+        snprintf(why, whylen, "cannot connect to %s:%s: %s", p->host, p->port, strerror(last_errno));
+        return -1;
+    }
+    int flags = fcntl(fd, F_GETFL);
+    fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    set_timeouts(fd, p->timeout_ms);
+    return fd;
+}
+
+/* ---- reading one response ---- */
+
+struct reader {
+    int fd;
+    char *buf;
+    size_t pos, len, cap;
+    int64_t deadline;
+    int got_any;          /* a byte of the response arrived */
+    enum upstream_error error;
+    char *why;
+    size_t whylen;
+};
+
+/* Reads more bytes into the buffer. Returns >0, 0 at EOF, -1 on error (r->error set). */
+static ssize_t reader_fill(struct reader *r)
+{
+    if (r->pos > 0 && r->pos == r->len)
+        r->pos = r->len = 0;
+    if (r->len == r->cap) {
+        if (r->pos > 0) {
+            memmove(r->buf, r->buf + r->pos, r->len - r->pos);
+            r->len -= r->pos;
+            r->pos = 0;
+        } else {
+            size_t cap = r->cap * 2;
+            char *grown = realloc(r->buf, cap);
+            if (!grown) {
+                r->error = UPSTREAM_NETWORK;
+                snprintf(r->why, r->whylen, "out of memory reading the answer");
+                return -1;
+            }
+            r->buf = grown;
+            r->cap = cap;
+        }
+    }
+    for (;;) {
+        ssize_t n = recv(r->fd, r->buf + r->len, r->cap - r->len, 0);
+        if (n > 0) {
+            r->len += (size_t)n;
+            r->got_any = 1;
+        }
+        if (n >= 0) {
+            if (n > 0 && now_ns() > r->deadline) {
+                r->error = UPSTREAM_TIMEOUT;
+                snprintf(r->why, r->whylen, "the answer took longer than the timeout");
+                return -1;
+            }
+            return n;
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            r->error = UPSTREAM_TIMEOUT;
+            snprintf(r->why, r->whylen, "no answer within the timeout");
+        } else {
+            r->error = UPSTREAM_NETWORK;
+            snprintf(r->why, r->whylen, "reading the answer failed: %s", strerror(errno));
+        }
+        return -1;
+    }
+}
+
+/* Finds "\r\n" at or after r->pos, reading more as needed; returns its offset or -1. */
+static ssize_t reader_line(struct reader *r, size_t max_line)
+{
+    size_t scanned = r->pos;
+    for (;;) {
+        char *hit = memmem(r->buf + scanned, r->len - scanned, "\r\n", 2);
+        if (hit)
+            return hit - r->buf;
+        scanned = r->len > r->pos ? r->len - 1 : r->pos;
+        if (r->len - r->pos > max_line) {
+            r->error = UPSTREAM_NETWORK;
+            snprintf(r->why, r->whylen, "malformed answer: line too long");
+            return -1;
+        }
+        size_t before = r->pos;
+        ssize_t n = reader_fill(r);
+        if (n <= 0) {
+            if (n == 0) {
+                r->error = UPSTREAM_NETWORK;
+                snprintf(r->why, r->whylen, "the upstream closed the connection mid-answer");
+            }
+            return -1;
+        }
+        scanned -= before - r->pos; /* the buffer may have moved down */
+    }
+}
+
+static int malformed(struct reader *r, const char *what)
+{
+    r->error = UPSTREAM_NETWORK;
+    snprintf(r->why, r->whylen, "malformed answer: %s", what);
+    return -1;
+}
+
+/* Parses the head at r->pos (ending in an empty line). Returns 0 with *close_after and framing set. */
+static int read_head(struct reader *r, struct upstream_answer *a, int *close_after, int *has_length,
+                     uint64_t *length, int *other_coding)
+{
+    ssize_t eol = reader_line(r, 16384);
+    if (eol < 0)
+        return -1;
+    const char *line = r->buf + r->pos;
+    size_t llen = (size_t)eol - r->pos;
+    if (llen < 12 || strncmp(line, "HTTP/1.", 7) != 0 || line[8] != ' ' || line[9] < '1' || line[9] > '5' ||
+        line[10] < '0' || line[10] > '9' || line[11] < '0' || line[11] > '9')
+        return malformed(r, "bad status line");
+    int http10 = line[7] == '0';
+    a->status = (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
+    r->pos = (size_t)eol + 2;
+    int keep_alive = !http10;
+    *has_length = 0;
+    *other_coding = 0;
+    for (;;) {
+        eol = reader_line(r, 65536);
+        if (eol < 0)
+            return -1;
+        line = r->buf + r->pos;
+        llen = (size_t)eol - r->pos;
+        r->pos = (size_t)eol + 2;
+        if (llen == 0)
+            break;
+        const char *colon = memchr(line, ':', llen);
+        if (!colon || colon == line)
+            return malformed(r, "header line without a name");
+        size_t nlen = (size_t)(colon - line);
+        const char *v = colon + 1, *end = line + llen;
+        while (v < end && (*v == ' ' || *v == '\t'))
+            v++;
+        while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
+            end--;
+        size_t vlen = (size_t)(end - v);
+        if (nlen == 10 && strncasecmp(line, "connection", 10) == 0) {
+            if (memmem(v, vlen, "close", 5) || memmem(v, vlen, "Close", 5))
+                keep_alive = 0;
+            else if (vlen >= 10 && strncasecmp(v, "keep-alive", 10) == 0)
+                keep_alive = 1;
+        } else if (nlen == 14 && strncasecmp(line, "content-length", 14) == 0) {
+            char *stop;
+            errno = 0;
+            unsigned long long n = strtoull(v, &stop, 10);
+            if (vlen == 0 || stop != end || errno)
+                return malformed(r, "bad Content-Length");
+            if (*has_length && n != *length)
+                return malformed(r, "conflicting Content-Length headers");
+            *has_length = 1;
+            *length = n;
+        } else if (nlen == 17 && strncasecmp(line, "transfer-encoding", 17) == 0) {
+            if (!(vlen >= 7 && strncasecmp(end - 7, "chunked", 7) == 0))
+                *other_coding = 1;
+        }
+        if (answer_add_header(a, line, nlen, v, vlen) < 0)
+            return malformed(r, "out of memory");
+    }
+    *close_after = !keep_alive;
+    return 0;
+}
+
+/* Moves n body bytes (those already buffered first) into the answer. */
+static int read_exact(struct reader *r, struct upstream_answer *a, uint64_t n, size_t max)
+{
+    size_t have = r->len - r->pos;
+    size_t take = have < n ? have : (size_t)n;
+    if (answer_add_body(a, r->buf + r->pos, take, max) < 0)
+        return malformed(r, a->too_large ? "too large" : "out of memory");
+    r->pos += take;
+    n -= take;
+    while (n > 0) {
+        size_t want = n < (1u << 20) ? (size_t)n : (1u << 20);
+        if (answer_reserve(a, want, max) < 0)
+            return malformed(r, a->too_large ? "too large" : "out of memory");
+        ssize_t got = recv(r->fd, a->body + a->len, want, 0);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0) {
+            if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+                r->error = UPSTREAM_TIMEOUT;
+                snprintf(r->why, r->whylen, "no answer within the timeout");
+            } else {
+                r->error = UPSTREAM_NETWORK;
+                snprintf(r->why, r->whylen, "the upstream closed the connection mid-body");
+            }
+            return -1;
+        }
+        if (now_ns() > r->deadline) {
+            r->error = UPSTREAM_TIMEOUT;
+            snprintf(r->why, r->whylen, "the answer took longer than the timeout");
+            return -1;
+        }
+        a->len += (size_t)got;
+        n -= (uint64_t)got;
+    }
+    return 0;
+}
+
+static int read_chunked(struct reader *r, struct upstream_answer *a, size_t max)
+{
+    for (;;) {
+        ssize_t eol = reader_line(r, 4096);
+        if (eol < 0)
+            return -1;
+        char *stop;
+        errno = 0;
+        unsigned long long size = strtoull(r->buf + r->pos, &stop, 16);
+        if (stop == r->buf + r->pos || errno || (stop < r->buf + eol && *stop != ';' && *stop != ' ' && *stop != '\t'))
+            return malformed(r, "bad chunk size");
+        r->pos = (size_t)eol + 2;
+        if (size == 0)
+            break;
+        if (read_exact(r, a, size, max) < 0)
+            return -1;
+        eol = reader_line(r, 4096);
+        if (eol < 0)
+            return -1;
+        if ((size_t)eol != r->pos)
+            return malformed(r, "chunk without CRLF");
+        r->pos += 2;
+    }
+    /* Trailer fields up to the empty line: dropped (a proxy may, RFC 9110 §6.5.1). */
+    for (;;) {
+        ssize_t eol = reader_line(r, 65536);
+        if (eol < 0)
+            return -1;
+        int empty = (size_t)eol == r->pos;
+        r->pos = (size_t)eol + 2;
+        if (empty)
+            return 0;
+    }
+}
+
+static int read_to_close(struct reader *r, struct upstream_answer *a, size_t max)
+{
+    if (answer_add_body(a, r->buf + r->pos, r->len - r->pos, max) < 0)
+        return malformed(r, a->too_large ? "too large" : "out of memory");
+    r->pos = r->len;
+    for (;;) {
+        if (answer_reserve(a, 65536, max + 65536) < 0)
+            return malformed(r, "out of memory");
+        ssize_t got = recv(r->fd, a->body + a->len, 65536, 0);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got == 0)
+            return 0;
+        if (got < 0) {
+            r->error = errno == EAGAIN || errno == EWOULDBLOCK ? UPSTREAM_TIMEOUT : UPSTREAM_NETWORK;
+            snprintf(r->why, r->whylen, "reading the answer failed: %s", strerror(errno));
+            return -1;
+        }
+        a->len += (size_t)got;
+        if (a->len > max) {
+            a->too_large = 1;
+            return malformed(r, "too large");
+        }
+    }
+}
+
+static int send_request(int fd, const char *head, size_t head_len, const char *body, size_t body_len)
+{
+    struct iovec iov[2] = {{(void *)head, head_len}, {(void *)body, body_len}};
+    int n_iov = body_len ? 2 : 1;
+    struct iovec *v = iov;
+    while (n_iov > 0) {
+        struct msghdr msg = {.msg_iov = v, .msg_iovlen = (size_t)n_iov};
+        ssize_t w = sendmsg(fd, &msg, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        size_t left = (size_t)w;
+        while (n_iov > 0 && left >= v->iov_len) {
+            left -= v->iov_len;
+            v++;
+            n_iov--;
+        }
+        if (n_iov > 0) {
+            v->iov_base = (char *)v->iov_base + left;
+            v->iov_len -= left;
+        }
+    }
+    return 0;
+}
+
+/* One attempt on fd. Returns 0 with *reuse saying whether fd may serve another request. */
+static int attempt(int fd, const char *head, size_t head_len, const char *body, size_t body_len, int is_head,
+                   size_t max_body, int64_t deadline, struct upstream_answer *out, int *reuse, struct reader *r)
+{
+    if (send_request(fd, head, head_len, body, body_len) < 0) {
+        r->error = errno == EAGAIN || errno == EWOULDBLOCK ? UPSTREAM_TIMEOUT : UPSTREAM_NETWORK;
+        snprintf(r->why, r->whylen, "sending the request failed: %s", strerror(errno));
+        return -1;
+    }
+    r->fd = fd;
+    r->deadline = deadline;
+    int close_after = 0, has_length = 0, other_coding = 0;
+    uint64_t length = 0;
+    for (;;) {
+        if (read_head(r, out, &close_after, &has_length, &length, &other_coding) < 0)
+            return -1;
+        if (out->status >= 100 && out->status < 200 && out->status != 101) {
+            answer_clear_headers(out); /* an interim answer (103 Early Hints...): the final one follows */
+            continue;
+        }
+        break;
+    }
+    int rc;
+    if (is_head || out->status == 204 || out->status == 304 || out->status == 101)
+        rc = 0;
+    else if (out->chunked && !other_coding)
+        rc = read_chunked(r, out, max_body);
+    else if (has_length && !other_coding)
+        rc = read_exact(r, out, length, max_body);
+    else {
+        close_after = 1;
+        rc = read_to_close(r, out, max_body);
+    }
+    if (rc < 0)
+        return -1;
+    *reuse = !close_after && out->status != 101 && r->pos == r->len;
+    return 0;
+}
+
+enum upstream_error upstream_pool_exchange(struct upstream_pool *p, const char *head, size_t head_len,
+                                           const char *body, size_t body_len, int is_head, size_t max_body,
+                                           struct upstream_answer *out, char *why, size_t whylen)
+{
+    int64_t deadline = now_ns() + p->timeout_ms * 1000000LL;
+    struct reader r = {.why = why, .whylen = whylen, .cap = 16384};
+    r.buf = malloc(r.cap);
+    if (!r.buf) {
+        snprintf(why, whylen, "out of memory");
+        return UPSTREAM_NETWORK;
+    }
+    enum upstream_error e = UPSTREAM_OK;
+    for (int tries = 0; tries < 2; tries++) {
+        int fd = pool_take(p), reused = fd >= 0;
+        while (fd >= 0 && !still_open(fd)) {
+            close(fd);
+            fd = pool_take(p);
+        }
+        reused = fd >= 0;
+        if (fd < 0 && (fd = pool_connect(p, deadline, &e, why, whylen)) < 0)
+            break;
+        int reuse = 0;
+        r.pos = r.len = 0;
+        r.got_any = 0;
+        r.error = UPSTREAM_OK;
+        if (attempt(fd, head, head_len, body, body_len, is_head, max_body, deadline, out, &reuse, &r) == 0) {
+            if (reuse)
+                pool_give(p, fd);
+            else
+                close(fd);
+            e = UPSTREAM_OK;
+            break;
+        }
+        close(fd);
+        e = out->too_large ? UPSTREAM_TOO_LARGE : r.error;
+        /* A kept-alive connection the upstream had closed: nothing was received, so the request
+         * goes again once on a new connection (as browsers and curl do). */
+        if (!(reused && !r.got_any && e == UPSTREAM_NETWORK))
+            break;
+        answer_clear_headers(out);
+        out->len = 0;
+    }
+    free(r.buf);
+    return e;
+}
