@@ -1,0 +1,187 @@
+/* Proxy added latency: the same predict call at a fixed rate, straight to a small C upstream and
+ * through the proxy probe (taps on, counting stand-in for the core), on one keep-alive connection
+ * each; prints latency percentiles of both and their difference. Asserts nothing.
+ *   bench_proxy [--rate R] [--requests N] [--instances K] [--rounds M] [--no-tap] */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../../tests/probes/upstream.h"
+#include "bench_util.h"
+#include "http_client.h"
+#include "metrics.h"
+
+static char *request;
+static size_t request_len;
+
+static int connect_to(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) < 0) {
+        perror("connect");
+        exit(1);
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    return fd;
+}
+
+/* One request/response on a kept-alive connection; returns the status. */
+static int exchange(int fd, char *buf, size_t cap)
+{
+    for (size_t sent = 0; sent < request_len;) {
+        ssize_t w = send(fd, request + sent, request_len - sent, MSG_NOSIGNAL);
+        if (w <= 0)
+            return -1;
+        sent += (size_t)w;
+    }
+    size_t len = 0;
+    char *end = NULL;
+    while (!end) {
+        ssize_t r = recv(fd, buf + len, cap - len - 1, 0);
+        if (r <= 0)
+            return -1;
+        len += (size_t)r;
+        buf[len] = '\0';
+        end = strstr(buf, "\r\n\r\n");
+    }
+    size_t head = (size_t)(end - buf) + 4, clen = 0;
+    const char *cl = strcasestr(buf, "\r\ncontent-length:");
+    if (cl && cl < end)
+        clen = strtoull(cl + 17, NULL, 10);
+    while (len < head + clen) {
+        ssize_t r = recv(fd, buf + len, cap - len - 1, 0);
+        if (r <= 0)
+            return -1;
+        len += (size_t)r;
+    }
+    return atoi(buf + 9);
+}
+
+struct stats {
+    double p50, p90, p99, p999, max;
+    int errors;
+};
+
+static struct stats run(int port, int rate, int n, char *buf, size_t cap)
+{
+    int fd = connect_to(port);
+    for (int i = 0; i < 500; i++) /* warm-up: connections, caches, the upstream pool */
+        exchange(fd, buf, cap);
+    double *lat = malloc((size_t)n * sizeof *lat);
+    struct stats s = {0};
+    int64_t period = 1000000000LL / rate, t0 = bench_now_ns();
+    for (int i = 0; i < n; i++) {
+        bench_sleep_until_ns(t0 + (int64_t)i * period);
+        int64_t a = bench_now_ns();
+        if (exchange(fd, buf, cap) != 200)
+            s.errors++;
+        lat[i] = (double)(bench_now_ns() - a) / 1e3;
+    }
+    close(fd);
+    s.p50 = bench_quantile(lat, (size_t)n, 0.50);
+    s.p90 = bench_quantile(lat, (size_t)n, 0.90);
+    s.p99 = bench_quantile(lat, (size_t)n, 0.99);
+    s.p999 = bench_quantile(lat, (size_t)n, 0.999);
+    s.max = bench_quantile(lat, (size_t)n, 1.0);
+    free(lat);
+    return s;
+}
+
+static void print(const char *what, struct stats s)
+{
+    printf("  %-7s p50 %7.1f us  p90 %7.1f us  p99 %7.1f us  p99.9 %7.1f us  max %8.1f us  errors %d\n", what, s.p50,
+           s.p90, s.p99, s.p999, s.max, s.errors);
+}
+
+int main(int argc, char **argv)
+{
+    int rate = 2000, n = 20000, instances = 1, rounds = 2, tap = 1;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--rate") == 0 && i + 1 < argc)
+            rate = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--requests") == 0 && i + 1 < argc)
+            n = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--instances") == 0 && i + 1 < argc)
+            instances = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--rounds") == 0 && i + 1 < argc)
+            rounds = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--no-tap") == 0)
+            tap = 0;
+        else {
+            fprintf(stderr, "usage: %s [--rate R] [--requests N] [--instances K] [--rounds M] [--no-tap]\n", argv[0]);
+            return 2;
+        }
+    }
+    http_client_global_init();
+    bench_count_ingest();
+
+    /* A v1 predict call with `instances` rows of 20 features, and its answer. */
+    size_t cap = 4096 + (size_t)instances * 600;
+    char *json = malloc(cap), *answer = malloc(cap);
+    size_t used = (size_t)snprintf(json, cap, "{\"instances\": ["), aused = (size_t)snprintf(answer, cap,
+                                                                                              "{\"predictions\": [");
+    for (int r = 0; r < instances; r++) {
+        used += (size_t)snprintf(json + used, cap - used, "%s{", r ? ", " : "");
+        for (int f = 0; f < 20; f++)
+            used += (size_t)snprintf(json + used, cap - used, "%s\"f%02d\": %d.%03d", f ? ", " : "", f, 17 * f + r,
+                                     (31 * f) % 1000);
+        used += (size_t)snprintf(json + used, cap - used, "}");
+        aused += (size_t)snprintf(answer + aused, cap - aused, "%s0.%04d", r ? ", " : "", (r * 37) % 10000);
+    }
+    used += (size_t)snprintf(json + used, cap - used, "]}");
+    aused += (size_t)snprintf(answer + aused, cap - aused, "]}");
+    const char *path = tap ? "/v1/models/bench:predict" : "/v1/models/bench:explain";
+    request = malloc(used + 512);
+    request_len = (size_t)snprintf(request, used + 512,
+                                   "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                                   "Content-Length: %zu\r\n\r\n%s",
+                                   path, used, json);
+
+    int up = upstream_start();
+    struct upstream_script s = {.status = 200, .headers = "Content-Type: application/json\r\n", .body = answer,
+                                .body_len = aused};
+    upstream_set(&s);
+    int listen_port = free_port();
+    char yaml[512];
+    snprintf(yaml, sizeof yaml,
+             "plugin: proxy\nmodel: bench\nlisten: 127.0.0.1:%d\nupstream: http://127.0.0.1:%d\nprotocol: v1\n",
+             listen_port, up);
+    struct plugin_instance *proxy = bench_probe(yaml);
+
+    size_t bufcap = 1 << 20;
+    char *buf = malloc(bufcap);
+    printf("proxy added latency: %d requests at %d/s per run, %d instance(s) of 20 features, body %zu bytes, "
+           "taps %s\n",
+           n, rate, instances, used, tap ? "on" : "off (path not tapped)");
+    for (int round = 0; round < rounds; round++) {
+        struct stats d = run(up, rate, n, buf, bufcap);
+        struct stats p = run(listen_port, rate, n, buf, bufcap);
+        printf(" round %d\n", round + 1);
+        print("direct", d);
+        print("proxy", p);
+        printf("  added   p50 %7.1f us  p99 %7.1f us\n", p.p50 - d.p50, p.p99 - d.p99);
+    }
+    struct timespec wait = {0, 400000000L};
+    nanosleep(&wait, NULL); /* the tap thread publishes its counts */
+    printf(" tapped samples handed to the core: %llu in %llu batches\n", (unsigned long long)bench_counted(),
+           (unsigned long long)bench_batches());
+    plugin_instance_free(proxy);
+    upstream_stop();
+    metrics_reset();
+    free(buf);
+    free(request);
+    free(json);
+    free(answer);
+    http_client_global_cleanup();
+    return 0;
+}
