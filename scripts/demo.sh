@@ -107,4 +107,4 @@ cp "$DEMO_DIR/driftwatch.log" out/demo/driftwatch.log
 say "summary"
 echo "  drift report:       $src/out/demo/report.html (open it in a browser)"
 echo "  driftwatch log:     $src/out/demo/driftwatch.log"
-echo "  all processes are stopped now; DEMO_KEEP=1 keeps the work directory $DEMO_DIR"
+echo "  every process the demo started stops when it exits; DEMO_KEEP=1 keeps $DEMO_DIR"
