@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "driftwatch/plugin.h"
+#include "plugin_common.h"
 
 #ifndef DW_VERSION
 #define DW_VERSION "0.0.0"
@@ -23,8 +24,6 @@
                        "after retries, dropped: rejected by the receiver or not sendable)."
 /* Features listed in the description annotation; the rest are counted ("and N more"). */
 #define AM_MAX_LISTED_FEATURES 50
-/* Bytes of a receiver's answer quoted in an error message. */
-#define AM_BODY_EXCERPT 200
 
 struct am_config {
     const char *url;
@@ -86,15 +85,6 @@ static const struct dw_option am_options[] = {
     {NULL, 0, NULL, 0, 0, NULL},
 };
 
-static char *am_strdup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *p = malloc(n);
-    if (p)
-        memcpy(p, s, n);
-    return p;
-}
-
 static int am_valid_label_name(const char *s)
 {
     if (!s || !*s)
@@ -108,56 +98,10 @@ static int am_valid_label_name(const char *s)
     return 1;
 }
 
-/* "scheme://host/path" without userinfo, query or fragment: what messages may show of a URL. */
-static char *am_describe_url(const char *url)
-{
-    const char *scheme_end = strstr(url, "://");
-    const char *host = scheme_end ? scheme_end + 3 : url;
-    size_t scheme_len = (size_t)(host - url);
-    const char *path = host + strcspn(host, "/?#");
-    const char *at = memchr(host, '@', (size_t)(path - host));
-    if (at)
-        host = at + 1;
-    size_t host_len = (size_t)(path - host);
-    size_t path_len = strcspn(path, "?#");
-    size_t n = scheme_len + host_len + path_len + 1;
-    char *out = malloc(n);
-    if (out)
-        snprintf(out, n, "%.*s%.*s%.*s", (int)scheme_len, url, (int)host_len, host, (int)path_len, path);
-    return out;
-}
-
-/* RFC 3339 in UTC, e.g. 2024-05-01T12:00:00Z. */
-static void am_rfc3339(int64_t unix_s, char *out, size_t outlen)
-{
-    time_t t = (time_t)unix_s;
-    struct tm tm;
-    if (!gmtime_r(&t, &tm) || strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-        snprintf(out, outlen, "1970-01-01T00:00:00Z");
-}
-
-/* A JSON string for untrusted text: jansson refuses invalid UTF-8, so such text is sent with every
- * non-ASCII byte replaced by '?' rather than not at all. */
-static json_t *am_json_text(const char *s)
-{
-    json_t *j = json_string(s ? s : "");
-    if (j || !s)
-        return j;
-    char *copy = am_strdup(s);
-    if (!copy)
-        return NULL;
-    for (char *p = copy; *p; p++)
-        if ((unsigned char)*p >= 0x80)
-            *p = '?';
-    j = json_string(copy);
-    free(copy);
-    return j;
-}
-
 /* Adds key: string to obj; returns 0 or -1. */
 static int am_set_text(json_t *obj, const char *key, const char *value)
 {
-    json_t *j = am_json_text(value);
+    json_t *j = pu_json_text(value ? value : "");
     return j ? json_object_set_new(obj, key, j) : -1;
 }
 
@@ -213,7 +157,7 @@ static int am_firing_set(struct am_instance *in, const char *model, const char *
         if (severity && strcmp(in->firing[i].value, severity) == 0)
             return 0;
         if (severity) {
-            char *v = am_strdup(severity);
+            char *v = pu_strdup(severity);
             if (!v)
                 return -1;
             free(in->firing[i].value);
@@ -231,7 +175,7 @@ static int am_firing_set(struct am_instance *in, const char *model, const char *
     if (!grown)
         return -1;
     in->firing = grown;
-    char *name = am_strdup(model), *value = am_strdup(severity);
+    char *name = pu_strdup(model), *value = pu_strdup(severity);
     if (!name || !value) {
         free(name);
         free(value);
@@ -315,7 +259,7 @@ static int am_parse_labels(struct am_instance *in, const struct dw_list *list, c
             return -1;
         }
         char *name = malloc((size_t)(eq - item) + 1);
-        char *value = am_strdup(eq + 1);
+        char *value = pu_strdup(eq + 1);
         if (!name || !value) {
             free(name);
             free(value);
@@ -366,7 +310,7 @@ static int am_init(const struct dw_host *host, const char *instance_name, const 
         return -1;
     }
     if (strncmp(cfg->url, "http://", 7) != 0 && strncmp(cfg->url, "https://", 8) != 0) {
-        char *desc = am_describe_url(cfg->url); /* without credentials */
+        char *desc = pu_describe_url(cfg->url); /* without credentials */
         snprintf(err, errlen, "alertmanager %s: url \"%s\" must start with http:// or https://", iname,
                  desc ? desc : "?");
         free(desc);
@@ -387,11 +331,11 @@ static int am_init(const struct dw_host *host, const char *instance_name, const 
         goto oom;
     pthread_mutex_init(&in->lock, NULL);
     in->host = host;
-    in->name = am_strdup(iname);
-    in->alertname = am_strdup(cfg->alertname && *cfg->alertname ? cfg->alertname : "DriftDetected");
+    in->name = pu_strdup(iname);
+    in->alertname = pu_strdup(cfg->alertname && *cfg->alertname ? cfg->alertname : "DriftDetected");
     if (!in->name || !in->alertname)
         goto oom;
-    if (cfg->generator_url && *cfg->generator_url && !(in->generator_url = am_strdup(cfg->generator_url)))
+    if (cfg->generator_url && *cfg->generator_url && !(in->generator_url = pu_strdup(cfg->generator_url)))
         goto oom;
 
     /* {url}/api/v2/alerts, whether or not the configured URL ends in a slash. */
@@ -403,7 +347,7 @@ static int am_init(const struct dw_host *host, const char *instance_name, const 
     if (!in->endpoint)
         goto oom;
     snprintf(in->endpoint, n, "%.*s/api/v2/alerts", (int)base_len, cfg->url);
-    if (!(in->endpoint_desc = am_describe_url(in->endpoint)))
+    if (!(in->endpoint_desc = pu_describe_url(in->endpoint)))
         goto oom;
 
     if (cfg->bearer_token && *cfg->bearer_token) {
@@ -553,7 +497,7 @@ static json_t *am_alert_json(const struct am_instance *in, const struct dw_alert
         bad |= am_set_text(ann, "report_url", ev->report_url);
 
     int64_t starts_at = ev->starts_at > 0 ? ev->starts_at : now;
-    am_rfc3339(starts_at, starts, sizeof starts);
+    pu_rfc3339(starts_at, starts, sizeof starts);
     bad |= json_object_set_new(alert, "labels", labels);
     labels = NULL;
     bad |= json_object_set_new(alert, "annotations", ann);
@@ -565,7 +509,7 @@ static json_t *am_alert_json(const struct am_instance *in, const struct dw_alert
         int64_t ends_at = !ev->firing && ev->ends_at > 0 && ev->ends_at <= now ? ev->ends_at : now;
         if (ends_at < starts_at)
             ends_at = starts_at;
-        am_rfc3339(ends_at, ends, sizeof ends);
+        pu_rfc3339(ends_at, ends, sizeof ends);
         bad |= am_set_text(alert, "endsAt", ends);
     }
     const char *gen = in->generator_url ? in->generator_url : ev->report_url;
@@ -601,20 +545,6 @@ static char *am_build_body(const struct am_instance *in, const struct dw_alert_e
         body = json_dumps(arr, JSON_COMPACT);
     json_decref(arr);
     return body;
-}
-
-/* Quotes at most AM_BODY_EXCERPT bytes of an answer on one line. */
-static void am_excerpt(const char *body, size_t len, char *out, size_t outlen)
-{
-    size_t n = len < AM_BODY_EXCERPT ? len : AM_BODY_EXCERPT;
-    size_t j = 0;
-    for (size_t i = 0; body && i < n && j + 1 < outlen; i++) {
-        unsigned char c = (unsigned char)body[i];
-        out[j++] = (c == '\n' || c == '\r' || c == '\t') ? ' ' : (c < 0x20 || c == 0x7f) ? '?' : (char)c;
-    }
-    out[j] = '\0';
-    if (len > n && j + 4 < outlen)
-        snprintf(out + j, outlen - j, "...");
 }
 
 /* Returns 0 when Alertmanager accepted the alert; -1 on a transient failure (network, 429, 5xx
@@ -674,27 +604,17 @@ static int am_alert_send(void *instance, const struct dw_alert_event *ev, char *
     memset(&resp, 0, sizeof resp);
     int rc = in->host->http_request(&req, &resp, herr, sizeof herr);
     const char *what = ev->firing ? (ev->repeat ? "firing (repeat)" : "firing") : "resolved";
-    if (rc < 0) {
-        snprintf(err, errlen, "alertmanager %s: POST %s (%s alert for model %s) failed: %s", in->name,
-                 in->endpoint_desc, what, ev->model, herr[0] ? herr : "network error");
-        am_count(in, "error");
-        ret = -1;
-    } else if (resp.status >= 200 && resp.status < 300) {
-        am_count(in, "ok");
-        ret = 0;
+    char detail[PU_HTTP_DETAIL_MAX];
+    ret = pu_http_outcome(rc, &resp, herr, detail, sizeof detail);
+    if (ret != PU_HTTP_OK)
+        snprintf(err, errlen, "alertmanager %s: POST %s (%s alert for model %s) %s", in->name, in->endpoint_desc,
+                 what, ev->model, detail);
+    am_count(in, pu_alert_result(ret));
+    if (ret == PU_HTTP_OK) {
         pthread_mutex_lock(&in->lock);
         if (am_firing_set(in, ev->model, ev->firing ? severity : NULL) > 0)
             am_state_save(in);
         pthread_mutex_unlock(&in->lock);
-    } else {
-        char excerpt[AM_BODY_EXCERPT + 8];
-        am_excerpt(resp.body, resp.body_len, excerpt, sizeof excerpt);
-        int transient = resp.status == 429 || resp.status >= 500;
-        snprintf(err, errlen, "alertmanager %s: POST %s (%s alert for model %s) answered HTTP %ld after %d "
-                 "attempt%s%s: %s", in->name, in->endpoint_desc, what, ev->model, resp.status, resp.attempts,
-                 resp.attempts == 1 ? "" : "s", transient ? "" : " (not retried)", excerpt[0] ? excerpt : "(empty body)");
-        am_count(in, transient ? "error" : "dropped");
-        ret = transient ? -1 : -2;
     }
     if (resp.body)
         in->host->free(resp.body);

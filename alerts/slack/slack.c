@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "driftwatch/plugin.h"
+#include "plugin_common.h"
 
 #ifndef DW_VERSION
 #define DW_VERSION "0.0.0"
@@ -20,7 +21,6 @@
 #define SL_METRIC "driftwatch_alerts_sent_total"
 #define SL_METRIC_HELP "Alert notifications by sink instance and result (ok, error: transient failure " \
                        "after retries, dropped: rejected by the receiver or not sendable)."
-#define SL_BODY_EXCERPT 200
 /* Block Kit limits (api.slack.com/reference/block-kit/blocks): header text 150 characters,
  * section text 3000, button URL 3000. Lengths below are bytes, which never undercount characters. */
 #define SL_HEADER_MAX 150
@@ -125,24 +125,7 @@ static void sl_buf_escaped(struct sl_buf *b, const char *s, int in_code)
     }
 }
 
-/* ---- Helpers shared in shape with the other sinks. ---- */
-
-static char *sl_strdup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *p = malloc(n);
-    if (p)
-        memcpy(p, s, n);
-    return p;
-}
-
-static void sl_rfc3339(int64_t unix_s, char *out, size_t outlen)
-{
-    time_t t = (time_t)unix_s;
-    struct tm tm;
-    if (!gmtime_r(&t, &tm) || strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-        snprintf(out, outlen, "1970-01-01T00:00:00Z");
-}
+/* ---- Text and Block Kit helpers. ---- */
 
 /* Shortens s in place to at most max bytes without splitting a UTF-8 sequence, ending in "...". */
 static void sl_truncate(char *s, size_t max)
@@ -156,27 +139,11 @@ static void sl_truncate(char *s, size_t max)
     memcpy(s + cut, "...", 4);
 }
 
-static json_t *sl_json_text(const char *s)
-{
-    json_t *j = json_string(s ? s : "");
-    if (j || !s)
-        return j;
-    char *copy = sl_strdup(s);
-    if (!copy)
-        return NULL;
-    for (char *p = copy; *p; p++)
-        if ((unsigned char)*p >= 0x80)
-            *p = '?';
-    j = json_string(copy);
-    free(copy);
-    return j;
-}
-
 /* {"type": type, "text": text} (plain_text adds "emoji": true); NULL when out of memory. */
 static json_t *sl_text_object(const char *type, const char *text)
 {
     json_t *o = json_object();
-    json_t *t = sl_json_text(text);
+    json_t *t = pu_json_text(text ? text : "");
     if (!o || !t || json_object_set_new(o, "type", json_string(type)) || json_object_set_new(o, "text", t) ||
         (strcmp(type, "plain_text") == 0 && json_object_set_new(o, "emoji", json_true()))) {
         if (!o)
@@ -244,8 +211,8 @@ static int sl_init(const struct dw_host *host, const char *instance_name, const 
     if (!in)
         goto oom;
     in->host = host;
-    in->name = sl_strdup(iname);
-    in->url = sl_strdup(cfg->url);
+    in->name = pu_strdup(iname);
+    in->url = pu_strdup(cfg->url);
     if (!in->name || !in->url)
         goto oom;
     {
@@ -256,13 +223,13 @@ static int sl_init(const struct dw_host *host, const char *instance_name, const 
             host_part = at + 1;
         size_t n = (size_t)(strstr(cfg->url, "://") + 3 - cfg->url) + (size_t)(path - host_part) + sizeof "/...";
         in->url_desc = malloc(n);
-        in->path = sl_strdup(path);
+        in->path = pu_strdup(path);
         if (!in->url_desc || !in->path)
             goto oom;
         snprintf(in->url_desc, n, "%.*s%.*s%s", (int)(strstr(cfg->url, "://") + 3 - cfg->url), cfg->url,
                  (int)(path - host_part), host_part, *path ? "/..." : "");
     }
-    if (cfg->mention && *cfg->mention && !(in->mention = sl_strdup(cfg->mention)))
+    if (cfg->mention && *cfg->mention && !(in->mention = pu_strdup(cfg->mention)))
         goto oom;
 
     sl_buf_append(&ctx, "driftwatch " DW_VERSION, strlen("driftwatch " DW_VERSION));
@@ -314,7 +281,7 @@ static void sl_destroy(void *instance)
 static void sl_buf_date(struct sl_buf *b, int64_t t)
 {
     char iso[32];
-    sl_rfc3339(t, iso, sizeof iso);
+    pu_rfc3339(t, iso, sizeof iso);
     sl_buf_printf(b, "<!date^%lld^{date_short_pretty} {time}|%s>", (long long)t, iso);
 }
 
@@ -379,7 +346,7 @@ static char *sl_build_body(const struct sl_instance *in, const struct dw_alert_e
         sl_buf_escaped(&text, ev->model, 0);
         sl_buf_append(&text, " has cleared", 12);
     }
-    bad |= text.failed || json_object_set_new(doc, "text", sl_json_text(text.s));
+    bad |= text.failed || json_object_set_new(doc, "text", pu_json_text(text.s ? text.s : ""));
 
     snprintf(header, sizeof header, "%s %s: %s", ev->firing ? "\xf0\x9f\x9a\xa8" /* U+1F6A8 */ : "\xe2\x9c\x85",
              ev->firing ? "Drift detected" : "Drift resolved", ev->model);
@@ -432,7 +399,7 @@ static char *sl_build_body(const struct sl_instance *in, const struct dw_alert_e
     }
     if (ev->report_url && strlen(ev->report_url) <= SL_URL_MAX &&
         (strncmp(ev->report_url, "https://", 8) == 0 || strncmp(ev->report_url, "http://", 7) == 0)) {
-        json_t *url = sl_json_text(ev->report_url);
+        json_t *url = pu_json_text(ev->report_url ? ev->report_url : "");
         bad |= sl_add_block(blocks, json_pack("{s:s, s:[{s:s, s:o, s:o}]}", "type", "actions", "elements",
                                               "type", "button", "text",
                                               sl_text_object("plain_text", "Open drift report"), "url", url));
@@ -451,19 +418,6 @@ out:
     json_decref(blocks);
     json_decref(doc);
     return out;
-}
-
-static void sl_excerpt(const char *body, size_t len, char *out, size_t outlen)
-{
-    size_t n = len < SL_BODY_EXCERPT ? len : SL_BODY_EXCERPT;
-    size_t j = 0;
-    for (size_t i = 0; body && i < n && j + 1 < outlen; i++) {
-        unsigned char c = (unsigned char)body[i];
-        out[j++] = (c == '\n' || c == '\r' || c == '\t') ? ' ' : (c < 0x20 || c == 0x7f) ? '?' : (char)c;
-    }
-    out[j] = '\0';
-    if (len > n && j + 4 < outlen)
-        snprintf(out + j, outlen - j, "...");
 }
 
 /* Replaces each occurrence of the webhook's secret path in msg with "/...". */
@@ -517,25 +471,14 @@ static int sl_alert_send(void *instance, const struct dw_alert_event *ev, char *
     memset(&resp, 0, sizeof resp);
     int rc = in->host->http_request(&req, &resp, herr, sizeof herr);
     const char *what = ev->firing ? "firing" : "resolved";
-    if (rc < 0) {
+    if (rc < 0)
         sl_scrub(in, herr);
-        snprintf(err, errlen, "slack %s: POST %s (%s message for model %s) failed: %s", in->name, in->url_desc,
-                 what, ev->model, herr[0] ? herr : "network error");
-        sl_count(in, "error");
-        ret = -1;
-    } else if (resp.status >= 200 && resp.status < 300) {
-        sl_count(in, "ok");
-        ret = 0;
-    } else {
-        char excerpt[SL_BODY_EXCERPT + 8];
-        sl_excerpt(resp.body, resp.body_len, excerpt, sizeof excerpt);
-        int transient = resp.status == 429 || resp.status >= 500;
-        snprintf(err, errlen, "slack %s: POST %s (%s message for model %s) answered HTTP %ld after %d attempt%s%s: %s",
-                 in->name, in->url_desc, what, ev->model, resp.status, resp.attempts, resp.attempts == 1 ? "" : "s",
-                 transient ? "" : " (not retried)", excerpt[0] ? excerpt : "(empty body)");
-        sl_count(in, transient ? "error" : "dropped");
-        ret = transient ? -1 : -2;
-    }
+    char detail[PU_HTTP_DETAIL_MAX];
+    ret = pu_http_outcome(rc, &resp, herr, detail, sizeof detail);
+    if (ret != PU_HTTP_OK)
+        snprintf(err, errlen, "slack %s: POST %s (%s message for model %s) %s", in->name, in->url_desc, what,
+                 ev->model, detail);
+    sl_count(in, pu_alert_result(ret));
     if (resp.body)
         in->host->free(resp.body);
     free(body);

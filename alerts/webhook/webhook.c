@@ -35,6 +35,7 @@
 #include <openssl/hmac.h>
 
 #include "driftwatch/plugin.h"
+#include "plugin_common.h"
 
 #ifndef DW_VERSION
 #define DW_VERSION "0.0.0"
@@ -43,7 +44,6 @@
 #define WH_METRIC "driftwatch_alerts_sent_total"
 #define WH_METRIC_HELP "Alert notifications by sink instance and result (ok, error: transient failure " \
                        "after retries, dropped: rejected by the receiver or not sendable)."
-#define WH_BODY_EXCERPT 200
 #define WH_EVENT_RETRAIN "retrain.requested"
 
 struct wh_config {
@@ -88,65 +88,9 @@ static const struct dw_option wh_options[] = {
     {NULL, 0, NULL, 0, 0, NULL},
 };
 
-static char *wh_strdup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *p = malloc(n);
-    if (p)
-        memcpy(p, s, n);
-    return p;
-}
-
-/* "scheme://host/path" without userinfo, query or fragment: what messages may show of a URL. */
-static char *wh_describe_url(const char *url)
-{
-    const char *scheme_end = strstr(url, "://");
-    const char *host = scheme_end ? scheme_end + 3 : url;
-    size_t scheme_len = (size_t)(host - url);
-    const char *path = host + strcspn(host, "/?#");
-    const char *at = memchr(host, '@', (size_t)(path - host));
-    if (at)
-        host = at + 1;
-    size_t host_len = (size_t)(path - host);
-    size_t path_len = strcspn(path, "?#");
-    size_t n = scheme_len + host_len + path_len + 1;
-    char *out = malloc(n);
-    if (out)
-        snprintf(out, n, "%.*s%.*s%.*s", (int)scheme_len, url, (int)host_len, host, (int)path_len, path);
-    return out;
-}
-
-static void wh_rfc3339(int64_t unix_s, char *out, size_t outlen)
-{
-    time_t t = (time_t)unix_s;
-    struct tm tm;
-    if (!gmtime_r(&t, &tm) || strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-        snprintf(out, outlen, "1970-01-01T00:00:00Z");
-}
-
-/* A JSON string for untrusted text: jansson refuses invalid UTF-8, so such text is sent with every
- * non-ASCII byte replaced by '?' rather than not at all. NULL text becomes JSON null. */
-static json_t *wh_json_text(const char *s)
-{
-    if (!s)
-        return json_null();
-    json_t *j = json_string(s);
-    if (j)
-        return j;
-    char *copy = wh_strdup(s);
-    if (!copy)
-        return NULL;
-    for (char *p = copy; *p; p++)
-        if ((unsigned char)*p >= 0x80)
-            *p = '?';
-    j = json_string(copy);
-    free(copy);
-    return j;
-}
-
 static int wh_set_text(json_t *obj, const char *key, const char *value)
 {
-    json_t *j = wh_json_text(value);
+    json_t *j = pu_json_text(value);
     return j ? json_object_set_new(obj, key, j) : -1;
 }
 
@@ -214,7 +158,7 @@ static int wh_parse_labels(struct wh_instance *in, const struct dw_list *list, c
             return -1;
         }
         char *name = malloc((size_t)(eq - item) + 1);
-        char *value = wh_strdup(eq + 1);
+        char *value = pu_strdup(eq + 1);
         if (!name || !value) {
             free(name);
             free(value);
@@ -253,7 +197,7 @@ static int wh_init(const struct dw_host *host, const char *instance_name, const 
         return -1;
     }
     if (strncmp(cfg->url, "http://", 7) != 0 && strncmp(cfg->url, "https://", 8) != 0) {
-        char *desc = wh_describe_url(cfg->url);
+        char *desc = pu_describe_url(cfg->url);
         snprintf(err, errlen, "webhook %s: url \"%s\" must start with http:// or https://", iname,
                  desc ? desc : "?");
         free(desc);
@@ -278,10 +222,10 @@ static int wh_init(const struct dw_host *host, const char *instance_name, const 
     if (!in)
         goto oom;
     in->host = host;
-    in->name = wh_strdup(iname);
-    in->url = wh_strdup(cfg->url);
-    in->secret = wh_strdup(cfg->secret);
-    if (!in->name || !in->url || !in->secret || !(in->url_desc = wh_describe_url(cfg->url)))
+    in->name = pu_strdup(iname);
+    in->url = pu_strdup(cfg->url);
+    in->secret = pu_strdup(cfg->secret);
+    if (!in->name || !in->url || !in->secret || !(in->url_desc = pu_describe_url(cfg->url)))
         goto oom;
     in->secret_len = strlen(in->secret);
     if (wh_parse_labels(in, &cfg->labels, iname, err, errlen) < 0) {
@@ -398,8 +342,8 @@ static char *wh_build_body(const struct wh_instance *in, const struct dw_alert_e
                  ev->model, ev->n_features, ev->n_features == 1 ? "" : "s", ev->drift_share);
     else
         snprintf(summary, sizeof summary, "Data drift on model %.200s has cleared", ev->model);
-    wh_rfc3339(starts_at, starts, sizeof starts);
-    wh_rfc3339(now, sent, sizeof sent);
+    pu_rfc3339(starts_at, starts, sizeof starts);
+    pu_rfc3339(now, sent, sizeof sent);
 
     int bad = json_object_set_new(doc, "version", json_integer(1));
     bad |= wh_set_text(doc, "id", id) | wh_set_text(doc, "event", event) | wh_set_text(doc, "model", ev->model) |
@@ -413,7 +357,7 @@ static char *wh_build_body(const struct wh_instance *in, const struct dw_alert_e
         bad |= json_object_set_new(doc, "ends_at", json_null());
     } else {
         int64_t ends_at = ev->ends_at > 0 ? ev->ends_at : now;
-        wh_rfc3339(ends_at, ends, sizeof ends);
+        pu_rfc3339(ends_at, ends, sizeof ends);
         bad |= wh_set_text(doc, "ends_at", ends);
     }
     bad |= wh_set_text(doc, "sent_at", sent);
@@ -452,19 +396,6 @@ static int wh_sign(const struct wh_instance *in, const char *timestamp, const ch
     wh_hex(mac, maclen, hex);
     snprintf(out, outlen, "X-Driftwatch-Signature-256: sha256=%s", hex);
     return 0;
-}
-
-static void wh_excerpt(const char *body, size_t len, char *out, size_t outlen)
-{
-    size_t n = len < WH_BODY_EXCERPT ? len : WH_BODY_EXCERPT;
-    size_t j = 0;
-    for (size_t i = 0; body && i < n && j + 1 < outlen; i++) {
-        unsigned char c = (unsigned char)body[i];
-        out[j++] = (c == '\n' || c == '\r' || c == '\t') ? ' ' : (c < 0x20 || c == 0x7f) ? '?' : (char)c;
-    }
-    out[j] = '\0';
-    if (len > n && j + 4 < outlen)
-        snprintf(out + j, outlen - j, "...");
 }
 
 /* Signs body with the timestamp `now` (the body's sent_at) and POSTs it with the common headers plus
@@ -530,23 +461,13 @@ static int wh_alert_send(void *instance, const struct dw_alert_event *ev, char *
                  ev->model);
         wh_count(in, "dropped");
         ret = -2;
-    } else if (rc < 0) {
-        snprintf(err, errlen, "webhook %s: POST %s (%s for model %s) failed: %s", in->name, in->url_desc, what,
-                 ev->model, herr[0] ? herr : "network error");
-        wh_count(in, "error");
-        ret = -1;
-    } else if (resp.status >= 200 && resp.status < 300) {
-        wh_count(in, "ok");
-        ret = 0;
     } else {
-        char excerpt[WH_BODY_EXCERPT + 8];
-        wh_excerpt(resp.body, resp.body_len, excerpt, sizeof excerpt);
-        int transient = resp.status == 429 || resp.status >= 500;
-        snprintf(err, errlen, "webhook %s: POST %s (%s for model %s) answered HTTP %ld after %d attempt%s%s: %s",
-                 in->name, in->url_desc, what, ev->model, resp.status, resp.attempts, resp.attempts == 1 ? "" : "s",
-                 transient ? "" : " (not retried)", excerpt[0] ? excerpt : "(empty body)");
-        wh_count(in, transient ? "error" : "dropped");
-        ret = transient ? -1 : -2;
+        char detail[PU_HTTP_DETAIL_MAX];
+        ret = pu_http_outcome(rc, &resp, herr, detail, sizeof detail);
+        if (ret != PU_HTTP_OK)
+            snprintf(err, errlen, "webhook %s: POST %s (%s for model %s) %s", in->name, in->url_desc, what, ev->model,
+                     detail);
+        wh_count(in, pu_alert_result(ret));
     }
     if (resp.body)
         in->host->free(resp.body);
@@ -574,7 +495,7 @@ static char *wh_build_trigger_body(const struct wh_instance *in, const struct dw
     json_t *labels = wh_labels_json(in);
     if (!doc || !features || !labels)
         goto out;
-    wh_rfc3339(now, sent, sizeof sent);
+    pu_rfc3339(now, sent, sizeof sent);
 
     int bad = json_object_set_new(doc, "version", json_integer(1));
     bad |= wh_set_text(doc, "event", WH_EVENT_RETRAIN) | wh_set_text(doc, "id", ev->key) |
@@ -667,26 +588,20 @@ static int wh_trigger(void *instance, const struct dw_trigger_event *ev, struct 
     int rc = wh_post(in, WH_EVENT_RETRAIN, now, body, idem_header, &resp, herr, sizeof herr);
     if (rc == -2) {
         snprintf(err, errlen, "webhook %s: cannot sign the retrain request for model %s", in->name, ev->model);
-    } else if (rc < 0) {
-        snprintf(err, errlen, "webhook %s: POST %s (%s for model %s, key %s) failed: %s", in->name, in->url_desc,
-                 WH_EVENT_RETRAIN, ev->model, ev->key, herr[0] ? herr : "network error");
-        ret = -1;
-    } else if (resp.status >= 200 && resp.status < 300) {
-        if (!wh_job_id_from_answer(resp.body, resp.body_len, res))
-            snprintf(res->job_id, sizeof res->job_id, "%s", ev->key);
-        snprintf(res->state, sizeof res->state, "TRIGGERED");
-        in->host->log(DW_LOG_INFO, in->name, "webhook: retrain requested for model %s: HTTP %ld, job %s, key %s",
-                      ev->model, resp.status, res->job_id, ev->key);
-        err[0] = '\0';
-        ret = 0;
     } else {
-        char excerpt[WH_BODY_EXCERPT + 8];
-        wh_excerpt(resp.body, resp.body_len, excerpt, sizeof excerpt);
-        int transient = resp.status == 429 || resp.status >= 500;
-        snprintf(err, errlen, "webhook %s: POST %s (%s for model %s, key %s) answered HTTP %ld after %d attempt%s%s: %s",
-                 in->name, in->url_desc, WH_EVENT_RETRAIN, ev->model, ev->key, resp.status, resp.attempts,
-                 resp.attempts == 1 ? "" : "s", transient ? "" : " (not retried)", excerpt[0] ? excerpt : "(empty body)");
-        ret = transient ? -1 : -2;
+        char detail[PU_HTTP_DETAIL_MAX];
+        ret = pu_http_outcome(rc, &resp, herr, detail, sizeof detail);
+        if (ret == PU_HTTP_OK) {
+            if (!wh_job_id_from_answer(resp.body, resp.body_len, res))
+                snprintf(res->job_id, sizeof res->job_id, "%s", ev->key);
+            snprintf(res->state, sizeof res->state, "TRIGGERED");
+            in->host->log(DW_LOG_INFO, in->name, "webhook: retrain requested for model %s: HTTP %ld, job %s, key %s",
+                          ev->model, resp.status, res->job_id, ev->key);
+            err[0] = '\0';
+        } else {
+            snprintf(err, errlen, "webhook %s: POST %s (%s for model %s, key %s) %s", in->name, in->url_desc,
+                     WH_EVENT_RETRAIN, ev->model, ev->key, detail);
+        }
     }
 out:
     if (resp.body)

@@ -1,0 +1,56 @@
+/* Plugin-side helpers shared by the plugins in this tree (a static library linked into each one):
+ * URLs and answers in messages, HTTP results classified, JSON text from untrusted strings. */
+#ifndef DW_PLUGIN_COMMON_H
+#define DW_PLUGIN_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "driftwatch/plugin.h"
+
+/* Bytes of a receiver's answer quoted in an error message. */
+#define PU_BODY_EXCERPT 200
+/* Room for pu_http_outcome's detail: "failed: " and a host message of up to 512 bytes, or the
+ * "answered HTTP ..." line with its excerpt. */
+#define PU_HTTP_DETAIL_MAX 640
+
+/* What became of one request through host->http_request. */
+enum pu_http_result {
+    PU_HTTP_OK = 0,         /* a 2xx answer */
+    PU_HTTP_TRANSIENT = -1, /* network failure, 429 or 5xx (after the host's retries): try later */
+    PU_HTTP_REFUSED = -2,   /* any other status: the same request would be refused again */
+};
+
+/* A malloc'd copy of s (not NULL); NULL when out of memory. */
+char *pu_strdup(const char *s);
+
+/* "scheme://host/path" of url without userinfo, query or fragment (either may hold a credential):
+ * what messages may show of a URL. Malloc'd; NULL when out of memory. */
+char *pu_describe_url(const char *url);
+
+/* RFC 3339 in UTC of unix seconds, e.g. 2024-05-01T12:00:00Z (the epoch when out of range). */
+void pu_rfc3339(int64_t unix_s, char *out, size_t outlen);
+
+/* A JSON string for untrusted text: jansson refuses invalid UTF-8, so such text is sent with every
+ * non-ASCII byte replaced by '?' rather than not at all. NULL text becomes JSON null; NULL is
+ * returned only when out of memory. */
+json_t *pu_json_text(const char *s);
+
+/* At most PU_BODY_EXCERPT bytes of an answer body on one line: tabs and line breaks become spaces,
+ * other control bytes '?', and "..." marks a cut. out gets "" for an empty body. */
+void pu_excerpt(const char *body, size_t len, char *out, size_t outlen);
+
+/* Classifies rc and resp of host->http_request (rc < 0: no answer, herr says why) and, unless the
+ * answer was 2xx, writes what happened to detail, to follow "POST <url> (<what>) " in a message:
+ * "failed: <herr or 'network error'>" or "answered HTTP <status> after <n> attempt(s)[ (not
+ * retried)]: <excerpt or '(empty body)'>". Returns an enum pu_http_result. */
+int pu_http_outcome(int rc, const struct dw_http_client_response *resp, const char *herr, char *detail,
+                    size_t detaillen);
+
+/* The result label of driftwatch_alerts_sent_total for an enum pu_http_result: ok, error
+ * (transient failure after retries) or dropped (refused by the receiver). */
+const char *pu_alert_result(int outcome);
+
+#endif
