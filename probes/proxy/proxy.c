@@ -702,10 +702,12 @@ static void tap_flush(struct proxy *p, struct tap_batch *b)
     struct dw_sample_batch batch = {.model = p->model, .probe = p->name, .json = b->json, .json_len = b->len};
     struct dw_ingest_result res;
     memset(&res, 0, sizeof res);
-    if (p->host->emit_samples(&batch, &res) < 0 && res.accepted == 0 && res.rejected == 0) {
-        count_rejected(p, "pipeline_unavailable", (double)b->samples);
+    int rc = p->host->emit_samples(&batch, &res);
+    /* The core counts what it rejects or cannot store; a model it does not know is ours to count. */
+    if (rc == DW_INGEST_UNKNOWN_MODEL)
+        count_rejected(p, "unknown_model", (double)b->samples);
+    if (rc < 0)
         p->host->log(DW_LOG_DEBUG, p->name, "tapped samples not taken: %s", res.error);
-    }
     b->len = 0;
     b->samples = 0;
 }

@@ -401,19 +401,26 @@ static void push_handle(void *ctx, const struct dw_http_request *req, struct dw_
     struct dw_ingest_result res;
     memset(&res, 0, sizeof res);
     int rc = p->host->emit_samples(&batch, &res);
-    if (rc < 0 && res.accepted == 0) {
-        if (res.rejected > 0) {
-            char msg[400];
-            snprintf(msg, sizeof msg, "the agent rejected every sample: %s", res.error);
-            respond_json(resp, 400,
-                         json_pack("{s:s, s:i, s:i, s:I, s:o}", "error", msg, "status", 400, "accepted", 0,
-                                   "rejected", (json_int_t)(rejected + res.rejected), "errors",
-                                   errors_json(&v, res.error)));
-        } else {
-            char msg[400];
-            snprintf(msg, sizeof msg, "the agent could not take the samples: %s", res.error);
-            respond_error(resp, 503, msg);
-        }
+    if (rc == DW_INGEST_UNKNOWN_MODEL) {
+        char msg[400];
+        snprintf(msg, sizeof msg, "the agent has no model '%s': %s", p->model, res.error);
+        respond_error(resp, 404, msg);
+        goto out;
+    }
+    if (rc == DW_INGEST_INVALID && res.rejected > 0) {
+        char msg[400];
+        snprintf(msg, sizeof msg, "the agent rejected every sample: %s", res.error);
+        respond_json(resp, 400,
+                     json_pack("{s:s, s:i, s:i, s:I, s:o}", "error", msg, "status", 400, "accepted", 0, "rejected",
+                               (json_int_t)(rejected + res.rejected), "errors", errors_json(&v, res.error)));
+        goto out;
+    }
+    if (rc < 0) {
+        /* DW_INGEST_UNAVAILABLE (the state directory cannot take them now), or no pipeline at all:
+         * nothing was kept, the client should send the batch again later. */
+        char msg[400];
+        snprintf(msg, sizeof msg, "the agent could not take the samples, retry later: %s", res.error);
+        respond_error(resp, 503, msg);
         goto out;
     }
     respond_json(resp, 202,

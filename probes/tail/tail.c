@@ -192,7 +192,9 @@ static int hand_over(struct tail *t, size_t len)
     struct dw_ingest_result res;
     memset(&res, 0, sizeof res);
     int rc = t->host->emit_samples(&batch, &res);
-    if (rc < 0 && res.accepted == 0 && res.rejected == 0) {
+    /* Invalid lines are final (the position moves past them); anything else is the agent's
+     * problem (storage unavailable, no such model, no pipeline yet): keep them for the next poll. */
+    if (rc < 0 && !(rc == DW_INGEST_INVALID && res.rejected > 0)) {
         if (!t->pipeline_down)
             t->host->log(DW_LOG_WARN, t->name, "%s: the agent could not take the samples (%s); retrying", t->path,
                          res.error);

@@ -84,8 +84,9 @@ static int capture_fn(const struct dw_sample_batch *batch, struct dw_ingest_resu
         harness_sleep_ms(delay);
     memset(res, 0, sizeof *res);
     if (refusing) {
-        snprintf(res->error, sizeof res->error, "the test's pipeline is down");
-        return -1;
+        snprintf(res->error, sizeof res->error, "%s",
+                 refusing == DW_INGEST_UNKNOWN_MODEL ? "unknown model 'fraud'" : "the test's pipeline is down");
+        return refusing;
     }
     json_t *doc = json_loadb(batch->json, batch->json_len, JSON_DECODE_ANY, NULL);
     pthread_mutex_lock(&cap_lock);
@@ -170,10 +171,10 @@ void capture_set_delay_ms(int ms)
     pthread_mutex_unlock(&cap_lock);
 }
 
-void capture_set_refuse(int on)
+void capture_set_refuse(int code)
 {
     pthread_mutex_lock(&cap_lock);
-    refuse = on;
+    refuse = code;
     pthread_mutex_unlock(&cap_lock);
 }
 

@@ -21,8 +21,8 @@ size_t capture_batches(void);
 json_t *capture_get(size_t i);           /* borrowed */
 /* Every call to emit_samples sleeps this long first (tests of a slow core). */
 void capture_set_delay_ms(int ms);
-/* While on, emit_samples takes nothing and fails as a core without a pipeline would. */
-void capture_set_refuse(int on);
+/* While code is a DW_INGEST_* error, emit_samples takes nothing and returns it (0: normal again). */
+void capture_set_refuse(int code);
 /* Waits until at least n samples arrived or timeout; returns the count. */
 size_t capture_wait(size_t n, int timeout_ms);
 

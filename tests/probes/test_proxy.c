@@ -519,6 +519,19 @@ static void test_proxy_bad_payload_is_counted_and_the_answer_unchanged(void **st
     assert_true(metric_value("driftwatch_samples_rejected_total", "{model=\"fraud\",reason=\"tap_bad_payload\"}") == 2);
 }
 
+static void test_proxy_counts_taps_for_a_model_the_agent_lacks(void **state)
+{
+    capture_set_refuse(DW_INGEST_UNKNOWN_MODEL);
+    struct http_answer ans;
+    predict("/v1/models/fraud:predict", "{\"instances\": [{\"a\": 1}, {\"a\": 2}]}", "{\"predictions\": [1, 0]}",
+            NULL, &ans);
+    assert_int_equal(ans.status, 200);
+    http_answer_free(&ans);
+    harness_sleep_ms(300);
+    capture_set_refuse(0);
+    assert_true(metric_value("driftwatch_samples_rejected_total", "{model=\"fraud\",reason=\"unknown_model\"}") == 2);
+}
+
 static void test_proxy_taps_only_successful_predict_posts(void **state)
 {
     struct http_answer ans;
@@ -650,6 +663,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_proxy_taps_v2_tensor_through_feature_names, setup_names, teardown),
         T(test_proxy_taps_v2_named_inputs_and_several_outputs),
         T(test_proxy_bad_payload_is_counted_and_the_answer_unchanged),
+        T(test_proxy_counts_taps_for_a_model_the_agent_lacks),
         T(test_proxy_taps_only_successful_predict_posts),
         T(test_proxy_full_tap_queue_drops_and_counts_but_answers),
         T(test_proxy_slow_core_adds_no_latency),

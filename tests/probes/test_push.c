@@ -261,6 +261,25 @@ static void test_push_without_sample_pipeline_is_503(void **state)
     capture_install();
 }
 
+static void test_push_answers_404_when_the_agent_has_no_such_model(void **state)
+{
+    capture_set_refuse(DW_INGEST_UNKNOWN_MODEL);
+    json_t *a = post("application/json", "{\"a\": 1}", 404);
+    assert_non_null(strstr(str_at(a, "error"), "unknown model 'fraud'"));
+    json_decref(a);
+    capture_set_refuse(0);
+}
+
+static void test_push_answers_503_when_the_agent_cannot_store_samples(void **state)
+{
+    capture_set_refuse(DW_INGEST_UNAVAILABLE);
+    json_t *a = post("application/x-ndjson", "{\"a\": 1}\n{\"a\": 2}\n", 503);
+    assert_non_null(strstr(str_at(a, "error"), "retry later"));
+    json_decref(a);
+    capture_set_refuse(0);
+    assert_int_equal(capture_count(), 0);
+}
+
 static void test_push_route_is_only_for_its_model(void **state)
 {
     char url[256];
@@ -298,6 +317,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_push_lists_only_max_errors_but_counts_all, setup, teardown),
         cmocka_unit_test_setup_teardown(test_push_counts_received_and_rejected_by_reason, setup, teardown),
         cmocka_unit_test_setup_teardown(test_push_without_sample_pipeline_is_503, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_push_answers_404_when_the_agent_has_no_such_model, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_push_answers_503_when_the_agent_cannot_store_samples, setup, teardown),
         cmocka_unit_test_setup_teardown(test_push_route_is_only_for_its_model, setup, teardown),
         cmocka_unit_test(test_push_model_option_is_required),
     };

@@ -264,7 +264,7 @@ static void test_tail_skips_lines_longer_than_max_line(void **state)
 /* While the core cannot take samples, the position does not move; once it can, every line arrives once. */
 static void test_tail_keeps_lines_while_the_pipeline_is_down(void **state)
 {
-    capture_set_refuse(1);
+    capture_set_refuse(DW_INGEST_UNAVAILABLE);
     write_file(logpath, "");
     struct plugin_instance *pi = start_tail(NULL);
     harness_sleep_ms(50);
