@@ -3,6 +3,7 @@
 #include "tap_parse.h"
 
 #include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,10 +175,21 @@ static int tensor_read(json_t *t, size_t index, const char *what, struct tensor 
             snprintf(why, whylen, "v2 %s '%s' has an invalid shape", what, out->name);
             return -1;
         }
+        size_t n = (size_t)json_integer_value(dim);
+        /* The product of the dimensions must not wrap around: rows * per_row compared equal to a
+         * small number of values would index far past them (tests/fuzz/corpus/proxy_tap/v2_shape_wraps_around). */
+        if (d > 0 && n && out->per_row > SIZE_MAX / n) {
+            snprintf(why, whylen, "v2 %s '%s' has a shape too large", what, out->name);
+            return -1;
+        }
         if (d == 0)
-            out->rows = (size_t)json_integer_value(dim);
+            out->rows = n;
         else
-            out->per_row *= (size_t)json_integer_value(dim);
+            out->per_row *= n;
+    }
+    if (out->per_row && out->rows > SIZE_MAX / out->per_row) {
+        snprintf(why, whylen, "v2 %s '%s' has a shape too large", what, out->name);
+        return -1;
     }
     flatten(data, &out->data, 0);
     if (out->data.failed) {
