@@ -242,24 +242,6 @@ static char *kv_printf(const char *k, const char *v)
     return s;
 }
 
-static char *joined_features(const struct dw_trigger_event *ev)
-{
-    size_t len = 1;
-    for (size_t i = 0; i < ev->n_features; i++)
-        len += strlen(ev->features[i].name ? ev->features[i].name : "") + 1;
-    char *s = calloc(1, len);
-    size_t used = 0;
-    for (size_t i = 0; s && i < ev->n_features; i++) {
-        const char *f = ev->features[i].name ? ev->features[i].name : "";
-        if (i)
-            s[used++] = ',';
-        memcpy(s + used, f, strlen(f));
-        used += strlen(f);
-        s[used] = '\0';
-    }
-    return s;
-}
-
 /* The child's environment: inherited (or a minimal set), then `env`, then the trigger's context,
  * which wins over both so a command can trust DRIFTWATCH_*. */
 static char **build_env(struct command *c, const struct dw_trigger_event *ev, char *features)
@@ -565,7 +547,7 @@ static int command_trigger(void *instance, const struct dw_trigger_event *ev, st
     if (open_record(c, err, errlen) < 0)
         return -1;
     reap_finished(c);
-    features = joined_features(ev);
+    features = pu_join_features(ev);
     envp = build_env(c, ev, features);
     if (!envp) {
         snprintf(err, errlen, "command: out of memory building the environment");

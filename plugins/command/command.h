@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "plugin_common.h"
+
 /* How much of the combined stdout/stderr is kept: the last CMD_TAIL_MAX bytes. */
 #define CMD_TAIL_MAX 4096
 
@@ -66,8 +68,6 @@ void cmd_tail_text(const struct cmd_tail *tail, size_t max_bytes, char *out, siz
 /* Start time of a process in clock ticks since boot (/proc/PID/stat field 22), or 0 when the
  * process does not exist or is a zombie. Tells a live process from a reused pid. */
 uint64_t cmd_proc_start_ticks(pid_t pid);
-
-int64_t cmd_now_ms(void);
 
 /* ---- command_record.c: keys already run, in <state_dir>/command-<instance>.json ---- */
 

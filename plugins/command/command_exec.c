@@ -21,13 +21,6 @@
 /* Stages the child reports through the exec-error pipe before _exit(127). */
 enum { STAGE_CHDIR = 1, STAGE_STDIO = 2, STAGE_EXEC = 3 };
 
-int64_t cmd_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void tail_append(struct cmd_tail *t, const char *p, size_t n)
 {
     t->total += n;
@@ -216,7 +209,7 @@ int cmd_spawn(const struct cmd_spec *spec, struct cmd_run *run, char *err, size_
     out[1] = -1;
     close(rep[1]);
     rep[1] = -1;
-    run->started_ms = cmd_now_ms();
+    run->started_ms = pu_now_ms();
 
     /* EOF: execve succeeded (the pipe was close-on-exec). Data: where and why the child failed. */
     int report[2];
@@ -286,7 +279,7 @@ void cmd_wait(struct cmd_run *run, int64_t timeout_ms, int64_t grace_ms, int (*s
     memset(st, 0, sizeof *st);
 
     for (;;) {
-        int64_t now = cmd_now_ms();
+        int64_t now = pu_now_ms();
         if (!exited) {
             pid_t r = waitpid(run->pid, &wstatus, WNOHANG);
             if (r == run->pid || (r < 0 && errno == ECHILD))
@@ -317,7 +310,7 @@ void cmd_wait(struct cmd_run *run, int64_t timeout_ms, int64_t grace_ms, int (*s
             if (run->out_fd >= 0)
                 drain(run);
             close_output(run);
-            st->seconds = (double)(cmd_now_ms() - run->started_ms) / 1000.0;
+            st->seconds = (double)(pu_now_ms() - run->started_ms) / 1000.0;
             return;
         }
         int64_t wait_ms = CMD_TICK_MS;
@@ -337,7 +330,7 @@ void cmd_wait(struct cmd_run *run, int64_t timeout_ms, int64_t grace_ms, int (*s
     if (run->out_fd >= 0)
         drain(run);
     close_output(run);
-    st->seconds = (double)(cmd_now_ms() - run->started_ms) / 1000.0;
+    st->seconds = (double)(pu_now_ms() - run->started_ms) / 1000.0;
     if (timed_out) {
         st->outcome = CMD_TIMED_OUT;
         st->status = WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : WEXITSTATUS(wstatus);

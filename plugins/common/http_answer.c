@@ -1,10 +1,31 @@
-/* HTTP for plugin messages: a URL described without credentials, an answer body quoted on one
- * line, and a request's result classified as delivered, transient or refused. */
+/* HTTP for plugins: query values escaped, a URL described without credentials, an answer body
+ * quoted on one line, and a request's result classified as delivered, transient or refused. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "plugin_common.h"
+
+char *pu_query_escape(const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    char *out = malloc(3 * strlen(s) + 1);
+    if (!out)
+        return NULL;
+    char *o = out;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-' ||
+            *p == '_' || *p == '.' || *p == '~') {
+            *o++ = (char)*p;
+        } else {
+            *o++ = '%';
+            *o++ = hex[*p >> 4];
+            *o++ = hex[*p & 15];
+        }
+    }
+    *o = '\0';
+    return out;
+}
 
 char *pu_describe_url(const char *url)
 {

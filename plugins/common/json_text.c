@@ -1,5 +1,6 @@
-/* Text for plugin payloads: string copies, RFC 3339 timestamps and JSON strings from untrusted
- * text that may not be UTF-8. */
+/* Text for plugin payloads: string copies and printf, RFC 3339 timestamps, JSON strings from
+ * untrusted text that may not be UTF-8, "k=v" values and feature lists. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,23 @@ char *pu_strdup(const char *s)
     if (p)
         memcpy(p, s, n);
     return p;
+}
+
+char *pu_strf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return NULL;
+    char *s = malloc((size_t)n + 1);
+    if (!s)
+        return NULL;
+    va_start(ap, fmt);
+    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return s;
 }
 
 void pu_rfc3339(int64_t unix_s, char *out, size_t outlen)
@@ -40,4 +58,31 @@ json_t *pu_json_text(const char *s)
     j = json_string(copy);
     free(copy);
     return j;
+}
+
+json_t *pu_param_value(const char *text)
+{
+    json_t *j = json_loads(text, JSON_DECODE_ANY, NULL);
+    if (j && !json_is_null(j))
+        return j;
+    json_decref(j);
+    return json_string(text);
+}
+
+char *pu_join_features(const struct dw_trigger_event *ev)
+{
+    size_t len = 1;
+    for (size_t i = 0; i < ev->n_features; i++)
+        len += strlen(ev->features[i].name ? ev->features[i].name : "") + 1;
+    char *s = calloc(1, len);
+    size_t used = 0;
+    for (size_t i = 0; s && i < ev->n_features; i++) {
+        const char *name = ev->features[i].name ? ev->features[i].name : "";
+        size_t n = strlen(name);
+        if (i)
+            s[used++] = ',';
+        memcpy(s + used, name, n);
+        used += n;
+    }
+    return s;
 }

@@ -1,8 +1,9 @@
 /* Plugin-side helpers shared by the plugins in this tree (a static library linked into each one):
- * URLs and answers in messages, HTTP results classified, JSON text from untrusted strings. */
+ * URLs and answers in messages, HTTP results classified, JSON text, monotonic time and waits. */
 #ifndef DW_PLUGIN_COMMON_H
 #define DW_PLUGIN_COMMON_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,6 +27,13 @@ enum pu_http_result {
 /* A malloc'd copy of s (not NULL); NULL when out of memory. */
 char *pu_strdup(const char *s);
 
+/* printf into a malloc'd string; NULL on failure. */
+char *pu_strf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* s percent-encoded for a query value (RFC 3986 unreserved characters kept), malloc'd; NULL when
+ * out of memory. */
+char *pu_query_escape(const char *s);
+
 /* "scheme://host/path" of url without userinfo, query or fragment (either may hold a credential):
  * what messages may show of a URL. Malloc'd; NULL when out of memory. */
 char *pu_describe_url(const char *url);
@@ -37,6 +45,14 @@ void pu_rfc3339(int64_t unix_s, char *out, size_t outlen);
  * non-ASCII byte replaced by '?' rather than not at all. NULL text becomes JSON null; NULL is
  * returned only when out of memory. */
 json_t *pu_json_text(const char *s);
+
+/* The value of a "k=v" item: JSON when it parses as JSON (numbers, booleans, arrays, objects,
+ * quoted strings), else the text as a string. NULL when out of memory or text is not UTF-8. */
+json_t *pu_param_value(const char *text);
+
+/* The event's feature names joined with ',' (a missing name counts as ""), malloc'd; NULL when out
+ * of memory. */
+char *pu_join_features(const struct dw_trigger_event *ev);
 
 /* At most PU_BODY_EXCERPT bytes of an answer body on one line: tabs and line breaks become spaces,
  * other control bytes '?', and "..." marks a cut. out gets "" for an empty body. */
@@ -52,5 +68,12 @@ int pu_http_outcome(int rc, const struct dw_http_client_response *resp, const ch
 /* The result label of driftwatch_alerts_sent_total for an enum pu_http_result: ok, error
  * (transient failure after retries) or dropped (refused by the receiver). */
 const char *pu_alert_result(int outcome);
+
+/* Milliseconds on CLOCK_MONOTONIC. */
+int64_t pu_now_ms(void);
+
+/* Sleeps up to ms (negative: 0) on cond, which must wait on CLOCK_MONOTONIC, under lock; returns 1
+ * early when *stopping (read under lock) is set and cond signalled, else 0. */
+int pu_sleep(pthread_mutex_t *lock, pthread_cond_t *cond, const int *stopping, int64_t ms);
 
 #endif

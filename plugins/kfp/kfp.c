@@ -54,17 +54,6 @@ static char *dup_opt(const char *s, int *failed)
     return d;
 }
 
-/* A "k=v" value: JSON when it parses as JSON (numbers, booleans, arrays, objects, quoted strings),
- * else the text as a string. */
-static json_t *param_value(const char *text)
-{
-    json_t *j = json_loads(text, JSON_DECODE_ANY, NULL);
-    if (j && !json_is_null(j))
-        return j;
-    json_decref(j);
-    return json_string(text);
-}
-
 static void kfp_free(struct kfp *k)
 {
     if (!k)
@@ -162,7 +151,7 @@ static int kfp_init(const struct dw_host *host, const char *instance_name, const
     k->namespace_ = dup_opt(cfg->namespace_, &failed);
     k->pipeline_root = dup_opt(cfg->pipeline_root, &failed);
     if (is_set(cfg->token))
-        failed |= !(k->auth_header = kfp_strf("Authorization: Bearer %s", cfg->token));
+        failed |= !(k->auth_header = pu_strf("Authorization: Bearer %s", cfg->token));
     k->parameters = json_object();
     failed |= !k->parameters;
     for (size_t i = 0; !failed && i < cfg->parameters.n; i++) {
@@ -170,7 +159,7 @@ static int kfp_init(const struct dw_host *host, const char *instance_name, const
         const char *eq = strchr(kv, '=');
         char key[256];
         snprintf(key, sizeof key, "%.*s", (int)(eq - kv), kv);
-        json_t *v = param_value(eq + 1);
+        json_t *v = pu_param_value(eq + 1);
         if (!v) {
             kfp_free(k);
             snprintf(err, errlen, "kfp: option 'parameters': item %zu: the value is not UTF-8", i + 1);

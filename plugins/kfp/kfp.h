@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "driftwatch/plugin.h"
+#include "plugin_common.h"
 
 /* The options (plugin.h DW_OPT_*), filled by the loader through the option table in kfp.c. */
 struct kfp_config {
@@ -66,14 +67,6 @@ struct kfp {
  * server's message. */
 int kfp_call(struct kfp *k, const char *method, const char *path, const char *query, json_t *body, int attempts,
              int64_t deadline_ms, long *status, json_t **out, char *err, size_t errlen);
-
-/* Percent-encodes s for a query value (malloc'd). */
-char *kfp_query_escape(const char *s);
-/* printf into a malloc'd string (NULL on failure). */
-char *kfp_strf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-int64_t kfp_now_ms(void);
-/* Sleeps up to ms; returns 1 early when the instance is stopping. */
-int kfp_sleep(struct kfp *k, int64_t ms);
 
 /* ---- kfp_runs.c: trigger ---- */
 

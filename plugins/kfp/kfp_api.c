@@ -1,78 +1,10 @@
 /* Kubeflow Pipelines REST (v2beta1) calls through the host's HTTP client: URL and headers, JSON in
  * and out, and the API server's error answers ({"error", "code", "message", "details"}) as text. */
-#include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "kfp.h"
-
-char *kfp_strf(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return NULL;
-    char *s = malloc((size_t)n + 1);
-    if (!s)
-        return NULL;
-    va_start(ap, fmt);
-    vsnprintf(s, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    return s;
-}
-
-int64_t kfp_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int kfp_sleep(struct kfp *k, int64_t ms)
-{
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until); /* k->cond waits on the monotonic clock */
-    if (ms < 0)
-        ms = 0;
-    until.tv_sec += ms / 1000;
-    until.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
-    pthread_mutex_lock(&k->lock);
-    while (!k->stopping && pthread_cond_timedwait(&k->cond, &k->lock, &until) != ETIMEDOUT)
-        ;
-    int stopped = k->stopping;
-    pthread_mutex_unlock(&k->lock);
-    return stopped;
-}
-
-char *kfp_query_escape(const char *s)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    char *out = malloc(3 * strlen(s) + 1);
-    if (!out)
-        return NULL;
-    char *o = out;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-' ||
-            *p == '_' || *p == '.' || *p == '~') {
-            *o++ = (char)*p;
-        } else {
-            *o++ = '%';
-            *o++ = hex[*p >> 4];
-            *o++ = hex[*p & 15];
-        }
-    }
-    *o = '\0';
-    return out;
-}
 
 /* The server's words: grpc-gateway answers {"error": "...", "code": 3, "message": "...",
  * "details": [...]}; a proxy in front may answer HTML or plain text instead. */
@@ -117,7 +49,7 @@ int kfp_call(struct kfp *k, const char *method, const char *path, const char *qu
     *status = 0;
     if (out)
         *out = NULL;
-    url = kfp_strf("%s%s%s%s", k->base, path, query ? "?" : "", query ? query : "");
+    url = pu_strf("%s%s%s%s", k->base, path, query ? "?" : "", query ? query : "");
     payload = body ? json_dumps(body, JSON_COMPACT) : NULL;
     if (!url || (body && !payload)) {
         snprintf(err, errlen, "kfp: %s %s%s: out of memory", method, k->base, path);

@@ -78,7 +78,7 @@ int kfp_track(struct kfp *k, const char *run_id, const char *display_name, const
         return -1;
     }
     snprintf(t->state, sizeof t->state, "%s", state);
-    t->next_poll_ms = kfp_now_ms() + k->poll_interval_ms;
+    t->next_poll_ms = pu_now_ms() + k->poll_interval_ms;
     t->next = k->tracked;
     k->tracked = t;
     pthread_cond_broadcast(&k->cond);
@@ -92,8 +92,8 @@ static void poll_run(struct kfp *k, struct kfp_tracked *t)
     char err[1024];
     long status;
     json_t *run = NULL;
-    char *run_esc = kfp_query_escape(t->run_id);
-    char *path = run_esc ? kfp_strf("/apis/v2beta1/runs/%s", run_esc) : NULL;
+    char *run_esc = pu_query_escape(t->run_id);
+    char *path = run_esc ? pu_strf("/apis/v2beta1/runs/%s", run_esc) : NULL;
     free(run_esc);
     if (!path)
         return;
@@ -131,7 +131,7 @@ static void *poller_main(void *arg)
     struct kfp *k = arg;
     pthread_mutex_lock(&k->lock);
     while (!k->stopping) {
-        int64_t now = kfp_now_ms(), next = now + k->poll_interval_ms;
+        int64_t now = pu_now_ms(), next = now + k->poll_interval_ms;
         struct kfp_tracked *due = NULL;
         for (struct kfp_tracked *t = k->tracked; t; t = t->next) {
             if (t->next_poll_ms <= now && !due)

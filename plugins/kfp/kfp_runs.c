@@ -13,24 +13,6 @@
 /* Reads are safe to retry: the host does, within the trigger's deadline. */
 #define KFP_READ_ATTEMPTS 4
 
-static char *joined_features(const struct dw_trigger_event *ev)
-{
-    size_t len = 1;
-    for (size_t i = 0; i < ev->n_features; i++)
-        len += strlen(ev->features[i].name ? ev->features[i].name : "") + 1;
-    char *s = calloc(1, len);
-    size_t used = 0;
-    for (size_t i = 0; s && i < ev->n_features; i++) {
-        const char *f = ev->features[i].name ? ev->features[i].name : "";
-        if (i)
-            s[used++] = ',';
-        memcpy(s + used, f, strlen(f));
-        used += strlen(f);
-        s[used] = '\0';
-    }
-    return s;
-}
-
 static int set_str(json_t *obj, const char *key, const char *val)
 {
     json_t *s = json_string(val ? val : "");
@@ -42,7 +24,7 @@ static int set_str(json_t *obj, const char *key, const char *val)
 static json_t *run_body(struct kfp *k, const struct dw_trigger_event *ev, const char *display_name)
 {
     json_t *body = json_object(), *ref = json_object(), *rc = json_object(), *params = json_object();
-    char *features = joined_features(ev);
+    char *features = pu_join_features(ev);
     int bad = !body || !ref || !rc || !params || !features;
     if (!bad)
         bad |= set_str(body, "display_name", display_name) < 0;
@@ -87,12 +69,12 @@ static char *list_query(struct kfp *k, const char *display_name)
     json_t *filter = json_pack("{s:[{s:s, s:s, s:s}]}", "predicates", "key", "display_name", "operation", "EQUALS",
                                "string_value", display_name);
     char *text = filter ? json_dumps(filter, JSON_COMPACT) : NULL;
-    char *enc = text ? kfp_query_escape(text) : NULL;
-    char *exp = k->experiment_id ? kfp_query_escape(k->experiment_id) : NULL;
-    char *ns = k->namespace_ ? kfp_query_escape(k->namespace_) : NULL;
+    char *enc = text ? pu_query_escape(text) : NULL;
+    char *exp = k->experiment_id ? pu_query_escape(k->experiment_id) : NULL;
+    char *ns = k->namespace_ ? pu_query_escape(k->namespace_) : NULL;
     char *q = NULL;
     if (enc && (!k->experiment_id || exp) && (!k->namespace_ || ns))
-        q = kfp_strf("filter=%s&page_size=10&sort_by=created_at%%20asc%s%s%s%s", enc, exp ? "&experiment_id=" : "",
+        q = pu_strf("filter=%s&page_size=10&sort_by=created_at%%20asc%s%s%s%s", enc, exp ? "&experiment_id=" : "",
                      exp ? exp : "", ns ? "&namespace=" : "", ns ? ns : "");
     free(ns);
     free(exp);
@@ -141,7 +123,7 @@ static int64_t random_upto(int64_t max)
     if (max <= 0)
         return 0;
     if (getrandom(&r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r)
-        r = (uint64_t)kfp_now_ms() * 6364136223846793005ULL + 1442695040888963407ULL;
+        r = (uint64_t)pu_now_ms() * 6364136223846793005ULL + 1442695040888963407ULL;
     return (int64_t)(r % ((uint64_t)max + 1));
 }
 
@@ -177,7 +159,7 @@ int kfp_trigger(struct kfp *k, const struct dw_trigger_event *ev, struct dw_trig
         snprintf(err, errlen, "kfp: trigger without an idempotency key");
         return -1;
     }
-    display_name = kfp_strf("driftwatch-%s", ev->key);
+    display_name = pu_strf("driftwatch-%s", ev->key);
     body = display_name ? run_body(k, ev, display_name) : NULL;
     if (!body) {
         snprintf(err, errlen, "kfp: cannot build the CreateRun request (out of memory or text that is not UTF-8)");
@@ -193,10 +175,10 @@ int kfp_trigger(struct kfp *k, const struct dw_trigger_event *ev, struct dw_trig
         goto out;
     }
 
-    int64_t deadline = kfp_now_ms() + k->deadline_ms;
+    int64_t deadline = pu_now_ms() + k->deadline_ms;
     int64_t delay = k->retry_delay_ms;
     for (int attempt = 1;; attempt++) {
-        int64_t left = deadline - kfp_now_ms();
+        int64_t left = deadline - pu_now_ms();
         int found = find_run(k, display_name, left > 0 ? left : 1, &run, err, errlen);
         if (found < 0)
             goto out;
@@ -226,7 +208,7 @@ int kfp_trigger(struct kfp *k, const struct dw_trigger_event *ev, struct dw_trig
         if (!create_retryable(status))
             goto out;
         int64_t wait = random_upto(delay);
-        if (kfp_now_ms() + wait >= deadline) {
+        if (pu_now_ms() + wait >= deadline) {
             size_t used = strlen(err);
             snprintf(err + used, errlen - used, " (gave up after %d attempt%s; the next trigger lists runs named "
                      "%s before creating one)", attempt, attempt == 1 ? "" : "s", display_name);
@@ -234,7 +216,7 @@ int kfp_trigger(struct kfp *k, const struct dw_trigger_event *ev, struct dw_trig
         }
         k->host->log(DW_LOG_WARN, k->name, "%s; listing runs again before another create in %lld ms", err,
                      (long long)wait);
-        if (kfp_sleep(k, wait)) {
+        if (pu_sleep(&k->lock, &k->cond, &k->stopping, wait)) {
             snprintf(err, errlen, "kfp: stopping before run %s was created", display_name);
             goto out;
         }

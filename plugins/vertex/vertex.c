@@ -197,9 +197,9 @@ static int validate(struct vertex *v, char *err, size_t errlen)
     } else if (strcmp(c->location, "global") == 0) {
         v->base_url = strdup("https://aiplatform.googleapis.com");
     } else {
-        v->base_url = vx_strf("https://%s-aiplatform.googleapis.com", c->location);
+        v->base_url = pu_strf("https://%s-aiplatform.googleapis.com", c->location);
     }
-    v->parent = vx_strf("projects/%s/locations/%s", c->project, c->location);
+    v->parent = pu_strf("projects/%s/locations/%s", c->project, c->location);
     if (!v->base_url || !v->parent) {
         snprintf(err, errlen, "vertex: out of memory");
         return -1;

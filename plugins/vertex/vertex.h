@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "driftwatch/plugin.h"
+#include "plugin_common.h"
 
 #define VX_NAME "vertex"
 
@@ -108,13 +109,6 @@ int vx_call(struct vertex *v, const char *op, const char *resource, const char *
 
 /* Error text of a google.rpc.Status object: "9 FAILED_PRECONDITION: message". */
 void vx_status_text(json_t *status, char *out, size_t outlen);
-/* Percent-encodes s for a query value into a malloc'd string. */
-char *vx_query_escape(const char *s);
-/* printf into a malloc'd string (NULL on failure). */
-char *vx_strf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Sleeps up to ms, returning early (1) when the instance is being stopped. */
-int vx_sleep(struct vertex *v, int64_t ms);
-int64_t vx_now_ms(void);
 void vx_count_request(struct vertex *v, const char *op, long status);
 
 /* ---- vertex_auth.c ---- */

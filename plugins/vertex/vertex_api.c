@@ -1,11 +1,8 @@
 /* Vertex AI REST v1 calls through the host's HTTP client: URL and headers, JSON in and out, and
  * Google's error shape {"error": {"code", "message", "status", "details"}} turned into messages. */
-#include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "vertex.h"
 
@@ -16,70 +13,6 @@ static const char *const rpc_code_names[] = {
     "FAILED_PRECONDITION", "ABORTED",         "OUT_OF_RANGE", "UNIMPLEMENTED",    "INTERNAL",
     "UNAVAILABLE",       "DATA_LOSS",         "UNAUTHENTICATED",
 };
-
-char *vx_strf(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return NULL;
-    char *s = malloc((size_t)n + 1);
-    if (!s)
-        return NULL;
-    va_start(ap, fmt);
-    vsnprintf(s, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    return s;
-}
-
-int64_t vx_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int vx_sleep(struct vertex *v, int64_t ms)
-{
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until); /* v->cond waits on the monotonic clock */
-    until.tv_sec += ms / 1000;
-    until.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
-    pthread_mutex_lock(&v->lock);
-    while (!v->stopping && pthread_cond_timedwait(&v->cond, &v->lock, &until) != ETIMEDOUT)
-        ;
-    int stopped = v->stopping;
-    pthread_mutex_unlock(&v->lock);
-    return stopped;
-}
-
-char *vx_query_escape(const char *s)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    size_t n = strlen(s);
-    char *out = malloc(3 * n + 1);
-    if (!out)
-        return NULL;
-    char *o = out;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-' ||
-            *p == '_' || *p == '.' || *p == '~') {
-            *o++ = (char)*p;
-        } else {
-            *o++ = '%';
-            *o++ = hex[*p >> 4];
-            *o++ = hex[*p & 15];
-        }
-    }
-    *o = '\0';
-    return out;
-}
 
 void vx_status_text(json_t *status, char *out, size_t outlen)
 {
@@ -144,7 +77,7 @@ int vx_call(struct vertex *v, const char *op, const char *resource, const char *
         snprintf(err, errlen, "vertex: %s %s: %s", op, resource, why);
         goto out;
     }
-    url = vx_strf("%s/v1/%s%s%s", v->base_url, path, query ? "?" : "", query ? query : "");
+    url = pu_strf("%s/v1/%s%s%s", v->base_url, path, query ? "?" : "", query ? query : "");
     payload = body ? json_dumps(body, JSON_COMPACT) : NULL;
     if (!url || (body && !payload)) {
         snprintf(err, errlen, "vertex: %s %s: out of memory", op, resource);

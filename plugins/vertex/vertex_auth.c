@@ -29,7 +29,7 @@ static void secret_free(char *s)
 
 static int64_t mono_s(void)
 {
-    return vx_now_ms() / 1000;
+    return pu_now_ms() / 1000;
 }
 
 /* Reads a small file whole into a malloc'd NUL-terminated buffer. */
@@ -132,7 +132,7 @@ int vx_auth_init(struct vertex *v, char *err, size_t errlen)
     /* The same variable google-auth honours; a host[:port], no scheme. */
     const char *host = getenv("GCE_METADATA_HOST");
     a->source = VX_AUTH_METADATA;
-    a->metadata_url = vx_strf("http://%s%s", host && *host ? host : "metadata.google.internal", VX_METADATA_PATH);
+    a->metadata_url = pu_strf("http://%s%s", host && *host ? host : "metadata.google.internal", VX_METADATA_PATH);
     if (!a->metadata_url) {
         snprintf(err, errlen, "vertex: out of memory");
         return -1;
@@ -194,7 +194,7 @@ static char *make_jwt(struct vx_auth *a, char *err, size_t errlen)
                                a->token_uri, "iat", (json_int_t)iat, "exp", (json_int_t)(iat + 3600));
     header_b64 = header ? b64url_json(header) : NULL;
     claims_b64 = claims ? b64url_json(claims) : NULL;
-    signing_input = header_b64 && claims_b64 ? vx_strf("%s.%s", header_b64, claims_b64) : NULL;
+    signing_input = header_b64 && claims_b64 ? pu_strf("%s.%s", header_b64, claims_b64) : NULL;
     if (!signing_input) {
         snprintf(err, errlen, "out of memory");
         goto out;
@@ -209,7 +209,7 @@ static char *make_jwt(struct vx_auth *a, char *err, size_t errlen)
         goto out;
     }
     sig_b64 = b64url(sig, siglen);
-    jwt = sig_b64 ? vx_strf("%s.%s", signing_input, sig_b64) : NULL;
+    jwt = sig_b64 ? pu_strf("%s.%s", signing_input, sig_b64) : NULL;
     if (!jwt)
         snprintf(err, errlen, "out of memory");
 out:
@@ -252,7 +252,7 @@ static int fetch_token(struct vertex *v, char *err, size_t errlen)
             goto out;
         }
         /* The grant type's colons percent-encoded, as urlencode() does in google-auth. */
-        form = vx_strf("grant_type=urn%%3Aietf%%3Aparams%%3Aoauth%%3Agrant-type%%3Ajwt-bearer&assertion=%s", jwt);
+        form = pu_strf("grant_type=urn%%3Aietf%%3Aparams%%3Aoauth%%3Agrant-type%%3Ajwt-bearer&assertion=%s", jwt);
         if (!form) {
             snprintf(err, errlen, "out of memory");
             goto out;
@@ -295,10 +295,9 @@ static int fetch_token(struct vertex *v, char *err, size_t errlen)
                  root ? "the answer has no access_token" : "malformed JSON in the answer");
         goto out;
     }
-    /* Bounded to [0 s, 1 day] (Google's tokens last an hour): the server's number must neither
-     * overflow refresh_at nor, as a real, the conversion (tests/fuzz/corpus/vertex_response/token_*). */
-    double lifetime = json_is_number(exp) ? json_number_value(exp) : 3600;
-    int64_t expires_in = lifetime >= 86400 ? 86400 : lifetime > 0 ? (int64_t)lifetime : 0;
+    int64_t expires_in = json_is_integer(exp) ? (int64_t)json_integer_value(exp)
+                         : json_is_real(exp)  ? (int64_t)json_real_value(exp)
+                                              : 3600;
     int64_t margin = expires_in / 2 < VX_REFRESH_MARGIN_S ? expires_in / 2 : VX_REFRESH_MARGIN_S;
     char *copy = strdup(tok);
     if (!copy) {
@@ -332,7 +331,7 @@ int vx_auth_header(struct vertex *v, char **header, char *err, size_t errlen)
     if (a->source != VX_AUTH_TOKEN && (!a->token || mono_s() >= a->refresh_at))
         ret = fetch_token(v, err, errlen);
     if (ret == 0) {
-        *header = vx_strf("Authorization: Bearer %s", a->token);
+        *header = pu_strf("Authorization: Bearer %s", a->token);
         if (!*header) {
             snprintf(err, errlen, "out of memory");
             ret = -1;

@@ -154,14 +154,6 @@ static int set_str(json_t *obj, const char *key, const char *val)
     return s ? json_object_set_new(obj, key, s) : -1;
 }
 
-/* A "k=v" item's value: JSON when it parses as JSON (numbers, booleans, arrays, objects, quoted
- * strings), else the text as a string. */
-static json_t *param_value(const char *text)
-{
-    json_t *j = json_loads(text, JSON_DECODE_ANY, NULL);
-    return j && !json_is_null(j) ? j : (json_decref(j), json_string(text));
-}
-
 static int add_kv_list(json_t *obj, const struct dw_list *list, int typed)
 {
     for (size_t i = 0; i < list->n; i++) {
@@ -170,29 +162,11 @@ static int add_kv_list(json_t *obj, const struct dw_list *list, int typed)
             return -1;
         char key[256];
         snprintf(key, sizeof key, "%.*s", (int)(eq - list->items[i]), list->items[i]);
-        json_t *val = typed ? param_value(eq + 1) : json_string(eq + 1);
+        json_t *val = typed ? pu_param_value(eq + 1) : json_string(eq + 1);
         if (!val || json_object_set_new(obj, key, val) < 0)
             return -1;
     }
     return 0;
-}
-
-static char *joined_features(const struct dw_trigger_event *ev)
-{
-    size_t len = 1;
-    for (size_t i = 0; i < ev->n_features; i++)
-        len += strlen(ev->features[i].name ? ev->features[i].name : "") + 1;
-    char *s = calloc(1, len);
-    size_t used = 0;
-    for (size_t i = 0; s && i < ev->n_features; i++) {
-        const char *name = ev->features[i].name ? ev->features[i].name : "";
-        size_t n = strlen(name);
-        if (i)
-            s[used++] = ',';
-        memcpy(s + used, name, n);
-        used += n;
-    }
-    return s;
 }
 
 static json_t *job_labels(struct vertex *v, const struct dw_trigger_event *ev)
@@ -231,7 +205,7 @@ static json_t *display_name(struct vertex *v, const struct dw_trigger_event *ev)
 static json_t *pipeline_body(struct vertex *v, const struct dw_trigger_event *ev)
 {
     json_t *body = json_object(), *rc = json_object(), *params = json_object();
-    char *features = joined_features(ev);
+    char *features = pu_join_features(ev);
     int bad = !body || !rc || !params || !features;
     if (!bad)
         bad |= json_object_set_new(body, "displayName", display_name(v, ev)) < 0;
@@ -274,7 +248,7 @@ static json_t *env_var(const char *name, const char *value)
 
 static json_t *custom_job_body(struct vertex *v, const struct dw_trigger_event *ev)
 {
-    char *features = joined_features(ev);
+    char *features = pu_join_features(ev);
     json_t *args = json_array();
     for (size_t i = 0; args && i < v->cfg.args.n; i++)
         if (json_array_append_new(args, json_string(v->cfg.args.items[i])) < 0) {
@@ -347,9 +321,9 @@ static int trigger_pipeline(struct vertex *v, const struct dw_trigger_event *ev,
     long status = 0;
 
     vx_pipeline_job_id(ev->key, id, sizeof id);
-    path = vx_strf("%s/pipelineJobs", v->parent);
-    name = vx_strf("%s/pipelineJobs/%s", v->parent, id);
-    query = vx_strf("pipelineJobId=%s", id);
+    path = pu_strf("%s/pipelineJobs", v->parent);
+    name = pu_strf("%s/pipelineJobs/%s", v->parent, id);
+    query = pu_strf("pipelineJobId=%s", id);
     body = pipeline_body(v, ev);
     if (!path || !name || !query || !body) {
         snprintf(err, errlen, "vertex: pipelineJobs.create %s: cannot build the request (out of memory or text "
@@ -397,9 +371,9 @@ out:
 static int find_custom_job(struct vertex *v, const char *label, json_t **job, char *err, size_t errlen)
 {
     int ret = -1;
-    char *filter = vx_strf("labels.%s=\"%s\"", VX_KEY_LABEL, label);
-    char *fq = filter ? vx_query_escape(filter) : NULL;
-    char *path = vx_strf("%s/customJobs", v->parent);
+    char *filter = pu_strf("labels.%s=\"%s\"", VX_KEY_LABEL, label);
+    char *fq = filter ? pu_query_escape(filter) : NULL;
+    char *path = pu_strf("%s/customJobs", v->parent);
     char *token = NULL;
     *job = NULL;
     if (!fq || !path) {
@@ -407,8 +381,8 @@ static int find_custom_job(struct vertex *v, const char *label, json_t **job, ch
         goto out;
     }
     for (int page = 0; page < 100; page++) {
-        char *tq = token ? vx_query_escape(token) : NULL;
-        char *query = vx_strf("filter=%s&pageSize=100%s%s", fq, tq ? "&pageToken=" : "", tq ? tq : "");
+        char *tq = token ? pu_query_escape(token) : NULL;
+        char *query = pu_strf("filter=%s&pageSize=100%s%s", fq, tq ? "&pageToken=" : "", tq ? tq : "");
         free(tq);
         json_t *list = NULL;
         long status = 0;
@@ -457,7 +431,7 @@ static int64_t random_upto(int64_t max)
 {
     static __thread unsigned int seed;
     if (!seed)
-        seed = (unsigned int)vx_now_ms() ^ (unsigned int)(uintptr_t)&seed;
+        seed = (unsigned int)pu_now_ms() ^ (unsigned int)(uintptr_t)&seed;
     return max > 0 ? (int64_t)((uint64_t)rand_r(&seed) * (uint64_t)(max + 1) / ((uint64_t)RAND_MAX + 1)) : 0;
 }
 
@@ -466,7 +440,7 @@ static int trigger_custom_job(struct vertex *v, const struct dw_trigger_event *e
 {
     int ret = -1;
     char label[VX_LABEL_MAX + 1];
-    char *path = vx_strf("%s/customJobs", v->parent);
+    char *path = pu_strf("%s/customJobs", v->parent);
     json_t *body = custom_job_body(v, ev), *job = NULL;
     vx_label_value(ev->key, label, sizeof label);
     if (!path || !body) {
@@ -483,7 +457,7 @@ static int trigger_custom_job(struct vertex *v, const struct dw_trigger_event *e
 
     /* customJobs.create has no client-chosen id: a blind retry after a lost answer would start a
      * second job. So every (re-)create is preceded by a list by the key's label. */
-    int64_t start = vx_now_ms();
+    int64_t start = pu_now_ms();
     int64_t delay = v->cfg.retry_delay;
     for (int attempt = 1;; attempt++) {
         int found = find_custom_job(v, label, &job, err, errlen);
@@ -506,14 +480,14 @@ static int trigger_custom_job(struct vertex *v, const struct dw_trigger_event *e
         if (!ambiguous)
             goto out;
         int64_t wait = random_upto(delay);
-        if (attempt >= v->cfg.max_attempts || vx_now_ms() - start + wait >= v->cfg.deadline) {
+        if (attempt >= v->cfg.max_attempts || pu_now_ms() - start + wait >= v->cfg.deadline) {
             size_t used = strlen(err);
             snprintf(err + used, errlen - used, "; gave up after %d create attempt%s (a job may still appear with "
                      "label %s=%s)", attempt, attempt == 1 ? "" : "s", VX_KEY_LABEL, label);
             goto out;
         }
         v->host->log(DW_LOG_WARN, v->name, "%s; looking for the job by label before trying again", err);
-        if (vx_sleep(v, wait)) {
+        if (pu_sleep(&v->lock, &v->cond, &v->stopping, wait)) {
             snprintf(err, errlen, "vertex: customJobs.create %s: stopped", v->parent);
             goto out;
         }
@@ -547,14 +521,14 @@ static char *jobs_file(struct vertex *v)
         return NULL;
     char safe[128];
     squash(v->name, safe, sizeof safe, 1);
-    return vx_strf("%s/vertex-%s.jobs.json", v->host->state_dir, safe[0] ? safe : "default");
+    return pu_strf("%s/vertex-%s.jobs.json", v->host->state_dir, safe[0] ? safe : "default");
 }
 
 /* Caller holds v->lock. Failures are logged: polling goes on, only a restart would forget. */
 static void jobs_save(struct vertex *v)
 {
     char *path = jobs_file(v);
-    char *tmp = path ? vx_strf("%s.tmp", path) : NULL;
+    char *tmp = path ? pu_strf("%s.tmp", path) : NULL;
     json_t *arr = json_array();
     for (struct vx_tracked_job *j = v->jobs; arr && j; j = j->next)
         json_array_append_new(arr, json_pack("{s:s, s:b}", "name", j->name, "pipeline", j->pipeline));
@@ -586,7 +560,7 @@ static int track_locked(struct vertex *v, const char *name, int pipeline, const 
     j->pipeline = pipeline;
     snprintf(j->state, sizeof j->state, "%s", state ? state : "");
     j->interval_ms = v->cfg.poll_interval;
-    j->next_poll_ms = vx_now_ms() + j->interval_ms;
+    j->next_poll_ms = pu_now_ms() + j->interval_ms;
     j->next = v->jobs;
     v->jobs = j;
     jobs_save(v);
@@ -607,7 +581,7 @@ static void jobs_load(struct vertex *v)
             v->host->log(DW_LOG_INFO, v->name, "vertex: resuming the polling of job %s", name);
     }
     for (struct vx_tracked_job *j = v->jobs; j; j = j->next)
-        j->next_poll_ms = vx_now_ms();
+        j->next_poll_ms = pu_now_ms();
     pthread_mutex_unlock(&v->lock);
     json_decref(arr);
     free(path);
@@ -673,7 +647,7 @@ static void poll_one(struct vertex *v, const char *name, int pipeline)
         }
     }
     j->interval_ms = j->interval_ms * 2 > v->cfg.poll_max_interval ? v->cfg.poll_max_interval : j->interval_ms * 2;
-    j->next_poll_ms = vx_now_ms() + j->interval_ms;
+    j->next_poll_ms = pu_now_ms() + j->interval_ms;
 out:
     pthread_mutex_unlock(&v->lock);
     json_decref(job);
@@ -692,7 +666,7 @@ static void *poller_main(void *arg)
                 due = j;
             }
         }
-        int64_t now = vx_now_ms();
+        int64_t now = pu_now_ms();
         if (due && next <= now) {
             char *name = strdup(due->name);
             int pipeline = due->pipeline;
@@ -807,7 +781,7 @@ static char *job_name(struct vertex *v, json_t *params, int *pipeline, char *err
         return strdup(job);
     }
     *pipeline = strspn(job, "0123456789") != strlen(job);
-    return vx_strf("%s/%s/%s", v->parent, *pipeline ? "pipelineJobs" : "customJobs", job);
+    return pu_strf("%s/%s/%s", v->parent, *pipeline ? "pipelineJobs" : "customJobs", job);
 }
 
 static json_t *job_summary(json_t *job)
@@ -860,7 +834,7 @@ int vx_action_wait_job(struct vertex *v, json_t *params, json_t **result, char *
     char *name = job_name(v, params, &pipeline, err, errlen);
     json_t *t = json_object_get(params, "timeout");
     int64_t limit = json_is_number(t) ? (int64_t)(json_number_value(t) * 1000) : 24 * 3600 * 1000LL;
-    int64_t start = vx_now_ms(), interval = v->cfg.poll_interval;
+    int64_t start = pu_now_ms(), interval = v->cfg.poll_interval;
     if (!name)
         return -1;
     for (;;) {
@@ -880,14 +854,14 @@ int vx_action_wait_job(struct vertex *v, json_t *params, json_t **result, char *
             ret = *result ? 0 : -1;
             goto out;
         }
-        int64_t left = limit - (vx_now_ms() - start);
+        int64_t left = limit - (pu_now_ms() - start);
         if (left <= 0) {
             snprintf(err, errlen, "vertex: job %s still %s after the %.0f s timeout", name, state, (double)limit / 1000);
             goto out;
         }
         json_decref(job);
         job = NULL;
-        if (vx_sleep(v, interval < left ? interval : left)) {
+        if (pu_sleep(&v->lock, &v->cond, &v->stopping, interval < left ? interval : left)) {
             snprintf(err, errlen, "vertex: waiting for job %s: stopped", name);
             goto out;
         }

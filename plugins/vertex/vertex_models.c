@@ -15,7 +15,7 @@ int vx_wait_operation(struct vertex *v, const char *op, const char *resource, js
     json_t *cur = json_incref(operation);
     const char *name = json_string_value(json_object_get(operation, "name"));
     char *opname = name ? strdup(name) : NULL;
-    int64_t start = vx_now_ms();
+    int64_t start = pu_now_ms();
     /* Google's SDKs poll an operation from 1 s, ×1.5, capped at 20 s. */
     int64_t interval = v->cfg.operation_poll_interval;
     *response = NULL;
@@ -39,13 +39,13 @@ int vx_wait_operation(struct vertex *v, const char *op, const char *resource, js
                      resource);
             goto out;
         }
-        int64_t left = v->cfg.operation_timeout - (vx_now_ms() - start);
+        int64_t left = v->cfg.operation_timeout - (pu_now_ms() - start);
         if (left <= 0) {
             snprintf(err, errlen, "vertex: %s %s: operation %s not done after %.0f s (it goes on; look it up later)",
                      op, resource, opname, (double)v->cfg.operation_timeout / 1000);
             goto out;
         }
-        if (vx_sleep(v, interval < left ? interval : left)) {
+        if (pu_sleep(&v->lock, &v->cond, &v->stopping, interval < left ? interval : left)) {
             snprintf(err, errlen, "vertex: %s %s: stopped while waiting for operation %s", op, resource, opname);
             goto out;
         }
@@ -95,7 +95,7 @@ static char *resource_name(struct vertex *v, const char *collection, const char 
 {
     if (strncmp(s, "projects/", 9) == 0)
         return strdup(s);
-    return vx_strf("%s/%s/%s", v->parent, collection, s);
+    return pu_strf("%s/%s/%s", v->parent, collection, s);
 }
 
 static char *required(struct vertex *v, json_t *params, const char *key, const char *collection, char *err,
@@ -112,12 +112,16 @@ static char *required(struct vertex *v, json_t *params, const char *key, const c
     return name;
 }
 
-/* Percentages as integers: the API sends int32 values, tolerate strings. Clamped to 0..100, so
- * sums and products of a server's numbers cannot overflow (tests/fuzz/corpus/vertex_response/split_*). */
+/* Percentages as integers: the API sends int32 values, tolerate strings. */
 static int64_t pct_value(json_t *j)
 {
-    double v = json_is_string(j) ? (double)strtoll(json_string_value(j), NULL, 10) : json_number_value(j);
-    return v >= 100 ? 100 : v > 0 ? (int64_t)v : 0;
+    if (json_is_integer(j))
+        return (int64_t)json_integer_value(j);
+    if (json_is_string(j))
+        return strtoll(json_string_value(j), NULL, 10);
+    if (json_is_real(j))
+        return (int64_t)json_real_value(j);
+    return 0;
 }
 
 /* Scales the shares in `shares` (id → pct) to sum to `total`, proportionally, with the largest
@@ -320,7 +324,7 @@ int vx_action_upload_model(struct vertex *v, json_t *params, json_t **result, ch
     }
     if (model_id)
         json_object_set_new(body, "modelId", json_string(model_id));
-    path = vx_strf("%s/models:upload", v->parent);
+    path = pu_strf("%s/models:upload", v->parent);
     if (!path)
         goto oom;
     /* With modelId a repeated upload is refused (409), so retrying it is safe; without, it is not. */
@@ -412,7 +416,7 @@ int vx_action_deploy(struct vertex *v, json_t *params, json_t **result, char *er
         goto oom;
     }
     body = json_pack("{s:o, s:O}", "deployedModel", dm, "trafficSplit", split);
-    path = vx_strf("%s:deployModel", endpoint);
+    path = pu_strf("%s:deployModel", endpoint);
     if (!body || !path)
         goto oom;
     if (call_lro(v, "endpoints.deployModel", endpoint, path, body, VX_NO_RETRY, &response, err, errlen) < 0)
@@ -452,7 +456,7 @@ out:
 
 static int undeploy(struct vertex *v, const char *endpoint, const char *id, json_t *split, char *err, size_t errlen)
 {
-    char *path = vx_strf("%s:undeployModel", endpoint);
+    char *path = pu_strf("%s:undeployModel", endpoint);
     json_t *body = json_pack("{s:s}", "deployedModelId", id);
     json_t *response = NULL;
     int rc = -1;

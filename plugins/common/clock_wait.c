@@ -1,0 +1,33 @@
+/* Time for plugin threads: a monotonic clock in milliseconds and a sleep that a stopping instance
+ * cuts short (retry back-offs, pollers). */
+#include <errno.h>
+#include <time.h>
+
+#include "plugin_common.h"
+
+int64_t pu_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int pu_sleep(pthread_mutex_t *lock, pthread_cond_t *cond, const int *stopping, int64_t ms)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until); /* cond waits on the monotonic clock */
+    if (ms < 0)
+        ms = 0;
+    until.tv_sec += ms / 1000;
+    until.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(lock);
+    while (!*stopping && pthread_cond_timedwait(cond, lock, &until) != ETIMEDOUT)
+        ;
+    int stopped = *stopping;
+    pthread_mutex_unlock(lock);
+    return stopped;
+}
