@@ -295,9 +295,10 @@ static int fetch_token(struct vertex *v, char *err, size_t errlen)
                  root ? "the answer has no access_token" : "malformed JSON in the answer");
         goto out;
     }
-    int64_t expires_in = json_is_integer(exp) ? (int64_t)json_integer_value(exp)
-                         : json_is_real(exp)  ? (int64_t)json_real_value(exp)
-                                              : 3600;
+    /* Bounded to [0 s, 1 day] (Google's tokens last an hour): the server's number must neither
+     * overflow refresh_at nor, as a real, the conversion (tests/fuzz/corpus/vertex_response/token_*). */
+    double lifetime = json_is_number(exp) ? json_number_value(exp) : 3600;
+    int64_t expires_in = lifetime >= 86400 ? 86400 : lifetime > 0 ? (int64_t)lifetime : 0;
     int64_t margin = expires_in / 2 < VX_REFRESH_MARGIN_S ? expires_in / 2 : VX_REFRESH_MARGIN_S;
     char *copy = strdup(tok);
     if (!copy) {

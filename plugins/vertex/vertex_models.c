@@ -112,16 +112,12 @@ static char *required(struct vertex *v, json_t *params, const char *key, const c
     return name;
 }
 
-/* Percentages as integers: the API sends int32 values, tolerate strings. */
+/* Percentages as integers: the API sends int32 values, tolerate strings. Clamped to 0..100, so
+ * sums and products of a server's numbers cannot overflow (tests/fuzz/corpus/vertex_response/split_*). */
 static int64_t pct_value(json_t *j)
 {
-    if (json_is_integer(j))
-        return (int64_t)json_integer_value(j);
-    if (json_is_string(j))
-        return strtoll(json_string_value(j), NULL, 10);
-    if (json_is_real(j))
-        return (int64_t)json_real_value(j);
-    return 0;
+    double v = json_is_string(j) ? (double)strtoll(json_string_value(j), NULL, 10) : json_number_value(j);
+    return v >= 100 ? 100 : v > 0 ? (int64_t)v : 0;
 }
 
 /* Scales the shares in `shares` (id → pct) to sum to `total`, proportionally, with the largest
