@@ -84,7 +84,8 @@ static int reset(void **state)
 static int group_setup(void **state)
 {
     (void)state;
-    return fake_start(&kfp);
+    static const char *const port_any[] = {"0", NULL}; /* fake_kfp.py: listen on a free port */
+    return fake_start(&kfp, "tests/triggers/fake_kfp.py", port_any);
 }
 
 static int group_teardown(void **state)

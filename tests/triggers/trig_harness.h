@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "driftwatch/plugin.h"
+#include "fake_server.h"
 #include "options.h"
 
 /* name: "command" or "kfp"; loaded once per process from DW_TEST_PLUGIN_DIR. */
@@ -33,21 +34,6 @@ int trig_fire(struct trig_instance *ti, const struct dw_trigger_event *ev, struc
 
 /* A trigger event for model "fraud" with two drifted features and the given key. */
 struct dw_trigger_event trig_event(const char *key, int dry_run);
-
-/* The fake KFP server (tests/triggers/fake_kfp.py) on a free loopback port. */
-struct fake {
-    pid_t pid;
-    int port;
-    char url[64];
-};
-int fake_start(struct fake *f);
-void fake_stop(struct fake *f);
-json_t *fake_get(const struct fake *f, const char *path);
-int fake_post(const struct fake *f, const char *path, const char *json);
-/* API requests received with this method and exact path (query excluded). */
-size_t fake_count(const struct fake *f, const char *method, const char *path);
-/* The n-th (0-based) such request, new reference, or NULL. */
-json_t *fake_request(const struct fake *f, const char *method, const char *path, size_t n);
 
 /* stderr capture: everything written to fd 2 between start and stop; stop returns it (malloc'd)
  * and echoes it, so a failing test still shows the log. */

@@ -9,25 +9,8 @@
 #include <sys/types.h>
 
 #include "driftwatch/plugin.h"
+#include "fake_server.h"
 #include "options.h"
-
-struct fake {
-    pid_t pid;
-    int port;
-    char url[64]; /* http://127.0.0.1:PORT */
-};
-
-/* script: path under the source tree; args: NULL-terminated extra arguments. 0 or -1. */
-int fake_start(struct fake *f, const char *script, const char *const *args);
-void fake_stop(struct fake *f);
-/* GET path on the fake; the parsed JSON answer (caller decrefs) or NULL. */
-json_t *fake_get(const struct fake *f, const char *path);
-/* POST a JSON text to a control path; 0 when answered 200. */
-int fake_post(const struct fake *f, const char *path, const char *json);
-/* Requests the fake received with this method and exact path (query excluded). */
-size_t fake_count(const struct fake *f, const char *method, const char *path);
-/* The n-th (0-based) such request as a new reference, or NULL. */
-json_t *fake_request(const struct fake *f, const char *method, const char *path, size_t n);
 
 /* The plugin, loaded once per process with dlopen, as the agent does. */
 const struct dw_plugin *vx_plugin(void);
