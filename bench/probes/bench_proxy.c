@@ -173,8 +173,18 @@ int main(int argc, char **argv)
     }
     struct timespec wait = {0, 400000000L};
     nanosleep(&wait, NULL); /* the tap thread publishes its counts */
-    printf(" tapped samples handed to the core: %llu in %llu batches\n", (unsigned long long)bench_counted(),
-           (unsigned long long)bench_batches());
+    double dropped = 0;
+    char *text;
+    size_t text_len;
+    if (metrics_render(&text, &text_len) == 0) {
+        const char *needle = "driftwatch_samples_rejected_total{model=\"bench\",reason=\"tap_queue_full\"} ";
+        const char *hit = strstr(text, needle);
+        if (hit)
+            dropped = strtod(hit + strlen(needle), NULL);
+        free(text);
+    }
+    printf(" tapped samples handed to the core: %llu in %llu batches; pairs dropped (tap queue full): %.0f\n",
+           (unsigned long long)bench_counted(), (unsigned long long)bench_batches(), dropped);
     plugin_instance_free(proxy);
     upstream_stop();
     metrics_reset();

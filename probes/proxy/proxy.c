@@ -7,6 +7,7 @@
 #include <microhttpd.h>
 #include <netdb.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -44,6 +45,7 @@ struct proxy_config {
     struct dw_list tap_paths;
     int64_t tap_interval_ms;
     const char *http_client;
+    const char *tap_priority;
 };
 
 static const struct dw_option proxy_options[] = {
@@ -69,6 +71,8 @@ static const struct dw_option proxy_options[] = {
      "path suffixes of predict calls to tap (default :predict, /infer, /predict); only POSTs answered 200"},
     {"tap_interval", DW_OPT_DURATION, "20ms", 0, offsetof(struct proxy_config, tap_interval_ms),
      "how often tapped pairs are parsed and handed over in one batch (sooner when the queue is half full)"},
+    {"tap_priority", DW_OPT_STRING, "idle", 0, offsetof(struct proxy_config, tap_priority),
+     "CPU priority of the tap thread: idle (SCHED_IDLE, runs only when serving leaves a core free) or normal"},
     {"http_client", DW_OPT_STRING, "builtin", 0, offsetof(struct proxy_config, http_client),
      "upstream client for http:// upstreams: builtin (kept-alive sockets, least latency) or curl; https:// "
      "upstreams always use curl"},
@@ -112,6 +116,7 @@ struct proxy {
     size_t max_body;
     unsigned max_connections;
     int64_t tap_interval_ms;
+    int tap_idle;
 
     struct MHD_Daemon *daemon;
     struct upstream_pool *raw;  /* plain http upstreams; NULL: https through libcurl */
@@ -790,6 +795,12 @@ static void publish_metrics(struct proxy *p, const double *durations, size_t n_d
 static void *tap_main(void *arg)
 {
     struct proxy *p = arg;
+    /* Tapping runs only on CPU time the serving threads leave: on a busy host the queue fills and
+     * pairs are dropped (and counted) rather than predictions waiting for a core. */
+    if (p->tap_idle) {
+        struct sched_param sp = {0};
+        pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
+    }
     double *durations = malloc(sizeof p->durations);
     struct tap_batch batch = {0};
     pthread_mutex_lock(&p->q_lock);
@@ -972,6 +983,12 @@ static int proxy_init(const struct dw_host *host, const char *instance_name, con
     size_t ul = strlen(p->upstream);
     while (ul > 0 && p->upstream[ul - 1] == '/')
         p->upstream[--ul] = '\0';
+    if (strcmp(cfg->tap_priority, "idle") != 0 && strcmp(cfg->tap_priority, "normal") != 0) {
+        snprintf(err, errlen, "option 'tap_priority' must be idle or normal, not '%s'", cfg->tap_priority);
+        proxy_destroy(p);
+        return -1;
+    }
+    p->tap_idle = strcmp(cfg->tap_priority, "idle") == 0;
     int builtin = strcmp(cfg->http_client, "builtin") == 0;
     if (!builtin && strcmp(cfg->http_client, "curl") != 0) {
         snprintf(err, errlen, "option 'http_client' must be builtin or curl, not '%s'", cfg->http_client);

@@ -623,6 +623,12 @@ static void test_proxy_rejects_bad_options(void **state)
     assert_null(harness_create("plugin: proxy\nmodel: m\nlisten: :1\nupstream: ftp://x\n", DW_KIND_PROBE, err,
                                sizeof err));
     assert_contains(err, "option 'upstream' must be an http:// or https:// URL");
+    assert_null(harness_create("plugin: proxy\nmodel: m\nlisten: :1\nupstream: http://x\ntap_priority: high\n",
+                               DW_KIND_PROBE, err, sizeof err));
+    assert_contains(err, "option 'tap_priority' must be idle or normal");
+    assert_null(harness_create("plugin: proxy\nmodel: m\nlisten: :1\nupstream: http://x\nhttp_client: wget\n",
+                               DW_KIND_PROBE, err, sizeof err));
+    assert_contains(err, "option 'http_client' must be builtin or curl");
 }
 
 int main(void)
