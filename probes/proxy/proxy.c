@@ -117,6 +117,7 @@ struct proxy {
     unsigned max_connections;
     int64_t tap_interval_ms;
     int tap_idle;
+    int stopping;               /* set by stop: curl transfers in flight abort */
 
     struct MHD_Daemon *daemon;
     struct upstream_pool *raw;  /* plain http upstreams; NULL: https through libcurl */
@@ -385,6 +386,13 @@ static enum MHD_Result add_request_header(void *cls, enum MHD_ValueKind kind, co
     return MHD_YES;
 }
 
+/* Aborts a curl transfer in flight when the proxy stops. */
+static int curl_progress(void *clientp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+    const struct proxy *p = clientp;
+    return __atomic_load_n(&p->stopping, __ATOMIC_ACQUIRE) ? 1 : 0;
+}
+
 static enum upstream_error fetch_curl(struct proxy *p, struct exchange *x, struct MHD_Connection *conn,
                                       const char *method, struct upstream_answer *a, char *why, size_t whylen)
 {
@@ -425,6 +433,9 @@ static enum upstream_error fetch_curl(struct proxy *p, struct exchange *x, struc
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &ca);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &ca);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, curl_progress);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, p);
     if (strcmp(method, "HEAD") == 0) {
         curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
     } else if (x->body_len > 0 || method_has_body(method)) {
@@ -1026,6 +1037,9 @@ static int proxy_start(void *instance, char *err, size_t errlen)
         return -1;
     }
     p->stop = 0;
+    __atomic_store_n(&p->stopping, 0, __ATOMIC_RELEASE);
+    if (p->raw)
+        upstream_pool_resume(p->raw);
     rc = pthread_create(&p->tap_thread, NULL, tap_main, p);
     if (rc != 0) {
         freeaddrinfo(res);
@@ -1068,6 +1082,11 @@ static int proxy_start(void *instance, char *err, size_t errlen)
 static void proxy_stop(void *instance)
 {
     struct proxy *p = instance;
+    /* First the calls in flight (a slow model must not hold the stop for its whole timeout), then
+     * the server, which waits for its connection threads. */
+    __atomic_store_n(&p->stopping, 1, __ATOMIC_RELEASE);
+    if (p->raw)
+        upstream_pool_shutdown(p->raw);
     if (p->daemon) {
         MHD_stop_daemon(p->daemon); /* waits for the connection threads */
         p->daemon = NULL;

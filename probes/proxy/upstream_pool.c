@@ -29,6 +29,9 @@ struct upstream_pool {
     pthread_mutex_t lock;
     int *idle;
     size_t n_idle, cap_idle;
+    int *busy;        /* sockets of requests in flight (shut down by upstream_pool_shutdown) */
+    size_t n_busy, cap_busy;
+    int closing;
 };
 
 int header_is_hop_by_hop(const char *name, size_t len)
@@ -193,6 +196,7 @@ void upstream_pool_free(struct upstream_pool *p)
     for (size_t i = 0; i < p->n_idle; i++)
         close(p->idle[i]);
     free(p->idle);
+    free(p->busy);
     pthread_mutex_destroy(&p->lock);
     free(p->host);
     free(p->hostport);
@@ -217,6 +221,76 @@ static int64_t now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+/* Marks fd as in flight; fails (fd closed) while the pool shuts down. */
+static int busy_add(struct upstream_pool *p, int fd)
+{
+    pthread_mutex_lock(&p->lock);
+    int ok = !p->closing;
+    if (ok && p->n_busy == p->cap_busy) {
+        size_t cap = p->cap_busy ? p->cap_busy * 2 : 16;
+        int *grown = realloc(p->busy, cap * sizeof *grown);
+        if (grown) {
+            p->busy = grown;
+            p->cap_busy = cap;
+        } else {
+            ok = 0;
+        }
+    }
+    if (ok)
+        p->busy[p->n_busy++] = fd;
+    pthread_mutex_unlock(&p->lock);
+    if (!ok)
+        close(fd);
+    return ok ? 0 : -1;
+}
+
+/* Done with fd: back to the idle list when reusable (and the pool is not closing), else closed. */
+static void busy_done(struct upstream_pool *p, int fd, int reusable)
+{
+    pthread_mutex_lock(&p->lock);
+    for (size_t i = 0; i < p->n_busy; i++) {
+        if (p->busy[i] == fd) {
+            p->busy[i] = p->busy[--p->n_busy];
+            break;
+        }
+    }
+    int keep = reusable && !p->closing;
+    if (keep && p->n_idle == p->cap_idle) {
+        size_t cap = p->cap_idle ? p->cap_idle * 2 : 16;
+        int *grown = realloc(p->idle, cap * sizeof *grown);
+        if (grown) {
+            p->idle = grown;
+            p->cap_idle = cap;
+        } else {
+            keep = 0;
+        }
+    }
+    if (keep)
+        p->idle[p->n_idle++] = fd;
+    pthread_mutex_unlock(&p->lock);
+    if (!keep)
+        close(fd);
+}
+
+void upstream_pool_shutdown(struct upstream_pool *p)
+{
+    pthread_mutex_lock(&p->lock);
+    p->closing = 1;
+    for (size_t i = 0; i < p->n_busy; i++)
+        shutdown(p->busy[i], SHUT_RDWR); /* their recv returns at once; the owners close them */
+    for (size_t i = 0; i < p->n_idle; i++)
+        close(p->idle[i]);
+    p->n_idle = 0;
+    pthread_mutex_unlock(&p->lock);
+}
+
+void upstream_pool_resume(struct upstream_pool *p)
+{
+    pthread_mutex_lock(&p->lock);
+    p->closing = 0;
+    pthread_mutex_unlock(&p->lock);
+}
+
 static int pool_take(struct upstream_pool *p)
 {
     int fd = -1;
@@ -225,24 +299,6 @@ static int pool_take(struct upstream_pool *p)
         fd = p->idle[--p->n_idle];
     pthread_mutex_unlock(&p->lock);
     return fd;
-}
-
-static void pool_give(struct upstream_pool *p, int fd)
-{
-    pthread_mutex_lock(&p->lock);
-    if (p->n_idle == p->cap_idle) {
-        size_t cap = p->cap_idle ? p->cap_idle * 2 : 16;
-        int *grown = realloc(p->idle, cap * sizeof *grown);
-        if (!grown) {
-            pthread_mutex_unlock(&p->lock);
-            close(fd);
-            return;
-        }
-        p->idle = grown;
-        p->cap_idle = cap;
-    }
-    p->idle[p->n_idle++] = fd;
-    pthread_mutex_unlock(&p->lock);
 }
 
 /* A kept-alive socket is usable when nothing is waiting on it: no EOF, no stray bytes. */
@@ -645,27 +701,29 @@ enum upstream_error upstream_pool_exchange(struct upstream_pool *p, const char *
     }
     enum upstream_error e = UPSTREAM_OK;
     for (int tries = 0; tries < 2; tries++) {
-        int fd = pool_take(p), reused = fd >= 0;
+        int fd = pool_take(p);
         while (fd >= 0 && !still_open(fd)) {
             close(fd);
             fd = pool_take(p);
         }
-        reused = fd >= 0;
+        int reused = fd >= 0;
         if (fd < 0 && (fd = pool_connect(p, deadline, &e, why, whylen)) < 0)
             break;
+        if (busy_add(p, fd) < 0) {
+            e = UPSTREAM_NETWORK;
+            snprintf(why, whylen, "the proxy is stopping");
+            break;
+        }
         int reuse = 0;
         r.pos = r.len = 0;
         r.got_any = 0;
         r.error = UPSTREAM_OK;
         if (attempt(fd, head, head_len, body, body_len, is_head, max_body, deadline, out, &reuse, &r) == 0) {
-            if (reuse)
-                pool_give(p, fd);
-            else
-                close(fd);
+            busy_done(p, fd, reuse);
             e = UPSTREAM_OK;
             break;
         }
-        close(fd);
+        busy_done(p, fd, 0);
         e = out->too_large ? UPSTREAM_TOO_LARGE : r.error;
         /* A kept-alive connection the upstream had closed: nothing was received, so the request
          * goes again once on a new connection (as browsers and curl do). */

@@ -38,6 +38,10 @@ struct upstream_pool;
 /* url: http://host[:port][/base]. Returns NULL with err set when the URL is not plain http. */
 struct upstream_pool *upstream_pool_new(const char *url, int64_t timeout_ms, char *err, size_t errlen);
 void upstream_pool_free(struct upstream_pool *pool);
+/* Stopping: requests in flight fail at once (their sockets are shut down), idle sockets are closed
+ * and no new request starts until upstream_pool_resume. */
+void upstream_pool_shutdown(struct upstream_pool *pool);
+void upstream_pool_resume(struct upstream_pool *pool);
 /* "/base" (possibly "") to put before every request path, and "host:port" for a missing Host. */
 const char *upstream_pool_base_path(const struct upstream_pool *pool);
 const char *upstream_pool_host(const struct upstream_pool *pool);

@@ -3,6 +3,7 @@
  * a full tap queue or a slow core must never change or slow down the client's answer. */
 #include <curl/curl.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -274,6 +275,44 @@ static void test_proxy_upstream_timeout_is_504(void **state)
     http_answer_free(&ans);
     harness_sleep_ms(300);
     assert_true(metric_value("driftwatch_probe_requests_total", "{probe=\"proxy\",result=\"timeout\"}") == 1);
+}
+
+struct slow_call {
+    struct http_answer ans;
+    int rc;
+};
+
+static void *slow_call_main(void *arg)
+{
+    struct slow_call *c = arg;
+    char url[256];
+    snprintf(url, sizeof url, "%s/v1/models/fraud:predict", proxy_url);
+    c->rc = http_call("POST", url, NULL, "{}", 2, &c->ans);
+    return NULL;
+}
+
+/* A model taking 3 s must not hold the proxy's stop: the call in flight ends at once, with a 502
+ * or its connection closed by the stopping server, never with the model's late answer. */
+static void test_proxy_stop_does_not_wait_for_a_slow_upstream(void **state)
+{
+    plugin_instance_free(proxy);
+    proxy = start_proxy("timeout: 10s\n", up_port);
+    struct upstream_script s = {.status = 200, .body = "late", .body_len = 4, .delay_ms = 3000};
+    upstream_set(&s);
+    struct slow_call c;
+    pthread_t t;
+    pthread_create(&t, NULL, slow_call_main, &c);
+    harness_sleep_ms(200);
+    int64_t t0 = harness_now_ms();
+    plugin_instance_free(proxy);
+    proxy = NULL;
+    int64_t took = harness_now_ms() - t0;
+    pthread_join(t, NULL);
+    if (took > 1500)
+        fail_msg("stop took %lld ms", (long long)took);
+    assert_true(c.ans.seconds < 1.5);
+    assert_true(c.rc < 0 || c.ans.status == 502);
+    http_answer_free(&c.ans);
 }
 
 static void test_proxy_request_over_max_body_is_413(void **state)
@@ -646,6 +685,8 @@ int main(void)
         T(test_proxy_upstream_down_is_502_json_and_proxy_survives),
         T(test_proxy_upstream_timeout_is_504),
         T(test_proxy_request_over_max_body_is_413),
+        T(test_proxy_stop_does_not_wait_for_a_slow_upstream),
+        C(test_proxy_stop_does_not_wait_for_a_slow_upstream),
         T(test_proxy_reuses_upstream_connections),
         T(test_proxy_reads_an_answer_delimited_by_close),
         T(test_proxy_skips_interim_answers),
