@@ -46,7 +46,11 @@ static int exchange(int fd, char *buf, size_t cap)
     }
     size_t len = 0;
     char *end = NULL;
+    int one = 1;
     while (!end) {
+        /* Quick ACKs, as the proxy does: without them an upstream that sends head and body in two
+         * writes under Nagle waits for our delayed ACK (~40 ms), and "direct" would mean nothing. */
+        setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
         ssize_t r = recv(fd, buf + len, cap - len - 1, 0);
         if (r <= 0)
             return -1;
@@ -59,6 +63,7 @@ static int exchange(int fd, char *buf, size_t cap)
     if (cl && cl < end)
         clen = strtoull(cl + 17, NULL, 10);
     while (len < head + clen) {
+        setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
         ssize_t r = recv(fd, buf + len, cap - len - 1, 0);
         if (r <= 0)
             return -1;
@@ -105,7 +110,7 @@ static void print(const char *what, struct stats s)
 
 int main(int argc, char **argv)
 {
-    int rate = 2000, n = 20000, instances = 1, rounds = 2, tap = 1;
+    int rate = 2000, n = 20000, instances = 1, rounds = 2, tap = 1, external = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--rate") == 0 && i + 1 < argc)
             rate = atoi(argv[++i]);
@@ -117,8 +122,13 @@ int main(int argc, char **argv)
             rounds = atoi(argv[++i]);
         else if (strcmp(argv[i], "--no-tap") == 0)
             tap = 0;
+        else if (strcmp(argv[i], "--upstream-port") == 0 && i + 1 < argc)
+            external = atoi(argv[++i]);
         else {
-            fprintf(stderr, "usage: %s [--rate R] [--requests N] [--instances K] [--rounds M] [--no-tap]\n", argv[0]);
+            fprintf(stderr,
+                    "usage: %s [--rate R] [--requests N] [--instances K] [--rounds M] [--no-tap] "
+                    "[--upstream-port P (a model server already listening on 127.0.0.1:P)]\n",
+                    argv[0]);
             return 2;
         }
     }
@@ -147,10 +157,13 @@ int main(int argc, char **argv)
                                    "Content-Length: %zu\r\n\r\n%s",
                                    path, used, json);
 
-    int up = upstream_start();
-    struct upstream_script s = {.status = 200, .headers = "Content-Type: application/json\r\n", .body = answer,
-                                .body_len = aused};
-    upstream_set(&s);
+    int up = external;
+    if (!external) {
+        up = upstream_start();
+        struct upstream_script s = {.status = 200, .headers = "Content-Type: application/json\r\n", .body = answer,
+                                    .body_len = aused};
+        upstream_set(&s);
+    }
     int listen_port = free_port();
     char yaml[512];
     snprintf(yaml, sizeof yaml,
@@ -186,7 +199,8 @@ int main(int argc, char **argv)
     printf(" tapped samples handed to the core: %llu in %llu batches; pairs dropped (tap queue full): %.0f\n",
            (unsigned long long)bench_counted(), (unsigned long long)bench_batches(), dropped);
     plugin_instance_free(proxy);
-    upstream_stop();
+    if (!external)
+        upstream_stop();
     metrics_reset();
     free(buf);
     free(request);

@@ -6,6 +6,8 @@
 #include <inttypes.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -24,7 +26,7 @@
 #define RECEIVED "driftwatch_samples_received_total"
 #define RECEIVED_HELP "Samples received by a probe, valid or not."
 #define REJECTED "driftwatch_samples_rejected_total"
-#define REJECTED_HELP "Samples rejected, by reason (for tap_* reasons: request/response pairs)."
+#define REJECTED_HELP "Samples rejected by model and reason."
 #define DURATION "driftwatch_probe_request_duration_seconds"
 #define DURATION_HELP "Time the probe's upstream took to answer, in seconds."
 #define REQUESTS "driftwatch_probe_requests_total"
@@ -124,7 +126,7 @@ struct proxy {
 
     /* Idle curl handles: each keeps its upstream connections alive between requests. */
     pthread_mutex_t pool_lock;
-    CURL **pool;
+    struct curl_slot **pool;
     size_t pool_n, pool_cap;
 
     /* Tap queue, bounded in bytes, and metrics waiting for the tap thread. */
@@ -287,37 +289,75 @@ static enum upstream_error fetch_raw(struct proxy *p, struct exchange *x, struct
 
 /* ---- https upstreams: libcurl, easy handles pooled so their connections stay alive ---- */
 
-static CURL *pool_take(struct proxy *p)
+/* A pooled easy handle and the socket of its kept-alive connection (curl reports the socket of a
+ * transfer only after it ends; the callbacks below track it so the header callback can ack). */
+struct curl_slot {
+    CURL *c;
+    curl_socket_t fd;
+};
+
+static struct curl_slot *pool_take(struct proxy *p)
 {
-    CURL *c = NULL;
+    struct curl_slot *slot = NULL;
     pthread_mutex_lock(&p->pool_lock);
     if (p->pool_n)
-        c = p->pool[--p->pool_n];
+        slot = p->pool[--p->pool_n];
     pthread_mutex_unlock(&p->pool_lock);
-    return c ? c : curl_easy_init();
+    if (slot)
+        return slot;
+    slot = calloc(1, sizeof *slot);
+    if (slot && !(slot->c = curl_easy_init())) {
+        free(slot);
+        slot = NULL;
+    }
+    if (slot)
+        slot->fd = CURL_SOCKET_BAD;
+    return slot;
 }
 
-static void pool_give(struct proxy *p, CURL *c)
+static void slot_free(struct curl_slot *slot)
+{
+    curl_easy_cleanup(slot->c);
+    free(slot);
+}
+
+static void pool_give(struct proxy *p, struct curl_slot *slot)
 {
     pthread_mutex_lock(&p->pool_lock);
     if (p->pool_n == p->pool_cap) {
         size_t cap = p->pool_cap ? p->pool_cap * 2 : 16;
-        CURL **grown = realloc(p->pool, cap * sizeof *grown);
+        struct curl_slot **grown = realloc(p->pool, cap * sizeof *grown);
         if (!grown) {
             pthread_mutex_unlock(&p->pool_lock);
-            curl_easy_cleanup(c);
+            slot_free(slot);
             return;
         }
         p->pool = grown;
         p->pool_cap = cap;
     }
-    p->pool[p->pool_n++] = c;
+    p->pool[p->pool_n++] = slot;
     pthread_mutex_unlock(&p->pool_lock);
+}
+
+static int on_sockopt(void *clientp, curl_socket_t fd, curlsocktype purpose)
+{
+    struct curl_slot *slot = clientp;
+    slot->fd = fd;
+    return CURL_SOCKOPT_OK;
+}
+
+static int on_closesocket(void *clientp, curl_socket_t fd)
+{
+    struct curl_slot *slot = clientp;
+    if (slot->fd == fd)
+        slot->fd = CURL_SOCKET_BAD;
+    return close(fd);
 }
 
 struct curl_answer {
     struct upstream_answer *a;
     size_t max;
+    struct curl_slot *slot;
 };
 
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
@@ -335,6 +375,13 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *userdata)
         len--;
     if (len >= 5 && strncmp(ptr, "HTTP/", 5) == 0) {
         answer_clear_headers(ca->a); /* a new response (after a 1xx): only the final one counts */
+        /* The head has arrived: acknowledge it now, so an upstream that sends its body in a second
+         * write under Nagle's algorithm does not wait ~40 ms for our delayed ACK (setting the flag
+         * sends a pending ACK at once). */
+        if (ca->slot->fd != CURL_SOCKET_BAD) {
+            int one = 1;
+            setsockopt(ca->slot->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+        }
         return n;
     }
     const char *colon = memchr(ptr, ':', len);
@@ -407,18 +454,23 @@ static enum upstream_error fetch_curl(struct proxy *p, struct exchange *x, struc
         w.list = curl_slist_append(w.list, "Content-Type:");
     size_t url_len = strlen(p->upstream) + strlen(x->uri) + 1;
     char *url = malloc(url_len);
-    CURL *c = pool_take(p);
-    if (w.failed || !w.list || !url || !c) {
+    struct curl_slot *slot = pool_take(p);
+    if (w.failed || !w.list || !url || !slot) {
         curl_slist_free_all(w.list);
         free(url);
-        if (c)
-            pool_give(p, c);
+        if (slot)
+            pool_give(p, slot);
         snprintf(why, whylen, "cannot prepare the upstream request (header too long or out of memory)");
         return UPSTREAM_NETWORK;
     }
     snprintf(url, url_len, "%s%s", p->upstream, x->uri);
-    struct curl_answer ca = {.a = a, .max = p->max_body};
+    struct curl_answer ca = {.a = a, .max = p->max_body, .slot = slot};
+    CURL *c = slot->c;
     curl_easy_reset(c); /* keeps the handle's live connections */
+    curl_easy_setopt(c, CURLOPT_SOCKOPTFUNCTION, on_sockopt);
+    curl_easy_setopt(c, CURLOPT_SOCKOPTDATA, slot);
+    curl_easy_setopt(c, CURLOPT_CLOSESOCKETFUNCTION, on_closesocket);
+    curl_easy_setopt(c, CURLOPT_CLOSESOCKETDATA, slot);
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -449,7 +501,7 @@ static enum upstream_error fetch_curl(struct proxy *p, struct exchange *x, struc
     CURLcode rc = curl_easy_perform(c);
     long status = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    pool_give(p, c);
+    pool_give(p, slot);
     curl_slist_free_all(w.list);
     free(url);
     a->status = status;
@@ -899,7 +951,7 @@ static void proxy_destroy(void *instance)
     if (!p)
         return;
     for (size_t i = 0; i < p->pool_n; i++)
-        curl_easy_cleanup(p->pool[i]);
+        slot_free(p->pool[i]);
     free(p->pool);
     upstream_pool_free(p->raw);
     while (p->q_head) {

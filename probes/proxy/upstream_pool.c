@@ -402,6 +402,12 @@ static ssize_t reader_fill(struct reader *r)
         }
     }
     for (;;) {
+        /* Acknowledge at once what arrives: an upstream that writes its head and body in two
+         * sends with Nagle's algorithm on (Python's http.server, many dev servers) would otherwise
+         * hold the body until our delayed ACK, about 40 ms later. Linux clears the flag as it
+         * goes, so it is set again before each read. */
+        int one = 1;
+        setsockopt(r->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
         ssize_t n = recv(r->fd, r->buf + r->len, r->cap - r->len, 0);
         if (n > 0) {
             r->len += (size_t)n;

@@ -425,6 +425,36 @@ static void test_proxy_replaces_connections_the_upstream_closed(void **state)
     assert_int_equal(upstream_connections(), 5);
 }
 
+/* An upstream that writes head and body separately with Nagle on waits for an ACK between them; a
+ * client that delays its ACKs (the Linux default) stalls ~40 ms per call. The proxy acks at once. */
+static void test_proxy_does_not_stall_on_a_nagling_upstream(void **state)
+{
+    struct upstream_script s = {.status = 200, .body = "{\"predictions\": [1]}", .body_len = 20, .split_send = 1};
+    upstream_set(&s);
+    double worst = 0;
+    struct http_answer ans;
+    call("GET", "/warm", NULL, NULL, 0, &ans); /* the first exchanges of a connection are acked quickly anyway */
+    http_answer_free(&ans);
+    CURL *c = curl_easy_init();
+    char url[256];
+    snprintf(url, sizeof url, "%s/v1/models/fraud:predict", proxy_url);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, fwrite);
+    FILE *devnull = fopen("/dev/null", "w");
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, devnull);
+    for (int i = 0; i < 30; i++) {
+        int64_t t0 = harness_now_ms();
+        assert_int_equal(curl_easy_perform(c), CURLE_OK);
+        double took = (double)(harness_now_ms() - t0);
+        if (took > worst)
+            worst = took;
+    }
+    curl_easy_cleanup(c);
+    fclose(devnull);
+    if (worst >= 30)
+        fail_msg("a call took %.0f ms: the proxy waited for a delayed ACK", worst);
+}
+
 static void test_proxy_malformed_answer_is_502(void **state)
 {
     raw_answer("SPDY/9 what\r\n\r\n", 1);
@@ -694,6 +724,8 @@ int main(void)
         T(test_proxy_relays_no_content),
         T(test_proxy_replaces_connections_the_upstream_closed),
         T(test_proxy_malformed_answer_is_502),
+        T(test_proxy_does_not_stall_on_a_nagling_upstream),
+        C(test_proxy_does_not_stall_on_a_nagling_upstream),
         C(test_proxy_forwards_the_request_unchanged),
         C(test_proxy_forwards_methods_without_body),
         C(test_proxy_returns_status_headers_and_body_unchanged),

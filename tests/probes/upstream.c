@@ -178,6 +178,18 @@ static int respond(int fd, const char *head, const char *body, size_t body_len)
         u += (size_t)snprintf(resp + u, cap - u, "0\r\n\r\n");
     } else {
         u += (size_t)snprintf(resp + u, cap - u, "Content-Length: %zu\r\n\r\n", out_len);
+        if (s.split_send) {
+            int zero = 0;
+            setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &zero, sizeof zero);
+            int rc = send_all(fd, resp, u);
+            if (rc == 0 && !is_head && out_len)
+                rc = send_all(fd, out, out_len);
+            free(resp);
+            free(headers);
+            free(reason);
+            free(sbody);
+            return rc < 0 || s.close_after ? -1 : 0;
+        }
         if (!is_head && out_len) {
             memcpy(resp + u, out, out_len);
             u += out_len;

@@ -19,6 +19,8 @@ struct upstream_script {
     const char *raw;          /* when set: send exactly these raw_len bytes instead of a built answer */
     size_t raw_len;
     int close_after;          /* close the connection after answering, without saying so */
+    int split_send;           /* send head and body in two writes with Nagle's algorithm on, as
+                                 Python's http.server does */
 };
 
 /* Starts on 127.0.0.1, any free port; returns the port. */
