@@ -26,7 +26,7 @@
 #define RECEIVED "driftwatch_samples_received_total"
 #define RECEIVED_HELP "Samples received by a probe, valid or not."
 #define REJECTED "driftwatch_samples_rejected_total"
-#define REJECTED_HELP "Samples rejected, by reason (for tap_* reasons: request/response pairs)."
+#define REJECTED_HELP "Samples rejected by model and reason."
 /* Answers are read up to this size; a canary checks a prediction, not a download. */
 #define MAX_ANSWER (16 << 20)
 

@@ -15,7 +15,7 @@
 #define RECEIVED "driftwatch_samples_received_total"
 #define RECEIVED_HELP "Samples received by a probe, valid or not."
 #define REJECTED "driftwatch_samples_rejected_total"
-#define REJECTED_HELP "Samples rejected, by reason."
+#define REJECTED_HELP "Samples rejected by model and reason."
 
 struct push_config {
     const char *model;
