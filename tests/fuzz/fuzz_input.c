@@ -15,6 +15,8 @@
 static char scratch[512];
 static char path_buf[1024];
 
+static void remove_scratch(void);
+
 void fuzz_fail(const char *fmt, ...)
 {
     va_list ap;
@@ -23,6 +25,7 @@ void fuzz_fail(const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);
+    remove_scratch(); /* abort() skips atexit */
     abort();
 }
 
