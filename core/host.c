@@ -30,7 +30,7 @@ static int host_emit_samples(const struct dw_sample_batch *batch, struct dw_inge
     if (!ingest) {
         memset(res, 0, sizeof *res);
         snprintf(res->error, sizeof res->error, "the agent has no sample pipeline");
-        return -1;
+        return DW_INGEST_UNAVAILABLE;
     }
     return ingest(batch, res);
 }

@@ -50,8 +50,8 @@ int ingest_validate_sample(const json_t *sample, char *why, size_t whylen)
     return 0;
 }
 
-static int take(json_t *sample, ingest_sample_fn fn, void *ctx, struct ingest_stats *st, const char *fmt_where,
-                size_t where)
+static int take(json_t *sample, const char *text, size_t len, ingest_sample_fn fn, void *ctx,
+                struct ingest_stats *st, const char *fmt_where, size_t where)
 {
     char why[192];
     if (ingest_validate_sample(sample, why, sizeof why) < 0) {
@@ -59,7 +59,7 @@ static int take(json_t *sample, ingest_sample_fn fn, void *ctx, struct ingest_st
         return 0;
     }
     st->accepted++;
-    return fn(ctx, sample);
+    return fn(ctx, sample, text, len);
 }
 
 static int parse_ndjson(const char *body, size_t len, ingest_sample_fn fn, void *ctx, struct ingest_stats *st)
@@ -81,7 +81,7 @@ static int parse_ndjson(const char *body, size_t len, ingest_sample_fn fn, void 
                 snprintf(why, sizeof why, ", column %d: %s", jerr.column, jerr.text);
                 note_error(st, "line %zu", line, why);
             } else {
-                int stop = take(v, fn, ctx, st, "line %zu", line);
+                int stop = take(v, p, n, fn, ctx, st, "line %zu", line);
                 json_decref(v);
                 if (stop)
                     return 0;
@@ -120,11 +120,11 @@ int ingest_parse(const char *body, size_t len, ingest_sample_fn fn, void *ctx, s
         size_t i;
         json_t *v;
         json_array_foreach(root, i, v) {
-            if (take(v, fn, ctx, st, "$[%zu]", i))
+            if (take(v, NULL, 0, fn, ctx, st, "$[%zu]", i))
                 break;
         }
     } else {
-        take(root, fn, ctx, st, "$%.0zu", 0);
+        take(root, NULL, 0, fn, ctx, st, "$%.0zu", 0);
     }
     json_decref(root);
     return 0;

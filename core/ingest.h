@@ -7,8 +7,9 @@
 #include <stddef.h>
 
 /* Called for each valid sample object (borrowed; the callee takes a reference if it keeps it).
- * Returning non-zero stops the walk (e.g. the window cannot take more). */
-typedef int (*ingest_sample_fn)(void *ctx, json_t *sample);
+ * text/len is the sample's own JSON text when the body had it on a line of its own (NDJSON), so the
+ * callee can keep it without re-encoding; NULL otherwise. Returning non-zero stops the walk. */
+typedef int (*ingest_sample_fn)(void *ctx, json_t *sample, const char *text, size_t len);
 
 struct ingest_stats {
     size_t accepted;

@@ -223,8 +223,9 @@ static enum dw_sample_decision sampler_decide(struct model_runtime *m, const jso
     return s->lp->def->sample(s->inst, &info, replace);
 }
 
-/* Journals and stores one sample (caller holds m->lock). */
-static int keep_sample(struct ingest_ctx *c, const json_t *sample)
+/* Journals and stores one sample (caller holds m->lock). raw is the sample's own JSON text when the
+ * body had it (NDJSON): kept as it is, it saves re-encoding, the largest cost of ingest. */
+static int keep_sample(struct ingest_ctx *c, const json_t *sample, const char *raw, size_t raw_len)
 {
     struct model_runtime *m = c->m;
     m->window.seen++;
@@ -237,7 +238,7 @@ static int keep_sample(struct ingest_ctx *c, const json_t *sample)
     if (d == DW_SAMPLE_APPEND && window_full(&m->window) && !m->window.sliding &&
         close_window_locked(m, c->err, sizeof c->err) < 0)
         return -1;
-    char *text = json_dumps(sample, JSON_COMPACT);
+    char *text = raw ? strndup(raw, raw_len) : json_dumps(sample, JSON_COMPACT);
     if (!text) {
         snprintf(c->err, sizeof c->err, "out of memory");
         return -1;
@@ -273,10 +274,10 @@ static int keep_sample(struct ingest_ctx *c, const json_t *sample)
     return 0;
 }
 
-static int on_sample(void *ctx, json_t *sample)
+static int on_sample(void *ctx, json_t *sample, const char *text, size_t len)
 {
     struct ingest_ctx *c = ctx;
-    if (keep_sample(c, sample) < 0) {
+    if (keep_sample(c, sample, text, len) < 0) {
         c->failed = 1;
         return 1;
     }

@@ -97,8 +97,12 @@ say "retrain trigger (command plugin, dry run)"
 grep -E 'retrain (dry-run|triggered)' "$DEMO_DIR/driftwatch.log" | sed 's/^/  /' || echo "  no retrain triggered"
 
 say "Prometheus"
-curl -fsS "http://127.0.0.1:$PROM_PORT/api/v1/query" --data-urlencode 'query=driftwatch_dataset_drifted' \
-    >"$DEMO_DIR/prom.json"
+# Prometheus scrapes every second: wait for the scrape that saw the drift.
+for _ in $(seq 1 50); do
+    curl -fsS "http://127.0.0.1:$PROM_PORT/api/v1/query" --data-urlencode 'query=driftwatch_dataset_drifted' \
+        >"$DEMO_DIR/prom.json" 2>/dev/null && grep -q '"value":\[[0-9.]*,"1"\]' "$DEMO_DIR/prom.json" && break
+    sleep 0.2
+done
 "$PY" examples/demo/summarize.py prom "$DEMO_DIR/prom.json"
 
 mkdir -p out/demo

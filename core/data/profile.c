@@ -699,7 +699,7 @@ int profile_load(const char *path, struct profile **out, char *err, size_t errle
     struct extracted *ex = NULL;
     size_t nex = 0;
     extract_samples(text, len, &ex, &nex);
-    json_t *root = json_loadb(text, len, 0, &je);
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je); /* the fast sample path reads the first of duplicate keys: refuse them */
     free(text);
     if (!root) {
         for (size_t i = 0; i < nex; i++)

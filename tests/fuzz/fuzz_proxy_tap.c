@@ -53,7 +53,7 @@ static void header_parse(const uint8_t *data, size_t len, struct header *h)
     }
 }
 
-static int count_sample(void *ctx, json_t *sample)
+static int count_sample(void *ctx, json_t *sample, const char *text, size_t len)
 {
     (void)sample;
     (*(size_t *)ctx)++;

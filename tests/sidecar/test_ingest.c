@@ -9,7 +9,7 @@
 
 #include "ingest.h"
 
-static int count_fn(void *ctx, json_t *sample)
+static int count_fn(void *ctx, json_t *sample, const char *text, size_t len)
 {
     (*(int *)ctx)++;
     return 0;
@@ -73,10 +73,29 @@ static void test_ingest_not_json_at_all(void **state)
     assert_true(strncmp(st.first_error, "line 1, column ", 15) == 0);
 }
 
-static int stop_after_one(void *ctx, json_t *sample)
+static int stop_after_one(void *ctx, json_t *sample, const char *text, size_t len)
 {
     (*(int *)ctx)++;
     return 1;
+}
+
+static int check_line_text(void *ctx, json_t *sample, const char *text, size_t len)
+{
+    const char **expected = ctx;
+    assert_non_null(text);
+    assert_int_equal(len, strcspn(*expected, "\n"));
+    assert_memory_equal(text, *expected, len);
+    (*expected) += len + 1; /* the next line */
+    return 0;
+}
+
+static void test_ingest_ndjson_hands_over_each_line_text(void **state)
+{
+    const char *body = "{\"a\": 1}\n{\"b\":  \"x\" }\n";
+    const char *cursor = body;
+    struct ingest_stats st;
+    ingest_parse(body, strlen(body), check_line_text, &cursor, &st);
+    assert_int_equal(st.accepted, 2);
 }
 
 static void test_ingest_callback_can_stop_the_walk(void **state)
@@ -96,6 +115,7 @@ int main(void)
         cmocka_unit_test(test_ingest_array_rejections_name_the_json_path),
         cmocka_unit_test(test_ingest_not_json_at_all),
         cmocka_unit_test(test_ingest_callback_can_stop_the_walk),
+        cmocka_unit_test(test_ingest_ndjson_hands_over_each_line_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
