@@ -99,6 +99,13 @@ int loader_open(const char *dir, const char *name, struct loaded_plugin **out, c
         snprintf(err, errlen, "plugin '%s': invalid name (use lowercase letters, digits, '-' and '_')", name);
         return -1;
     }
+    /* Anyone who can write the directory can swap in code the agent would run. */
+    struct stat dst;
+    if (stat(dir, &dst) == 0 && (dst.st_mode & S_IWOTH) && !(dst.st_mode & S_ISVTX)) {
+        snprintf(err, errlen, "plugin '%s': plugin directory %s is writable by others (mode %03o): refusing to load "
+                 "code from it", name, dir, (unsigned)(dst.st_mode & 0777));
+        return -1;
+    }
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/%s.so", dir, name);
     if (access(path, R_OK) != 0) {

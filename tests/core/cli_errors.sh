@@ -47,6 +47,15 @@ alerts:
 YAML
 run_expect 1 "plugin 'wrongabi': $DW_BAD_PLUGIN_DIR/wrongabi.so was built for plugin ABI 99, this driftwatch speaks ABI 1: rebuild it" -- validate -c "$TMP/bad_abi.yaml"
 
+# A plugin directory others can write to is refused (they could swap in code).
+mkdir -p "$TMP/openplugins" && cp "$DW_PLUGIN_DIR/log.so" "$TMP/openplugins/" && chmod 0777 "$TMP/openplugins"
+cat >"$TMP/open_plugins.yaml" <<YAML
+agent: {plugin_dir: $TMP/openplugins}
+alerts:
+  - {name: logs, plugin: log}
+YAML
+run_expect 1 "plugin 'log': plugin directory $TMP/openplugins is writable by others (mode 777): refusing to load code from it" -- validate -c "$TMP/open_plugins.yaml"
+
 # plugins lists documented options, and flags broken plugins with exit 1.
 "$DW_BIN" plugins --plugin-dir "$DW_PLUGIN_DIR" >"$TMP/plugins.txt"
 expect_contains "$TMP/plugins.txt" "log  kind=alert version=1.0.0 abi=1"
