@@ -237,6 +237,8 @@ static int infer_object(struct infer *in, const json_t *obj, enum col_role role,
     json_t *v;
     json_object_keylen_foreach((json_t *)obj, key, klen, v)
     {
+        if (klen == 0)
+            continue; /* a feature needs a name (as a CSV header column does): "" is ignored */
         long idx = infer_column(in, key, klen, ROLE_FEATURE);
         if (idx < 0)
             return -1;
