@@ -231,9 +231,9 @@ static char *scratch(struct columns *t, size_t need)
 
 static void add_category(struct columns *t, struct column *c, const char *s, size_t len)
 {
-    /* Fast path: plain ASCII needs no UTF-8 check. */
+    /* Fast path: plain ASCII (without NUL, which utf8_valid refuses) needs no UTF-8 check. */
     size_t i = 0;
-    while (i < len && (unsigned char)s[i] < 0x80)
+    while (i < len && (unsigned char)s[i] < 0x80 && s[i] != '\0')
         i++;
     if (i < len && !utf8_valid(s + i, len - i)) {
         char *buf = scratch(t, 3 * len + 1);

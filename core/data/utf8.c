@@ -3,10 +3,14 @@
 
 #include <string.h>
 
-/* Length of the valid sequence at s (1..4), or 0 when the bytes there are not valid UTF-8. */
+/* Length of the valid sequence at s (1..4), or 0 when the bytes there are not valid UTF-8. A NUL
+ * byte counts as invalid too: names and categories travel as C strings, which would cut at it
+ * (and "US" and "US\0x" would become one category). */
 static size_t seq_len(const unsigned char *s, size_t avail)
 {
     unsigned char c = s[0];
+    if (c == 0)
+        return 0;
     if (c < 0x80)
         return 1;
     size_t n;
@@ -43,7 +47,7 @@ int utf8_valid(const char *s, size_t len)
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;
     while (i < len) {
-        if (p[i] < 0x80) {
+        if (p[i] < 0x80 && p[i] != 0) {
             i++;
             continue;
         }
