@@ -244,7 +244,8 @@ int cmd_check(int argc, char **argv)
             fprintf(stderr, "driftwatch check: %s\n", err);
             goto out;
         }
-        baseline = "(config)";
+        if (!baseline) /* for messages: the profile itself is already loaded */
+            baseline = config_find_model(cfg, model)->baseline;
     }
     if (!baseline || !data) {
         fprintf(stderr, "driftwatch check: --baseline and --data are required (see --help)\n");
