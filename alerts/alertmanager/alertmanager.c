@@ -36,11 +36,6 @@ struct am_config {
     int64_t deadline_ms;
 };
 
-struct am_label {
-    char *name;
-    char *value;
-};
-
 struct am_instance {
     const struct dw_host *host;
     char *name;          /* instance name: the `sink` label */
@@ -48,7 +43,7 @@ struct am_instance {
     char *endpoint_desc; /* endpoint without userinfo or query, for messages */
     char *alertname;
     char *generator_url; /* NULL: the event's report URL */
-    struct am_label *labels;
+    struct pu_label *labels;
     size_t n_labels;
     char *auth_header;   /* "Authorization: Bearer ..." or NULL */
     int64_t timeout_ms;
@@ -60,7 +55,7 @@ struct am_instance {
      * whatever the event says now; kept in state_path so a restart between firing and resolve
      * still resolves the right alert. */
     pthread_mutex_t lock;
-    struct am_label *firing; /* name: model, value: severity */
+    struct pu_label *firing; /* name: model, value: severity */
     size_t n_firing;
     char *state_path;        /* NULL: no state directory, memory only */
 };
@@ -121,17 +116,9 @@ static void am_instance_free(struct am_instance *in)
     free(in->endpoint_desc);
     free(in->alertname);
     free(in->generator_url);
-    for (size_t i = 0; i < in->n_labels; i++) {
-        free(in->labels[i].name);
-        free(in->labels[i].value);
-    }
-    free(in->labels);
+    pu_free_labels(in->labels, in->n_labels);
     free(in->auth_header);
-    for (size_t i = 0; i < in->n_firing; i++) {
-        free(in->firing[i].name);
-        free(in->firing[i].value);
-    }
-    free(in->firing);
+    pu_free_labels(in->firing, in->n_firing);
     free(in->state_path);
     pthread_mutex_destroy(&in->lock);
     free(in);
@@ -171,7 +158,7 @@ static int am_firing_set(struct am_instance *in, const char *model, const char *
     }
     if (!severity)
         return 0;
-    struct am_label *grown = realloc(in->firing, (in->n_firing + 1) * sizeof *grown);
+    struct pu_label *grown = realloc(in->firing, (in->n_firing + 1) * sizeof *grown);
     if (!grown)
         return -1;
     in->firing = grown;
@@ -238,56 +225,21 @@ static int am_state_load(struct am_instance *in, char *err, size_t errlen)
     return 0;
 }
 
-/* Parses the static labels ("name=value"); the names the sink sets itself are refused so a config
- * cannot silently change an alert's identity. */
-static int am_parse_labels(struct am_instance *in, const struct dw_list *list, const char *instance_name,
-                           char *err, size_t errlen)
+/* Static label names must be Prometheus label names, and the ones the sink sets itself are refused
+ * so a config cannot silently change an alert's identity. */
+static int am_check_label(const char *name, size_t i, const char *who, char *err, size_t errlen)
 {
     static const char *const reserved[] = {"alertname", "model", "severity", NULL};
-    if (list->n == 0)
-        return 0;
-    in->labels = calloc(list->n, sizeof *in->labels);
-    if (!in->labels) {
-        snprintf(err, errlen, "alertmanager %s: out of memory", instance_name);
+    if (!am_valid_label_name(name)) {
+        snprintf(err, errlen, "%s: labels[%zu]: \"%s\" is not a valid label name ([a-zA-Z_][a-zA-Z0-9_]*)", who, i,
+                 name);
         return -1;
     }
-    for (size_t i = 0; i < list->n; i++) {
-        const char *item = list->items[i] ? list->items[i] : "";
-        const char *eq = strchr(item, '=');
-        if (!eq) {
-            snprintf(err, errlen, "alertmanager %s: labels[%zu] \"%s\" is not name=value", instance_name, i, item);
+    for (const char *const *r = reserved; *r; r++) {
+        if (strcmp(name, *r) == 0) {
+            snprintf(err, errlen, "%s: labels[%zu]: \"%s\" is set by the sink itself (use the alertname option to "
+                     "rename the alert)", who, i, name);
             return -1;
-        }
-        char *name = malloc((size_t)(eq - item) + 1);
-        char *value = pu_strdup(eq + 1);
-        if (!name || !value) {
-            free(name);
-            free(value);
-            snprintf(err, errlen, "alertmanager %s: out of memory", instance_name);
-            return -1;
-        }
-        memcpy(name, item, (size_t)(eq - item));
-        name[eq - item] = '\0';
-        in->labels[in->n_labels].name = name;
-        in->labels[in->n_labels].value = value;
-        in->n_labels++;
-        if (!am_valid_label_name(name)) {
-            snprintf(err, errlen, "alertmanager %s: labels[%zu]: \"%s\" is not a valid label name "
-                     "([a-zA-Z_][a-zA-Z0-9_]*)", instance_name, i, name);
-            return -1;
-        }
-        for (const char *const *r = reserved; *r; r++) {
-            if (strcmp(name, *r) == 0) {
-                snprintf(err, errlen, "alertmanager %s: labels[%zu]: \"%s\" is set by the sink itself "
-                         "(use the alertname option to rename the alert)", instance_name, i, name);
-                return -1;
-            }
-        }
-        for (size_t j = 0; j + 1 < in->n_labels; j++) {
-            if (strcmp(in->labels[j].name, name) == 0) {
-                snprintf(err, errlen, "alertmanager %s: labels: \"%s\" appears twice", instance_name, name);
-                return -1;
-            }
         }
     }
     return 0;
@@ -356,7 +308,9 @@ static int am_init(const struct dw_host *host, const char *instance_name, const 
             goto oom;
         snprintf(in->auth_header, n, "Authorization: Bearer %s", cfg->bearer_token);
     }
-    if (am_parse_labels(in, &cfg->labels, iname, err, errlen) < 0) {
+    char who[160];
+    snprintf(who, sizeof who, "alertmanager %s", iname);
+    if (pu_parse_labels(&cfg->labels, who, am_check_label, &in->labels, &in->n_labels, err, errlen) < 0) {
         am_instance_free(in);
         return -1;
     }

@@ -55,11 +55,6 @@ struct wh_config {
     int64_t deadline_ms;
 };
 
-struct wh_label {
-    char *name;
-    char *value;
-};
-
 struct wh_instance {
     const struct dw_host *host;
     char *name;
@@ -67,7 +62,7 @@ struct wh_instance {
     char *url_desc; /* without userinfo or query (either may hold a token), for messages */
     char *secret;
     size_t secret_len;
-    struct wh_label *labels;
+    struct pu_label *labels;
     size_t n_labels;
     int64_t timeout_ms;
     int64_t deadline_ms;
@@ -132,52 +127,8 @@ static void wh_instance_free(struct wh_instance *in)
             p[i] = 0;
         free(in->secret);
     }
-    for (size_t i = 0; i < in->n_labels; i++) {
-        free(in->labels[i].name);
-        free(in->labels[i].value);
-    }
-    free(in->labels);
+    pu_free_labels(in->labels, in->n_labels);
     free(in);
-}
-
-static int wh_parse_labels(struct wh_instance *in, const struct dw_list *list, const char *iname, char *err,
-                           size_t errlen)
-{
-    if (list->n == 0)
-        return 0;
-    in->labels = calloc(list->n, sizeof *in->labels);
-    if (!in->labels) {
-        snprintf(err, errlen, "webhook %s: out of memory", iname);
-        return -1;
-    }
-    for (size_t i = 0; i < list->n; i++) {
-        const char *item = list->items[i] ? list->items[i] : "";
-        const char *eq = strchr(item, '=');
-        if (!eq || eq == item) {
-            snprintf(err, errlen, "webhook %s: labels[%zu] \"%s\" is not name=value", iname, i, item);
-            return -1;
-        }
-        char *name = malloc((size_t)(eq - item) + 1);
-        char *value = pu_strdup(eq + 1);
-        if (!name || !value) {
-            free(name);
-            free(value);
-            snprintf(err, errlen, "webhook %s: out of memory", iname);
-            return -1;
-        }
-        memcpy(name, item, (size_t)(eq - item));
-        name[eq - item] = '\0';
-        in->labels[in->n_labels].name = name;
-        in->labels[in->n_labels].value = value;
-        in->n_labels++;
-        for (size_t j = 0; j + 1 < in->n_labels; j++) {
-            if (strcmp(in->labels[j].name, name) == 0) {
-                snprintf(err, errlen, "webhook %s: labels: \"%s\" appears twice", iname, name);
-                return -1;
-            }
-        }
-    }
-    return 0;
 }
 
 static int wh_init(const struct dw_host *host, const char *instance_name, const void *config, void **instance,
@@ -228,7 +179,9 @@ static int wh_init(const struct dw_host *host, const char *instance_name, const 
     if (!in->name || !in->url || !in->secret || !(in->url_desc = pu_describe_url(cfg->url)))
         goto oom;
     in->secret_len = strlen(in->secret);
-    if (wh_parse_labels(in, &cfg->labels, iname, err, errlen) < 0) {
+    char who[160];
+    snprintf(who, sizeof who, "webhook %s", iname);
+    if (pu_parse_labels(&cfg->labels, who, NULL, &in->labels, &in->n_labels, err, errlen) < 0) {
         wh_instance_free(in);
         return -1;
     }

@@ -24,6 +24,22 @@ enum pu_http_result {
     PU_HTTP_REFUSED = -2,   /* any other status: the same request would be refused again */
 };
 
+/* One static label of a sink (name=value from its `labels` option), both malloc'd. */
+struct pu_label {
+    char *name;
+    char *value;
+};
+
+/* Vets one label name for a sink (reserved names, syntax); 0 or -1 with err starting "<who>: ". */
+typedef int (*pu_label_check_fn)(const char *name, size_t index, const char *who, char *err, size_t errlen);
+
+/* Parses "name=value" items into *labels (n of them); check (may be NULL) runs on each name before
+ * the duplicate test. On error *labels holds what was parsed so far: free it with pu_free_labels.
+ * who prefixes every message (e.g. "webhook hook1"). Returns 0 or -1. */
+int pu_parse_labels(const struct dw_list *list, const char *who, pu_label_check_fn check, struct pu_label **labels,
+                    size_t *n, char *err, size_t errlen);
+void pu_free_labels(struct pu_label *labels, size_t n);
+
 /* A malloc'd copy of s (not NULL); NULL when out of memory. */
 char *pu_strdup(const char *s);
 
