@@ -60,6 +60,31 @@ static int bad_row(const struct source_options *o, uint64_t *count, const char *
     return 0;
 }
 
+/* The next CSV row with the header's field count, both passes' loop: bad rows (malformed, wrong
+ * field count) are reported and skipped, or fatal under --strict. Returns 1 with *row, 0 at end of
+ * file, -1 with err. */
+static int next_csv_row(struct csv_reader *r, struct csv_row *row, size_t nheader, const char *path,
+                        const struct source_options *o, uint64_t *bad_rows, char *err, size_t errlen)
+{
+    char msg[1024];
+    for (;;) {
+        int k = csv_read_row(r, row, msg, sizeof msg);
+        if (k == 0)
+            return 0;
+        if (k == -1) {
+            snprintf(err, errlen, "%s", msg);
+            return -1;
+        }
+        if (k == 1 && row->nfields == nheader)
+            return 1;
+        if (k == 1)
+            snprintf(msg, sizeof msg, "%s:%llu: expected %zu fields (as in the header), found %zu; row skipped", path,
+                     (unsigned long long)row->line, nheader, row->nfields);
+        if (bad_row(o, bad_rows, msg, err, errlen) < 0)
+            return -1;
+    }
+}
+
 static void progress(const struct source_options *o, const char *phase, struct csv_reader *r, uint64_t *next)
 {
     if (!o || !o->on_progress)
@@ -385,31 +410,14 @@ int source_infer(const char *path, const struct source_options *o, struct source
             }
         }
         int k;
-        for (;;) {
-            k = csv_read_row(r, &row, msg, sizeof msg);
-            if (k == 0)
-                break;
-            if (k == -1) {
-                snprintf(err, errlen, "%s", msg);
-                goto out;
-            }
-            if (k == -2) {
-                if (bad_row(o, &s->bad_rows, msg, err, errlen) < 0)
-                    goto out;
-                continue;
-            }
-            if (row.nfields != nheader) {
-                snprintf(msg, sizeof msg, "%s:%llu: expected %zu fields (as in the header), found %zu; row skipped",
-                         path, (unsigned long long)row.line, nheader, row.nfields);
-                if (bad_row(o, &s->bad_rows, msg, err, errlen) < 0)
-                    goto out;
-                continue;
-            }
+        while ((k = next_csv_row(r, &row, nheader, path, o, &s->bad_rows, err, errlen)) > 0) {
             for (size_t i = 0; i < nheader; i++)
                 infer_text(&in, (long)i, row.fields[i].ptr, row.fields[i].len);
             s->rows++;
             progress(o, "scanning", r, &next_progress);
         }
+        if (k < 0)
+            goto out;
     } else if (fmt == SOURCE_JSONL) {
         int k;
         for (;;) {
@@ -508,26 +516,7 @@ int source_read(const char *path, const struct source_options *o, struct columns
         }
         for (size_t i = 0; i < nheader; i++)
             map[i] = columns_find(t, header[i]);
-        for (;;) {
-            k = csv_read_row(r, &row, msg, sizeof msg);
-            if (k == 0)
-                break;
-            if (k == -1) {
-                snprintf(err, errlen, "%s", msg);
-                goto out;
-            }
-            if (k == -2) {
-                if (bad_row(o, &st->bad_rows, msg, err, errlen) < 0)
-                    goto out;
-                continue;
-            }
-            if (row.nfields != nheader) {
-                snprintf(msg, sizeof msg, "%s:%llu: expected %zu fields (as in the header), found %zu; row skipped",
-                         path, (unsigned long long)row.line, nheader, row.nfields);
-                if (bad_row(o, &st->bad_rows, msg, err, errlen) < 0)
-                    goto out;
-                continue;
-            }
+        while ((k = next_csv_row(r, &row, nheader, path, o, &st->bad_rows, err, errlen)) > 0) {
             columns_begin_row(t);
             for (size_t i = 0; i < nheader; i++) {
                 if (map[i] >= 0)
@@ -540,6 +529,8 @@ int source_read(const char *path, const struct source_options *o, struct columns
             st->rows++;
             progress(o, "reading", r, &next_progress);
         }
+        if (k < 0)
+            goto out;
     } else {
         for (;;) {
             k = csv_read_row(r, &row, msg, sizeof msg);
