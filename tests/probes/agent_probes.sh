@@ -31,6 +31,11 @@ ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
 PY
 "$PYTHON3" "$TMP/model.py" "$MODEL_PORT" &
 PIDS+=($!)
+# It answers POSTs only: wait until it accepts connections.
+for _ in $(seq 1 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$MODEL_PORT") 2>/dev/null && break
+    sleep 0.05
+done
 
 instance='{"amount": 22.5, "age": 41, "country": "US", "device": "mobile", "hour": 9, "merchant_category": "grocery", "account_age_days": 300}'
 echo "{\"instances\": [$instance]}" >"$TMP/payload.json"
