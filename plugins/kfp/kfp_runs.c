@@ -12,6 +12,9 @@
 #define KFP_RETRY_CAP_MS 60000
 /* Reads are safe to retry: the host does, within the trigger's deadline. */
 #define KFP_READ_ATTEMPTS 4
+/* Time kept back for the list that precedes each create: sleeping closer to the deadline than this
+ * would end in a list timing out, whose error hides the create's (a 503 says more than a timeout). */
+#define KFP_ROUND_RESERVE_MS 250
 
 static int set_str(json_t *obj, const char *key, const char *val)
 {
@@ -208,7 +211,7 @@ int kfp_trigger(struct kfp *k, const struct dw_trigger_event *ev, struct dw_trig
         if (!create_retryable(status))
             goto out;
         int64_t wait = random_upto(delay);
-        if (pu_now_ms() + wait >= deadline) {
+        if (pu_now_ms() + wait + KFP_ROUND_RESERVE_MS >= deadline) {
             size_t used = strlen(err);
             snprintf(err + used, errlen - used, " (gave up after %d attempt%s; the next trigger lists runs named "
                      "%s before creating one)", attempt, attempt == 1 ? "" : "s", display_name);
