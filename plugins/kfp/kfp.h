@@ -55,7 +55,6 @@ struct kfp {
     int thread_running;
     int stopping;
     struct kfp_tracked *tracked;
-    char current_state[32]; /* last exported driftwatch_trainer_job_state */
 };
 
 /* ---- kfp_api.c: REST calls ---- */
@@ -77,8 +76,9 @@ int kfp_trigger(struct kfp *k, const struct dw_trigger_event *ev, struct dw_trig
 
 /* Final states of a v2beta1 RuntimeState. */
 int kfp_state_is_final(const char *state);
-/* Sets driftwatch_trainer_job_state{plugin,state}: 1 for state, 0 for the others. */
-void kfp_export_state(struct kfp *k, const char *state);
+/* Sets driftwatch_trainer_job_state{plugin,job,state} to 1 for state and, when the job leaves
+ * old_state (may be NULL), to 0 for old_state: the same series as the vertex plugin's. */
+void kfp_export_state(struct kfp *k, const char *job, const char *old_state, const char *state);
 /* Adds a run to follow (copies run_id). 0 or -1 (out of memory). */
 int kfp_track(struct kfp *k, const char *run_id, const char *display_name, const char *state);
 int kfp_poller_start(struct kfp *k, char *err, size_t errlen);

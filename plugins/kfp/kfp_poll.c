@@ -1,6 +1,7 @@
 /* Follows Kubeflow Pipelines runs to a final state in a background thread: GET
  * /apis/v2beta1/runs/{run_id} every poll_interval, the state exported as
- * driftwatch_trainer_job_state{plugin,state} and the final state logged. */
+ * driftwatch_trainer_job_state{plugin,job,state} (job: the run's display name, as Vertex's job id) and the
+ * final state logged. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,24 +35,19 @@ static const char *label_state(const char *state)
     return "UNKNOWN";
 }
 
-void kfp_export_state(struct kfp *k, const char *state)
+void kfp_export_state(struct kfp *k, const char *job, const char *old_state, const char *state)
 {
     if (!k->host->metrics || !k->host->metrics->gauge_set)
         return;
-    static const char help[] = "1 for the current state of the last retraining job a trainer plugin followed, 0 for "
-                               "the other states.";
+    static const char help[] = "1 for the current state of a retraining job started by a trainer plugin, 0 for "
+                               "states it left.";
     const char *current = label_state(state);
-    pthread_mutex_lock(&k->lock);
-    int changed = strcmp(k->current_state, current) != 0;
-    snprintf(k->current_state, sizeof k->current_state, "%s", current);
-    pthread_mutex_unlock(&k->lock);
-    if (!changed)
-        return;
-    for (size_t i = 0; i < sizeof known_states / sizeof known_states[0]; i++) {
-        const char *labels[] = {"plugin", k->name, "state", known_states[i], NULL};
-        k->host->metrics->gauge_set("driftwatch_trainer_job_state", help, labels,
-                                    strcmp(known_states[i], current) == 0 ? 1 : 0);
+    if (old_state && *old_state && strcmp(label_state(old_state), current) != 0) {
+        const char *old_labels[] = {"plugin", k->name, "job", job, "state", label_state(old_state), NULL};
+        k->host->metrics->gauge_set("driftwatch_trainer_job_state", help, old_labels, 0);
     }
+    const char *labels[] = {"plugin", k->name, "job", job, "state", current, NULL};
+    k->host->metrics->gauge_set("driftwatch_trainer_job_state", help, labels, 1);
 }
 
 static void tracked_free(struct kfp_tracked *t)
@@ -111,6 +107,8 @@ static void poll_run(struct kfp *k, struct kfp_tracked *t)
     const char *state = json_string_value(json_object_get(run, "state"));
     if (!state || !*state)
         state = "PENDING";
+    char old_state[sizeof t->state];
+    snprintf(old_state, sizeof old_state, "%s", t->state);
     if (strcmp(state, t->state) != 0) {
         if (kfp_state_is_final(state)) {
             int ok = strcmp(state, "SUCCEEDED") == 0 || strcmp(state, "SKIPPED") == 0;
@@ -122,7 +120,7 @@ static void poll_run(struct kfp *k, struct kfp_tracked *t)
         }
         snprintf(t->state, sizeof t->state, "%s", state);
     }
-    kfp_export_state(k, state);
+    kfp_export_state(k, t->display_name, old_state, state);
     json_decref(run);
 }
 

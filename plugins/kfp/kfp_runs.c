@@ -146,7 +146,7 @@ static void use_run(struct kfp *k, json_t *run, const char *display_name, struct
     snprintf(res->state, sizeof res->state, "%s", state);
     if (!id)
         return;
-    kfp_export_state(k, state);
+    kfp_export_state(k, display_name, NULL, state);
     if (k->poll && !kfp_state_is_final(state) && kfp_track(k, id, display_name, state) < 0)
         k->host->log(DW_LOG_WARN, k->name, "kfp: out of memory: run %s will not be followed", id);
 }

@@ -92,12 +92,14 @@ p = r["runtime_config"]["parameters"]
 assert p["model"] == "kfpmodel" and p["drifted_features"] == "x,y", p
 assert r["pipeline_version_reference"] == {"pipeline_id": "retrain-pipeline"}, r
 PY
+run_name=$("$PYTHON3" -c 'import json, sys; print(json.load(open(sys.argv[1]))[0]["display_name"])' "$TMP/runs.json")
+job_done="driftwatch_trainer_job_state{plugin=\"kfp\",job=\"$run_name\",state=\"SUCCEEDED\"} 1"
 for _ in $(seq 50); do
     curl -fsS "http://127.0.0.1:$PORT/metrics" >"$TMP/metrics"
-    grep -q 'driftwatch_trainer_job_state{plugin="kfp",state="SUCCEEDED"} 1' "$TMP/metrics" && break
+    grep -qF "$job_done" "$TMP/metrics" && break
     sleep 0.1
 done
-expect_contains "$TMP/metrics" 'driftwatch_trainer_job_state{plugin="kfp",state="SUCCEEDED"} 1'
+expect_contains "$TMP/metrics" "$job_done"
 expect_contains "$TMP/metrics" 'driftwatch_trainer_runs_total{plugin="command",result="succeeded"} 1'
 expect_contains "$TMP/metrics" 'driftwatch_trainer_last_duration_seconds{plugin="command"}'
 expect_contains "$TMP/log" "finished: SUCCEEDED"

@@ -247,7 +247,7 @@ static void test_kfp_polls_run_to_succeeded(void **state)
     char err[1024];
     capture_start();
     assert_int_equal(trig_fire(&ti, &ev, &res, err, sizeof err), 0);
-    int done = wait_metric("driftwatch_trainer_job_state{plugin=\"kfp-ok\",state=\"SUCCEEDED\"} 1", 5000);
+    int done = wait_metric("driftwatch_trainer_job_state{plugin=\"kfp-ok\",job=\"driftwatch-" KEY "\",state=\"SUCCEEDED\"} 1", 5000);
     char *log = capture_stop();
     assert_true(done);
     char path[512];
@@ -256,8 +256,8 @@ static void test_kfp_polls_run_to_succeeded(void **state)
     assert_non_null(strstr(log, "RUNNING"));
     assert_non_null(strstr(log, "finished: SUCCEEDED"));
     char *m = metrics_text();
-    assert_non_null(strstr(m, "driftwatch_trainer_job_state{plugin=\"kfp-ok\",state=\"RUNNING\"} 0"));
-    assert_non_null(strstr(m, "driftwatch_trainer_job_state{plugin=\"kfp-ok\",state=\"PENDING\"} 0"));
+    assert_non_null(strstr(m, "driftwatch_trainer_job_state{plugin=\"kfp-ok\",job=\"driftwatch-" KEY "\",state=\"RUNNING\"} 0"));
+    assert_non_null(strstr(m, "driftwatch_trainer_job_state{plugin=\"kfp-ok\",job=\"driftwatch-" KEY "\",state=\"PENDING\"} 0"));
     free(m);
     free(log);
     /* Final: no more GETs. */
@@ -279,13 +279,13 @@ static void test_kfp_polls_run_to_failed(void **state)
     char err[1024];
     capture_start();
     assert_int_equal(trig_fire(&ti, &ev, &res, err, sizeof err), 0);
-    int done = wait_metric("driftwatch_trainer_job_state{plugin=\"kfp-fail\",state=\"FAILED\"} 1", 5000);
+    int done = wait_metric("driftwatch_trainer_job_state{plugin=\"kfp-fail\",job=\"driftwatch-" KEY "\",state=\"FAILED\"} 1", 5000);
     char *log = capture_stop();
     assert_true(done);
     assert_non_null(strstr(log, "level=error"));
     assert_non_null(strstr(log, "finished: FAILED: task train exited with status 137 (OOMKilled)"));
     char *m = metrics_text();
-    assert_non_null(strstr(m, "driftwatch_trainer_job_state{plugin=\"kfp-fail\",state=\"SUCCEEDED\"} 0"));
+    assert_non_null(strstr(m, "driftwatch_trainer_job_state{plugin=\"kfp-fail\",job=\"driftwatch-" KEY "\",state=\"RUNNING\"} 0"));
     free(m);
     free(log);
     trig_close(&ti);
@@ -367,7 +367,7 @@ static void test_kfp_token_never_logged(void **state)
     struct dw_trigger_result res;
     char err[1024], errs[4096] = "";
     assert_int_equal(trig_fire(&ti, &ev, &res, err, sizeof err), 0);
-    wait_metric("driftwatch_trainer_job_state{plugin=\"kfp-token\",state=\"SUCCEEDED\"} 1", 5000);
+    wait_metric("driftwatch_trainer_job_state{plugin=\"kfp-token\",job=\"driftwatch-" KEY "\",state=\"SUCCEEDED\"} 1", 5000);
     fake_post(&kfp, "/_fake/faults", "{\"faults\": [{\"method\": \"GET\", \"status\": 500, \"times\": 2}]}");
     ev = trig_event("fraud-0f3e8a1b2c4d-2024-05-02T12:00:00Z", 0);
     trig_fire(&ti, &ev, &res, err, sizeof err);
