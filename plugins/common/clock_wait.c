@@ -12,10 +12,20 @@ int64_t pu_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int pu_sleep(pthread_mutex_t *lock, pthread_cond_t *cond, const int *stopping, int64_t ms)
+void pu_cond_init_monotonic(pthread_cond_t *cond)
+{
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(cond, &attr);
+    pthread_condattr_destroy(&attr);
+}
+
+/* The CLOCK_MONOTONIC time ms from now (negative: now), for pthread_cond_timedwait. */
+static struct timespec monotonic_after(int64_t ms)
 {
     struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until); /* cond waits on the monotonic clock */
+    clock_gettime(CLOCK_MONOTONIC, &until);
     if (ms < 0)
         ms = 0;
     until.tv_sec += ms / 1000;
@@ -24,6 +34,18 @@ int pu_sleep(pthread_mutex_t *lock, pthread_cond_t *cond, const int *stopping, i
         until.tv_sec++;
         until.tv_nsec -= 1000000000L;
     }
+    return until;
+}
+
+void pu_cond_wait_ms(pthread_cond_t *cond, pthread_mutex_t *lock, int64_t ms)
+{
+    struct timespec until = monotonic_after(ms);
+    pthread_cond_timedwait(cond, lock, &until);
+}
+
+int pu_sleep(pthread_mutex_t *lock, pthread_cond_t *cond, const int *stopping, int64_t ms)
+{
+    struct timespec until = monotonic_after(ms);
     pthread_mutex_lock(lock);
     while (!*stopping && pthread_cond_timedwait(cond, lock, &until) != ETIMEDOUT)
         ;

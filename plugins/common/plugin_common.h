@@ -88,6 +88,14 @@ const char *pu_alert_result(int outcome);
 /* Milliseconds on CLOCK_MONOTONIC. */
 int64_t pu_now_ms(void);
 
+/* Initialises cond to time its waits on CLOCK_MONOTONIC, so a wall-clock jump neither stalls nor
+ * hurries a poller or a back-off. */
+void pu_cond_init_monotonic(pthread_cond_t *cond);
+
+/* One wait of up to ms on cond (which must wait on CLOCK_MONOTONIC) with lock held: returns when
+ * signalled, spuriously, or at the time; the caller re-checks its condition. */
+void pu_cond_wait_ms(pthread_cond_t *cond, pthread_mutex_t *lock, int64_t ms);
+
 /* Sleeps up to ms (negative: 0) on cond, which must wait on CLOCK_MONOTONIC, under lock; returns 1
  * early when *stopping (read under lock) is set and cond signalled, else 0. */
 int pu_sleep(pthread_mutex_t *lock, pthread_cond_t *cond, const int *stopping, int64_t ms);

@@ -123,11 +123,7 @@ static int kfp_init(const struct dw_host *host, const char *instance_name, const
         return -1;
     }
     pthread_mutex_init(&k->lock, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&k->cond, &ca);
-    pthread_condattr_destroy(&ca);
+    pu_cond_init_monotonic(&k->cond);
     k->host = host;
     k->drift_parameters = cfg->drift_parameters;
     k->timeout_ms = cfg->timeout;

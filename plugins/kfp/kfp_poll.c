@@ -153,16 +153,7 @@ static void *poller_main(void *arg)
             }
             continue;
         }
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        int64_t wait = next - now;
-        until.tv_sec += wait / 1000;
-        until.tv_nsec += (long)(wait % 1000) * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait(&k->cond, &k->lock, &until);
+        pu_cond_wait_ms(&k->cond, &k->lock, next - now);
     }
     pthread_mutex_unlock(&k->lock);
     return NULL;

@@ -228,11 +228,7 @@ static int vertex_init(const struct dw_host *host, const char *instance_name, co
     }
     v->host = host;
     pthread_mutex_init(&v->lock, NULL);
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC); /* timed waits immune to wall-clock jumps */
-    pthread_cond_init(&v->cond, &attr);
-    pthread_condattr_destroy(&attr);
+    pu_cond_init_monotonic(&v->cond);
     v->name = strdup(instance_name && *instance_name ? instance_name : VX_NAME);
     if (!v->name || copy_config(v, config) < 0) {
         snprintf(err, errlen, "vertex: out of memory");

@@ -684,16 +684,7 @@ static void *poller_main(void *arg)
             pthread_cond_wait(&v->cond, &v->lock);
             continue;
         }
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        int64_t ms = next - now;
-        until.tv_sec += ms / 1000;
-        until.tv_nsec += (long)(ms % 1000) * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait(&v->cond, &v->lock, &until);
+        pu_cond_wait_ms(&v->cond, &v->lock, next - now);
     }
     pthread_mutex_unlock(&v->lock);
     return NULL;

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "driftwatch/plugin.h"
+#include "plugin_common.h"
 #include "tap_parse.h"
 
 #define DURATION "driftwatch_probe_request_duration_seconds"
@@ -309,17 +310,10 @@ static void *canary_main(void *arg)
         pthread_mutex_lock(&c->lock);
         if (c->stop)
             break;
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += c->every_ms / 1000;
-        ts.tv_nsec += (long)(c->every_ms % 1000) * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
-        /* Wait the full interval (spurious wake-ups aside) unless told to stop. */
-        while (!c->stop && pthread_cond_timedwait(&c->wake, &c->lock, &ts) == 0)
-            ;
+        /* Wait the full interval unless told to stop (a wake-up before it only re-checks). */
+        int64_t until = pu_now_ms() + c->every_ms;
+        while (!c->stop && pu_now_ms() < until)
+            pu_cond_wait_ms(&c->wake, &c->lock, until - pu_now_ms());
     }
     pthread_mutex_unlock(&c->lock);
     return NULL;
@@ -425,7 +419,7 @@ static int canary_init(const struct dw_host *host, const char *instance_name, co
         return -1;
     }
     pthread_mutex_init(&c->lock, NULL);
-    pthread_cond_init(&c->wake, NULL);
+    pu_cond_init_monotonic(&c->wake);
     c->host = host;
     snprintf(c->name, sizeof c->name, "%s", instance_name);
     c->every_ms = cfg->every_ms;

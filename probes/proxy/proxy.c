@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "driftwatch/plugin.h"
+#include "plugin_common.h"
 #include "tap_parse.h"
 #include "upstream_pool.h"
 
@@ -869,15 +870,7 @@ static void *tap_main(void *arg)
     pthread_mutex_lock(&p->q_lock);
     for (;;) {
         if (!p->stop) {
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_sec += p->tap_interval_ms / 1000;
-            ts.tv_nsec += (long)(p->tap_interval_ms % 1000) * 1000000L;
-            if (ts.tv_nsec >= 1000000000L) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000L;
-            }
-            pthread_cond_timedwait(&p->q_cond, &p->q_lock, &ts);
+            pu_cond_wait_ms(&p->q_cond, &p->q_lock, p->tap_interval_ms);
         }
         struct tap_item *items = p->q_head;
         p->q_head = p->q_tail = NULL;
@@ -1024,7 +1017,7 @@ static int proxy_init(const struct dw_host *host, const char *instance_name, con
     }
     pthread_mutex_init(&p->pool_lock, NULL);
     pthread_mutex_init(&p->q_lock, NULL);
-    pthread_cond_init(&p->q_cond, NULL);
+    pu_cond_init_monotonic(&p->q_cond);
     p->host = host;
     snprintf(p->name, sizeof p->name, "%s", instance_name);
     p->protocol = protocol;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "driftwatch/plugin.h"
+#include "plugin_common.h"
 #include "sample_check.h"
 
 #define RECEIVED "driftwatch_samples_received_total"
@@ -406,11 +407,8 @@ static void tail_open_initial(struct tail *t)
             /* Until the rest is handed over, the saved position keeps pointing into the old file. */
             while (read_available(t, 1) < 0 && !__atomic_load_n(&t->stop, __ATOMIC_ACQUIRE)) {
                 pthread_mutex_lock(&t->lock);
-                struct timespec ts;
-                clock_gettime(CLOCK_REALTIME, &ts);
-                ts.tv_sec += 1;
                 if (!t->stop)
-                    pthread_cond_timedwait(&t->wake, &t->lock, &ts);
+                    pu_cond_wait_ms(&t->wake, &t->lock, 1000);
                 pthread_mutex_unlock(&t->lock);
             }
             close(old);
@@ -494,15 +492,7 @@ static void *tail_thread(void *arg)
         pthread_mutex_lock(&t->lock);
         if (t->stop)
             break;
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += t->poll_ms / 1000;
-        ts.tv_nsec += (long)(t->poll_ms % 1000) * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait(&t->wake, &t->lock, &ts);
+        pu_cond_wait_ms(&t->wake, &t->lock, t->poll_ms);
     }
     pthread_mutex_unlock(&t->lock);
     return NULL;
@@ -578,7 +568,7 @@ static int tail_init(const struct dw_host *host, const char *instance_name, cons
     }
     t->fd = -1;
     pthread_mutex_init(&t->lock, NULL);
-    pthread_cond_init(&t->wake, NULL);
+    pu_cond_init_monotonic(&t->wake);
     t->host = host;
     snprintf(t->name, sizeof t->name, "%s", instance_name);
     t->poll_ms = cfg->poll_ms;
