@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "driftwatch/plugin.h"
+#include "prng.h" /* the core's xoshiro256** (core/data/prng.c), compiled in: plugins cannot link dwcore */
 
 #define METRIC "driftwatch_sampler_samples_total"
 #define METRIC_HELP "Sampling decisions per model: kept (appended or replacing) or dropped."
@@ -25,11 +26,6 @@ struct sampler_config {
 };
 
 enum policy { POLICY_ALL, POLICY_RATE, POLICY_RESERVOIR, POLICY_STRATIFIED };
-
-/* xoshiro256** (Blackman & Vigna, 2018), seeded through splitmix64 as its authors recommend. */
-struct prng {
-    uint64_t s[4];
-};
 
 struct class_count {
     char *name;
@@ -72,59 +68,10 @@ static const struct dw_option sampler_options[] = {
     {NULL, 0, NULL, 0, 0, NULL},
 };
 
-static uint64_t splitmix64(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-static void prng_seed(struct prng *r, uint64_t seed)
-{
-    for (int i = 0; i < 4; i++)
-        r->s[i] = splitmix64(&seed);
-}
-
-static uint64_t rotl(uint64_t x, int k)
-{
-    return (x << k) | (x >> (64 - k));
-}
-
-static uint64_t prng_next(struct prng *r)
-{
-    uint64_t *s = r->s;
-    uint64_t result = rotl(s[1] * 5, 7) * 9;
-    uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return result;
-}
-
 /* Uniform double in [0, 1) from the top 53 bits. */
 static double prng_unit(struct prng *r)
 {
     return (double)(prng_next(r) >> 11) * 0x1.0p-53;
-}
-
-/* Uniform integer in [0, bound), bound > 0, without modulo bias (Lemire, "Fast random integer
- * generation in an interval", 2019: multiply-shift with rejection of the short first range). */
-static uint64_t prng_below(struct prng *r, uint64_t bound)
-{
-    __uint128_t m = (__uint128_t)prng_next(r) * bound;
-    uint64_t low = (uint64_t)m;
-    if (low < bound) {
-        uint64_t threshold = -bound % bound;
-        while (low < threshold) {
-            m = (__uint128_t)prng_next(r) * bound;
-            low = (uint64_t)m;
-        }
-    }
-    return (uint64_t)(m >> 64);
 }
 
 /* FNV-1a: mixes the model name into its generator's seed so models sample independently. */
@@ -242,7 +189,7 @@ static struct model_state *model_get(struct sampler *s, const char *model)
     memset(m, 0, sizeof *m);
     if (!(m->model = strdup(key)))
         return NULL;
-    prng_seed(&m->rng, s->seed ^ fnv1a(key));
+    prng_seed(&m->rng, s->seed ^ fnv1a(key), 0);
     m->last_flush_ns = now_ns();
     s->n_models++;
     return m;
