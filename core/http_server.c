@@ -248,7 +248,8 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     log_debug("http", "%s", msg);
 }
 
-static char *strdup_secret(const char *s, int *failed)
+/* strdup that accepts NULL and records a failed copy in *failed. */
+static char *copy_string(const char *s, int *failed)
 {
     char *copy = s ? strdup(s) : NULL;
     if (s && !copy)
@@ -288,10 +289,10 @@ struct http_server *http_server_start(const struct http_server_options *opts, ch
         srv->max_body = opts->max_body_bytes;
         srv->ready = opts->ready;
         srv->ready_ctx = opts->ready_ctx;
-        srv->token = strdup_secret(opts->auth_token, &failed);
+        srv->token = copy_string(opts->auth_token, &failed);
         if (tls) {
-            srv->tls_cert = strdup_secret(opts->tls_cert_pem, &failed);
-            srv->tls_key = strdup_secret(opts->tls_key_pem, &failed);
+            srv->tls_cert = copy_string(opts->tls_cert_pem, &failed);
+            srv->tls_key = copy_string(opts->tls_key_pem, &failed);
         }
     }
     if (failed) {
