@@ -44,6 +44,8 @@ open("big.json", "w").write("[" + ",".join(['{"x": 1.0, "y": 2.0}'] * 5000) + "]
 PY
 "$DW_BIN" baseline --data train.csv --out B.json 2>"$OUT/baseline.log" || { cat "$OUT/baseline.log" >&2; fail "baseline"; }
 
+# Starts a fake server in the background (not in a $(...) subshell, so its pid reaches PIDS and
+# the exit trap stops it); its port is left in FAKE_PORT.
 start_fake() { # port-file command...
     local out=$1
     shift
@@ -51,18 +53,20 @@ start_fake() { # port-file command...
     PIDS+=("$!")
     for _ in $(seq 200); do grep -q 'PORT ' "$out" 2>/dev/null && break; sleep 0.05; done
     grep -q 'PORT ' "$out" || { cat "$out.err" >&2; fail "$2 did not start"; }
-    awk '/PORT/ {print $2}' "$out"
+    FAKE_PORT=$(awk '/PORT/ {print $2}' "$out")
 }
-MD_PORT=$(start_fake md.port "$PYTHON3" "$DW_SRC/tests/fakes/metadata/fake_metadata.py" --public-key sa.pub.pem \
-    --private-key sa.pem --key-file-out sa.json)
+start_fake md.port "$PYTHON3" "$DW_SRC/tests/fakes/metadata/fake_metadata.py" --public-key sa.pub.pem \
+    --private-key sa.pem --key-file-out sa.json
 chmod 600 sa.json
 vx_tokens=(--token "$P_VX_AT")
 for i in $(seq 20); do vx_tokens+=(--token "ya29.fake-sa-$i"); done
 # The first create on each server fails with an error that echoes the caller's token, as careless
 # servers do: the plugins report the server's message, and the logger must redact it.
-VX_PORT=$(start_fake vx.port "$PYTHON3" "$DW_SRC/tests/fakes/vertex/fake_vertex.py" "${vx_tokens[@]}" --fault \
-    "{\"method\": \"POST\", \"path\": \"/pipelineJobs$\", \"status\": 503, \"message\": \"overloaded, token $P_VX_AT\"}")
-KFP_PORT=$(start_fake kfp.port "$PYTHON3" "$DW_SRC/tests/triggers/fake_kfp.py" 0)
+start_fake vx.port "$PYTHON3" "$DW_SRC/tests/fakes/vertex/fake_vertex.py" "${vx_tokens[@]}" --fault \
+    "{\"method\": \"POST\", \"path\": \"/pipelineJobs$\", \"status\": 503, \"message\": \"overloaded, token $P_VX_AT\"}"
+VX_PORT=$FAKE_PORT
+start_fake kfp.port "$PYTHON3" "$DW_SRC/tests/triggers/fake_kfp.py" 0
+KFP_PORT=$FAKE_PORT
 curl -fsS -X POST -d "{\"tokens\": [\"$P_KFP\"]}" "http://127.0.0.1:$KFP_PORT/_fake/config" >/dev/null
 curl -fsS -X POST -d "{\"faults\": [{\"method\": \"POST\", \"path\": \"/runs$\", \"status\": 500,
     \"message\": \"backend down for Bearer $P_KFP\"}]}" "http://127.0.0.1:$KFP_PORT/_fake/faults" >/dev/null
