@@ -193,7 +193,8 @@ static struct plugin_instance *slot_instance(const struct agent *a, long index)
 static int start_models(struct agent *a, char *err, size_t errlen)
 {
     const struct config *cfg = a->cfg;
-    snprintf(a->public_url, sizeof a->public_url, "http://%s:%d", cfg->agent.listen_host, cfg->agent.listen_port);
+    snprintf(a->public_url, sizeof a->public_url, "%s://%s:%d", cfg->agent.tls.cert_pem ? "https" : "http",
+             cfg->agent.listen_host, cfg->agent.listen_port);
     for (size_t i = 0; i < cfg->n_models; i++) {
         const struct model_config *mc = &cfg->models[i];
         struct model_slots *ms = &a->model_slots[i];
@@ -249,7 +250,11 @@ int agent_start(struct agent *a, char *err, size_t errlen)
         .port = ac->listen_port,
         .max_body_bytes = ac->max_body_bytes,
         .max_connections = ac->max_connections,
+        .max_connections_per_ip = ac->max_connections_per_ip,
+        .connection_timeout_s = (int)(ac->connection_timeout_ms / 1000),
         .auth_token = ac->auth_token,
+        .tls_cert_pem = ac->tls.cert_pem,
+        .tls_key_pem = ac->tls.key_pem,
         .ready = agent_ready,
         .ready_ctx = a,
     };
@@ -278,8 +283,8 @@ int agent_start(struct agent *a, char *err, size_t errlen)
     if (scheduler_start(a->cfg, a->models, a->n_models, &a->scheduler, err, errlen) < 0)
         return -1;
     __atomic_store_n(&a->started, 1, __ATOMIC_RELEASE);
-    log_info("agent", "listening on %s:%d with %zu plugin instance(s), %zu model(s)", ac->listen_host,
-             http_server_port(a->server), a->n_slots, a->cfg->n_models);
+    log_info("agent", "listening on %s:%d (%s) with %zu plugin instance(s), %zu model(s)", ac->listen_host,
+             http_server_port(a->server), ac->tls.cert_pem ? "https" : "http", a->n_slots, a->cfg->n_models);
     return 0;
 }
 

@@ -198,10 +198,56 @@ static int parse_durability(struct cfg_ctx *c, const struct ynode *agent)
     return cfg_fail(c, n, "durability must be 'sync' or {interval: DURATION}");
 }
 
+/* tls: {cert_file: PATH, key_file: PATH}: both files are read and checked now, so a bad pair is a
+ * config error with its position (and `validate` reports it), not a failure at listen time. */
+static int parse_tls(struct cfg_ctx *c, const struct ynode *tls)
+{
+    static const char *const keys[] = {"cert_file", "key_file", NULL};
+    struct agent_config *a = &c->cfg->agent;
+    if (expect(c, tls, YNODE_MAPPING, "agent.tls") < 0 || check_keys(c, tls, "agent.tls", keys) < 0 ||
+        get_string(c, tls, "cert_file", &a->tls_cert_file) < 0 || get_string(c, tls, "key_file", &a->tls_key_file) < 0)
+        return -1;
+    if (!a->tls_cert_file || !a->tls_key_file)
+        return cfg_fail(c, tls, "agent.tls needs both cert_file and key_file (PEM files)");
+    char why[640];
+    if (tls_check_support(why, sizeof why) < 0)
+        return cfg_fail(c, tls, "%s", why);
+    if (resolve_path(c, &a->tls_cert_file) < 0 || resolve_path(c, &a->tls_key_file) < 0)
+        return -1;
+    int rc = tls_pair_load(a->tls_cert_file, a->tls_key_file, &a->tls, why, sizeof why);
+    if (rc < 0) {
+        const char *key = rc == -2 ? "key_file" : "cert_file";
+        return cfg_fail(c, ynode_get(tls, key), "agent.tls.%s: %s", key, why);
+    }
+    return 0;
+}
+
+/* max_connections, max_connections_per_ip, connection_timeout. */
+static int parse_limits(struct cfg_ctx *c, const struct ynode *agent)
+{
+    struct agent_config *a = &c->cfg->agent;
+    const struct ynode *max_body = ynode_get(agent, "max_body");
+    if (max_body && (expect(c, max_body, YNODE_SCALAR, "max_body") < 0 ||
+                     value_parse_size(max_body->value, &a->max_body_bytes) < 0 || a->max_body_bytes < 1024))
+        return cfg_fail(c, max_body, "max_body must be a size of at least 1K, like 10M");
+    int64_t conns = a->max_connections, per_ip = a->max_connections_per_ip; /* narrowed back below */
+    if (get_int(c, agent, "max_connections", 1, 65536, &conns) < 0 ||
+        get_int(c, agent, "max_connections_per_ip", 0, 65536, &per_ip) < 0 ||
+        get_duration(c, agent, "connection_timeout", &a->connection_timeout_ms) < 0)
+        return -1;
+    a->max_connections = (int)conns;
+    a->max_connections_per_ip = (int)per_ip;
+    /* libmicrohttpd counts the timeout in whole seconds. */
+    if (a->connection_timeout_ms < 1000 || a->connection_timeout_ms > 24LL * 3600 * 1000)
+        return cfg_fail(c, ynode_get(agent, "connection_timeout"), "connection_timeout must be between 1s and 24h");
+    return 0;
+}
+
 static int parse_agent(struct cfg_ctx *c, const struct ynode *agent)
 {
     static const char *const keys[] = {"listen", "state_dir", "plugin_dir", "auth_token", "auth_token_file",
-                                       "durability", "log", "max_body", "max_connections", NULL};
+                                       "durability", "log", "max_body", "max_connections",
+                                       "max_connections_per_ip", "connection_timeout", "tls", NULL};
     static const char *const log_keys[] = {"level", "format", NULL};
     struct agent_config *a = &c->cfg->agent;
     if (expect(c, agent, YNODE_MAPPING, "agent") < 0 || check_keys(c, agent, "agent", keys) < 0)
@@ -227,14 +273,11 @@ static int parse_agent(struct cfg_ctx *c, const struct ynode *agent)
             return cfg_fail(c, ynode_get(agent, "auth_token"), "auth_token is empty");
         log_add_secret(a->auth_token);
     }
-    const struct ynode *max_body = ynode_get(agent, "max_body");
-    if (max_body && (expect(c, max_body, YNODE_SCALAR, "max_body") < 0 ||
-                     value_parse_size(max_body->value, &a->max_body_bytes) < 0 || a->max_body_bytes < 1024))
-        return cfg_fail(c, max_body, "max_body must be a size of at least 1K, like 10M");
-    int64_t conns = a->max_connections; /* widened for get_int, narrowed back below */
-    if (get_int(c, agent, "max_connections", 1, 65536, &conns) < 0)
+    if (parse_limits(c, agent) < 0)
         return -1;
-    a->max_connections = (int)conns;
+    const struct ynode *tls = ynode_get(agent, "tls");
+    if (tls && parse_tls(c, tls) < 0)
+        return -1;
     const struct ynode *log = ynode_get(agent, "log");
     if (log) {
         if (expect(c, log, YNODE_MAPPING, "agent.log") < 0 || check_keys(c, log, "agent.log", log_keys) < 0 ||
@@ -525,6 +568,7 @@ static int set_defaults(struct config *cfg)
     a->log_format = strdup("logfmt");
     a->max_body_bytes = 10 * 1024 * 1024;
     a->max_connections = 256;
+    a->connection_timeout_ms = 30 * 1000;
     return a->listen_host && a->state_dir && a->log_level && a->log_format ? 0 : -1;
 }
 
@@ -597,6 +641,9 @@ void config_free(struct config *cfg)
     free(a->state_dir);
     free(a->plugin_dir);
     free(a->auth_token);
+    free(a->tls_cert_file);
+    free(a->tls_key_file);
+    tls_pair_clear(&a->tls);
     free(a->log_level);
     free(a->log_format);
     for (size_t i = 0; i < cfg->n_models; i++)

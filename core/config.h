@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tls_pair.h"
 #include "yaml_tree.h"
 
 /* One `{plugin: NAME, ...options}` entry. */
@@ -64,7 +65,12 @@ struct agent_config {
     char *log_level;
     char *log_format;
     int64_t max_body_bytes;
-    int max_connections;
+    int max_connections;          /* open connections in all; more wait in the kernel's backlog */
+    int max_connections_per_ip;   /* 0: no per-address limit */
+    int64_t connection_timeout_ms; /* an idle or stalled connection is closed after this */
+    char *tls_cert_file;          /* NULL: plain HTTP */
+    char *tls_key_file;
+    struct tls_pair tls;          /* both files' PEM text, checked at load */
 };
 
 struct config {

@@ -4,11 +4,14 @@
 
 #include <microhttpd.h>
 #include <netdb.h>
+#include <openssl/crypto.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
+#include "log.h"
 #include "metrics.h"
 #include "routes.h"
 #include "strbuf.h"
@@ -20,6 +23,8 @@ struct http_server {
     int port;
     int64_t max_body;
     char *token;
+    char *tls_cert; /* MHD reads these at start; kept until stop all the same */
+    char *tls_key;
     http_ready_fn ready;
     void *ready_ctx;
 };
@@ -230,39 +235,104 @@ static int resolve_listen(const char *host, int port, struct sockaddr_storage *s
     return 0;
 }
 
+/* libmicrohttpd's own messages are about single connections (a client that went away, a TLS
+ * handshake from a plain-HTTP client, a connection over a limit): any client can cause them, so they
+ * go to the debug level rather than flood the log. Failures to start are reported by the caller. */
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    log_debug("http", "%s", msg);
+}
+
+/* strdup that accepts NULL and records a failed copy in *failed. */
+static char *copy_string(const char *s, int *failed)
+{
+    char *copy = s ? strdup(s) : NULL;
+    if (s && !copy)
+        *failed = 1;
+    return copy;
+}
+
+static void free_secret(char *s)
+{
+    if (s)
+        OPENSSL_cleanse(s, strlen(s));
+    free(s);
+}
+
+static void server_free(struct http_server *srv)
+{
+    free_secret(srv->token);
+    free_secret(srv->tls_key);
+    free(srv->tls_cert);
+    free(srv);
+}
+
 struct http_server *http_server_start(const struct http_server_options *opts, char *err, size_t errlen)
 {
     struct sockaddr_storage ss;
     socklen_t sslen;
     if (resolve_listen(opts->host, opts->port, &ss, &sslen, err, errlen) < 0)
         return NULL;
-    struct http_server *srv = calloc(1, sizeof *srv);
-    if (!srv) {
-        snprintf(err, errlen, "out of memory");
+    int tls = opts->tls_cert_pem && opts->tls_key_pem;
+    if (tls && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+        snprintf(err, errlen, "libmicrohttpd %s was built without TLS (GnuTLS) support", MHD_get_version());
         return NULL;
     }
-    srv->max_body = opts->max_body_bytes;
-    srv->ready = opts->ready;
-    srv->ready_ctx = opts->ready_ctx;
-    if (opts->auth_token && !(srv->token = strdup(opts->auth_token))) {
-        free(srv);
+    struct http_server *srv = calloc(1, sizeof *srv);
+    int failed = !srv;
+    if (srv) {
+        srv->max_body = opts->max_body_bytes;
+        srv->ready = opts->ready;
+        srv->ready_ctx = opts->ready_ctx;
+        srv->token = copy_string(opts->auth_token, &failed);
+        if (tls) {
+            srv->tls_cert = copy_string(opts->tls_cert_pem, &failed);
+            srv->tls_key = copy_string(opts->tls_key_pem, &failed);
+        }
+    }
+    if (failed) {
+        if (srv)
+            server_free(srv);
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
+    if (tls)
+        flags |= MHD_USE_TLS;
+    /* Each pool thread takes an equal share of the connection limit, so never more threads than
+     * connections. */
+    unsigned threads = opts->max_connections < THREAD_POOL_SIZE ? (unsigned)opts->max_connections : THREAD_POOL_SIZE;
+    struct MHD_OptionItem tls_opts[] = {
+        {MHD_OPTION_HTTPS_MEM_CERT, 0, srv->tls_cert},
+        {MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls_key},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    /* The logger first, or MHD prints the messages of the options before it itself. */
     srv->daemon = MHD_start_daemon(flags, (uint16_t)opts->port, NULL, NULL, on_request, srv,
+                                   MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
                                    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-                                   MHD_OPTION_THREAD_POOL_SIZE, (unsigned)THREAD_POOL_SIZE,
+                                   MHD_OPTION_THREAD_POOL_SIZE, threads,
                                    MHD_OPTION_CONNECTION_LIMIT, (unsigned)opts->max_connections,
-                                   MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+                                   MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)opts->max_connections_per_ip,
+                                   MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)opts->connection_timeout_s,
                                    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+                                   MHD_OPTION_ARRAY, tls ? tls_opts : tls_opts + 2,
                                    MHD_OPTION_END);
     if (!srv->daemon) {
-        snprintf(err, errlen, "cannot listen on %s:%d (address in use or not permitted?)", opts->host, opts->port);
-        free(srv->token);
-        free(srv);
+        if (tls)
+            snprintf(err, errlen, "cannot serve HTTPS on %s:%d (address in use, or GnuTLS refused the certificate "
+                     "or key?)", opts->host, opts->port);
+        else
+            snprintf(err, errlen, "cannot listen on %s:%d (address in use or not permitted?)", opts->host,
+                     opts->port);
+        server_free(srv);
         return NULL;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
@@ -275,8 +345,7 @@ void http_server_stop(struct http_server *srv)
     if (!srv)
         return;
     MHD_stop_daemon(srv->daemon);
-    free(srv->token);
-    free(srv);
+    server_free(srv);
 }
 
 int http_server_port(const struct http_server *srv)

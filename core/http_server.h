@@ -1,5 +1,6 @@
 /* The agent's HTTP server (libmicrohttpd): /metrics, /healthz, /readyz, and the routes in the
- * route table. Bodies are bounded (413), write methods need the bearer token when one is set. */
+ * route table. Bodies are bounded (413), write methods need the bearer token when one is set,
+ * connections are limited in number (in all and per client address) and in idle time; optional TLS. */
 #ifndef DW_HTTP_SERVER_H
 #define DW_HTTP_SERVER_H
 
@@ -15,8 +16,12 @@ struct http_server_options {
     const char *host;            /* numeric address or name to bind */
     int port;                    /* 0: any free port (see http_server_port) */
     int64_t max_body_bytes;
-    int max_connections;
+    int max_connections;         /* in all; more wait in the listen backlog */
+    int max_connections_per_ip;  /* 0: no per-address limit; more are closed at once */
+    int connection_timeout_s;    /* idle or stalled connections are closed after this; 0: never */
     const char *auth_token;      /* NULL: no auth; copied */
+    const char *tls_cert_pem;    /* NULL: plain HTTP; else PEM certificate (chain) and key, copied */
+    const char *tls_key_pem;
     http_ready_fn ready;
     void *ready_ctx;
 };

@@ -159,6 +159,39 @@ static void test_config_plugin_entry_without_plugin(void **state)
                  "2:5: an alert sink: missing 'plugin' (the plugin's name, e.g. plugin: log)");
 }
 
+static void test_config_connection_limits(void **state)
+{
+    char err[1024];
+    struct config *cfg = load_text("agent: {}\n", err, sizeof err);
+    assert_non_null(cfg);
+    /* The documented defaults: 256 in all, no per-address limit, 30 s idle timeout, plain HTTP. */
+    assert_int_equal(cfg->agent.max_connections, 256);
+    assert_int_equal(cfg->agent.max_connections_per_ip, 0);
+    assert_int_equal(cfg->agent.connection_timeout_ms, 30000);
+    assert_null(cfg->agent.tls_cert_file);
+    assert_null(cfg->agent.tls.cert_pem);
+    config_free(cfg);
+    cfg = load_text("agent: {max_connections: 8, max_connections_per_ip: 2, connection_timeout: 2m}\n", err,
+                    sizeof err);
+    assert_non_null(cfg);
+    assert_int_equal(cfg->agent.max_connections, 8);
+    assert_int_equal(cfg->agent.max_connections_per_ip, 2);
+    assert_int_equal(cfg->agent.connection_timeout_ms, 120000);
+    config_free(cfg);
+    expect_error("agent:\n  connection_timeout: 500ms\n", "2:23: connection_timeout must be between 1s and 24h");
+    expect_error("agent:\n  max_connections_per_ip: -1\n",
+                 "2:27: max_connections_per_ip must be an integer in [0, 65536], not '-1'");
+}
+
+static void test_config_tls_errors(void **state)
+{
+    expect_error("agent:\n  tls: {cert_file: c.pem}\n", "2:8: agent.tls needs both cert_file and key_file (PEM files)");
+    expect_error("agent:\n  tls: {cert_file: c.pem, key: k.pem}\n", "2:27: unknown key 'key' in agent.tls");
+    expect_error("agent:\n  tls: [c.pem]\n", "2:8: agent.tls must be a mapping, found a list");
+    expect_error("agent:\n  tls:\n    cert_file: /nonexistent/c.pem\n    key_file: /nonexistent/k.pem\n",
+                 "3:16: agent.tls.cert_file: cannot read certificate file /nonexistent/c.pem: No such file or directory");
+}
+
 static void test_config_missing_file(void **state)
 {
     char err[512];
@@ -181,6 +214,8 @@ int main(void)
         cmocka_unit_test(test_config_wrong_types),
         cmocka_unit_test(test_config_missing_env_var),
         cmocka_unit_test(test_config_plugin_entry_without_plugin),
+        cmocka_unit_test(test_config_connection_limits),
+        cmocka_unit_test(test_config_tls_errors),
         cmocka_unit_test(test_config_missing_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
