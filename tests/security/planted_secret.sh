@@ -212,7 +212,7 @@ wait_metric 'driftwatch_alerts_sent_total\{sink="am_pw",result="ok"\} 1'
 wait_metric 'driftwatch_alerts_sent_total\{sink="slack",result="ok"\} 1'
 wait_metric 'driftwatch_alerts_sent_total\{sink="wh",result="ok"\} 1'
 wait_metric 'driftwatch_retrain_triggers_total\{model="mwht",[^}]*result="error"\} 1'
-wait_metric 'driftwatch_trainer_job_state\{plugin="kfp",state="SUCCEEDED"\} 1'
+wait_metric 'driftwatch_trainer_job_state\{plugin="kfp",job="[^"]*",state="SUCCEEDED"\} 1'
 wait_metric 'driftwatch_trainer_jobs_finished_total\{plugin="vertex",state="PIPELINE_STATE_SUCCEEDED"\} 1'
 wait_metric 'driftwatch_trainer_jobs_finished_total\{plugin="vertex_at",state="PIPELINE_STATE_SUCCEEDED"\} 1'
 curl -fsS "$BASE/metrics" >"$OUT/metrics-after-actions"
