@@ -51,6 +51,21 @@ static void test_ingest_ndjson_bad_line_is_named_and_others_kept(void **state)
     assert_true(strncmp(st.first_error, "line 1, column ", 15) == 0);
 }
 
+/* Found by the ingest fuzzer: a line with text after its object was accepted and kept whole, so the
+ * window held a text that does not parse. "{"a": 1}, 2" fails at column 9, the ',' (jansson counts
+ * from 1 and reports the column after the byte it stopped at). */
+static void test_ingest_ndjson_line_with_trailing_text_is_refused(void **state)
+{
+    int seen, rc;
+    struct ingest_stats st = parse("{\"a\": 1}, 2\n{\"a\": 3}\n", &seen, &rc);
+    assert_int_equal(rc, 0);
+    assert_int_equal(st.accepted, 1);
+    assert_int_equal(st.rejected, 1);
+    assert_int_equal(seen, 1);
+    assert_true(strncmp(st.first_error, "line 1, column ", 15) == 0);
+    assert_non_null(strstr(st.first_error, "end of file expected"));
+}
+
 static void test_ingest_array_rejections_name_the_json_path(void **state)
 {
     int seen, rc;
@@ -116,6 +131,7 @@ int main(void)
         cmocka_unit_test(test_ingest_not_json_at_all),
         cmocka_unit_test(test_ingest_callback_can_stop_the_walk),
         cmocka_unit_test(test_ingest_ndjson_hands_over_each_line_text),
+        cmocka_unit_test(test_ingest_ndjson_line_with_trailing_text_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
