@@ -13,10 +13,10 @@
 
 #include "sample_check.h"
 
-/* jansson's verdict on the same bytes: is it one JSON value? */
+/* jansson's verdict on the same bytes, with the core's flags: is it one JSON value? */
 static int jansson_accepts(const char *text, size_t len)
 {
-    json_t *v = json_loadb(text, len, JSON_DECODE_ANY, NULL);
+    json_t *v = json_loadb(text, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, NULL);
     json_decref(v);
     return v != NULL;
 }
@@ -59,6 +59,11 @@ static void test_sample_check_agrees_with_jansson_on_edge_cases(void **state)
         "{'a': 1}", "{a: 1}", "[]", "{}", "\"just a string\"", "42", "", "   ", "{\"a\": {\"b\": {\"c\": [[]]}}}",
         "{\"a\": NaN}", "{\"a\": Infinity}", "{\"a\": 0x10}", "{\"a\": \"\\/\\b\\f\\n\\r\\t\\\\\\\"\"}",
         "{\"a\": 1}{\"b\": 2}", "{\"features\": {\"x\": 1}, \"prediction\": [1, {\"p\": null}]}",
+        /* Repeated keys, at each level the scanner looks at and below, also when spelt with escapes. */
+        "{\"a\": 1, \"a\": 2}", "{\"a\": 1, \"\\u0061\": 2}", "{\"a\": 1, \"b\": 2, \"A\": 3}",
+        "{\"features\": {\"x\": 1, \"y\": 2, \"x\": 3}}", "{\"features\": {\"x\": 1}, \"features\": {\"y\": 2}}",
+        "{\"features\": {\"x\": 1}, \"prediction\": {\"p\": 1, \"p\": 2}}", "[{\"k\": 1}, {\"k\": 1, \"k\": 1}]",
+        "{\"a\": {\"\\ud83d\\ude00\": 1, \"\xf0\x9f\x98\x80\": 2}}", "{\"a\": {\"ab\": 1, \"a\": 2, \"b\": 3}}",
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         expect_same_verdict(cases[i], strlen(cases[i]));
@@ -176,6 +181,43 @@ static void test_sample_check_names_the_json_path_of_shape_problems(void **state
     expect_problem("{\"features\": {\"x\": [1], \"y\": {}}, \"timestamp\": \"no\"}", "$.features.x", "feature value");
 }
 
+/* A repeated key is a syntax error at the second occurrence (offsets counted by hand), in small
+ * objects (compared pair by pair) and in large ones (sorted by hash) alike. */
+static void expect_duplicate_at(const char *text, size_t len, size_t offset)
+{
+    struct sample_problem prob;
+    assert_int_equal(sample_check_text(text, len, "$", &prob), -1);
+    assert_int_equal(prob.syntax, 1);
+    assert_string_equal(prob.why, "duplicate object key");
+    assert_int_equal(prob.offset, offset);
+}
+
+static void test_sample_check_refuses_repeated_keys_where_they_are(void **state)
+{
+    /* {"a": 1, "a": 2}: the second "a" starts at byte 9. */
+    const char *flat = "{\"a\": 1, \"a\": 2}";
+    expect_duplicate_at(flat, strlen(flat), 9);
+    /* {"features": {"x": 1, "\u0078": 2}}: the escaped x starts at byte 22. */
+    const char *escaped = "{\"features\": {\"x\": 1, \"\\u0078\": 2}}";
+    expect_duplicate_at(escaped, strlen(escaped), 22);
+    /* 5000 distinct keys "k0".."k4999", then "k1234" again: sorted path, offset = where it starts. */
+    size_t cap = 5000 * 16 + 64, n = 0;
+    char *big = malloc(cap);
+    assert_non_null(big);
+    n += (size_t)snprintf(big + n, cap - n, "{\"features\": {");
+    for (int i = 0; i < 5000; i++)
+        n += (size_t)snprintf(big + n, cap - n, "\"k%d\": %d, ", i, i);
+    size_t at = n;
+    n += (size_t)snprintf(big + n, cap - n, "\"k1234\": 0}}");
+    expect_duplicate_at(big, n, at);
+    /* The same object without the repeat is a sample. */
+    n = at - 2;
+    n += (size_t)snprintf(big + n, cap - n, "}}");
+    struct sample_problem prob;
+    assert_int_equal(sample_check_text(big, n, "$", &prob), 0);
+    free(big);
+}
+
 struct collected {
     size_t n, bad;
     char paths[8][256];
@@ -238,6 +280,7 @@ int main(void)
         cmocka_unit_test(test_sample_check_names_the_json_path_of_shape_problems),
         cmocka_unit_test(test_sample_check_batch_reports_each_element_or_the_syntax_error),
         cmocka_unit_test(test_sample_check_rfc3339),
+        cmocka_unit_test(test_sample_check_refuses_repeated_keys_where_they_are),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
