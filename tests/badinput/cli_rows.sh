@@ -147,6 +147,16 @@ expect_line "$TMP/err" "driftwatch baseline: $TMP/dup.csv:1: duplicate column na
 cli 3 check --baseline "$B" --data "$TMP/dup.csv"
 expect_line "$TMP/err" "driftwatch check: $TMP/dup.csv:1: duplicate column name 'amount' (columns 1 and 3)"
 
+# JSON Lines / JSON array: a key twice in one object is refused as ingest and profiles refuse it
+# (jansson stops past the second key: column 11 + 11 = 22 on the line, 12 + 11 = 23 in the array).
+printf '{"amount": 1, "amount": 2}\n{"amount": 2}\n' >"$TMP/dup.jsonl"
+cli 2 check --baseline "$B" --data "$TMP/dup.jsonl" --format json
+expect_line "$TMP/err" "driftwatch check: warning: $TMP/dup.jsonl:1:22: invalid JSON: duplicate object key near '\"amount\"'; line skipped"
+[ "$(window_rows "$TMP/out")" = 1 ] || fail "duplicate keys JSONL: window rows"
+printf '[{"amount": 1, "amount": 2}, {"amount": 2}]' >"$TMP/dup.json"
+cli 3 check --baseline "$B" --data "$TMP/dup.json"
+expect_line "$TMP/err" "driftwatch check: $TMP/dup.json:1:23: invalid JSON: duplicate object key near '\"amount\"'"
+
 # --- a baseline of another profile version ------------------------------------------------------
 sed 's/"driftwatch_profile": 1/"driftwatch_profile": 2/' "$B" >"$TMP/v2.json"
 V2_WHY="$TMP/v2.json: driftwatch_profile: unsupported version 2 (this driftwatch reads version 1; rebuild the baseline with 'driftwatch baseline')"
