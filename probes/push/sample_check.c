@@ -19,6 +19,7 @@ struct scanner {
     struct sample_problem *prob;
     int failed;      /* a syntax problem: scanning stops */
     int shape_bad;   /* a shape problem was recorded (the first one is kept) */
+    int depth0;      /* containers around the sample being scanned: 1 for an element of a batch */
 };
 
 void sample_path_append_key(char *path, size_t pathlen, const char *key)
@@ -573,10 +574,12 @@ out:
     return t;
 }
 
+/* A value inside `depth` open containers. Like jansson, only containers count: an object or array
+ * here is at depth + 1, which may not exceed MAX_DEPTH. */
 static enum vtype scan_value(struct scanner *sc, int depth)
 {
     skip_ws(sc);
-    if (depth > MAX_DEPTH) {
+    if (sc->p < sc->end && (*sc->p == '{' || *sc->p == '[') && depth + 1 > MAX_DEPTH) {
         syntax_error(sc, "nested too deep");
         return V_ERROR;
     }
@@ -645,7 +648,7 @@ static void scan_features_members(struct scanner *sc, const char *prefix, struct
         sc->p++;
         skip_ws(sc);
         const char *at = sc->p;
-        enum vtype t = scan_value(sc, 2);
+        enum vtype t = scan_value(sc, sc->depth0 + 2);
         if (t == V_ERROR)
             return;
         if (!is_scalar(t)) {
@@ -686,7 +689,7 @@ static void scan_sample_members(struct scanner *sc, const char *prefix, struct k
     skip_ws(sc);
     const char *at = sc->p;
     if (sc->p >= sc->end || *sc->p != '{') {
-        if (scan_value(sc, 0) != V_ERROR) {
+        if (scan_value(sc, sc->depth0) != V_ERROR) {
             const char *after = sc->p;
             sc->p = at;
             shape_error(sc, prefix, NULL, NULL,
@@ -735,7 +738,7 @@ static void scan_sample_members(struct scanner *sc, const char *prefix, struct k
                 if (sc->failed)
                     return;
             } else {
-                if (scan_value(sc, 1) == V_ERROR)
+                if (scan_value(sc, sc->depth0 + 1) == V_ERROR)
                     return;
                 const char *after = sc->p;
                 sc->p = vat;
@@ -754,7 +757,7 @@ static void scan_sample_members(struct scanner *sc, const char *prefix, struct k
             }
             t = V_STRING;
         } else {
-            t = scan_value(sc, 1);
+            t = scan_value(sc, sc->depth0 + 1);
             if (t == V_ERROR)
                 return;
             if (key_len == 9 && strcmp(key, "timestamp") == 0 && t != V_NULL) {
@@ -879,7 +882,7 @@ long sample_check_batch(const char *text, size_t len, sample_each_fn fn, void *c
             skip_ws(&sc);
             struct span *s = &spans[n];
             s->start = (size_t)(sc.p - text);
-            struct scanner one = {.start = text, .p = sc.p, .end = sc.end, .prob = &s->prob};
+            struct scanner one = {.start = text, .p = sc.p, .end = sc.end, .prob = &s->prob, .depth0 = 1};
             memset(&s->prob, 0, sizeof s->prob);
             scan_sample(&one, prefix);
             if (one.failed) {

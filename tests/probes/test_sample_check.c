@@ -82,6 +82,45 @@ static void test_sample_check_agrees_with_jansson_on_edge_cases(void **state)
     }
 }
 
+static void batch_each(void *ctx, size_t index, const char *start, size_t len, const struct sample_problem *problem)
+{
+}
+
+/* jansson's depth limit (2048 open objects and arrays, the outermost counting) holds for the
+ * scanner too, at the limit itself, wherever the nesting starts: in a flat sample, in `features`,
+ * in `prediction`, and inside an element of a batch. */
+static void test_sample_check_nesting_limit_is_jansson_s(void **state)
+{
+    static const char *const before[] = {"{\"a\": ", "{\"features\": {\"a\": ",
+                                         "{\"features\": {\"a\": 1}, \"prediction\": ", "[{\"a\": "};
+    static const char *const after[] = {"}", "}}", "}", "}]"};
+    static char text[8192];
+    for (size_t form = 0; form < 4; form++) {
+        for (int depth = 2044; depth <= 2050; depth++) {
+            size_t n = (size_t)snprintf(text, sizeof text, "%s", before[form]);
+            for (int i = 0; i < depth; i++)
+                text[n++] = '[';
+            for (int i = 0; i < depth; i++)
+                text[n++] = ']';
+            n += (size_t)snprintf(text + n, sizeof text - n, "%s", after[form]);
+            json_t *v = json_loadb(text, n, JSON_REJECT_DUPLICATES, NULL);
+            int j = v != NULL;
+            json_decref(v);
+            struct sample_problem prob;
+            int s;
+            if (form == 3) {
+                s = sample_check_batch(text, n, batch_each, NULL, &prob) >= 0;
+            } else {
+                sample_check_text(text, n, "$", &prob);
+                s = !prob.syntax;
+            }
+            if (j != s)
+                fail_msg("form %zu, %d nested arrays: jansson %s, the scanner %s", form, depth,
+                         j ? "accepts" : "rejects", s ? "accepts" : "rejects");
+        }
+    }
+}
+
 /* xorshift32: a fixed, seeded stream of mutations. */
 static uint32_t rnd(uint32_t *x)
 {
@@ -275,6 +314,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sample_check_agrees_with_jansson_on_edge_cases),
         cmocka_unit_test(test_sample_check_agrees_with_jansson_on_mutations),
+        cmocka_unit_test(test_sample_check_nesting_limit_is_jansson_s),
         cmocka_unit_test(test_sample_check_rejects_raw_nul_bytes),
         cmocka_unit_test(test_sample_check_accepts_both_sample_shapes),
         cmocka_unit_test(test_sample_check_names_the_json_path_of_shape_problems),
