@@ -428,8 +428,24 @@ static int keyset_check(struct scanner *sc, struct keyset *ks)
     }
     if (!dup)
         return 0;
+    /* Named in the message as jansson names it (quotes and backslashes escaped, control
+     * characters dropped, cut to fit). */
+    char why[200] = "duplicate object key";
+    size_t len = 0, n = strlen(why);
+    char *key = keyref_decode(sc, dup, &len);
+    if (key) {
+        n += (size_t)snprintf(why + n, sizeof why - n, " \"");
+        for (size_t i = 0; i < len && n + 6 < sizeof why; i++) {
+            if (key[i] == '"' || key[i] == '\\')
+                why[n++] = '\\';
+            if ((unsigned char)key[i] >= 0x20)
+                why[n++] = key[i];
+        }
+        snprintf(why + n, sizeof why - n, "\"");
+        free(key);
+    }
     sc->p = sc->start + dup->off;
-    syntax_error(sc, "duplicate object key");
+    syntax_error(sc, why);
     return -1;
 }
 
