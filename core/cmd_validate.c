@@ -1,21 +1,44 @@
-/* driftwatch validate: loads the config and every plugin it names, validates all options and
- * initialises the plugins, without starting anything. Exit 0 valid, 1 invalid, 2 usage. */
+/* driftwatch validate: loads the config, every plugin it names and every model's baseline,
+ * validates all options and initialises the plugins, without starting anything. Exit 0 valid, 1
+ * invalid, 2 usage. */
 #include <stdio.h>
 
 #include "agent.h"
 #include "commands.h"
 #include "config.h"
+#include "data/profile.h"
 #include "log.h"
 #include "metrics.h"
 
 static const char validate_usage[] =
     "usage: driftwatch validate -c FILE\n"
     "\n"
-    "Checks the config file and every plugin it names (load, ABI, options, init) without starting\n"
-    "anything. Errors are printed as FILE:LINE:COL: message. Exit 0 valid, 1 invalid, 2 usage.\n"
+    "Checks the config file, every plugin it names (load, ABI, options, init) and every model's\n"
+    "baseline profile without starting anything. Errors are printed as FILE:LINE:COL: message.\n"
+    "Exit 0 valid, 1 invalid, 2 usage.\n"
     "\n"
     "  -c, --config FILE   the YAML config (required)\n"
     "  -h, --help          this help\n";
+
+/* `run` refuses to start on a baseline it cannot load: so does validate, at the `baseline:` key.
+ * Prints each problem; returns 0 or -1. */
+static int check_baselines(const struct config *cfg)
+{
+    int rc = 0;
+    for (size_t i = 0; i < cfg->n_models; i++) {
+        const struct model_config *m = &cfg->models[i];
+        struct profile *p = NULL;
+        char why[768];
+        if (profile_load(m->baseline, &p, why, sizeof why) < 0) {
+            fprintf(stderr, "%s:%zu:%zu: model '%s': baseline: %s\n", cfg->path,
+                    m->baseline_node ? m->baseline_node->line : 1, m->baseline_node ? m->baseline_node->col : 1,
+                    m->name, why);
+            rc = -1;
+        }
+        profile_free(p);
+    }
+    return rc;
+}
 
 int cmd_validate(int argc, char **argv)
 {
@@ -31,6 +54,8 @@ int cmd_validate(int argc, char **argv)
         fprintf(stderr, "%s\n", err);
         goto out;
     }
+    if (check_baselines(cfg) < 0)
+        goto out;
     printf("%s: ok (%zu model(s), %zu alert sink(s), plugins from %s)\n", path, cfg->n_models, cfg->n_alerts,
            agent_plugin_dir(cfg));
     rc = 0;

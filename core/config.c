@@ -443,6 +443,7 @@ static int parse_model(struct cfg_ctx *c, const struct ynode *n, struct model_co
         return cfg_fail(c, n, "model '%s': missing 'baseline' (a profile from 'driftwatch baseline')", m->name);
     if (resolve_path(c, &m->baseline) < 0)
         return -1;
+    m->baseline_node = ynode_get(n, "baseline");
     const struct ynode *x;
     if ((x = ynode_get(n, "window")) && parse_window(c, x, m) < 0)
         return -1;

@@ -27,6 +27,7 @@ struct feature_override {
 struct model_config {
     char *name;
     char *baseline;
+    const struct ynode *baseline_node; /* its value in the file, for positions (borrowed from config->root) */
     int64_t window_size;      /* samples; 0 = unbounded by count */
     int64_t window_every_ms;  /* 0 = no time-based closing */
     int window_sliding;       /* mode: tumbling (0) or sliding (1) */

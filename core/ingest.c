@@ -114,6 +114,8 @@ int ingest_parse(const char *body, size_t len, ingest_sample_fn fn, void *ctx, s
         if (has_several_lines(body, len))
             return parse_ndjson(body, len, fn, ctx, st);
         snprintf(st->first_error, sizeof st->first_error, "line %d, column %d: %s", jerr.line, jerr.column, jerr.text);
+        /* The body counts as one rejected sample: bad input, final, never "retry later". */
+        st->rejected = 1;
         return -1;
     }
     if (json_is_array(root)) {

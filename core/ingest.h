@@ -18,7 +18,7 @@ struct ingest_stats {
 };
 
 /* Returns 0 when the body was parsed (some samples may be rejected), -1 when it is not JSON at all
- * (first_error says where). */
+ * (first_error says where; the body counts as one rejected sample). */
 int ingest_parse(const char *body, size_t len, ingest_sample_fn fn, void *ctx, struct ingest_stats *stats);
 
 /* Checks one sample's shape; 0 ok, -1 with why (relative to the sample, e.g. ".features: must be an object"). */

@@ -294,7 +294,7 @@ static int each_array_object(const char *path, const struct source_options *o, u
                              int (*fn)(void *ud, const json_t *obj), void *ud, char *err, size_t errlen)
 {
     json_error_t je;
-    json_t *root = json_load_file(path, 0, &je);
+    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
     if (!root) {
         snprintf(err, errlen, "%s:%d:%d: invalid JSON: %s", path, je.line, je.column, je.text);
         return -1;
@@ -339,11 +339,12 @@ static int read_array_row(void *ud, const json_t *v)
     return columns_add_row_json((struct columns *)ud, v) == -1 ? -1 : 0;
 }
 
-/* Parses one JSON line; on a bad row fills msg and returns NULL. */
+/* Parses one JSON line; on a bad row fills msg and returns NULL. A key twice in one object is a
+ * bad row, as it is for ingest and baseline profiles: which of the two values counts is anyone's guess. */
 static json_t *parse_line(const char *path, const struct csv_row *row, char *msg, size_t msglen)
 {
     json_error_t je;
-    json_t *v = json_loadb(row->fields[0].ptr, row->fields[0].len, 0, &je);
+    json_t *v = json_loadb(row->fields[0].ptr, row->fields[0].len, JSON_REJECT_DUPLICATES, &je);
     if (!v) {
         snprintf(msg, msglen, "%s:%llu:%d: invalid JSON: %s; line skipped", path, (unsigned long long)row->line,
                  je.column > 0 ? je.column : 1, je.text);

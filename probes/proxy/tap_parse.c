@@ -309,12 +309,13 @@ int tap_build_samples(enum tap_protocol protocol, const char *const *feature_nam
     *json = NULL;
     *json_len = 0;
     json_error_t jerr;
-    json_t *req = json_loadb(pair->request, pair->request_len, 0, &jerr);
+    /* A key twice (two values for one feature) is refused here as at the other doors. */
+    json_t *req = json_loadb(pair->request, pair->request_len, JSON_REJECT_DUPLICATES, &jerr);
     if (!req) {
         snprintf(why, whylen, "request is not JSON: %s (line %d, column %d)", jerr.text, jerr.line, jerr.column);
         return -1;
     }
-    json_t *resp = json_loadb(pair->response, pair->response_len, 0, &jerr);
+    json_t *resp = json_loadb(pair->response, pair->response_len, JSON_REJECT_DUPLICATES, &jerr);
     if (!resp) {
         snprintf(why, whylen, "response is not JSON: %s (line %d, column %d)", jerr.text, jerr.line, jerr.column);
         json_decref(req);

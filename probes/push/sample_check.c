@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@ struct scanner {
     struct sample_problem *prob;
     int failed;      /* a syntax problem: scanning stops */
     int shape_bad;   /* a shape problem was recorded (the first one is kept) */
+    int depth0;      /* containers around the sample being scanned: 1 for an element of a batch */
 };
 
 void sample_path_append_key(char *path, size_t pathlen, const char *key)
@@ -154,8 +156,19 @@ static int hex4(const char *p, unsigned *out)
     return 0;
 }
 
-/* Appends code point cp as UTF-8 to out (when there is room). */
-static void put_utf8(char *out, size_t cap, size_t *n, unsigned cp)
+/* FNV-1a over decoded key bytes, for the duplicate-key check. */
+static void hash_bytes(uint64_t *h, const char *b, size_t k)
+{
+    if (!h)
+        return;
+    for (size_t i = 0; i < k; i++) {
+        *h ^= (unsigned char)b[i];
+        *h *= UINT64_C(0x100000001b3);
+    }
+}
+
+/* Appends code point cp as UTF-8 to out (when there is room) and to the hash (when given). */
+static void put_utf8(char *out, size_t cap, size_t *n, unsigned cp, uint64_t *hash)
 {
     char b[4];
     size_t k;
@@ -178,6 +191,7 @@ static void put_utf8(char *out, size_t cap, size_t *n, unsigned cp)
         b[3] = (char)(0x80 | (cp & 0x3F));
         k = 4;
     }
+    hash_bytes(hash, b, k);
     if (out && *n + k < cap)
         memcpy(out + *n, b, k);
     *n += k;
@@ -214,10 +228,13 @@ static size_t utf8_len(const unsigned char *p, const unsigned char *end)
 }
 
 /* A string at sc->p (on its opening quote). When out is given, its decoded UTF-8 is written there
- * (NUL-terminated, cut at cap - 1 bytes) and *out_len tells the full length. */
-static int scan_string(struct scanner *sc, char *out, size_t cap, size_t *out_len)
+ * (NUL-terminated, cut at cap - 1 bytes) and *out_len tells the full length; when hash is given,
+ * it receives the FNV-1a hash of the whole decoded text. */
+static int scan_string(struct scanner *sc, char *out, size_t cap, size_t *out_len, uint64_t *hash)
 {
     size_t n = 0;
+    if (hash)
+        *hash = UINT64_C(0xcbf29ce484222325);
     sc->p++;
     for (;;) {
         if (sc->p >= sc->end) {
@@ -242,8 +259,10 @@ static int scan_string(struct scanner *sc, char *out, size_t cap, size_t *out_le
             const char *simple = strchr("\"\\/bfnrt", e);
             if (e && simple) {
                 static const char decoded[] = "\"\\/\b\f\n\r\t";
+                const char *d = &decoded[simple - "\"\\/bfnrt"];
+                hash_bytes(hash, d, 1);
                 if (out && n + 1 < cap)
-                    out[n] = decoded[simple - "\"\\/bfnrt"];
+                    out[n] = *d;
                 n++;
                 sc->p += 2;
                 continue;
@@ -270,10 +289,11 @@ static int scan_string(struct scanner *sc, char *out, size_t cap, size_t *out_le
                 syntax_error(sc, "\\u0000 is not allowed");
                 return -1;
             }
-            put_utf8(out, cap, &n, cp);
+            put_utf8(out, cap, &n, cp, hash);
             continue;
         }
         if (c < 0x80) {
+            hash_bytes(hash, sc->p, 1);
             if (out && n + 1 < cap)
                 out[n] = (char)c;
             n++;
@@ -285,6 +305,7 @@ static int scan_string(struct scanner *sc, char *out, size_t cap, size_t *out_le
             syntax_error(sc, "invalid UTF-8 in a string");
             return -1;
         }
+        hash_bytes(hash, sc->p, k);
         if (out && n + k < cap)
             memcpy(out + n, sc->p, k);
         n += k;
@@ -295,6 +316,137 @@ static int scan_string(struct scanner *sc, char *out, size_t cap, size_t *out_le
     if (out_len)
         *out_len = n;
     return 0;
+}
+
+/* ---- duplicate keys ---- */
+
+/* The keys of one object, by hash and position, so that a repeated key is refused as the core's
+ * parser refuses it (JSON_REJECT_DUPLICATES): a sample with two values for one feature is
+ * ambiguous. Small objects stay in the inline array; the check is at the object's end. */
+struct keyref {
+    uint64_t hash;
+    size_t off;     /* the key's opening quote, from sc->start */
+    size_t raw_len; /* its encoded length, quotes included (>= its decoded length) */
+};
+
+struct keyset {
+    struct keyref inline_refs[8];
+    struct keyref *refs;
+    size_t n, cap;
+};
+
+static void keyset_init(struct keyset *ks)
+{
+    ks->refs = ks->inline_refs;
+    ks->n = 0;
+    ks->cap = sizeof ks->inline_refs / sizeof ks->inline_refs[0];
+}
+
+static void keyset_free(struct keyset *ks)
+{
+    if (ks->refs != ks->inline_refs)
+        free(ks->refs);
+}
+
+static int keyset_add(struct scanner *sc, struct keyset *ks, uint64_t hash, const char *key_start)
+{
+    if (ks->n == ks->cap) {
+        size_t cap = ks->cap * 2;
+        struct keyref *grown = ks->refs == ks->inline_refs ? malloc(cap * sizeof *grown)
+                                                           : realloc(ks->refs, cap * sizeof *grown);
+        if (!grown) {
+            syntax_error(sc, "out of memory");
+            return -1;
+        }
+        if (ks->refs == ks->inline_refs)
+            memcpy(grown, ks->inline_refs, sizeof ks->inline_refs);
+        ks->refs = grown;
+        ks->cap = cap;
+    }
+    ks->refs[ks->n++] = (struct keyref){hash, (size_t)(key_start - sc->start), (size_t)(sc->p - key_start)};
+    return 0;
+}
+
+/* Decodes the key at ref into a malloc'd buffer; NULL when out of memory. */
+static char *keyref_decode(const struct scanner *sc, const struct keyref *ref, size_t *len)
+{
+    char *buf = malloc(ref->raw_len + 1);
+    struct sample_problem ignored;
+    struct scanner one = {.start = sc->start, .p = sc->start + ref->off, .end = sc->end, .prob = &ignored};
+    if (buf && scan_string(&one, buf, ref->raw_len + 1, len, NULL) < 0) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+/* 1 when the two keys decode to the same text (their hashes being equal), -1 out of memory. */
+static int keyref_same(const struct scanner *sc, const struct keyref *a, const struct keyref *b)
+{
+    size_t la = 0, lb = 0;
+    char *ka = keyref_decode(sc, a, &la), *kb = keyref_decode(sc, b, &lb);
+    int same = ka && kb ? la == lb && memcmp(ka, kb, la) == 0 : -1;
+    free(ka);
+    free(kb);
+    return same;
+}
+
+static int keyref_cmp(const void *x, const void *y)
+{
+    const struct keyref *a = x, *b = y;
+    if (a->hash != b->hash)
+        return a->hash < b->hash ? -1 : 1;
+    return a->off < b->off ? -1 : a->off > b->off;
+}
+
+/* At an object's end: a syntax error at the second of two equal keys, if any. */
+static int keyset_check(struct scanner *sc, struct keyset *ks)
+{
+    const struct keyref *dup = NULL;
+    /* A small object is compared pair by pair in text order; a large one is sorted by hash, so
+     * that equal hashes sit together (in text order) and each is compared with those before it. */
+    int sorted = ks->n > sizeof ks->inline_refs / sizeof ks->inline_refs[0];
+    if (sorted)
+        qsort(ks->refs, ks->n, sizeof *ks->refs, keyref_cmp);
+    for (size_t i = 1; i < ks->n; i++) {
+        for (size_t j = i; j-- > 0;) {
+            if (ks->refs[j].hash != ks->refs[i].hash) {
+                if (sorted)
+                    break;
+                continue;
+            }
+            int same = keyref_same(sc, &ks->refs[j], &ks->refs[i]);
+            if (same < 0) {
+                syntax_error(sc, "out of memory");
+                return -1;
+            }
+            if (same && (!dup || ks->refs[i].off < dup->off))
+                dup = &ks->refs[i];
+            if (same)
+                break;
+        }
+    }
+    if (!dup)
+        return 0;
+    /* Named in the message as jansson names it (quotes and backslashes escaped, control
+     * characters dropped, cut to fit). */
+    char why[200] = "duplicate object key";
+    size_t len = 0, n = strlen(why);
+    char *key = keyref_decode(sc, dup, &len);
+    if (key) {
+        n += (size_t)snprintf(why + n, sizeof why - n, " \"");
+        for (size_t i = 0; i < len && n + 6 < sizeof why; i++) {
+            if (key[i] == '"' || key[i] == '\\')
+                why[n++] = '\\';
+            if ((unsigned char)key[i] >= 0x20)
+                why[n++] = key[i];
+        }
+        snprintf(why + n, sizeof why - n, "\"");
+        free(key);
+    }
+    sc->p = sc->start + dup->off;
+    syntax_error(sc, why);
+    return -1;
 }
 
 static enum vtype scan_number(struct scanner *sc)
@@ -394,23 +546,28 @@ static enum vtype scan_container(struct scanner *sc, int depth, char close)
         sc->p++;
         return close == '}' ? V_OBJECT : V_ARRAY;
     }
+    struct keyset keys;
+    keyset_init(&keys);
+    enum vtype t = V_ERROR;
     for (;;) {
         if (close == '}') {
             if (sc->p >= sc->end || *sc->p != '"') {
                 syntax_error(sc, "expected a string as object key");
-                return V_ERROR;
+                goto out;
             }
-            if (scan_string(sc, NULL, 0, NULL) < 0)
-                return V_ERROR;
+            const char *key_start = sc->p;
+            uint64_t hash;
+            if (scan_string(sc, NULL, 0, NULL, &hash) < 0 || keyset_add(sc, &keys, hash, key_start) < 0)
+                goto out;
             skip_ws(sc);
             if (sc->p >= sc->end || *sc->p != ':') {
                 syntax_error(sc, "expected ':' after an object key");
-                return V_ERROR;
+                goto out;
             }
             sc->p++;
         }
         if (scan_value(sc, depth + 1) == V_ERROR)
-            return V_ERROR;
+            goto out;
         skip_ws(sc);
         if (sc->p < sc->end && *sc->p == ',') {
             sc->p++;
@@ -419,17 +576,26 @@ static enum vtype scan_container(struct scanner *sc, int depth, char close)
         }
         if (sc->p < sc->end && *sc->p == close) {
             sc->p++;
-            return close == '}' ? V_OBJECT : V_ARRAY;
+            if (close == ']')
+                t = V_ARRAY;
+            else if (keyset_check(sc, &keys) == 0)
+                t = V_OBJECT;
+            goto out;
         }
         syntax_error(sc, close == '}' ? "expected ',' or '}'" : "expected ',' or ']'");
-        return V_ERROR;
+        goto out;
     }
+out:
+    keyset_free(&keys);
+    return t;
 }
 
+/* A value inside `depth` open containers. Like jansson, only containers count: an object or array
+ * here is at depth + 1, which may not exceed MAX_DEPTH. */
 static enum vtype scan_value(struct scanner *sc, int depth)
 {
     skip_ws(sc);
-    if (depth > MAX_DEPTH) {
+    if (sc->p < sc->end && (*sc->p == '{' || *sc->p == '[') && depth + 1 > MAX_DEPTH) {
         syntax_error(sc, "nested too deep");
         return V_ERROR;
     }
@@ -443,7 +609,7 @@ static enum vtype scan_value(struct scanner *sc, int depth)
     case '[':
         return scan_container(sc, depth, ']');
     case '"':
-        return scan_string(sc, NULL, 0, NULL) < 0 ? V_ERROR : V_STRING;
+        return scan_string(sc, NULL, 0, NULL, NULL) < 0 ? V_ERROR : V_STRING;
     case 't':
         return scan_literal(sc, "true", 4, V_TRUE);
     case 'f':
@@ -470,8 +636,8 @@ static int is_scalar(enum vtype t)
     "a feature value must be a number, string, boolean or null (in a flat sample every key is a feature; use "      \
     "{\"features\": {...}, \"prediction\": ...} for more)"
 
-/* The members of `features` (sc->p on its '{'). */
-static void scan_features(struct scanner *sc, const char *prefix)
+/* The members of `features` (sc->p on its '{'), their keys noted in keys. */
+static void scan_features_members(struct scanner *sc, const char *prefix, struct keyset *keys)
 {
     sc->p++;
     skip_ws(sc);
@@ -486,7 +652,9 @@ static void scan_features(struct scanner *sc, const char *prefix)
             syntax_error(sc, "expected a string as object key");
             return;
         }
-        if (scan_string(sc, key, sizeof key, NULL) < 0)
+        const char *key_start = sc->p;
+        uint64_t hash;
+        if (scan_string(sc, key, sizeof key, NULL, &hash) < 0 || keyset_add(sc, keys, hash, key_start) < 0)
             return;
         skip_ws(sc);
         if (sc->p >= sc->end || *sc->p != ':') {
@@ -496,7 +664,7 @@ static void scan_features(struct scanner *sc, const char *prefix)
         sc->p++;
         skip_ws(sc);
         const char *at = sc->p;
-        enum vtype t = scan_value(sc, 2);
+        enum vtype t = scan_value(sc, sc->depth0 + 2);
         if (t == V_ERROR)
             return;
         if (!is_scalar(t)) {
@@ -520,14 +688,24 @@ static void scan_features(struct scanner *sc, const char *prefix)
     }
 }
 
-/* One sample at sc->p (after whitespace). Syntax problems stop the scan; the first shape problem
- * is recorded and the scan goes on to the end of the value. */
-static void scan_sample(struct scanner *sc, const char *prefix)
+/* The `features` object, whose keys must differ (a repeated one is a syntax error, as for the core). */
+static void scan_features(struct scanner *sc, const char *prefix)
+{
+    struct keyset keys;
+    keyset_init(&keys);
+    scan_features_members(sc, prefix, &keys);
+    if (!sc->failed)
+        keyset_check(sc, &keys);
+    keyset_free(&keys);
+}
+
+/* The members of one sample at sc->p (after whitespace), their keys noted in keys. */
+static void scan_sample_members(struct scanner *sc, const char *prefix, struct keyset *keys)
 {
     skip_ws(sc);
     const char *at = sc->p;
     if (sc->p >= sc->end || *sc->p != '{') {
-        if (scan_value(sc, 0) != V_ERROR) {
+        if (scan_value(sc, sc->depth0) != V_ERROR) {
             const char *after = sc->p;
             sc->p = at;
             shape_error(sc, prefix, NULL, NULL,
@@ -556,7 +734,9 @@ static void scan_sample(struct scanner *sc, const char *prefix)
             syntax_error(sc, "expected a string as object key");
             return;
         }
-        if (scan_string(sc, key, sizeof key, &key_len) < 0)
+        const char *key_start = sc->p;
+        uint64_t hash;
+        if (scan_string(sc, key, sizeof key, &key_len, &hash) < 0 || keyset_add(sc, keys, hash, key_start) < 0)
             return;
         skip_ws(sc);
         if (sc->p >= sc->end || *sc->p != ':') {
@@ -574,7 +754,7 @@ static void scan_sample(struct scanner *sc, const char *prefix)
                 if (sc->failed)
                     return;
             } else {
-                if (scan_value(sc, 1) == V_ERROR)
+                if (scan_value(sc, sc->depth0 + 1) == V_ERROR)
                     return;
                 const char *after = sc->p;
                 sc->p = vat;
@@ -585,7 +765,7 @@ static void scan_sample(struct scanner *sc, const char *prefix)
         } else if (key_len == 9 && strcmp(key, "timestamp") == 0 && sc->p < sc->end && *sc->p == '"') {
             char ts[64];
             size_t ts_len;
-            if (scan_string(sc, ts, sizeof ts, &ts_len) < 0)
+            if (scan_string(sc, ts, sizeof ts, &ts_len, NULL) < 0)
                 return;
             if (ts_len >= sizeof ts || !sample_is_rfc3339(ts, ts_len)) {
                 ts_bad = 1;
@@ -593,7 +773,7 @@ static void scan_sample(struct scanner *sc, const char *prefix)
             }
             t = V_STRING;
         } else {
-            t = scan_value(sc, 1);
+            t = scan_value(sc, sc->depth0 + 1);
             if (t == V_ERROR)
                 return;
             if (key_len == 9 && strcmp(key, "timestamp") == 0 && t != V_NULL) {
@@ -638,6 +818,18 @@ static void scan_sample(struct scanner *sc, const char *prefix)
         shape_error(sc, prefix, first_nonscalar, NULL, FLAT_ERROR);
     }
     sc->p = after;
+}
+
+/* One sample at sc->p (after whitespace). Syntax problems stop the scan; the first shape problem
+ * is recorded and the scan goes on to the end of the value. */
+static void scan_sample(struct scanner *sc, const char *prefix)
+{
+    struct keyset keys;
+    keyset_init(&keys);
+    scan_sample_members(sc, prefix, &keys);
+    if (!sc->failed)
+        keyset_check(sc, &keys);
+    keyset_free(&keys);
 }
 
 int sample_check_text(const char *text, size_t len, const char *prefix, struct sample_problem *prob)
@@ -706,7 +898,7 @@ long sample_check_batch(const char *text, size_t len, sample_each_fn fn, void *c
             skip_ws(&sc);
             struct span *s = &spans[n];
             s->start = (size_t)(sc.p - text);
-            struct scanner one = {.start = text, .p = sc.p, .end = sc.end, .prob = &s->prob};
+            struct scanner one = {.start = text, .p = sc.p, .end = sc.end, .prob = &s->prob, .depth0 = 1};
             memset(&s->prob, 0, sizeof s->prob);
             scan_sample(&one, prefix);
             if (one.failed) {

@@ -19,7 +19,7 @@ struct sample_problem {
  * optional `prediction` and `label` (any JSON), `timestamp` (RFC 3339 string or null) and
  * `request_id` (string, integer or null); or a flat, non-empty object of scalar values (each key a
  * feature). JSON follows RFC 8259 plus the limits of the core's parser (no \u0000, integers within
- * 64 bits, finite reals). `prefix` is the value's own path ("$"). Returns 0 or -1 with *prob. */
+ * 64 bits, finite reals, no key twice in one object). `prefix` is the value's own path ("$"). Returns 0 or -1 with *prob. */
 int sample_check_text(const char *text, size_t len, const char *prefix, struct sample_problem *prob);
 
 /* One element of a JSON batch: its index, its text, and its problem (NULL when it is a sample). */

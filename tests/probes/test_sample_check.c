@@ -13,10 +13,10 @@
 
 #include "sample_check.h"
 
-/* jansson's verdict on the same bytes: is it one JSON value? */
+/* jansson's verdict on the same bytes, with the core's flags: is it one JSON value? */
 static int jansson_accepts(const char *text, size_t len)
 {
-    json_t *v = json_loadb(text, len, JSON_DECODE_ANY, NULL);
+    json_t *v = json_loadb(text, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, NULL);
     json_decref(v);
     return v != NULL;
 }
@@ -59,6 +59,11 @@ static void test_sample_check_agrees_with_jansson_on_edge_cases(void **state)
         "{'a': 1}", "{a: 1}", "[]", "{}", "\"just a string\"", "42", "", "   ", "{\"a\": {\"b\": {\"c\": [[]]}}}",
         "{\"a\": NaN}", "{\"a\": Infinity}", "{\"a\": 0x10}", "{\"a\": \"\\/\\b\\f\\n\\r\\t\\\\\\\"\"}",
         "{\"a\": 1}{\"b\": 2}", "{\"features\": {\"x\": 1}, \"prediction\": [1, {\"p\": null}]}",
+        /* Repeated keys, at each level the scanner looks at and below, also when spelt with escapes. */
+        "{\"a\": 1, \"a\": 2}", "{\"a\": 1, \"\\u0061\": 2}", "{\"a\": 1, \"b\": 2, \"A\": 3}",
+        "{\"features\": {\"x\": 1, \"y\": 2, \"x\": 3}}", "{\"features\": {\"x\": 1}, \"features\": {\"y\": 2}}",
+        "{\"features\": {\"x\": 1}, \"prediction\": {\"p\": 1, \"p\": 2}}", "[{\"k\": 1}, {\"k\": 1, \"k\": 1}]",
+        "{\"a\": {\"\\ud83d\\ude00\": 1, \"\xf0\x9f\x98\x80\": 2}}", "{\"a\": {\"ab\": 1, \"a\": 2, \"b\": 3}}",
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         expect_same_verdict(cases[i], strlen(cases[i]));
@@ -74,6 +79,45 @@ static void test_sample_check_agrees_with_jansson_on_edge_cases(void **state)
             deep[n++] = ']';
         deep[n++] = '}';
         expect_same_verdict(deep, n);
+    }
+}
+
+static void batch_each(void *ctx, size_t index, const char *start, size_t len, const struct sample_problem *problem)
+{
+}
+
+/* jansson's depth limit (2048 open objects and arrays, the outermost counting) holds for the
+ * scanner too, at the limit itself, wherever the nesting starts: in a flat sample, in `features`,
+ * in `prediction`, and inside an element of a batch. */
+static void test_sample_check_nesting_limit_is_jansson_s(void **state)
+{
+    static const char *const before[] = {"{\"a\": ", "{\"features\": {\"a\": ",
+                                         "{\"features\": {\"a\": 1}, \"prediction\": ", "[{\"a\": "};
+    static const char *const after[] = {"}", "}}", "}", "}]"};
+    static char text[8192];
+    for (size_t form = 0; form < 4; form++) {
+        for (int depth = 2044; depth <= 2050; depth++) {
+            size_t n = (size_t)snprintf(text, sizeof text, "%s", before[form]);
+            for (int i = 0; i < depth; i++)
+                text[n++] = '[';
+            for (int i = 0; i < depth; i++)
+                text[n++] = ']';
+            n += (size_t)snprintf(text + n, sizeof text - n, "%s", after[form]);
+            json_t *v = json_loadb(text, n, JSON_REJECT_DUPLICATES, NULL);
+            int j = v != NULL;
+            json_decref(v);
+            struct sample_problem prob;
+            int s;
+            if (form == 3) {
+                s = sample_check_batch(text, n, batch_each, NULL, &prob) >= 0;
+            } else {
+                sample_check_text(text, n, "$", &prob);
+                s = !prob.syntax;
+            }
+            if (j != s)
+                fail_msg("form %zu, %d nested arrays: jansson %s, the scanner %s", form, depth,
+                         j ? "accepts" : "rejects", s ? "accepts" : "rejects");
+        }
     }
 }
 
@@ -176,6 +220,47 @@ static void test_sample_check_names_the_json_path_of_shape_problems(void **state
     expect_problem("{\"features\": {\"x\": [1], \"y\": {}}, \"timestamp\": \"no\"}", "$.features.x", "feature value");
 }
 
+/* A repeated key is a syntax error at the second occurrence (offsets counted by hand), in small
+ * objects (compared pair by pair) and in large ones (sorted by hash) alike. */
+static void expect_duplicate_at(const char *text, size_t len, size_t offset, const char *why)
+{
+    struct sample_problem prob;
+    assert_int_equal(sample_check_text(text, len, "$", &prob), -1);
+    assert_int_equal(prob.syntax, 1);
+    assert_string_equal(prob.why, why);
+    assert_int_equal(prob.offset, offset);
+}
+
+static void test_sample_check_refuses_repeated_keys_where_they_are(void **state)
+{
+    /* {"a": 1, "a": 2}: the second "a" starts at byte 9. */
+    const char *flat = "{\"a\": 1, \"a\": 2}";
+    expect_duplicate_at(flat, strlen(flat), 9, "duplicate object key \"a\"");
+    /* {"features": {"x": 1, "\u0078": 2}}: the escaped x starts at byte 22. */
+    const char *escaped = "{\"features\": {\"x\": 1, \"\\u0078\": 2}}";
+    expect_duplicate_at(escaped, strlen(escaped), 22, "duplicate object key \"x\"");
+    /* 5000 distinct keys "k0".."k4999", then "k1234" again: sorted path, offset = where it starts. */
+    size_t cap = 5000 * 16 + 64, n = 0;
+    char *big = malloc(cap);
+    assert_non_null(big);
+    n += (size_t)snprintf(big + n, cap - n, "{\"features\": {");
+    for (int i = 0; i < 5000; i++)
+        n += (size_t)snprintf(big + n, cap - n, "\"k%d\": %d, ", i, i);
+    size_t at = n;
+    n += (size_t)snprintf(big + n, cap - n, "\"k1234\": 0}}");
+    expect_duplicate_at(big, n, at, "duplicate object key \"k1234\"");
+    /* A key with a quote and a newline in it (the second starts at byte 14) is named escaped, the
+     * control character dropped. */
+    const char *odd = "{\"a\\\"\\nb\": 1, \"a\\\"\\nb\": 2}";
+    expect_duplicate_at(odd, strlen(odd), 14, "duplicate object key \"a\\\"b\"");
+    /* The same object without the repeat is a sample. */
+    n = at - 2;
+    n += (size_t)snprintf(big + n, cap - n, "}}");
+    struct sample_problem prob;
+    assert_int_equal(sample_check_text(big, n, "$", &prob), 0);
+    free(big);
+}
+
 struct collected {
     size_t n, bad;
     char paths[8][256];
@@ -233,11 +318,13 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sample_check_agrees_with_jansson_on_edge_cases),
         cmocka_unit_test(test_sample_check_agrees_with_jansson_on_mutations),
+        cmocka_unit_test(test_sample_check_nesting_limit_is_jansson_s),
         cmocka_unit_test(test_sample_check_rejects_raw_nul_bytes),
         cmocka_unit_test(test_sample_check_accepts_both_sample_shapes),
         cmocka_unit_test(test_sample_check_names_the_json_path_of_shape_problems),
         cmocka_unit_test(test_sample_check_batch_reports_each_element_or_the_syntax_error),
         cmocka_unit_test(test_sample_check_rfc3339),
+        cmocka_unit_test(test_sample_check_refuses_repeated_keys_where_they_are),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

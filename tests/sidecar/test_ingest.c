@@ -86,6 +86,15 @@ static void test_ingest_not_json_at_all(void **state)
     assert_int_equal(rc, -1);
     assert_int_equal(seen, 0);
     assert_true(strncmp(st.first_error, "line 1, column ", 15) == 0);
+    /* Counted as one rejected sample, so that callers answer "bad input", not "retry later". */
+    assert_int_equal(st.rejected, 1);
+    assert_int_equal(st.accepted, 0);
+    /* A key twice is not JSON for the core (JSON_REJECT_DUPLICATES). */
+    st = parse("{\"a\": 1, \"a\": 2}", &seen, &rc);
+    assert_int_equal(rc, -1);
+    assert_int_equal(st.rejected, 1);
+    assert_int_equal(seen, 0);
+    assert_true(strstr(st.first_error, "duplicate object key") != NULL);
 }
 
 static int stop_after_one(void *ctx, json_t *sample, const char *text, size_t len)

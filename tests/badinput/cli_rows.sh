@@ -1,0 +1,213 @@
+#!/usr/bin/env bash
+# Bad-input catalogue, CLI and config doors: `baseline`, `check`, `report` on CSV / JSON Lines /
+# JSON array files, baseline profiles, and configs (`validate`, `run`). Each row asserts the exit
+# code and the exact message with its position (file:line[:column]); jansson's column is where it
+# stopped reading, e.g. just past the offending token.
+source "$DW_SRC/tests/lib.sh"
+source "$DW_SRC/tests/badinput/badinput_lib.sh"
+: "${DW_BAD_PLUGIN_DIR:?DW_BAD_PLUGIN_DIR must point at the deliberately broken test plugins}"
+
+B="$TMP/base.json"
+"$DW_BIN" baseline --data "$EX/train.csv" --out "$B" --prediction prediction 2>/dev/null
+# json_field FILE FEATURE KEY: a field of one feature of a `check --format json` verdict.
+json_field() {
+    "$PYTHON3" -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+f = [f for f in d["features"] if f["name"] == sys.argv[2]][0]
+print(json.dumps(f.get(sys.argv[3])))' "$@"
+}
+window_rows() { "$PYTHON3" -c 'import json, sys; print(json.load(open(sys.argv[1]))["window"]["rows"])' "$1"; }
+
+# --- truncated JSON -----------------------------------------------------------------------------
+# JSON Lines: line 2 stops after `{"amount": 2` (12 bytes): skipped and named, line 1 kept; fatal
+# (exit 3 / 1) under --strict.
+printf '{"amount": 22.5}\n{"amount": 2' >"$TMP/trunc.jsonl"
+cli 2 check --baseline "$B" --data "$TMP/trunc.jsonl" --format json
+expect_line "$TMP/err" "driftwatch check: warning: $TMP/trunc.jsonl:2:12: invalid JSON: '}' expected near end of file; line skipped"
+[ "$(window_rows "$TMP/out")" = 1 ] || fail "truncated JSONL: window rows $(window_rows "$TMP/out"), expected 1"
+cli 3 check --baseline "$B" --data "$TMP/trunc.jsonl" --strict
+expect_line "$TMP/err" "driftwatch check: $TMP/trunc.jsonl:2:12: invalid JSON: '}' expected near end of file; line skipped (fatal with --strict)"
+cli 0 baseline --data "$TMP/trunc.jsonl" --out "$TMP/x.json"
+expect_contains "$TMP/err" "$TMP/trunc.jsonl: 1 rows (1 bad), 1 features"
+cli 1 baseline --data "$TMP/trunc.jsonl" --out "$TMP/x.json" --strict
+expect_line "$TMP/err" "driftwatch baseline: $TMP/trunc.jsonl:2:12: invalid JSON: '}' expected near end of file; line skipped (fatal with --strict)"
+cli 0 report --baseline "$B" --data "$TMP/trunc.jsonl" --out "$TMP/r.html"
+expect_line "$TMP/err" "driftwatch report: warning: $TMP/trunc.jsonl:2:12: invalid JSON: '}' expected near end of file; line skipped"
+# A JSON array file is one document: cut after `[{"amount": 1}, {"amount"` (24 bytes), nothing read.
+printf '[{"amount": 1}, {"amount"' >"$TMP/trunc.json"
+cli 3 check --baseline "$B" --data "$TMP/trunc.json"
+expect_line "$TMP/err" "driftwatch check: $TMP/trunc.json:1:25: invalid JSON: ':' expected near end of file"
+# CSV: a quoted field opened on line 3 and never closed.
+printf 'amount,age\n1,2\n3,"4\n' >"$TMP/trunc.csv"
+cli 0 baseline --data "$TMP/trunc.csv" --out "$TMP/x.json"
+expect_line "$TMP/err" "driftwatch baseline: warning: $TMP/trunc.csv:3: unterminated quoted field (runs to the end of the file)"
+expect_contains "$TMP/err" "$TMP/trunc.csv: 1 rows (1 bad), 2 features"
+# A baseline profile cut after 300 bytes: named at its last line and last byte read.
+head -c 300 "$B" >"$TMP/trunc_base.json"
+pos=$("$PYTHON3" -c 'import sys; t = open(sys.argv[1]).read(); print("%d:%d" % (t.count("\n") + 1, len(t) - t.rfind("\n") - 1))' "$TMP/trunc_base.json")
+cli 3 check --baseline "$TMP/trunc_base.json" --data "$EX/serving_ok.csv"
+expect_contains "$TMP/err" "driftwatch check: $TMP/trunc_base.json:$pos: invalid JSON: "
+
+# --- wrong types --------------------------------------------------------------------------------
+# Text, booleans and arrays where the baseline has a number: counted per feature as `invalid`, in
+# the missing share (a signal, DESIGN.md §4), never an error. 3 rows: amount 1 / "abc" / 3 →
+# count 2, invalid 1, missing share 1/3; age true / [1] / 4 → count 1, invalid 2, share 2/3.
+printf '{"amount": 1, "age": true}\n{"amount": "abc", "age": [1]}\n{"amount": 3, "age": 4}\n' >"$TMP/types.jsonl"
+cli 2 check --baseline "$B" --data "$TMP/types.jsonl" --format json
+[ "$(json_field "$TMP/out" amount invalid) $(json_field "$TMP/out" amount count)" = "1 2" ] || fail "amount invalid/count"
+[ "$(json_field "$TMP/out" age invalid) $(json_field "$TMP/out" age count)" = "2 1" ] || fail "age invalid/count"
+"$PYTHON3" -c 'import json, sys
+f = {f["name"]: f for f in json.load(open(sys.argv[1]))["features"]}
+assert abs(f["amount"]["missing_share"] - 1 / 3) < 1e-12 and abs(f["age"]["missing_share"] - 2 / 3) < 1e-12, f' "$TMP/out" ||
+    fail "wrong types: missing shares"
+# CSV: 49 rows whose amount is "abc": no usable value, the feature drifts by its missing share.
+(head -1 "$EX/train.csv"; sed -n 2,50p "$EX/train.csv" | sed 's/^[^,]*,/abc,/') >"$TMP/types.csv"
+cli 2 check --baseline "$B" --data "$TMP/types.csv" --format json
+[ "$(json_field "$TMP/out" amount invalid)" = 49 ] || fail "CSV wrong type: invalid $(json_field "$TMP/out" amount invalid)"
+[ "$(json_field "$TMP/out" amount note)" = '"no usable values in the window"' ] || fail "CSV wrong type: note"
+[ "$(json_field "$TMP/out" amount drift_by)" = '["missing_share"]' ] || fail "CSV wrong type: drift_by"
+
+# --- NaN / Inf ----------------------------------------------------------------------------------
+# JSON has no NaN or Infinity, and 1e999 overflows a double: the line is skipped, by position
+# (columns 11 + 3 and 11 + 5: just past the token).
+printf '{"amount": NaN}\n{"amount": 1e999}\n{"amount": 2}\n' >"$TMP/nan.jsonl"
+cli 2 check --baseline "$B" --data "$TMP/nan.jsonl" --format json
+expect_line "$TMP/err" "driftwatch check: warning: $TMP/nan.jsonl:1:14: invalid JSON: invalid token near 'NaN'; line skipped"
+expect_line "$TMP/err" "driftwatch check: warning: $TMP/nan.jsonl:2:16: invalid JSON: real number overflow near '1e999'; line skipped"
+[ "$(window_rows "$TMP/out")" = 1 ] || fail "NaN JSONL: window rows"
+# CSV: NaN is missing; inf and -Infinity are invalid for a numeric feature. amount NaN / inf /
+# -Infinity / 5 → count 1, invalid 2, missing share 3/4.
+printf 'amount,age\nNaN,1\ninf,2\n-Infinity,3\n5,4\n' >"$TMP/nan.csv"
+cli 2 check --baseline "$B" --data "$TMP/nan.csv" --format json
+[ "$(json_field "$TMP/out" amount count) $(json_field "$TMP/out" amount invalid) $(json_field "$TMP/out" amount missing_share)" = "1 2 0.75" ] ||
+    fail "NaN/Inf CSV: amount count/invalid/missing_share"
+# In training data a column with an infinity is not numeric (DESIGN.md §3: every value finite).
+cli 0 baseline --data "$TMP/nan.csv" --out "$TMP/x.json"
+expect_contains "$TMP/err" "$TMP/nan.csv: 4 rows (0 bad), 2 features (1 numeric, 1 categorical)"
+
+# --- a 10 MB line -------------------------------------------------------------------------------
+# Files have no line limit: a 10 MiB value is read like any other (2 rows).
+{ gen_long_line; echo '{"amount": 2}'; } >"$TMP/long.jsonl"
+cli 2 check --baseline "$B" --data "$TMP/long.jsonl" --format json
+[ "$(window_rows "$TMP/out")" = 2 ] || fail "10 MB JSONL line: window rows"
+[ ! -s "$TMP/err" ] || fail "10 MB JSONL line: unexpected stderr $(head -c 300 "$TMP/err")"
+"$PYTHON3" -c 'print("amount,note"); print("1," + "x" * (10 * 1024 * 1024)); print("2,y")' >"$TMP/long.csv"
+cli 2 check --baseline "$B" --data "$TMP/long.csv" --format json
+[ "$(window_rows "$TMP/out")" = 2 ] || fail "10 MB CSV line: window rows"
+
+# --- a million features -------------------------------------------------------------------------
+# None of them is the baseline's: the check cannot run (exit 3), with the reason.
+gen_million_features >"$TMP/million.jsonl"
+cli 3 check --baseline "$B" --data "$TMP/million.jsonl"
+expect_line "$TMP/err" "driftwatch check: $TMP/million.jsonl: none of the baseline's 8 features has a value in this file (first: 'amount'); is it the right data for this baseline?"
+cli 1 report --baseline "$B" --data "$TMP/million.jsonl" --out "$TMP/r.html"
+expect_line "$TMP/err" "driftwatch report: $TMP/million.jsonl: none of the baseline's 8 features has a value in this file (first: 'amount'); is it the right data for this baseline?"
+
+# --- deeply nested JSON -------------------------------------------------------------------------
+# 100,000 nested arrays: refused at jansson's depth limit (2048), column 11 + 2048 = 2059.
+{ gen_deep 100000; echo '{"amount": 2}'; } >"$TMP/deep.jsonl"
+cli 2 check --baseline "$B" --data "$TMP/deep.jsonl" --format json
+expect_line "$TMP/err" "driftwatch check: warning: $TMP/deep.jsonl:1:2059: invalid JSON: maximum parsing depth reached near '['; line skipped"
+[ "$(window_rows "$TMP/out")" = 1 ] || fail "deep JSONL: window rows"
+
+# --- invalid UTF-8 ------------------------------------------------------------------------------
+# JSON Lines: not JSON (RFC 8259 text is UTF-8), skipped by position. CSV: each bad byte becomes
+# U+FFFD, so the value stays a category of its own and the profile stays valid JSON.
+printf '{"country": "\xff\xfe"}\n{"amount": 2}\n' >"$TMP/utf8.jsonl"
+cli 2 check --baseline "$B" --data "$TMP/utf8.jsonl"
+expect_line "$TMP/err" "driftwatch check: warning: $TMP/utf8.jsonl:1:13: invalid JSON: unable to decode byte 0xff near '\"'; line skipped"
+printf 'amount,country\n1,\xff\xfe\n2,US\n' >"$TMP/utf8.csv"
+cli 0 baseline --data "$TMP/utf8.csv" --out "$TMP/utf8_base.json"
+"$PYTHON3" -c 'import json, sys
+f = [f for f in json.load(open(sys.argv[1]))["features"] if f["name"] == "country"][0]
+assert f["categories"] == {"\ufffd\ufffd": 1, "US": 1}, f' "$TMP/utf8_base.json" || fail "invalid UTF-8 CSV: categories"
+
+# --- empty or header-only CSV -------------------------------------------------------------------
+: >"$TMP/empty.csv"
+printf 'amount,age\n' >"$TMP/header.csv"
+rm -f "$TMP/r.html"
+cli 1 baseline --data "$TMP/empty.csv" --out "$TMP/x.json"
+expect_line "$TMP/err" "driftwatch baseline: $TMP/empty.csv: empty file (expected a header row)"
+cli 3 check --baseline "$B" --data "$TMP/empty.csv"
+expect_line "$TMP/err" "driftwatch check: $TMP/empty.csv: empty file (expected a header row)"
+cli 1 report --baseline "$B" --data "$TMP/empty.csv" --out "$TMP/r.html"
+expect_line "$TMP/err" "driftwatch report: $TMP/empty.csv: empty file (expected a header row)"
+cli 1 baseline --data "$TMP/header.csv" --out "$TMP/x.json"
+expect_line "$TMP/err" "driftwatch baseline: $TMP/header.csv: no data rows (header only?)"
+cli 3 check --baseline "$B" --data "$TMP/header.csv"
+expect_line "$TMP/err" "driftwatch check: $TMP/header.csv: no data rows (header only?)"
+cli 1 report --baseline "$B" --data "$TMP/header.csv" --out "$TMP/r.html"
+expect_line "$TMP/err" "driftwatch report: $TMP/header.csv: no data rows (header only?)"
+[ ! -e "$TMP/r.html" ] || fail "a report was written for unusable data"
+
+# --- duplicate column names ---------------------------------------------------------------------
+printf 'amount,age,amount\n1,2,3\n' >"$TMP/dup.csv"
+cli 1 baseline --data "$TMP/dup.csv" --out "$TMP/x.json"
+expect_line "$TMP/err" "driftwatch baseline: $TMP/dup.csv:1: duplicate column name 'amount' (columns 1 and 3)"
+cli 3 check --baseline "$B" --data "$TMP/dup.csv"
+expect_line "$TMP/err" "driftwatch check: $TMP/dup.csv:1: duplicate column name 'amount' (columns 1 and 3)"
+
+# JSON Lines / JSON array: a key twice in one object is refused as ingest and profiles refuse it
+# (jansson stops past the second key: column 11 + 11 = 22 on the line, 12 + 11 = 23 in the array).
+printf '{"amount": 1, "amount": 2}\n{"amount": 2}\n' >"$TMP/dup.jsonl"
+cli 2 check --baseline "$B" --data "$TMP/dup.jsonl" --format json
+expect_line "$TMP/err" "driftwatch check: warning: $TMP/dup.jsonl:1:22: invalid JSON: duplicate object key near '\"amount\"'; line skipped"
+[ "$(window_rows "$TMP/out")" = 1 ] || fail "duplicate keys JSONL: window rows"
+printf '[{"amount": 1, "amount": 2}, {"amount": 2}]' >"$TMP/dup.json"
+cli 3 check --baseline "$B" --data "$TMP/dup.json"
+expect_line "$TMP/err" "driftwatch check: $TMP/dup.json:1:23: invalid JSON: duplicate object key near '\"amount\"'"
+
+# --- a baseline of another profile version ------------------------------------------------------
+sed 's/"driftwatch_profile": 1/"driftwatch_profile": 2/' "$B" >"$TMP/v2.json"
+V2_WHY="$TMP/v2.json: driftwatch_profile: unsupported version 2 (this driftwatch reads version 1; rebuild the baseline with 'driftwatch baseline')"
+cli 3 check --baseline "$TMP/v2.json" --data "$EX/serving_ok.csv"
+expect_line "$TMP/err" "driftwatch check: $V2_WHY"
+cli 1 report --baseline "$TMP/v2.json" --data "$EX/serving_ok.csv" --out "$TMP/r.html"
+expect_line "$TMP/err" "driftwatch report: $V2_WHY"
+
+# --- configs: an unknown model, a baseline of another version, a missing plugin, another ABI ------
+PORT=$(free_port)
+config() { # config FILE PLUGIN_DIR BASELINE PROBE_PLUGIN
+    cat >"$1" <<YAML
+agent: {listen: 127.0.0.1:$PORT, state_dir: $TMP/state, plugin_dir: $2}
+models:
+  - name: fraud
+    baseline: $3
+    probes:
+      - {plugin: $4, model: fraud}
+YAML
+}
+config "$TMP/ok.yaml" "$DW_PLUGIN_DIR" "$B" push
+cli 3 check -c "$TMP/ok.yaml" --model nope
+expect_line "$TMP/err" "driftwatch check: $TMP/ok.yaml: no model named 'nope'"
+
+# `baseline:` is at line 4, column 15 of these configs.
+config "$TMP/v2.yaml" "$DW_PLUGIN_DIR" "$TMP/v2.json" push
+cli 1 validate -c "$TMP/v2.yaml"
+expect_line "$TMP/err" "$TMP/v2.yaml:4:15: model 'fraud': baseline: $V2_WHY"
+cli 1 run -c "$TMP/v2.yaml"
+expect_contains "$TMP/err" "msg=\"cannot start: model 'fraud': baseline: $V2_WHY\""
+config "$TMP/nobase.yaml" "$DW_PLUGIN_DIR" "$TMP/no-such-baseline.json" push
+cli 1 validate -c "$TMP/nobase.yaml"
+expect_line "$TMP/err" "$TMP/nobase.yaml:4:15: model 'fraud': baseline: $TMP/no-such-baseline.json: No such file or directory"
+
+# A plugin that does not exist: the `plugin:` entry is at line 6, column 9.
+config "$TMP/noplugin.yaml" "$DW_PLUGIN_DIR" "$B" pusher
+NOPLUGIN="$TMP/noplugin.yaml:6:9: plugin 'pusher': $DW_PLUGIN_DIR/pusher.so: No such file or directory (plugin directory: $DW_PLUGIN_DIR)"
+cli 1 validate -c "$TMP/noplugin.yaml"
+expect_line "$TMP/err" "$NOPLUGIN"
+cli 1 run -c "$TMP/noplugin.yaml"
+expect_contains "$TMP/err" "msg=\"cannot start: $NOPLUGIN\""
+
+# A plugin built for another ABI (tests/core/plugins/wrongabi.c declares ABI 99), in a plugin
+# directory of its own (0755, as the loader requires).
+mkdir -m 0755 "$TMP/plugins"
+cp "$DW_BAD_PLUGIN_DIR/wrongabi.so" "$TMP/plugins/"
+config "$TMP/abi.yaml" "$TMP/plugins" "$B" wrongabi
+ABI="$TMP/abi.yaml:6:9: plugin 'wrongabi': $TMP/plugins/wrongabi.so was built for plugin ABI 99, this driftwatch speaks ABI 1: rebuild it"
+cli 1 validate -c "$TMP/abi.yaml"
+expect_line "$TMP/err" "$ABI"
+cli 1 run -c "$TMP/abi.yaml"
+expect_contains "$TMP/err" "msg=\"cannot start: $ABI\""
+cli 0 validate -c "$TMP/ok.yaml"
+echo "PASS: bad input at the CLI and config doors"
