@@ -68,7 +68,11 @@ char *soak_body_make(size_t rows, int shifted, uint32_t seed, size_t *len)
     char *body = malloc(cap);
     if (!body)
         return NULL;
-    uint32_t x = seed ? seed : 1;
+    /* Neighbouring seeds give correlated first outputs in xorshift: spread them, then skip some. */
+    uint32_t x = (seed * 2654435761u) ^ 0x9e3779b9u;
+    x = x ? x : 1;
+    for (int i = 0; i < 16; i++)
+        next_u32(&x);
     double num[N_NUMERIC];
     unsigned cat[N_CATEGORICAL];
     for (size_t r = 0; r < rows; r++) {

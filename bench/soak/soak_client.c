@@ -18,8 +18,9 @@
 #include "soak_proc.h"
 #include "soak_stats.h"
 
-/* Distinct push bodies per phase: enough that the window is not one batch repeated. */
-#define N_BODIES 16
+/* Distinct samples per phase: a window made of a few hundred samples repeated would show
+ * sampling noise as feature drift (W1 of 300 draws is often above the 0.1 threshold). */
+#define DISTINCT_SAMPLES 4096
 
 enum route { ROUTE_PUSH, ROUTE_METRICS, ROUTE_DRIFT, N_ROUTES };
 static const char *const route_names[N_ROUTES] = {"push", "metrics", "drift"};
@@ -48,8 +49,9 @@ static struct options opt = {
     .seconds = 300, .warmup = 60, .push_clients = 4, .push_rate = 50, .scrape_rate = 10, .drift_rate = 2,
     .batch = 100, .train_rows = 5000,
 };
-static char *bodies[2][N_BODIES];
-static size_t body_lens[2][N_BODIES];
+static char **bodies[2];
+static size_t *body_lens[2];
+static size_t n_bodies;
 static int64_t t0_ns, warm_ns, deadline_ns;
 static int stop_flag;
 
@@ -144,7 +146,7 @@ static void *worker_main(void *arg)
             break;
         if (w->route == ROUTE_PUSH) {
             int shifted = phase_shifted(start);
-            size_t b = (k * (size_t)w->count + (size_t)w->index) % N_BODIES;
+            size_t b = (k * (size_t)w->count + (size_t)w->index) % n_bodies;
             curl_easy_setopt(h, CURLOPT_POSTFIELDS, bodies[shifted][b]);
             curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_lens[shifted][b]);
         }
@@ -228,20 +230,29 @@ out:
 
 static int make_bodies(void)
 {
-    for (int s = 0; s < 2; s++)
-        for (int b = 0; b < N_BODIES; b++) {
-            bodies[s][b] = soak_body_make(opt.batch, s, (uint32_t)(1000 * s + b + 7), &body_lens[s][b]);
+    n_bodies = (DISTINCT_SAMPLES + opt.batch - 1) / opt.batch;
+    for (int s = 0; s < 2; s++) {
+        bodies[s] = calloc(n_bodies, sizeof bodies[s][0]);
+        body_lens[s] = calloc(n_bodies, sizeof body_lens[s][0]);
+        if (!bodies[s] || !body_lens[s])
+            return -1;
+        for (size_t b = 0; b < n_bodies; b++) {
+            bodies[s][b] = soak_body_make(opt.batch, s, (uint32_t)(100000 * s + b + 7), &body_lens[s][b]);
             if (!bodies[s][b])
                 return -1;
         }
+    }
     return 0;
 }
 
 static void free_bodies(void)
 {
-    for (int s = 0; s < 2; s++)
-        for (int b = 0; b < N_BODIES; b++)
+    for (int s = 0; s < 2; s++) {
+        for (size_t b = 0; bodies[s] && b < n_bodies; b++)
             free(bodies[s][b]);
+        free(bodies[s]);
+        free(body_lens[s]);
+    }
 }
 
 static int parse_args(int argc, char **argv)
@@ -435,13 +446,14 @@ static int run(void)
         ws[nw++] = (struct worker){.route = ROUTE_METRICS, .count = 1, .rate = opt.scrape_rate};
     if (opt.drift_rate > 0)
         ws[nw++] = (struct worker){.route = ROUTE_DRIFT, .count = 1, .rate = opt.drift_rate};
-    printf("soak: %d s (warm-up %d s) against %s, agent pid %d; push: %d connections, %s req/s in total, "
-           "%zu samples (%zu bytes) a request; /metrics %.0f/s; drift %.0f/s; shift every %d s\n",
-           opt.seconds, opt.warmup, opt.url, (int)opt.pid, opt.push_clients,
-           opt.push_rate > 0 ? "fixed" : "unlimited", opt.batch, body_lens[0][0], opt.scrape_rate, opt.drift_rate,
-           opt.shift_every);
+    printf("soak: %d s (warm-up %d s) against %s, agent pid %d\n", opt.seconds, opt.warmup, opt.url, (int)opt.pid);
     if (opt.push_rate > 0)
-        printf("      push rate %.0f req/s = %.0f samples/s\n", opt.push_rate, opt.push_rate * (double)opt.batch);
+        printf("  push: %d connections, %.0f requests/s in total = %.0f samples/s", opt.push_clients, opt.push_rate,
+               opt.push_rate * (double)opt.batch);
+    else
+        printf("  push: %d connections back to back", opt.push_clients);
+    printf(", %zu samples (%zu bytes) a request; /metrics %.0f/s; drift reads %.0f/s; traffic shifted every %d s\n",
+           opt.batch, body_lens[0][0], opt.scrape_rate, opt.drift_rate, opt.shift_every);
     fflush(stdout);
     t0_ns = now_ns();
     warm_ns = t0_ns + (int64_t)opt.warmup * 1000000000LL;
