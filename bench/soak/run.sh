@@ -13,7 +13,7 @@
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 SECS=${1:-300}
-BUILD=${SOAK_BUILD:-$SRC/build}
+BUILD=$(realpath -m "${SOAK_BUILD:-$SRC/build}")
 WARMUP=${WARMUP:-$((SECS / 5))}
 PUSH_CLIENTS=${PUSH_CLIENTS:-4}
 PUSH_RATE=${PUSH_RATE:-50}
