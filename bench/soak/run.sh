@@ -6,7 +6,7 @@
 # each second. Prints figures; exits non-zero only when the run itself fails, never for speed.
 #   bench/soak/run.sh [SECONDS]          default 300
 # Environment: SOAK_BUILD (build dir, default build: RelWithDebInfo; built when missing),
-#   WARMUP (SECONDS/5), PUSH_CLIENTS (4), PUSH_RATE (50 requests/s in total), BATCH (100 samples),
+#   WARMUP (SECONDS/5), PUSH_CLIENTS (4), PUSH_RATE (100 requests/s in total), BATCH (100 samples),
 #   SCRAPE_RATE (10/s), DRIFT_RATE (2/s), WINDOW (50000 samples), SHIFT_EVERY (20 s: traffic
 #   alternates between in-distribution and shifted, so alerts fire and resolve),
 #   SOAK_DIR (keep config, agent log and per-second series there instead of a removed temp dir).
@@ -16,7 +16,7 @@ SECS=${1:-300}
 BUILD=$(realpath -m "${SOAK_BUILD:-$SRC/build}")
 WARMUP=${WARMUP:-$((SECS / 5))}
 PUSH_CLIENTS=${PUSH_CLIENTS:-4}
-PUSH_RATE=${PUSH_RATE:-50}
+PUSH_RATE=${PUSH_RATE:-100}
 BATCH=${BATCH:-100}
 SCRAPE_RATE=${SCRAPE_RATE:-10}
 DRIFT_RATE=${DRIFT_RATE:-2}
