@@ -397,16 +397,15 @@ static void report_resources(const struct resource_log *log, uint64_t errors, ui
         return;
     }
     const double *t = log->t + first, *rss = log->rss_mb + first;
-    double tmin[n], rss_min = rss[0], rss_max = rss[0];
+    double rss_min = rss[0], rss_max = rss[0];
     long fd_min = log->fds[first], fd_max = log->fds[first];
     for (size_t i = 0; i < n; i++) {
-        tmin[i] = t[i] / 60.0;
         rss_min = rss[i] < rss_min ? rss[i] : rss_min;
         rss_max = rss[i] > rss_max ? rss[i] : rss_max;
         fd_min = log->fds[first + i] < fd_min ? log->fds[first + i] : fd_min;
         fd_max = log->fds[first + i] > fd_max ? log->fds[first + i] : fd_max;
     }
-    double slope = soak_slope(tmin, rss, n);
+    double slope = soak_slope(t, rss, n) * 60.0; /* MB/s to MB/min */
     double cpu = log->cpu_s[log->n - 1] - log->cpu_s[0], wall = log->t[log->n - 1] - log->t[0];
     printf("agent RSS: %.1f MB at start, %.1f MB at warm-up end (t=%.0f s), %.1f MB at the end (t=%.0f s); "
            "after warm-up min %.1f max %.1f MB, slope %+.3f MB/min (least squares over %zu samples); peak %.1f MB\n",
