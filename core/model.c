@@ -56,7 +56,7 @@ struct model_runtime {
 
     pthread_mutex_t lock; /* window, journal, counters */
     struct window window;
-    int64_t window_opened_ms;
+    int64_t window_opened_ms; /* CLOCK_MONOTONIC */
     struct journal *journal;
     uint64_t refused_batches; /* pushes refused in a row because the journal could not write */
 
@@ -77,10 +77,12 @@ struct model_runtime {
     struct policy *policy;
 };
 
-static int64_t now_ms(void)
+/* Time-based windows count monotonic time: a wall-clock jump neither closes one early nor holds it
+ * open. */
+static int64_t mono_ms(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
+    clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
@@ -173,7 +175,7 @@ static int close_window_locked(struct model_runtime *m, char *err, size_t errlen
         snprintf(err, errlen, "out of memory closing the window");
         return -1;
     }
-    m->window_opened_ms = now_ms();
+    m->window_opened_ms = mono_ms();
     struct plugin_instance *s = m->links.sampler;
     if (s && s->lp->def->window_reset)
         s->lp->def->window_reset(s->inst, m->mc->name);
@@ -692,7 +694,7 @@ int model_start(const struct model_config *mc, const struct model_links *links, 
     pthread_mutex_init(&m->verdict_lock, NULL);
     size_t cap = mc->window_size > 0 ? (size_t)mc->window_size : TIME_WINDOW_MAX_ITEMS;
     window_init(&m->window, cap, mc->window_sliding);
-    m->window_opened_ms = now_ms();
+    m->window_opened_ms = mono_ms();
 
     char why[768];
     if (profile_load(mc->baseline, &m->profile, why, sizeof why) < 0) {

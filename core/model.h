@@ -50,7 +50,8 @@ char *model_last_verdict(struct model_runtime *m);
 /* The HTML report of the last checked window (malloc'd), or NULL with err. */
 char *model_report_html(struct model_runtime *m, size_t *len, char *err, size_t errlen);
 
-/* Called about once a second by the scheduler: closes a time-based window when due. */
+/* Called about once a second by the scheduler with CLOCK_MONOTONIC milliseconds: closes a
+ * time-based window when due. */
 void model_tick(struct model_runtime *m, int64_t now_ms);
 
 #endif
