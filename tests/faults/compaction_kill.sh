@@ -8,8 +8,8 @@ ROUNDS=${DW_FAULT_ROUNDS:-24}
 DATA="$DW_SRC/examples/data"
 PORT=$(free_port)
 "$DW_BIN" baseline --data "$DATA/train.csv" --out "$TMP/baseline.json" 2>/dev/null
-# A tumbling window of 1000 samples (~250 KB): compaction starts once the journal outgrows
-# 4 x the window + 16 MB (model.c), i.e. after ~60k pushed samples, and at every start-up.
+# A tumbling window of 1000 samples (~2.3 MB): compaction starts once the journal outgrows
+# 4 x the window + 16 MB (model.c), i.e. after ~11k pushed samples, and at every start-up.
 cat >"$TMP/dw.yaml" <<YAML
 agent: {listen: 127.0.0.1:$PORT, state_dir: $TMP/state, durability: sync}
 models:
@@ -26,7 +26,10 @@ import os, random, re, signal, subprocess, sys, threading, time, urllib.request,
 dw, tmp, port, data, rounds = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], int(sys.argv[5])
 state, log_path = tmp + "/state", tmp + "/agent.log"
 W, BATCH = 1000, 130  # a batch that does not divide the window: the counts vary
-lines = open(data, "rb").read().splitlines(keepends=True)
+# Each sample carries 2 KB of padding (kept, as the journal keeps a sample's own text): the journal
+# reaches the compaction size with ~8x fewer samples, which keeps sanitizer builds quick.
+pad = b', "note": "' + b"x" * 2048 + b'"}'
+lines = [l.rstrip().rstrip(b"}") + pad + b"\n" for l in open(data, "rb").read().splitlines()]
 batches = [b"".join(lines[i:i + BATCH]) for i in range(0, len(lines) - BATCH + 1, BATCH)]
 rnd = random.Random(int(os.environ.get("DW_FAULT_SEED", "0")) or None)
 log = open(log_path, "ab")
