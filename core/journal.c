@@ -519,8 +519,9 @@ static int flush_locked(struct journal *j, char *err, size_t errlen)
             poison(j, rc, "write failed and the partial write could not be cut");
             return fail_result(j, err, errlen);
         }
-        set_err(err, errlen, "%s/%s: write of %zu bytes failed: %s (kept for the next commit)", j->dir,
-                j->jfile, j->len, strerror(-rc));
+        set_err(err, errlen, "%s/%s: write of %zu bytes failed: %s%s (kept for the next commit)", j->dir,
+                j->jfile, j->len, strerror(-rc),
+                rc == -ENOSPC ? ": the state directory is full, free space there" : "");
         return rc;
     }
     j->file_end += j->len;

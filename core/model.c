@@ -56,8 +56,9 @@ struct model_runtime {
 
     pthread_mutex_t lock; /* window, journal, counters */
     struct window window;
-    int64_t window_opened_ms;
+    int64_t window_opened_ms; /* CLOCK_MONOTONIC */
     struct journal *journal;
+    uint64_t refused_batches; /* pushes refused in a row because the journal could not write */
 
     pthread_mutex_t jobs_lock;
     pthread_cond_t jobs_cond;
@@ -76,10 +77,12 @@ struct model_runtime {
     struct policy *policy;
 };
 
-static int64_t now_ms(void)
+/* Time-based windows count monotonic time: a wall-clock jump neither closes one early nor holds it
+ * open. */
+static int64_t mono_ms(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
+    clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
@@ -172,7 +175,7 @@ static int close_window_locked(struct model_runtime *m, char *err, size_t errlen
         snprintf(err, errlen, "out of memory closing the window");
         return -1;
     }
-    m->window_opened_ms = now_ms();
+    m->window_opened_ms = mono_ms();
     struct plugin_instance *s = m->links.sampler;
     if (s && s->lp->def->window_reset)
         s->lp->def->window_reset(s->inst, m->mc->name);
@@ -284,6 +287,13 @@ static int on_sample(void *ctx, json_t *sample, const char *text, size_t len)
     return 0;
 }
 
+/* Only counts (ingest_parse's stats): the samples of a batch refused before it is stored. */
+static int count_sample(void *ctx, json_t *sample, const char *text, size_t len)
+{
+    (void)ctx, (void)sample, (void)text, (void)len;
+    return 0;
+}
+
 /* Snapshot = the live window as APPEND records. Runs under m->lock (the journal's rule: the
  * snapshot reflects exactly the records appended so far). */
 static int write_snapshot(void *ctx, struct journal_writer *w)
@@ -313,13 +323,22 @@ int model_ingest(struct model_runtime *m, const struct dw_sample_batch *batch, s
 {
     memset(res, 0, sizeof *res);
     struct ingest_ctx c = {.m = m};
-    struct ingest_stats st;
-    pthread_mutex_lock(&m->lock);
-    int parsed = ingest_parse(batch->json, batch->json_len, on_sample, &c, &st);
+    struct ingest_stats st = {0};
     char cerr[256] = "";
-    int committed = c.failed ? -1 : journal_commit(m->journal, cerr, sizeof cerr);
-    if (c.failed || committed < 0)
-        snprintf(c.err, sizeof c.err, "%s", c.failed ? c.err : cerr);
+    pthread_mutex_lock(&m->lock);
+    /* A batch whose commit failed (disk full) is still buffered in the journal and already in the
+     * window: until it can be written, new samples are refused before they touch either, so a
+     * full disk keeps one batch in memory and a client's retries do not pile up duplicates. */
+    int committed = journal_commit(m->journal, cerr, sizeof cerr);
+    int parsed = 0;
+    if (committed < 0) {
+        parsed = ingest_parse(batch->json, batch->json_len, count_sample, NULL, &st);
+    } else {
+        parsed = ingest_parse(batch->json, batch->json_len, on_sample, &c, &st);
+        committed = c.failed ? -1 : journal_commit(m->journal, cerr, sizeof cerr);
+    }
+    if (!c.failed && committed < 0)
+        snprintf(c.err, sizeof c.err, "%s", cerr);
     size_t window_n = m->window.n;
     int full = window_full(&m->window) && !m->window.sliding;
     /* The close is journaled and committed too: otherwise a crash replays the full window and it
@@ -328,6 +347,9 @@ int model_ingest(struct model_runtime *m, const struct dw_sample_batch *batch, s
         journal_commit(m->journal, cerr, sizeof cerr);
     if (committed == 0)
         maybe_compact_locked(m);
+    int refused = c.failed || committed < 0;
+    uint64_t refused_before = m->refused_batches;
+    m->refused_batches = refused ? refused_before + 1 : 0;
     pthread_mutex_unlock(&m->lock);
 
     /* driftwatch_samples_received_total{model,probe} is the probes' to count: they see what arrived
@@ -351,10 +373,17 @@ int model_ingest(struct model_runtime *m, const struct dw_sample_batch *batch, s
         metrics_counter_add("driftwatch_samples_rejected_total", "Samples rejected by model and reason.", rej,
                             (double)st.accepted);
         snprintf(res->error, sizeof res->error, "cannot store samples durably: %.200s", c.err);
-        log_error("model", "model=%s %s", m->mc->name, res->error);
+        /* A full disk refuses every push: log the 1st, 2nd, 4th, 8th ... refusal in a row. */
+        uint64_t n = refused_before + 1;
+        if ((n & (n - 1)) == 0)
+            log_error("model", "model=%s %s (refused batch %llu in a row)", m->mc->name, res->error,
+                      (unsigned long long)n);
         res->accepted = 0;
         return DW_INGEST_UNAVAILABLE;
     }
+    if (refused_before)
+        log_info("model", "model=%s samples are stored again after %llu refused batch(es)", m->mc->name,
+                 (unsigned long long)refused_before);
     if (parsed < 0 || st.accepted == 0)
         return DW_INGEST_INVALID;
     return DW_INGEST_OK;
@@ -665,7 +694,7 @@ int model_start(const struct model_config *mc, const struct model_links *links, 
     pthread_mutex_init(&m->verdict_lock, NULL);
     size_t cap = mc->window_size > 0 ? (size_t)mc->window_size : TIME_WINDOW_MAX_ITEMS;
     window_init(&m->window, cap, mc->window_sliding);
-    m->window_opened_ms = now_ms();
+    m->window_opened_ms = mono_ms();
 
     char why[768];
     if (profile_load(mc->baseline, &m->profile, why, sizeof why) < 0) {

@@ -33,7 +33,9 @@ void model_stop(struct model_runtime *m);
 
 const char *model_name(const struct model_runtime *m);
 
-/* Parses, samples, windows and journals a batch (see dw_host.emit_samples for the codes). */
+/* Parses, samples, windows and journals a batch (see dw_host.emit_samples for the codes). While the
+ * journal holds a batch it could not write (disk full), every batch is refused as unavailable
+ * before it touches the window; the held batch is written by the first push after space returns. */
 int model_ingest(struct model_runtime *m, const struct dw_sample_batch *batch, struct dw_ingest_result *res);
 
 /* Runs a check on the current window now and waits for it; *json_out is the verdict JSON
@@ -50,7 +52,8 @@ char *model_last_verdict(struct model_runtime *m);
 /* The HTML report of the last checked window (malloc'd), or NULL with err. */
 char *model_report_html(struct model_runtime *m, size_t *len, char *err, size_t errlen);
 
-/* Called about once a second by the scheduler: closes a time-based window when due. */
+/* Called about once a second by the scheduler with CLOCK_MONOTONIC milliseconds: closes a
+ * time-based window when due. */
 void model_tick(struct model_runtime *m, int64_t now_ms);
 
 #endif

@@ -29,12 +29,22 @@ struct policy {
     int firing;
     int64_t firing_since;
     int *sink_notified; /* per sink: 1 when it knows the current firing/resolved state */
+    /* not persisted: failures in a row, for rate-limited error logs and one recovery line */
+    unsigned *sink_failures; /* per sink: notifications that failed transiently */
+    unsigned trigger_failures;
     int retrained_this_episode;
     int64_t retrains[MAX_RETRAIN_HISTORY]; /* unix seconds of past triggers, oldest first */
     size_t n_retrains;
     char last_key[256];
     char pending_key[256]; /* a trigger started but not confirmed: retried with this same key */
 };
+
+/* A failure that keeps repeating (a sink down for hours) is logged the 1st, 2nd, 4th, 8th ... time
+ * in a row, not at every check; its recovery is logged once. */
+static int failure_worth_logging(unsigned n)
+{
+    return (n & (n - 1)) == 0;
+}
 
 static int64_t now_s(void)
 {
@@ -106,9 +116,12 @@ int policy_open(const struct model_config *mc, const struct model_links *links, 
 {
     struct policy *p = calloc(1, sizeof *p);
     if (!p || !(p->sink_notified = calloc(links->n_sinks + 1, sizeof *p->sink_notified)) ||
+        !(p->sink_failures = calloc(links->n_sinks + 1, sizeof *p->sink_failures)) ||
         !(p->data_version = strdup(data_version ? data_version : "unknown"))) {
-        if (p)
+        if (p) {
             free(p->sink_notified);
+            free(p->sink_failures);
+        }
         free(p);
         snprintf(err, errlen, "out of memory");
         return -1;
@@ -126,6 +139,7 @@ void policy_close(struct policy *p)
     if (!p)
         return;
     free(p->sink_notified);
+    free(p->sink_failures);
     free(p->data_version);
     free(p);
 }
@@ -177,22 +191,30 @@ static void send_alerts(struct policy *p, const struct verdict *v, int repeat)
         struct plugin_instance *s = p->links.sinks[i];
         if (!s || (p->sink_notified[i] && !repeat))
             continue;
-        if (repeat && !p->sink_notified[i])
-            ev.repeat = 0; /* this sink missed the transition: this is its first notification */
+        /* A sink that missed the transition gets its first notification, not a repeat. */
+        ev.repeat = repeat && p->sink_notified[i];
         char err[512] = "";
         int rc = s->lp->def->alert_send(s->inst, &ev, err, sizeof err);
         if (rc == DW_SEND_DROPPED)
             log_error("policy", "model=%s alert sink %s refused the notification (not retried): %s", p->mc->name,
                       p->links.sink_names[i], err);
         if (rc < 0 && rc != DW_SEND_DROPPED) {
-            log_error("policy", "model=%s alert sink %s failed (will retry at the next check): %s", p->mc->name,
-                      p->links.sink_names[i], err);
+            unsigned n = ++p->sink_failures[i];
+            if (failure_worth_logging(n))
+                log_error("policy", "model=%s alert sink %s failed, %u notification(s) in a row (will retry at "
+                          "the next check): %s", p->mc->name, p->links.sink_names[i], n, err);
             p->sink_notified[i] = 0;
-        } else if (!p->sink_notified[i]) {
+            continue;
+        }
+        if (rc == 0 && p->sink_failures[i]) {
+            log_info("policy", "model=%s alert sink %s delivered again after %u failed notification(s)",
+                     p->mc->name, p->links.sink_names[i], p->sink_failures[i]);
+            p->sink_failures[i] = 0;
+        }
+        if (!p->sink_notified[i]) {
             p->sink_notified[i] = 1;
             changed = 1;
         }
-        ev.repeat = repeat;
     }
     free(features);
     if (changed)
@@ -273,10 +295,17 @@ static void maybe_retrain(struct policy *p, const struct verdict *v)
     int rc = t->lp->def->trigger(t->inst, &ev, &res, err, sizeof err);
     free(features);
     if (rc < 0) {
-        log_error("policy", "model=%s retrain trigger failed (will retry at the next drifted check): key=%s %s",
-                  p->mc->name, key, err);
+        unsigned n = ++p->trigger_failures;
+        if (failure_worth_logging(n))
+            log_error("policy", "model=%s retrain trigger failed, %u time(s) in a row (will retry at the next "
+                      "drifted check): key=%s %s", p->mc->name, n, key, err);
         count_trigger(p, "error");
         return;
+    }
+    if (p->trigger_failures) {
+        log_info("policy", "model=%s retrain trigger succeeded again after %u failure(s): key=%s", p->mc->name,
+                 p->trigger_failures, key);
+        p->trigger_failures = 0;
     }
     log_info("policy", "model=%s retrain %s: trainer=%s data_version=%s features=%s key=%s job=%s state=%s",
              p->mc->name, ev.dry_run ? "dry-run" : "triggered", p->mc->retrain->plugin, p->data_version, names, key,

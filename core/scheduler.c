@@ -1,6 +1,5 @@
-/* Scheduler thread (see scheduler.h). Next fire times are computed from the wall clock each time,
- * so a clock jump forward fires a missed schedule once (not once per missed slot) and a jump back
- * waits for the next slot. */
+/* Scheduler thread (see scheduler.h). It wakes on the monotonic clock, so a wall-clock jump never
+ * stalls it; each schedule's rules for jumps are in schedule_timer.h. */
 #include "scheduler.h"
 
 #include <pthread.h>
@@ -11,12 +10,13 @@
 
 #include "cron.h"
 #include "log.h"
+#include "schedule_timer.h"
 
 struct schedule_state {
     const struct schedule_config *sc;
     struct model_runtime *model;
     struct cron_expr cron;
-    time_t next;
+    struct schedule_timer timer;
 };
 
 struct scheduler {
@@ -30,14 +30,11 @@ struct scheduler {
     int stopping;
 };
 
-static time_t next_fire(struct schedule_state *st, time_t now)
+static int64_t clock_ms(clockid_t id)
 {
-    if (st->sc->every_ms > 0)
-        return now + (time_t)(st->sc->every_ms / 1000 > 0 ? st->sc->every_ms / 1000 : 1);
-    time_t next;
-    if (cron_next(&st->cron, now, 1, &next) < 0)
-        return (time_t)-1;
-    return next;
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void *scheduler_main(void *arg)
@@ -46,24 +43,21 @@ static void *scheduler_main(void *arg)
     pthread_mutex_lock(&s->lock);
     while (!s->stopping) {
         struct timespec wake;
-        clock_gettime(CLOCK_REALTIME, &wake);
+        clock_gettime(CLOCK_MONOTONIC, &wake);
         wake.tv_sec += 1;
         pthread_cond_timedwait(&s->cond, &s->lock, &wake);
         if (s->stopping)
             break;
         pthread_mutex_unlock(&s->lock);
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        int64_t now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+        int64_t wall = clock_ms(CLOCK_REALTIME), mono = clock_ms(CLOCK_MONOTONIC);
         for (size_t i = 0; i < s->n_models; i++)
-            model_tick(s->models[i], now_ms);
+            model_tick(s->models[i], mono);
         for (size_t i = 0; i < s->n_schedules; i++) {
             struct schedule_state *st = &s->schedules[i];
-            if (st->next == (time_t)-1 || ts.tv_sec < st->next)
+            if (!schedule_timer_due(&st->timer, wall, mono))
                 continue;
             log_debug("scheduler", "schedule fired for model=%s", st->sc->model);
             model_request_check(st->model, 0);
-            st->next = next_fire(st, ts.tv_sec);
         }
         pthread_mutex_lock(&s->lock);
     }
@@ -83,7 +77,7 @@ int scheduler_start(const struct config *cfg, struct model_runtime **models, siz
     }
     s->models = models;
     s->n_models = n;
-    time_t now = time(NULL);
+    int64_t wall = clock_ms(CLOCK_REALTIME), mono = clock_ms(CLOCK_MONOTONIC);
     for (size_t i = 0; i < cfg->n_schedules; i++) {
         struct schedule_state *st = &s->schedules[s->n_schedules];
         st->sc = &cfg->schedules[i];
@@ -99,11 +93,15 @@ int scheduler_start(const struct config *cfg, struct model_runtime **models, siz
             free(s);
             return -1;
         }
-        st->next = next_fire(st, now);
+        schedule_timer_init(&st->timer, st->sc->cron ? &st->cron : NULL, st->sc->every_ms, wall, mono);
         s->n_schedules++;
     }
     pthread_mutex_init(&s->lock, NULL);
-    pthread_cond_init(&s->cond, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->cond, &ca);
+    pthread_condattr_destroy(&ca);
     if (pthread_create(&s->thread, NULL, scheduler_main, s) != 0) {
         snprintf(err, errlen, "cannot start the scheduler thread");
         pthread_mutex_destroy(&s->lock);

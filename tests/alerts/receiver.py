@@ -12,7 +12,8 @@ Control (not recorded):
 With --secret, each request's X-Driftwatch-Signature-256 is checked with Python's hmac module (the
 independent reference for the webhook sink): "signature_valid" is true/false, or null when absent.
 
-Usage: receiver.py --port-file FILE [--secret S]  (binds 127.0.0.1 on a free port, writes it to FILE)
+Usage: receiver.py --port-file FILE [--secret S] [--port N]  (binds 127.0.0.1 on port N, default a free
+one, and writes it to FILE)
 """
 import argparse
 import hashlib
@@ -106,9 +107,10 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port-file", required=True)
     ap.add_argument("--secret")
+    ap.add_argument("--port", type=int, default=0)
     args = ap.parse_args()
     SECRET = args.secret
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    srv = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     tmp = args.port_file + ".tmp"
     with open(tmp, "w") as f:
         f.write(str(srv.server_address[1]))
