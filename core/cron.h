@@ -49,8 +49,9 @@ int cron_parse(const char *expr, struct cron_expr *out, char *err, size_t errlen
  *   spring-forward jump skips it (02:30), so a daily job is neither doubled nor lost; several
  *   skipped times collapse into that one firing.
  * Works through time-zone changes of any size (whole skipped days included).
- * Search is bounded to 400 years after `after` (one full Gregorian cycle: any expression cron_parse
- * accepts fires within it). Returns 0; -EINVAL for NULL arguments or an expression with an empty
+ * Search is bounded to 400 years after `after` in UTC (one full Gregorian cycle: any expression
+ * cron_parse accepts fires within it) and to 60 years in local time (enough for the rarest date,
+ * Feb 29 on a given weekday; an expression matching only inside daylight-saving gaps never fires). Returns 0; -EINVAL for NULL arguments or an expression with an empty
  * field; -ENOENT when nothing fires in the bound (a hand-built impossible expression); -EOVERFLOW
  * when `after` is outside years 1-9999 or the time zone cannot convert it. */
 int cron_next(const struct cron_expr *c, time_t after, int utc, time_t *next);

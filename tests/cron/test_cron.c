@@ -256,6 +256,27 @@ static void test_cron_next_rare_local_is_fast(void **state)
     set_tz(NULL);
 }
 
+/* Local-time searches stop after 60 years. The rarest date still fires: Feb 29 on a Sunday (AND
+ * rule: the day-of-week field starts with '*') skips 40 years from 2088 to 2128 (Python:
+ * 2128-02-29 00:00 Europe/Berlin = 4991065200; 3728937600 = 2088-03-01 00:00 UTC). An expression
+ * that only matches inside spring-forward gaps never fires, and says so quickly: "* 2 31 3 *\/7" is
+ * 02:xx on March 31 when it is a Sunday, which is then the last Sunday of March, when Berlin jumps
+ * from 02:00 to 03:00 (found by the cron fuzzer: the 400-year search took over 10 s under ASan). */
+static void test_cron_next_local_horizon(void **state)
+{
+    struct cron_expr c;
+    time_t nx;
+    set_tz("Europe/Berlin");
+    assert_int_equal(cron_parse("0 0 29 2 */7", &c, NULL, 0), 0);
+    assert_int_equal(cron_next(&c, 3728937600, 0, &nx), 0);
+    assert_int_equal((long long)nx, 4991065200LL);
+    assert_int_equal(cron_parse("* 2 31 3 */7", &c, NULL, 0), 0);
+    double t0 = now_seconds();
+    assert_int_equal(cron_next(&c, 1704067200, 0, &nx), -ENOENT);
+    assert_true(now_seconds() - t0 < 5.0);
+    set_tz(NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -269,6 +290,7 @@ int main(void)
         cmocka_unit_test(test_cron_next_impossible_is_bounded),
         cmocka_unit_test(test_cron_next_far_past_and_future),
         cmocka_unit_test(test_cron_next_rare_local_is_fast),
+        cmocka_unit_test(test_cron_next_local_horizon),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
