@@ -73,7 +73,12 @@ static int parse_ndjson(const char *body, size_t len, ingest_sample_fn fn, void 
         size_t n = (size_t)(eol - p);
         while (n > 0 && (p[n - 1] == '\r' || p[n - 1] == ' ' || p[n - 1] == '\t'))
             n--;
-        if (n > 0) {
+        const char *nul = n > 0 ? memchr(p, '\0', n) : NULL;
+        if (nul) {
+            char why[64];
+            snprintf(why, sizeof why, ", column %zu: a NUL byte is not allowed in JSON", (size_t)(nul - p) + 1);
+            note_error(st, "line %zu", line, why);
+        } else if (n > 0) {
             json_error_t jerr;
             json_t *v = json_loadb(p, n, JSON_REJECT_DUPLICATES, &jerr);
             if (!v) {
@@ -103,11 +108,28 @@ static int has_several_lines(const char *body, size_t len)
     return 0;
 }
 
+/* jansson skips a NUL byte between tokens ("25\0," reads as "25,"), so a line holding one would be
+ * accepted and its text, kept as the window's copy, cut short at the NUL: such text is refused. */
 int ingest_parse(const char *body, size_t len, ingest_sample_fn fn, void *ctx, struct ingest_stats *st)
 {
     memset(st, 0, sizeof *st);
     json_error_t jerr;
     json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    const char *nul = root ? memchr(body, '\0', len) : NULL;
+    if (nul) {
+        json_decref(root);
+        root = NULL;
+        size_t line = 1, col = 1;
+        for (const char *q = body; q < nul; q++, col++)
+            if (*q == '\n') {
+                line++;
+                col = 0;
+            }
+        snprintf(st->first_error, sizeof st->first_error, "line %zu, column %zu: a NUL byte is not allowed in JSON",
+                 line, col);
+        st->rejected = 1;
+        return -1;
+    }
     if (!root) {
         /* Not one JSON value: with more than one non-empty line it is NDJSON, and each line gets
          * its own verdict (one bad line must not lose the others). */

@@ -66,6 +66,31 @@ static void test_ingest_ndjson_line_with_trailing_text_is_refused(void **state)
     assert_non_null(strstr(st.first_error, "end of file expected"));
 }
 
+/* Found by the ingest fuzzer: jansson skips a NUL byte between tokens, so "{"a": 25\0}" parsed as
+ * {"a": 25} while the line's text, kept for the window, ended at the NUL. The NUL is at column 9. */
+static int count_samples(void *ctx, json_t *sample, const char *text, size_t len)
+{
+    (*(int *)ctx)++;
+    return 0;
+}
+
+static void test_ingest_nul_byte_is_refused_with_its_position(void **state)
+{
+    static const char ndjson[] = "{\"a\": 1}\n{\"a\": 25\0}\n{\"a\": 3}\n";
+    struct ingest_stats st;
+    int seen = 0;
+    assert_int_equal(ingest_parse(ndjson, sizeof ndjson - 1, count_samples, &seen, &st), 0);
+    assert_int_equal(seen, 2);
+    assert_int_equal(st.accepted, 2);
+    assert_int_equal(st.rejected, 1);
+    assert_string_equal(st.first_error, "line 2, column 9: a NUL byte is not allowed in JSON");
+    static const char one[] = "[{\"a\": 1},\n {\"a\": 2\0}]";
+    seen = 0;
+    assert_int_equal(ingest_parse(one, sizeof one - 1, count_samples, &seen, &st), -1);
+    assert_int_equal(seen, 0);
+    assert_string_equal(st.first_error, "line 2, column 9: a NUL byte is not allowed in JSON"); /* " {\"a\": 2" is 8 bytes */
+}
+
 static void test_ingest_array_rejections_name_the_json_path(void **state)
 {
     int seen, rc;
@@ -141,6 +166,7 @@ int main(void)
         cmocka_unit_test(test_ingest_callback_can_stop_the_walk),
         cmocka_unit_test(test_ingest_ndjson_hands_over_each_line_text),
         cmocka_unit_test(test_ingest_ndjson_line_with_trailing_text_is_refused),
+        cmocka_unit_test(test_ingest_nul_byte_is_refused_with_its_position),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
