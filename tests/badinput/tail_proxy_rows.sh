@@ -69,8 +69,10 @@ metric() { # metric 'name{labels}' -> value, or 0 when absent
     curl -s "$BASE/metrics" >"$TMP/metrics"
     awk -v k="$1" '$1 == k {v = $2} END {print v == "" ? 0 : v}' "$TMP/metrics"
 }
-wait_metric() { # wait_metric 'name{labels}' VALUE: polls for up to 60 s (an 18 MB payload under ASan)
-    local tries=1200
+wait_metric() { # wait_metric 'name{labels}' VALUE: polls for up to 240 s: the proxy taps on an
+    # idle-priority thread, which a busy machine starves, and a million-feature tap under
+    # ThreadSanitizer takes minutes (153 s was not enough in CI next to other tests)
+    local tries=4800
     while [ "$(metric "$1")" != "$2" ]; do
         tries=$((tries - 1))
         [ "$tries" -gt 0 ] || fail "$1 is $(metric "$1"), expected $2"
