@@ -19,6 +19,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "policy.h"
+#include "sample_row.h"
 #include "strbuf.h"
 #include "window.h"
 
@@ -191,20 +192,8 @@ struct ingest_ctx {
     char err[256];
 };
 
-/* The prediction as a class label for stratified sampling: a string, or a number as text. */
-static void prediction_class(const json_t *sample, char *buf, size_t len)
-{
-    const json_t *p = json_object_get(sample, "prediction");
-    buf[0] = '\0';
-    if (json_is_string(p))
-        snprintf(buf, len, "%s", json_string_value(p));
-    else if (json_is_integer(p))
-        snprintf(buf, len, "%lld", (long long)json_integer_value(p));
-    else if (json_is_number(p))
-        snprintf(buf, len, "%g", json_number_value(p));
-}
-
-static enum dw_sample_decision sampler_decide(struct model_runtime *m, const json_t *sample, uint64_t *replace)
+static enum dw_sample_decision sampler_decide(struct model_runtime *m, const char *text, size_t len,
+                                              uint64_t *replace)
 {
     struct plugin_instance *s = m->links.sampler;
     if (!s)
@@ -212,7 +201,7 @@ static enum dw_sample_decision sampler_decide(struct model_runtime *m, const jso
     char cls[128];
     int needs = s->lp->def->sample_needs_class && s->lp->def->sample_needs_class(s->inst);
     if (needs)
-        prediction_class(sample, cls, sizeof cls);
+        sample_prediction_class(text, len, cls, sizeof cls);
     struct dw_sample_info info = {
         .model = m->mc->name,
         .prediction_class = needs ? cls : NULL,
@@ -223,14 +212,14 @@ static enum dw_sample_decision sampler_decide(struct model_runtime *m, const jso
     return s->lp->def->sample(s->inst, &info, replace);
 }
 
-/* Journals and stores one sample (caller holds m->lock). raw is the sample's own JSON text when the
- * body had it (NDJSON): kept as it is, it saves re-encoding, the largest cost of ingest. */
-static int keep_sample(struct ingest_ctx *c, const json_t *sample, const char *raw, size_t raw_len)
+/* Offers one sample (its JSON text, already validated) to the sampler, then journals and stores
+ * it (caller holds m->lock). The text is kept as it came: no re-encoding. */
+static int offer_sample(struct ingest_ctx *c, const char *raw, size_t raw_len)
 {
     struct model_runtime *m = c->m;
     m->window.seen++;
     uint64_t replace = 0;
-    enum dw_sample_decision d = sampler_decide(m, sample, &replace);
+    enum dw_sample_decision d = sampler_decide(m, raw, raw_len, &replace);
     if (d == DW_SAMPLE_DROP)
         return 0;
     if (d == DW_SAMPLE_REPLACE && replace >= m->window.n)
@@ -238,12 +227,12 @@ static int keep_sample(struct ingest_ctx *c, const json_t *sample, const char *r
     if (d == DW_SAMPLE_APPEND && window_full(&m->window) && !m->window.sliding &&
         close_window_locked(m, c->err, sizeof c->err) < 0)
         return -1;
-    char *text = raw ? strndup(raw, raw_len) : json_dumps(sample, JSON_COMPACT);
+    char *text = strndup(raw, raw_len);
     if (!text) {
         snprintf(c->err, sizeof c->err, "out of memory");
         return -1;
     }
-    size_t len = strlen(text);
+    size_t len = raw_len;
     int rc;
     if (d == DW_SAMPLE_REPLACE) {
         char *rec = malloc(len + 8);
@@ -274,10 +263,19 @@ static int keep_sample(struct ingest_ctx *c, const json_t *sample, const char *r
     return 0;
 }
 
+/* A sample jansson validated: its own text when the body had it on a line (NDJSON), else encoded. */
 static int on_sample(void *ctx, json_t *sample, const char *text, size_t len)
 {
     struct ingest_ctx *c = ctx;
-    if (keep_sample(c, sample, text, len) < 0) {
+    char *dumped = text ? NULL : json_dumps(sample, JSON_COMPACT);
+    if (!text && !dumped) {
+        snprintf(c->err, sizeof c->err, "out of memory");
+        c->failed = 1;
+        return 1;
+    }
+    int rc = offer_sample(c, text ? text : dumped, text ? len : strlen(dumped));
+    free(dumped);
+    if (rc < 0) {
         c->failed = 1;
         return 1;
     }
@@ -309,55 +307,88 @@ static void maybe_compact_locked(struct model_runtime *m)
         log_warn("model", "model=%s journal compaction failed (will retry): %s", m->mc->name, err);
 }
 
+/* After a batch was offered (caller holds m->lock): commits the journal, closes a full tumbling
+ * window, compacts. Returns 0, or -1 when the samples could not be stored durably (c->err). */
+static int finish_batch_locked(struct model_runtime *m, struct ingest_ctx *c, size_t *window_n)
+{
+    char cerr[256] = "";
+    int committed = c->failed ? -1 : journal_commit(m->journal, cerr, sizeof cerr);
+    if (!c->failed && committed < 0)
+        snprintf(c->err, sizeof c->err, "%s", cerr);
+    int full = window_full(&m->window) && !m->window.sliding;
+    /* The close is journaled and committed too: otherwise a crash replays the full window and it
+     * is checked a second time. */
+    if (full && committed == 0 && close_window_locked(m, cerr, sizeof cerr) == 0)
+        journal_commit(m->journal, cerr, sizeof cerr);
+    *window_n = m->window.n;
+    if (committed == 0)
+        maybe_compact_locked(m);
+    return committed;
+}
+
+/* Counts a batch's outcome and fills res (see dw_host.emit_samples for the codes). */
+static int report_batch(struct model_runtime *m, const struct ingest_ctx *c, int stored, int parsed,
+                        const struct ingest_stats *st, size_t window_n, struct dw_ingest_result *res)
+{
+    /* driftwatch_samples_received_total{model,probe} is the probes' to count: they see what arrived
+     * before anything reaches the core. */
+    const char *kept[] = {"model", m->mc->name, NULL};
+    metrics_counter_add("driftwatch_samples_kept_total", "Samples kept in the model's window after sampling.", kept,
+                        (double)c->kept);
+    if (st->rejected) {
+        const char *rej[] = {"model", m->mc->name, "reason", "invalid", NULL};
+        metrics_counter_add("driftwatch_samples_rejected_total", "Samples rejected by model and reason.", rej,
+                            (double)st->rejected);
+    }
+    const char *labels[] = {"model", m->mc->name, NULL};
+    metrics_gauge_set("driftwatch_window_samples", "Samples held in the model's current window.", labels,
+                      (double)window_n);
+    res->accepted = st->accepted;
+    res->rejected = st->rejected;
+    snprintf(res->error, sizeof res->error, "%s", st->first_error);
+    if (stored < 0) {
+        const char *rej[] = {"model", m->mc->name, "reason", "unavailable", NULL};
+        metrics_counter_add("driftwatch_samples_rejected_total", "Samples rejected by model and reason.", rej,
+                            (double)st->accepted);
+        snprintf(res->error, sizeof res->error, "cannot store samples durably: %.200s", c->err);
+        log_error("model", "model=%s %s", m->mc->name, res->error);
+        res->accepted = 0;
+        return DW_INGEST_UNAVAILABLE;
+    }
+    if (parsed < 0 || st->accepted == 0)
+        return DW_INGEST_INVALID;
+    return DW_INGEST_OK;
+}
+
 int model_ingest(struct model_runtime *m, const struct dw_sample_batch *batch, struct dw_ingest_result *res)
 {
     memset(res, 0, sizeof *res);
     struct ingest_ctx c = {.m = m};
     struct ingest_stats st;
+    size_t window_n;
     pthread_mutex_lock(&m->lock);
     int parsed = ingest_parse(batch->json, batch->json_len, on_sample, &c, &st);
-    char cerr[256] = "";
-    int committed = c.failed ? -1 : journal_commit(m->journal, cerr, sizeof cerr);
-    if (c.failed || committed < 0)
-        snprintf(c.err, sizeof c.err, "%s", c.failed ? c.err : cerr);
-    size_t window_n = m->window.n;
-    int full = window_full(&m->window) && !m->window.sliding;
-    /* The close is journaled and committed too: otherwise a crash replays the full window and it
-     * is checked a second time. */
-    if (full && !c.failed && committed == 0 && close_window_locked(m, cerr, sizeof cerr) == 0)
-        journal_commit(m->journal, cerr, sizeof cerr);
-    if (committed == 0)
-        maybe_compact_locked(m);
+    int stored = finish_batch_locked(m, &c, &window_n);
     pthread_mutex_unlock(&m->lock);
+    return report_batch(m, &c, stored, parsed, &st, window_n, res);
+}
 
-    /* driftwatch_samples_received_total{model,probe} is the probes' to count: they see what arrived
-     * before anything reaches the core. */
-    const char *kept[] = {"model", m->mc->name, NULL};
-    metrics_counter_add("driftwatch_samples_kept_total", "Samples kept in the model's window after sampling.", kept,
-                        (double)c.kept);
-    if (st.rejected) {
-        const char *rej[] = {"model", m->mc->name, "reason", "invalid", NULL};
-        metrics_counter_add("driftwatch_samples_rejected_total", "Samples rejected by model and reason.", rej,
-                            (double)st.rejected);
+int model_ingest_checked(struct model_runtime *m, const struct dw_checked_batch *batch, struct dw_ingest_result *res)
+{
+    memset(res, 0, sizeof *res);
+    struct ingest_ctx c = {.m = m};
+    struct ingest_stats st;
+    memset(&st, 0, sizeof st);
+    size_t window_n;
+    pthread_mutex_lock(&m->lock);
+    for (size_t i = 0; i < batch->n && !c.failed; i++) {
+        st.accepted++;
+        if (offer_sample(&c, batch->samples[i].text, batch->samples[i].len) < 0)
+            c.failed = 1;
     }
-    const char *labels[] = {"model", m->mc->name, NULL};
-    metrics_gauge_set("driftwatch_window_samples", "Samples held in the model's current window.", labels,
-                      (double)(full ? 0 : window_n));
-    res->accepted = st.accepted;
-    res->rejected = st.rejected;
-    snprintf(res->error, sizeof res->error, "%s", st.first_error);
-    if (c.failed || committed < 0) {
-        const char *rej[] = {"model", m->mc->name, "reason", "unavailable", NULL};
-        metrics_counter_add("driftwatch_samples_rejected_total", "Samples rejected by model and reason.", rej,
-                            (double)st.accepted);
-        snprintf(res->error, sizeof res->error, "cannot store samples durably: %.200s", c.err);
-        log_error("model", "model=%s %s", m->mc->name, res->error);
-        res->accepted = 0;
-        return DW_INGEST_UNAVAILABLE;
-    }
-    if (parsed < 0 || st.accepted == 0)
-        return DW_INGEST_INVALID;
-    return DW_INGEST_OK;
+    int stored = finish_batch_locked(m, &c, &window_n);
+    pthread_mutex_unlock(&m->lock);
+    return report_batch(m, &c, stored, 0, &st, window_n, res);
 }
 
 /* ---- checks ---- */

@@ -35,6 +35,8 @@ const char *model_name(const struct model_runtime *m);
 
 /* Parses, samples, windows and journals a batch (see dw_host.emit_samples for the codes). */
 int model_ingest(struct model_runtime *m, const struct dw_sample_batch *batch, struct dw_ingest_result *res);
+/* The same for samples a probe already checked (dw_host.emit_checked_samples): not validated again. */
+int model_ingest_checked(struct model_runtime *m, const struct dw_checked_batch *batch, struct dw_ingest_result *res);
 
 /* Runs a check on the current window now and waits for it; *json_out is the verdict JSON
  * (malloc'd). Returns 0, or -1 with err (e.g. an empty window). */
