@@ -38,7 +38,7 @@
 
 struct check_job {
     struct check_job *next;
-    char **texts;     /* a closed window handed over, or NULL: snapshot the live window */
+    struct window *closed; /* a closed window handed over, or NULL: check the live window */
     size_t n;
     int wait;         /* a caller waits on done */
     int done;
@@ -55,8 +55,11 @@ struct model_runtime {
     int aopts_ready;
     char *data_version; /* "md5:..." or "unknown", for driftwatch_baseline_info */
 
-    pthread_mutex_t lock; /* window, journal, counters */
+    struct columns *columns;   /* the profile's columns, empty: names and types for the window */
+    struct row_schema schema;
+    pthread_mutex_t lock; /* window, journal, counters, row */
     struct window window;
+    struct sample_row row;     /* the sample being read */
     int64_t window_opened_ms;
     struct journal *journal;
 
@@ -95,9 +98,10 @@ static void job_free(struct check_job *j)
 {
     if (!j)
         return;
-    for (size_t i = 0; i < j->n; i++)
-        free(j->texts[i]);
-    free(j->texts);
+    if (j->closed) {
+        window_free(j->closed);
+        free(j->closed);
+    }
     free(j->json);
     free(j);
 }
@@ -125,37 +129,6 @@ static int job_enqueue(struct model_runtime *m, struct check_job *j)
     return 0;
 }
 
-/* Moves the live window's texts out (caller holds m->lock); the window starts empty. */
-static int window_take(struct model_runtime *m, char ***texts, size_t *n)
-{
-    struct window *w = &m->window;
-    *n = w->n;
-    *texts = malloc((w->n ? w->n : 1) * sizeof **texts);
-    if (!*texts)
-        return -1;
-    for (size_t i = 0; i < w->n; i++) {
-        (*texts)[i] = w->items[(w->head + i) % w->cap];
-        w->items[(w->head + i) % w->cap] = NULL;
-    }
-    w->n = 0;
-    window_clear(w);
-    return 0;
-}
-
-/* Copies the live window's texts (caller holds m->lock). */
-static int window_copy(struct model_runtime *m, char ***texts, size_t *n)
-{
-    struct window *w = &m->window;
-    *texts = calloc(w->n ? w->n : 1, sizeof **texts);
-    if (!*texts)
-        return -1;
-    for (*n = 0; *n < w->n; (*n)++) {
-        if (!((*texts)[*n] = strdup(window_get(w, *n))))
-            return -1;
-    }
-    return 0;
-}
-
 static void publish_window_size(struct model_runtime *m)
 {
     const char *labels[] = {"model", m->mc->name, NULL};
@@ -168,11 +141,12 @@ static void publish_window_size(struct model_runtime *m)
 static int close_window_locked(struct model_runtime *m, char *err, size_t errlen)
 {
     struct check_job *j = calloc(1, sizeof *j);
-    if (!j || window_take(m, &j->texts, &j->n) < 0) {
+    if (!j || !(j->closed = window_take(&m->window))) {
         job_free(j);
         snprintf(err, errlen, "out of memory closing the window");
         return -1;
     }
+    j->n = j->closed->n;
     m->window_opened_ms = now_ms();
     struct plugin_instance *s = m->links.sampler;
     if (s && s->lp->def->window_reset)
@@ -188,23 +162,22 @@ static int close_window_locked(struct model_runtime *m, char *err, size_t errlen
 struct ingest_ctx {
     struct model_runtime *m;
     size_t kept;
+    size_t index;         /* of the sample being offered, in the batch */
+    size_t rejected;      /* samples the core could not read */
+    char first_error[256];
     int failed;           /* journal refused: stop */
     char err[256];
 };
 
-static enum dw_sample_decision sampler_decide(struct model_runtime *m, const char *text, size_t len,
-                                              uint64_t *replace)
+/* cls: the sample's prediction class when the sampler asked for it, else NULL. */
+static enum dw_sample_decision sampler_decide(struct model_runtime *m, const char *cls, uint64_t *replace)
 {
     struct plugin_instance *s = m->links.sampler;
     if (!s)
         return DW_SAMPLE_APPEND;
-    char cls[128];
-    int needs = s->lp->def->sample_needs_class && s->lp->def->sample_needs_class(s->inst);
-    if (needs)
-        sample_prediction_class(text, len, cls, sizeof cls);
     struct dw_sample_info info = {
         .model = m->mc->name,
-        .prediction_class = needs ? cls : NULL,
+        .prediction_class = cls,
         .seen_in_window = m->window.seen,
         .kept_in_window = m->window.n,
         .window_capacity = m->window.max_items,
@@ -212,32 +185,31 @@ static enum dw_sample_decision sampler_decide(struct model_runtime *m, const cha
     return s->lp->def->sample(s->inst, &info, replace);
 }
 
-/* Offers one sample (its JSON text, already validated) to the sampler, then journals and stores
- * it (caller holds m->lock). The text is kept as it came: no re-encoding. */
-static int offer_sample(struct ingest_ctx *c, const char *raw, size_t raw_len)
+/* A sample the core could not read (a probe let through something it should not have): counted
+ * with the batch's rejections, the first one described. */
+static int reject_sample(struct ingest_ctx *c, const char *why)
+{
+    if (!c->rejected++)
+        snprintf(c->first_error, sizeof c->first_error, "sample %zu: %s", c->index + 1, why);
+    return 0;
+}
+
+/* Whether the sampler can decide on a sample before it is read: it does not ask for the class. */
+static int sampler_decides_unread(const struct model_runtime *m)
+{
+    const struct plugin_instance *s = m->links.sampler;
+    return !s || !s->lp->def->sample_needs_class || !s->lp->def->sample_needs_class(s->inst);
+}
+
+/* Journals a kept sample's text and stores its row (caller holds m->lock). */
+static int store_sample(struct ingest_ctx *c, enum dw_sample_decision d, uint64_t replace, const char *text,
+                        size_t len)
 {
     struct model_runtime *m = c->m;
-    m->window.seen++;
-    uint64_t replace = 0;
-    enum dw_sample_decision d = sampler_decide(m, raw, raw_len, &replace);
-    if (d == DW_SAMPLE_DROP)
-        return 0;
-    if (d == DW_SAMPLE_REPLACE && replace >= m->window.n)
-        d = DW_SAMPLE_APPEND;
-    if (d == DW_SAMPLE_APPEND && window_full(&m->window) && !m->window.sliding &&
-        close_window_locked(m, c->err, sizeof c->err) < 0)
-        return -1;
-    char *text = strndup(raw, raw_len);
-    if (!text) {
-        snprintf(c->err, sizeof c->err, "out of memory");
-        return -1;
-    }
-    size_t len = raw_len;
     int rc;
     if (d == DW_SAMPLE_REPLACE) {
         char *rec = malloc(len + 8);
         if (!rec) {
-            free(text);
             snprintf(c->err, sizeof c->err, "out of memory");
             return -1;
         }
@@ -247,20 +219,44 @@ static int offer_sample(struct ingest_ctx *c, const char *raw, size_t raw_len)
         rc = journal_append(m->journal, REC_REPLACE, rec, len + 8, c->err, sizeof c->err);
         free(rec);
         if (rc == 0)
-            window_replace(&m->window, (size_t)replace, text);
-        else
-            free(text);
+            rc = window_replace(&m->window, (size_t)replace, &m->row);
     } else {
         rc = journal_append(m->journal, REC_APPEND, text, len, c->err, sizeof c->err);
         if (rc == 0)
-            rc = window_append(&m->window, text) == 0 ? 0 : -1;
-        else
-            free(text);
+            rc = window_append(&m->window, &m->row);
     }
-    if (rc < 0)
+    if (rc < 0) {
+        if (!c->err[0])
+            snprintf(c->err, sizeof c->err, "out of memory");
         return -1;
+    }
     c->kept++;
     return 0;
+}
+
+/* Offers one sample (its JSON text, already validated) to the sampler and keeps it (caller holds
+ * m->lock). The sampler decides first when it can, so a dropped sample is never read; a kept one
+ * is read once, into the window's cells, and journaled as the text it came as. */
+static int offer_sample(struct ingest_ctx *c, const char *text, size_t len)
+{
+    struct model_runtime *m = c->m;
+    int unread = sampler_decides_unread(m);
+    char why[192];
+    if (!unread && sample_row_parse(&m->schema, text, len, &m->row, why, sizeof why) < 0)
+        return reject_sample(c, why);
+    m->window.seen++;
+    uint64_t replace = 0;
+    enum dw_sample_decision d = sampler_decide(m, unread ? NULL : m->row.cls, &replace);
+    if (d == DW_SAMPLE_DROP)
+        return 0;
+    if (unread && sample_row_parse(&m->schema, text, len, &m->row, why, sizeof why) < 0)
+        return reject_sample(c, why);
+    if (d == DW_SAMPLE_REPLACE && replace >= m->window.n)
+        d = DW_SAMPLE_APPEND;
+    if (d == DW_SAMPLE_APPEND && window_full(&m->window) && !m->window.sliding &&
+        close_window_locked(m, c->err, sizeof c->err) < 0)
+        return -1;
+    return store_sample(c, d, replace, text, len);
 }
 
 /* A sample jansson validated: its own text when the body had it on a line (NDJSON), else encoded. */
@@ -275,6 +271,7 @@ static int on_sample(void *ctx, json_t *sample, const char *text, size_t len)
     }
     int rc = offer_sample(c, text ? text : dumped, text ? len : strlen(dumped));
     free(dumped);
+    c->index++;
     if (rc < 0) {
         c->failed = 1;
         return 1;
@@ -282,24 +279,29 @@ static int on_sample(void *ctx, json_t *sample, const char *text, size_t len)
     return 0;
 }
 
-/* Snapshot = the live window as APPEND records. Runs under m->lock (the journal's rule: the
- * snapshot reflects exactly the records appended so far). */
+/* Snapshot = the live window as APPEND records, each row written back as a sample text that
+ * reads into the same cells. Runs under m->lock (the journal's rule: the snapshot reflects exactly
+ * the records appended so far). */
 static int write_snapshot(void *ctx, struct journal_writer *w)
 {
     struct model_runtime *m = ctx;
-    for (size_t i = 0; i < m->window.n; i++) {
-        const char *t = window_get(&m->window, i);
-        if (journal_writer_put(w, REC_APPEND, t, strlen(t)) < 0)
-            return -1;
+    struct strbuf sb;
+    strbuf_init(&sb);
+    int rc = 0;
+    for (size_t i = 0; i < m->window.n && rc == 0; i++) {
+        sb.len = 0;
+        window_row_json(&m->window, i, &sb);
+        rc = sb.failed ? -1 : journal_writer_put(w, REC_APPEND, sb.data, sb.len);
     }
-    return 0;
+    strbuf_free(&sb);
+    return rc;
 }
 
 /* The journal grows with every append, replace and close; once it is several times what the window
  * holds, the window is written as a snapshot and the journal starts over (caller holds m->lock). */
 static void maybe_compact_locked(struct model_runtime *m)
 {
-    uint64_t limit = 4 * (uint64_t)m->window.bytes + COMPACT_MIN_BYTES;
+    uint64_t limit = 4 * (uint64_t)window_bytes(&m->window) + COMPACT_MIN_BYTES;
     if (journal_size(m->journal) <= limit)
         return;
     char err[256];
@@ -335,27 +337,27 @@ static int report_batch(struct model_runtime *m, const struct ingest_ctx *c, int
     const char *kept[] = {"model", m->mc->name, NULL};
     metrics_counter_add("driftwatch_samples_kept_total", "Samples kept in the model's window after sampling.", kept,
                         (double)c->kept);
-    if (st->rejected) {
+    if (st->rejected + c->rejected) {
         const char *rej[] = {"model", m->mc->name, "reason", "invalid", NULL};
         metrics_counter_add("driftwatch_samples_rejected_total", "Samples rejected by model and reason.", rej,
-                            (double)st->rejected);
+                            (double)(st->rejected + c->rejected));
     }
     const char *labels[] = {"model", m->mc->name, NULL};
     metrics_gauge_set("driftwatch_window_samples", "Samples held in the model's current window.", labels,
                       (double)window_n);
-    res->accepted = st->accepted;
-    res->rejected = st->rejected;
-    snprintf(res->error, sizeof res->error, "%s", st->first_error);
+    res->accepted = st->accepted - c->rejected;
+    res->rejected = st->rejected + c->rejected;
+    snprintf(res->error, sizeof res->error, "%s", st->first_error[0] ? st->first_error : c->first_error);
     if (stored < 0) {
         const char *rej[] = {"model", m->mc->name, "reason", "unavailable", NULL};
         metrics_counter_add("driftwatch_samples_rejected_total", "Samples rejected by model and reason.", rej,
-                            (double)st->accepted);
+                            (double)(st->accepted - c->rejected));
         snprintf(res->error, sizeof res->error, "cannot store samples durably: %.200s", c->err);
         log_error("model", "model=%s %s", m->mc->name, res->error);
         res->accepted = 0;
         return DW_INGEST_UNAVAILABLE;
     }
-    if (parsed < 0 || st->accepted == 0)
+    if (parsed < 0 || res->accepted == 0)
         return DW_INGEST_INVALID;
     return DW_INGEST_OK;
 }
@@ -383,6 +385,7 @@ int model_ingest_checked(struct model_runtime *m, const struct dw_checked_batch 
     pthread_mutex_lock(&m->lock);
     for (size_t i = 0; i < batch->n && !c.failed; i++) {
         st.accepted++;
+        c.index = i;
         if (offer_sample(&c, batch->samples[i].text, batch->samples[i].len) < 0)
             c.failed = 1;
     }
@@ -417,52 +420,51 @@ static void publish_verdict(struct model_runtime *m, const struct verdict *v)
     metrics_gauge_set("driftwatch_dataset_drifted", "1 when the last check found dataset drift.", ml, v->dataset_drift);
 }
 
-/* Builds the check's window table from sample texts. */
-static struct columns *columns_from_texts(const struct profile *p, char **texts, size_t n, char *err, size_t errlen)
+/* The check's table from a window; consume: a closed window's cells become the table's. */
+static struct columns *columns_from_window(const struct profile *p, struct window *win, int consume, char *err,
+                                           size_t errlen)
 {
     struct columns *w = columns_new_for_profile(p, NULL);
-    if (!w) {
+    if (!w || window_fill_columns(win, w, consume) < 0) {
+        columns_free(w);
         snprintf(err, errlen, "out of memory");
         return NULL;
-    }
-    for (size_t i = 0; i < n; i++) {
-        json_t *obj = json_loads(texts[i], 0, NULL);
-        int rc = obj ? columns_add_row_json(w, obj) : -2;
-        json_decref(obj);
-        if (rc == -1) {
-            columns_free(w);
-            snprintf(err, errlen, "out of memory");
-            return NULL;
-        }
     }
     return w;
 }
 
 static void run_job(struct model_runtime *m, struct check_job *j)
 {
-    if (!j->texts) {
+    struct columns *w = NULL;
+    if (j->closed) {
+        w = columns_from_window(m->profile, j->closed, 1, j->err, sizeof j->err);
+        window_free(j->closed);
+        free(j->closed);
+        j->closed = NULL;
+    } else {
+        /* The live window: its cells are copied into the table under the lock (no parsing, a few
+         * ms for a million values), so ingest waits only for that. */
         pthread_mutex_lock(&m->lock);
-        int rc = window_copy(m, &j->texts, &j->n);
+        j->n = m->window.n;
+        if (j->n)
+            w = columns_from_window(m->profile, &m->window, 0, j->err, sizeof j->err);
         pthread_mutex_unlock(&m->lock);
-        if (rc < 0) {
-            snprintf(j->err, sizeof j->err, "out of memory copying the window");
-            j->rc = -1;
-            return;
-        }
+    }
+    if (!w && j->n) {
+        j->rc = -1;
+        return;
     }
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     const char *result = "error";
     struct verdict *v = NULL;
-    struct columns *w = NULL;
     if (j->n == 0) {
         snprintf(j->err, sizeof j->err, "model '%s': the window is empty, nothing to check", m->mc->name);
         j->rc = -1;
         result = "empty";
         goto out;
     }
-    if (!(w = columns_from_texts(m->profile, j->texts, j->n, j->err, sizeof j->err)) ||
-        analyze_window(m->profile, w, &m->aopts, &v, j->err, sizeof j->err) < 0 ||
+    if (analyze_window(m->profile, w, &m->aopts, &v, j->err, sizeof j->err) < 0 ||
         verdict_set_model(v, m->mc->name) < 0) {
         j->rc = -1;
         goto out;
@@ -611,6 +613,17 @@ char *model_report_html(struct model_runtime *m, size_t *len, char *err, size_t 
 
 /* ---- start / stop ---- */
 
+/* Reads a journaled sample text into m->row; a record that does not read (written by a version
+ * with other columns, or damaged inside a valid CRC) is skipped with a warning. */
+static int replay_row(struct model_runtime *m, const char *text, size_t len)
+{
+    char why[192];
+    if (sample_row_parse(&m->schema, text, len, &m->row, why, sizeof why) == 0)
+        return 0;
+    log_warn("model", "model=%s a journaled sample does not read (%s): skipped", m->mc->name, why);
+    return -1;
+}
+
 static int replay_record(void *ctx, uint8_t type, const void *data, size_t len)
 {
     struct model_runtime *m = ctx;
@@ -620,21 +633,17 @@ static int replay_record(void *ctx, uint8_t type, const void *data, size_t len)
         return 0;
     }
     if (type == REC_APPEND) {
-        char *text = strndup(p, len);
-        return text && window_append(&m->window, text) != -2 ? 0 : -1;
+        if (replay_row(m, p, len) < 0)
+            return 0;
+        return window_append(&m->window, &m->row) != -2 ? 0 : -1;
     }
     if (type == REC_REPLACE && len >= 8) {
         uint64_t idx = 0;
         for (int i = 0; i < 8; i++)
             idx |= (uint64_t)(unsigned char)p[i] << (8 * i);
-        char *text = strndup(p + 8, len - 8);
-        if (!text)
-            return -1;
-        if (idx < m->window.n)
-            window_replace(&m->window, (size_t)idx, text);
-        else
-            free(text);
-        return 0;
+        if (idx >= m->window.n || replay_row(m, p + 8, len - 8) < 0)
+            return 0;
+        return window_replace(&m->window, (size_t)idx, &m->row) == 0 ? 0 : -1;
     }
     return 0; /* unknown record types from a newer version are skipped */
 }
@@ -694,13 +703,18 @@ int model_start(const struct model_config *mc, const struct model_links *links, 
     pthread_mutex_init(&m->jobs_lock, NULL);
     pthread_cond_init(&m->jobs_cond, NULL);
     pthread_mutex_init(&m->verdict_lock, NULL);
-    size_t cap = mc->window_size > 0 ? (size_t)mc->window_size : TIME_WINDOW_MAX_ITEMS;
-    window_init(&m->window, cap, mc->window_sliding);
     m->window_opened_ms = now_ms();
 
     char why[768];
     if (profile_load(mc->baseline, &m->profile, why, sizeof why) < 0) {
         snprintf(err, errlen, "model '%s': baseline: %s", mc->name, why);
+        goto error;
+    }
+    size_t cap = mc->window_size > 0 ? (size_t)mc->window_size : TIME_WINDOW_MAX_ITEMS;
+    if (!(m->columns = columns_new_for_profile(m->profile, NULL)) ||
+        (row_schema_init(&m->schema, m->columns), 0) || sample_row_init(&m->row, m->columns->ncols) < 0 ||
+        window_init(&m->window, &m->schema, cap, mc->window_sliding) < 0) {
+        snprintf(err, errlen, "model '%s': out of memory", mc->name);
         goto error;
     }
     if (config_analyze_options(mc, &m->aopts, err, errlen) < 0)
@@ -756,6 +770,8 @@ void model_stop(struct model_runtime *m)
     journal_close(m->journal);
     policy_close(m->policy);
     window_free(&m->window);
+    sample_row_free(&m->row);
+    columns_free(m->columns);
     free(m->last_report);
     free(m->last_json);
     free(m->data_version);

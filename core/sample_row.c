@@ -25,6 +25,11 @@ static int fail(struct reader *rd, const char *what)
     return -1;
 }
 
+static int is_number_char(char c)
+{
+    return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E';
+}
+
 static void skip_ws(struct reader *rd)
 {
     while (rd->p < rd->end && (*rd->p == ' ' || *rd->p == '\n' || *rd->p == '\r' || *rd->p == '\t'))
@@ -219,8 +224,7 @@ static int skip_value(struct reader *rd)
                 return -1;
         } else {
             const char *s = rd->p;
-            while (rd->p < rd->end && (strchr("-+.eE", *rd->p) || (*rd->p >= '0' && *rd->p <= '9') ||
-                                       (*rd->p >= 'a' && *rd->p <= 'z')))
+            while (rd->p < rd->end && (is_number_char(*rd->p) || (*rd->p >= 'a' && *rd->p <= 'z')))
                 rd->p++;
             if (rd->p == s)
                 return fail(rd, "invalid value");
@@ -275,7 +279,7 @@ static int read_scalar(struct reader *rd, struct sample_row *r, struct scalar_va
     }
     const char *s = rd->p;
     int real = 0;
-    while (rd->p < rd->end && (strchr("-+.eE", *rd->p) || (*rd->p >= '0' && *rd->p <= '9'))) {
+    while (rd->p < rd->end && is_number_char(*rd->p)) {
         if (*rd->p == '.' || *rd->p == 'e' || *rd->p == 'E')
             real = 1;
         rd->p++;
