@@ -334,7 +334,7 @@ static struct plugin_ref *parse_plugin_ref_new(struct cfg_ctx *c, const struct y
 
 static int parse_window(struct cfg_ctx *c, const struct ynode *w, struct model_config *m)
 {
-    static const char *const keys[] = {"size", "every", "mode", NULL};
+    static const char *const keys[] = {"size", "every", "mode", "time", NULL};
     if (expect(c, w, YNODE_MAPPING, "window") < 0 || check_keys(c, w, "window", keys) < 0 ||
         get_int(c, w, "size", 0, 100000000, &m->window_size) < 0 || get_duration(c, w, "every", &m->window_every_ms) < 0)
         return -1;
@@ -346,6 +346,15 @@ static int parse_window(struct cfg_ctx *c, const struct ynode *w, struct model_c
     }
     if (m->window_size == 0 && m->window_every_ms == 0)
         return cfg_fail(c, w, "window needs a size (samples) or every (duration), or both");
+    const struct ynode *time = ynode_get(w, "time");
+    if (time) {
+        if (time->type != YNODE_SCALAR || (strcmp(time->value, "arrival") != 0 && strcmp(time->value, "sample") != 0))
+            return cfg_fail(c, time, "window time must be 'arrival' or 'sample'");
+        m->window_time_sample = strcmp(time->value, "sample") == 0;
+        if (m->window_time_sample && (m->window_every_ms == 0 || m->window_sliding))
+            return cfg_fail(c, time, "window time: sample places samples in tumbling windows of 'every' by their "
+                                     "timestamp: it needs mode tumbling and an 'every' duration");
+    }
     return 0;
 }
 

@@ -30,6 +30,7 @@ struct model_config {
     int64_t window_size;      /* samples; 0 = unbounded by count */
     int64_t window_every_ms;  /* 0 = no time-based closing */
     int window_sliding;       /* mode: tumbling (0) or sliding (1) */
+    int window_time_sample;   /* time: windows of `every` by the samples' timestamp (1) or arrival (0) */
     char *methods;            /* "auto", "all" or "m1,m2" */
     char *correction;         /* none | bonferroni | fdr */
     double dataset_share;

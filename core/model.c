@@ -61,6 +61,8 @@ struct model_runtime {
     struct window window;
     struct sample_row row;     /* the sample being read */
     int64_t window_opened_ms;
+    int64_t time_start_ms;     /* time: sample: the open window covers [start, start + every) */
+    int time_open;             /* ... once a timestamped sample opened it */
     struct journal *journal;
 
     pthread_mutex_t jobs_lock;
@@ -163,7 +165,8 @@ struct ingest_ctx {
     struct model_runtime *m;
     size_t kept;
     size_t index;         /* of the sample being offered, in the batch */
-    size_t rejected;      /* samples the core could not read */
+    size_t rejected;      /* samples the core could not read, or late ones */
+    size_t late;          /* of which late: before the open window (time: sample) */
     char first_error[256];
     int failed;           /* journal refused: stop */
     char err[256];
@@ -234,16 +237,64 @@ static int store_sample(struct ingest_ctx *c, enum dw_sample_decision d, uint64_
     return 0;
 }
 
+/* Start of the window of `every` that holds t: windows are aligned on the epoch (UTC). */
+static int64_t window_start_of(int64_t t, int64_t every)
+{
+    int64_t q = t / every;
+    if (t % every < 0)
+        q--;
+    return q * every;
+}
+
+/* time: sample. Places the row just read by its timestamp (caller holds m->lock): a later window
+ * closes the open one; an earlier one makes the sample late. A sample without an RFC 3339
+ * timestamp goes into the open window, as under arrival time. Returns 0 to keep offering it, 1
+ * when it is late (rejected), -1 when the close could not be journaled. */
+static int place_by_time(struct ingest_ctx *c)
+{
+    struct model_runtime *m = c->m;
+    int64_t every = m->mc->window_every_ms, t;
+    size_t len;
+    const char *ts = sample_row_timestamp(&m->row, &len);
+    if (!ts || rfc3339_to_ms(ts, len, &t) < 0)
+        return 0;
+    if (!m->time_open) {
+        m->time_start_ms = window_start_of(t, every);
+        m->time_open = 1;
+        return 0;
+    }
+    if (t < m->time_start_ms) {
+        char why[192];
+        snprintf(why, sizeof why, "late: its timestamp %.*s is before the open window (%lld s of every %lld s)",
+                 (int)(len < 64 ? len : 64), ts, (long long)(m->time_start_ms / 1000), (long long)(every / 1000));
+        c->late++;
+        reject_sample(c, why);
+        return 1;
+    }
+    if (t >= m->time_start_ms + every) {
+        if (m->window.n > 0 && close_window_locked(m, c->err, sizeof c->err) < 0)
+            return -1;
+        m->time_start_ms = window_start_of(t, every);
+    }
+    return 0;
+}
+
 /* Offers one sample (its JSON text, already validated) to the sampler and keeps it (caller holds
- * m->lock). The sampler decides first when it can, so a dropped sample is never read; a kept one
- * is read once, into the window's cells, and journaled as the text it came as. */
+ * m->lock). The sampler decides first when it can (it needs neither the class nor, for time:
+ * sample, the timestamp), so a dropped sample is never read; a kept one is read once, into the
+ * window's cells, and journaled as the text it came as. */
 static int offer_sample(struct ingest_ctx *c, const char *text, size_t len)
 {
     struct model_runtime *m = c->m;
-    int unread = sampler_decides_unread(m);
+    int unread = sampler_decides_unread(m) && !m->mc->window_time_sample;
     char why[192];
     if (!unread && sample_row_parse(&m->schema, text, len, &m->row, why, sizeof why) < 0)
         return reject_sample(c, why);
+    if (m->mc->window_time_sample) {
+        int placed = place_by_time(c);
+        if (placed)
+            return placed < 0 ? -1 : 0;
+    }
     m->window.seen++;
     uint64_t replace = 0;
     enum dw_sample_decision d = sampler_decide(m, unread ? NULL : m->row.cls, &replace);
@@ -337,10 +388,15 @@ static int report_batch(struct model_runtime *m, const struct ingest_ctx *c, int
     const char *kept[] = {"model", m->mc->name, NULL};
     metrics_counter_add("driftwatch_samples_kept_total", "Samples kept in the model's window after sampling.", kept,
                         (double)c->kept);
-    if (st->rejected + c->rejected) {
+    if (st->rejected + c->rejected - c->late) {
         const char *rej[] = {"model", m->mc->name, "reason", "invalid", NULL};
         metrics_counter_add("driftwatch_samples_rejected_total", "Samples rejected by model and reason.", rej,
-                            (double)(st->rejected + c->rejected));
+                            (double)(st->rejected + c->rejected - c->late));
+    }
+    if (c->late) {
+        const char *rej[] = {"model", m->mc->name, "reason", "late", NULL};
+        metrics_counter_add("driftwatch_samples_rejected_total", "Samples rejected by model and reason.", rej,
+                            (double)c->late);
     }
     const char *labels[] = {"model", m->mc->name, NULL};
     metrics_gauge_set("driftwatch_window_samples", "Samples held in the model's current window.", labels,
@@ -578,8 +634,8 @@ void model_request_check(struct model_runtime *m, int close_window)
 void model_tick(struct model_runtime *m, int64_t now)
 {
     int64_t every = m->mc->window_every_ms;
-    if (every <= 0)
-        return;
+    if (every <= 0 || m->mc->window_time_sample)
+        return; /* time: sample windows close when a later sample arrives, not by the clock */
     pthread_mutex_lock(&m->lock);
     int due = now - m->window_opened_ms >= every;
     if (due)
@@ -646,6 +702,21 @@ static int replay_record(void *ctx, uint8_t type, const void *data, size_t len)
         return window_replace(&m->window, (size_t)idx, &m->row) == 0 ? 0 : -1;
     }
     return 0; /* unknown record types from a newer version are skipped */
+}
+
+/* time: sample after a restart: the open window is the one its samples' timestamps fall in (they
+ * all fall in one). An empty window opens with the next timestamped sample. */
+static void resume_time_window(struct model_runtime *m)
+{
+    for (size_t i = 0; i < m->window.n; i++) {
+        const char *ts = m->window.ts[(m->window.head + i) % m->window.cap];
+        int64_t t;
+        if (ts && rfc3339_to_ms(ts, strlen(ts), &t) == 0) {
+            m->time_start_ms = window_start_of(t, m->mc->window_every_ms);
+            m->time_open = 1;
+            return;
+        }
+    }
 }
 
 /* What the versioning plugin (e.g. DVC) says of the tracked training data now, or NULL (logged). */
@@ -733,6 +804,8 @@ int model_start(const struct model_config *mc, const struct model_links *links, 
         snprintf(err, errlen, "model '%s': replaying state: %s", mc->name, why);
         goto error;
     }
+    if (mc->window_time_sample)
+        resume_time_window(m);
     log_info("model", "model=%s recovered %zu sample(s) in the window from %llu snapshot + %llu journal record(s)%s",
              mc->name, m->window.n, (unsigned long long)js.snapshot_records, (unsigned long long)js.journal_records,
              js.bytes_discarded ? " (a torn final record was cut off)" : "");
