@@ -28,8 +28,9 @@
 #define REC_REPLACE 'R' /* payload: 8-byte little-endian index, then sample text */
 #define REC_CLOSE 'C'   /* the tumbling window closed: start empty */
 
-/* Windows waiting for the worker; beyond this a closed window is dropped (and counted) rather than
- * letting memory grow when checks cannot keep up with ingest. */
+/* Jobs waiting for the worker; beyond this, or beyond window.max_pending bytes of closed windows,
+ * a closed window is dropped (and counted) rather than letting memory grow when checks cannot keep
+ * up with ingest. */
 #define MAX_PENDING_JOBS 4
 /* Journal size beyond 4x the window's bytes that triggers a compaction. */
 #define COMPACT_MIN_BYTES (16u << 20)
@@ -40,6 +41,7 @@ struct check_job {
     struct check_job *next;
     struct window *closed; /* a closed window handed over, or NULL: check the live window */
     size_t n;
+    size_t bytes;     /* the closed window's, counted in the model's pending_bytes until it is checked */
     int wait;         /* a caller waits on done */
     int done;
     int rc;
@@ -69,6 +71,7 @@ struct model_runtime {
     pthread_cond_t jobs_cond;
     struct check_job *jobs_head, *jobs_tail;
     size_t n_jobs;
+    size_t pending_bytes;  /* closed windows queued or being checked */
     int stopping;
     pthread_t worker;
     int worker_started;
@@ -108,18 +111,41 @@ static void job_free(struct check_job *j)
     free(j);
 }
 
-/* Queues a job; async jobs beyond MAX_PENDING_JOBS are dropped (returns -1, job freed). */
+static void publish_pending_bytes(struct model_runtime *m, size_t bytes)
+{
+    const char *labels[] = {"model", m->mc->name, NULL};
+    metrics_gauge_set("driftwatch_check_queue_bytes", "Bytes of closed windows waiting for or in a check.", labels,
+                      (double)bytes);
+}
+
+/* Queues a job. An async job beyond MAX_PENDING_JOBS, or a closed window that would take the
+ * pending bytes past window.max_pending, is dropped (returns -1, job freed, counted) — except that
+ * a closed window is always taken when none is pending, so a window larger than the bound is still
+ * checked. */
 static int job_enqueue(struct model_runtime *m, struct check_job *j)
 {
     pthread_mutex_lock(&m->jobs_lock);
-    if (!j->wait && m->n_jobs >= MAX_PENDING_JOBS) {
+    if (j->closed)
+        j->bytes = window_bytes(j->closed);
+    uint64_t bound = (uint64_t)m->mc->window_max_pending_bytes;
+    int too_many = !j->wait && m->n_jobs >= MAX_PENDING_JOBS;
+    int too_big = j->closed && m->pending_bytes > 0 && (uint64_t)m->pending_bytes + j->bytes > bound;
+    if (too_many || too_big) {
+        size_t pending = m->pending_bytes;
         pthread_mutex_unlock(&m->jobs_lock);
         const char *labels[] = {"model", m->mc->name, "result", "skipped", NULL};
         metrics_counter_add("driftwatch_checks_total", "Drift checks by model and result.", labels, 1);
-        log_warn("model", "model=%s checks are behind: a closed window of %zu samples was skipped", m->mc->name, j->n);
+        const char *dl[] = {"model", m->mc->name, "reason", "check_queue_full", NULL};
+        metrics_counter_add("driftwatch_samples_dropped_total",
+                            "Samples of closed windows dropped unchecked, by model and reason.", dl, (double)j->n);
+        log_warn("model", "model=%s checks are behind: a closed window of %zu samples (%zu bytes) was skipped "
+                 "(%zu bytes of closed windows pending, window.max_pending %llu)",
+                 m->mc->name, j->n, j->bytes, pending, (unsigned long long)bound);
         job_free(j);
         return -1;
     }
+    m->pending_bytes += j->bytes;
+    size_t pending = m->pending_bytes, bytes = j->bytes; /* j may be gone once unlocked */
     if (m->jobs_tail)
         m->jobs_tail->next = j;
     else
@@ -128,6 +154,8 @@ static int job_enqueue(struct model_runtime *m, struct check_job *j)
     m->n_jobs++;
     pthread_cond_broadcast(&m->jobs_cond);
     pthread_mutex_unlock(&m->jobs_lock);
+    if (bytes)
+        publish_pending_bytes(m, pending);
     return 0;
 }
 
@@ -581,6 +609,13 @@ static void *worker_main(void *arg)
         pthread_mutex_unlock(&m->jobs_lock);
         run_job(m, j);
         pthread_mutex_lock(&m->jobs_lock);
+        m->pending_bytes -= j->bytes;
+        if (j->bytes) {
+            size_t pending = m->pending_bytes;
+            pthread_mutex_unlock(&m->jobs_lock);
+            publish_pending_bytes(m, pending);
+            pthread_mutex_lock(&m->jobs_lock);
+        }
         if (j->wait) {
             j->done = 1;
             pthread_cond_broadcast(&m->jobs_cond);
