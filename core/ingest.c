@@ -75,7 +75,7 @@ static int parse_ndjson(const char *body, size_t len, ingest_sample_fn fn, void 
             n--;
         if (n > 0) {
             json_error_t jerr;
-            json_t *v = json_loadb(p, n, JSON_REJECT_DUPLICATES | JSON_DISABLE_EOF_CHECK, &jerr);
+            json_t *v = json_loadb(p, n, JSON_REJECT_DUPLICATES, &jerr); /* text after the object: refused */
             if (!v) {
                 char why[192];
                 snprintf(why, sizeof why, ", column %d: %s", jerr.column, jerr.text);

@@ -51,6 +51,18 @@ static void test_ingest_ndjson_bad_line_is_named_and_others_kept(void **state)
     assert_true(strncmp(st.first_error, "line 1, column ", 15) == 0);
 }
 
+/* Fuzz finding: a line with text after its object was accepted and journaled with the garbage. */
+static void test_ingest_ndjson_line_with_text_after_the_object_is_rejected(void **state)
+{
+    int seen, rc;
+    struct ingest_stats st = parse("{\"a\": 1}\n{\"a\": 2}, \"b\": 3}\n{\"a\": 3} \n", &seen, &rc);
+    assert_int_equal(rc, 0);
+    assert_int_equal(st.accepted, 2);
+    assert_int_equal(st.rejected, 1);
+    assert_true(strncmp(st.first_error, "line 2, column ", 15) == 0);
+    assert_non_null(strstr(st.first_error, "end of file expected"));
+}
+
 static void test_ingest_array_rejections_name_the_json_path(void **state)
 {
     int seen, rc;
@@ -112,6 +124,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ingest_array_object_and_ndjson),
         cmocka_unit_test(test_ingest_ndjson_bad_line_is_named_and_others_kept),
+        cmocka_unit_test(test_ingest_ndjson_line_with_text_after_the_object_is_rejected),
         cmocka_unit_test(test_ingest_array_rejections_name_the_json_path),
         cmocka_unit_test(test_ingest_not_json_at_all),
         cmocka_unit_test(test_ingest_callback_can_stop_the_walk),
