@@ -73,7 +73,10 @@ static int parse_ndjson(const char *body, size_t len, ingest_sample_fn fn, void 
         size_t n = (size_t)(eol - p);
         while (n > 0 && (p[n - 1] == '\r' || p[n - 1] == ' ' || p[n - 1] == '\t'))
             n--;
-        if (n > 0) {
+        if (n > 0 && memchr(p, '\0', n)) {
+            /* jansson stops at a NUL and may accept what precedes it */
+            note_error(st, "line %zu", line, ": a NUL byte is not JSON text");
+        } else if (n > 0) {
             json_error_t jerr;
             json_t *v = json_loadb(p, n, JSON_REJECT_DUPLICATES, &jerr); /* text after the object: refused */
             if (!v) {
@@ -107,12 +110,18 @@ int ingest_parse(const char *body, size_t len, ingest_sample_fn fn, void *ctx, s
 {
     memset(st, 0, sizeof *st);
     json_error_t jerr;
-    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    const char *nul = memchr(body, '\0', len);
+    json_t *root = nul ? NULL : json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root) {
         /* Not one JSON value: with more than one non-empty line it is NDJSON, and each line gets
          * its own verdict (one bad line must not lose the others). */
         if (has_several_lines(body, len))
             return parse_ndjson(body, len, fn, ctx, st);
+        if (nul) {
+            snprintf(st->first_error, sizeof st->first_error, "a NUL byte at offset %zu is not JSON text",
+                     (size_t)(nul - body));
+            return -1;
+        }
         snprintf(st->first_error, sizeof st->first_error, "line %d, column %d: %s", jerr.line, jerr.column, jerr.text);
         return -1;
     }

@@ -63,6 +63,25 @@ static void test_ingest_ndjson_line_with_text_after_the_object_is_rejected(void 
     assert_non_null(strstr(st.first_error, "end of file expected"));
 }
 
+/* Fuzz finding: jansson stops at a NUL byte and accepted {"a": 1.5 as a whole sample. */
+static void test_ingest_nul_byte_is_not_json(void **state)
+{
+    int seen = 0, rc;
+    static const char nd[] = "{\"a\": 1}\n{\"a\": {\"x\": 1.5\0, \"b\": 2}}\n{\"a\": 3}\n";
+    struct ingest_stats st;
+    rc = ingest_parse(nd, sizeof nd - 1, count_fn, &seen, &st);
+    assert_int_equal(rc, 0);
+    assert_int_equal(st.accepted, 2);
+    assert_int_equal(st.rejected, 1);
+    assert_string_equal(st.first_error, "line 2: a NUL byte is not JSON text");
+    static const char one[] = "{\"a\": {\"x\": 1.5\0, \"b\": 2}}";
+    seen = 0;
+    rc = ingest_parse(one, sizeof one - 1, count_fn, &seen, &st);
+    assert_int_equal(rc, -1);
+    assert_int_equal(seen, 0);
+    assert_string_equal(st.first_error, "a NUL byte at offset 15 is not JSON text");
+}
+
 static void test_ingest_array_rejections_name_the_json_path(void **state)
 {
     int seen, rc;
@@ -125,6 +144,7 @@ int main(void)
         cmocka_unit_test(test_ingest_array_object_and_ndjson),
         cmocka_unit_test(test_ingest_ndjson_bad_line_is_named_and_others_kept),
         cmocka_unit_test(test_ingest_ndjson_line_with_text_after_the_object_is_rejected),
+        cmocka_unit_test(test_ingest_nul_byte_is_not_json),
         cmocka_unit_test(test_ingest_array_rejections_name_the_json_path),
         cmocka_unit_test(test_ingest_not_json_at_all),
         cmocka_unit_test(test_ingest_callback_can_stop_the_walk),
