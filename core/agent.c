@@ -66,6 +66,23 @@ static int agent_ingest(const struct dw_sample_batch *batch, struct dw_ingest_re
     return rc;
 }
 
+static int agent_ingest_checked(const struct dw_checked_batch *batch, struct dw_ingest_result *res)
+{
+    int rc = DW_INGEST_UNKNOWN_MODEL;
+    memset(res, 0, sizeof *res);
+    pthread_rwlock_rdlock(&current_lock);
+    for (size_t i = 0; current && i < current->n_models; i++) {
+        if (batch->model && strcmp(model_name(current->models[i]), batch->model) == 0) {
+            rc = model_ingest_checked(current->models[i], batch, res);
+            break;
+        }
+    }
+    pthread_rwlock_unlock(&current_lock);
+    if (rc == DW_INGEST_UNKNOWN_MODEL)
+        snprintf(res->error, sizeof res->error, "unknown model '%s'", batch->model ? batch->model : "(null)");
+    return rc;
+}
+
 const char *agent_plugin_dir(const struct config *cfg)
 {
     return cfg->agent.plugin_dir ? cfg->agent.plugin_dir : loader_default_dir();
@@ -232,6 +249,7 @@ static int start_models(struct agent *a, char *err, size_t errlen)
     current = a;
     pthread_rwlock_unlock(&current_lock);
     host_set_ingest(agent_ingest);
+    host_set_checked_ingest(agent_ingest_checked);
     return 0;
 }
 

@@ -334,7 +334,7 @@ static struct plugin_ref *parse_plugin_ref_new(struct cfg_ctx *c, const struct y
 
 static int parse_window(struct cfg_ctx *c, const struct ynode *w, struct model_config *m)
 {
-    static const char *const keys[] = {"size", "every", "mode", NULL};
+    static const char *const keys[] = {"size", "every", "mode", "time", "max_pending", NULL};
     if (expect(c, w, YNODE_MAPPING, "window") < 0 || check_keys(c, w, "window", keys) < 0 ||
         get_int(c, w, "size", 0, 100000000, &m->window_size) < 0 || get_duration(c, w, "every", &m->window_every_ms) < 0)
         return -1;
@@ -346,6 +346,20 @@ static int parse_window(struct cfg_ctx *c, const struct ynode *w, struct model_c
     }
     if (m->window_size == 0 && m->window_every_ms == 0)
         return cfg_fail(c, w, "window needs a size (samples) or every (duration), or both");
+    const struct ynode *pending = ynode_get(w, "max_pending");
+    if (pending && (expect(c, pending, YNODE_SCALAR, "max_pending") < 0 ||
+                    value_parse_size(pending->value, &m->window_max_pending_bytes) < 0 ||
+                    m->window_max_pending_bytes < 1))
+        return cfg_fail(c, pending, "window max_pending must be a size like 64M");
+    const struct ynode *time = ynode_get(w, "time");
+    if (time) {
+        if (time->type != YNODE_SCALAR || (strcmp(time->value, "arrival") != 0 && strcmp(time->value, "sample") != 0))
+            return cfg_fail(c, time, "window time must be 'arrival' or 'sample'");
+        m->window_time_sample = strcmp(time->value, "sample") == 0;
+        if (m->window_time_sample && (m->window_every_ms == 0 || m->window_sliding))
+            return cfg_fail(c, time, "window time: sample places samples in tumbling windows of 'every' by their "
+                                     "timestamp: it needs mode tumbling and an 'every' duration");
+    }
     return 0;
 }
 
@@ -424,6 +438,7 @@ static int parse_model(struct cfg_ctx *c, const struct ynode *n, struct model_co
     static const char *const keys[] = {"name", "baseline", "window", "drift", "probes", "sampling",
                                        "versioning", "on_drift", NULL};
     m->window_size = 10000;
+    m->window_max_pending_bytes = WINDOW_MAX_PENDING_DEFAULT;
     m->methods = strdup("auto");
     m->correction = strdup("none");
     m->dataset_share = 0.5;

@@ -24,6 +24,9 @@ struct feature_override {
     double threshold;  /* NAN: the method's default */
 };
 
+/* Default bound of closed windows waiting for a check (window.max_pending). */
+#define WINDOW_MAX_PENDING_DEFAULT (64 * 1024 * 1024)
+
 struct model_config {
     char *name;
     char *baseline;
@@ -31,6 +34,8 @@ struct model_config {
     int64_t window_size;      /* samples; 0 = unbounded by count */
     int64_t window_every_ms;  /* 0 = no time-based closing */
     int window_sliding;       /* mode: tumbling (0) or sliding (1) */
+    int window_time_sample;   /* time: windows of `every` by the samples' timestamp (1) or arrival (0) */
+    int64_t window_max_pending_bytes; /* closed windows waiting for (or in) a check, in bytes */
     char *methods;            /* "auto", "all" or "m1,m2" */
     char *correction;         /* none | bonferroni | fdr */
     double dataset_share;

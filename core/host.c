@@ -13,6 +13,7 @@
 #include "routes.h"
 
 static host_ingest_fn ingest;
+static host_checked_ingest_fn checked_ingest;
 static char state_dir[4096] = ".";
 
 static void host_log(enum dw_log_level level, const char *plugin, const char *fmt, ...)
@@ -35,6 +36,31 @@ static int host_emit_samples(const struct dw_sample_batch *batch, struct dw_inge
     return ingest(batch, res);
 }
 
+static int host_emit_checked_samples(const struct dw_checked_batch *batch, struct dw_ingest_result *res)
+{
+    if (checked_ingest)
+        return checked_ingest(batch, res);
+    size_t len = 0;
+    for (size_t i = 0; i < batch->n; i++)
+        len += batch->samples[i].len + 1;
+    char *ndjson = malloc(len ? len : 1);
+    if (!ndjson) {
+        memset(res, 0, sizeof *res);
+        snprintf(res->error, sizeof res->error, "out of memory");
+        return DW_INGEST_UNAVAILABLE;
+    }
+    size_t at = 0;
+    for (size_t i = 0; i < batch->n; i++) {
+        memcpy(ndjson + at, batch->samples[i].text, batch->samples[i].len);
+        at += batch->samples[i].len;
+        ndjson[at++] = '\n';
+    }
+    struct dw_sample_batch plain = {.model = batch->model, .probe = batch->probe, .json = ndjson, .json_len = at};
+    int rc = host_emit_samples(&plain, res);
+    free(ndjson);
+    return rc;
+}
+
 static void host_free(void *p)
 {
     free(p);
@@ -50,6 +76,7 @@ static struct dw_host table = {
     .state_dir = state_dir,
     .free = host_free,
     .add_secret = log_add_secret,
+    .emit_checked_samples = host_emit_checked_samples,
 };
 
 const struct dw_host *host_table(void)
@@ -61,6 +88,11 @@ const struct dw_host *host_table(void)
 void host_set_ingest(host_ingest_fn fn)
 {
     ingest = fn;
+}
+
+void host_set_checked_ingest(host_checked_ingest_fn fn)
+{
+    checked_ingest = fn;
 }
 
 void host_set_state_dir(const char *dir)

@@ -7,10 +7,15 @@
 
 typedef int (*host_ingest_fn)(const struct dw_sample_batch *batch, struct dw_ingest_result *res);
 
+typedef int (*host_checked_ingest_fn)(const struct dw_checked_batch *batch, struct dw_ingest_result *res);
+
 const struct dw_host *host_table(void);
 
 /* The agent's sample pipeline; until set, emit_samples rejects everything with an error. */
 void host_set_ingest(host_ingest_fn fn);
+/* The pipeline for checked samples; until set, emit_checked_samples hands them to the plain pipeline
+ * as NDJSON (tests and benches that capture emit_samples see them there). */
+void host_set_checked_ingest(host_checked_ingest_fn fn);
 /* The state directory plugins see (copied). */
 void host_set_state_dir(const char *dir);
 

@@ -80,7 +80,7 @@ static int parse_ndjson(const char *body, size_t len, ingest_sample_fn fn, void 
             note_error(st, "line %zu", line, why);
         } else if (n > 0) {
             json_error_t jerr;
-            json_t *v = json_loadb(p, n, JSON_REJECT_DUPLICATES, &jerr);
+            json_t *v = json_loadb(p, n, JSON_REJECT_DUPLICATES, &jerr); /* text after the object: refused */
             if (!v) {
                 char why[192];
                 snprintf(why, sizeof why, ", column %d: %s", jerr.column, jerr.text);
@@ -114,27 +114,19 @@ int ingest_parse(const char *body, size_t len, ingest_sample_fn fn, void *ctx, s
 {
     memset(st, 0, sizeof *st);
     json_error_t jerr;
-    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
-    const char *nul = root ? memchr(body, '\0', len) : NULL;
-    if (nul) {
-        json_decref(root);
-        root = NULL;
-        size_t line = 1, col = 1;
-        for (const char *q = body; q < nul; q++, col++)
-            if (*q == '\n') {
-                line++;
-                col = 0;
-            }
-        snprintf(st->first_error, sizeof st->first_error, "line %zu, column %zu: a NUL byte is not allowed in JSON",
-                 line, col);
-        st->rejected = 1;
-        return -1;
-    }
+    const char *nul = memchr(body, '\0', len);
+    json_t *root = nul ? NULL : json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root) {
         /* Not one JSON value: with more than one non-empty line it is NDJSON, and each line gets
          * its own verdict (one bad line must not lose the others). */
         if (has_several_lines(body, len))
             return parse_ndjson(body, len, fn, ctx, st);
+        if (nul) {
+            snprintf(st->first_error, sizeof st->first_error, "line 1, column %zu: a NUL byte is not allowed in JSON",
+                     (size_t)(nul - body) + 1);
+            st->rejected = 1;
+            return -1;
+        }
         snprintf(st->first_error, sizeof st->first_error, "line %d, column %d: %s", jerr.line, jerr.column, jerr.text);
         /* The body counts as one rejected sample: bad input, final, never "retry later". */
         st->rejected = 1;

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "policy.h"
+#include "sample_row.h"
 #include "strbuf.h"
 #include "window.h"
 
@@ -27,8 +28,9 @@
 #define REC_REPLACE 'R' /* payload: 8-byte little-endian index, then sample text */
 #define REC_CLOSE 'C'   /* the tumbling window closed: start empty */
 
-/* Windows waiting for the worker; beyond this a closed window is dropped (and counted) rather than
- * letting memory grow when checks cannot keep up with ingest. */
+/* Jobs waiting for the worker; beyond this, or beyond window.max_pending bytes of closed windows,
+ * a closed window is dropped (and counted) rather than letting memory grow when checks cannot keep
+ * up with ingest. */
 #define MAX_PENDING_JOBS 4
 /* Journal size beyond 4x the window's bytes that triggers a compaction. */
 #define COMPACT_MIN_BYTES (16u << 20)
@@ -37,8 +39,9 @@
 
 struct check_job {
     struct check_job *next;
-    char **texts;     /* a closed window handed over, or NULL: snapshot the live window */
+    struct window *closed; /* a closed window handed over, or NULL: check the live window */
     size_t n;
+    size_t bytes;     /* the closed window's, counted in the model's pending_bytes until it is checked */
     int wait;         /* a caller waits on done */
     int done;
     int rc;
@@ -54,9 +57,14 @@ struct model_runtime {
     int aopts_ready;
     char *data_version; /* "md5:..." or "unknown", for driftwatch_baseline_info */
 
-    pthread_mutex_t lock; /* window, journal, counters */
+    struct columns *columns;   /* the profile's columns, empty: names and types for the window */
+    struct row_schema schema;
+    pthread_mutex_t lock; /* window, journal, counters, row */
     struct window window;
-    int64_t window_opened_ms; /* CLOCK_MONOTONIC */
+    struct sample_row row;     /* the sample being read */
+    int64_t window_opened_ms;  /* CLOCK_MONOTONIC */
+    int64_t time_start_ms;     /* time: sample: the open window covers [start, start + every) */
+    int time_open;             /* ... once a timestamped sample opened it */
     struct journal *journal;
     uint64_t refused_batches; /* pushes refused in a row because the journal could not write */
 
@@ -64,6 +72,7 @@ struct model_runtime {
     pthread_cond_t jobs_cond;
     struct check_job *jobs_head, *jobs_tail;
     size_t n_jobs;
+    size_t pending_bytes;  /* closed windows queued or being checked */
     int stopping;
     pthread_t worker;
     int worker_started;
@@ -97,25 +106,49 @@ static void job_free(struct check_job *j)
 {
     if (!j)
         return;
-    for (size_t i = 0; i < j->n; i++)
-        free(j->texts[i]);
-    free(j->texts);
+    if (j->closed) {
+        window_free(j->closed);
+        free(j->closed);
+    }
     free(j->json);
     free(j);
 }
 
-/* Queues a job; async jobs beyond MAX_PENDING_JOBS are dropped (returns -1, job freed). */
+static void publish_pending_bytes(struct model_runtime *m, size_t bytes)
+{
+    const char *labels[] = {"model", m->mc->name, NULL};
+    metrics_gauge_set("driftwatch_check_queue_bytes", "Bytes of closed windows waiting for or in a check.", labels,
+                      (double)bytes);
+}
+
+/* Queues a job. An async job beyond MAX_PENDING_JOBS, or a closed window that would take the
+ * pending bytes past window.max_pending, is dropped (returns -1, job freed, counted) — except that
+ * a closed window is always taken when none is pending, so a window larger than the bound is still
+ * checked. */
 static int job_enqueue(struct model_runtime *m, struct check_job *j)
 {
     pthread_mutex_lock(&m->jobs_lock);
-    if (!j->wait && m->n_jobs >= MAX_PENDING_JOBS) {
+    if (j->closed)
+        j->bytes = window_bytes(j->closed);
+    uint64_t bound = (uint64_t)m->mc->window_max_pending_bytes;
+    int too_many = !j->wait && m->n_jobs >= MAX_PENDING_JOBS;
+    int too_big = j->closed && m->pending_bytes > 0 && (uint64_t)m->pending_bytes + j->bytes > bound;
+    if (too_many || too_big) {
+        size_t pending = m->pending_bytes;
         pthread_mutex_unlock(&m->jobs_lock);
         const char *labels[] = {"model", m->mc->name, "result", "skipped", NULL};
         metrics_counter_add("driftwatch_checks_total", "Drift checks by model and result.", labels, 1);
-        log_warn("model", "model=%s checks are behind: a closed window of %zu samples was skipped", m->mc->name, j->n);
+        const char *dl[] = {"model", m->mc->name, "reason", "check_queue_full", NULL};
+        metrics_counter_add("driftwatch_samples_dropped_total",
+                            "Samples of closed windows dropped unchecked, by model and reason.", dl, (double)j->n);
+        log_warn("model", "model=%s checks are behind: a closed window of %zu samples (%zu bytes) was skipped "
+                 "(%zu bytes of closed windows pending, window.max_pending %llu)",
+                 m->mc->name, j->n, j->bytes, pending, (unsigned long long)bound);
         job_free(j);
         return -1;
     }
+    m->pending_bytes += j->bytes;
+    size_t pending = m->pending_bytes, bytes = j->bytes; /* j may be gone once unlocked */
     if (m->jobs_tail)
         m->jobs_tail->next = j;
     else
@@ -124,37 +157,8 @@ static int job_enqueue(struct model_runtime *m, struct check_job *j)
     m->n_jobs++;
     pthread_cond_broadcast(&m->jobs_cond);
     pthread_mutex_unlock(&m->jobs_lock);
-    return 0;
-}
-
-/* Moves the live window's texts out (caller holds m->lock); the window starts empty. */
-static int window_take(struct model_runtime *m, char ***texts, size_t *n)
-{
-    struct window *w = &m->window;
-    *n = w->n;
-    *texts = malloc((w->n ? w->n : 1) * sizeof **texts);
-    if (!*texts)
-        return -1;
-    for (size_t i = 0; i < w->n; i++) {
-        (*texts)[i] = w->items[(w->head + i) % w->cap];
-        w->items[(w->head + i) % w->cap] = NULL;
-    }
-    w->n = 0;
-    window_clear(w);
-    return 0;
-}
-
-/* Copies the live window's texts (caller holds m->lock). */
-static int window_copy(struct model_runtime *m, char ***texts, size_t *n)
-{
-    struct window *w = &m->window;
-    *texts = calloc(w->n ? w->n : 1, sizeof **texts);
-    if (!*texts)
-        return -1;
-    for (*n = 0; *n < w->n; (*n)++) {
-        if (!((*texts)[*n] = strdup(window_get(w, *n))))
-            return -1;
-    }
+    if (bytes)
+        publish_pending_bytes(m, pending);
     return 0;
 }
 
@@ -170,11 +174,12 @@ static void publish_window_size(struct model_runtime *m)
 static int close_window_locked(struct model_runtime *m, char *err, size_t errlen)
 {
     struct check_job *j = calloc(1, sizeof *j);
-    if (!j || window_take(m, &j->texts, &j->n) < 0) {
+    if (!j || !(j->closed = window_take(&m->window))) {
         job_free(j);
         snprintf(err, errlen, "out of memory closing the window");
         return -1;
     }
+    j->n = j->closed->n;
     m->window_opened_ms = mono_ms();
     struct plugin_instance *s = m->links.sampler;
     if (s && s->lp->def->window_reset)
@@ -190,35 +195,23 @@ static int close_window_locked(struct model_runtime *m, char *err, size_t errlen
 struct ingest_ctx {
     struct model_runtime *m;
     size_t kept;
+    size_t index;         /* of the sample being offered, in the batch */
+    size_t rejected;      /* samples the core could not read, or late ones */
+    size_t late;          /* of which late: before the open window (time: sample) */
+    char first_error[256];
     int failed;           /* journal refused: stop */
     char err[256];
 };
 
-/* The prediction as a class label for stratified sampling: a string, or a number as text. */
-static void prediction_class(const json_t *sample, char *buf, size_t len)
-{
-    const json_t *p = json_object_get(sample, "prediction");
-    buf[0] = '\0';
-    if (json_is_string(p))
-        snprintf(buf, len, "%s", json_string_value(p));
-    else if (json_is_integer(p))
-        snprintf(buf, len, "%lld", (long long)json_integer_value(p));
-    else if (json_is_number(p))
-        snprintf(buf, len, "%g", json_number_value(p));
-}
-
-static enum dw_sample_decision sampler_decide(struct model_runtime *m, const json_t *sample, uint64_t *replace)
+/* cls: the sample's prediction class when the sampler asked for it, else NULL. */
+static enum dw_sample_decision sampler_decide(struct model_runtime *m, const char *cls, uint64_t *replace)
 {
     struct plugin_instance *s = m->links.sampler;
     if (!s)
         return DW_SAMPLE_APPEND;
-    char cls[128];
-    int needs = s->lp->def->sample_needs_class && s->lp->def->sample_needs_class(s->inst);
-    if (needs)
-        prediction_class(sample, cls, sizeof cls);
     struct dw_sample_info info = {
         .model = m->mc->name,
-        .prediction_class = needs ? cls : NULL,
+        .prediction_class = cls,
         .seen_in_window = m->window.seen,
         .kept_in_window = m->window.n,
         .window_capacity = m->window.max_items,
@@ -226,32 +219,31 @@ static enum dw_sample_decision sampler_decide(struct model_runtime *m, const jso
     return s->lp->def->sample(s->inst, &info, replace);
 }
 
-/* Journals and stores one sample (caller holds m->lock). raw is the sample's own JSON text when the
- * body had it (NDJSON): kept as it is, it saves re-encoding, the largest cost of ingest. */
-static int keep_sample(struct ingest_ctx *c, const json_t *sample, const char *raw, size_t raw_len)
+/* A sample the core could not read (a probe let through something it should not have): counted
+ * with the batch's rejections, the first one described. */
+static int reject_sample(struct ingest_ctx *c, const char *why)
+{
+    if (!c->rejected++)
+        snprintf(c->first_error, sizeof c->first_error, "sample %zu: %s", c->index + 1, why);
+    return 0;
+}
+
+/* Whether the sampler can decide on a sample before it is read: it does not ask for the class. */
+static int sampler_decides_unread(const struct model_runtime *m)
+{
+    const struct plugin_instance *s = m->links.sampler;
+    return !s || !s->lp->def->sample_needs_class || !s->lp->def->sample_needs_class(s->inst);
+}
+
+/* Journals a kept sample's text and stores its row (caller holds m->lock). */
+static int store_sample(struct ingest_ctx *c, enum dw_sample_decision d, uint64_t replace, const char *text,
+                        size_t len)
 {
     struct model_runtime *m = c->m;
-    m->window.seen++;
-    uint64_t replace = 0;
-    enum dw_sample_decision d = sampler_decide(m, sample, &replace);
-    if (d == DW_SAMPLE_DROP)
-        return 0;
-    if (d == DW_SAMPLE_REPLACE && replace >= m->window.n)
-        d = DW_SAMPLE_APPEND;
-    if (d == DW_SAMPLE_APPEND && window_full(&m->window) && !m->window.sliding &&
-        close_window_locked(m, c->err, sizeof c->err) < 0)
-        return -1;
-    char *text = raw ? strndup(raw, raw_len) : json_dumps(sample, JSON_COMPACT);
-    if (!text) {
-        snprintf(c->err, sizeof c->err, "out of memory");
-        return -1;
-    }
-    size_t len = strlen(text);
     int rc;
     if (d == DW_SAMPLE_REPLACE) {
         char *rec = malloc(len + 8);
         if (!rec) {
-            free(text);
             snprintf(c->err, sizeof c->err, "out of memory");
             return -1;
         }
@@ -261,26 +253,108 @@ static int keep_sample(struct ingest_ctx *c, const json_t *sample, const char *r
         rc = journal_append(m->journal, REC_REPLACE, rec, len + 8, c->err, sizeof c->err);
         free(rec);
         if (rc == 0)
-            window_replace(&m->window, (size_t)replace, text);
-        else
-            free(text);
+            rc = window_replace(&m->window, (size_t)replace, &m->row);
     } else {
         rc = journal_append(m->journal, REC_APPEND, text, len, c->err, sizeof c->err);
         if (rc == 0)
-            rc = window_append(&m->window, text) == 0 ? 0 : -1;
-        else
-            free(text);
+            rc = window_append(&m->window, &m->row);
     }
-    if (rc < 0)
+    if (rc < 0) {
+        if (!c->err[0])
+            snprintf(c->err, sizeof c->err, "out of memory");
         return -1;
+    }
     c->kept++;
     return 0;
 }
 
+/* Start of the window of `every` that holds t: windows are aligned on the epoch (UTC). */
+static int64_t window_start_of(int64_t t, int64_t every)
+{
+    int64_t q = t / every;
+    if (t % every < 0)
+        q--;
+    return q * every;
+}
+
+/* time: sample. Places the row just read by its timestamp (caller holds m->lock): a later window
+ * closes the open one; an earlier one makes the sample late. A sample without an RFC 3339
+ * timestamp goes into the open window, as under arrival time. Returns 0 to keep offering it, 1
+ * when it is late (rejected), -1 when the close could not be journaled. */
+static int place_by_time(struct ingest_ctx *c)
+{
+    struct model_runtime *m = c->m;
+    int64_t every = m->mc->window_every_ms, t;
+    size_t len;
+    const char *ts = sample_row_timestamp(&m->row, &len);
+    if (!ts || rfc3339_to_ms(ts, len, &t) < 0)
+        return 0;
+    if (!m->time_open) {
+        m->time_start_ms = window_start_of(t, every);
+        m->time_open = 1;
+        return 0;
+    }
+    if (t < m->time_start_ms) {
+        char why[192];
+        snprintf(why, sizeof why, "late: its timestamp %.*s is before the open window (%lld s of every %lld s)",
+                 (int)(len < 64 ? len : 64), ts, (long long)(m->time_start_ms / 1000), (long long)(every / 1000));
+        c->late++;
+        reject_sample(c, why);
+        return 1;
+    }
+    if (t >= m->time_start_ms + every) {
+        if (m->window.n > 0 && close_window_locked(m, c->err, sizeof c->err) < 0)
+            return -1;
+        m->time_start_ms = window_start_of(t, every);
+    }
+    return 0;
+}
+
+/* Offers one sample (its JSON text, already validated) to the sampler and keeps it (caller holds
+ * m->lock). The sampler decides first when it can (it needs neither the class nor, for time:
+ * sample, the timestamp), so a dropped sample is never read; a kept one is read once, into the
+ * window's cells, and journaled as the text it came as. */
+static int offer_sample(struct ingest_ctx *c, const char *text, size_t len)
+{
+    struct model_runtime *m = c->m;
+    int unread = sampler_decides_unread(m) && !m->mc->window_time_sample;
+    char why[192];
+    if (!unread && sample_row_parse(&m->schema, text, len, &m->row, why, sizeof why) < 0)
+        return reject_sample(c, why);
+    if (m->mc->window_time_sample) {
+        int placed = place_by_time(c);
+        if (placed)
+            return placed < 0 ? -1 : 0;
+    }
+    m->window.seen++;
+    uint64_t replace = 0;
+    enum dw_sample_decision d = sampler_decide(m, unread ? NULL : m->row.cls, &replace);
+    if (d == DW_SAMPLE_DROP)
+        return 0;
+    if (unread && sample_row_parse(&m->schema, text, len, &m->row, why, sizeof why) < 0)
+        return reject_sample(c, why);
+    if (d == DW_SAMPLE_REPLACE && replace >= m->window.n)
+        d = DW_SAMPLE_APPEND;
+    if (d == DW_SAMPLE_APPEND && window_full(&m->window) && !m->window.sliding &&
+        close_window_locked(m, c->err, sizeof c->err) < 0)
+        return -1;
+    return store_sample(c, d, replace, text, len);
+}
+
+/* A sample jansson validated: its own text when the body had it on a line (NDJSON), else encoded. */
 static int on_sample(void *ctx, json_t *sample, const char *text, size_t len)
 {
     struct ingest_ctx *c = ctx;
-    if (keep_sample(c, sample, text, len) < 0) {
+    char *dumped = text ? NULL : json_dumps(sample, JSON_COMPACT);
+    if (!text && !dumped) {
+        snprintf(c->err, sizeof c->err, "out of memory");
+        c->failed = 1;
+        return 1;
+    }
+    int rc = offer_sample(c, text ? text : dumped, text ? len : strlen(dumped));
+    free(dumped);
+    c->index++;
+    if (rc < 0) {
         c->failed = 1;
         return 1;
     }
@@ -294,24 +368,29 @@ static int count_sample(void *ctx, json_t *sample, const char *text, size_t len)
     return 0;
 }
 
-/* Snapshot = the live window as APPEND records. Runs under m->lock (the journal's rule: the
- * snapshot reflects exactly the records appended so far). */
+/* Snapshot = the live window as APPEND records, each row written back as a sample text that
+ * reads into the same cells. Runs under m->lock (the journal's rule: the snapshot reflects exactly
+ * the records appended so far). */
 static int write_snapshot(void *ctx, struct journal_writer *w)
 {
     struct model_runtime *m = ctx;
-    for (size_t i = 0; i < m->window.n; i++) {
-        const char *t = window_get(&m->window, i);
-        if (journal_writer_put(w, REC_APPEND, t, strlen(t)) < 0)
-            return -1;
+    struct strbuf sb;
+    strbuf_init(&sb);
+    int rc = 0;
+    for (size_t i = 0; i < m->window.n && rc == 0; i++) {
+        sb.len = 0;
+        window_row_json(&m->window, i, &sb);
+        rc = sb.failed ? -1 : journal_writer_put(w, REC_APPEND, sb.data, sb.len);
     }
-    return 0;
+    strbuf_free(&sb);
+    return rc;
 }
 
 /* The journal grows with every append, replace and close; once it is several times what the window
  * holds, the window is written as a snapshot and the journal starts over (caller holds m->lock). */
 static void maybe_compact_locked(struct model_runtime *m)
 {
-    uint64_t limit = 4 * (uint64_t)m->window.bytes + COMPACT_MIN_BYTES;
+    uint64_t limit = 4 * (uint64_t)window_bytes(&m->window) + COMPACT_MIN_BYTES;
     if (journal_size(m->journal) <= limit)
         return;
     char err[256];
@@ -319,60 +398,65 @@ static void maybe_compact_locked(struct model_runtime *m)
         log_warn("model", "model=%s journal compaction failed (will retry): %s", m->mc->name, err);
 }
 
-int model_ingest(struct model_runtime *m, const struct dw_sample_batch *batch, struct dw_ingest_result *res)
+/* After a batch was offered (caller holds m->lock): commits the journal, closes a full tumbling
+ * window, compacts. Returns 0, or -1 when the samples could not be stored durably (c->err). */
+/* A batch whose commit failed (disk full) is still buffered in the journal and already in the
+ * window: until it can be written, new samples are refused before they touch either, so a full
+ * disk keeps one batch in memory and a client's retries do not pile up duplicates. 0 when the
+ * journal has nothing unwritten (or just wrote it), else -1 with c->err. */
+static int journal_ready_locked(struct model_runtime *m, struct ingest_ctx *c)
 {
-    memset(res, 0, sizeof *res);
-    struct ingest_ctx c = {.m = m};
-    struct ingest_stats st = {0};
+    return journal_commit(m->journal, c->err, sizeof c->err);
+}
+
+static int finish_batch_locked(struct model_runtime *m, struct ingest_ctx *c, size_t *window_n)
+{
     char cerr[256] = "";
-    pthread_mutex_lock(&m->lock);
-    /* A batch whose commit failed (disk full) is still buffered in the journal and already in the
-     * window: until it can be written, new samples are refused before they touch either, so a
-     * full disk keeps one batch in memory and a client's retries do not pile up duplicates. */
-    int committed = journal_commit(m->journal, cerr, sizeof cerr);
-    int parsed = 0;
-    if (committed < 0) {
-        parsed = ingest_parse(batch->json, batch->json_len, count_sample, NULL, &st);
-    } else {
-        parsed = ingest_parse(batch->json, batch->json_len, on_sample, &c, &st);
-        committed = c.failed ? -1 : journal_commit(m->journal, cerr, sizeof cerr);
-    }
-    if (!c.failed && committed < 0)
-        snprintf(c.err, sizeof c.err, "%s", cerr);
-    size_t window_n = m->window.n;
+    int committed = c->failed ? -1 : journal_commit(m->journal, cerr, sizeof cerr);
+    if (!c->failed && committed < 0)
+        snprintf(c->err, sizeof c->err, "%s", cerr);
     int full = window_full(&m->window) && !m->window.sliding;
     /* The close is journaled and committed too: otherwise a crash replays the full window and it
      * is checked a second time. */
-    if (full && !c.failed && committed == 0 && close_window_locked(m, cerr, sizeof cerr) == 0)
+    if (full && committed == 0 && close_window_locked(m, cerr, sizeof cerr) == 0)
         journal_commit(m->journal, cerr, sizeof cerr);
+    *window_n = m->window.n;
     if (committed == 0)
         maybe_compact_locked(m);
-    int refused = c.failed || committed < 0;
-    uint64_t refused_before = m->refused_batches;
-    m->refused_batches = refused ? refused_before + 1 : 0;
-    pthread_mutex_unlock(&m->lock);
+    return committed;
+}
 
+/* Counts a batch's outcome and fills res (see dw_host.emit_samples for the codes). */
+static int report_batch(struct model_runtime *m, const struct ingest_ctx *c, int stored, int parsed,
+                        const struct ingest_stats *st, size_t window_n, uint64_t refused_before,
+                        struct dw_ingest_result *res)
+{
     /* driftwatch_samples_received_total{model,probe} is the probes' to count: they see what arrived
      * before anything reaches the core. */
     const char *kept[] = {"model", m->mc->name, NULL};
     metrics_counter_add("driftwatch_samples_kept_total", "Samples kept in the model's window after sampling.", kept,
-                        (double)c.kept);
-    if (st.rejected) {
+                        (double)c->kept);
+    if (st->rejected + c->rejected - c->late) {
         const char *rej[] = {"model", m->mc->name, "reason", "invalid", NULL};
         metrics_counter_add("driftwatch_samples_rejected_total", "Samples rejected by model and reason.", rej,
-                            (double)st.rejected);
+                            (double)(st->rejected + c->rejected - c->late));
+    }
+    if (c->late) {
+        const char *rej[] = {"model", m->mc->name, "reason", "late", NULL};
+        metrics_counter_add("driftwatch_samples_rejected_total", "Samples rejected by model and reason.", rej,
+                            (double)c->late);
     }
     const char *labels[] = {"model", m->mc->name, NULL};
     metrics_gauge_set("driftwatch_window_samples", "Samples held in the model's current window.", labels,
-                      (double)(full ? 0 : window_n));
-    res->accepted = st.accepted;
-    res->rejected = st.rejected;
-    snprintf(res->error, sizeof res->error, "%s", st.first_error);
-    if (c.failed || committed < 0) {
+                      (double)window_n);
+    res->accepted = st->accepted - c->rejected;
+    res->rejected = st->rejected + c->rejected;
+    snprintf(res->error, sizeof res->error, "%s", st->first_error[0] ? st->first_error : c->first_error);
+    if (stored < 0) {
         const char *rej[] = {"model", m->mc->name, "reason", "unavailable", NULL};
         metrics_counter_add("driftwatch_samples_rejected_total", "Samples rejected by model and reason.", rej,
-                            (double)st.accepted);
-        snprintf(res->error, sizeof res->error, "cannot store samples durably: %.200s", c.err);
+                            (double)(st->accepted - c->rejected));
+        snprintf(res->error, sizeof res->error, "cannot store samples durably: %.200s", c->err);
         /* A full disk refuses every push: log the 1st, 2nd, 4th, 8th ... refusal in a row. */
         uint64_t n = refused_before + 1;
         if ((n & (n - 1)) == 0)
@@ -384,9 +468,59 @@ int model_ingest(struct model_runtime *m, const struct dw_sample_batch *batch, s
     if (refused_before)
         log_info("model", "model=%s samples are stored again after %llu refused batch(es)", m->mc->name,
                  (unsigned long long)refused_before);
-    if (parsed < 0 || st.accepted == 0)
+    if (parsed < 0 || res->accepted == 0)
         return DW_INGEST_INVALID;
     return DW_INGEST_OK;
+}
+
+int model_ingest(struct model_runtime *m, const struct dw_sample_batch *batch, struct dw_ingest_result *res)
+{
+    memset(res, 0, sizeof *res);
+    struct ingest_ctx c = {.m = m};
+    struct ingest_stats st;
+    size_t window_n;
+    pthread_mutex_lock(&m->lock);
+    int parsed, stored;
+    if (journal_ready_locked(m, &c) < 0) {
+        parsed = ingest_parse(batch->json, batch->json_len, count_sample, NULL, &st);
+        stored = -1;
+        window_n = m->window.n;
+    } else {
+        parsed = ingest_parse(batch->json, batch->json_len, on_sample, &c, &st);
+        stored = finish_batch_locked(m, &c, &window_n);
+    }
+    uint64_t refused_before = m->refused_batches;
+    m->refused_batches = stored < 0 ? refused_before + 1 : 0;
+    pthread_mutex_unlock(&m->lock);
+    return report_batch(m, &c, stored, parsed, &st, window_n, refused_before, res);
+}
+
+int model_ingest_checked(struct model_runtime *m, const struct dw_checked_batch *batch, struct dw_ingest_result *res)
+{
+    memset(res, 0, sizeof *res);
+    struct ingest_ctx c = {.m = m};
+    struct ingest_stats st;
+    memset(&st, 0, sizeof st);
+    size_t window_n;
+    pthread_mutex_lock(&m->lock);
+    int stored;
+    if (journal_ready_locked(m, &c) < 0) {
+        st.accepted = batch->n;
+        stored = -1;
+        window_n = m->window.n;
+    } else {
+        for (size_t i = 0; i < batch->n && !c.failed; i++) {
+            st.accepted++;
+            c.index = i;
+            if (offer_sample(&c, batch->samples[i].text, batch->samples[i].len) < 0)
+                c.failed = 1;
+        }
+        stored = finish_batch_locked(m, &c, &window_n);
+    }
+    uint64_t refused_before = m->refused_batches;
+    m->refused_batches = stored < 0 ? refused_before + 1 : 0;
+    pthread_mutex_unlock(&m->lock);
+    return report_batch(m, &c, stored, 0, &st, window_n, refused_before, res);
 }
 
 /* ---- checks ---- */
@@ -415,52 +549,51 @@ static void publish_verdict(struct model_runtime *m, const struct verdict *v)
     metrics_gauge_set("driftwatch_dataset_drifted", "1 when the last check found dataset drift.", ml, v->dataset_drift);
 }
 
-/* Builds the check's window table from sample texts. */
-static struct columns *columns_from_texts(const struct profile *p, char **texts, size_t n, char *err, size_t errlen)
+/* The check's table from a window; consume: a closed window's cells become the table's. */
+static struct columns *columns_from_window(const struct profile *p, struct window *win, int consume, char *err,
+                                           size_t errlen)
 {
     struct columns *w = columns_new_for_profile(p, NULL);
-    if (!w) {
+    if (!w || window_fill_columns(win, w, consume) < 0) {
+        columns_free(w);
         snprintf(err, errlen, "out of memory");
         return NULL;
-    }
-    for (size_t i = 0; i < n; i++) {
-        json_t *obj = json_loads(texts[i], 0, NULL);
-        int rc = obj ? columns_add_row_json(w, obj) : -2;
-        json_decref(obj);
-        if (rc == -1) {
-            columns_free(w);
-            snprintf(err, errlen, "out of memory");
-            return NULL;
-        }
     }
     return w;
 }
 
 static void run_job(struct model_runtime *m, struct check_job *j)
 {
-    if (!j->texts) {
+    struct columns *w = NULL;
+    if (j->closed) {
+        w = columns_from_window(m->profile, j->closed, 1, j->err, sizeof j->err);
+        window_free(j->closed);
+        free(j->closed);
+        j->closed = NULL;
+    } else {
+        /* The live window: its cells are copied into the table under the lock (no parsing, a few
+         * ms for a million values), so ingest waits only for that. */
         pthread_mutex_lock(&m->lock);
-        int rc = window_copy(m, &j->texts, &j->n);
+        j->n = m->window.n;
+        if (j->n)
+            w = columns_from_window(m->profile, &m->window, 0, j->err, sizeof j->err);
         pthread_mutex_unlock(&m->lock);
-        if (rc < 0) {
-            snprintf(j->err, sizeof j->err, "out of memory copying the window");
-            j->rc = -1;
-            return;
-        }
+    }
+    if (!w && j->n) {
+        j->rc = -1;
+        return;
     }
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     const char *result = "error";
     struct verdict *v = NULL;
-    struct columns *w = NULL;
     if (j->n == 0) {
         snprintf(j->err, sizeof j->err, "model '%s': the window is empty, nothing to check", m->mc->name);
         j->rc = -1;
         result = "empty";
         goto out;
     }
-    if (!(w = columns_from_texts(m->profile, j->texts, j->n, j->err, sizeof j->err)) ||
-        analyze_window(m->profile, w, &m->aopts, &v, j->err, sizeof j->err) < 0 ||
+    if (analyze_window(m->profile, w, &m->aopts, &v, j->err, sizeof j->err) < 0 ||
         verdict_set_model(v, m->mc->name) < 0) {
         j->rc = -1;
         goto out;
@@ -521,6 +654,13 @@ static void *worker_main(void *arg)
         pthread_mutex_unlock(&m->jobs_lock);
         run_job(m, j);
         pthread_mutex_lock(&m->jobs_lock);
+        m->pending_bytes -= j->bytes;
+        if (j->bytes) {
+            size_t pending = m->pending_bytes;
+            pthread_mutex_unlock(&m->jobs_lock);
+            publish_pending_bytes(m, pending);
+            pthread_mutex_lock(&m->jobs_lock);
+        }
         if (j->wait) {
             j->done = 1;
             pthread_cond_broadcast(&m->jobs_cond);
@@ -574,8 +714,8 @@ void model_request_check(struct model_runtime *m, int close_window)
 void model_tick(struct model_runtime *m, int64_t now)
 {
     int64_t every = m->mc->window_every_ms;
-    if (every <= 0)
-        return;
+    if (every <= 0 || m->mc->window_time_sample)
+        return; /* time: sample windows close when a later sample arrives, not by the clock */
     pthread_mutex_lock(&m->lock);
     int due = now - m->window_opened_ms >= every;
     if (due)
@@ -609,6 +749,17 @@ char *model_report_html(struct model_runtime *m, size_t *len, char *err, size_t 
 
 /* ---- start / stop ---- */
 
+/* Reads a journaled sample text into m->row; a record that does not read (written by a version
+ * with other columns, or damaged inside a valid CRC) is skipped with a warning. */
+static int replay_row(struct model_runtime *m, const char *text, size_t len)
+{
+    char why[192];
+    if (sample_row_parse(&m->schema, text, len, &m->row, why, sizeof why) == 0)
+        return 0;
+    log_warn("model", "model=%s a journaled sample does not read (%s): skipped", m->mc->name, why);
+    return -1;
+}
+
 static int replay_record(void *ctx, uint8_t type, const void *data, size_t len)
 {
     struct model_runtime *m = ctx;
@@ -618,23 +769,34 @@ static int replay_record(void *ctx, uint8_t type, const void *data, size_t len)
         return 0;
     }
     if (type == REC_APPEND) {
-        char *text = strndup(p, len);
-        return text && window_append(&m->window, text) != -2 ? 0 : -1;
+        if (replay_row(m, p, len) < 0)
+            return 0;
+        return window_append(&m->window, &m->row) != -2 ? 0 : -1;
     }
     if (type == REC_REPLACE && len >= 8) {
         uint64_t idx = 0;
         for (int i = 0; i < 8; i++)
             idx |= (uint64_t)(unsigned char)p[i] << (8 * i);
-        char *text = strndup(p + 8, len - 8);
-        if (!text)
-            return -1;
-        if (idx < m->window.n)
-            window_replace(&m->window, (size_t)idx, text);
-        else
-            free(text);
-        return 0;
+        if (idx >= m->window.n || replay_row(m, p + 8, len - 8) < 0)
+            return 0;
+        return window_replace(&m->window, (size_t)idx, &m->row) == 0 ? 0 : -1;
     }
     return 0; /* unknown record types from a newer version are skipped */
+}
+
+/* time: sample after a restart: the open window is the one its samples' timestamps fall in (they
+ * all fall in one). An empty window opens with the next timestamped sample. */
+static void resume_time_window(struct model_runtime *m)
+{
+    for (size_t i = 0; i < m->window.n; i++) {
+        const char *ts = m->window.ts[(m->window.head + i) % m->window.cap];
+        int64_t t;
+        if (ts && rfc3339_to_ms(ts, strlen(ts), &t) == 0) {
+            m->time_start_ms = window_start_of(t, m->mc->window_every_ms);
+            m->time_open = 1;
+            return;
+        }
+    }
 }
 
 /* What the versioning plugin (e.g. DVC) says of the tracked training data now, or NULL (logged). */
@@ -692,13 +854,18 @@ int model_start(const struct model_config *mc, const struct model_links *links, 
     pthread_mutex_init(&m->jobs_lock, NULL);
     pthread_cond_init(&m->jobs_cond, NULL);
     pthread_mutex_init(&m->verdict_lock, NULL);
-    size_t cap = mc->window_size > 0 ? (size_t)mc->window_size : TIME_WINDOW_MAX_ITEMS;
-    window_init(&m->window, cap, mc->window_sliding);
     m->window_opened_ms = mono_ms();
 
     char why[768];
     if (profile_load(mc->baseline, &m->profile, why, sizeof why) < 0) {
         snprintf(err, errlen, "model '%s': baseline: %s", mc->name, why);
+        goto error;
+    }
+    size_t cap = mc->window_size > 0 ? (size_t)mc->window_size : TIME_WINDOW_MAX_ITEMS;
+    if (!(m->columns = columns_new_for_profile(m->profile, NULL)) ||
+        (row_schema_init(&m->schema, m->columns), 0) || sample_row_init(&m->row, m->columns->ncols) < 0 ||
+        window_init(&m->window, &m->schema, cap, mc->window_sliding) < 0) {
+        snprintf(err, errlen, "model '%s': out of memory", mc->name);
         goto error;
     }
     if (config_analyze_options(mc, &m->aopts, err, errlen) < 0)
@@ -717,6 +884,8 @@ int model_start(const struct model_config *mc, const struct model_links *links, 
         snprintf(err, errlen, "model '%s': replaying state: %s", mc->name, why);
         goto error;
     }
+    if (mc->window_time_sample)
+        resume_time_window(m);
     log_info("model", "model=%s recovered %zu sample(s) in the window from %llu snapshot + %llu journal record(s)%s",
              mc->name, m->window.n, (unsigned long long)js.snapshot_records, (unsigned long long)js.journal_records,
              js.bytes_discarded ? " (a torn final record was cut off)" : "");
@@ -754,6 +923,8 @@ void model_stop(struct model_runtime *m)
     journal_close(m->journal);
     policy_close(m->policy);
     window_free(&m->window);
+    sample_row_free(&m->row);
+    columns_free(m->columns);
     free(m->last_report);
     free(m->last_json);
     free(m->data_version);

@@ -37,6 +37,8 @@ const char *model_name(const struct model_runtime *m);
  * journal holds a batch it could not write (disk full), every batch is refused as unavailable
  * before it touches the window; the held batch is written by the first push after space returns. */
 int model_ingest(struct model_runtime *m, const struct dw_sample_batch *batch, struct dw_ingest_result *res);
+/* The same for samples a probe already checked (dw_host.emit_checked_samples): not validated again. */
+int model_ingest_checked(struct model_runtime *m, const struct dw_checked_batch *batch, struct dw_ingest_result *res);
 
 /* Runs a check on the current window now and waits for it; *json_out is the verdict JSON
  * (malloc'd). Returns 0, or -1 with err (e.g. an empty window). */

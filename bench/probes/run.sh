@@ -20,6 +20,7 @@ if [ ! -x "$BUILD/bench/probes/bench_push" ] || [ ! -x "$BUILD/bench/probes/benc
   cmake -S "$SRC" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
   cmake --build "$BUILD" -j2 --target bench_push bench_proxy driftwatch >/dev/null
 fi
+BUILD=$(cd "$BUILD" && pwd) # the agent's config names plugin_dir relative to its own directory
 BIN=$BUILD/bench/probes
 NCPU=$(nproc)
 SERVER_CPU=0

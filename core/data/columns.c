@@ -171,7 +171,8 @@ static struct column *touch(struct columns *t, int idx)
     return c;
 }
 
-static void add_numeric(struct columns *t, struct column *c, double x)
+/* Counts x into the column's running moments. */
+static void add_moments(struct column *c, double x)
 {
     c->count++;
     if (c->count == 1) {
@@ -188,6 +189,11 @@ static void add_numeric(struct columns *t, struct column *c, double x)
         if (x > c->max)
             c->max = x;
     }
+}
+
+static void add_numeric(struct columns *t, struct column *c, double x)
+{
+    add_moments(c, x);
     size_t limit = t->opt.sample_limit;
     if (limit == 0 || c->nvalues < limit) {
         if (c->nvalues == c->vcap) {
@@ -328,9 +334,12 @@ void columns_put_json(struct columns *t, int idx, const json_t *v)
 
 static void note_timestamp(struct columns *t, const json_t *ts)
 {
-    if (!json_is_string(ts))
-        return;
-    const char *s = json_string_value(ts);
+    if (json_is_string(ts))
+        columns_note_timestamp(t, json_string_value(ts));
+}
+
+void columns_note_timestamp(struct columns *t, const char *s)
+{
     /* RFC 3339 text in one zone orders like time; mixed offsets are not normalised here. */
     if (!t->ts_from || strcmp(s, t->ts_from) < 0) {
         char *d = strdup(s);
@@ -382,6 +391,39 @@ int columns_add_row_json(struct columns *t, const json_t *obj)
     }
     note_timestamp(t, json_object_get(obj, "timestamp"));
     return columns_end_row(t);
+}
+
+void columns_take_values(struct columns *t, int idx, double *values, size_t n, size_t cap)
+{
+    struct column *c = &t->cols[idx];
+    free(c->values);
+    c->values = values;
+    c->nvalues = n;
+    c->vcap = cap;
+    /* Row order, as add_numeric would have seen them: the same moments to the last bit. */
+    for (size_t i = 0; i < n; i++)
+        add_moments(c, values[i]);
+}
+
+void columns_add_category(struct columns *t, int idx, const char *s, size_t len)
+{
+    add_category(t, &t->cols[idx], s, len);
+}
+
+void columns_count_unusable(struct columns *t, int idx, uint64_t missing, uint64_t invalid)
+{
+    t->cols[idx].missing += missing;
+    t->cols[idx].invalid += invalid;
+}
+
+int columns_finish_rows(struct columns *t, uint64_t rows)
+{
+    t->rows = rows;
+    if (t->failed) {
+        t->failed = 0;
+        return -1;
+    }
+    return 0;
 }
 
 double columns_missing_share(const struct columns *t, int idx)

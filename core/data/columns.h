@@ -82,6 +82,18 @@ int columns_end_row(struct columns *t);
  * or a flat object whose keys are features. Returns 0, -1 out of memory, -2 not an object. */
 int columns_add_row_json(struct columns *t, const json_t *obj);
 
+/* A whole table at once, from rows already split into cells (a model's live window), with the
+ * same counts as adding those rows one by one. The numeric column idx takes over values (n usable
+ * values in row order, malloc'd with room for cap); categorical values are counted one by one;
+ * missing/invalid counts are added; a "timestamp" text of a row widens from/to; finish sets the
+ * row count and returns 0, or -1 if memory ran out on the way. Only for a table with
+ * sample_limit 0 and no rows yet. */
+void columns_take_values(struct columns *t, int idx, double *values, size_t n, size_t cap);
+void columns_add_category(struct columns *t, int idx, const char *s, size_t len);
+void columns_count_unusable(struct columns *t, int idx, uint64_t missing, uint64_t invalid);
+void columns_note_timestamp(struct columns *t, const char *s);
+int columns_finish_rows(struct columns *t, uint64_t rows);
+
 /* Missing share of a column over the table's rows (missing + invalid) / rows; 0 when no rows. */
 double columns_missing_share(const struct columns *t, int idx);
 

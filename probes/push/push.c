@@ -11,6 +11,7 @@
 
 #include "driftwatch/plugin.h"
 #include "sample_check.h"
+#include "sample_emit.h"
 
 #define RECEIVED "driftwatch_samples_received_total"
 #define RECEIVED_HELP "Samples received by a probe, valid or not."
@@ -56,10 +57,9 @@ struct verdict {
     size_t rejected_shape;   /* JSON that is not a sample */
     struct rejection *errors;
     size_t n_errors, max_errors;
-    int copying;             /* a rejection was seen: valid samples are copied into forward */
-    char *forward;           /* NDJSON of the valid samples once copying (the body itself until then) */
-    size_t forward_len, forward_cap;
-    int forward_failed;
+    struct dw_sample_text *valid; /* the acceptable samples, pointing into the body */
+    size_t n_valid, valid_cap;
+    int failed;              /* out of memory */
 };
 
 static void verdict_reject(struct verdict *v, size_t line, const char *path, const char *why, int is_json_error)
@@ -76,33 +76,23 @@ static void verdict_reject(struct verdict *v, size_t line, const char *path, con
     snprintf(r->why, sizeof r->why, "%s", why);
 }
 
-static void verdict_append(struct verdict *v, const char *data, size_t len, int newline)
+/* An acceptable sample: handed over as it is, without a copy. */
+static void verdict_keep(struct verdict *v, const char *text, size_t len)
 {
-    if (v->forward_failed)
+    if (v->failed)
         return;
-    if (v->forward_len + len + 1 > v->forward_cap) {
-        size_t cap = v->forward_cap ? v->forward_cap : 4096;
-        while (cap < v->forward_len + len + 1)
-            cap *= 2;
-        char *grown = realloc(v->forward, cap);
+    if (v->n_valid == v->valid_cap) {
+        size_t cap = v->valid_cap ? v->valid_cap * 2 : 64;
+        struct dw_sample_text *grown = realloc(v->valid, cap * sizeof *grown);
         if (!grown) {
-            v->forward_failed = 1;
+            v->failed = 1;
             return;
         }
-        v->forward = grown;
-        v->forward_cap = cap;
+        v->valid = grown;
+        v->valid_cap = cap;
     }
-    memcpy(v->forward + v->forward_len, data, len);
-    v->forward_len += len;
-    if (newline)
-        v->forward[v->forward_len++] = '\n';
-}
-
-/* A valid NDJSON line: copied only once an earlier line was rejected. */
-static void verdict_forward(struct verdict *v, const char *data, size_t len)
-{
-    if (v->copying)
-        verdict_append(v, data, len, 1);
+    v->valid[v->n_valid].text = text;
+    v->valid[v->n_valid++].len = len;
 }
 
 static size_t verdict_rejected(const struct verdict *v)
@@ -201,13 +191,8 @@ static void check_ndjson(const char *body, size_t len, struct verdict *v)
         v->received++;
         struct sample_problem prob;
         if (sample_check_text(start, n, "$", &prob) == 0) {
-            verdict_forward(v, start, n);
+            verdict_keep(v, start, n);
             continue;
-        }
-        if (!v->copying) {
-            /* Lines before this one were all valid (or blank): they go over as they are. */
-            v->copying = 1;
-            verdict_append(v, body, (size_t)(line_start - body), 0);
         }
         if (prob.syntax) {
             char why[300];
@@ -229,48 +214,23 @@ static void count(struct push *p, const char *metric, const char *help, const ch
     p->host->metrics->counter_add(metric, help, labels, (double)n);
 }
 
-/* Valid elements of a JSON array, kept in case some others are rejected. */
-struct element_walk {
-    struct verdict *v;
-    const char **start;
-    size_t *len;
-    size_t n, cap;
-    int failed;
-};
-
 static void on_element(void *ctx, size_t index, const char *start, size_t len, const struct sample_problem *problem)
 {
-    struct element_walk *w = ctx;
-    w->v->received++;
-    if (problem) {
-        verdict_reject(w->v, 0, problem->path, problem->why, 0);
-        return;
-    }
-    if (w->n == w->cap) {
-        size_t cap = w->cap ? w->cap * 2 : 64;
-        const char **s = realloc(w->start, cap * sizeof *s);
-        if (s)
-            w->start = s;
-        size_t *l = realloc(w->len, cap * sizeof *l);
-        if (l)
-            w->len = l;
-        if (!s || !l) {
-            w->failed = 1;
-            return;
-        }
-        w->cap = cap;
-    }
-    w->start[w->n] = start;
-    w->len[w->n++] = len;
+    struct verdict *v = ctx;
+    (void)index;
+    v->received++;
+    if (problem)
+        verdict_reject(v, 0, problem->path, problem->why, 0);
+    else
+        verdict_keep(v, start, len);
 }
 
 /* A JSON body: an array of samples or one sample. Returns 0, or -1 when the answer is already
  * filled (the body is not JSON, or holds too many samples). */
 static int check_json(struct push *p, const char *body, size_t len, struct verdict *v, struct dw_http_response *resp)
 {
-    struct element_walk w = {.v = v};
     struct sample_problem prob;
-    long n = sample_check_batch(body, len, on_element, &w, &prob);
+    long n = sample_check_batch(body, len, on_element, v, &prob);
     int rc = 0;
     if (n < 0) {
         size_t line, col;
@@ -290,15 +250,7 @@ static int check_json(struct push *p, const char *body, size_t len, struct verdi
         count(p, REJECTED, REJECTED_HELP, "reason", "batch_too_large", (size_t)n);
         respond_error(resp, 413, msg);
         rc = -1;
-    } else if (w.failed) {
-        v->forward_failed = 1;
-    } else if (verdict_rejected(v)) {
-        /* Only when something was rejected is a new batch made, of the valid elements' own text. */
-        for (size_t i = 0; i < w.n; i++)
-            verdict_append(v, w.start[i], w.len[i], 1);
     }
-    free(w.start);
-    free(w.len);
     return rc;
 }
 
@@ -376,7 +328,7 @@ static void push_handle(void *ctx, const struct dw_http_request *req, struct dw_
     count(p, REJECTED, REJECTED_HELP, "reason", "invalid_json", v.rejected_json);
     count(p, REJECTED, REJECTED_HELP, "reason", "invalid_sample", v.rejected_shape);
 
-    if (v.forward_failed) {
+    if (v.failed) {
         respond_error(resp, 503, "out of memory preparing the batch");
         goto out;
     }
@@ -391,16 +343,9 @@ static void push_handle(void *ctx, const struct dw_http_request *req, struct dw_
                                (json_int_t)rejected, "errors", errors_json(&v, NULL)));
         goto out;
     }
-    /* Everything valid: the body goes over as it came (no copy, no re-encoding). */
-    struct dw_sample_batch batch = {
-        .model = p->model,
-        .probe = p->name,
-        .json = rejected ? v.forward : req->body,
-        .json_len = rejected ? v.forward_len : req->body_len,
-    };
     struct dw_ingest_result res;
     memset(&res, 0, sizeof res);
-    int rc = p->host->emit_samples(&batch, &res);
+    int rc = sample_emit_checked(p->host, p->model, p->name, v.valid, v.n_valid, &res);
     if (rc == DW_INGEST_UNKNOWN_MODEL) {
         char msg[400];
         snprintf(msg, sizeof msg, "the agent has no model '%s': %s", p->model, res.error);
@@ -429,7 +374,7 @@ static void push_handle(void *ctx, const struct dw_http_request *req, struct dw_
                            errors_json(&v, res.rejected ? res.error : NULL)));
 out:
     free(v.errors);
-    free(v.forward);
+    free(v.valid);
 }
 
 static int push_init(const struct dw_host *host, const char *instance_name, const void *config, void **instance,

@@ -19,6 +19,7 @@
 #include "driftwatch/plugin.h"
 #include "plugin_common.h"
 #include "sample_check.h"
+#include "sample_emit.h"
 
 #define RECEIVED "driftwatch_samples_received_total"
 #define RECEIVED_HELP "Samples received by a probe, valid or not."
@@ -55,7 +56,7 @@ struct tail {
 
     char *buf;           /* read buffer: max_line + 1 bytes */
     size_t buf_cap;
-    char *batch;         /* NDJSON of the valid lines of one read */
+    struct dw_sample_text *batch; /* the valid lines of one read, pointing into buf */
     size_t batch_cap;
 
     int fd;              /* the file being read, -1 while the path does not exist */
@@ -152,21 +153,18 @@ static int state_load(struct tail *t, struct position *pos)
 
 /* ---- reading lines ---- */
 
-static int batch_append(struct tail *t, size_t *len, const char *line, size_t n)
+static int batch_append(struct tail *t, size_t *n_batch, const char *line, size_t n)
 {
-    if (*len + n + 1 > t->batch_cap) {
-        size_t cap = t->batch_cap ? t->batch_cap : 65536;
-        while (cap < *len + n + 1)
-            cap *= 2;
-        char *grown = realloc(t->batch, cap);
+    if (*n_batch == t->batch_cap) {
+        size_t cap = t->batch_cap ? t->batch_cap * 2 : 256;
+        struct dw_sample_text *grown = realloc(t->batch, cap * sizeof *grown);
         if (!grown)
             return -1;
         t->batch = grown;
         t->batch_cap = cap;
     }
-    memcpy(t->batch + *len, line, n);
-    *len += n;
-    t->batch[(*len)++] = '\n';
+    t->batch[*n_batch].text = line;
+    t->batch[(*n_batch)++].len = n;
     return 0;
 }
 
@@ -183,16 +181,14 @@ static void count(struct tail *t, const char *reason, size_t n)
     t->host->metrics->counter_add(REJECTED, REJECTED_HELP, labels, (double)n);
 }
 
-/* Hands `len` bytes of NDJSON over. 0: taken (or refused as invalid, which is final); -1: the
- * pipeline could not take them now, keep them for the next poll. */
-static int hand_over(struct tail *t, size_t len)
+/* Hands the n checked lines of t->batch over. 0: taken (or refused as invalid, which is final);
+ * -1: the pipeline could not take them now, keep them for the next poll. */
+static int hand_over(struct tail *t, size_t n)
 {
-    if (len == 0)
+    if (n == 0)
         return 0;
-    struct dw_sample_batch batch = {.model = t->model, .probe = t->name, .json = t->batch, .json_len = len};
     struct dw_ingest_result res;
-    memset(&res, 0, sizeof res);
-    int rc = t->host->emit_samples(&batch, &res);
+    int rc = sample_emit_checked(t->host, t->model, t->name, t->batch, n, &res);
     /* Invalid lines are final (the position moves past them); anything else is the agent's
      * problem (storage unavailable, no such model, no pipeline yet): keep them for the next poll. */
     if (rc < 0 && !(rc == DW_INGEST_INVALID && res.rejected > 0)) {

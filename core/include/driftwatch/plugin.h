@@ -131,6 +131,20 @@ struct dw_sample_batch {
 #define DW_INGEST_UNAVAILABLE (-2)   /* the core cannot durably take samples now (disk full): retry */
 #define DW_INGEST_UNKNOWN_MODEL (-3) /* no model of that name is configured */
 
+/* Samples a probe has already checked one by one (each text is exactly one sample object of
+ * DESIGN.md §3: valid JSON, the right shape), so the core neither splits nor validates them again. */
+struct dw_sample_text {
+    const char *text;
+    size_t len;
+};
+
+struct dw_checked_batch {
+    const char *model;
+    const char *probe;
+    const struct dw_sample_text *samples;
+    size_t n;
+};
+
 struct dw_ingest_result {
     size_t accepted;
     size_t rejected;
@@ -162,6 +176,10 @@ struct dw_host {
     /* Registers a secret the plugin obtained at run time (a fetched access token): the host's
      * logger writes [REDACTED] wherever it would appear. */
     void (*add_secret)(const char *secret);
+    /* Like emit_samples, for samples the probe checked (see dw_sample_text): the core reads each
+     * once into its window and skips the ones the sampler drops unread. Appended after ABI 1's first
+     * release: check host->size > offsetof(struct dw_host, emit_checked_samples) before calling. */
+    int (*emit_checked_samples)(const struct dw_checked_batch *batch, struct dw_ingest_result *res);
 };
 
 /* ---- Kind-specific operations. ---- */

@@ -1,0 +1,61 @@
+/* One sample's JSON text read straight into a row of cells for a model's columns (DESIGN.md §3),
+ * without building a document: the core's single parse of a sample that a probe already checked. */
+#ifndef DW_SAMPLE_ROW_H
+#define DW_SAMPLE_ROW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "data/columns.h"
+
+/* Cell values. A numeric cell holds the bits of a finite double; a categorical cell, while in a
+ * row, the text's offset (low 32 bits) and length (next 31 bits) in the row's buffer, and once in
+ * a window the text's id there. Both sentinels are NaN bit patterns no finite value has. */
+#define CELL_MISSING UINT64_MAX       /* null, absent, "", "NaN" */
+#define CELL_INVALID (UINT64_MAX - 1) /* unusable for the column's type (see columns.h) */
+
+/* The columns a row is read for: a column table's names, types and where a nested sample's
+ * "prediction" and "label" go (the same mapping as columns_add_row_json). Borrowed. */
+struct row_schema {
+    const struct columns *cols;
+    int prediction_col;  /* -1: none */
+    int target_col;      /* -1: none */
+};
+
+struct sample_row {
+    size_t ncols;
+    uint64_t *cells;
+    uint64_t *given;     /* per column: the row number that gave it a value (duplicate keys) */
+    uint64_t rowno;
+    char *buf;           /* categorical texts and the timestamp */
+    size_t buf_len, buf_cap;
+    long ts_off;         /* the top-level "timestamp" string in buf (-1: none) */
+    size_t ts_len;
+    char cls[128];       /* the top-level "prediction" as a class label ("" when not a scalar) */
+};
+
+void row_schema_init(struct row_schema *s, const struct columns *cols);
+
+int sample_row_init(struct sample_row *r, size_t ncols);
+void sample_row_free(struct sample_row *r);
+
+/* Reads text[0, len) (one JSON object) into r with the semantics of columns_add_row_json. Returns
+ * 0, or -1 with why when the text is not a readable sample (bad JSON, not an object, a repeated
+ * key of a column, an integer out of range, memory). */
+int sample_row_parse(const struct row_schema *s, const char *text, size_t len, struct sample_row *r, char *why,
+                     size_t whylen);
+
+/* The categorical text of cell c of r (valid until the next parse). */
+const char *sample_row_text(const struct sample_row *r, uint64_t cell, size_t *len);
+/* The row's timestamp text, or NULL. */
+const char *sample_row_timestamp(const struct sample_row *r, size_t *len);
+
+/* The top-level "prediction" of a sample as a class label (a string, or a number as text; "" for
+ * anything else), found without reading the rest. Returns 0, or -1 when the text is not an object. */
+int sample_prediction_class(const char *text, size_t len, char *cls, size_t clslen);
+
+/* An RFC 3339 date-time ("2024-05-01T12:00:00.5+02:00") as milliseconds since the epoch.
+ * Returns 0, or -1 when s[0, n) is not one. */
+int rfc3339_to_ms(const char *s, size_t n, int64_t *ms);
+
+#endif
