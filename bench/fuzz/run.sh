@@ -3,7 +3,7 @@
 # prints per target: executions, exec/s, coverage (libFuzzer's cov: and ft:), corpus size, findings.
 # The committed seeds (tests/fuzz/corpus/<target>) are only read: new inputs go to a scratch copy.
 # usage: bench/fuzz/run.sh [SECONDS_PER_TARGET] [TARGET...]      (default 120 s, every target)
-#        targets: yaml_config csv jsonl profile ingest cron values dvc proxy_tap vertex_response
+#        targets: yaml_config csv jsonl profile ingest sample_check cron values dvc proxy_tap vertex_response
 # env:   BUILD (default build-fuzz; configured with CC=clang -DDW_FUZZ=ON and built when missing),
 #        OUT (findings and logs, default $BUILD/fuzz-out; kept), FUZZ_FLAGS (extra libFuzzer flags),
 #        KEEP_CORPUS=1 (keep the grown corpora in $OUT/<target>/corpus)
@@ -12,7 +12,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 SECONDS_PER=${1:-120}
 shift || true
 TARGETS=("$@")
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(yaml_config csv jsonl profile ingest cron values dvc proxy_tap vertex_response)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(yaml_config csv jsonl profile ingest sample_check cron values dvc proxy_tap vertex_response)
 BUILD=${BUILD:-$ROOT/build-fuzz}
 OUT=${OUT:-$BUILD/fuzz-out}
 
