@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "data/json_hex.h"
 #include "data/numparse.h"
 
 #define MAX_DEPTH 2048 /* as jansson's parser */
@@ -79,25 +80,6 @@ static int buf_reserve(struct sample_row *r, size_t more)
     return 0;
 }
 
-static int hex4(const char *p, unsigned *out)
-{
-    unsigned v = 0;
-    for (int i = 0; i < 4; i++) {
-        char c = p[i];
-        v <<= 4;
-        if (c >= '0' && c <= '9')
-            v |= (unsigned)(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            v |= (unsigned)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F')
-            v |= (unsigned)(c - 'A' + 10);
-        else
-            return -1;
-    }
-    *out = v;
-    return 0;
-}
-
 static size_t put_utf8(char *out, unsigned cp)
 {
     if (cp < 0x80) {
@@ -165,12 +147,12 @@ static int read_string(struct reader *rd, struct sample_row *r, const char **raw
             continue;
         }
         unsigned cp;
-        if (e != 'u' || s + *rawlen - q < 6 || hex4(q + 2, &cp) < 0)
+        if (e != 'u' || s + *rawlen - q < 6 || json_hex4(q + 2, &cp) < 0)
             return fail(rd, "invalid escape in a string");
         q += 6;
         if (cp >= 0xD800 && cp <= 0xDBFF) {
             unsigned lo;
-            if (s + *rawlen - q < 6 || q[0] != '\\' || q[1] != 'u' || hex4(q + 2, &lo) < 0 || lo < 0xDC00 ||
+            if (s + *rawlen - q < 6 || q[0] != '\\' || q[1] != 'u' || json_hex4(q + 2, &lo) < 0 || lo < 0xDC00 ||
                 lo > 0xDFFF)
                 return fail(rd, "invalid \\u surrogate pair");
             q += 6;

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_hex.h" /* core/data, header-only: the probe does not link the core */
+
 #define MAX_DEPTH 2048 /* jansson's JSON_PARSER_MAX_DEPTH */
 
 enum vtype { V_ERROR = -1, V_OBJECT = 0, V_ARRAY, V_STRING, V_INTEGER, V_REAL, V_TRUE, V_FALSE, V_NULL };
@@ -137,25 +139,6 @@ static void skip_ws(struct scanner *sc)
         sc->p++;
 }
 
-static int hex4(const char *p, unsigned *out)
-{
-    unsigned v = 0;
-    for (int i = 0; i < 4; i++) {
-        char c = p[i];
-        v <<= 4;
-        if (c >= '0' && c <= '9')
-            v |= (unsigned)(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            v |= (unsigned)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F')
-            v |= (unsigned)(c - 'A' + 10);
-        else
-            return -1;
-    }
-    *out = v;
-    return 0;
-}
-
 /* FNV-1a over decoded key bytes, for the duplicate-key check. */
 static void hash_bytes(uint64_t *h, const char *b, size_t k)
 {
@@ -268,14 +251,14 @@ static int scan_string(struct scanner *sc, char *out, size_t cap, size_t *out_le
                 continue;
             }
             unsigned cp;
-            if (e != 'u' || sc->end - sc->p < 6 || hex4(sc->p + 2, &cp) < 0) {
+            if (e != 'u' || sc->end - sc->p < 6 || json_hex4(sc->p + 2, &cp) < 0) {
                 syntax_error(sc, "invalid escape in a string");
                 return -1;
             }
             sc->p += 6;
             if (cp >= 0xD800 && cp <= 0xDBFF) {
                 unsigned lo;
-                if (sc->end - sc->p < 6 || sc->p[0] != '\\' || sc->p[1] != 'u' || hex4(sc->p + 2, &lo) < 0 ||
+                if (sc->end - sc->p < 6 || sc->p[0] != '\\' || sc->p[1] != 'u' || json_hex4(sc->p + 2, &lo) < 0 ||
                     lo < 0xDC00 || lo > 0xDFFF) {
                     syntax_error(sc, "invalid \\u surrogate pair");
                     return -1;
