@@ -2,6 +2,10 @@
 # The whole test suite from a fresh clone: installs missing Debian packages, then builds and runs
 # ctest (unit + integration) three times: a plain build, an AddressSanitizer+UBSan build and a
 # ThreadSanitizer build (the agent's HTTP threads, probes, scheduler and check workers).
+# With CI=true (or DW_FULL_CHECK=1) it also builds every CMake build type under gcc and clang
+# (scripts/build-matrix.sh) and runs the setup + plain suite inside a minimal Debian 12 root
+# (scripts/fresh-check.sh plain), so a missing install step or a build type that no longer compiles
+# fails the run instead of hiding on a machine that happens to have the package.
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 cd "$src"
@@ -17,3 +21,8 @@ bash scripts/build.sh build-tsan -DDW_TSAN=ON
 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 DW_KEEP_PLUGINS_LOADED=1 \
     ctest --test-dir build-tsan --output-on-failure -j2
 echo "test.sh: plain, ASan+UBSan and TSan suites passed"
+
+if [ "${CI:-}" = true ] || [ "${DW_FULL_CHECK:-0}" = 1 ]; then
+    bash scripts/build-matrix.sh
+    bash scripts/fresh-check.sh plain
+fi

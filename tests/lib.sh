@@ -26,6 +26,12 @@ fail() {
     exit 1
 }
 
+# A tool scripts/setup-debian.sh installs: missing, the test fails (never skips), naming the package,
+# so a machine without it cannot pass by running less. need_tool COMMAND DEBIAN_PACKAGE
+need_tool() {
+    command -v "$1" >/dev/null || fail "$1 not found: install the Debian package $2 (bash scripts/setup-debian.sh)"
+}
+
 # A loopback TCP port nobody listens on right now.
 free_port() {
     "$PYTHON3" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'

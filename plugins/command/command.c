@@ -294,7 +294,9 @@ static int is_executable_file(const char *path, const char *cwd)
 {
     char buf[4096];
     if (path[0] != '/' && cwd) {
-        snprintf(buf, sizeof buf, "%s/%s", cwd, path);
+        int n = snprintf(buf, sizeof buf, "%s/%s", cwd, path);
+        if (n < 0 || (size_t)n >= sizeof buf)
+            return 0; /* longer than any path the kernel would resolve: not runnable */
         path = buf;
     }
     struct stat st;

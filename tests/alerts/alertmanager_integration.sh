@@ -10,8 +10,8 @@ SEND=${DW_ALERT_SEND:?DW_ALERT_SEND must point at the dw_alert_send test tool}
 PLUGIN=${DW_PLUGIN_DIR:?}/alertmanager.so
 
 if [[ -z "$AM_BIN" ]]; then
-    echo "SKIP: no Alertmanager binary (prometheus-alertmanager)" >&2
-    exit 77
+    echo "FAIL: no Alertmanager binary: install the Debian package prometheus-alertmanager (bash scripts/setup-debian.sh)" >&2
+    exit 1
 fi
 
 work=$(mktemp -d /tmp/dw-am-it-XXXXXX)

@@ -9,9 +9,9 @@ trap 'rm -rf "$work"' EXIT
 "$PY" "$src/tests/alerts/check_dashboard.py" "$src/dashboards/driftwatch.json" \
     "$src/dashboards/rules/driftwatch-rules.yml" --emit-rules "$work/panel-queries.yml"
 PROMTOOL=${PROMTOOL:-$(command -v promtool || true)}
-if [[ -n "$PROMTOOL" ]]; then
-    # Each query (Grafana variables substituted) as a recording rule: promtool parses the PromQL.
-    "$PROMTOOL" check rules "$work/panel-queries.yml"
-else
-    echo "promtool not installed: panel queries not parsed" >&2
+if [[ -z "$PROMTOOL" ]]; then
+    echo "FAIL: promtool not found: install the Debian package prometheus (bash scripts/setup-debian.sh)" >&2
+    exit 1
 fi
+# Each query (Grafana variables substituted) as a recording rule: promtool parses the PromQL.
+"$PROMTOOL" check rules "$work/panel-queries.yml"

@@ -4,7 +4,7 @@
 set -euo pipefail
 PROMTOOL=${PROMTOOL:-$(command -v promtool || true)}
 if [[ -z "$PROMTOOL" ]]; then
-    echo "SKIP: promtool not installed" >&2
-    exit 77
+    echo "FAIL: promtool not found: install the Debian package prometheus (bash scripts/setup-debian.sh)" >&2
+    exit 1
 fi
 "$PROMTOOL" check rules "${DW_SRC:?}/dashboards/rules/driftwatch-rules.yml"

@@ -5,8 +5,8 @@ set -euo pipefail
 PROMTOOL=${PROMTOOL:-$(command -v promtool || true)}
 PY=${PYTHON3:-/usr/bin/python3}
 if [[ -z "$PROMTOOL" ]]; then
-    echo "SKIP: promtool not installed" >&2
-    exit 77
+    echo "FAIL: promtool not found: install the Debian package prometheus (bash scripts/setup-debian.sh)" >&2
+    exit 1
 fi
 rules_dir="${DW_SRC:?}/dashboards/rules"
 "$PY" - "$rules_dir/driftwatch-rules.yml" "$rules_dir/driftwatch-rules.test.yml" <<'PYEOF'

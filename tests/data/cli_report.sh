@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # driftwatch report: the HTML opened in headless Chromium; the rendered DOM must hold one <svg>
 # per feature with bars (<rect>) and, for numeric features, the current outline (<path>), names
-# escaped; a screenshot must not be blank. Skips (77) only when Chromium is not installed.
+# escaped; a screenshot must not be blank. Chromium is a setup package: missing, the test fails.
 # Env: DW_BIN, DW_SRC, PYTHON3.
 set -euo pipefail
 : "${DW_BIN:?}" "${DW_SRC:?}"
 PY=${PYTHON3:-/usr/bin/python3}
 CHROMIUM=$(command -v chromium || command -v chromium-browser || command -v google-chrome || true)
-[ -n "$CHROMIUM" ] || { echo "SKIP: chromium not installed"; exit 77; }
+[ -n "$CHROMIUM" ] || { echo "FAIL: chromium not found: install the Debian package chromium (bash scripts/setup-debian.sh)" >&2; exit 1; }
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }

@@ -130,8 +130,8 @@ static void test_columns_json_rows_flat_and_sample_objects(void **state)
         "{\"amount\": null, \"country\": true}",
         "{\"amount\": [1], \"country\": 2.5}",
         "{\"amount\": false, \"country\": \"US\"}",
-        "{\"features\": {\"amount\": 4, \"country\": \"DE\"}, \"prediction\": 0.25,"
-        " \"timestamp\": \"2026-03-01T10:00:00Z\"}",
+        ("{\"features\": {\"amount\": 4, \"country\": \"DE\"}, \"prediction\": 0.25,"
+         " \"timestamp\": \"2026-03-01T10:00:00Z\"}"),
         "{\"features\": {\"amount\": 5}, \"prediction\": [0.1, 0.9], \"timestamp\": \"2026-03-01T09:00:00Z\"}",
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {

@@ -22,10 +22,7 @@ done
 grep -qF 'state_dir: /var/lib/driftwatch ' "$EX/systemd/driftwatch.yaml" ||
     fail "driftwatch.yaml's state_dir is not the unit's StateDirectory"
 
-if ! command -v systemd-analyze >/dev/null; then
-    echo "SKIP: systemd-analyze is not installed (the unit's content was checked)"
-    exit 77
-fi
+need_tool systemd-analyze systemd
 mkdir -p "$TMP/units"
 localize "$UNIT" "$TMP/units/driftwatch.service"
 [ -x /bin/kill ] || fail "/bin/kill (ExecReload) is missing"

@@ -50,7 +50,7 @@ static void test_cron_fires_on_each_slot_without_jumps(void **state)
     (void)state;
     struct cron_expr c;
     struct schedule_timer t;
-    struct sim s;
+    struct sim s = {0};
     every_five_minutes(&c, &t, &s);
     run(&t, &s, 13 * 60); /* 12:03 -> 12:16: slots 12:05, 12:10, 12:15 */
     assert_int_equal(s.n, 3);
@@ -64,7 +64,7 @@ static void test_cron_forward_jump_fires_missed_slots_once(void **state)
     (void)state;
     struct cron_expr c;
     struct schedule_timer t;
-    struct sim s;
+    struct sim s = {0};
     every_five_minutes(&c, &t, &s);
     s.wall_ms += 2 * 3600 * 1000; /* 12:03 -> 14:03: 24 slots skipped */
     run(&t, &s, 1);
@@ -80,7 +80,7 @@ static void test_cron_small_backward_jump_does_not_refire(void **state)
     (void)state;
     struct cron_expr c;
     struct schedule_timer t;
-    struct sim s;
+    struct sim s = {0};
     every_five_minutes(&c, &t, &s);
     run(&t, &s, 3 * 60); /* fires at 12:05, now 12:06 */
     assert_int_equal(s.n, 1);
@@ -96,7 +96,7 @@ static void test_cron_large_backward_jump_replans(void **state)
     (void)state;
     struct cron_expr c;
     struct schedule_timer t;
-    struct sim s;
+    struct sim s = {0};
     every_five_minutes(&c, &t, &s);
     s.wall_ms -= 24 * 3600 * 1000LL; /* a day back (beyond 3 h): 02-28 12:03 */
     run(&t, &s, 3 * 60);

@@ -134,8 +134,8 @@ static uint32_t rnd(uint32_t *x)
 static void test_sample_check_agrees_with_jansson_on_mutations(void **state)
 {
     static const char *const seeds[] = {
-        "{\"features\": {\"amount\": 12.5, \"country\": \"FR\", \"ok\": true, \"n\": null}, \"prediction\": [0.1, 0.9],"
-        " \"timestamp\": \"2024-05-01T12:00:00Z\", \"request_id\": \"r-1\"}",
+        ("{\"features\": {\"amount\": 12.5, \"country\": \"FR\", \"ok\": true, \"n\": null}, \"prediction\": [0.1, 0.9],"
+         " \"timestamp\": \"2024-05-01T12:00:00Z\", \"request_id\": \"r-1\"}"),
         "{\"amount\": -1e-3, \"city\": \"S\\u00e3o Paulo\", \"emoji\": \"\\ud83d\\ude00\", \"n\": 0}",
         "[{\"a\": 1}, {\"b\": [2, 3, {\"c\": \"d\"}]}, \"e\", 4.5e+10, false]",
     };

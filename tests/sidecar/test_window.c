@@ -120,8 +120,8 @@ static void assert_tables_equal(const struct columns *a, const struct columns *b
 
 /* Every kind of value in every kind of column, nested and flat samples, roles, timestamps. */
 static const char *const samples[] = {
-    "{\"features\": {\"num\": 1.5, \"cat\": \"a\"}, \"prediction\": 0.25, \"label\": \"yes\", "
-    "\"timestamp\": \"2024-05-01T12:00:00Z\"}",
+    ("{\"features\": {\"num\": 1.5, \"cat\": \"a\"}, \"prediction\": 0.25, \"label\": \"yes\", "
+     "\"timestamp\": \"2024-05-01T12:00:00Z\"}"),
     "{\"features\": {\"num\": \"2.5\", \"cat\": 7}, \"prediction\": [0.1, 0.9], \"label\": 1}",
     "{\"features\": {\"num\": \"abc\", \"cat\": 2.50}, \"prediction\": \"0.5\", \"timestamp\": \"2024-04-30T23:59:59Z\"}",
     "{\"features\": {\"num\": \"NaN\", \"cat\": true, \"score\": 0.75}, \"prediction\": 0.1}",
