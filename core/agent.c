@@ -83,6 +83,40 @@ static int agent_ingest_checked(const struct dw_checked_batch *batch, struct dw_
     return rc;
 }
 
+static int agent_ingest_cursor(const struct dw_checked_batch *batch, const struct dw_cursor *cursor,
+                               struct dw_ingest_result *res, char **stored)
+{
+    int rc = DW_INGEST_UNKNOWN_MODEL;
+    memset(res, 0, sizeof *res);
+    if (stored)
+        *stored = NULL;
+    pthread_rwlock_rdlock(&current_lock);
+    for (size_t i = 0; current && i < current->n_models; i++) {
+        if (batch->model && strcmp(model_name(current->models[i]), batch->model) == 0) {
+            rc = model_ingest_cursor(current->models[i], batch, cursor, res, stored);
+            break;
+        }
+    }
+    pthread_rwlock_unlock(&current_lock);
+    if (rc == DW_INGEST_UNKNOWN_MODEL)
+        snprintf(res->error, sizeof res->error, "unknown model '%s'", batch->model ? batch->model : "(null)");
+    return rc;
+}
+
+static int agent_read_cursors(const char *model, const char *source, dw_cursor_fn fn, void *ctx)
+{
+    int rc = DW_INGEST_UNKNOWN_MODEL;
+    pthread_rwlock_rdlock(&current_lock);
+    for (size_t i = 0; current && model && source && i < current->n_models; i++) {
+        if (strcmp(model_name(current->models[i]), model) == 0) {
+            rc = model_read_cursors(current->models[i], source, fn, ctx);
+            break;
+        }
+    }
+    pthread_rwlock_unlock(&current_lock);
+    return rc;
+}
+
 const char *agent_plugin_dir(const struct config *cfg)
 {
     return cfg->agent.plugin_dir ? cfg->agent.plugin_dir : loader_default_dir();
@@ -250,6 +284,7 @@ static int start_models(struct agent *a, char *err, size_t errlen)
     pthread_rwlock_unlock(&current_lock);
     host_set_ingest(agent_ingest);
     host_set_checked_ingest(agent_ingest_checked);
+    host_set_cursor_pipeline(agent_ingest_cursor, agent_read_cursors);
     return 0;
 }
 

@@ -14,6 +14,8 @@
 
 static host_ingest_fn ingest;
 static host_checked_ingest_fn checked_ingest;
+static host_cursor_ingest_fn cursor_ingest;
+static host_cursor_read_fn cursor_read;
 static char state_dir[4096] = ".";
 
 static void host_log(enum dw_log_level level, const char *plugin, const char *fmt, ...)
@@ -61,6 +63,23 @@ static int host_emit_checked_samples(const struct dw_checked_batch *batch, struc
     return rc;
 }
 
+static int host_emit_checked_cursor(const struct dw_checked_batch *batch, const struct dw_cursor *cursor,
+                                    struct dw_ingest_result *res, char **stored)
+{
+    if (stored)
+        *stored = NULL;
+    if (cursor_ingest)
+        return cursor_ingest(batch, cursor, res, stored);
+    memset(res, 0, sizeof *res);
+    snprintf(res->error, sizeof res->error, "the agent keeps no source cursors");
+    return DW_INGEST_NO_CURSORS;
+}
+
+static int host_read_cursors(const char *model, const char *source, dw_cursor_fn fn, void *ctx)
+{
+    return cursor_read ? cursor_read(model, source, fn, ctx) : DW_INGEST_NO_CURSORS;
+}
+
 static void host_free(void *p)
 {
     free(p);
@@ -77,6 +96,8 @@ static struct dw_host table = {
     .free = host_free,
     .add_secret = log_add_secret,
     .emit_checked_samples = host_emit_checked_samples,
+    .emit_checked_cursor = host_emit_checked_cursor,
+    .read_cursors = host_read_cursors,
 };
 
 const struct dw_host *host_table(void)
@@ -93,6 +114,12 @@ void host_set_ingest(host_ingest_fn fn)
 void host_set_checked_ingest(host_checked_ingest_fn fn)
 {
     checked_ingest = fn;
+}
+
+void host_set_cursor_pipeline(host_cursor_ingest_fn ingest_fn, host_cursor_read_fn read_fn)
+{
+    cursor_ingest = ingest_fn;
+    cursor_read = read_fn;
 }
 
 void host_set_state_dir(const char *dir)

@@ -16,6 +16,13 @@ void host_set_ingest(host_ingest_fn fn);
 /* The pipeline for checked samples; until set, emit_checked_samples hands them to the plain pipeline
  * as NDJSON (tests and benches that capture emit_samples see them there). */
 void host_set_checked_ingest(host_checked_ingest_fn fn);
+typedef int (*host_cursor_ingest_fn)(const struct dw_checked_batch *batch, const struct dw_cursor *cursor,
+                                     struct dw_ingest_result *res, char **stored);
+typedef int (*host_cursor_read_fn)(const char *model, const char *source, dw_cursor_fn fn, void *ctx);
+/* The pipeline for batches with a source cursor and the read-back of cursors; until set,
+ * emit_checked_cursor and read_cursors answer DW_INGEST_NO_CURSORS (probes then keep their own
+ * position files). */
+void host_set_cursor_pipeline(host_cursor_ingest_fn ingest, host_cursor_read_fn read);
 /* The state directory plugins see (copied). */
 void host_set_state_dir(const char *dir);
 

@@ -159,6 +159,7 @@ static enum MHD_Result dispatch(struct http_server *srv, struct MHD_Connection *
         .authorization = NULL, /* already checked; never handed to plugins */
         .body = up->body.data ? up->body.data : "",
         .body_len = up->body.len,
+        .idempotency_key = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Idempotency-Key"),
     };
     struct dw_http_response resp = {.status = 500, .content_type = "application/json"};
     fn(ctx, &req, &resp);

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "config_model.h"
+#include "cursors.h"
 #include "data/profile.h"
 #include "drift/analyze.h"
 #include "ingest.h"
@@ -27,6 +28,8 @@
 #define REC_APPEND 'A'  /* payload: sample text */
 #define REC_REPLACE 'R' /* payload: 8-byte little-endian index, then sample text */
 #define REC_CLOSE 'C'   /* the tumbling window closed: start empty */
+#define REC_BATCH 'B'   /* a probe's batch with its source cursor, all or nothing: the cursor, then the
+                           batch's A/R/C records inside (format in cursors.h) */
 
 /* Jobs waiting for the worker; beyond this, or beyond window.max_pending bytes of closed windows,
  * a closed window is dropped (and counted) rather than letting memory grow when checks cannot keep
@@ -67,6 +70,8 @@ struct model_runtime {
     int time_open;             /* ... once a timestamped sample opened it */
     struct journal *journal;
     uint64_t refused_batches; /* pushes refused in a row because the journal could not write */
+    struct cursor_table *cursors; /* the probes' source cursors (under lock) */
+    struct strbuf *group;      /* while a cursor batch is offered: its records, journaled as one */
 
     pthread_mutex_t jobs_lock;
     pthread_cond_t jobs_cond;
@@ -169,6 +174,21 @@ static void publish_window_size(struct model_runtime *m)
                       (double)m->window.n);
 }
 
+/* Journals one window record (caller holds m->lock): into the cursor batch being built, else as a
+ * record of its own. */
+static int journal_record_locked(struct model_runtime *m, uint8_t type, const void *data, size_t len, char *err,
+                                 size_t errlen)
+{
+    if (!m->group)
+        return journal_append(m->journal, type, data, len, err, errlen);
+    cursor_inner_add(m->group, type, data, len);
+    if (m->group->failed) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
 /* Closes a tumbling window (caller holds m->lock): journals the close, hands the samples to the
  * worker. Returns -1 when the close could not be journaled. */
 static int close_window_locked(struct model_runtime *m, char *err, size_t errlen)
@@ -184,7 +204,7 @@ static int close_window_locked(struct model_runtime *m, char *err, size_t errlen
     struct plugin_instance *s = m->links.sampler;
     if (s && s->lp->def->window_reset)
         s->lp->def->window_reset(s->inst, m->mc->name);
-    int rc = journal_append(m->journal, REC_CLOSE, NULL, 0, err, errlen);
+    int rc = journal_record_locked(m, REC_CLOSE, NULL, 0, err, errlen);
     job_enqueue(m, j);
     publish_window_size(m);
     return rc;
@@ -250,12 +270,12 @@ static int store_sample(struct ingest_ctx *c, enum dw_sample_decision d, uint64_
         for (int i = 0; i < 8; i++)
             rec[i] = (char)((replace >> (8 * i)) & 0xff);
         memcpy(rec + 8, text, len);
-        rc = journal_append(m->journal, REC_REPLACE, rec, len + 8, c->err, sizeof c->err);
+        rc = journal_record_locked(m, REC_REPLACE, rec, len + 8, c->err, sizeof c->err);
         free(rec);
         if (rc == 0)
             rc = window_replace(&m->window, (size_t)replace, &m->row);
     } else {
-        rc = journal_append(m->journal, REC_APPEND, text, len, c->err, sizeof c->err);
+        rc = journal_record_locked(m, REC_APPEND, text, len, c->err, sizeof c->err);
         if (rc == 0)
             rc = window_append(&m->window, &m->row);
     }
@@ -368,8 +388,19 @@ static int count_sample(void *ctx, json_t *sample, const char *text, size_t len)
     return 0;
 }
 
+/* A live cursor in a snapshot: a batch record without samples. */
+static int write_cursor(void *ctx, const struct cursor_entry *e)
+{
+    struct strbuf sb;
+    strbuf_init(&sb);
+    cursor_record_encode(&sb, e, NULL, 0);
+    int rc = sb.failed ? -ENOMEM : journal_writer_put(ctx, REC_BATCH, sb.data, sb.len);
+    strbuf_free(&sb);
+    return rc;
+}
+
 /* Snapshot = the live window as APPEND records, each row written back as a sample text that
- * reads into the same cells. Runs under m->lock (the journal's rule: the snapshot reflects exactly
+ * reads into the same cells, then the live cursors. Runs under m->lock (the journal's rule: the snapshot reflects exactly
  * the records appended so far). */
 static int write_snapshot(void *ctx, struct journal_writer *w)
 {
@@ -383,7 +414,7 @@ static int write_snapshot(void *ctx, struct journal_writer *w)
         rc = sb.failed ? -1 : journal_writer_put(w, REC_APPEND, sb.data, sb.len);
     }
     strbuf_free(&sb);
-    return rc;
+    return rc ? rc : cursors_walk(m->cursors, cursors_now_ms(), write_cursor, w);
 }
 
 /* The journal grows with every append, replace and close; once it is several times what the window
@@ -495,6 +526,17 @@ int model_ingest(struct model_runtime *m, const struct dw_sample_batch *batch, s
     return report_batch(m, &c, stored, parsed, &st, window_n, refused_before, res);
 }
 
+/* Offers a checked batch's samples (caller holds m->lock and found the journal ready). */
+static void offer_checked_locked(struct ingest_ctx *c, const struct dw_checked_batch *batch, struct ingest_stats *st)
+{
+    for (size_t i = 0; i < batch->n && !c->failed; i++) {
+        st->accepted++;
+        c->index = i;
+        if (offer_sample(c, batch->samples[i].text, batch->samples[i].len) < 0)
+            c->failed = 1;
+    }
+}
+
 int model_ingest_checked(struct model_runtime *m, const struct dw_checked_batch *batch, struct dw_ingest_result *res)
 {
     memset(res, 0, sizeof *res);
@@ -509,18 +551,125 @@ int model_ingest_checked(struct model_runtime *m, const struct dw_checked_batch 
         stored = -1;
         window_n = m->window.n;
     } else {
-        for (size_t i = 0; i < batch->n && !c.failed; i++) {
-            st.accepted++;
-            c.index = i;
-            if (offer_sample(&c, batch->samples[i].text, batch->samples[i].len) < 0)
-                c.failed = 1;
-        }
+        offer_checked_locked(&c, batch, &st);
         stored = finish_batch_locked(m, &c, &window_n);
     }
     uint64_t refused_before = m->refused_batches;
     m->refused_batches = stored < 0 ? refused_before + 1 : 0;
     pthread_mutex_unlock(&m->lock);
     return report_batch(m, &c, stored, 0, &st, window_n, refused_before, res);
+}
+
+/* Journals the cursor batch built in *inner as one record and sets the cursor (caller holds
+ * m->lock and has offered the samples). */
+static int journal_cursor_batch_locked(struct ingest_ctx *c, const struct dw_cursor *cursor,
+                                       const struct ingest_stats *st, const struct strbuf *inner)
+{
+    struct model_runtime *m = c->m;
+    char *made = NULL;
+    if (cursor->value_fn) {
+        struct dw_ingest_result r = {.accepted = st->accepted - c->rejected, .rejected = c->rejected};
+        snprintf(r.error, sizeof r.error, "%s", c->first_error);
+        if (!(made = cursor->value_fn(cursor->value_ctx, &r))) {
+            snprintf(c->err, sizeof c->err, "out of memory");
+            return -1;
+        }
+    }
+    const char *value = made ? made : cursor->value;
+    const char *key = cursor->key ? cursor->key : "";
+    struct cursor_entry e = {
+        .source = cursor->source, .source_len = strlen(cursor->source),
+        .key = key, .key_len = strlen(key),
+        .value = value, .value_len = strlen(value),
+        .expires_ms = key[0] ? cursor->expires_unix_ms : 0,
+        .max_keys = key[0] ? cursor->max_keys : 0,
+    };
+    struct strbuf rec;
+    strbuf_init(&rec);
+    cursor_record_encode(&rec, &e, inner->data, inner->len);
+    int rc = rec.failed || inner->failed ? -1 : journal_append(m->journal, REC_BATCH, rec.data, rec.len, c->err,
+                                                               sizeof c->err);
+    if (rc == 0 && cursors_put(m->cursors, &e, cursors_now_ms()) < 0)
+        rc = -1;
+    if (rc < 0 && !c->err[0])
+        snprintf(c->err, sizeof c->err, "out of memory");
+    strbuf_free(&rec);
+    free(made);
+    return rc;
+}
+
+int model_ingest_cursor(struct model_runtime *m, const struct dw_checked_batch *batch, const struct dw_cursor *cursor,
+                        struct dw_ingest_result *res, char **stored_value)
+{
+    memset(res, 0, sizeof *res);
+    if (stored_value)
+        *stored_value = NULL;
+    if (!cursor || !cursor->source || !cursor->source[0] || (!cursor->value && !cursor->value_fn)) {
+        snprintf(res->error, sizeof res->error, "a cursor needs a source and a value");
+        return DW_INGEST_INVALID;
+    }
+    /* The batch is one journal record: refuse what cannot fit before anything changes. Inner
+     * records take 5 bytes each (+8 for a replacement), a window close between samples 5 more. */
+    size_t need = strlen(cursor->source) + (cursor->key ? strlen(cursor->key) : 0) + 4096 + 18 * (batch->n + 1);
+    for (size_t i = 0; i < batch->n; i++)
+        need += batch->samples[i].len;
+    if (need > JOURNAL_MAX_RECORD) {
+        snprintf(res->error, sizeof res->error, "a batch of %zu bytes does not fit in one journal record (%u bytes): "
+                 "send smaller batches", need, JOURNAL_MAX_RECORD);
+        return DW_INGEST_UNAVAILABLE;
+    }
+    struct ingest_ctx c = {.m = m};
+    struct ingest_stats st;
+    memset(&st, 0, sizeof st);
+    size_t window_n;
+    const char *key = cursor->key ? cursor->key : "";
+    pthread_mutex_lock(&m->lock);
+    int stored;
+    const char *taken;
+    if (journal_ready_locked(m, &c) < 0) {
+        st.accepted = batch->n;
+        stored = -1;
+        window_n = m->window.n;
+    } else if (key[0] && (taken = cursors_get(m->cursors, cursor->source, strlen(cursor->source), key, strlen(key),
+                                               cursors_now_ms()))) {
+        /* Taken before (and durable: the journal has nothing unwritten): nothing is stored again. */
+        char *copy = stored_value ? strdup(taken) : NULL;
+        pthread_mutex_unlock(&m->lock);
+        if (stored_value && !copy) {
+            snprintf(res->error, sizeof res->error, "out of memory");
+            return DW_INGEST_UNAVAILABLE;
+        }
+        if (stored_value)
+            *stored_value = copy;
+        snprintf(res->error, sizeof res->error, "key '%.200s' was taken before", key);
+        return DW_INGEST_DUPLICATE;
+    } else {
+        struct strbuf inner;
+        strbuf_init(&inner);
+        m->group = &inner;
+        offer_checked_locked(&c, batch, &st);
+        m->group = NULL;
+        if (!c.failed && journal_cursor_batch_locked(&c, cursor, &st, &inner) < 0)
+            c.failed = 1;
+        strbuf_free(&inner);
+        stored = finish_batch_locked(m, &c, &window_n);
+    }
+    uint64_t refused_before = m->refused_batches;
+    m->refused_batches = stored < 0 ? refused_before + 1 : 0;
+    pthread_mutex_unlock(&m->lock);
+    int rc = report_batch(m, &c, stored, 0, &st, window_n, refused_before, res);
+    /* A cursor-only batch (nothing to store, the source moved on) is a success. */
+    if (rc == DW_INGEST_INVALID && batch->n == 0)
+        rc = DW_INGEST_OK;
+    return rc;
+}
+
+int model_read_cursors(struct model_runtime *m, const char *source, dw_cursor_fn fn, void *ctx)
+{
+    pthread_mutex_lock(&m->lock);
+    int n = cursors_foreach(m->cursors, source, cursors_now_ms(), fn, ctx);
+    pthread_mutex_unlock(&m->lock);
+    return n;
 }
 
 /* ---- checks ---- */
@@ -760,10 +909,40 @@ static int replay_row(struct model_runtime *m, const char *text, size_t len)
     return -1;
 }
 
+static int replay_record(void *ctx, uint8_t type, const void *data, size_t len);
+
+/* A batch record: its window records, then its cursor. */
+static int replay_batch(struct model_runtime *m, const void *data, size_t len)
+{
+    struct cursor_entry e;
+    const unsigned char *inner;
+    size_t left;
+    if (cursor_record_decode(data, len, &e, &inner, &left) < 0) {
+        log_warn("model", "model=%s a journaled batch record does not read: skipped", m->mc->name);
+        return 0;
+    }
+    uint8_t type;
+    const void *d;
+    size_t n;
+    int more;
+    while ((more = cursor_inner_next(&inner, &left, &type, &d, &n)) == 1) {
+        if (type == REC_BATCH)
+            continue; /* batches do not nest */
+        int rc = replay_record(m, type, d, n);
+        if (rc)
+            return rc;
+    }
+    if (more < 0)
+        log_warn("model", "model=%s a journaled batch record ends early: its cursor is kept", m->mc->name);
+    return cursors_put(m->cursors, &e, cursors_now_ms()) < 0 ? -1 : 0;
+}
+
 static int replay_record(void *ctx, uint8_t type, const void *data, size_t len)
 {
     struct model_runtime *m = ctx;
     const char *p = data;
+    if (type == REC_BATCH)
+        return replay_batch(m, data, len);
     if (type == REC_CLOSE) {
         window_clear(&m->window);
         return 0;
@@ -864,7 +1043,7 @@ int model_start(const struct model_config *mc, const struct model_links *links, 
     size_t cap = mc->window_size > 0 ? (size_t)mc->window_size : TIME_WINDOW_MAX_ITEMS;
     if (!(m->columns = columns_new_for_profile(m->profile, NULL)) ||
         (row_schema_init(&m->schema, m->columns), 0) || sample_row_init(&m->row, m->columns->ncols) < 0 ||
-        window_init(&m->window, &m->schema, cap, mc->window_sliding) < 0) {
+        window_init(&m->window, &m->schema, cap, mc->window_sliding) < 0 || !(m->cursors = cursors_new())) {
         snprintf(err, errlen, "model '%s': out of memory", mc->name);
         goto error;
     }
@@ -921,6 +1100,7 @@ void model_stop(struct model_runtime *m)
         job_free(j);
     }
     journal_close(m->journal);
+    cursors_free(m->cursors);
     policy_close(m->policy);
     window_free(&m->window);
     sample_row_free(&m->row);

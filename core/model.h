@@ -40,6 +40,14 @@ int model_ingest(struct model_runtime *m, const struct dw_sample_batch *batch, s
 /* The same for samples a probe already checked (dw_host.emit_checked_samples): not validated again. */
 int model_ingest_checked(struct model_runtime *m, const struct dw_checked_batch *batch, struct dw_ingest_result *res);
 
+/* The same with the batch's source cursor in the same journal record (dw_host.emit_checked_cursor):
+ * a keyed cursor whose key is live answers DW_INGEST_DUPLICATE (a copy of its value in
+ * *stored_value, malloc'd) and stores nothing. */
+int model_ingest_cursor(struct model_runtime *m, const struct dw_checked_batch *batch, const struct dw_cursor *cursor,
+                        struct dw_ingest_result *res, char **stored_value);
+/* Calls fn for each live cursor of source (dw_host.read_cursors); returns how many. */
+int model_read_cursors(struct model_runtime *m, const char *source, dw_cursor_fn fn, void *ctx);
+
 /* Runs a check on the current window now and waits for it; *json_out is the verdict JSON
  * (malloc'd). Returns 0, or -1 with err (e.g. an empty window). */
 int model_check_now(struct model_runtime *m, char **json_out, char *err, size_t errlen);

@@ -84,6 +84,10 @@ struct dw_http_request {
     const char *authorization; /* NULL when absent */
     const char *body;
     size_t body_len;
+    /* Appended: the Idempotency-Key header, NULL when absent. Present when the host has
+     * emit_checked_cursor (DW_HOST_HAS(host, emit_checked_cursor)); an older host's request ends
+     * before it. */
+    const char *idempotency_key;
 };
 
 struct dw_http_response {
@@ -130,6 +134,9 @@ struct dw_sample_batch {
 #define DW_INGEST_INVALID (-1)       /* nothing in the batch was acceptable (res->error says why) */
 #define DW_INGEST_UNAVAILABLE (-2)   /* the core cannot durably take samples now (disk full): retry */
 #define DW_INGEST_UNKNOWN_MODEL (-3) /* no model of that name is configured */
+#define DW_INGEST_DUPLICATE (-4)     /* emit_checked_cursor: the cursor's key was taken before; nothing
+                                        was stored and *stored holds the value it was taken with */
+#define DW_INGEST_NO_CURSORS (-5)    /* the host keeps no cursors (no agent pipeline): nothing stored */
 
 /* Samples a probe has already checked one by one (each text is exactly one sample object of
  * DESIGN.md §3: valid JSON, the right shape), so the core neither splits nor validates them again. */
@@ -150,6 +157,33 @@ struct dw_ingest_result {
     size_t rejected;
     char error[256];           /* first rejection: what and where (line / JSON path) */
 };
+
+/* Where a probe's source stands after a batch, journaled by the core in the same record as the
+ * batch's samples: a crash leaves both or neither, so a probe that resumes from its last durable
+ * cursor neither skips nor repeats a sample. One model's cursors live in its journal and snapshot. */
+struct dw_cursor {
+    const char *source;        /* the probe's name for what it reads: "tail:/var/log/p.jsonl" */
+    const char *key;           /* NULL: the source has one cursor, replaced by each batch. Else one
+                                  entry per key (an idempotency key): a key already taken makes the
+                                  batch a DW_INGEST_DUPLICATE, checked under the model's lock */
+    const char *value;         /* NUL-terminated text the probe reads back, or NULL with value_fn */
+    /* Optional: makes the value from the batch's outcome (res as the caller will get it when the
+     * journal commit succeeds). Called once, under the model's lock, before the record is written;
+     * must not call the host. Returns text allocated with malloc (the core frees it), NULL when out
+     * of memory (the batch is then refused as unavailable). */
+    char *(*value_fn)(void *ctx, const struct dw_ingest_result *res);
+    void *value_ctx;
+    int64_t expires_unix_ms;   /* keyed: forgotten after this wall-clock time (0: never) */
+    uint64_t max_keys;         /* keyed: at most this many keys of the source are kept, the oldest
+                                  forgotten first (0: no bound) */
+};
+
+/* read_cursors' callback: key is "" for a source's single cursor. */
+typedef void (*dw_cursor_fn)(void *ctx, const char *key, const char *value);
+
+/* A host field appended after ABI 1's first release is present when the host's struct reaches it. */
+#define DW_HOST_HAS(host, field) \
+    ((host)->size >= offsetof(struct dw_host, field) + sizeof((host)->field) && (host)->field != NULL)
 
 struct dw_host {
     uint32_t size;   /* sizeof(struct dw_host) of the core; fields past it are absent */
@@ -180,6 +214,20 @@ struct dw_host {
      * once into its window and skips the ones the sampler drops unread. Appended after ABI 1's first
      * release: check host->size > offsetof(struct dw_host, emit_checked_samples) before calling. */
     int (*emit_checked_samples)(const struct dw_checked_batch *batch, struct dw_ingest_result *res);
+    /* Appended (check DW_HOST_HAS(host, emit_checked_cursor) and DW_HOST_HAS(host, read_cursors)).
+     * Like emit_checked_samples, and the batch's samples and cursor are one journal record: once it
+     * returns DW_INGEST_OK or DW_INGEST_INVALID, both are stored (durable as the agent's
+     * durability says); a crash before leaves neither. The cursor is recorded even when no sample
+     * was kept (n == 0 is a cursor-only batch, answered DW_INGEST_OK). A keyed cursor whose key is
+     * live returns DW_INGEST_DUPLICATE and, when stored is not NULL, a copy of its value in
+     * *stored (free with host->free). DW_INGEST_UNAVAILABLE: nothing is acknowledged, but the
+     * record may still be written later (read the cursor back before sending the batch again). */
+    int (*emit_checked_cursor)(const struct dw_checked_batch *batch, const struct dw_cursor *cursor,
+                               struct dw_ingest_result *res, char **stored);
+    /* Calls fn for each cursor of model's source (oldest first; keyed sources: each live key).
+     * Returns how many, DW_INGEST_UNKNOWN_MODEL, or DW_INGEST_NO_CURSORS when the host keeps none
+     * (then a probe falls back to its own position file). fn must not call the host. */
+    int (*read_cursors)(const char *model, const char *source, dw_cursor_fn fn, void *ctx);
 };
 
 /* ---- Kind-specific operations. ---- */
