@@ -100,4 +100,30 @@ void pu_cond_wait_ms(pthread_cond_t *cond, pthread_mutex_t *lock, int64_t ms);
  * early when *stopping (read under lock) is set and cond signalled, else 0. */
 int pu_sleep(pthread_mutex_t *lock, pthread_cond_t *cond, const int *stopping, int64_t ms);
 
+/* ---- pending_jobs.c: jobs a trainer started and has not yet seen finish ----
+ * File <state_dir>/<plugin>-<instance>.jobs.json (instance lowercased, runs of characters other
+ * than [a-z0-9_] as one '-'): a JSON array of objects, each with a string "name" (the job's id at
+ * its service: a Vertex resource name, a KFP run_id) and whatever else the plugin keeps ("state",
+ * "pipeline", "display_name"); unknown keys are kept as they are. Every change rewrites the file
+ * atomically (temp file, fsync, rename, fsync of the directory) before the call returns, so a job
+ * recorded before a crash or a SIGKILL is polled again after the restart. Not thread-safe: the
+ * plugin calls it under its own lock. Without a state directory the store lives in memory. */
+struct pu_pending_jobs;
+
+/* Opens the store and loads the file when there is one. 0; 1 when the file exists but cannot be
+ * read (err says where; *out is an empty store and the next change replaces the file); -1 out of
+ * memory (*out NULL). */
+int pu_pending_jobs_open(const char *state_dir, const char *plugin, const char *instance,
+                         struct pu_pending_jobs **out, char *err, size_t errlen);
+/* The file's path (NULL without a state directory). */
+const char *pu_pending_jobs_path(const struct pu_pending_jobs *s);
+/* The jobs (borrowed array of objects; valid until the next put or remove). */
+json_t *pu_pending_jobs_list(const struct pu_pending_jobs *s);
+/* Adds job (copied; needs a non-empty string "name"), or replaces the one with that name, and
+ * writes the file unless nothing changed. 0, or -1 with err (the job is kept in memory all the same). */
+int pu_pending_jobs_put(struct pu_pending_jobs *s, json_t *job, char *err, size_t errlen);
+/* Forgets the job with this name (a final state was seen) and writes the file. 0, or -1 with err. */
+int pu_pending_jobs_remove(struct pu_pending_jobs *s, const char *name, char *err, size_t errlen);
+void pu_pending_jobs_free(struct pu_pending_jobs *s);
+
 #endif

@@ -55,6 +55,9 @@ struct kfp {
     int thread_running;
     int stopping;
     struct kfp_tracked *tracked;
+    /* The runs in `tracked`, kept in <state_dir>/kfp-<instance>.jobs.json (plugin_common.h) so a
+     * restart follows them again; opened by start, under `lock`. */
+    struct pu_pending_jobs *pending;
 };
 
 /* ---- kfp_api.c: REST calls ---- */
@@ -79,8 +82,11 @@ int kfp_state_is_final(const char *state);
 /* Sets driftwatch_trainer_job_state{plugin,job,state} to 1 for state and, when the job leaves
  * old_state (may be NULL), to 0 for old_state: the same series as the vertex plugin's. */
 void kfp_export_state(struct kfp *k, const char *job, const char *old_state, const char *state);
-/* Adds a run to follow (copies run_id). 0 or -1 (out of memory). */
+/* Adds a run to follow (copies run_id) and records it in the pending-runs file before returning,
+ * so a crash right after the create still leaves it to the next start. 0 or -1 (out of memory). */
 int kfp_track(struct kfp *k, const char *run_id, const char *display_name, const char *state);
+/* Loads the pending-runs file (runs left by the previous process are polled at once) and starts
+ * the poller thread. */
 int kfp_poller_start(struct kfp *k, char *err, size_t errlen);
 /* Wakes and joins the poller; an HTTP call in flight ends within the `timeout` option. */
 void kfp_poller_stop(struct kfp *k);

@@ -59,27 +59,86 @@ static void tracked_free(struct kfp_tracked *t)
     free(t);
 }
 
-int kfp_track(struct kfp *k, const char *run_id, const char *display_name, const char *state)
+/* Records t in the pending-runs file (or, once final, forgets it). Caller holds k->lock. A failed
+ * write is logged: the run is still followed, only a restart would lose it. */
+static void pending_save_locked(struct kfp *k, const struct kfp_tracked *t, int done)
 {
-    pthread_mutex_lock(&k->lock);
+    char err[512] = "";
+    int rc = 0;
+    if (!k->pending)
+        return;
+    if (done) {
+        rc = pu_pending_jobs_remove(k->pending, t->run_id, err, sizeof err);
+    } else {
+        json_t *rec = json_pack("{s:s, s:s, s:s}", "name", t->run_id, "display_name", t->display_name, "state",
+                                t->state);
+        rc = rec ? pu_pending_jobs_put(k->pending, rec, err, sizeof err) : -1;
+        if (!rec)
+            snprintf(err, sizeof err, "out of memory");
+        json_decref(rec);
+    }
+    if (rc < 0)
+        k->host->log(DW_LOG_WARN, k->name, "kfp: pending runs: %s (run %s would not be followed after a restart)",
+                     err, t->run_id);
+}
+
+/* Caller holds k->lock. */
+static int track_locked(struct kfp *k, const char *run_id, const char *display_name, const char *state,
+                        int64_t first_poll_ms)
+{
     for (struct kfp_tracked *t = k->tracked; t; t = t->next)
-        if (strcmp(t->run_id, run_id) == 0) {
-            pthread_mutex_unlock(&k->lock);
+        if (strcmp(t->run_id, run_id) == 0)
             return 0;
-        }
     struct kfp_tracked *t = calloc(1, sizeof *t);
     if (!t || !(t->run_id = strdup(run_id)) || !(t->display_name = strdup(display_name))) {
-        pthread_mutex_unlock(&k->lock);
         tracked_free(t);
         return -1;
     }
     snprintf(t->state, sizeof t->state, "%s", state);
-    t->next_poll_ms = pu_now_ms() + k->poll_interval_ms;
+    t->next_poll_ms = first_poll_ms;
     t->next = k->tracked;
     k->tracked = t;
+    pending_save_locked(k, t, 0);
     pthread_cond_broadcast(&k->cond);
-    pthread_mutex_unlock(&k->lock);
     return 0;
+}
+
+int kfp_track(struct kfp *k, const char *run_id, const char *display_name, const char *state)
+{
+    pthread_mutex_lock(&k->lock);
+    int rc = track_locked(k, run_id, display_name, state, pu_now_ms() + k->poll_interval_ms);
+    pthread_mutex_unlock(&k->lock);
+    return rc;
+}
+
+/* The runs the previous process left unfinished: followed again, the first GET at once. */
+static void pending_load(struct kfp *k)
+{
+    char err[512] = "";
+    if (k->pending)
+        return;
+    int rc = pu_pending_jobs_open(k->host->state_dir, "kfp", k->name, &k->pending, err, sizeof err);
+    if (rc != 0) {
+        k->host->log(DW_LOG_WARN, k->name, "kfp: pending runs: %s", rc < 0 ? "out of memory" : err);
+        if (!k->pending)
+            return;
+    }
+    pthread_mutex_lock(&k->lock);
+    json_t *jobs = json_deep_copy(pu_pending_jobs_list(k->pending));
+    size_t i;
+    json_t *job;
+    json_array_foreach(jobs, i, job) {
+        const char *id = json_string_value(json_object_get(job, "name"));
+        const char *name = json_string_value(json_object_get(job, "display_name"));
+        const char *state = json_string_value(json_object_get(job, "state"));
+        if (track_locked(k, id, name ? name : id, state ? state : "", pu_now_ms()) < 0)
+            k->host->log(DW_LOG_WARN, k->name, "kfp: out of memory: run %s will not be followed", id);
+        else
+            k->host->log(DW_LOG_INFO, k->name, "kfp: resuming the polling of run %s (%s), %s when last seen", id,
+                         name ? name : id, state && *state ? state : "in an unknown state");
+    }
+    json_decref(jobs);
+    pthread_mutex_unlock(&k->lock);
 }
 
 /* One GET of a run; updates t->state, logs a change and a final state. Runs without k->lock. */
@@ -97,8 +156,11 @@ static void poll_run(struct kfp *k, struct kfp_tracked *t)
     if (kfp_call(k, "GET", path, NULL, NULL, 1, 0, &status, &run, err, sizeof err) < 0) {
         k->host->log(status == 404 ? DW_LOG_ERROR : DW_LOG_WARN, k->name, "%s (following run %s%s)", err, t->run_id,
                      status == 404 ? "; giving up on it" : "; trying again later");
-        if (status == 404)
+        if (status == 404) {
+            pthread_mutex_lock(&k->lock);
             snprintf(t->state, sizeof t->state, "UNKNOWN");
+            pthread_mutex_unlock(&k->lock);
+        }
         free(path);
         json_decref(run);
         return;
@@ -118,7 +180,11 @@ static void poll_run(struct kfp *k, struct kfp_tracked *t)
         } else {
             k->host->log(DW_LOG_INFO, k->name, "kfp: run %s (%s): %s", t->run_id, t->display_name, state);
         }
+        pthread_mutex_lock(&k->lock);
         snprintf(t->state, sizeof t->state, "%s", state);
+        if (!kfp_state_is_final(state))
+            pending_save_locked(k, t, 0);
+        pthread_mutex_unlock(&k->lock);
     }
     kfp_export_state(k, t->display_name, old_state, state);
     json_decref(run);
@@ -144,6 +210,7 @@ static void *poller_main(void *arg)
             poll_run(k, due);
             pthread_mutex_lock(&k->lock);
             if (kfp_state_is_final(due->state) || strcmp(due->state, "UNKNOWN") == 0) {
+                pending_save_locked(k, due, 1);
                 for (struct kfp_tracked **pp = &k->tracked; *pp; pp = &(*pp)->next)
                     if (*pp == due) {
                         *pp = due->next;
@@ -161,6 +228,8 @@ static void *poller_main(void *arg)
 
 int kfp_poller_start(struct kfp *k, char *err, size_t errlen)
 {
+    if (k->poll)
+        pending_load(k);
     pthread_mutex_lock(&k->lock);
     k->stopping = 0;
     pthread_mutex_unlock(&k->lock);
@@ -196,4 +265,6 @@ void kfp_poller_free(struct kfp *k)
         t = next;
     }
     k->tracked = NULL;
+    pu_pending_jobs_free(k->pending);
+    k->pending = NULL;
 }

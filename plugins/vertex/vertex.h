@@ -88,6 +88,7 @@ struct vertex {
     int thread_running;
     int stopping;
     struct vx_tracked_job *jobs;
+    struct pu_pending_jobs *pending; /* `jobs` on disk (plugin_common.h), opened by start, under `lock` */
 };
 
 /* ---- vertex_api.c: REST calls ---- */

@@ -514,34 +514,27 @@ out:
 
 /* ---- poller ---- */
 
-/* Pending jobs survive a restart: <state_dir>/vertex-<instance>.jobs.json lists them. */
-static char *jobs_file(struct vertex *v)
+/* Records j in the pending-jobs file <state_dir>/vertex-<instance>.jobs.json (plugin_common.h),
+ * or forgets it once done. Caller holds v->lock. A failed write is logged: polling goes on, only a
+ * restart would forget the job. */
+static void pending_save_locked(struct vertex *v, const struct vx_tracked_job *j, int done)
 {
-    if (!v->host->state_dir || !*v->host->state_dir)
-        return NULL;
-    char safe[128];
-    squash(v->name, safe, sizeof safe, 1);
-    return pu_strf("%s/vertex-%s.jobs.json", v->host->state_dir, safe[0] ? safe : "default");
-}
-
-/* Caller holds v->lock. Failures are logged: polling goes on, only a restart would forget. */
-static void jobs_save(struct vertex *v)
-{
-    char *path = jobs_file(v);
-    char *tmp = path ? pu_strf("%s.tmp", path) : NULL;
-    json_t *arr = json_array();
-    for (struct vx_tracked_job *j = v->jobs; arr && j; j = j->next)
-        json_array_append_new(arr, json_pack("{s:s, s:b}", "name", j->name, "pipeline", j->pipeline));
-    if (!tmp || !arr || json_dump_file(arr, tmp, JSON_COMPACT) < 0 || rename(tmp, path) < 0) {
-        if (tmp)
-            unlink(tmp);
-        if (path)
-            v->host->log(DW_LOG_WARN, v->name, "vertex: cannot write %s: pending jobs would not be polled after a "
-                         "restart", path);
+    char err[512] = "";
+    int rc = 0;
+    if (!v->pending)
+        return;
+    if (done) {
+        rc = pu_pending_jobs_remove(v->pending, j->name, err, sizeof err);
+    } else {
+        json_t *rec = json_pack("{s:s, s:b, s:s}", "name", j->name, "pipeline", j->pipeline, "state", j->state);
+        rc = rec ? pu_pending_jobs_put(v->pending, rec, err, sizeof err) : -1;
+        if (!rec)
+            snprintf(err, sizeof err, "out of memory");
+        json_decref(rec);
     }
-    json_decref(arr);
-    free(tmp);
-    free(path);
+    if (rc < 0)
+        v->host->log(DW_LOG_WARN, v->name, "vertex: pending jobs: %s (job %s would not be polled after a restart)",
+                     err, j->name);
 }
 
 /* Caller holds v->lock. */
@@ -563,28 +556,38 @@ static int track_locked(struct vertex *v, const char *name, int pipeline, const 
     j->next_poll_ms = pu_now_ms() + j->interval_ms;
     j->next = v->jobs;
     v->jobs = j;
-    jobs_save(v);
+    pending_save_locked(v, j, 0);
     pthread_cond_broadcast(&v->cond);
     return 0;
 }
 
+/* The jobs the previous process left unfinished (files written before the store kept a "state"
+ * read the same): polled again, the first time at once. Their state starts empty, so the first
+ * answer is exported whatever it is. */
 static void jobs_load(struct vertex *v)
 {
-    char *path = jobs_file(v);
-    json_t *arr = path && access(path, F_OK) == 0 ? json_load_file(path, 0, NULL) : NULL;
+    char err[512] = "";
+    if (v->pending)
+        return;
+    int rc = pu_pending_jobs_open(v->host->state_dir, VX_NAME, v->name, &v->pending, err, sizeof err);
+    if (rc != 0) {
+        v->host->log(DW_LOG_WARN, v->name, "vertex: pending jobs: %s", rc < 0 ? "out of memory" : err);
+        if (!v->pending)
+            return;
+    }
+    pthread_mutex_lock(&v->lock);
+    json_t *arr = json_deep_copy(pu_pending_jobs_list(v->pending));
     size_t i;
     json_t *it;
-    pthread_mutex_lock(&v->lock);
     json_array_foreach(arr, i, it) {
         const char *name = json_string_value(json_object_get(it, "name"));
-        if (name && track_locked(v, name, json_is_true(json_object_get(it, "pipeline")), "") == 0)
+        if (track_locked(v, name, json_is_true(json_object_get(it, "pipeline")), "") == 0)
             v->host->log(DW_LOG_INFO, v->name, "vertex: resuming the polling of job %s", name);
     }
     for (struct vx_tracked_job *j = v->jobs; j; j = j->next)
         j->next_poll_ms = pu_now_ms();
     pthread_mutex_unlock(&v->lock);
     json_decref(arr);
-    free(path);
 }
 
 static void log_final(struct vertex *v, const char *name, const char *state, json_t *job)
@@ -620,9 +623,9 @@ static void poll_one(struct vertex *v, const char *name, int pipeline)
         if (status == 404) {
             v->host->log(DW_LOG_WARN, v->name, "%s: no longer exists; stopped following it", err);
             *pp = j->next;
+            pending_save_locked(v, j, 1);
             free(j->name);
             free(j);
-            jobs_save(v);
             goto out;
         }
         v->host->log(DW_LOG_WARN, v->name, "%s", rc < 0 ? err : "vertex: job answer without a state");
@@ -631,6 +634,8 @@ static void poll_one(struct vertex *v, const char *name, int pipeline)
             export_state(v, name, j->state, state);
             v->host->log(DW_LOG_INFO, v->name, "vertex: job %s: %s", name, state);
             snprintf(j->state, sizeof j->state, "%s", state);
+            if (!state_is_final(state))
+                pending_save_locked(v, j, 0);
         }
         if (state_is_final(state)) {
             log_final(v, name, state, job);
@@ -640,9 +645,9 @@ static void poll_one(struct vertex *v, const char *name, int pipeline)
                                               "Retraining jobs that reached a final state.", labels, 1);
             }
             *pp = j->next;
+            pending_save_locked(v, j, 1);
             free(j->name);
             free(j);
-            jobs_save(v);
             goto out;
         }
     }
@@ -727,6 +732,8 @@ void vx_poller_free(struct vertex *v)
         free(j->name);
         free(j);
     }
+    pu_pending_jobs_free(v->pending);
+    v->pending = NULL;
 }
 
 /* ---- trigger ---- */

@@ -17,8 +17,11 @@ Control (no auth), for tests:
   GET  /_fake/runs       the runs held
   POST /_fake/reset      forget runs, requests and faults; config back to defaults
   POST /_fake/config     merge {"outcome": "SUCCEEDED"|"FAILED"|"CANCELED", "steps_per_state": n,
-                         "tokens": [...] (accepted bearer tokens; empty: no auth), "error_message": "..."}
+                         "tokens": [...] (accepted bearer tokens; empty: no auth), "error_message": "...",
+                         "hold": true (GETs do not move runs on)}
   POST /_fake/runs       add a run as if created earlier: {"display_name", "state", ...}
+  POST /_fake/run_state  {"run_id", "state"}: set a run's state (with "hold": true in the config,
+                         GETs leave runs where they are, so a test decides when a run ends)
   POST /_fake/faults     {"faults": [{"method", "path" (regex on the path), "times" (default 1),
                          "status" (answer with this error), "message", "delay_after" (seconds: act,
                          then sleep before answering, so the client times out although the run exists)}]}
@@ -45,6 +48,7 @@ DEFAULT_CONFIG = {
     "steps_per_state": 1,
     "tokens": [],
     "error_message": "The pipeline run failed: task train exited with status 1.",
+    "hold": False,
 }
 STATE = {}
 
@@ -157,7 +161,7 @@ def public(run):
 
 def advance(run):
     """One GET: after steps_per_state GETs in a state, the run moves on."""
-    if run["state"] in ("SUCCEEDED", "FAILED", "CANCELED", "SKIPPED"):
+    if run["state"] in ("SUCCEEDED", "FAILED", "CANCELED", "SKIPPED") or STATE["config"]["hold"]:
         return
     run["_gets"] += 1
     if run["_gets"] < STATE["config"]["steps_per_state"]:
@@ -282,6 +286,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if path == "/_fake/faults" and method == "POST":
                 STATE["faults"].extend(body.get("faults", []))
                 return self.answer(200, {})
+            if path == "/_fake/run_state" and method == "POST":
+                for run in STATE["runs"]:
+                    if run["run_id"] == body.get("run_id"):
+                        run["state"] = body["state"]
+                        if run["state"] in ("FAILED", "CANCELED"):
+                            run["error"] = {"code": 2, "message": STATE["config"]["error_message"], "details": []}
+                        return self.answer(200, public(run))
+                return self.error(404, "no such run")
             if path == "/_fake/runs" and method == "POST":
                 run = new_run(body)
                 STATE["runs"].append(run)

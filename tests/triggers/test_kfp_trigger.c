@@ -7,7 +7,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -405,6 +407,156 @@ static void test_kfp_stop_is_prompt(void **state)
     assert_true(mono_ms() - t0 < 500);
 }
 
+/* ---- a run in flight survives a restart (issue #15 item 8) ---- */
+
+/* Sets a run's state on the fake (which holds runs where they are with {"hold": true}). */
+static void set_run_state(const char *run_id, const char *run_state)
+{
+    char body[1024];
+    snprintf(body, sizeof body, "{\"run_id\": \"%s\", \"state\": \"%s\"}", run_id, run_state);
+    assert_int_equal(fake_post(&kfp, "/_fake/run_state", body), 0);
+}
+
+/* Waits until the pending-runs file does (want 1) or does not (want 0) mention run_id, up to ms. */
+static int wait_pending(const char *path, const char *run_id, int want, int ms)
+{
+    for (int waited = 0; waited <= ms; waited += 50) {
+        char *text = trig_read_file(path);
+        int has = text && strstr(text, run_id) != NULL;
+        free(text);
+        if (has == want)
+            return 1;
+        usleep(50000);
+    }
+    return 0;
+}
+
+static int wait_gets(const char *path, size_t more_than, int ms)
+{
+    for (int waited = 0; waited <= ms; waited += 50) {
+        if (fake_count(&kfp, "GET", path) > more_than)
+            return 1;
+        usleep(50000);
+    }
+    return 0;
+}
+
+/* After the restart (a fresh instance with the same name and state dir, metrics emptied as in a new
+ * process): the run is polled again at once, its state exported, and its final state reported and
+ * dropped from the file. */
+static void restart_and_follow(const char *instance, const char *dir, const char *run_id, const char *final)
+{
+    char run_path[512], file[1024], want[512];
+    snprintf(run_path, sizeof run_path, "/apis/v2beta1/runs/%s", run_id);
+    snprintf(file, sizeof file, "%s/kfp-%s.jobs.json", dir, instance);
+    metrics_reset();
+    size_t gets = fake_count(&kfp, "GET", run_path);
+    struct trig_instance ti;
+    capture_start();
+    open_kfp(&ti, instance, "poll_interval: 100ms\n");
+    int polled = wait_gets(run_path, gets, 5000);
+    snprintf(want, sizeof want, "driftwatch_trainer_job_state{plugin=\"%s\",job=\"" RUN_NAME "\",state=\"RUNNING\"} 1",
+             instance);
+    int running = wait_metric(want, 5000);
+    set_run_state(run_id, final);
+    snprintf(want, sizeof want, "driftwatch_trainer_job_state{plugin=\"%s\",job=\"" RUN_NAME "\",state=\"%s\"} 1",
+             instance, final);
+    int ended = wait_metric(want, 5000);
+    int forgotten = wait_pending(file, run_id, 0, 5000);
+    trig_close(&ti);
+    char *log = capture_stop();
+    assert_true(polled);
+    assert_true(running);
+    assert_true(ended);
+    assert_true(forgotten);
+    assert_non_null(strstr(log, "resuming the polling of run"));
+    snprintf(want, sizeof want, "finished: %s", final);
+    assert_non_null(strstr(log, want));
+    char *m = metrics_text();
+    snprintf(want, sizeof want, "driftwatch_trainer_job_state{plugin=\"%s\",job=\"" RUN_NAME "\",state=\"RUNNING\"} 0",
+             instance);
+    assert_non_null(strstr(m, want));
+    free(m);
+    free(log);
+}
+
+/* A RUNNING run, then a clean stop (what SIGTERM does: stop, destroy), then a restart. */
+static void test_kfp_run_in_flight_is_followed_after_a_stop_and_restart(void **state)
+{
+    assert_int_equal(fake_post(&kfp, "/_fake/config", "{\"hold\": true}"), 0);
+    char *dir = trig_new_dir("kfp-restart");
+    trig_state_dir(dir);
+    struct trig_instance ti;
+    open_kfp(&ti, "kfp-restart", "poll_interval: 100ms\n");
+    struct dw_trigger_event ev = trig_event(KEY, 0);
+    struct dw_trigger_result res;
+    char err[1024], file[1024];
+    assert_int_equal(trig_fire(&ti, &ev, &res, err, sizeof err), 0);
+    set_run_state(res.job_id, "RUNNING");
+    assert_true(wait_metric("driftwatch_trainer_job_state{plugin=\"kfp-restart\",job=\"" RUN_NAME "\",state=\"RUNNING\"} 1",
+                            5000));
+    snprintf(file, sizeof file, "%s/kfp-kfp-restart.jobs.json", dir);
+    assert_true(wait_pending(file, "\"RUNNING\"", 1, 5000));
+    trig_close(&ti);
+    assert_true(wait_pending(file, res.job_id, 1, 0));
+
+    restart_and_follow("kfp-restart", dir, res.job_id, "SUCCEEDED");
+    assert_int_equal(run_count(), 1);
+    trig_state_dir(trig_tmp_dir());
+    free(dir);
+}
+
+/* The same after a SIGKILL: a child process creates the run and is killed while following it, so
+ * nothing but what the trigger wrote before returning can tell the next process about the run. */
+static void test_kfp_run_in_flight_is_followed_after_sigkill(void **state)
+{
+    assert_int_equal(fake_post(&kfp, "/_fake/config", "{\"hold\": true}"), 0);
+    char *dir = trig_new_dir("kfp-kill");
+    trig_state_dir(dir);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct trig_instance ti;
+        char yaml[1024], err[1024];
+        snprintf(yaml, sizeof yaml, "host: %s\npipeline_id: pipe-1\ntimeout: 1s\npoll_interval: 100ms\n", kfp.url);
+        struct dw_trigger_event ev = trig_event(KEY, 0);
+        struct dw_trigger_result res;
+        if (trig_open(&ti, "kfp", "kfp-kill", yaml, err, sizeof err) < 0 || trig_start(&ti, err, sizeof err) < 0 ||
+            trig_fire(&ti, &ev, &res, err, sizeof err) < 0) {
+            fprintf(stderr, "child: %s\n", err);
+            _exit(1);
+        }
+        for (;;)
+            pause();
+    }
+    /* Killed once its poller has been at the run: the run is known to be followed. */
+    char run_id[128] = "", run_path[256] = "";
+    for (int waited = 0; waited <= 10000 && !run_path[0]; waited += 50) {
+        json_t *runs = fake_get(&kfp, "/_fake/runs");
+        const char *id = json_string_value(json_object_get(json_array_get(runs, 0), "run_id"));
+        if (id) {
+            snprintf(run_id, sizeof run_id, "%s", id);
+            snprintf(run_path, sizeof run_path, "/apis/v2beta1/runs/%s", id);
+        }
+        json_decref(runs);
+        if (!run_path[0])
+            usleep(50000);
+    }
+    int polled = run_path[0] && wait_gets(run_path, 0, 5000);
+    kill(pid, SIGKILL);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    assert_true(polled);
+    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    set_run_state(run_id, "RUNNING");
+
+    restart_and_follow("kfp-kill", dir, run_id, "FAILED");
+    assert_int_equal(run_count(), 1);
+    trig_state_dir(trig_tmp_dir());
+    free(dir);
+}
+
 static void test_kfp_init_rejects_bad_options(void **state)
 {
     struct trig_instance ti;
@@ -442,6 +594,8 @@ int main(void)
         cmocka_unit_test_setup(test_kfp_token_never_logged, reset),
         cmocka_unit_test_setup(test_kfp_stop_is_prompt, reset),
         cmocka_unit_test_setup(test_kfp_init_rejects_bad_options, reset),
+        cmocka_unit_test_setup(test_kfp_run_in_flight_is_followed_after_a_stop_and_restart, reset),
+        cmocka_unit_test_setup(test_kfp_run_in_flight_is_followed_after_sigkill, reset),
     };
     int rc = cmocka_run_group_tests(tests, group_setup, group_teardown);
     metrics_reset();
