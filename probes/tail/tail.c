@@ -1,5 +1,6 @@
 /* The `tail` probe: follows a JSON Lines prediction log like `tail -F` (rotation by rename+create,
- * truncation, partial lines) and resumes after a restart from an offset saved once lines are handed over. */
+ * truncation, partial lines) and resumes after a restart from its position, which the core journals
+ * in the same record as the lines it covers (a position file only on a host without cursors). */
 #define _GNU_SOURCE /* pthread_setname_np */
 #include <errno.h>
 #include <fcntl.h>
@@ -8,6 +9,7 @@
 #include <jansson.h>
 #include <libgen.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +29,9 @@
 #define REJECTED_HELP "Samples rejected by model and reason."
 /* Malformed lines are logged one by one up to this many per read, then summarised. */
 #define MAX_LOGGED_PER_READ 10
+/* Lines handed over in one batch, in bytes: a batch and its position are one journal record. */
+#define MAX_BATCH_BYTES (16u << 20)
+#define MAX_LINE_LIMIT ((int64_t)32 << 20)
 
 struct tail_config {
     const char *model;
@@ -59,10 +64,14 @@ struct tail {
     struct dw_sample_text *batch; /* the valid lines of one read, pointing into buf */
     size_t batch_cap;
 
+    char *source;        /* "tail:<path>": the name of this file's cursor in the model's journal */
+    int use_cursors;     /* the host journals the position with the lines (else: state_path) */
+
     int fd;              /* the file being read, -1 while the path does not exist */
     struct position pos;
     int skipping;        /* inside a line longer than max_line: drop bytes up to its newline */
     int pipeline_down;   /* the last hand-over failed (logged once until it works again) */
+    int migrated;        /* cursors in use and the old position file removed */
 
     pthread_t thread;
     int running;
@@ -80,9 +89,69 @@ static const struct dw_option tail_options[] = {
     {"from", DW_OPT_STRING, "end", 0, offsetof(struct tail_config, from),
      "where to start the first time (no saved offset): beginning or end; a file created later is read whole"},
     {"max_line", DW_OPT_SIZE, "1M", 0, offsetof(struct tail_config, max_line),
-     "longest line accepted; longer ones are skipped and reported"},
+     "longest line accepted (at most 32M); longer ones are skipped and reported"},
     {NULL, 0, NULL, 0, 0, NULL},
 };
+
+/* Fault injection for the crash tests: DW_FAULT_POINT=<name>[:stop] makes the process SIGKILL
+ * itself (or SIGSTOP, so a test can act at that instant and then kill or continue it) when it
+ * reaches the named point. Unset in production: one getenv per hand-over. */
+static void fault_point(const char *name)
+{
+    const char *want = getenv("DW_FAULT_POINT");
+    if (!want)
+        return;
+    size_t n = strlen(name);
+    if (strncmp(want, name, n) != 0 || (want[n] != '\0' && want[n] != ':'))
+        return;
+    raise(strcmp(want + n, ":stop") == 0 ? SIGSTOP : SIGKILL);
+}
+
+/* ---- the position as a cursor: "dev:inode:offset:line:skipping" ---- */
+
+static void position_format(const struct position *pos, int skipping, char *out, size_t outlen)
+{
+    snprintf(out, outlen, "%ju:%ju:%" PRIu64 ":%" PRIu64 ":%d", (uintmax_t)pos->dev, (uintmax_t)pos->ino,
+             pos->offset, pos->line, skipping ? 1 : 0);
+}
+
+static int position_parse(const char *text, struct position *pos, int *skipping)
+{
+    uintmax_t dev, ino;
+    uint64_t off, line;
+    int skip, end = 0;
+    if (sscanf(text, "%ju:%ju:%" SCNu64 ":%" SCNu64 ":%d%n", &dev, &ino, &off, &line, &skip, &end) != 5 ||
+        text[end] != '\0' || line < 1)
+        return -1;
+    *pos = (struct position){.dev = (dev_t)dev, .ino = (ino_t)ino, .offset = off, .line = line};
+    *skipping = skip != 0;
+    return 0;
+}
+
+struct cursor_read {
+    char value[128];
+    int found;
+};
+
+static void on_cursor(void *ctx, const char *key, const char *value)
+{
+    struct cursor_read *r = ctx;
+    (void)key;
+    snprintf(r->value, sizeof r->value, "%s", value);
+    r->found = 1;
+}
+
+/* The core's durable cursor of this file: 1 (value filled), 0 none, -1 the host keeps none. */
+static int cursor_read_back(struct tail *t, struct cursor_read *r)
+{
+    memset(r, 0, sizeof *r);
+    if (!DW_HOST_HAS(t->host, read_cursors) || !DW_HOST_HAS(t->host, emit_checked_cursor))
+        return -1;
+    int n = t->host->read_cursors(t->model, t->source, on_cursor, r);
+    if (n < 0)
+        return -1;
+    return r->found;
+}
 
 /* ---- saved position: written atomically (temp file, fsync, rename, fsync of the directory) ---- */
 
@@ -181,14 +250,31 @@ static void count(struct tail *t, const char *reason, size_t n)
     t->host->metrics->counter_add(REJECTED, REJECTED_HELP, labels, (double)n);
 }
 
-/* Hands the n checked lines of t->batch over. 0: taken (or refused as invalid, which is final);
- * -1: the pipeline could not take them now, keep them for the next poll. */
-static int hand_over(struct tail *t, size_t n)
+/* Hands the n checked lines of t->batch over, with the position after them (next, skipping): the
+ * core journals both in one record; on a host without cursors the position file is saved after.
+ * 0: taken (or refused as invalid, which is final); -1: the pipeline could not take them now, keep
+ * them for the next poll. */
+static int hand_over(struct tail *t, size_t n, const struct position *next, int skipping)
 {
-    if (n == 0)
-        return 0;
     struct dw_ingest_result res;
-    int rc = sample_emit_checked(t->host, t->model, t->name, t->batch, n, &res);
+    int rc;
+    memset(&res, 0, sizeof res);
+    char value[128];
+    position_format(next, skipping, value, sizeof value);
+    if (t->use_cursors) {
+        struct dw_checked_batch batch = {.model = t->model, .probe = t->name, .samples = t->batch, .n = n};
+        struct dw_cursor cursor = {.source = t->source, .value = value};
+        rc = t->host->emit_checked_cursor(&batch, &cursor, &res, NULL);
+        struct cursor_read back;
+        /* Refused after the record was buffered (a commit failed): the core holds the lines and
+         * writes them with its next commit, so they are handed over and must not be sent again. */
+        if (rc == DW_INGEST_UNAVAILABLE && cursor_read_back(t, &back) == 1 && strcmp(back.value, value) == 0)
+            rc = DW_INGEST_OK;
+    } else if (n == 0) {
+        rc = DW_INGEST_OK;
+    } else {
+        rc = sample_emit_checked(t->host, t->model, t->name, t->batch, n, &res);
+    }
     /* Invalid lines are final (the position moves past them); anything else is the agent's
      * problem (storage unavailable, no such model, no pipeline yet): keep them for the next poll. */
     if (rc < 0 && !(rc == DW_INGEST_INVALID && res.rejected > 0)) {
@@ -204,7 +290,42 @@ static int hand_over(struct tail *t, size_t n)
     if (res.rejected)
         t->host->log(DW_LOG_WARN, t->name, "%s: the agent rejected %zu sample(s): %s", t->path, res.rejected,
                      res.error);
+    if (n > 0)
+        fault_point("tail_after_handover");
+    if (!t->use_cursors) {
+        t->pos = *next;
+        state_save(t);
+    } else if (!t->migrated) {
+        /* The position lives in the journal now: an older version's position file is done with. */
+        unlink(t->state_path);
+        t->migrated = 1;
+    }
     return 0;
+}
+
+/* Records where reading stands without lines (a file switched to, a truncation, `from: end`).
+ * Best effort: a restart before it is recorded finds the previous position and reaches the same
+ * place (the rotated file is finished, the new one read whole). */
+static void position_save(struct tail *t)
+{
+    struct position here = t->pos;
+    hand_over(t, 0, &here, t->skipping);
+}
+
+/* Where reading stood: the core's cursor for this file, else (first start after an upgrade, or a
+ * host without cursors) the position file. Returns 1 with *pos and *skipping filled, 0 for none. */
+static int position_load(struct tail *t, struct position *pos, int *skipping)
+{
+    struct cursor_read r;
+    int have = cursor_read_back(t, &r);
+    t->use_cursors = have >= 0;
+    *skipping = 0;
+    if (have == 1) {
+        if (position_parse(r.value, pos, skipping) == 0)
+            return 1;
+        t->host->log(DW_LOG_WARN, t->name, "%s: ignoring the journaled position '%s' (unreadable)", t->path, r.value);
+    }
+    return state_load(t, pos);
 }
 
 /* Reads what is complete after pos.offset in fd and hands it over, one buffer at a time.
@@ -222,7 +343,8 @@ static int read_available(struct tail *t, int final)
         }
         if (got == 0)
             return 0;
-        size_t n = (size_t)got, consumed = 0, batch_len = 0, received = 0, n_bad = 0, n_long = 0;
+        size_t n = (size_t)got, consumed = 0, batch_len = 0, batch_bytes = 0, received = 0, n_bad = 0, n_long = 0;
+        int batch_full = 0;
         uint64_t line = t->pos.line;
         int skipping = t->skipping;
         struct malformed bad[MAX_LOGGED_PER_READ];
@@ -256,6 +378,10 @@ static int read_available(struct tail *t, int final)
                 len = (size_t)(nl - start);
             }
             size_t advance = nl ? len + 1 : len;
+            if (batch_bytes + len > MAX_BATCH_BYTES && batch_len > 0) {
+                batch_full = 1; /* the rest goes in the next batch */
+                break;
+            }
             if (skipping) {
                 skipping = 0;
                 consumed += advance;
@@ -275,6 +401,7 @@ static int read_available(struct tail *t, int final)
                         t->host->log(DW_LOG_ERROR, t->name, "%s: out of memory", t->path);
                         return -1;
                     }
+                    batch_bytes += trimmed;
                 } else if (prob.syntax) {
                     snprintf(why, sizeof why, "invalid JSON at column %zu: %s", prob.offset + 1, prob.why);
                 } else {
@@ -296,13 +423,14 @@ static int read_available(struct tail *t, int final)
         }
         if (consumed == 0)
             return 0;
-        if (hand_over(t, batch_len) < 0)
+        struct position next = t->pos;
+        next.offset += consumed;
+        next.line = line;
+        if (hand_over(t, batch_len, &next, skipping) < 0)
             return -1;
-        /* Handed over: only now does the saved position move past these lines. */
-        t->pos.offset += consumed;
-        t->pos.line = line;
+        /* Handed over: only now does the position move past these lines. */
+        t->pos = next;
         t->skipping = skipping;
-        state_save(t);
         if (received) {
             const char *labels[] = {"model", t->model, "probe", t->name, NULL};
             t->host->metrics->counter_add(RECEIVED, RECEIVED_HELP, labels, (double)received);
@@ -314,7 +442,7 @@ static int read_available(struct tail *t, int final)
         if (n_bad + n_long > logged)
             t->host->log(DW_LOG_WARN, t->name, "%s: %zu more malformed line(s) skipped", t->path,
                          n_bad + n_long - logged);
-        if (consumed < n || (size_t)got < t->buf_cap)
+        if (!batch_full && (consumed < n || (size_t)got < t->buf_cap))
             return 0;
     }
 }
@@ -374,39 +502,63 @@ static int find_rotated(struct tail *t, const struct position *saved, char *foun
     return fd;
 }
 
+/* Waits for the pipeline while the hand-over of the old file's rest fails (or until stopped). */
+static void read_until_taken(struct tail *t, int final)
+{
+    while (read_available(t, final) < 0 && !__atomic_load_n(&t->stop, __ATOMIC_ACQUIRE)) {
+        pthread_mutex_lock(&t->lock);
+        if (!t->stop)
+            pu_cond_wait_ms(&t->wake, &t->lock, 1000);
+        pthread_mutex_unlock(&t->lock);
+    }
+}
+
 /* Where to begin: the saved position (in this file, in its rotated predecessor, or after a
  * truncation), else `from`. */
 static void tail_open_initial(struct tail *t)
 {
     struct position saved;
-    int have = state_load(t, &saved);
+    int skipping;
+    int have = position_load(t, &saved, &skipping);
     struct stat st;
     int exists = open_path(t, &st) == 0;
     if (have && exists && st.st_dev == saved.dev && st.st_ino == saved.ino) {
         t->pos = saved;
+        t->skipping = skipping;
         if ((uint64_t)st.st_size < saved.offset) {
             t->host->log(DW_LOG_INFO, t->name, "%s: truncated while stopped; reading from the start", t->path);
             t->pos.offset = 0;
             t->pos.line = 1;
+            t->skipping = 0;
+            position_save(t);
         }
         return;
     }
     if (have) {
         char rotated[4400];
         int old = find_rotated(t, &saved, rotated, sizeof rotated);
+        if (old >= 0 && !exists) {
+            /* Renamed, and its successor not created yet: the writer may still append to it. Follow
+             * it as the running probe does (tail_poll finishes it once the new file appears). */
+            t->host->log(DW_LOG_INFO, t->name,
+                         "%s: rotated while stopped, no new file yet; following %s from byte %" PRIu64, t->path,
+                         rotated, saved.offset);
+            t->fd = old;
+            t->pos = saved;
+            t->skipping = skipping;
+            read_until_taken(t, 0);
+            fault_point("tail_initial_rotated_read");
+            return;
+        }
         if (old >= 0) {
             t->host->log(DW_LOG_INFO, t->name, "%s: rotated while stopped; finishing %s from byte %" PRIu64,
                          t->path, rotated, saved.offset);
             int cur = t->fd;
             t->fd = old;
             t->pos = saved;
+            t->skipping = skipping;
             /* Until the rest is handed over, the saved position keeps pointing into the old file. */
-            while (read_available(t, 1) < 0 && !__atomic_load_n(&t->stop, __ATOMIC_ACQUIRE)) {
-                pthread_mutex_lock(&t->lock);
-                if (!t->stop)
-                    pu_cond_wait_ms(&t->wake, &t->lock, 1000);
-                pthread_mutex_unlock(&t->lock);
-            }
+            read_until_taken(t, 1);
             close(old);
             t->fd = cur;
         } else {
@@ -418,7 +570,8 @@ static void tail_open_initial(struct tail *t)
         /* The current file is new to us: read it whole. */
         if (t->fd >= 0) {
             t->pos = (struct position){.dev = st.st_dev, .ino = st.st_ino, .offset = 0, .line = 1};
-            state_save(t);
+            t->skipping = 0;
+            position_save(t);
         }
         return;
     }
@@ -429,7 +582,7 @@ static void tail_open_initial(struct tail *t)
         t->pos.offset = (uint64_t)st.st_size;
         t->pos.line = count_newlines(t, t->pos.offset) + 1;
     }
-    state_save(t);
+    position_save(t);
 }
 
 /* One poll: new lines, then rotation (finish the old file, switch) and truncation. */
@@ -443,7 +596,7 @@ static void tail_poll(struct tail *t, int after_rotation)
             t->host->log(DW_LOG_INFO, t->name, "%s: appeared; reading it from the start", t->path);
         t->pos = (struct position){.dev = st.st_dev, .ino = st.st_ino, .offset = 0, .line = 1};
         t->skipping = 0;
-        state_save(t);
+        position_save(t);
     }
     if (read_available(t, 0) < 0)
         return;
@@ -472,7 +625,7 @@ static void tail_poll(struct tail *t, int after_rotation)
         t->pos.offset = 0;
         t->pos.line = 1;
         t->skipping = 0;
-        state_save(t);
+        position_save(t);
         read_available(t, 0);
     }
 }
@@ -506,6 +659,7 @@ static void tail_destroy(void *instance)
     free(t->buf);
     free(t->batch);
     free(t->state_path);
+    free(t->source);
     free(t->path);
     free(t->model);
     free(t);
@@ -549,8 +703,9 @@ static int tail_init(const struct dw_host *host, const char *instance_name, cons
         snprintf(err, errlen, "option 'poll' must be at least 1ms");
         return -1;
     }
-    if (cfg->max_line < 16 || cfg->max_line > (int64_t)1 << 30) {
-        snprintf(err, errlen, "option 'max_line' must be between 16 bytes and 1G");
+    if (cfg->max_line < 16 || cfg->max_line > MAX_LINE_LIMIT) {
+        /* A line travels in one journal record with its position. */
+        snprintf(err, errlen, "option 'max_line' must be between 16 bytes and 32M");
         return -1;
     }
     if (!host->state_dir) {
@@ -575,7 +730,10 @@ static int tail_init(const struct dw_host *host, const char *instance_name, cons
     t->path = strdup(cfg->path);
     t->buf = malloc(t->buf_cap);
     t->state_path = state_file_name(host->state_dir, cfg->model, cfg->path);
-    if (!t->model || !t->path || !t->buf || !t->state_path) {
+    size_t source_len = strlen(cfg->path) + 6;
+    if ((t->source = malloc(source_len)) != NULL)
+        snprintf(t->source, source_len, "tail:%s", cfg->path);
+    if (!t->model || !t->path || !t->buf || !t->state_path || !t->source) {
         tail_destroy(t);
         snprintf(err, errlen, "out of memory");
         return -1;
