@@ -1,5 +1,6 @@
 /* The `push` probe: POST /v1/models/{model}/samples on the agent's server. Validates a JSON array,
- * one object or NDJSON before handing the acceptable samples to the core, and names each rejection. */
+ * one object or NDJSON before handing the acceptable samples to the core, and names each rejection;
+ * a request with an Idempotency-Key is stored once, its answer journaled with its samples. */
 #include <ctype.h>
 #include <inttypes.h>
 #include <jansson.h>
@@ -8,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "driftwatch/plugin.h"
 #include "sample_check.h"
@@ -17,11 +19,18 @@
 #define RECEIVED_HELP "Samples received by a probe, valid or not."
 #define REJECTED "driftwatch_samples_rejected_total"
 #define REJECTED_HELP "Samples rejected by model and reason."
+#define REPLAYS "driftwatch_push_idempotent_replays_total"
+#define REPLAYS_HELP "Requests answered from an earlier request with the same Idempotency-Key (nothing stored)."
+/* The model's journal keeps the keys under this cursor source, whatever the instance is called. */
+#define KEY_SOURCE "push:idempotency-key"
+#define MAX_KEY_LEN 255
 
 struct push_config {
     const char *model;
     int64_t max_batch;
     int64_t max_errors;
+    int64_t idempotency_horizon_ms;
+    int64_t idempotency_max_keys;
 };
 
 struct push {
@@ -31,6 +40,8 @@ struct push {
     char route[512];
     size_t max_batch;
     size_t max_errors;
+    int64_t horizon_ms;
+    uint64_t max_keys;
 };
 
 static const struct dw_option push_options[] = {
@@ -40,6 +51,10 @@ static const struct dw_option push_options[] = {
      "most samples in one request; larger batches are refused with 413"},
     {"max_errors", DW_OPT_INT, "10", 0, offsetof(struct push_config, max_errors),
      "rejections described one by one in an answer (all are counted)"},
+    {"idempotency_horizon", DW_OPT_DURATION, "24h", 0, offsetof(struct push_config, idempotency_horizon_ms),
+     "how long a request's Idempotency-Key is remembered: a repeat within it gets the first answer, stores nothing"},
+    {"idempotency_max_keys", DW_OPT_INT, "100000", 0, offsetof(struct push_config, idempotency_max_keys),
+     "most Idempotency-Keys remembered (journaled with their batches); beyond it the oldest are forgotten"},
     {NULL, 0, NULL, 0, 0, NULL},
 };
 
@@ -281,9 +296,131 @@ static void describe(const struct rejection *r, char *out, size_t outlen)
     snprintf(out, outlen, "%s%s%s%s", line, r->path, r->path[0] ? ": " : "", r->why);
 }
 
+/* A usable Idempotency-Key: 1 to 255 bytes of printable ASCII. 0, or -1 with why. */
+static int key_check(const char *key, char *why, size_t whylen)
+{
+    size_t n = strlen(key);
+    if (n == 0 || n > MAX_KEY_LEN) {
+        snprintf(why, whylen, "the Idempotency-Key header must be 1 to %d bytes long, not %zu", MAX_KEY_LEN, n);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)key[i];
+        if (c < 0x20 || c > 0x7e) {
+            snprintf(why, whylen, "the Idempotency-Key header holds a %s (byte 0x%02x at %zu): use printable ASCII",
+                     c < 0x20 || c == 0x7f ? "control character" : "non-ASCII byte", c, i + 1);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* The answer to a batch the core took (202) or refused whole (400), as journaled with a keyed batch:
+ * "<status> <body>". */
+struct answer {
+    const struct verdict *v;
+    size_t rejected;   /* by the probe */
+    char *text;        /* a copy of what was journaled */
+};
+
+static char *answer_make(void *ctx, const struct dw_ingest_result *res)
+{
+    struct answer *a = ctx;
+    int status = res->accepted == 0 && res->rejected > 0 ? 400 : 202;
+    json_t *body;
+    if (status == 400) {
+        char msg[400];
+        snprintf(msg, sizeof msg, "the agent rejected every sample: %s", res->error);
+        body = json_pack("{s:s, s:i, s:i, s:I, s:o}", "error", msg, "status", 400, "accepted", 0, "rejected",
+                         (json_int_t)(a->rejected + res->rejected), "errors", errors_json(a->v, res->error));
+    } else {
+        body = json_pack("{s:I, s:I, s:o}", "accepted", (json_int_t)res->accepted, "rejected",
+                         (json_int_t)(a->rejected + res->rejected), "errors",
+                         errors_json(a->v, res->rejected ? res->error : NULL));
+    }
+    char *json = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    if (!json)
+        return NULL;
+    size_t len = strlen(json) + 8;
+    char *text = malloc(len);
+    free(a->text);
+    a->text = malloc(len);
+    if (text && a->text) {
+        snprintf(text, len, "%d %s\n", status, json);
+        memcpy(a->text, text, strlen(text) + 1);
+    } else {
+        free(text);
+        free(a->text);
+        text = a->text = NULL;
+    }
+    free(json);
+    return text;
+}
+
+/* Answers with a journaled "<status> <body>". */
+static void respond_answer(struct dw_http_response *resp, const char *text)
+{
+    char *end;
+    long status = strtol(text, &end, 10);
+    if (*end != ' ' || status < 200 || status > 599 || !(resp->body = strdup(end + 1))) {
+        resp->status = 500;
+        return;
+    }
+    resp->status = (int)status;
+    resp->content_type = "application/json";
+    resp->body_len = strlen(resp->body);
+}
+
+/* A keyed batch: stored once with its answer; a repeat of the key gets that answer again. Returns
+ * 0 with resp filled, or the DW_INGEST_* code for push_handle's other answers. */
+static int emit_keyed(struct push *p, const char *key, const struct verdict *v, size_t rejected,
+                      struct dw_ingest_result *res, struct dw_http_response *resp)
+{
+    struct answer a = {.v = v, .rejected = rejected};
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    struct dw_checked_batch batch = {.model = p->model, .probe = p->name, .samples = v->valid, .n = v->n_valid};
+    struct dw_cursor cursor = {
+        .source = KEY_SOURCE,
+        .key = key,
+        .value_fn = answer_make,
+        .value_ctx = &a,
+        .expires_unix_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000 + p->horizon_ms,
+        .max_keys = p->max_keys,
+    };
+    char *stored = NULL;
+    int rc = p->host->emit_checked_cursor(&batch, &cursor, res, &stored);
+    if (rc == DW_INGEST_DUPLICATE && stored) {
+        respond_answer(resp, stored);
+        const char *labels[] = {"model", p->model, NULL};
+        p->host->metrics->counter_add(REPLAYS, REPLAYS_HELP, labels, 1);
+        rc = 0;
+    } else if (rc == DW_INGEST_NO_CURSORS) {
+        respond_error(resp, 501, "this agent keeps no Idempotency-Keys: send the request without the header");
+        rc = 0;
+    } else if ((rc == DW_INGEST_OK || (rc == DW_INGEST_INVALID && res->rejected > 0)) && a.text) {
+        respond_answer(resp, a.text);
+        rc = 0;
+    } else if (rc == DW_INGEST_OK || rc == DW_INGEST_INVALID || rc == DW_INGEST_DUPLICATE) {
+        respond_error(resp, 503, "out of memory answering the request");
+        rc = 0;
+    }
+    p->host->free(stored);
+    free(a.text);
+    return rc;
+}
+
 static void push_handle(void *ctx, const struct dw_http_request *req, struct dw_http_response *resp)
 {
     struct push *p = ctx;
+    /* The field exists only in the request of a host that has cursors (plugin.h). */
+    const char *key = DW_HOST_HAS(p->host, emit_checked_cursor) ? req->idempotency_key : NULL;
+    char why[256];
+    if (key && key_check(key, why, sizeof why) < 0) {
+        respond_error(resp, 400, why);
+        return;
+    }
     int kind = media_kind(req->content_type);
     if (!kind) {
         char msg[512];
@@ -345,7 +482,14 @@ static void push_handle(void *ctx, const struct dw_http_request *req, struct dw_
     }
     struct dw_ingest_result res;
     memset(&res, 0, sizeof res);
-    int rc = sample_emit_checked(p->host, p->model, p->name, v.valid, v.n_valid, &res);
+    int rc;
+    if (key) {
+        rc = emit_keyed(p, key, &v, rejected, &res, resp);
+        if (rc == 0)
+            goto out;
+    } else {
+        rc = sample_emit_checked(p->host, p->model, p->name, v.valid, v.n_valid, &res);
+    }
     if (rc == DW_INGEST_UNKNOWN_MODEL) {
         char msg[400];
         snprintf(msg, sizeof msg, "the agent has no model '%s': %s", p->model, res.error);
@@ -393,6 +537,15 @@ static int push_init(const struct dw_host *host, const char *instance_name, cons
         snprintf(err, errlen, "option 'max_errors' must be between 1 and 1000, not %" PRId64, cfg->max_errors);
         return -1;
     }
+    if (cfg->idempotency_horizon_ms < 1000) {
+        snprintf(err, errlen, "option 'idempotency_horizon' must be at least 1s");
+        return -1;
+    }
+    if (cfg->idempotency_max_keys < 1 || cfg->idempotency_max_keys > 10000000) {
+        snprintf(err, errlen, "option 'idempotency_max_keys' must be between 1 and 10000000, not %" PRId64,
+                 cfg->idempotency_max_keys);
+        return -1;
+    }
     struct push *p = calloc(1, sizeof *p);
     if (!p || !(p->model = strdup(cfg->model))) {
         free(p);
@@ -403,6 +556,8 @@ static int push_init(const struct dw_host *host, const char *instance_name, cons
     snprintf(p->name, sizeof p->name, "%s", instance_name);
     p->max_batch = (size_t)cfg->max_batch;
     p->max_errors = (size_t)cfg->max_errors;
+    p->horizon_ms = cfg->idempotency_horizon_ms;
+    p->max_keys = (uint64_t)cfg->idempotency_max_keys;
     int n = snprintf(p->route, sizeof p->route, "/v1/models/%s/samples", p->model);
     if (n < 0 || (size_t)n >= sizeof p->route) {
         snprintf(err, errlen, "option 'model' is too long");
