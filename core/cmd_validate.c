@@ -6,6 +6,7 @@
 #include "agent.h"
 #include "commands.h"
 #include "config.h"
+#include "config_model.h"
 #include "data/profile.h"
 #include "log.h"
 #include "metrics.h"
@@ -20,8 +21,9 @@ static const char validate_usage[] =
     "  -c, --config FILE   the YAML config (required)\n"
     "  -h, --help          this help\n";
 
-/* `run` refuses to start on a baseline it cannot load: so does validate, at the `baseline:` key.
- * Prints each problem; returns 0 or -1. */
+/* `run` refuses to start on a baseline it cannot load, or on drift.features naming a feature the
+ * baseline does not have: so does validate, at the key's position. Prints each problem; returns 0
+ * or -1. */
 static int check_baselines(const struct config *cfg)
 {
     int rc = 0;
@@ -33,6 +35,9 @@ static int check_baselines(const struct config *cfg)
             fprintf(stderr, "%s:%zu:%zu: model '%s': baseline: %s\n", cfg->path,
                     m->baseline_node ? m->baseline_node->line : 1, m->baseline_node ? m->baseline_node->col : 1,
                     m->name, why);
+            rc = -1;
+        } else if (config_check_baseline(m, p, why, sizeof why) < 0) {
+            fprintf(stderr, "%s\n", why);
             rc = -1;
         }
         profile_free(p);

@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "drift/analyze.h"
 #include "log.h"
+#include "suggest.h"
 #include "values.h"
 
 const char *const config_retrain_policy_keys[] = {"cooldown", "max_per_day", "dry_run", NULL};
@@ -363,6 +365,73 @@ static int parse_window(struct cfg_ctx *c, const struct ynode *w, struct model_c
     return 0;
 }
 
+/* The names a method setting may use: "auto", "all" and DESIGN.md §4's methods. */
+static const char *nearest_method(const char *name, int with_all)
+{
+    const char *names[DM_COUNT + 3];
+    size_t n = 0;
+    names[n++] = "auto";
+    if (with_all)
+        names[n++] = "all";
+    for (int m = 0; m < DM_COUNT; m++)
+        names[n++] = drift_method_name(m);
+    return suggest_nearest(name, names, n);
+}
+
+static void unknown_method(const char *name, int with_all, char *why, size_t whylen)
+{
+    snprintf(why, whylen, "unknown method '%s'", name);
+    suggest_append(why, whylen, nearest_method(name, with_all));
+    size_t used = strnlen(why, whylen);
+    snprintf(why + used, whylen - used, "; known: %s ks, cramervonmises, anderson, wasserstein, wasserstein_normed, "
+             "psi, jensenshannon, hellinger, chisquare, linf", with_all ? "auto, all," : "auto,");
+}
+
+int config_check_methods(const char *spec, char *why, size_t whylen)
+{
+    if (strcmp(spec, "auto") == 0 || strcmp(spec, "all") == 0)
+        return 0;
+    for (const char *p = spec;;) {
+        size_t len = strcspn(p, ",");
+        char name[64];
+        if (len == 0 || len >= sizeof name) {
+            snprintf(why, whylen, "empty or overlong method name in '%s' (a comma list such as ks,psi)", spec);
+            return -1;
+        }
+        memcpy(name, p, len);
+        name[len] = '\0';
+        if (drift_method_from_name(name) == DM_NONE) {
+            unknown_method(name, strcmp(name, spec) == 0, why, whylen);
+            return -1;
+        }
+        p += len;
+        if (!*p)
+            return 0;
+        p++;
+    }
+}
+
+int config_check_override(const char *method, double threshold, char *why, size_t whylen)
+{
+    int m = DM_NONE;
+    if (method && strcmp(method, "auto") != 0 && (m = drift_method_from_name(method)) == DM_NONE) {
+        unknown_method(method, 0, why, whylen);
+        return -1;
+    }
+    if (isnan(threshold))
+        return 0;
+    if (!isfinite(threshold) || threshold < 0 || threshold > 1e9) {
+        snprintf(why, whylen, "threshold must be a number in [0, 1e9], not %g", threshold);
+        return -1;
+    }
+    if (m != DM_NONE && drift_method_uses_p_value(m) && threshold > 1) {
+        snprintf(why, whylen, "threshold %g with method %s, which decides on its p-value (drift when p < threshold): "
+                 "use a p-value threshold such as 0.05", threshold, method);
+        return -1;
+    }
+    return 0;
+}
+
 static int parse_feature_overrides(struct cfg_ctx *c, const struct ynode *f, struct model_config *m)
 {
     static const char *const keys[] = {"method", "threshold", NULL};
@@ -377,9 +446,15 @@ static int parse_feature_overrides(struct cfg_ctx *c, const struct ynode *f, str
         o->threshold = NAN;
         if (!(o->name = strdup(ynode_key(f, i)->value)))
             return -1;
+        o->node = ynode_key(f, i);
         if (expect(c, v, YNODE_MAPPING, "a feature override") < 0 || check_keys(c, v, "drift.features", keys) < 0 ||
             get_string(c, v, "method", &o->method) < 0 || get_double(c, v, "threshold", 0, 1e9, &o->threshold) < 0)
             return -1;
+        char why[512];
+        if (config_check_override(o->method, NAN, why, sizeof why) < 0)
+            return cfg_fail(c, ynode_get(v, "method"), "model '%s': drift.features.%s.method: %s", m->name, o->name, why);
+        if (config_check_override(o->method, o->threshold, why, sizeof why) < 0)
+            return cfg_fail(c, ynode_get(v, "threshold"), "model '%s': drift.features.%s: %s", m->name, o->name, why);
     }
     return 0;
 }
@@ -391,6 +466,9 @@ static int parse_drift(struct cfg_ctx *c, const struct ynode *d, struct model_co
         get_string(c, d, "methods", &m->methods) < 0 || get_string(c, d, "correction", &m->correction) < 0 ||
         get_double(c, d, "dataset_share", 0, 1, &m->dataset_share) < 0)
         return -1;
+    char why[512];
+    if (config_check_methods(m->methods, why, sizeof why) < 0)
+        return cfg_fail(c, ynode_get(d, "methods"), "model '%s': drift.methods: %s", m->name, why);
     if (strcmp(m->correction, "none") != 0 && strcmp(m->correction, "bonferroni") != 0 &&
         strcmp(m->correction, "fdr") != 0)
         return cfg_fail(c, ynode_get(d, "correction"), "correction must be none, bonferroni or fdr");
@@ -445,6 +523,7 @@ static int parse_model(struct cfg_ctx *c, const struct ynode *n, struct model_co
     m->consecutive = 2;
     m->retrain_cooldown_ms = 24LL * 3600 * 1000;
     m->retrain_max_per_day = 2;
+    m->file = c->cfg->path;
     if (!m->methods || !m->correction)
         return -1;
     if (expect(c, n, YNODE_MAPPING, "a model") < 0 || check_keys(c, n, "a model", keys) < 0 ||
@@ -473,6 +552,20 @@ static int parse_model(struct cfg_ctx *c, const struct ynode *n, struct model_co
         for (size_t i = 0; i < x->n; i++) {
             m->n_probes++;
             if (parse_plugin_ref(c, x->items[i], "a probe", &m->probes[i]) < 0)
+                return -1;
+            /* A probe listed under a model feeds that model: its `model` option defaults to it, and
+             * one that names another model is a mistake (its samples would go elsewhere). */
+            m->probes[i].model = m->name;
+            char *named = NULL;
+            if (get_string(c, x->items[i], "model", &named) < 0)
+                return -1;
+            int other = named && strcmp(named, m->name) != 0;
+            if (other)
+                cfg_fail(c, ynode_get(x->items[i], "model"), "plugin '%s': model '%s' is not the model this probe is "
+                         "listed under ('%s'): leave 'model' out or name '%s'", m->probes[i].plugin, named, m->name,
+                         m->name);
+            free(named);
+            if (other)
                 return -1;
         }
     }

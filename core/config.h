@@ -16,18 +16,22 @@ struct plugin_ref {
     char *name;              /* instance name: `name:` or the plugin name */
     int optional;            /* `optional: true`: a failure is reported, not fatal */
     const struct ynode *node; /* the mapping (borrowed from config->root) */
+    const char *model;        /* a probe listed under a model: that model's name (borrowed), which its
+                               * `model` option takes when the entry leaves it out; NULL elsewhere */
 };
 
 struct feature_override {
     char *name;
     char *method;      /* NULL: the model's methods */
     double threshold;  /* NAN: the method's default */
+    const struct ynode *node; /* the feature's key in drift.features, for positions (borrowed) */
 };
 
 /* Default bound of closed windows waiting for a check (window.max_pending). */
 #define WINDOW_MAX_PENDING_DEFAULT (64 * 1024 * 1024)
 
 struct model_config {
+    const char *file;         /* the config file's path, for positions (borrowed from config->path) */
     char *name;
     char *baseline;
     const struct ynode *baseline_node; /* its value in the file, for positions (borrowed from config->root) */
@@ -95,7 +99,18 @@ struct config {
  * are the trainer plugin's options. NULL-terminated. */
 extern const char *const config_retrain_policy_keys[];
 
-/* Loads and validates; on error returns -1 with err filled and *out NULL. */
+/* The rules of the drift settings, shared by the config and the command line's decision flags so
+ * both refuse the same values. Each returns 0, or -1 with why (a message without a position; an
+ * unknown method name comes with the closest known one, "did you mean 'ks'?").
+ * methods: "auto", "all" or a comma list of method names. */
+int config_check_methods(const char *spec, char *why, size_t whylen);
+/* A per-feature override: method (NULL or "auto": the model's) must be a method name; threshold
+ * (NAN: the method's default) a finite number >= 0, and at most 1 when the method decides on a
+ * p-value (ks, cramervonmises, chisquare: drift when p < threshold). */
+int config_check_override(const char *method, double threshold, char *why, size_t whylen);
+
+/* Loads and validates everything that does not need the baselines (config_model.h's
+ * config_check_baseline checks what does); on error returns -1 with err filled and *out NULL. */
 int config_load(const char *path, struct config **out, char *err, size_t errlen);
 void config_free(struct config *cfg);
 

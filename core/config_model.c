@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "agent.h"
+#include "suggest.h"
 
 const struct model_config *config_pick_model(const struct config *cfg, const char *name, char *err, size_t errlen)
 {
@@ -20,6 +21,44 @@ const struct model_config *config_pick_model(const struct config *cfg, const cha
     snprintf(err, errlen, "%s: %s", cfg->path,
              cfg->n_models ? "several models are configured: choose one with --model" : "no model is configured");
     return NULL;
+}
+
+const char *config_nearest_feature(const struct profile *p, const char *name)
+{
+    const char *best = NULL;
+    size_t best_d = SUGGEST_MAX_DISTANCE + 1;
+    for (size_t i = 0; i < p->nfeatures; i++) {
+        size_t d = suggest_distance(name, p->features[i].name, SUGGEST_MAX_DISTANCE);
+        if (d < best_d) {
+            best_d = d;
+            best = p->features[i].name;
+        }
+    }
+    return best;
+}
+
+static int profile_has_feature(const struct profile *p, const char *name)
+{
+    for (size_t i = 0; i < p->nfeatures; i++)
+        if (strcmp(p->features[i].name, name) == 0)
+            return 1;
+    return 0;
+}
+
+int config_check_baseline(const struct model_config *mc, const struct profile *p, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < mc->n_features; i++) {
+        const struct feature_override *o = &mc->features[i];
+        if (profile_has_feature(p, o->name))
+            continue;
+        char why[512];
+        snprintf(why, sizeof why, "model '%s': drift.features: the baseline has no feature '%s'", mc->name, o->name);
+        suggest_append(why, sizeof why, config_nearest_feature(p, o->name));
+        snprintf(err, errlen, "%s:%zu:%zu: %s", mc->file ? mc->file : "config", o->node ? o->node->line : 1,
+                 o->node ? o->node->col : 1, why);
+        return -1;
+    }
+    return 0;
 }
 
 int config_analyze_options(const struct model_config *mc, struct analyze_options *o, char *err, size_t errlen)

@@ -216,8 +216,23 @@ static int was_set(const struct dw_option *opt, const struct ynode *map, const c
            (opt->type == DW_OPT_SECRET && ynode_get(map, file_key));
 }
 
+static const char *implied_value(const char *const *implied, const char *name)
+{
+    for (size_t i = 0; implied && implied[i] && implied[i + 1]; i += 2)
+        if (strcmp(implied[i], name) == 0)
+            return implied[i + 1];
+    return NULL;
+}
+
 int options_apply(const struct dw_plugin *plugin, const struct ynode *map, const char *const *reserved,
                   const char *file, struct plugin_config *out, char *err, size_t errlen)
+{
+    return options_apply_implied(plugin, map, reserved, NULL, file, out, err, errlen);
+}
+
+int options_apply_implied(const struct dw_plugin *plugin, const struct ynode *map, const char *const *reserved,
+                          const char *const *implied, const char *file, struct plugin_config *out, char *err,
+                          size_t errlen)
 {
     memset(out, 0, sizeof *out);
     struct where w = {.file = file, .plugin = plugin->name, .line = map ? map->line : 0, .col = map ? map->col : 0};
@@ -236,6 +251,12 @@ int options_apply(const struct dw_plugin *plugin, const struct ynode *map, const
         }
         if (was_set(o, map, reserved))
             continue;
+        const char *given = o->type != DW_OPT_LIST ? implied_value(implied, o->name) : NULL;
+        if (given) {
+            if (store_scalar(o, given, out, &w, err, errlen) < 0)
+                goto error;
+            continue;
+        }
         if (o->required) {
             fail(&w, err, errlen, "missing required option '%s' (%s)", o->name, o->description ? o->description : "");
             goto error;

@@ -20,6 +20,13 @@ struct plugin_config {
  * such as "plugin" or "name") are skipped. Returns 0 or -1 with err filled. */
 int options_apply(const struct dw_plugin *plugin, const struct ynode *map, const char *const *reserved,
                   const char *file, struct plugin_config *out, char *err, size_t errlen);
+/* options_apply, plus values the entry's place in the config implies for options it leaves out
+ * (a probe listed under a model takes that model as its `model`): implied is NULL or a
+ * NULL-terminated list of name, value pairs; a pair whose name the plugin has no option for is
+ * ignored. An implied value satisfies a required option. */
+int options_apply_implied(const struct dw_plugin *plugin, const struct ynode *map, const char *const *reserved,
+                          const char *const *implied, const char *file, struct plugin_config *out, char *err,
+                          size_t errlen);
 void plugin_config_free(struct plugin_config *cfg);
 
 /* Human-readable name of an option type ("string", "duration", ...). */

@@ -51,7 +51,9 @@ int plugin_instance_create(const char *plugin_dir, const char *file, const struc
                  loader_kind_name(expected_kind));
         goto error;
     }
-    if (options_apply(pi->lp->def, ref->node, reserved, file, &pi->cfg, err, errlen) < 0)
+    const char *implied[] = {"model", ref->model, NULL};
+    if (options_apply_implied(pi->lp->def, ref->node, reserved, ref->model ? implied : NULL, file, &pi->cfg, err,
+                              errlen) < 0)
         goto error;
     why[0] = '\0';
     if (pi->lp->def->init(host_table(), pi->name, pi->cfg.data, &pi->inst, why, sizeof why) < 0) {
