@@ -14,12 +14,15 @@
 #include "metrics.h"
 #include "plugin_instance.h"
 #include "agent.h"
+#include "yaml_tree.h"
 
 static const char vertex_usage[] =
-    "usage: driftwatch vertex ACTION -c FILE [--model NAME] [--param KEY=VALUE ...] [--params JSON]\n"
+    "usage: driftwatch vertex ACTION -c FILE [--model NAME | --option KEY=VALUE ...] [--param KEY=VALUE ...]\n"
+    "                        [--params JSON]\n"
     "\n"
     "Runs a Vertex AI action with the vertex plugin and credentials of a model's on_drift.retrain\n"
-    "entry, and prints the result as JSON. ACTION is one of:\n"
+    "entry (or of the --option values, for a config without one), and prints the result as JSON.\n"
+    "ACTION is one of:\n"
     "  upload_model  display_name=, image_uri= [artifact_uri=, predict_route=, health_route=, port=,\n"
     "                parent_model=, model_id=]\n"
     "  deploy        endpoint=, model= [traffic_percent=100, machine_type=, min_replicas=, max_replicas=]\n"
@@ -30,21 +33,31 @@ static const char vertex_usage[] =
     "\n"
     "  -c, --config FILE     the agent's config\n"
     "  --model NAME          the model whose retrain entry to use (default: the only vertex one)\n"
-    "  --param KEY=VALUE     one parameter; VALUE is taken as JSON when it parses, else as a string\n"
+    "  --option KEY=VALUE    a vertex plugin option (project=, location=, access_token_file=, ...):\n"
+    "                        the plugin is set up from these instead of a retrain entry\n"
+    "  --param KEY=VALUE     one parameter; VALUE is a string when it is all digits (ids such as\n"
+    "                        1234567890123456789, kept digit for digit), else JSON when it parses,\n"
+    "                        else a string\n"
     "  --params JSON         a JSON object of parameters (merged with --param)\n"
     "  -h, --help            this help\n"
     "Exit 0 on success, 1 when the action failed, 2 on usage errors.\n";
 
-/* KEY=VALUE into obj; VALUE is JSON when it parses ("3", "true", "{...}"), else a string. */
-static int add_param(json_t *obj, const char *kv)
+/* KEY=VALUE into obj. VALUE all digits: a string, so an id keeps every digit (Vertex's ids have
+ * 19, beyond int64 for some; jansson reads integers as int64); else JSON when it parses ("true",
+ * "{...}", "-3"), else a string. The plugin reads integer parameters from digit strings too. With
+ * as_text every VALUE is a string (plugin options, whose parser takes text). */
+static int add_param(json_t *obj, const char *kv, int as_text)
 {
     const char *eq = strchr(kv, '=');
     if (!eq || eq == kv)
         return -1;
     char *key = strndup(kv, (size_t)(eq - kv));
-    json_t *v = json_loads(eq + 1, JSON_DECODE_ANY, NULL);
+    const char *val = eq + 1;
+    json_t *v = NULL;
+    if (!as_text && *val && strspn(val, "0123456789") != strlen(val))
+        v = json_loads(val, JSON_DECODE_ANY, NULL);
     if (!v)
-        v = json_string(eq + 1);
+        v = json_string(val);
     int rc = key && v ? json_object_set_new(obj, key, v) : -1;
     free(key);
     return rc;
@@ -72,18 +85,46 @@ static const struct model_config *vertex_model(const struct config *cfg, const c
         }
     }
     if (!found)
-        snprintf(err, errlen, name ? "no model named '%s'" : "no model retrains with plugin: vertex%s", name ? name : "");
+        snprintf(err, errlen, name ? "no model named '%s'" : "no model retrains with plugin: vertex%s (or give the "
+                 "plugin's options: --option project=P --option location=L ...)", name ? name : "");
     return found;
 }
 
-static int run_action(const struct config *cfg, const struct model_config *m, const char *action, json_t *params)
+/* A vertex entry from --option values, as if written in a config: {plugin: vertex, action: none,
+ * ...options} (action none: the plugin serves actions only and needs no retraining options). */
+static int options_entry(json_t *options, struct ynode **tree, struct plugin_ref *ref, char *err, size_t errlen)
+{
+    json_t *entry = json_pack("{s:s, s:s}", "plugin", "vertex", "action", "none");
+    char *text = entry && json_object_update(entry, options) == 0 ? json_dumps(entry, JSON_SORT_KEYS) : NULL;
+    json_decref(entry);
+    /* JSON is YAML: the options go through the same parser as a config file's. */
+    int rc = text ? yaml_tree_load_string(text, strlen(text), "--option", tree, err, errlen) : -1;
+    if (!text)
+        snprintf(err, errlen, "out of memory");
+    free(text);
+    if (rc < 0)
+        return -1;
+    ref->plugin = "vertex";
+    ref->name = "vertex";
+    ref->optional = 0;
+    ref->node = *tree;
+    return 0;
+}
+
+static int run_action(const struct config *cfg, const struct model_config *m, json_t *options, const char *action,
+                      json_t *params)
 {
     char err[1024] = "";
     struct plugin_instance *pi = NULL;
+    struct ynode *tree = NULL;
+    struct plugin_ref ref;
+    const struct plugin_ref *entry = m ? m->retrain : &ref;
     host_set_state_dir(cfg->agent.state_dir);
-    if (plugin_instance_create(agent_plugin_dir(cfg), cfg->path, m->retrain, config_retrain_policy_keys,
+    if ((!m && options_entry(options, &tree, &ref, err, sizeof err) < 0) ||
+        plugin_instance_create(agent_plugin_dir(cfg), m ? cfg->path : "--option", entry, config_retrain_policy_keys,
                                DW_KIND_TRAINER, &pi, err, sizeof err) < 0) {
         fprintf(stderr, "driftwatch vertex: %s\n", err);
+        yaml_tree_free(tree);
         return 1;
     }
     int rc = 1;
@@ -104,6 +145,7 @@ static int run_action(const struct config *cfg, const struct model_config *m, co
     free(result);
     free(params_text);
     plugin_instance_free(pi);
+    yaml_tree_free(tree);
     return rc;
 }
 
@@ -113,10 +155,11 @@ int cmd_vertex(int argc, char **argv)
                                          {"model", required_argument, NULL, 'm'},
                                          {"param", required_argument, NULL, 'p'},
                                          {"params", required_argument, NULL, 'P'},
+                                         {"option", required_argument, NULL, 'o'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *path = NULL, *model = NULL;
-    json_t *params = json_object();
+    json_t *params = json_object(), *options = json_object();
     int rc = 2, c;
     optind = 1;
     opterr = 0;
@@ -126,16 +169,24 @@ int cmd_vertex(int argc, char **argv)
         } else if (c == 'm') {
             model = optarg;
         } else if (c == 'p') {
-            if (add_param(params, optarg) < 0) {
+            if (add_param(params, optarg, 0) < 0) {
                 fprintf(stderr, "driftwatch vertex: --param wants KEY=VALUE, not '%s'\n", optarg);
+                goto out;
+            }
+        } else if (c == 'o') {
+            if (add_param(options, optarg, 1) < 0) {
+                fprintf(stderr, "driftwatch vertex: --option wants KEY=VALUE, not '%s'\n", optarg);
                 goto out;
             }
         } else if (c == 'P') {
             json_error_t jerr;
             json_t *more = json_loads(optarg, 0, &jerr);
             if (!json_is_object(more)) {
-                fprintf(stderr, "driftwatch vertex: --params: not a JSON object (column %d: %s)\n", jerr.column,
-                        more ? "expected an object" : jerr.text);
+                /* jansson reads integers as int64: a larger id must be quoted. */
+                fprintf(stderr, "driftwatch vertex: --params: not a JSON object (column %d: %s)%s\n", jerr.column,
+                        more ? "expected an object" : jerr.text,
+                        !more && strstr(jerr.text, "too big") ? "; write ids as strings, e.g. \"endpoint\": "
+                                                                "\"9223372036854775808\"" : "");
                 json_decref(more);
                 goto out;
             }
@@ -162,19 +213,24 @@ int cmd_vertex(int argc, char **argv)
         rc = 1;
         goto out;
     }
-    const struct model_config *m = vertex_model(cfg, model, err, sizeof err);
-    if (!m) {
+    const struct model_config *m = NULL;
+    if (json_object_size(options) && model) {
+        fprintf(stderr, "driftwatch vertex: --option and --model exclude each other (--option replaces the model's "
+                "retrain entry)\n");
+        rc = 2;
+    } else if (!json_object_size(options) && !(m = vertex_model(cfg, model, err, sizeof err))) {
         fprintf(stderr, "driftwatch vertex: %s\n", err);
         rc = 1;
     } else {
         http_client_global_init();
-        rc = run_action(cfg, m, argv[optind], params);
+        rc = run_action(cfg, m, options, argv[optind], params);
         http_client_global_cleanup();
     }
     config_free(cfg);
     metrics_reset();
     log_clear_secrets();
 out:
+    json_decref(options);
     json_decref(params);
     return rc;
 }

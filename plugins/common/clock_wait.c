@@ -1,6 +1,7 @@
 /* Time for plugin threads: a monotonic clock in milliseconds and a sleep that a stopping instance
  * cuts short (retry back-offs, pollers). */
 #include <errno.h>
+#include <sys/random.h>
 #include <time.h>
 
 #include "plugin_common.h"
@@ -52,4 +53,14 @@ int pu_sleep(pthread_mutex_t *lock, pthread_cond_t *cond, const int *stopping, i
     int stopped = *stopping;
     pthread_mutex_unlock(lock);
     return stopped;
+}
+
+int64_t pu_random_upto(int64_t max)
+{
+    uint64_t r = 0;
+    if (max <= 0)
+        return 0;
+    if (getrandom(&r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r)
+        r = (uint64_t)pu_now_ms() * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (int64_t)(r % ((uint64_t)max + 1));
 }

@@ -88,6 +88,9 @@ const char *pu_alert_result(int outcome);
 /* Milliseconds on CLOCK_MONOTONIC. */
 int64_t pu_now_ms(void);
 
+/* A random time in [0, max] ms (0 when max <= 0): the wait of a full-jitter back-off. */
+int64_t pu_random_upto(int64_t max);
+
 /* Initialises cond to time its waits on CLOCK_MONOTONIC, so a wall-clock jump neither stalls nor
  * hurries a poller or a back-off. */
 void pu_cond_init_monotonic(pthread_cond_t *cond);

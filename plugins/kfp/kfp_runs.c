@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "kfp.h"
 
@@ -120,16 +119,6 @@ static int find_run(struct kfp *k, const char *display_name, int64_t budget_ms, 
     return *run ? 1 : 0;
 }
 
-static int64_t random_upto(int64_t max)
-{
-    uint64_t r = 0;
-    if (max <= 0)
-        return 0;
-    if (getrandom(&r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r)
-        r = (uint64_t)pu_now_ms() * 6364136223846793005ULL + 1442695040888963407ULL;
-    return (int64_t)(r % ((uint64_t)max + 1));
-}
-
 /* A create whose outcome is unknown may have made the run: list again before trying once more. */
 static int create_retryable(long status)
 {
@@ -210,7 +199,7 @@ int kfp_trigger(struct kfp *k, const struct dw_trigger_event *ev, struct dw_trig
         run = NULL;
         if (!create_retryable(status))
             goto out;
-        int64_t wait = random_upto(delay);
+        int64_t wait = pu_random_upto(delay);
         if (pu_now_ms() + wait + KFP_ROUND_RESERVE_MS >= deadline) {
             size_t used = strlen(err);
             snprintf(err + used, errlen - used, " (gave up after %d attempt%s; the next trigger lists runs named "

@@ -1,5 +1,6 @@
 /* Vertex AI trainer plugin: retrains through pipelineJobs or customJobs when drift is confirmed,
  * follows the jobs, and offers model upload / deploy / undeploy / rollback as CLI actions. */
+#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,11 +142,15 @@ static int validate(struct vertex *v, char *err, size_t errlen)
         v->action = VX_PIPELINE;
     } else if (strcmp(c->action, "custom_job") == 0) {
         v->action = VX_CUSTOM_JOB;
+    } else if (strcmp(c->action, "none") == 0) {
+        v->action = VX_ACTIONS_ONLY;
     } else {
-        snprintf(err, errlen, "vertex: option 'action' is '%s'; use pipeline or custom_job", c->action);
+        snprintf(err, errlen, "vertex: option 'action' is '%s'; use pipeline, custom_job or none", c->action);
         return -1;
     }
-    if (v->action == VX_PIPELINE) {
+    if (v->action == VX_ACTIONS_ONLY) {
+        /* Deploys and rollbacks need no retraining options. */
+    } else if (v->action == VX_PIPELINE) {
         if (is_set(c->template_uri) == is_set(c->pipeline_spec_path)) {
             snprintf(err, errlen, "vertex: action pipeline needs exactly one of 'template_uri' (Artifact Registry) "
                      "and 'pipeline_spec_path' (compiled pipeline JSON sent inline)");
@@ -281,17 +286,123 @@ static int vertex_trigger(void *instance, const struct dw_trigger_event *ev, str
     return vx_trigger(instance, ev, res, err, errlen);
 }
 
+/* How an action parameter may be given. Ids are numbers at Vertex (19 digits, beyond int64 for
+ * some), so a text parameter also takes a JSON integer, written back digit for digit, never
+ * through a double; an integer parameter also takes a string of digits ("10" from --param). */
+enum vx_param_kind { VX_P_TEXT, VX_P_INT, VX_P_NUMBER, VX_P_OBJECT };
+
+struct vx_param_spec {
+    const char *key;
+    enum vx_param_kind kind;
+};
+
+#define VX_MAX_PARAMS 10
+
 static const struct {
     const char *name;
     int (*fn)(struct vertex *v, json_t *params, json_t **result, char *err, size_t errlen);
+    struct vx_param_spec params[VX_MAX_PARAMS];
 } actions[] = {
-    {"upload_model", vx_action_upload_model},
-    {"deploy", vx_action_deploy},
-    {"undeploy", vx_action_undeploy},
-    {"rollback", vx_action_rollback},
-    {"get_job", vx_action_get_job},
-    {"wait_job", vx_action_wait_job},
+    {"upload_model", vx_action_upload_model,
+     {{"display_name", VX_P_TEXT}, {"image_uri", VX_P_TEXT}, {"artifact_uri", VX_P_TEXT},
+      {"predict_route", VX_P_TEXT}, {"health_route", VX_P_TEXT}, {"port", VX_P_INT}, {"parent_model", VX_P_TEXT},
+      {"model_id", VX_P_TEXT}}},
+    {"deploy", vx_action_deploy,
+     {{"endpoint", VX_P_TEXT}, {"model", VX_P_TEXT}, {"traffic_percent", VX_P_INT}, {"traffic_split", VX_P_OBJECT},
+      {"machine_type", VX_P_TEXT}, {"min_replicas", VX_P_INT}, {"max_replicas", VX_P_INT},
+      {"display_name", VX_P_TEXT}, {"service_account", VX_P_TEXT}}},
+    {"undeploy", vx_action_undeploy,
+     {{"endpoint", VX_P_TEXT}, {"deployed_model_id", VX_P_TEXT}, {"traffic_split", VX_P_OBJECT}}},
+    {"rollback", vx_action_rollback, {{"endpoint", VX_P_TEXT}, {"deployed_model_id", VX_P_TEXT}, {"to", VX_P_TEXT}}},
+    {"get_job", vx_action_get_job, {{"job", VX_P_TEXT}}},
+    {"wait_job", vx_action_wait_job, {{"job", VX_P_TEXT}, {"timeout", VX_P_NUMBER}}},
 };
+
+/* A string of decimal digits, optionally signed, as an int64; 0 or -1 (not one, or out of range). */
+static int digits_int(const char *s, json_int_t *out)
+{
+    const char *p = s + (*s == '-' || *s == '+');
+    if (!*p || strspn(p, "0123456789") != strlen(p))
+        return -1;
+    errno = 0;
+    char *end = NULL;
+    long long n = strtoll(s, &end, 10);
+    if (errno == ERANGE || *end)
+        return -1;
+    *out = (json_int_t)n;
+    return 0;
+}
+
+/* A copy of params with every value in the form the action reads (text as strings, integers as
+ * integers), or NULL with err naming the parameter that is unknown, empty or of the wrong type:
+ * nothing is silently dropped. */
+static json_t *normalize_params(const char *action, const struct vx_param_spec *specs, json_t *params, char *err,
+                                size_t errlen)
+{
+    json_t *out = json_object();
+    const char *key;
+    json_t *val;
+    char known[512] = "";
+    for (size_t i = 0; i < VX_MAX_PARAMS && specs[i].key; i++) {
+        size_t used = strlen(known);
+        snprintf(known + used, sizeof known - used, "%s%s", i ? ", " : "", specs[i].key);
+    }
+    json_object_foreach(params, key, val) {
+        const struct vx_param_spec *spec = NULL;
+        for (size_t i = 0; i < VX_MAX_PARAMS && specs[i].key && !spec; i++)
+            if (strcmp(specs[i].key, key) == 0)
+                spec = &specs[i];
+        if (!spec) {
+            snprintf(err, errlen, "vertex: %s: unknown param \"%s\" (%s takes %s)", action, key, action, known);
+            goto fail;
+        }
+        json_t *norm = NULL;
+        json_int_t n;
+        const char *want = "";
+        switch (spec->kind) {
+        case VX_P_TEXT:
+            want = "a string or an integer id";
+            if (json_is_string(val) && json_string_length(val) > 0)
+                norm = json_incref(val);
+            else if (json_is_integer(val) && json_integer_value(val) >= 0)
+                norm = json_sprintf("%" JSON_INTEGER_FORMAT, json_integer_value(val));
+            else if (json_is_string(val))
+                want = "not empty";
+            break;
+        case VX_P_INT:
+            want = "an integer";
+            if (json_is_integer(val))
+                norm = json_incref(val);
+            else if (json_is_string(val) && digits_int(json_string_value(val), &n) == 0)
+                norm = json_integer(n);
+            break;
+        case VX_P_NUMBER:
+            want = "a number";
+            if (json_is_number(val))
+                norm = json_incref(val);
+            else if (json_is_string(val) && digits_int(json_string_value(val), &n) == 0)
+                norm = json_integer(n);
+            break;
+        case VX_P_OBJECT:
+            want = "a JSON object";
+            if (json_is_object(val))
+                norm = json_incref(val);
+            break;
+        }
+        if (!norm) {
+            snprintf(err, errlen, "vertex: %s: param \"%s\" must be %s", action, key, want);
+            goto fail;
+        }
+        if (json_object_set_new(out, key, norm) < 0) {
+            snprintf(err, errlen, "vertex: %s: out of memory", action);
+            goto fail;
+        }
+    }
+    return out;
+fail:
+    json_decref(out);
+    return NULL;
+}
 
 static int vertex_action(void *instance, const char *action, const char *params_json, char **result_json,
                          char *err, size_t errlen)
@@ -302,13 +413,17 @@ static int vertex_action(void *instance, const char *action, const char *params_
         if (strcmp(actions[i].name, action) != 0)
             continue;
         json_error_t jerr;
-        json_t *params = params_json && *params_json ? json_loads(params_json, 0, &jerr) : json_object();
-        if (!json_is_object(params)) {
+        json_t *given = params_json && *params_json ? json_loads(params_json, 0, &jerr) : json_object();
+        if (!json_is_object(given)) {
             snprintf(err, errlen, "vertex: %s: params must be a JSON object (%s at line %d column %d)", action,
-                     params ? "not an object" : jerr.text, jerr.line, jerr.column);
-            json_decref(params);
+                     given ? "not an object" : jerr.text, jerr.line, jerr.column);
+            json_decref(given);
             return -1;
         }
+        json_t *params = normalize_params(action, actions[i].params, given, err, errlen);
+        json_decref(given);
+        if (!params)
+            return -1;
         json_t *result = NULL;
         int rc = actions[i].fn(v, params, &result, err, errlen);
         json_decref(params);
@@ -334,7 +449,8 @@ static const struct dw_option vertex_options[] = {
     OPT("location", DW_OPT_STRING, NULL, 1, location, "Vertex AI region, e.g. europe-west4 (or global)"),
     OPT("api_endpoint", DW_OPT_STRING, NULL, 0, api_endpoint,
         "API base URL; default https://{location}-aiplatform.googleapis.com"),
-    OPT("action", DW_OPT_STRING, "pipeline", 0, action, "what a retrain starts: pipeline or custom_job"),
+    OPT("action", DW_OPT_STRING, "pipeline", 0, action,
+        "what a retrain starts: pipeline or custom_job; none: no retraining, only the driftwatch vertex actions"),
     OPT("template_uri", DW_OPT_STRING, NULL, 0, template_uri,
         "pipeline template in Artifact Registry (https://{region}-kfp.pkg.dev/...)"),
     OPT("pipeline_spec_path", DW_OPT_STRING, NULL, 0, pipeline_spec_path,

@@ -49,7 +49,8 @@ struct vertex_config {
     int64_t operation_timeout;
 };
 
-enum vx_action { VX_PIPELINE, VX_CUSTOM_JOB };
+/* VX_ACTIONS_ONLY (action: none): no retraining, the instance serves `driftwatch vertex` actions. */
+enum vx_action { VX_PIPELINE, VX_CUSTOM_JOB, VX_ACTIONS_ONLY };
 
 /* Cached OAuth2 access token and where it comes from. */
 struct vx_auth {

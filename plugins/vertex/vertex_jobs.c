@@ -426,15 +426,6 @@ out:
     return ret;
 }
 
-/* Full jitter: uniform in [0, max]. */
-static int64_t random_upto(int64_t max)
-{
-    static __thread unsigned int seed;
-    if (!seed)
-        seed = (unsigned int)pu_now_ms() ^ (unsigned int)(uintptr_t)&seed;
-    return max > 0 ? (int64_t)((uint64_t)rand_r(&seed) * (uint64_t)(max + 1) / ((uint64_t)RAND_MAX + 1)) : 0;
-}
-
 static int trigger_custom_job(struct vertex *v, const struct dw_trigger_event *ev, struct dw_trigger_result *res,
                               char *err, size_t errlen)
 {
@@ -479,7 +470,7 @@ static int trigger_custom_job(struct vertex *v, const struct dw_trigger_event *e
         int ambiguous = status == 0 || status == 408 || status == 429 || status >= 500;
         if (!ambiguous)
             goto out;
-        int64_t wait = random_upto(delay);
+        int64_t wait = pu_random_upto(delay);
         if (attempt >= v->cfg.max_attempts || pu_now_ms() - start + wait >= v->cfg.deadline) {
             size_t used = strlen(err);
             snprintf(err + used, errlen - used, "; gave up after %d create attempt%s (a job may still appear with "
@@ -744,6 +735,11 @@ int vx_trigger(struct vertex *v, const struct dw_trigger_event *ev, struct dw_tr
     memset(res, 0, sizeof *res);
     if (!ev || !ev->key || !*ev->key) {
         snprintf(err, errlen, "vertex: trigger without an idempotency key");
+        return -1;
+    }
+    if (v->action == VX_ACTIONS_ONLY) {
+        snprintf(err, errlen, "vertex: action none: this instance does not retrain (set action: pipeline or "
+                 "custom_job)");
         return -1;
     }
     int pipeline = v->action == VX_PIPELINE;

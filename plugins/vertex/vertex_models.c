@@ -259,17 +259,56 @@ static char *dumps_or_null(json_t *j)
     return j ? json_dumps(j, JSON_COMPACT) : NULL;
 }
 
-/* POST an operation-returning call, then follow the operation. No blind retry: these calls carry
- * no client id. */
-static int call_lro(struct vertex *v, const char *op, const char *resource, const char *path, json_t *body,
-                    enum vx_retry retry, json_t **response, char *err, size_t errlen)
+/* Looks whether an earlier attempt of a call went through after all. 1: it did (*response set as
+ * the operation's response would be), 0: it did not, -1: the look failed (err). */
+typedef int (*vx_recheck_fn)(struct vertex *v, void *ctx, json_t **response, char *err, size_t errlen);
+
+/* A call whose outcome is unknown (no answer, 408, 429, 5xx) may have started an operation. */
+static int outcome_unknown(long status)
 {
-    long status = 0;
+    return status == 0 || status == 408 || status == 429 || status >= 500;
+}
+
+/* POST an operation-returning call, then follow the operation. These calls carry no client id
+ * (deployModel and undeployModel have none; upload's modelId is optional), so they are retried by
+ * read-before-retry: after a failure whose outcome is unknown, recheck reads what the call would
+ * have changed, and only when nothing changed is the POST sent again (full-jitter back-off from
+ * retry_delay, at most max_attempts and deadline). */
+static int call_lro(struct vertex *v, const char *op, const char *resource, const char *path, json_t *body,
+                    vx_recheck_fn recheck, void *ctx, json_t **response, char *err, size_t errlen)
+{
     json_t *operation = NULL;
+    int64_t start = pu_now_ms(), delay = v->cfg.retry_delay;
     *response = NULL;
-    if (vx_call(v, op, resource, "POST", path, NULL, body, retry, &status, &operation, err, errlen) < 0) {
+    for (int attempt = 1;; attempt++) {
+        long status = 0;
+        if (vx_call(v, op, resource, "POST", path, NULL, body, VX_NO_RETRY, &status, &operation, err, errlen) == 0)
+            break;
         json_decref(operation);
-        return -1;
+        operation = NULL;
+        if (!outcome_unknown(status))
+            return -1;
+        int64_t wait = pu_random_upto(delay);
+        if (attempt >= v->cfg.max_attempts || pu_now_ms() - start + wait >= v->cfg.deadline) {
+            size_t used = strlen(err);
+            snprintf(err + used, errlen - used, "; gave up after %d attempt%s", attempt, attempt == 1 ? "" : "s");
+            return -1;
+        }
+        v->host->log(DW_LOG_WARN, v->name, "%s; looking whether it went through before trying again in %lld ms", err,
+                     (long long)wait);
+        if (pu_sleep(&v->lock, &v->cond, &v->stopping, wait)) {
+            snprintf(err, errlen, "vertex: %s %s: stopped", op, resource);
+            return -1;
+        }
+        delay = delay * 2 > 60000 ? 60000 : delay * 2;
+        int found = recheck(v, ctx, response, err, errlen);
+        if (found < 0)
+            return -1;
+        if (found) {
+            v->host->log(DW_LOG_INFO, v->name, "vertex: %s %s: the earlier attempt went through; not sending it again",
+                         op, resource);
+            return 0;
+        }
     }
     const char *opname = json_string_value(json_object_get(operation, "name"));
     v->host->log(DW_LOG_INFO, v->name, "vertex: %s %s: operation %s started", op, resource, opname ? opname : "?");
@@ -279,6 +318,46 @@ static int call_lro(struct vertex *v, const char *op, const char *resource, cons
 }
 
 /* ---- upload_model ---- */
+
+#define VX_UPLOAD_LABEL "driftwatch-upload"
+
+struct upload_ctx {
+    const char *token; /* value of the driftwatch-upload label of this upload */
+};
+
+/* An upload went through when a model carries its label. */
+static int upload_recheck(struct vertex *v, void *arg, json_t **response, char *err, size_t errlen)
+{
+    struct upload_ctx *ctx = arg;
+    long status = 0;
+    json_t *list = NULL;
+    char *filter = pu_strf("labels.%s=\"%s\"", VX_UPLOAD_LABEL, ctx->token);
+    char *fq = filter ? pu_query_escape(filter) : NULL;
+    char *query = fq ? pu_strf("filter=%s", fq) : NULL;
+    char *path = pu_strf("%s/models", v->parent);
+    int rc = -1;
+    if (!query || !path) {
+        snprintf(err, errlen, "vertex: models.list %s: out of memory", v->parent);
+        goto out;
+    }
+    if (vx_call(v, "models.list", v->parent, "GET", path, query, NULL, VX_RETRY, &status, &list, err, errlen) < 0)
+        goto out;
+    json_t *model = json_array_get(json_object_get(list, "models"), 0);
+    const char *name = json_string_value(json_object_get(model, "name"));
+    rc = 0;
+    if (name) {
+        json_t *version = json_object_get(model, "versionId");
+        *response = json_pack("{s:s, s:O}", "model", name, "modelVersionId", version ? version : json_null());
+        rc = *response ? 1 : -1;
+    }
+out:
+    json_decref(list);
+    free(path);
+    free(query);
+    free(fq);
+    free(filter);
+    return rc;
+}
 
 int vx_action_upload_model(struct vertex *v, json_t *params, json_t **result, char *err, size_t errlen)
 {
@@ -312,6 +391,12 @@ int vx_action_upload_model(struct vertex *v, json_t *params, json_t **result, ch
     if (artifact)
         json_object_set_new(model, "artifactUri", json_string(artifact));
     json_object_set_new(model, "containerSpec", container);
+    /* A label only this upload carries: how a retry finds out that a lost attempt went through. */
+    char token[17];
+    snprintf(token, sizeof token, "%08llx%08llx", (unsigned long long)pu_random_upto(0xffffffffLL),
+             (unsigned long long)pu_random_upto(0xffffffffLL));
+    struct upload_ctx ctx = {token};
+    json_object_set_new(model, "labels", json_pack("{s:s}", VX_UPLOAD_LABEL, token));
     json_object_set_new(body, "model", model);
     if (param_str(params, "parent_model")) {
         parent_model = resource_name(v, "models", param_str(params, "parent_model"));
@@ -323,9 +408,7 @@ int vx_action_upload_model(struct vertex *v, json_t *params, json_t **result, ch
     path = pu_strf("%s/models:upload", v->parent);
     if (!path)
         goto oom;
-    /* With modelId a repeated upload is refused (409), so retrying it is safe; without, it is not. */
-    if (call_lro(v, "models.upload", v->parent, path, body, model_id ? VX_RETRY : VX_NO_RETRY, &response, err,
-                 errlen) < 0)
+    if (call_lro(v, "models.upload", v->parent, path, body, upload_recheck, &ctx, &response, err, errlen) < 0)
         goto out;
     const char *name = json_string_value(json_object_get(response, "model"));
     if (!name) {
@@ -350,11 +433,60 @@ out:
 
 /* ---- deploy ---- */
 
+struct deploy_ctx {
+    const char *endpoint;
+    const char *model;
+    json_t *before; /* the endpoint as read before the first attempt */
+};
+
+/* A deploy went through when the endpoint has a deployed model of this model that it did not have
+ * before. */
+static int deploy_recheck(struct vertex *v, void *arg, json_t **response, char *err, size_t errlen)
+{
+    struct deploy_ctx *ctx = arg;
+    json_t *ep = NULL;
+    if (get_endpoint(v, "endpoints.deployModel", ctx->endpoint, &ep, err, errlen) < 0)
+        return -1;
+    size_t i;
+    json_t *dm;
+    int rc = 0;
+    json_array_foreach(json_object_get(ep, "deployedModels"), i, dm) {
+        const char *id = json_string_value(json_object_get(dm, "id"));
+        const char *model = json_string_value(json_object_get(dm, "model"));
+        if (id && model && strcmp(model, ctx->model) == 0 && !find_deployed(ctx->before, id)) {
+            *response = json_pack("{s:{s:s, s:s}}", "deployedModel", "id", id, "model", model);
+            rc = *response ? 1 : -1;
+            break;
+        }
+    }
+    json_decref(ep);
+    return rc;
+}
+
+/* The model's own display name (models.get), malloc'd; NULL with err when it cannot be read. */
+static char *model_display_name(struct vertex *v, const char *model, char *err, size_t errlen)
+{
+    long status = 0;
+    json_t *m = NULL;
+    char why[1024];
+    if (vx_call(v, "models.get", model, "GET", model, NULL, NULL, VX_RETRY, &status, &m, why, sizeof why) < 0) {
+        snprintf(err, errlen, "%s (needed for the deployed model's display name; or pass display_name)", why);
+        json_decref(m);
+        return NULL;
+    }
+    const char *name = json_string_value(json_object_get(m, "displayName"));
+    char *out = name && *name ? strdup(name) : strdup("driftwatch");
+    json_decref(m);
+    if (!out)
+        snprintf(err, errlen, "vertex: deploy: out of memory");
+    return out;
+}
+
 int vx_action_deploy(struct vertex *v, json_t *params, json_t **result, char *err, size_t errlen)
 {
     int ret = -1;
     json_t *ep = NULL, *split = NULL, *body = NULL, *response = NULL;
-    char *path = NULL;
+    char *path = NULL, *display = NULL;
     char *endpoint = required(v, params, "endpoint", "endpoints", err, errlen);
     char *model = endpoint ? required(v, params, "model", "models", err, errlen) : NULL;
     int64_t pct = 100, min_rep = 1, max_rep = 0, sum = 0;
@@ -399,10 +531,14 @@ int vx_action_deploy(struct vertex *v, json_t *params, json_t **result, char *er
         json_decref(others);
         json_object_set_new(split, "0", json_integer(pct));
     }
-    const char *display = param_str(params, "display_name");
+    /* The deployed model is named like the model unless told otherwise. */
+    display = param_str(params, "display_name") ? strdup(param_str(params, "display_name"))
+                                                 : model_display_name(v, model, err, errlen);
+    if (!display)
+        goto out;
     const char *machine = param_str(params, "machine_type");
     json_t *dm = json_pack("{s:s, s:s, s:{s:{s:s}, s:I, s:I}}", "model", model, "displayName",
-                           display ? display : "driftwatch", "dedicatedResources", "machineSpec", "machineType",
+                           display, "dedicatedResources", "machineSpec", "machineType",
                            machine ? machine : "n1-standard-2", "minReplicaCount", (json_int_t)min_rep,
                            "maxReplicaCount", (json_int_t)max_rep);
     if (dm && param_str(params, "service_account"))
@@ -415,7 +551,8 @@ int vx_action_deploy(struct vertex *v, json_t *params, json_t **result, char *er
     path = pu_strf("%s:deployModel", endpoint);
     if (!body || !path)
         goto oom;
-    if (call_lro(v, "endpoints.deployModel", endpoint, path, body, VX_NO_RETRY, &response, err, errlen) < 0)
+    struct deploy_ctx ctx = {endpoint, model, ep};
+    if (call_lro(v, "endpoints.deployModel", endpoint, path, body, deploy_recheck, &ctx, &response, err, errlen) < 0)
         goto out;
     const char *id = json_string_value(json_object_get(json_object_get(response, "deployedModel"), "id"));
     if (!id) {
@@ -442,6 +579,7 @@ out:
     json_decref(body);
     json_decref(split);
     json_decref(ep);
+    free(display);
     free(path);
     free(model);
     free(endpoint);
@@ -450,8 +588,29 @@ out:
 
 /* ---- undeploy / rollback ---- */
 
+struct undeploy_ctx {
+    const char *endpoint;
+    const char *id;
+};
+
+/* An undeploy went through when the deployed model is no longer on the endpoint. */
+static int undeploy_recheck(struct vertex *v, void *arg, json_t **response, char *err, size_t errlen)
+{
+    struct undeploy_ctx *ctx = arg;
+    json_t *ep = NULL;
+    if (get_endpoint(v, "endpoints.undeployModel", ctx->endpoint, &ep, err, errlen) < 0)
+        return -1;
+    int gone = !find_deployed(ep, ctx->id);
+    json_decref(ep);
+    if (!gone)
+        return 0;
+    *response = json_object();
+    return *response ? 1 : -1;
+}
+
 static int undeploy(struct vertex *v, const char *endpoint, const char *id, json_t *split, char *err, size_t errlen)
 {
+    struct undeploy_ctx ctx = {endpoint, id};
     char *path = pu_strf("%s:undeployModel", endpoint);
     json_t *body = json_pack("{s:s}", "deployedModelId", id);
     json_t *response = NULL;
@@ -466,7 +625,7 @@ static int undeploy(struct vertex *v, const char *endpoint, const char *id, json
     v->host->log(DW_LOG_INFO, v->name, "vertex: undeploying %s from %s, traffic split %s", id, endpoint,
                  text ? text : "{}");
     free(text);
-    rc = call_lro(v, "endpoints.undeployModel", endpoint, path, body, VX_NO_RETRY, &response, err, errlen);
+    rc = call_lro(v, "endpoints.undeployModel", endpoint, path, body, undeploy_recheck, &ctx, &response, err, errlen);
 out:
     json_decref(response);
     json_decref(body);

@@ -809,7 +809,7 @@ static void test_init_rejects_incomplete_configs(void **state)
          "a gs:// template must be sent inline"},
         {"action: pipeline\ntemplate_uri: " TEMPLATE "\n", "needs 'gcs_output_directory'"},
         {"action: custom_job\n", "needs 'image_uri'"},
-        {"action: batch\n", "use pipeline or custom_job"},
+        {"action: batch\n", "use pipeline, custom_job or none"},
         {PIPELINE_OPTS "labels: [novalue]\n", "option 'labels': item 'novalue' is not key=value"},
         {PIPELINE_OPTS "credentials_file: /nonexistent/key.json\n", "credentials_file /nonexistent/key.json: cannot "
                                                                     "open"},

@@ -5,7 +5,7 @@ Serves the calls driftwatch makes, with Google's documented URLs, bodies and err
 {"error": {"code", "message", "status", "details"}}:
   POST /v1/{parent}/pipelineJobs?pipelineJobId=ID   GET /v1/{parent}/pipelineJobs/ID   POST ...:cancel
   POST /v1/{parent}/customJobs   GET /v1/{parent}/customJobs?filter=labels.k="v"   GET .../customJobs/ID
-  POST /v1/{parent}/models:upload   GET /v1/{parent}/models/ID
+  POST /v1/{parent}/models:upload   GET /v1/{parent}/models/ID   GET /v1/{parent}/models?filter=labels.k="v"
   GET /v1/{parent}/endpoints/E   POST /v1/{parent}/endpoints/E:deployModel | :undeployModel | :predict
   GET /v1/{operation name}
 Jobs move one state per GET: QUEUED -> PENDING -> RUNNING -> SUCCEEDED (or FAILED, see config);
@@ -197,15 +197,19 @@ def create_custom_job(parent, body):
     return public(job)
 
 
-def list_custom_jobs(parent, query):
+def label_filter(jobs, query):
     flt = query.get("filter", [""])[0]
-    jobs = [j for n, j in STATE["custom_jobs"].items() if n.startswith(parent + "/")]
     if flt:
         m = re.fullmatch(r'\s*labels\.([a-z][a-z0-9_-]*)\s*=\s*"?([^"]*)"?\s*', flt)
         if not m:
             raise bad(f"Unsupported filter {flt!r}")
         key, value = m.group(1), m.group(2)
         jobs = [j for j in jobs if (j.get("labels") or {}).get(key) == value]
+    return jobs
+
+
+def list_custom_jobs(parent, query):
+    jobs = label_filter([j for n, j in STATE["custom_jobs"].items() if n.startswith(parent + "/")], query)
     size = int(query.get("pageSize", ["100"])[0] or 100)
     start = int(query.get("pageToken", ["0"])[0] or 0)
     page = jobs[start:start + size]
@@ -337,7 +341,9 @@ def deploy_model(name, body):
     split = body.get("trafficSplit")
     if split is not None:
         check_split(split, existing | {"0"})
-    new_id = str(next(ID_COUNTER) + 5000000000000000000)
+    # 19 digits above INT64_MAX (9223372036854775807), as Vertex's deployed model ids can be: a client
+    # that reads them as int64 or double gets them wrong.
+    new_id = str(next(ID_COUNTER) + 9300000000000000000)
     deployed = dict(dm)
     deployed.update({"id": new_id, "createTime": now_rfc3339()})
 
@@ -444,6 +450,12 @@ def r_custom_cancel(m, query, body):
 @route("POST", PARENT_RE + r"/models:upload")
 def r_upload(m, query, body):
     return 200, upload_model(m["parent"], body)
+
+
+@route("GET", PARENT_RE + r"/models")
+def r_model_list(m, query, body):
+    models = label_filter([x for n, x in STATE["models"].items() if n.startswith(m["parent"] + "/")], query)
+    return 200, {"models": models} if models else {}
 
 
 @route("GET", PARENT_RE + r"/models/(?P<id>[^/:@]+)")
