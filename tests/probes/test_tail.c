@@ -196,6 +196,28 @@ static void test_tail_resumes_after_restart_across_rotation(void **state)
     plugin_instance_free(pi);
 }
 
+/* Issue #15: the file was renamed while the probe was stopped and its successor is not created
+ * yet. The writer still appends to the renamed file; the restarted probe must follow it (as a
+ * running probe does) until the new file appears, not read it once and drop what comes later. */
+static void test_tail_restart_follows_a_renamed_file_until_its_successor_appears(void **state)
+{
+    write_file(logpath, lines(1, 2));
+    struct plugin_instance *pi = start_tail("from: beginning\n");
+    expect_sequence(1, 2);
+    plugin_instance_free(pi);
+    char rotated[600];
+    snprintf(rotated, sizeof rotated, "%s.1", logpath);
+    assert_int_equal(rename(logpath, rotated), 0);
+    append_file(rotated, lines(3, 4));
+    pi = start_tail(NULL);
+    expect_sequence(1, 4); /* the rest of the renamed file, read at start */
+    append_file(rotated, lines(5, 6)); /* the writer has not reopened yet */
+    expect_sequence(1, 6);
+    write_file(logpath, lines(7, 8)); /* the successor appears */
+    expect_sequence(1, 8);
+    plugin_instance_free(pi);
+}
+
 /* Runs fn with stderr sent to a file; returns what was logged (malloc'd). */
 static char *stderr_during(void (*fn)(void))
 {
@@ -296,6 +318,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tail_restarts_from_the_start_after_truncation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tail_resumes_after_restart_without_loss_or_repeat, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tail_resumes_after_restart_across_rotation, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tail_restart_follows_a_renamed_file_until_its_successor_appears, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_tail_reports_malformed_lines_with_file_and_line, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tail_skips_lines_longer_than_max_line, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tail_keeps_lines_while_the_pipeline_is_down, setup, teardown),
