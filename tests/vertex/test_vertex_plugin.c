@@ -702,6 +702,190 @@ static void test_operation_error_is_surfaced(void **state)
     vx_close(&vi);
 }
 
+/* ---- ids as Vertex gives them (issue #11 item 8) ---- */
+
+/* Above INT64_MAX (9223372036854775807): through int64 or a double it would come out wrong. */
+#define BIG_EP "9223372036854775808"
+
+static void seed_numeric_endpoint(void)
+{
+    fake_post(&vertex, "/_fake/models", "{\"id\": \"1000000000000000111\", \"displayName\": \"fraud-v1\"}");
+    fake_post(&vertex, "/_fake/models", "{\"id\": \"4242424242424242424\", \"displayName\": \"fraud-v2\"}");
+    fake_post(&vertex, "/_fake/endpoints",
+              "{\"id\": \"" BIG_EP "\", \"deployedModels\": [{\"id\": \"111\", \"model\": \"" PARENT
+              "/models/1000000000000000111\", \"createTime\": \"2024-04-01T10:00:00Z\"}], \"trafficSplit\": "
+              "{\"111\": 100}}");
+}
+
+static size_t count_posts(const char *path)
+{
+    return fake_count(&vertex, "POST", path);
+}
+
+/* deploy with the model as a JSON number and the endpoint beyond int64, through a 503 and a 429
+ * on deployModel (nothing was deployed, so it is sent again: one new deployed model in the end),
+ * named like the model; then a rollback given the new id as text and `to` as a number, through a
+ * 503 on undeployModel. */
+static void test_deploy_and_rollback_take_numeric_ids_and_retry(void **state)
+{
+    (void)state;
+    struct vx_instance vi;
+    char err[1024], params[512];
+    json_t *result;
+    seed_numeric_endpoint();
+    fake_post(&vertex, "/_fake/config", "{\"lro_polls\": 0}");
+    fake_post(&vertex, "/_fake/faults", "{\"faults\": [{\"method\": \"POST\", \"path\": \":deployModel$\", \"status\": "
+                                        "503, \"times\": 1}, {\"method\": \"POST\", \"path\": \":deployModel$\", "
+                                        "\"status\": 429, \"times\": 1}, {\"method\": \"POST\", \"path\": "
+                                        "\":undeployModel$\", \"status\": 503, \"times\": 1}]}");
+    /* A config without retraining options: action none. */
+    open_ok(&vi, "action: none\n" TOKEN_OPT FAST "retry_delay: 10ms\noperation_poll_interval: 10ms\n");
+    assert_int_equal(action(&vi, "deploy", "{\"endpoint\": \"" BIG_EP "\", \"model\": 4242424242424242424, "
+                                           "\"traffic_percent\": \"10\"}",
+                            &result, err, sizeof err),
+                     0);
+    assert_int_equal(count_posts("/v1/" PARENT "/endpoints/" BIG_EP ":deployModel"), 3);
+    json_t *dep = fake_request(&vertex, "POST", "/v1/" PARENT "/endpoints/" BIG_EP ":deployModel", 2);
+    assert_string_equal(jstr(dep, "body.deployedModel.model"), PARENT "/models/4242424242424242424");
+    assert_string_equal(jstr(dep, "body.deployedModel.displayName"), "fraud-v2");
+    assert_int_equal(json_integer_value(jget(dep, "body.trafficSplit.0")), 10);
+    json_decref(dep);
+    const char *id = jstr(result, "deployedModelId");
+    assert_non_null(id);
+    assert_int_equal(strlen(id), 19);
+    assert_true(strcmp(id, "9223372036854775807") > 0); /* the fake's deployed ids are beyond int64 */
+    assert_string_equal(jstr(result, "endpoint"), PARENT "/endpoints/" BIG_EP);
+    char new_id[32];
+    snprintf(new_id, sizeof new_id, "%s", id);
+    json_decref(result);
+    json_t *st = fake_get(&vertex, "/_fake/state");
+    json_t *ep = json_object_get(json_object_get(st, "endpoints"), PARENT "/endpoints/" BIG_EP);
+    assert_int_equal(json_array_size(json_object_get(ep, "deployedModels")), 2);
+    json_decref(st);
+
+    snprintf(params, sizeof params, "{\"endpoint\": \"" BIG_EP "\", \"deployed_model_id\": \"%s\", \"to\": 111}",
+             new_id);
+    assert_int_equal(action(&vi, "rollback", params, &result, err, sizeof err), 0);
+    assert_string_equal(jstr(result, "undeployedModelId"), new_id);
+    assert_string_equal(jstr(result, "restoredModelId"), "111");
+    json_decref(result);
+    assert_int_equal(count_posts("/v1/" PARENT "/endpoints/" BIG_EP ":undeployModel"), 2);
+    st = fake_get(&vertex, "/_fake/state");
+    ep = json_object_get(json_object_get(st, "endpoints"), PARENT "/endpoints/" BIG_EP);
+    assert_int_equal(json_array_size(json_object_get(ep, "deployedModels")), 1);
+    assert_string_equal(jstr(ep, "deployedModels.0.id"), "111");
+    json_decref(st);
+    vx_close(&vi);
+}
+
+/* A deployModel that went through but whose answer was lost (the client timed out): the read
+ * before the retry finds the new deployed model, so nothing is sent twice. Likewise an upload. */
+static void test_lost_answers_are_found_by_reading_before_retrying(void **state)
+{
+    (void)state;
+    struct vx_instance vi;
+    char err[1024];
+    json_t *result;
+    seed_numeric_endpoint();
+    fake_post(&vertex, "/_fake/config", "{\"lro_polls\": 0}");
+    fake_post(&vertex, "/_fake/faults", "{\"faults\": [{\"method\": \"POST\", \"path\": \":deployModel$\", "
+                                        "\"delay_after\": 1.5, \"times\": 1}, {\"method\": \"POST\", \"path\": "
+                                        "\"models:upload$\", \"delay_after\": 1.5, \"times\": 1}]}");
+    open_ok(&vi, "action: none\n" TOKEN_OPT "timeout: 500ms\ndeadline: 10s\npoll: false\nretry_delay: 10ms\n"
+                 "operation_poll_interval: 10ms\n");
+    assert_int_equal(action(&vi, "deploy", "{\"endpoint\": \"" BIG_EP "\", \"model\": \"4242424242424242424\"}",
+                            &result, err, sizeof err),
+                     0);
+    assert_int_equal(count_posts("/v1/" PARENT "/endpoints/" BIG_EP ":deployModel"), 1);
+    assert_non_null(jstr(result, "deployedModelId"));
+    json_decref(result);
+    assert_int_equal(action(&vi, "upload_model", "{\"display_name\": \"fraud-v3\", \"image_uri\": \"img:3\"}",
+                            &result, err, sizeof err),
+                     0);
+    assert_int_equal(count_posts("/v1/" PARENT "/models:upload"), 1);
+    const char *model = jstr(result, "model");
+    assert_non_null(model);
+    json_t *st = fake_get(&vertex, "/_fake/state");
+    const char *name;
+    json_t *m;
+    size_t v3 = 0;
+    json_object_foreach(json_object_get(st, "models"), name, m) v3 += strcmp(jstr(m, "displayName"), "fraud-v3") == 0;
+    assert_int_equal(v3, 1);
+    json_decref(st);
+    json_decref(result);
+    vx_close(&vi);
+}
+
+/* An unknown or mistyped parameter is an error that names it, before any request; get_job takes a
+ * numeric job id (a custom job). */
+static void test_params_unknown_or_mistyped_are_errors(void **state)
+{
+    (void)state;
+    struct vx_instance vi;
+    char err[1024];
+    json_t *result;
+    open_ok(&vi, "action: none\n" TOKEN_OPT FAST);
+    assert_int_equal(action(&vi, "deploy", "{\"endpoint\": \"1\", \"model\": \"2\", \"trafic_percent\": 10}", &result,
+                            err, sizeof err),
+                     -1);
+    assert_non_null(strstr(err, "unknown param \"trafic_percent\""));
+    assert_int_equal(action(&vi, "rollback", "{\"endpoint\": \"1\", \"deployed_model_id\": true}", &result, err,
+                            sizeof err),
+                     -1);
+    assert_non_null(strstr(err, "param \"deployed_model_id\" must be a string or an integer id"));
+    assert_int_equal(action(&vi, "rollback", "{\"endpoint\": \"1\", \"to\": \"\"}", &result, err, sizeof err), -1);
+    assert_non_null(strstr(err, "param \"to\" must be not empty"));
+    assert_int_equal(action(&vi, "deploy", "{\"endpoint\": 1, \"model\": 2, \"traffic_percent\": \"ten\"}", &result,
+                            err, sizeof err),
+                     -1);
+    assert_non_null(strstr(err, "param \"traffic_percent\" must be an integer"));
+    json_t *reqs = fake_get(&vertex, "/_fake/requests");
+    assert_int_equal(json_array_size(reqs), 0);
+    json_decref(reqs);
+    assert_int_equal(action(&vi, "get_job", "{\"job\": 1000000000000000077}", &result, err, sizeof err), -1);
+    assert_non_null(strstr(err, "customJobs.get " PARENT "/customJobs/1000000000000000077"));
+    assert_non_null(strstr(err, "NOT_FOUND"));
+    /* A retrain with action none is refused, not silently skipped. */
+    struct dw_trigger_result res;
+    assert_int_equal(trigger(&vi, "fraud-none", 0, &res, err, sizeof err), -1);
+    assert_non_null(strstr(err, "action none"));
+    vx_close(&vi);
+}
+
+/* Pending jobs written before the shared store (format [{"name", "pipeline"}]) are polled again. */
+static void test_old_pending_jobs_file_resumes(void **state)
+{
+    (void)state;
+    struct vx_instance vi;
+    char err[1024], path[1024];
+    struct dw_trigger_result res;
+    open_ok(&vi, PIPELINE_OPTS TOKEN_OPT "timeout: 2s\npoll: false\n");
+    assert_int_equal(trigger(&vi, "fraud-oldfile", 0, &res, err, sizeof err), 0);
+    vx_close(&vi);
+    snprintf(path, sizeof path, "%s/vertex-vx-old.jobs.json", tmp_dir());
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    fprintf(fp, "[{\"name\":\"%s\",\"pipeline\":true}]", res.job_id);
+    fclose(fp);
+    /* vx_open names the instance "vx"; this one must read the file of instance vx-old. */
+    const char *yaml_fmt = "project: p\nlocation: l\napi_endpoint: %s\n" PIPELINE_OPTS TOKEN_OPT
+                           "timeout: 2s\npoll_interval: 20ms\npoll_max_interval: 40ms\n";
+    char yaml[4096];
+    snprintf(yaml, sizeof yaml, yaml_fmt, vertex.url);
+    assert_int_equal(vx_open_named(&vi, "vx-old", yaml, err, sizeof err), 0);
+    assert_int_equal(vx_start(&vi, err, sizeof err), 0);
+    assert_true(wait_for_metric("plugin=\"vx-old\",job=\"fraud-oldfile\",state=\"PIPELINE_STATE_SUCCEEDED\"} 1", 5000));
+    vx_close(&vi);
+    fp = fopen(path, "r");
+    char text[256] = "";
+    if (fp) {
+        size_t n = fread(text, 1, sizeof text - 1, fp);
+        text[n] = '\0';
+        fclose(fp);
+    }
+    assert_string_equal(text, "[]");
+}
+
 /* ---- errors ---- */
 
 static void test_401_is_not_retried(void **state)
@@ -1009,6 +1193,10 @@ int main(void)
         cmocka_unit_test_setup(test_pending_jobs_are_polled_again_after_a_restart, setup),
         cmocka_unit_test_setup(test_upload_deploy_rollback_follow_their_operations, setup),
         cmocka_unit_test_setup(test_undeploy_scales_the_remaining_traffic_to_100, setup),
+        cmocka_unit_test_setup(test_deploy_and_rollback_take_numeric_ids_and_retry, setup),
+        cmocka_unit_test_setup(test_lost_answers_are_found_by_reading_before_retrying, setup),
+        cmocka_unit_test_setup(test_params_unknown_or_mistyped_are_errors, setup),
+        cmocka_unit_test_setup(test_old_pending_jobs_file_resumes, setup),
         cmocka_unit_test_setup(test_operation_error_is_surfaced, setup),
         cmocka_unit_test_setup(test_401_is_not_retried, setup),
         cmocka_unit_test_setup(test_401_drops_a_fetched_token_so_the_next_call_gets_a_new_one, setup),

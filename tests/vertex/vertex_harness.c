@@ -31,6 +31,11 @@ const struct dw_plugin *vx_plugin(void)
 
 int vx_open(struct vx_instance *vi, const char *yaml, char *err, size_t errlen)
 {
+    return vx_open_named(vi, "vx", yaml, err, errlen);
+}
+
+int vx_open_named(struct vx_instance *vi, const char *name, const char *yaml, char *err, size_t errlen)
+{
     struct ynode *tree = NULL;
     const struct dw_plugin *p = vx_plugin();
     memset(vi, 0, sizeof *vi);
@@ -45,7 +50,7 @@ int vx_open(struct vx_instance *vi, const char *yaml, char *err, size_t errlen)
     log_clear_secrets();
     if (rc < 0)
         return -1;
-    if (p->init(host_table(), "vx", vi->cfg.data, &vi->inst, err, errlen) < 0) {
+    if (p->init(host_table(), name, vi->cfg.data, &vi->inst, err, errlen) < 0) {
         plugin_config_free(&vi->cfg);
         return -1;
     }

@@ -25,6 +25,8 @@ struct vx_instance {
  * init. Secrets registered for redaction by the option parser are forgotten again, so a test can
  * prove the plugin itself never prints them. 0, or -1 with err. */
 int vx_open(struct vx_instance *vi, const char *yaml, char *err, size_t errlen);
+/* The same with another instance name than "vx". */
+int vx_open_named(struct vx_instance *vi, const char *name, const char *yaml, char *err, size_t errlen);
 int vx_start(struct vx_instance *vi, char *err, size_t errlen);
 void vx_close(struct vx_instance *vi);
 
