@@ -1051,7 +1051,10 @@ int model_start(const struct model_config *mc, const struct model_links *links, 
         goto error;
     m->aopts_ready = 1;
     resolve_data_version(m);
-    if (policy_open(mc, links, m->data_version, &m->policy, err, errlen) < 0)
+    struct policy_links pl = {.state_dir = links->state_dir, .public_url = links->public_url, .sinks = links->sinks,
+                              .sink_names = links->sink_names, .n_sinks = links->n_sinks,
+                              .trainer = links->trainer};
+    if (policy_open(mc, &pl, m->data_version, &m->policy, err, errlen) < 0)
         goto error;
     if (journal_open(links->state_dir, mc->name, links->durability_sync ? JOURNAL_SYNC_ALWAYS : JOURNAL_SYNC_INTERVAL,
                      links->durability_interval_ms, &m->journal, why, sizeof why) < 0) {

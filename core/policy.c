@@ -15,13 +15,13 @@
 
 #include "log.h"
 #include "metrics.h"
-#include "model.h"
+#include "plugin_instance.h"
 
 #define MAX_RETRAIN_HISTORY 64
 
 struct policy {
     const struct model_config *mc;
-    struct model_links links;
+    struct policy_links links;
     char *data_version;
     char path[4096];
     /* persisted */
@@ -46,7 +46,7 @@ static int failure_worth_logging(unsigned n)
     return (n & (n - 1)) == 0;
 }
 
-static int64_t now_s(void)
+static int64_t wall_now_s(void)
 {
     return (int64_t)time(NULL);
 }
@@ -111,7 +111,7 @@ static void policy_load(struct policy *p)
              p->consecutive, p->firing ? "true" : "false", p->n_retrains);
 }
 
-int policy_open(const struct model_config *mc, const struct model_links *links, const char *data_version,
+int policy_open(const struct model_config *mc, const struct policy_links *links, const char *data_version,
                 struct policy **out, char *err, size_t errlen)
 {
     struct policy *p = calloc(1, sizeof *p);
@@ -128,6 +128,8 @@ int policy_open(const struct model_config *mc, const struct model_links *links, 
     }
     p->mc = mc;
     p->links = *links;
+    if (!p->links.now)
+        p->links.now = wall_now_s;
     snprintf(p->path, sizeof p->path, "%s/%s.policy.json", links->state_dir, mc->name);
     policy_load(p);
     *out = p;
@@ -183,7 +185,7 @@ static void send_alerts(struct policy *p, const struct verdict *v, int repeat)
         .features = features,
         .report_url = p->links.public_url ? report : NULL,
         .starts_at = p->firing_since,
-        .ends_at = p->firing ? 0 : now_s(),
+        .ends_at = p->firing ? 0 : p->links.now(),
         .repeat = repeat,
     };
     int changed = 0;
@@ -251,7 +253,7 @@ static void maybe_retrain(struct policy *p, const struct verdict *v)
         count_trigger(p, "unavailable");
         return;
     }
-    int64_t now = now_s();
+    int64_t now = p->links.now();
     const char *blocked = retrain_blocked(p, now);
     if (blocked) {
         log_info("policy", "model=%s retrain not triggered: %s", p->mc->name, blocked);
@@ -330,7 +332,7 @@ void policy_on_verdict(struct policy *p, const struct verdict *v)
     p->consecutive = drifting ? p->consecutive + 1 : 0;
     if (drifting && p->consecutive >= p->mc->consecutive && !p->firing) {
         p->firing = 1;
-        p->firing_since = now_s();
+        p->firing_since = p->links.now();
         p->retrained_this_episode = 0;
         memset(p->sink_notified, 0, p->links.n_sinks * sizeof *p->sink_notified);
     } else if (!drifting && p->firing) {

@@ -12,9 +12,23 @@
 #include "drift/analyze.h"
 
 struct policy;
-struct model_links;
+struct plugin_instance;
 
-int policy_open(const struct model_config *mc, const struct model_links *links, const char *data_version,
+/* What the policy acts through: the model's alert sinks and trainer, where it keeps its state, and
+ * the clock (unix seconds; NULL: time(NULL); tests inject their own to step through cooldowns). */
+struct policy_links {
+    const char *state_dir;
+    const char *public_url;             /* base URL for report links, or NULL */
+    struct plugin_instance **sinks;     /* in on_drift.alerts order; an entry may be NULL */
+    const char *const *sink_names;
+    size_t n_sinks;
+    struct plugin_instance *trainer;    /* NULL: no retraining */
+    int64_t (*now)(void);
+};
+
+/* Restores <state_dir>/<model>.policy.json when present. links is copied; what it points to must
+ * outlive the policy. */
+int policy_open(const struct model_config *mc, const struct policy_links *links, const char *data_version,
                 struct policy **out, char *err, size_t errlen);
 void policy_close(struct policy *p);
 
