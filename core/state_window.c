@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cursors.h"
 #include "journal.h"
 #include "sample_row.h"
 #include "window.h"
@@ -99,11 +100,36 @@ static int replay_row(struct replay_ctx *r, const char *text, size_t len)
     return -1;
 }
 
+static int replay_record(void *ctx, uint8_t type, const void *data, size_t len);
+
+/* A probe's batch with its source cursor: its window records (the cursor is the agent's business). */
+static int replay_batch(struct replay_ctx *r, const void *data, size_t len)
+{
+    struct cursor_entry e;
+    const unsigned char *inner;
+    size_t left;
+    if (cursor_record_decode(data, len, &e, &inner, &left) < 0)
+        return 0; /* skipped, as the agent does */
+    uint8_t type;
+    const void *d;
+    size_t n;
+    while (cursor_inner_next(&inner, &left, &type, &d, &n) == 1) {
+        if (type == WINDOW_REC_BATCH)
+            continue; /* batches do not nest */
+        int rc = replay_record(r, type, d, n);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
 /* The agent's replay (core/model.c): the same records give the same window. */
 static int replay_record(void *ctx, uint8_t type, const void *data, size_t len)
 {
     struct replay_ctx *r = ctx;
     const char *p = data;
+    if (type == WINDOW_REC_BATCH)
+        return replay_batch(r, data, len);
     if (type == WINDOW_REC_CLOSE) {
         window_clear(&r->window);
         return 0;

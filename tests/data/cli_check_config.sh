@@ -58,9 +58,19 @@ PY
 AGENT=$!
 PIDS+=("$AGENT")
 wait_http "http://127.0.0.1:$PORT/readyz" 30
-curl -fsS -X POST -H 'Content-Type: application/x-ndjson' --data-binary @"$TMP/push.ndjson" \
+# The first half as plain sample records, the second with an Idempotency-Key (journaled as one
+# batch record with its cursor): the window holds both kinds.
+head -150 "$TMP/push.ndjson" >"$TMP/push1.ndjson"
+tail -n +151 "$TMP/push.ndjson" >"$TMP/push2.ndjson"
+curl -fsS -X POST -H 'Content-Type: application/x-ndjson' --data-binary @"$TMP/push1.ndjson" \
     "http://127.0.0.1:$PORT/v1/models/fraud/samples" >"$TMP/push.out" || fail "push: $(cat "$TMP/agent.log")"
-grep -q '"accepted":300' "$TMP/push.out" || fail "push answer: $(cat "$TMP/push.out")"
+grep -q '"accepted":150' "$TMP/push.out" || fail "push answer: $(cat "$TMP/push.out")"
+curl -fsS -X POST -H 'Content-Type: application/x-ndjson' -H 'Idempotency-Key: cli-check-config-2' \
+    --data-binary @"$TMP/push2.ndjson" "http://127.0.0.1:$PORT/v1/models/fraud/samples" >"$TMP/push.out" ||
+    fail "push: $(cat "$TMP/agent.log")"
+grep -q '"accepted":150' "$TMP/push.out" || fail "push answer: $(cat "$TMP/push.out")"
+cat "$TMP/state/fraud.journal" "$TMP/state/fraud.snapshot" 2>/dev/null | grep -aq 'cli-check-config-2' ||
+    fail "no batch record with the Idempotency-Key in the state files"
 
 # While the agent runs (it holds the journal's lock): the window is read from a copy.
 cli 2 check -c "$TMP/dw.yaml" --format json
