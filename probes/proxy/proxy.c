@@ -22,6 +22,7 @@
 #include "driftwatch/plugin.h"
 #include "plugin_common.h"
 #include "tap_parse.h"
+#include "upstream_curl.h"
 #include "upstream_pool.h"
 
 #define RECEIVED "driftwatch_samples_received_total"
@@ -42,6 +43,7 @@ struct proxy_config {
     const char *protocol;
     struct dw_list feature_names;
     int64_t max_tap_queue;
+    int64_t max_tap_answer;
     int64_t timeout_ms;
     int64_t max_body;
     int64_t max_connections;
@@ -64,10 +66,14 @@ static const struct dw_option proxy_options[] = {
      "names of positional features (v1 list instances, v2 multi-column tensors), in order"},
     {"max_tap_queue", DW_OPT_SIZE, "16M", 0, offsetof(struct proxy_config, max_tap_queue),
      "bytes of request/response bodies waiting to be tapped; beyond it pairs are dropped and counted"},
+    {"max_tap_answer", DW_OPT_SIZE, "4M", 0, offsetof(struct proxy_config, max_tap_answer),
+     "largest predict answer tapped (streamed or not); a larger one is forwarded whole, not tapped, and counted "
+     "(reason tap_too_large)"},
     {"timeout", DW_OPT_DURATION, "30s", 0, offsetof(struct proxy_config, timeout_ms),
-     "upstream timeout per request (answered with 504)"},
+     "upstream timeout: for the answer's head (answered with 504), then for each wait for body bytes"},
     {"max_body", DW_OPT_SIZE, "64M", 0, offsetof(struct proxy_config, max_body),
-     "largest request or response body forwarded (413 / 502 beyond)"},
+     "largest request body (413 beyond) and largest announced Content-Length of an answer (502 beyond); "
+     "chunked or close-delimited answers stream without a bound"},
     {"max_connections", DW_OPT_INT, "1024", 0, offsetof(struct proxy_config, max_connections),
      "concurrent client connections (one thread each)"},
     {"tap_paths", DW_OPT_LIST, NULL, 0, offsetof(struct proxy_config, tap_paths),
@@ -115,6 +121,7 @@ struct proxy {
     char **tap_paths;
     size_t n_tap_paths;
     size_t max_tap_queue;
+    size_t max_tap_answer;
     int64_t timeout_ms;
     size_t max_body;
     unsigned max_connections;
@@ -123,12 +130,8 @@ struct proxy {
     int stopping;               /* set by stop: curl transfers in flight abort */
 
     struct MHD_Daemon *daemon;
-    struct upstream_pool *raw;  /* plain http upstreams; NULL: https through libcurl */
-
-    /* Idle curl handles: each keeps its upstream connections alive between requests. */
-    pthread_mutex_t pool_lock;
-    struct curl_slot **pool;
-    size_t pool_n, pool_cap;
+    struct upstream_pool *raw;  /* plain http upstreams; NULL: libcurl */
+    struct upstream_curl *curl; /* https upstreams, or http_client: curl */
 
     /* Tap queue, bounded in bytes, and metrics waiting for the tap thread. */
     pthread_mutex_t q_lock;
@@ -136,6 +139,7 @@ struct proxy {
     struct tap_item *q_head, *q_tail;
     size_t q_bytes;
     uint64_t q_dropped;
+    uint64_t q_too_large;       /* answers larger than max_tap_answer, not tapped */
     double durations[MAX_PENDING_DURATIONS];
     size_t n_durations;
     uint64_t results[N_RESULTS];
@@ -252,7 +256,8 @@ static enum MHD_Result raw_add_header(void *cls, enum MHD_ValueKind kind, const 
 }
 
 static enum upstream_error fetch_raw(struct proxy *p, struct exchange *x, struct MHD_Connection *conn,
-                                     const char *method, struct upstream_answer *a, char *why, size_t whylen)
+                                     const char *method, unsigned flags, struct upstream_answer *a,
+                                     struct upstream_body **rest, char *why, size_t whylen)
 {
     struct head_buf h = {0};
     const char *base = upstream_pool_base_path(p->raw);
@@ -281,124 +286,14 @@ static enum upstream_error fetch_raw(struct proxy *p, struct exchange *x, struct
         snprintf(why, whylen, "out of memory");
         e = UPSTREAM_NETWORK;
     } else {
-        e = upstream_pool_exchange(p->raw, h.data, h.len, x->body, x->body_len, strcmp(method, "HEAD") == 0,
-                                   p->max_body, a, why, whylen);
+        e = upstream_pool_exchange(p->raw, h.data, h.len, x->body, x->body_len, flags, p->max_body, a, rest, why,
+                                   whylen);
     }
     free(h.data);
     return e;
 }
 
-/* ---- https upstreams: libcurl, easy handles pooled so their connections stay alive ---- */
-
-/* A pooled easy handle and the socket of its kept-alive connection (curl reports the socket of a
- * transfer only after it ends; the callbacks below track it so the header callback can ack). */
-struct curl_slot {
-    CURL *c;
-    curl_socket_t fd;
-};
-
-static struct curl_slot *pool_take(struct proxy *p)
-{
-    struct curl_slot *slot = NULL;
-    pthread_mutex_lock(&p->pool_lock);
-    if (p->pool_n)
-        slot = p->pool[--p->pool_n];
-    pthread_mutex_unlock(&p->pool_lock);
-    if (slot)
-        return slot;
-    slot = calloc(1, sizeof *slot);
-    if (slot && !(slot->c = curl_easy_init())) {
-        free(slot);
-        slot = NULL;
-    }
-    if (slot)
-        slot->fd = CURL_SOCKET_BAD;
-    return slot;
-}
-
-static void slot_free(struct curl_slot *slot)
-{
-    curl_easy_cleanup(slot->c);
-    free(slot);
-}
-
-static void pool_give(struct proxy *p, struct curl_slot *slot)
-{
-    pthread_mutex_lock(&p->pool_lock);
-    if (p->pool_n == p->pool_cap) {
-        size_t cap = p->pool_cap ? p->pool_cap * 2 : 16;
-        struct curl_slot **grown = realloc(p->pool, cap * sizeof *grown);
-        if (!grown) {
-            pthread_mutex_unlock(&p->pool_lock);
-            slot_free(slot);
-            return;
-        }
-        p->pool = grown;
-        p->pool_cap = cap;
-    }
-    p->pool[p->pool_n++] = slot;
-    pthread_mutex_unlock(&p->pool_lock);
-}
-
-static int on_sockopt(void *clientp, curl_socket_t fd, curlsocktype purpose)
-{
-    struct curl_slot *slot = clientp;
-    slot->fd = fd;
-    return CURL_SOCKOPT_OK;
-}
-
-static int on_closesocket(void *clientp, curl_socket_t fd)
-{
-    struct curl_slot *slot = clientp;
-    if (slot->fd == fd)
-        slot->fd = CURL_SOCKET_BAD;
-    return close(fd);
-}
-
-struct curl_answer {
-    struct upstream_answer *a;
-    size_t max;
-    struct curl_slot *slot;
-};
-
-static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
-{
-    struct curl_answer *ca = userdata;
-    size_t n = size * nmemb;
-    return answer_add_body(ca->a, ptr, n, ca->max) == 0 ? n : 0;
-}
-
-static size_t on_header(char *ptr, size_t size, size_t nmemb, void *userdata)
-{
-    struct curl_answer *ca = userdata;
-    size_t n = size * nmemb, len = n;
-    while (len > 0 && (ptr[len - 1] == '\r' || ptr[len - 1] == '\n'))
-        len--;
-    if (len >= 5 && strncmp(ptr, "HTTP/", 5) == 0) {
-        answer_clear_headers(ca->a); /* a new response (after a 1xx): only the final one counts */
-        /* The head has arrived: acknowledge it now, so an upstream that sends its body in a second
-         * write under Nagle's algorithm does not wait ~40 ms for our delayed ACK (setting the flag
-         * sends a pending ACK at once). */
-        if (ca->slot->fd != CURL_SOCKET_BAD) {
-            int one = 1;
-            setsockopt(ca->slot->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
-        }
-        return n;
-    }
-    const char *colon = memchr(ptr, ':', len);
-    if (!colon || colon == ptr)
-        return n;
-    size_t name_len = (size_t)(colon - ptr);
-    const char *value = colon + 1;
-    size_t value_len = len - name_len - 1;
-    while (value_len > 0 && (*value == ' ' || *value == '\t')) {
-        value++;
-        value_len--;
-    }
-    while (value_len > 0 && (value[value_len - 1] == ' ' || value[value_len - 1] == '\t'))
-        value_len--;
-    return answer_add_header(ca->a, ptr, name_len, value, value_len) == 0 ? n : 0;
-}
+/* ---- https upstreams (or http_client: curl): libcurl, see upstream_curl.c ---- */
 
 struct header_walk {
     struct curl_slist *list;
@@ -434,16 +329,11 @@ static enum MHD_Result add_request_header(void *cls, enum MHD_ValueKind kind, co
     return MHD_YES;
 }
 
-/* Aborts a curl transfer in flight when the proxy stops. */
-static int curl_progress(void *clientp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
-{
-    const struct proxy *p = clientp;
-    return __atomic_load_n(&p->stopping, __ATOMIC_ACQUIRE) ? 1 : 0;
-}
-
 static enum upstream_error fetch_curl(struct proxy *p, struct exchange *x, struct MHD_Connection *conn,
-                                      const char *method, struct upstream_answer *a, char *why, size_t whylen)
+                                      const char *method, unsigned flags, struct upstream_answer *a,
+                                      struct upstream_body **rest, char *why, size_t whylen)
 {
+    *rest = NULL;
     struct header_walk w = {.connection = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Connection")};
     MHD_get_connection_values_n(conn, MHD_HEADER_KIND, add_request_header, &w);
     /* curl's own defaults would change the request: no Expect: 100-continue, no Accept or form
@@ -455,68 +345,17 @@ static enum upstream_error fetch_curl(struct proxy *p, struct exchange *x, struc
         w.list = curl_slist_append(w.list, "Content-Type:");
     size_t url_len = strlen(p->upstream) + strlen(x->uri) + 1;
     char *url = malloc(url_len);
-    struct curl_slot *slot = pool_take(p);
-    if (w.failed || !w.list || !url || !slot) {
+    if (w.failed || !w.list || !url) {
         curl_slist_free_all(w.list);
         free(url);
-        if (slot)
-            pool_give(p, slot);
         snprintf(why, whylen, "cannot prepare the upstream request (header too long or out of memory)");
         return UPSTREAM_NETWORK;
     }
     snprintf(url, url_len, "%s%s", p->upstream, x->uri);
-    struct curl_answer ca = {.a = a, .max = p->max_body, .slot = slot};
-    CURL *c = slot->c;
-    curl_easy_reset(c); /* keeps the handle's live connections */
-    curl_easy_setopt(c, CURLOPT_SOCKOPTFUNCTION, on_sockopt);
-    curl_easy_setopt(c, CURLOPT_SOCKOPTDATA, slot);
-    curl_easy_setopt(c, CURLOPT_CLOSESOCKETFUNCTION, on_closesocket);
-    curl_easy_setopt(c, CURLOPT_CLOSESOCKETDATA, slot);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_PROXY, "");
-    curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)p->timeout_ms);
-    curl_easy_setopt(c, CURLOPT_HTTP_CONTENT_DECODING, 0L);
-    curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
-    curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, w.list);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &ca);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, &ca);
-    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, curl_progress);
-    curl_easy_setopt(c, CURLOPT_XFERINFODATA, p);
-    if (strcmp(method, "HEAD") == 0) {
-        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
-    } else if (x->body_len > 0 || method_has_body(method)) {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, x->body ? x->body : "");
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)x->body_len);
-        if (strcmp(method, "POST") != 0)
-            curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    } else if (strcmp(method, "GET") != 0) {
-        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    }
-    CURLcode rc = curl_easy_perform(c);
-    long status = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    pool_give(p, slot);
-    curl_slist_free_all(w.list);
+    enum upstream_error e = upstream_curl_exchange(p->curl, url, method, w.list, x->body, x->body_len, flags,
+                                                   p->max_body, a, rest, why, whylen);
     free(url);
-    a->status = status;
-    if (a->too_large)
-        return UPSTREAM_TOO_LARGE;
-    if (rc == CURLE_OPERATION_TIMEDOUT) {
-        snprintf(why, whylen, "%s", curl_easy_strerror(rc));
-        return UPSTREAM_TIMEOUT;
-    }
-    if (rc != CURLE_OK || status < 100) {
-        snprintf(why, whylen, "%s", rc != CURLE_OK ? curl_easy_strerror(rc) : "no HTTP status");
-        return UPSTREAM_NETWORK;
-    }
-    return UPSTREAM_OK;
+    return e;
 }
 
 /* ---- answering the client ---- */
@@ -552,11 +391,18 @@ static int path_is_tapped(const struct proxy *p, const char *uri)
     return 0;
 }
 
-/* Hands the pair to the tap thread, or drops it when the queue is full: never waits. */
-static void tap_enqueue(struct proxy *p, struct exchange *x, struct blob *response, struct MHD_Connection *conn)
+/* Hands the pair to the tap thread, or drops it when the queue is full: never waits. The request
+ * body is taken over (*request set to NULL) when the pair is queued; the response gains a ref. */
+static void tap_enqueue(struct proxy *p, char **request, size_t request_len, struct blob *response,
+                        const char *request_id)
 {
-    size_t bytes = x->body_len + response->len;
+    size_t bytes = request_len + response->len;
     pthread_mutex_lock(&p->q_lock);
+    if (response->len > p->max_tap_answer) {
+        p->q_too_large++;
+        pthread_mutex_unlock(&p->q_lock);
+        return;
+    }
     if (p->q_bytes + bytes > p->max_tap_queue) {
         p->q_dropped++;
         pthread_mutex_unlock(&p->q_lock);
@@ -573,15 +419,11 @@ static void tap_enqueue(struct proxy *p, struct exchange *x, struct blob *respon
         pthread_mutex_unlock(&p->q_lock);
         return;
     }
-    const char *rid = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id");
-    if (!rid)
-        rid = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "ce-id");
-    item->request_id = rid ? strdup(rid) : NULL;
+    item->request_id = request_id ? strdup(request_id) : NULL;
     clock_gettime(CLOCK_REALTIME, &item->when);
-    item->request = x->body; /* the exchange lets go of its body: no copy */
-    item->request_len = x->body_len;
-    x->body = NULL;
-    x->body_len = x->body_cap = 0;
+    item->request = *request; /* no copy */
+    item->request_len = request_len;
+    *request = NULL;
     __atomic_add_fetch(&response->refs, 1, __ATOMIC_ACQ_REL);
     item->response = response;
     item->bytes = bytes;
@@ -598,6 +440,12 @@ static void tap_enqueue(struct proxy *p, struct exchange *x, struct blob *respon
     pthread_mutex_unlock(&p->q_lock);
 }
 
+static const char *request_id_of(struct MHD_Connection *conn)
+{
+    const char *rid = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id");
+    return rid ? rid : MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "ce-id");
+}
+
 static void note_result(struct proxy *p, enum req_result result, double seconds)
 {
     pthread_mutex_lock(&p->q_lock);
@@ -607,21 +455,152 @@ static void note_result(struct proxy *p, enum req_result result, double seconds)
     pthread_mutex_unlock(&p->q_lock);
 }
 
+/* ---- streamed answers: MHD pulls the body from the upstream as the client's connection takes it ---- */
+
+struct relay {
+    struct proxy *p;
+    struct upstream_body *rest;
+    uint64_t total;            /* the announced length, or MHD_SIZE_UNKNOWN */
+    /* A tapped predict call: the answer is kept (up to max_tap_answer) and queued at its end. */
+    int tap;
+    struct blob *answer;
+    size_t answer_cap;
+    int answer_over;           /* longer than max_tap_answer: no longer kept */
+    char *request;             /* taken from the exchange (libcurl may read it while the body streams) */
+    size_t request_len;
+    char *request_id;
+};
+
+static void relay_keep(struct relay *rl, const char *data, size_t n)
+{
+    struct blob *b = rl->answer;
+    if (rl->answer_over)
+        return;
+    if (b->len + n > rl->p->max_tap_answer) {
+        rl->answer_over = 1;
+        free(b->data);
+        b->data = NULL;
+        b->len = 0;
+        return;
+    }
+    if (b->len + n > rl->answer_cap) {
+        size_t cap = rl->answer_cap ? rl->answer_cap : 16384;
+        while (cap < b->len + n)
+            cap *= 2;
+        char *grown = realloc(b->data, cap);
+        if (!grown) {
+            rl->answer_over = 1;
+            return;
+        }
+        b->data = grown;
+        rl->answer_cap = cap;
+    }
+    memcpy(b->data + b->len, data, n);
+    b->len += n;
+}
+
+/* The whole answer went through: tap it, or count it as too large to tap. */
+static void relay_end(struct relay *rl)
+{
+    if (!rl->tap)
+        return;
+    rl->tap = 0;
+    if (rl->answer_over) {
+        pthread_mutex_lock(&rl->p->q_lock);
+        rl->p->q_too_large++;
+        pthread_mutex_unlock(&rl->p->q_lock);
+        return;
+    }
+    tap_enqueue(rl->p, &rl->request, rl->request_len, rl->answer, rl->request_id);
+}
+
+static ssize_t relay_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    struct relay *rl = cls;
+    char why[512];
+    ssize_t n = rl->rest->read(rl->rest, buf, max, why, sizeof why);
+    if (n < 0) {
+        rl->p->host->log(DW_LOG_WARN, rl->p->name, "answer cut short: upstream %s: %s", rl->p->upstream, why);
+        return MHD_CONTENT_READER_END_WITH_ERROR; /* the client's connection is closed: it sees the cut */
+    }
+    if (n == 0) {
+        relay_end(rl);
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    }
+    if (rl->tap)
+        relay_keep(rl, buf, (size_t)n);
+    if (rl->total != MHD_SIZE_UNKNOWN && pos + (uint64_t)n >= rl->total) {
+        char probe;
+        rl->rest->read(rl->rest, &probe, 0, why, sizeof why); /* marks the body read to its end */
+        relay_end(rl);
+    }
+    return n;
+}
+
+static void relay_free(void *cls)
+{
+    struct relay *rl = cls;
+    rl->rest->finish(rl->rest);
+    if (rl->answer)
+        blob_release(rl->answer);
+    free(rl->request);
+    free(rl->request_id);
+    free(rl);
+}
+
+/* Never called: MHD sends no body for HEAD and 304 (the size only sets the framing header). */
+static ssize_t no_body_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    return MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+/* An answer without a body (HEAD, 1xx, 204, 304), with exactly the framing headers the upstream
+ * sent. MHD 0.9.75 writes the framing itself, from the response's size, for HEAD and 304 (and none
+ * for 1xx and 204), and has no MHD_RF_HEAD_ONLY_RESPONSE (0.9.76): so the size is the upstream's
+ * Content-Length (MHD writes it and reads nothing), or unknown for a chunked one (MHD writes
+ * Transfer-Encoding: chunked to HTTP/1.1 clients). With neither, the only way to have MHD write
+ * no framing header is an HTTP/1.0-style answer: the client's connection closes after it. */
+static struct MHD_Response *no_body_response(const struct upstream_answer *a)
+{
+    struct MHD_Response *r;
+    if (a->status < 200 || a->status == 204) {
+        r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+        if (r && a->has_length) { /* not allowed (RFC 9110 §8.6), but the upstream's to send */
+            char cl[32];
+            snprintf(cl, sizeof cl, "%" PRIu64, a->length);
+            MHD_set_response_options(r, MHD_RF_INSANITY_HEADER_CONTENT_LENGTH, MHD_RO_END);
+            MHD_add_response_header(r, "Content-Length", cl);
+        }
+        return r;
+    }
+    if (a->has_length && !a->chunked)
+        return MHD_create_response_from_callback(a->length, 4096, no_body_read, NULL, NULL);
+    r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, no_body_read, NULL, NULL);
+    if (r && !a->chunked)
+        MHD_set_response_options(r, MHD_RF_HTTP_1_0_COMPATIBLE_STRICT, MHD_RO_END);
+    return r;
+}
+
 static enum MHD_Result forward(struct proxy *p, struct exchange *x, struct MHD_Connection *conn, const char *method)
 {
     struct upstream_answer a = {0};
+    struct upstream_body *rest = NULL;
     char why[512] = "";
-    int64_t t0 = mono_ns();
-    enum upstream_error e = p->raw ? fetch_raw(p, x, conn, method, &a, why, sizeof why)
-                                   : fetch_curl(p, x, conn, method, &a, why, sizeof why);
-    double seconds = (double)(mono_ns() - t0) / 1e9;
     int head = strcmp(method, "HEAD") == 0;
+    unsigned flags = (head ? UPSTREAM_HEAD : 0) | (method_is_idempotent(method) ? UPSTREAM_IDEMPOTENT : 0);
+    int64_t t0 = mono_ns();
+    enum upstream_error e = p->raw ? fetch_raw(p, x, conn, method, flags, &a, &rest, why, sizeof why)
+                                   : fetch_curl(p, x, conn, method, flags, &a, &rest, why, sizeof why);
+    double seconds = (double)(mono_ns() - t0) / 1e9;
     if (e != UPSTREAM_OK) {
         char msg[700];
         unsigned code = 502;
         enum req_result result = RESULT_UPSTREAM_ERROR;
         if (e == UPSTREAM_TOO_LARGE) {
             snprintf(msg, sizeof msg, "upstream answer larger than max_body (%zu bytes)", p->max_body);
+            result = RESULT_TOO_LARGE;
+        } else if (e == UPSTREAM_HEAD_TOO_LARGE) {
+            snprintf(msg, sizeof msg, "upstream answer's head larger than %d bytes", UPSTREAM_MAX_HEAD);
             result = RESULT_TOO_LARGE;
         } else if (e == UPSTREAM_TIMEOUT) {
             snprintf(msg, sizeof msg, "upstream %s did not answer within %" PRId64 " ms", p->upstream, p->timeout_ms);
@@ -634,35 +613,75 @@ static enum MHD_Result forward(struct proxy *p, struct exchange *x, struct MHD_C
         answer_free(&a);
         return reply_json(conn, code, msg);
     }
-    note_result(p, RESULT_OK, seconds);
+    note_result(p, RESULT_OK, seconds); /* time to the answer's head (and its body when it came whole) */
 
-    struct blob *b = malloc(sizeof *b);
+    int no_body = head || a.status < 200 || a.status == 204 || a.status == 304;
+    int tap = a.status == 200 && strcmp(method, "POST") == 0 && path_is_tapped(p, x->uri);
     struct MHD_Response *r = NULL;
-    if (b) {
-        b->refs = 1;
-        b->data = a.body;
-        b->len = a.len;
-        r = MHD_create_response_from_buffer_with_free_callback_cls(a.len, a.body ? a.body : (void *)"", blob_release,
-                                                                   b);
-        if (!r)
-            free(b);
+    struct blob *b = NULL;
+    if (no_body) {
+        if (rest) { /* cannot happen (no body is read for these), but never leak a connection */
+            rest->finish(rest);
+            rest = NULL;
+        }
+        r = no_body_response(&a);
+    } else if (!rest) {
+        /* The whole body came with the head: one buffer, shared with the tap. */
+        if ((b = malloc(sizeof *b))) {
+            b->refs = 1;
+            b->data = a.body;
+            b->len = a.len;
+            r = MHD_create_response_from_buffer_with_free_callback_cls(a.len, a.body ? a.body : (void *)"",
+                                                                       blob_release, b);
+            if (!r)
+                free(b);
+            else
+                a.body = NULL; /* owned by the blob now */
+        }
+    } else {
+        struct relay *rl = calloc(1, sizeof *rl);
+        if (rl) {
+            rl->p = p;
+            rl->rest = rest;
+            rl->total = a.has_length && !a.chunked ? a.length : MHD_SIZE_UNKNOWN;
+            rl->request = x->body;
+            rl->request_len = x->body_len;
+            x->body = NULL;
+            x->body_len = x->body_cap = 0;
+            const char *rid = tap ? request_id_of(conn) : NULL;
+            rl->request_id = rid ? strdup(rid) : NULL;
+            if (tap && (rl->answer = calloc(1, sizeof *rl->answer)))
+                rl->answer->refs = 1;
+            rl->tap = tap && rl->answer;
+            /* MHD asks for at most this much per call; each call returns what has arrived. */
+            r = MHD_create_response_from_callback(rl->total, 64 * 1024, relay_read, rl, relay_free);
+            if (!r) {
+                rl->rest = NULL;
+                if (rl->answer)
+                    blob_release(rl->answer);
+                free(rl->request_id);
+                x->body = rl->request;
+                x->body_len = x->body_cap = rl->request_len;
+                free(rl);
+            } else {
+                rest = NULL; /* owned by the relay now */
+            }
+        }
     }
     if (!r) {
+        if (rest)
+            rest->finish(rest);
         answer_free(&a);
         return reply_json(conn, 503, "out of memory");
     }
-    a.body = NULL; /* owned by the blob now */
     for (size_t i = 0; i < a.n_headers; i++)
         MHD_add_response_header(r, a.headers[i * 2], a.headers[i * 2 + 1]);
-    if (a.chunked && !head)
-        MHD_add_response_header(r, "Transfer-Encoding", "chunked"); /* re-chunked, as it came */
-    if (head && a.content_length) {
-        /* A HEAD answer announces the size of the body a GET would get. */
-        MHD_set_response_options(r, MHD_RF_INSANITY_HEADER_CONTENT_LENGTH, MHD_RO_END);
-        MHD_add_response_header(r, "Content-Length", a.content_length);
-    }
-    if (a.status == 200 && strcmp(method, "POST") == 0 && path_is_tapped(p, x->uri))
-        tap_enqueue(p, x, b, conn);
+    /* A chunked (or close-delimited) answer that came whole is still sent chunked to an HTTP/1.1
+     * client, as a streamed one is: the framing depends on the upstream's, not on timing. */
+    if (b && !a.has_length)
+        MHD_add_response_header(r, "Transfer-Encoding", "chunked");
+    if (b && tap)
+        tap_enqueue(p, &x->body, x->body_len, b, request_id_of(conn));
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)a.status, r);
     MHD_destroy_response(r);
     answer_free(&a);
@@ -841,7 +860,7 @@ static void tap_item_free(struct tap_item *item)
 }
 
 static void publish_metrics(struct proxy *p, const double *durations, size_t n_durations, const uint64_t *results,
-                            uint64_t dropped)
+                            uint64_t dropped, uint64_t too_large)
 {
     const char *probe[] = {"probe", p->name, NULL};
     for (size_t i = 0; i < n_durations; i++)
@@ -854,6 +873,8 @@ static void publish_metrics(struct proxy *p, const double *durations, size_t n_d
     }
     if (dropped)
         count_rejected(p, "tap_queue_full", (double)dropped);
+    if (too_large)
+        count_rejected(p, "tap_too_large", (double)too_large);
 }
 
 static void *tap_main(void *arg)
@@ -881,12 +902,12 @@ static void *tap_main(void *arg)
         uint64_t results[N_RESULTS];
         memcpy(results, p->results, sizeof results);
         memset(p->results, 0, sizeof p->results);
-        uint64_t dropped = p->q_dropped;
-        p->q_dropped = 0;
+        uint64_t dropped = p->q_dropped, too_large = p->q_too_large;
+        p->q_dropped = p->q_too_large = 0;
         int stopping = p->stop;
         pthread_mutex_unlock(&p->q_lock);
 
-        publish_metrics(p, durations, n_durations, results, dropped);
+        publish_metrics(p, durations, n_durations, results, dropped, too_large);
         size_t released = 0;
         while (items) {
             struct tap_item *next = items->next;
@@ -943,16 +964,13 @@ static void proxy_destroy(void *instance)
     struct proxy *p = instance;
     if (!p)
         return;
-    for (size_t i = 0; i < p->pool_n; i++)
-        slot_free(p->pool[i]);
-    free(p->pool);
+    upstream_curl_free(p->curl);
     upstream_pool_free(p->raw);
     while (p->q_head) {
         struct tap_item *next = p->q_head->next;
         tap_item_free(p->q_head);
         p->q_head = next;
     }
-    pthread_mutex_destroy(&p->pool_lock);
     pthread_mutex_destroy(&p->q_lock);
     pthread_cond_destroy(&p->q_cond);
     free_strings(p->feature_names, p->n_names);
@@ -1004,10 +1022,11 @@ static int proxy_init(const struct dw_host *host, const char *instance_name, con
         snprintf(err, errlen, "option 'upstream' must be an http:// or https:// URL, not '%s'", cfg->upstream);
         return -1;
     }
-    if (cfg->max_tap_queue < 0 || cfg->max_body < 1 || cfg->timeout_ms < 1 || cfg->max_connections < 1 ||
+    if (cfg->max_tap_queue < 0 || cfg->max_tap_answer < 0 || cfg->max_body < 1 || cfg->timeout_ms < 1 || cfg->max_connections < 1 ||
         cfg->tap_interval_ms < 1) {
         snprintf(err, errlen,
-                 "options max_tap_queue, max_body, timeout, max_connections and tap_interval must be positive");
+                 "options max_tap_queue, max_tap_answer, max_body, timeout, max_connections and tap_interval must be "
+                 "positive");
         return -1;
     }
     struct proxy *p = calloc(1, sizeof *p);
@@ -1015,13 +1034,13 @@ static int proxy_init(const struct dw_host *host, const char *instance_name, con
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    pthread_mutex_init(&p->pool_lock, NULL);
     pthread_mutex_init(&p->q_lock, NULL);
     pu_cond_init_monotonic(&p->q_cond);
     p->host = host;
     snprintf(p->name, sizeof p->name, "%s", instance_name);
     p->protocol = protocol;
     p->max_tap_queue = (size_t)cfg->max_tap_queue;
+    p->max_tap_answer = (size_t)cfg->max_tap_answer;
     p->timeout_ms = cfg->timeout_ms;
     p->max_body = (size_t)cfg->max_body;
     p->max_connections = (unsigned)cfg->max_connections;
@@ -1059,6 +1078,10 @@ static int proxy_init(const struct dw_host *host, const char *instance_name, con
             proxy_destroy(p);
             return -1;
         }
+    } else if (!(p->curl = upstream_curl_new(p->timeout_ms, &p->stopping))) {
+        snprintf(err, errlen, "out of memory");
+        proxy_destroy(p);
+        return -1;
     }
     if (parse_listen(cfg->listen, &p->listen_host, &p->listen_port) < 0) {
         snprintf(err, errlen, "option 'listen' must be host:port, [v6]:port or :port, not '%s'", cfg->listen);
@@ -1105,6 +1128,9 @@ static int proxy_start(void *instance, char *err, size_t errlen)
                                  MHD_OPTION_NOTIFY_COMPLETED, on_completed, p,
                                  MHD_OPTION_CONNECTION_LIMIT, p->max_connections,
                                  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+                                 /* room for an upstream head of UPSTREAM_MAX_HEAD, the client's
+                                  * request head and a streamed chunk */
+                                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(4 * UPSTREAM_MAX_HEAD + 64 * 1024),
                                  MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
                                  MHD_OPTION_END);
     freeaddrinfo(res);

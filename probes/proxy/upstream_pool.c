@@ -1,6 +1,7 @@
 /* Kept-alive HTTP/1.1 connections to one plain-http upstream, and the response reader (see
  * upstream_pool.h). Framing follows RFC 9112 §6.3: no body for HEAD, 1xx, 204 and 304; else
- * chunked, else Content-Length, else up to the close of the connection. */
+ * chunked, else Content-Length, else up to the close of the connection. A body not yet all at
+ * hand once the head is read is streamed to the caller (struct upstream_body). */
 #define _GNU_SOURCE /* memmem */
 #include "upstream_pool.h"
 
@@ -34,6 +35,15 @@ struct upstream_pool {
     int closing;
 };
 
+int method_is_idempotent(const char *method)
+{
+    static const char *const idempotent[] = {"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE", NULL};
+    for (size_t i = 0; idempotent[i]; i++)
+        if (strcmp(method, idempotent[i]) == 0)
+            return 1;
+    return 0;
+}
+
 int header_is_hop_by_hop(const char *name, size_t len)
 {
     static const char *const hop[] = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
@@ -51,8 +61,9 @@ void answer_clear_headers(struct upstream_answer *a)
         free(a->headers[i]);
     a->n_headers = 0;
     a->chunked = 0;
-    free(a->content_length);
-    a->content_length = NULL;
+    a->has_length = 0;
+    a->length = 0;
+    a->head_bytes = 0;
 }
 
 void answer_free(struct upstream_answer *a)
@@ -66,14 +77,27 @@ void answer_free(struct upstream_answer *a)
 int answer_add_header(struct upstream_answer *a, const char *name, size_t name_len, const char *value,
                       size_t value_len)
 {
+    a->head_bytes += name_len + value_len + 4;
+    if (a->head_bytes > UPSTREAM_MAX_HEAD)
+        return -2;
     if (name_len == 17 && strncasecmp(name, "transfer-encoding", 17) == 0) {
         a->chunked = value_len >= 7 && strncasecmp(value + value_len - 7, "chunked", 7) == 0;
         return 0;
     }
     if (name_len == 14 && strncasecmp(name, "content-length", 14) == 0) {
-        free(a->content_length);
-        a->content_length = strndup(value, value_len);
-        return a->content_length ? 0 : -1;
+        uint64_t n = 0;
+        if (value_len == 0 || value_len > 19)
+            return -1;
+        for (size_t i = 0; i < value_len; i++) {
+            if (value[i] < '0' || value[i] > '9')
+                return -1;
+            n = n * 10 + (uint64_t)(value[i] - '0');
+        }
+        if (a->has_length && n != a->length)
+            return -1; /* conflicting lengths: RFC 9112 §6.3 makes the answer unusable */
+        a->has_length = 1;
+        a->length = n;
+        return 0;
     }
     if (header_is_hop_by_hop(name, name_len))
         return 0;
@@ -366,14 +390,15 @@ static int pool_connect(struct upstream_pool *p, int64_t deadline, enum upstream
     return fd;
 }
 
-/* ---- reading one response ---- */
+/* ---- reading one answer ---- */
 
 struct reader {
     int fd;
     char *buf;
     size_t pos, len, cap;
-    int64_t deadline;
-    int got_any;          /* a byte of the response arrived */
+    int64_t deadline;     /* for the head; INT64_MAX once the body streams (then each recv's timeout) */
+    int got_any;          /* a byte of the answer arrived */
+    int line_too_long;
     enum upstream_error error;
     char *why;
     size_t whylen;
@@ -440,11 +465,12 @@ static ssize_t reader_line(struct reader *r, size_t max_line)
     size_t scanned = r->pos;
     for (;;) {
         char *hit = memmem(r->buf + scanned, r->len - scanned, "\r\n", 2);
-        if (hit)
+        if (hit && (size_t)(hit - (r->buf + r->pos)) <= max_line)
             return hit - r->buf;
         scanned = r->len > r->pos ? r->len - 1 : r->pos;
-        if (r->len - r->pos > max_line) {
+        if (hit || r->len - r->pos > max_line) {
             r->error = UPSTREAM_NETWORK;
+            r->line_too_long = 1;
             snprintf(r->why, r->whylen, "malformed answer: line too long");
             return -1;
         }
@@ -468,13 +494,19 @@ static int malformed(struct reader *r, const char *what)
     return -1;
 }
 
+static int head_too_large(struct reader *r)
+{
+    r->error = UPSTREAM_HEAD_TOO_LARGE;
+    snprintf(r->why, r->whylen, "answer head larger than %d bytes", UPSTREAM_MAX_HEAD);
+    return -1;
+}
+
 /* Parses the head at r->pos (ending in an empty line). Returns 0 with *close_after and framing set. */
-static int read_head(struct reader *r, struct upstream_answer *a, int *close_after, int *has_length,
-                     uint64_t *length, int *other_coding)
+static int read_head(struct reader *r, struct upstream_answer *a, int *close_after, int *other_coding)
 {
     ssize_t eol = reader_line(r, 16384);
     if (eol < 0)
-        return -1;
+        return r->line_too_long ? head_too_large(r) : -1;
     const char *line = r->buf + r->pos;
     size_t llen = (size_t)eol - r->pos;
     if (llen < 12 || strncmp(line, "HTTP/1.", 7) != 0 || line[8] != ' ' || line[9] < '1' || line[9] > '5' ||
@@ -482,14 +514,15 @@ static int read_head(struct reader *r, struct upstream_answer *a, int *close_aft
         return malformed(r, "bad status line");
     int http10 = line[7] == '0';
     a->status = (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
+    a->head_bytes = llen + 2;
     r->pos = (size_t)eol + 2;
     int keep_alive = !http10;
-    *has_length = 0;
     *other_coding = 0;
     for (;;) {
-        eol = reader_line(r, 65536);
+        size_t left = UPSTREAM_MAX_HEAD > a->head_bytes ? UPSTREAM_MAX_HEAD - a->head_bytes : 0;
+        eol = reader_line(r, left);
         if (eol < 0)
-            return -1;
+            return r->line_too_long ? head_too_large(r) : -1;
         line = r->buf + r->pos;
         llen = (size_t)eol - r->pos;
         r->pos = (size_t)eol + 2;
@@ -510,130 +543,179 @@ static int read_head(struct reader *r, struct upstream_answer *a, int *close_aft
                 keep_alive = 0;
             else if (vlen >= 10 && strncasecmp(v, "keep-alive", 10) == 0)
                 keep_alive = 1;
-        } else if (nlen == 14 && strncasecmp(line, "content-length", 14) == 0) {
-            char *stop;
-            errno = 0;
-            unsigned long long n = strtoull(v, &stop, 10);
-            if (vlen == 0 || stop != end || errno)
-                return malformed(r, "bad Content-Length");
-            if (*has_length && n != *length)
-                return malformed(r, "conflicting Content-Length headers");
-            *has_length = 1;
-            *length = n;
         } else if (nlen == 17 && strncasecmp(line, "transfer-encoding", 17) == 0) {
             if (!(vlen >= 7 && strncasecmp(end - 7, "chunked", 7) == 0))
                 *other_coding = 1;
         }
-        if (answer_add_header(a, line, nlen, v, vlen) < 0)
-            return malformed(r, "out of memory");
+        int rc = answer_add_header(a, line, nlen, v, vlen);
+        if (rc == -2)
+            return head_too_large(r);
+        if (rc < 0)
+            return malformed(r, nlen == 14 && strncasecmp(line, "content-length", 14) == 0
+                                    ? "bad or conflicting Content-Length"
+                                    : "out of memory");
     }
     *close_after = !keep_alive;
     return 0;
 }
 
-/* Moves n body bytes (those already buffered first) into the answer. */
-static int read_exact(struct reader *r, struct upstream_answer *a, uint64_t n, size_t max)
+/* ---- a body streamed from its connection ---- */
+
+enum body_mode { BODY_LENGTH, BODY_CHUNKED, BODY_TO_CLOSE };
+
+struct raw_body {
+    struct upstream_body base;  /* first: the proxy holds a pointer to it */
+    struct upstream_pool *pool;
+    struct reader r;
+    enum body_mode mode;
+    uint64_t left;              /* BODY_LENGTH: bytes to come; BODY_CHUNKED: left in this chunk */
+    int need_crlf;              /* BODY_CHUNKED: a chunk's data ended, its CRLF is next */
+    int close_after;
+    int done, failed;
+};
+
+/* Up to max body bytes: those already buffered, else one recv into buf. 0 at EOF, -1 on error. */
+static ssize_t raw_take(struct reader *r, char *buf, size_t max)
 {
     size_t have = r->len - r->pos;
-    size_t take = have < n ? have : (size_t)n;
-    if (answer_add_body(a, r->buf + r->pos, take, max) < 0)
-        return malformed(r, a->too_large ? "too large" : "out of memory");
-    r->pos += take;
-    n -= take;
-    while (n > 0) {
-        size_t want = n < (1u << 20) ? (size_t)n : (1u << 20);
-        if (answer_reserve(a, want, max) < 0)
-            return malformed(r, a->too_large ? "too large" : "out of memory");
-        ssize_t got = recv(r->fd, a->body + a->len, want, 0);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0) {
-            if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-                r->error = UPSTREAM_TIMEOUT;
-                snprintf(r->why, r->whylen, "no answer within the timeout");
-            } else {
-                r->error = UPSTREAM_NETWORK;
-                snprintf(r->why, r->whylen, "the upstream closed the connection mid-body");
-            }
-            return -1;
-        }
-        if (now_ns() > r->deadline) {
-            r->error = UPSTREAM_TIMEOUT;
-            snprintf(r->why, r->whylen, "the answer took longer than the timeout");
-            return -1;
-        }
-        a->len += (size_t)got;
-        n -= (uint64_t)got;
+    if (have) {
+        size_t n = have < max ? have : max;
+        memcpy(buf, r->buf + r->pos, n);
+        r->pos += n;
+        return (ssize_t)n;
     }
-    return 0;
+    for (;;) {
+        int one = 1;
+        setsockopt(r->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+        ssize_t n = recv(r->fd, buf, max, 0);
+        if (n >= 0)
+            return n;
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            r->error = UPSTREAM_TIMEOUT;
+            snprintf(r->why, r->whylen, "no body bytes within the timeout");
+        } else {
+            r->error = UPSTREAM_NETWORK;
+            snprintf(r->why, r->whylen, "reading the answer failed: %s", strerror(errno));
+        }
+        return -1;
+    }
 }
 
-static int read_chunked(struct reader *r, struct upstream_answer *a, size_t max)
+static ssize_t raw_body_fail(struct raw_body *b, ssize_t n)
 {
+    if (n == 0) {
+        b->r.error = UPSTREAM_NETWORK;
+        snprintf(b->r.why, b->r.whylen, "the upstream closed the connection mid-body");
+    }
+    b->failed = 1;
+    return -1;
+}
+
+static ssize_t raw_body_read(struct upstream_body *base, char *buf, size_t max, char *why, size_t whylen)
+{
+    struct raw_body *b = (struct raw_body *)base;
+    struct reader *r = &b->r;
+    r->why = why;
+    r->whylen = whylen;
+    if (b->done)
+        return 0;
+    if (b->failed) {
+        snprintf(why, whylen, "the answer failed earlier");
+        return -1;
+    }
+    ssize_t n;
+    switch (b->mode) {
+    case BODY_TO_CLOSE:
+        n = raw_take(r, buf, max);
+        if (n == 0)
+            b->done = 1;
+        if (n < 0)
+            b->failed = 1;
+        return n;
+    case BODY_LENGTH:
+        if (b->left == 0) {
+            b->done = 1;
+            return 0;
+        }
+        n = raw_take(r, buf, b->left < max ? (size_t)b->left : max);
+        if (n <= 0)
+            return raw_body_fail(b, n);
+        b->left -= (uint64_t)n;
+        return n;
+    case BODY_CHUNKED:
+        break;
+    }
     for (;;) {
-        ssize_t eol = reader_line(r, 4096);
-        if (eol < 0)
-            return -1;
+        if (b->left > 0) {
+            n = raw_take(r, buf, b->left < max ? (size_t)b->left : max);
+            if (n <= 0)
+                return raw_body_fail(b, n);
+            b->left -= (uint64_t)n;
+            b->need_crlf = b->left == 0;
+            return n;
+        }
+        ssize_t eol;
+        if (b->need_crlf) {
+            if ((eol = reader_line(r, 4096)) < 0)
+                return raw_body_fail(b, -1);
+            if ((size_t)eol != r->pos) {
+                malformed(r, "chunk without CRLF");
+                return raw_body_fail(b, -1);
+            }
+            r->pos += 2;
+            b->need_crlf = 0;
+        }
+        if ((eol = reader_line(r, 4096)) < 0)
+            return raw_body_fail(b, -1);
         char *stop;
         errno = 0;
         unsigned long long size = strtoull(r->buf + r->pos, &stop, 16);
-        if (stop == r->buf + r->pos || errno || (stop < r->buf + eol && *stop != ';' && *stop != ' ' && *stop != '\t'))
-            return malformed(r, "bad chunk size");
+        if (stop == r->buf + r->pos || errno || (stop < r->buf + eol && *stop != ';' && *stop != ' ' && *stop != '\t')) {
+            malformed(r, "bad chunk size");
+            return raw_body_fail(b, -1);
+        }
         r->pos = (size_t)eol + 2;
-        if (size == 0)
-            break;
-        if (read_exact(r, a, size, max) < 0)
-            return -1;
-        eol = reader_line(r, 4096);
-        if (eol < 0)
-            return -1;
-        if ((size_t)eol != r->pos)
-            return malformed(r, "chunk without CRLF");
-        r->pos += 2;
-    }
-    /* Trailer fields up to the empty line: dropped (a proxy may, RFC 9110 §6.5.1). */
-    for (;;) {
-        ssize_t eol = reader_line(r, 65536);
-        if (eol < 0)
-            return -1;
-        int empty = (size_t)eol == r->pos;
-        r->pos = (size_t)eol + 2;
-        if (empty)
-            return 0;
-    }
-}
-
-static int read_to_close(struct reader *r, struct upstream_answer *a, size_t max)
-{
-    if (answer_add_body(a, r->buf + r->pos, r->len - r->pos, max) < 0)
-        return malformed(r, a->too_large ? "too large" : "out of memory");
-    r->pos = r->len;
-    for (;;) {
-        if (answer_reserve(a, 65536, max + 65536) < 0)
-            return malformed(r, "out of memory");
-        ssize_t got = recv(r->fd, a->body + a->len, 65536, 0);
-        if (got < 0 && errno == EINTR)
+        if (size > 0) {
+            b->left = size;
             continue;
-        if (got == 0)
-            return 0;
-        if (got < 0) {
-            r->error = errno == EAGAIN || errno == EWOULDBLOCK ? UPSTREAM_TIMEOUT : UPSTREAM_NETWORK;
-            snprintf(r->why, r->whylen, "reading the answer failed: %s", strerror(errno));
-            return -1;
         }
-        a->len += (size_t)got;
-        if (a->len > max) {
-            a->too_large = 1;
-            return malformed(r, "too large");
+        /* Trailer fields up to the empty line: dropped, never merged into the head (a proxy may
+         * discard them, RFC 9110 §6.5.1; the client's head has been sent already anyway). */
+        for (;;) {
+            if ((eol = reader_line(r, 65536)) < 0)
+                return raw_body_fail(b, -1);
+            int empty = (size_t)eol == r->pos;
+            r->pos = (size_t)eol + 2;
+            if (empty) {
+                b->done = 1;
+                return 0;
+            }
         }
     }
 }
 
-static int send_request(int fd, const char *head, size_t head_len, const char *body, size_t body_len)
+static void raw_body_finish(struct upstream_body *base)
+{
+    struct raw_body *b = (struct raw_body *)base;
+    if (!b)
+        return;
+    int reusable = b->done && !b->close_after && b->r.pos == b->r.len;
+    busy_done(b->pool, b->r.fd, reusable);
+    free(b->r.buf);
+    free(b);
+}
+
+/* ---- one exchange ---- */
+
+/* Writes head and body; *sent counts the bytes that left (0: the request provably never did). */
+static int send_request(int fd, const char *head, size_t head_len, const char *body, size_t body_len, size_t *sent)
 {
     struct iovec iov[2] = {{(void *)head, head_len}, {(void *)body, body_len}};
     int n_iov = body_len ? 2 : 1;
     struct iovec *v = iov;
+    *sent = 0;
     while (n_iov > 0) {
         struct msghdr msg = {.msg_iov = v, .msg_iovlen = (size_t)n_iov};
         ssize_t w = sendmsg(fd, &msg, MSG_NOSIGNAL);
@@ -641,6 +723,7 @@ static int send_request(int fd, const char *head, size_t head_len, const char *b
             continue;
         if (w <= 0)
             return -1;
+        *sent += (size_t)w;
         size_t left = (size_t)w;
         while (n_iov > 0 && left >= v->iov_len) {
             left -= v->iov_len;
@@ -655,59 +738,42 @@ static int send_request(int fd, const char *head, size_t head_len, const char *b
     return 0;
 }
 
-/* One attempt on fd. Returns 0 with *reuse saying whether fd may serve another request. */
-static int attempt(int fd, const char *head, size_t head_len, const char *body, size_t body_len, int is_head,
-                   size_t max_body, int64_t deadline, struct upstream_answer *out, int *reuse, struct reader *r)
+/* Reads the final answer's head (interim 1xx answers are skipped: MHD cannot relay them). */
+static int read_final_head(struct reader *r, struct upstream_answer *out, int *close_after, int *other_coding)
 {
-    if (send_request(fd, head, head_len, body, body_len) < 0) {
-        r->error = errno == EAGAIN || errno == EWOULDBLOCK ? UPSTREAM_TIMEOUT : UPSTREAM_NETWORK;
-        snprintf(r->why, r->whylen, "sending the request failed: %s", strerror(errno));
-        return -1;
-    }
-    r->fd = fd;
-    r->deadline = deadline;
-    int close_after = 0, has_length = 0, other_coding = 0;
-    uint64_t length = 0;
     for (;;) {
-        if (read_head(r, out, &close_after, &has_length, &length, &other_coding) < 0)
+        if (read_head(r, out, close_after, other_coding) < 0)
             return -1;
         if (out->status >= 100 && out->status < 200 && out->status != 101) {
-            answer_clear_headers(out); /* an interim answer (103 Early Hints...): the final one follows */
+            answer_clear_headers(out);
             continue;
         }
-        break;
+        return 0;
     }
-    int rc;
-    if (is_head || out->status == 204 || out->status == 304 || out->status == 101)
-        rc = 0;
-    else if (out->chunked && !other_coding)
-        rc = read_chunked(r, out, max_body);
-    else if (has_length && !other_coding)
-        rc = read_exact(r, out, length, max_body);
-    else {
-        close_after = 1;
-        rc = read_to_close(r, out, max_body);
-    }
-    if (rc < 0)
-        return -1;
-    *reuse = !close_after && out->status != 101 && r->pos == r->len;
-    return 0;
 }
 
 enum upstream_error upstream_pool_exchange(struct upstream_pool *p, const char *head, size_t head_len,
-                                           const char *body, size_t body_len, int is_head, size_t max_body,
-                                           struct upstream_answer *out, char *why, size_t whylen)
+                                           const char *body, size_t body_len, unsigned flags, size_t max_body,
+                                           struct upstream_answer *out, struct upstream_body **rest, char *why,
+                                           size_t whylen)
 {
+    *rest = NULL;
     int64_t deadline = now_ns() + p->timeout_ms * 1000000LL;
-    struct reader r = {.why = why, .whylen = whylen, .cap = 16384};
-    r.buf = malloc(r.cap);
-    if (!r.buf) {
+    struct raw_body *b = calloc(1, sizeof *b);
+    if (b)
+        b->r.buf = malloc(b->r.cap = 16384);
+    if (!b || !b->r.buf) {
+        free(b);
         snprintf(why, whylen, "out of memory");
         return UPSTREAM_NETWORK;
     }
-    enum upstream_error e = UPSTREAM_OK;
+    struct reader *r = &b->r;
+    r->why = why;
+    r->whylen = whylen;
+    enum upstream_error e = UPSTREAM_NETWORK;
+    int fd = -1, close_after = 0, other_coding = 0;
     for (int tries = 0; tries < 2; tries++) {
-        int fd = pool_take(p);
+        fd = pool_take(p);
         while (fd >= 0 && !still_open(fd)) {
             close(fd);
             fd = pool_take(p);
@@ -716,28 +782,86 @@ enum upstream_error upstream_pool_exchange(struct upstream_pool *p, const char *
         if (fd < 0 && (fd = pool_connect(p, deadline, &e, why, whylen)) < 0)
             break;
         if (busy_add(p, fd) < 0) {
+            fd = -1;
             e = UPSTREAM_NETWORK;
             snprintf(why, whylen, "the proxy is stopping");
             break;
         }
-        int reuse = 0;
-        r.pos = r.len = 0;
-        r.got_any = 0;
-        r.error = UPSTREAM_OK;
-        if (attempt(fd, head, head_len, body, body_len, is_head, max_body, deadline, out, &reuse, &r) == 0) {
-            busy_done(p, fd, reuse);
+        r->fd = fd;
+        r->pos = r->len = 0;
+        r->got_any = 0;
+        r->line_too_long = 0;
+        r->deadline = deadline;
+        r->error = UPSTREAM_OK;
+        size_t sent = 0;
+        int rc = send_request(fd, head, head_len, body, body_len, &sent);
+        if (rc < 0) {
+            r->error = errno == EAGAIN || errno == EWOULDBLOCK ? UPSTREAM_TIMEOUT : UPSTREAM_NETWORK;
+            snprintf(why, whylen, "sending the request failed: %s", strerror(errno));
+        } else {
+            rc = read_final_head(r, out, &close_after, &other_coding);
+        }
+        if (rc == 0) {
             e = UPSTREAM_OK;
             break;
         }
         busy_done(p, fd, 0);
-        e = out->too_large ? UPSTREAM_TOO_LARGE : r.error;
-        /* A kept-alive connection the upstream had closed: nothing was received, so the request
-         * goes again once on a new connection (as browsers and curl do). */
-        if (!(reused && !r.got_any && e == UPSTREAM_NETWORK))
+        fd = -1;
+        e = r->error;
+        /* A kept-alive connection the upstream had closed. The request goes again on a new
+         * connection only when it provably never left (nothing written), or when it may be
+         * repeated (an idempotent method) and no byte of an answer came: a POST the upstream may
+         * have received (a worker that crashed on it) is answered 502, never run twice. */
+        int again = reused && !r->got_any && e == UPSTREAM_NETWORK && (sent == 0 || (flags & UPSTREAM_IDEMPOTENT));
+        if (!again)
             break;
         answer_clear_headers(out);
-        out->len = 0;
     }
-    free(r.buf);
-    return e;
+    if (e != UPSTREAM_OK) {
+        free(r->buf);
+        free(b);
+        return e;
+    }
+    int no_body = (flags & UPSTREAM_HEAD) || out->status == 204 || out->status == 304 || out->status < 200;
+    if (!no_body && out->chunked && !other_coding) {
+        b->mode = BODY_CHUNKED;
+    } else if (!no_body && out->has_length && !other_coding) {
+        b->mode = BODY_LENGTH;
+        b->left = out->length;
+        if (out->length > max_body) {
+            out->too_large = 1;
+            busy_done(p, fd, 0);
+            free(r->buf);
+            free(b);
+            snprintf(why, whylen, "answer larger than max_body");
+            return UPSTREAM_TOO_LARGE;
+        }
+    } else if (!no_body) {
+        b->mode = BODY_TO_CLOSE;
+        close_after = 1;
+    }
+    size_t have = r->len - r->pos;
+    if (no_body || (b->mode == BODY_LENGTH && have >= out->length)) {
+        /* All of it is here (the usual small answer): no streaming, the connection goes back now. */
+        size_t n = no_body ? 0 : (size_t)out->length;
+        if (answer_add_body(out, r->buf + r->pos, n, max_body) < 0) {
+            busy_done(p, fd, 0);
+            free(r->buf);
+            free(b);
+            snprintf(why, whylen, "out of memory");
+            return UPSTREAM_NETWORK;
+        }
+        r->pos += n;
+        busy_done(p, fd, !close_after && out->status != 101 && r->pos == r->len);
+        free(r->buf);
+        free(b);
+        return UPSTREAM_OK;
+    }
+    b->pool = p;
+    b->close_after = close_after;
+    b->base.read = raw_body_read;
+    b->base.finish = raw_body_finish;
+    r->deadline = INT64_MAX; /* from now on each recv waits up to the timeout (SO_RCVTIMEO) */
+    *rest = &b->base;
+    return UPSTREAM_OK;
 }
