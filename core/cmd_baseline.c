@@ -30,6 +30,9 @@ static const char usage[] =
     "  --sample-size N      numeric values kept per feature (default 10000; a seeded uniform\n"
     "                       reservoir when the file has more)\n"
     "  --bins N             quantile bins for psi/jensenshannon/hellinger (default 10)\n"
+    "  --row-sample N       whole rows of the numeric features kept for the multivariate methods\n"
+    "                       (pca_reconstruction, mmd; default 5000, a seeded uniform reservoir in\n"
+    "                       file order; 0: none)\n"
     "  --seed N             reservoir seed (default 42)\n"
     "  --strict             a bad row (wrong field count, invalid JSON) is fatal\n"
     "  -h, --help           this help\n"
@@ -37,14 +40,15 @@ static const char usage[] =
     "A column is numeric when every non-missing value is a finite number; missing values are\n"
     "empty fields, JSON null and NaN. Repeat list options or separate names with commas.\n";
 
-enum { O_DATA, O_OUT, O_CAT, O_EXCL, O_TARGET, O_PRED, O_SAMPLE, O_BINS, O_SEED, O_STRICT, O_CONFIG, O_MODEL, O_HELP };
+enum { O_DATA, O_OUT, O_CAT, O_EXCL, O_TARGET, O_PRED, O_SAMPLE, O_BINS, O_SEED, O_STRICT, O_CONFIG, O_MODEL, O_HELP,
+       O_ROWS };
 
 static const struct cli_opt opts[] = {
     [O_DATA] = {"data", 0, 1},       [O_OUT] = {"out", 'o', 1},     [O_CAT] = {"categorical", 0, 1},
     [O_EXCL] = {"exclude", 0, 1},    [O_TARGET] = {"target", 0, 1}, [O_PRED] = {"prediction", 0, 1},
     [O_SAMPLE] = {"sample-size", 0, 1}, [O_BINS] = {"bins", 0, 1}, [O_SEED] = {"seed", 0, 1},
     [O_STRICT] = {"strict", 0, 0},   [O_CONFIG] = {"config", 'c', 1}, [O_MODEL] = {"model", 'm', 1},
-    [O_HELP] = {"help", 'h', 0},
+    [O_HELP] = {"help", 'h', 0},     [O_ROWS] = {"row-sample", 0, 1},
 };
 
 int cmd_baseline(int argc, char **argv)
@@ -105,6 +109,13 @@ int cmd_baseline(int argc, char **argv)
                 goto out;
             }
             bo.seed = u;
+            break;
+        case O_ROWS:
+            if (cliargs_parse_u64(v, &u) < 0 || u > 10000000ULL) {
+                fprintf(stderr, "driftwatch baseline: --row-sample: expected an integer from 0 to 10000000, got '%s'\n", v);
+                goto out;
+            }
+            bo.row_sample = (size_t)u;
             break;
         case O_STRICT: bo.strict = 1; break;
         case O_CONFIG: config = v; break;

@@ -14,6 +14,7 @@ void baseline_options_init(struct baseline_options *o)
     o->sample_size = PROFILE_DEFAULT_SAMPLE_SIZE;
     o->bins = PROFILE_DEFAULT_BINS;
     o->seed = PROFILE_DEFAULT_SEED;
+    o->row_sample = PROFILE_DEFAULT_ROW_SAMPLE;
 }
 
 static long schema_find(const struct source_schema *s, const char *name)
@@ -80,6 +81,7 @@ int baseline_build(const struct baseline_options *o, struct profile **out, char 
         /* categories are bounded like the sample: a high-cardinality column (an id) must not
          * make memory grow with the file */
         .max_categories = o->sample_size > 1000 ? o->sample_size : 1000,
+        .row_sample = o->row_sample,
     };
     t = columns_new(&co);
     if (!t || columns_set_roles(t, o->prediction, o->target) < 0) {
@@ -123,6 +125,7 @@ int baseline_build(const struct baseline_options *o, struct profile **out, char 
         .sample_size = o->sample_size,
         .bins = o->bins,
         .seed = o->seed,
+        .row_sample = o->row_sample,
     };
     rc = profile_from_columns(t, &src, out, err, errlen);
 out:

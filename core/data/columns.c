@@ -9,6 +9,9 @@
 #include "numparse.h"
 #include "utf8.h"
 
+/* The row reservoir's PRNG stream (columns use streams 0..ncols-1). */
+#define ROW_STREAM UINT64_C(0x726f7773)
+
 struct columns *columns_new(const struct columns_options *opt)
 {
     struct columns *t = calloc(1, sizeof *t);
@@ -16,6 +19,7 @@ struct columns *columns_new(const struct columns_options *opt)
         return NULL;
     if (opt)
         t->opt = *opt;
+    prng_seed(&t->row_rng, t->opt.seed, ROW_STREAM);
     t->names = catmap_new(0);
     if (!t->names) {
         free(t);
@@ -50,6 +54,9 @@ void columns_free(struct columns *t)
     free(t->ts_from);
     free(t->ts_to);
     free(t->scratch);
+    free(t->row_buf);
+    free(t->row_vals);
+    free(t->row_idx);
     free(t);
 }
 
@@ -64,6 +71,8 @@ void columns_reset(struct columns *t)
     t->rows = 0;
     t->stamp = 0;
     t->unknown_values = 0;
+    t->nrows_kept = 0;
+    prng_seed(&t->row_rng, t->opt.seed, ROW_STREAM);
     free(t->ts_from);
     free(t->ts_to);
     t->ts_from = t->ts_to = NULL;
@@ -141,6 +150,95 @@ int columns_set_roles(struct columns *t, const char *prediction_name, const char
 void columns_begin_row(struct columns *t)
 {
     t->stamp++;
+    if (!t->opt.row_sample)
+        return;
+    if (!t->row_buf || t->row_width != t->ncols) {
+        /* the schema is fixed before the first row; a column added later is not kept */
+        if (!t->row_buf) {
+            t->row_buf = malloc((t->ncols ? t->ncols : 1) * sizeof *t->row_buf);
+            t->row_width = t->ncols;
+        }
+        if (!t->row_buf) {
+            t->failed = 1;
+            return;
+        }
+    }
+    for (size_t i = 0; i < t->row_width; i++)
+        t->row_buf[i] = NAN;
+}
+
+/* Keeps the row just read: every row, or Algorithm R over rows (row r replaces a uniformly
+ * chosen slot with probability k/(r+1)), remembering its file index to restore file order. */
+static void keep_row(struct columns *t)
+{
+    size_t limit = t->opt.row_sample;
+    if (!t->row_buf)
+        return;
+    size_t slot;
+    if (limit == COLUMNS_ALL_ROWS || t->nrows_kept < limit) {
+        if (t->nrows_kept == t->rows_cap) {
+            size_t cap = t->rows_cap ? t->rows_cap * 2 : 64;
+            if (limit != COLUMNS_ALL_ROWS && cap > limit)
+                cap = limit;
+            double *v = realloc(t->row_vals, cap * (t->row_width ? t->row_width : 1) * sizeof *v);
+            if (v)
+                t->row_vals = v;
+            uint64_t *ix = realloc(t->row_idx, cap * sizeof *ix);
+            if (ix)
+                t->row_idx = ix;
+            if (!v || !ix) {
+                t->failed = 1;
+                return;
+            }
+            t->rows_cap = cap;
+        }
+        slot = t->nrows_kept++;
+    } else {
+        uint64_t j = prng_below(&t->row_rng, t->rows + 1);
+        if (j >= limit)
+            return;
+        slot = (size_t)j;
+    }
+    if (t->row_width)
+        memcpy(t->row_vals + slot * t->row_width, t->row_buf, t->row_width * sizeof *t->row_buf);
+    t->row_idx[slot] = t->rows;
+}
+
+/* Reservoir slots are in file order except where a later row replaced an earlier one: a merge
+ * sort by file index (no shared state, so tables on different threads sort independently). */
+static void sort_slots(const uint64_t *key, size_t *a, size_t *tmp, size_t n)
+{
+    if (n < 2)
+        return;
+    size_t h = n / 2;
+    sort_slots(key, a, tmp, h);
+    sort_slots(key, a + h, tmp, n - h);
+    size_t i = 0, j = h, k = 0;
+    while (i < h && j < n)
+        tmp[k++] = key[a[i]] <= key[a[j]] ? a[i++] : a[j++];
+    while (i < h)
+        tmp[k++] = a[i++];
+    while (j < n)
+        tmp[k++] = a[j++];
+    memcpy(a, tmp, n * sizeof *a);
+}
+
+int columns_kept_row_order(const struct columns *t, size_t *order)
+{
+    int sorted = 1;
+    for (size_t k = 0; k < t->nrows_kept; k++) {
+        order[k] = k;
+        if (k && t->row_idx[k] < t->row_idx[k - 1])
+            sorted = 0;
+    }
+    if (sorted)
+        return 0;
+    size_t *tmp = malloc(t->nrows_kept * sizeof *tmp);
+    if (!tmp)
+        return -1;
+    sort_slots(t->row_idx, order, tmp, t->nrows_kept);
+    free(tmp);
+    return 0;
 }
 
 int columns_end_row(struct columns *t)
@@ -149,6 +247,8 @@ int columns_end_row(struct columns *t)
         if (t->cols[i].stamp != t->stamp)
             t->cols[i].missing++;
     }
+    if (t->opt.row_sample)
+        keep_row(t);
     t->rows++;
     if (t->failed) {
         t->failed = 0;
@@ -194,6 +294,8 @@ static void add_moments(struct column *c, double x)
 static void add_numeric(struct columns *t, struct column *c, double x)
 {
     add_moments(c, x);
+    if (t->row_buf && (size_t)(c - t->cols) < t->row_width)
+        t->row_buf[c - t->cols] = x;
     size_t limit = t->opt.sample_limit;
     if (limit == 0 || c->nvalues < limit) {
         if (c->nvalues == c->vcap) {

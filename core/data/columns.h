@@ -38,7 +38,11 @@ struct columns_options {
     uint64_t seed;         /* reservoir seed (column i uses stream i) */
     size_t max_categories; /* distinct categories kept per column; 0 = all; the rest are counted
                               in the column's catmap overflow */
+    size_t row_sample;     /* whole rows kept (every column's usable number, NAN otherwise, for the
+                              multivariate methods of DESIGN.md §9): 0 none, COLUMNS_ALL_ROWS
+                              every row, else a seeded uniform reservoir of that many rows */
 };
+#define COLUMNS_ALL_ROWS SIZE_MAX
 
 struct columns {
     struct column *cols;
@@ -54,6 +58,12 @@ struct columns {
     char *ts_from, *ts_to;    /* earliest/latest "timestamp" of sample objects (RFC 3339 text) */
     char *scratch;            /* UTF-8 repair and number text */
     size_t scratch_cap;
+    /* kept rows (opt.row_sample): slot k holds row_vals[k*row_width ..], file row row_idx[k] */
+    double *row_buf;          /* the row being read (row_width values) */
+    double *row_vals;
+    uint64_t *row_idx;
+    size_t row_width, nrows_kept, rows_cap;
+    struct prng row_rng;
 };
 
 /* opt NULL: keep every value, unlimited categories, seed 0. Returns NULL when out of memory. */
@@ -93,6 +103,11 @@ void columns_add_category(struct columns *t, int idx, const char *s, size_t len)
 void columns_count_unusable(struct columns *t, int idx, uint64_t missing, uint64_t invalid);
 void columns_note_timestamp(struct columns *t, const char *s);
 int columns_finish_rows(struct columns *t, uint64_t rows);
+
+/* The kept rows (opt.row_sample) in file order: order[k] = the slot (row_vals[order[k]*row_width])
+ * of the k-th kept row. order has room for t->nrows_kept. Rows read through columns_take_values
+ * are not kept (the table has no row structure then). */
+int columns_kept_row_order(const struct columns *t, size_t *order); /* 0, or -1 out of memory */
 
 /* Missing share of a column over the table's rows (missing + invalid) / rows; 0 when no rows. */
 double columns_missing_share(const struct columns *t, int idx);

@@ -52,10 +52,21 @@ static void feature_free(struct profile_feature *f)
     free(f->cats);
 }
 
+static void rows_clear(struct profile_rows *r)
+{
+    for (size_t i = 0; i < r->nfeatures; i++)
+        free(r->names[i]);
+    free(r->names);
+    free(r->feature);
+    free(r->values);
+    memset(r, 0, sizeof *r);
+}
+
 void profile_free(struct profile *p)
 {
     if (!p)
         return;
+    rows_clear(&p->rows_sample);
     for (size_t i = 0; i < p->nfeatures; i++)
         feature_free(&p->features[i]);
     free(p->features);
@@ -83,6 +94,46 @@ static int cmp_cat(const void *a, const void *b)
 int profile_set_data_version(struct profile *p, json_t *data_version)
 {
     return json_object_set(p->source, "data_version", data_version ? data_version : json_null());
+}
+
+/* The row sample: the numeric features' values of the rows t kept, in file order. Profile feature
+ * i is t's column i. */
+static int rows_from_columns(const struct columns *t, struct profile *p)
+{
+    struct profile_rows *r = &p->rows_sample;
+    size_t nf = 0;
+    for (size_t i = 0; i < p->nfeatures; i++)
+        nf += p->features[i].type == COL_NUMERIC && p->features[i].role == ROLE_FEATURE;
+    p->has_rows = 1;
+    r->names = calloc(nf ? nf : 1, sizeof *r->names);
+    r->feature = calloc(nf ? nf : 1, sizeof *r->feature);
+    if (!r->names || !r->feature)
+        return -1;
+    for (size_t i = 0; i < p->nfeatures; i++) {
+        if (p->features[i].type != COL_NUMERIC || p->features[i].role != ROLE_FEATURE)
+            continue;
+        r->names[r->nfeatures] = strdup(p->features[i].name);
+        if (!r->names[r->nfeatures])
+            return -1;
+        r->feature[r->nfeatures++] = i;
+    }
+    size_t n = t->row_vals ? t->nrows_kept : 0;
+    if (n == 0 || nf == 0)
+        return 0;
+    size_t *order = malloc(n * sizeof *order);
+    r->values = malloc(n * nf * sizeof *r->values);
+    if (!order || !r->values || columns_kept_row_order(t, order) < 0) {
+        free(order);
+        return -1;
+    }
+    for (size_t k = 0; k < n; k++) {
+        const double *row = t->row_vals + order[k] * t->row_width;
+        for (size_t j = 0; j < nf; j++)
+            r->values[k * nf + j] = r->feature[j] < t->row_width ? row[r->feature[j]] : NAN;
+    }
+    r->nrows = n;
+    free(order);
+    return 0;
 }
 
 int profile_from_columns(const struct columns *t, const struct profile_source *src, struct profile **out,
@@ -164,6 +215,9 @@ int profile_from_columns(const struct columns *t, const struct profile_source *s
             f->cats_overflow = catmap_overflow(c->cats);
         }
     }
+    p->row_sample_size = src->row_sample;
+    if (src->row_sample && rows_from_columns(t, p) < 0)
+        goto nomem;
     *out = p;
     return 0;
 nomem:
@@ -178,8 +232,11 @@ int profile_render(const struct profile *p, struct strbuf *sb)
     jsonw_string(sb, p->created_at, strlen(p->created_at));
     strbuf_puts(sb, ",\n  \"source\": ");
     jsonw_dump(sb, p->source, 0);
-    strbuf_printf(sb, ",\n  \"settings\": {\"sample_size\": %zu, \"bins\": %d, \"seed\": %" PRIu64 "},\n",
+    strbuf_printf(sb, ",\n  \"settings\": {\"sample_size\": %zu, \"bins\": %d, \"seed\": %" PRIu64,
                   p->sample_size, p->bins, p->seed);
+    if (p->version >= 2)
+        strbuf_printf(sb, ", \"row_sample\": %zu", p->row_sample_size);
+    strbuf_puts(sb, "},\n");
     strbuf_puts(sb, "  \"features\": [");
     for (size_t i = 0; i < p->nfeatures; i++) {
         const struct profile_feature *f = &p->features[i];
@@ -216,7 +273,28 @@ int profile_render(const struct profile *p, struct strbuf *sb)
             strbuf_puts(sb, "}}");
         }
     }
-    strbuf_puts(sb, p->nfeatures ? "\n  ]\n}\n" : "]\n}\n");
+    strbuf_puts(sb, p->nfeatures ? "\n  ]" : "]");
+    if (p->has_rows) {
+        const struct profile_rows *r = &p->rows_sample;
+        strbuf_puts(sb, ",\n  \"row_sample\": {\"features\": [");
+        for (size_t j = 0; j < r->nfeatures; j++) {
+            if (j)
+                strbuf_append(sb, ", ", 2);
+            jsonw_string(sb, r->names[j], strlen(r->names[j]));
+        }
+        strbuf_puts(sb, "],\n   \"rows\": [");
+        for (size_t k = 0; k < r->nrows; k++) {
+            strbuf_puts(sb, k ? ",\n    [" : "\n    [");
+            for (size_t j = 0; j < r->nfeatures; j++) {
+                if (j)
+                    strbuf_append(sb, ",", 1);
+                jsonw_number(sb, r->values[k * r->nfeatures + j]); /* NAN: null */
+            }
+            strbuf_append(sb, "]", 1);
+        }
+        strbuf_puts(sb, r->nrows ? "\n  ]}" : "]}");
+    }
+    strbuf_puts(sb, "\n}\n");
     return sb->failed ? -1 : 0;
 }
 
@@ -404,6 +482,72 @@ static int load_feature(struct loadctx *c, const json_t *jf, size_t idx, struct 
     return 0;
 }
 
+/* row_sample (DESIGN.md §9): {"features": [numeric feature names], "rows": [[number|null, ...]]}. */
+static int load_rows(struct loadctx *c, const json_t *rs, struct profile *p)
+{
+    struct profile_rows *r = &p->rows_sample;
+    char path[128];
+    if (!json_is_object(rs))
+        return fail(c, "row_sample", "expected an object {\"features\": [...], \"rows\": [...]}%s", "");
+    const json_t *names = json_object_get(rs, "features");
+    if (!json_is_array(names))
+        return fail(c, "row_sample.features", "expected an array of numeric feature names%s", "");
+    size_t nf = json_array_size(names);
+    r->names = calloc(nf ? nf : 1, sizeof *r->names);
+    r->feature = calloc(nf ? nf : 1, sizeof *r->feature);
+    if (!r->names || !r->feature)
+        return fail(c, "row_sample", "out of memory%s", "");
+    for (size_t j = 0; j < nf; j++) {
+        const char *name = json_string_value(json_array_get(names, j));
+        snprintf(path, sizeof path, "row_sample.features[%zu]", j);
+        if (!name)
+            return fail(c, path, "expected a feature name%s", "");
+        int fi = profile_find(p, name);
+        if (fi < 0 || p->features[fi].type != COL_NUMERIC)
+            return fail(c, path, "'%s' is not a numeric feature of the profile", name);
+        for (size_t k = 0; k < j; k++)
+            if (r->feature[k] == (size_t)fi)
+                return fail(c, path, "duplicate feature '%s'", name);
+        r->names[j] = strdup(name);
+        if (!r->names[j])
+            return fail(c, path, "out of memory%s", "");
+        r->feature[j] = (size_t)fi;
+        r->nfeatures++;
+    }
+    const json_t *rows = json_object_get(rs, "rows");
+    if (!json_is_array(rows))
+        return fail(c, "row_sample.rows", "expected an array of rows%s", "");
+    size_t n = json_array_size(rows);
+    if (n && nf) {
+        r->values = malloc(n * nf * sizeof *r->values);
+        if (!r->values)
+            return fail(c, "row_sample.rows", "out of memory%s", "");
+    }
+    for (size_t k = 0; k < n; k++) {
+        const json_t *row = json_array_get(rows, k);
+        snprintf(path, sizeof path, "row_sample.rows[%zu]", k);
+        if (!json_is_array(row) || json_array_size(row) != nf) {
+            char what[96];
+            snprintf(what, sizeof what, "expected an array of %zu values (one per row_sample feature)", nf);
+            return fail(c, path, "%s", what);
+        }
+        for (size_t j = 0; j < nf; j++) {
+            const json_t *v = json_array_get(row, j);
+            double x = NAN;
+            if (json_is_number(v) && isfinite(json_number_value(v)))
+                x = json_number_value(v);
+            else if (!json_is_null(v)) {
+                snprintf(path, sizeof path, "row_sample.rows[%zu][%zu]", k, j);
+                return fail(c, path, "expected a finite number or null%s", "");
+            }
+            r->values[k * nf + j] = x;
+        }
+        r->nrows++;
+    }
+    p->has_rows = 1;
+    return 0;
+}
+
 static int from_json(const json_t *root, const char *name, struct extracted *ex, size_t nex, struct profile **out,
                      char *err, size_t errlen)
 {
@@ -416,14 +560,14 @@ static int from_json(const json_t *root, const char *name, struct extracted *ex,
     const json_t *ver = json_object_get(root, "driftwatch_profile");
     if (!ver)
         return fail(&c, "driftwatch_profile", "missing (is this a baseline made by 'driftwatch baseline'?)%s", "");
-    if (!json_is_integer(ver) || json_integer_value(ver) != PROFILE_VERSION) {
+    if (!json_is_integer(ver) || json_integer_value(ver) < 1 || json_integer_value(ver) > PROFILE_VERSION) {
         char got[64];
         if (json_is_integer(ver))
             snprintf(got, sizeof got, "%" JSON_INTEGER_FORMAT, json_integer_value(ver));
         else
             snprintf(got, sizeof got, "(not an integer)");
         char what[512];
-        snprintf(what, sizeof what, "unsupported version %s (this driftwatch reads version %d; rebuild the "
+        snprintf(what, sizeof what, "unsupported version %s (this driftwatch reads versions 1 to %d; rebuild the "
                                     "baseline with 'driftwatch baseline')", got, PROFILE_VERSION);
         return fail(&c, "driftwatch_profile", "%s", what);
     }
@@ -432,7 +576,7 @@ static int from_json(const json_t *root, const char *name, struct extracted *ex,
         snprintf(err, errlen, "%s: out of memory", name);
         return -1;
     }
-    p->version = PROFILE_VERSION;
+    p->version = (int)json_integer_value(ver);
     p->bins = PROFILE_DEFAULT_BINS;
     p->sample_size = PROFILE_DEFAULT_SAMPLE_SIZE;
     p->seed = PROFILE_DEFAULT_SEED;
@@ -469,6 +613,9 @@ static int from_json(const json_t *root, const char *name, struct extracted *ex,
         const json_t *sd = json_object_get(settings, "seed");
         if (json_is_integer(sd))
             p->seed = (uint64_t)json_integer_value(sd);
+        const json_t *rs = json_object_get(settings, "row_sample");
+        if (json_is_integer(rs) && json_integer_value(rs) >= 0)
+            p->row_sample_size = (size_t)json_integer_value(rs);
     }
     const json_t *features = json_object_get(root, "features");
     if (!json_is_array(features)) {
@@ -496,6 +643,9 @@ static int from_json(const json_t *root, const char *name, struct extracted *ex,
             }
         }
     }
+    const json_t *rs = json_object_get(root, "row_sample");
+    if (rs && p->version >= 2 && load_rows(&c, rs, p) < 0)
+        goto fail;
     *out = p;
     return 0;
 fail:

@@ -1,6 +1,7 @@
-/* The baseline profile of DESIGN.md §3 (`driftwatch_profile: 1`): per feature the counts, moments
- * and sorted sample (numeric) or category counts (categorical). Built from a column table, written
- * as JSON, loaded back with validation that names the offending JSON path. */
+/* The baseline profile of DESIGN.md §3 and §9 (`driftwatch_profile: 2`): per feature the counts,
+ * moments and sorted sample (numeric) or category counts (categorical), and a row sample of the
+ * numeric features for the multivariate methods. Built from a column table, written as JSON,
+ * loaded back (version 1 too: no row sample then) with validation that names the JSON path. */
 #ifndef DW_DATA_PROFILE_H
 #define DW_DATA_PROFILE_H
 
@@ -11,7 +12,8 @@
 #include "columns.h"
 #include "strbuf.h"
 
-#define PROFILE_VERSION 1
+#define PROFILE_VERSION 2
+#define PROFILE_DEFAULT_ROW_SAMPLE 5000
 #define PROFILE_DEFAULT_SAMPLE_SIZE 10000
 #define PROFILE_DEFAULT_BINS 10
 #define PROFILE_DEFAULT_SEED 42
@@ -37,8 +39,17 @@ struct profile_feature {
     uint64_t cats_overflow; /* values of categories beyond the kept ones */
 };
 
+/* DESIGN.md §9's row sample: whole rows of the numeric features (role feature), file order. */
+struct profile_rows {
+    size_t nfeatures;
+    char **names;     /* feature names, profile order */
+    size_t *feature;  /* their indexes in profile.features */
+    size_t nrows;
+    double *values;   /* nrows x nfeatures, row-major; NAN = missing */
+};
+
 struct profile {
-    int version;
+    int version;      /* as loaded (1 or 2); built profiles are PROFILE_VERSION */
     char *created_at;
     json_t *source;      /* {"path", "format", "rows", "bad_rows", "bytes", "md5", "data_version"} (owned) */
     uint64_t rows;
@@ -47,6 +58,9 @@ struct profile {
     uint64_t seed;
     struct profile_feature *features;
     size_t nfeatures;
+    size_t row_sample_size; /* --row-sample (0: none kept) */
+    int has_rows;           /* a row_sample was built or loaded (version 2) */
+    struct profile_rows rows_sample;
 };
 
 /* What profile_from_columns records about the data and how it was sampled. */
@@ -59,9 +73,11 @@ struct profile_source {
     size_t sample_size;
     int bins;
     uint64_t seed;
+    size_t row_sample;     /* rows kept (the table's opt.row_sample); 0: no row sample */
 };
 
-/* Profile of every column of t, in t's order; samples are copied and sorted. */
+/* Profile of every column of t, in t's order; samples are copied and sorted; the rows t kept
+ * (opt.row_sample) become the row sample, restricted to the numeric features. */
 int profile_from_columns(const struct columns *t, const struct profile_source *src, struct profile **out,
                          char *err, size_t errlen);
 

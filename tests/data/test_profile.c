@@ -319,8 +319,20 @@ static void expect_load_error(const char *json, const char *want)
 
 static void test_profile_loader_validation_messages(void **state)
 {
-    expect_load_error("{\"driftwatch_profile\": 2, \"features\": []}",
-                      ": driftwatch_profile: unsupported version 2 (this driftwatch reads version 1");
+    expect_load_error("{\"driftwatch_profile\": 3, \"features\": []}",
+                      ": driftwatch_profile: unsupported version 3 (this driftwatch reads versions 1 to 2");
+    /* the row sample of version 2 (DESIGN.md §9) */
+    expect_load_error("{\"driftwatch_profile\": 2, \"features\": [{\"name\": \"a\", \"type\": \"numeric\", \"count\": 1, "
+                      "\"missing\": 0, \"sample\": [1]}], \"row_sample\": {\"features\": [\"b\"], \"rows\": []}}",
+                      ": row_sample.features[0]: 'b' is not a numeric feature of the profile");
+    expect_load_error("{\"driftwatch_profile\": 2, \"features\": [{\"name\": \"a\", \"type\": \"numeric\", \"count\": 1, "
+                      "\"missing\": 0, \"sample\": [1]}], \"row_sample\": {\"features\": [\"a\"], \"rows\": [[1], [2, 3]]}}",
+                      ": row_sample.rows[1]: expected an array of 1 values");
+    expect_load_error("{\"driftwatch_profile\": 2, \"features\": [{\"name\": \"a\", \"type\": \"numeric\", \"count\": 1, "
+                      "\"missing\": 0, \"sample\": [1]}], \"row_sample\": {\"features\": [\"a\"], \"rows\": [[\"x\"]]}}",
+                      ": row_sample.rows[0][0]: expected a finite number or null");
+    expect_load_error("{\"driftwatch_profile\": 2, \"features\": [], \"row_sample\": []}",
+                      ": row_sample: expected an object");
     expect_load_error("{\"features\": []}", ": driftwatch_profile: missing");
     expect_load_error("{\"driftwatch_profile\": 1}", ": features: missing");
     expect_load_error("{\"driftwatch_profile\": 1, \"features\": [{\"name\": \"a\", \"type\": \"numeric\", "
