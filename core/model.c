@@ -1047,7 +1047,8 @@ int model_start(const struct model_config *mc, const struct model_links *links, 
         snprintf(err, errlen, "model '%s': out of memory", mc->name);
         goto error;
     }
-    if (config_analyze_options(mc, &m->aopts, err, errlen) < 0)
+    if (config_check_baseline(mc, m->profile, err, errlen) < 0 ||
+        config_analyze_options(mc, &m->aopts, err, errlen) < 0)
         goto error;
     m->aopts_ready = 1;
     resolve_data_version(m);

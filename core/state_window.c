@@ -175,7 +175,8 @@ static int replay_copy(const char *dir, const struct model_config *mc, const str
     if (!schema_cols || !table)
         goto nomem;
     row_schema_init(&r.schema, schema_cols);
-    if (sample_row_init(&r.row, schema_cols->ncols) < 0 || window_init(&r.window, &r.schema, cap, mc->window_sliding) < 0)
+    if (sample_row_init(&r.row, schema_cols->ncols) < 0 ||
+        window_init(&r.window, &r.schema, cap, mc->window_sliding) < 0)
         goto nomem;
     window_ready = 1;
     char why[768];

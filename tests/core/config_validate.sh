@@ -24,11 +24,12 @@ expect_line() {
 "$DW_BIN" baseline --data "$TMP/train.csv" --out "$TMP/base.json" 2>/dev/null || fail "baseline"
 head -1 "$TMP/train.csv" >"$TMP/cur.csv" && tail -n 100 "$TMP/train.csv" >>"$TMP/cur.csv"
 
+PORT=$(free_port)
 # cfg FILE DRIFT [PROBE]: a one-model config; `drift:` is line 5 (its value starts at column 12),
 # the probe entry line 7.
 cfg() {
     cat >"$1" <<YAML
-agent: {state_dir: $TMP/state, plugin_dir: $DW_PLUGIN_DIR}
+agent: {listen: 127.0.0.1:$PORT, state_dir: $TMP/state, plugin_dir: $DW_PLUGIN_DIR}
 models:
   - name: cancer
     baseline: base.json
@@ -68,6 +69,9 @@ refused "$TMP/t2.yaml" "$TMP/t2.yaml:5:47: threshold must be a number in [0, 1e+
 # 3. Feature names: an override naming a feature the baseline does not have, with the closest one.
 cfg "$TMP/f1.yaml" "{features: {mean_aera: {threshold: 0.2}}}"
 refused "$TMP/f1.yaml" "$TMP/f1.yaml:5:24: model 'cancer': drift.features: the baseline has no feature 'mean_aera' (did you mean 'mean_area'?)"
+# run refuses to start on it too (it used to start and ignore the override).
+cli 1 run -c "$TMP/f1.yaml"
+expect_contains "$TMP/err" "cannot start: $TMP/f1.yaml:5:24: model 'cancer': drift.features: the baseline has no feature 'mean_aera' (did you mean 'mean_area'?)"
 cfg "$TMP/f2.yaml" "{features: {perimeter: {threshold: 0.2}}}"
 refused "$TMP/f2.yaml" "$TMP/f2.yaml:5:24: model 'cancer': drift.features: the baseline has no feature 'perimeter'"
 # ... and in the flags, which name the flag instead of a position.
