@@ -554,12 +554,16 @@ static ssize_t no_body_read(void *cls, uint64_t pos, char *buf, size_t max)
     return MHD_CONTENT_READER_END_WITH_ERROR;
 }
 
-/* An answer without a body (HEAD, 1xx, 204, 304), with exactly the framing headers the upstream
- * sent. MHD 0.9.75 writes the framing itself, from the response's size, for HEAD and 304 (and none
- * for 1xx and 204), and has no MHD_RF_HEAD_ONLY_RESPONSE (0.9.76): so the size is the upstream's
- * Content-Length (MHD writes it and reads nothing), or unknown for a chunked one (MHD writes
- * Transfer-Encoding: chunked to HTTP/1.1 clients). With neither, the only way to have MHD write
- * no framing header is an HTTP/1.0-style answer: the client's connection closes after it. */
+/* An answer without a body (HEAD, 1xx, 204, 304), with the framing headers the upstream sent and
+ * nothing invented. MHD 0.9.75 writes the framing itself, from the response's size, for HEAD and
+ * 304 (and none for 1xx and 204), and lacks MHD_RF_HEAD_ONLY_RESPONSE (0.9.76): so the size is the
+ * upstream's Content-Length (MHD writes exactly it and sends no body). Without one (a chunked or
+ * close-delimited resource), a response of unknown size would make MHD write Transfer-Encoding:
+ * chunked and then, wrongly, a last chunk "0\r\n\r\n" after a HEAD answer's head, which a client
+ * reads as the start of the next answer; the only way to have it write no framing header is an
+ * HTTP/1.0-style answer, after which it closes the client's connection (and so says Connection:
+ * close). So: no Content-Length is invented or replaced, a Transfer-Encoding: chunked of a HEAD or
+ * 304 answer is not relayed, and the connection ends there. */
 static struct MHD_Response *no_body_response(const struct upstream_answer *a)
 {
     struct MHD_Response *r;
@@ -576,7 +580,7 @@ static struct MHD_Response *no_body_response(const struct upstream_answer *a)
     if (a->has_length && !a->chunked)
         return MHD_create_response_from_callback(a->length, 4096, no_body_read, NULL, NULL);
     r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, no_body_read, NULL, NULL);
-    if (r && !a->chunked)
+    if (r)
         MHD_set_response_options(r, MHD_RF_HTTP_1_0_COMPATIBLE_STRICT, MHD_RO_END);
     return r;
 }
