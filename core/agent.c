@@ -117,11 +117,6 @@ static int agent_read_cursors(const char *model, const char *source, dw_cursor_f
     return rc;
 }
 
-const char *agent_plugin_dir(const struct config *cfg)
-{
-    return cfg->agent.plugin_dir ? cfg->agent.plugin_dir : loader_default_dir();
-}
-
 static int add_slot(struct agent *a, const struct plugin_ref *ref, enum dw_kind kind, const char *const *reserved,
                     char *err, size_t errlen)
 {
@@ -129,7 +124,7 @@ static int add_slot(struct agent *a, const struct plugin_ref *ref, enum dw_kind 
     s->ref = ref;
     s->kind = kind;
     char why[1024];
-    if (plugin_instance_create(agent_plugin_dir(a->cfg), a->cfg->path, ref, reserved, kind, &s->pi, why,
+    if (plugin_instance_create(a->cfg->agent.plugin_dir, a->cfg->path, ref, reserved, kind, &s->pi, why,
                                sizeof why) == 0)
         return 0;
     plugin_instance_report_up(ref->name, kind, 0);

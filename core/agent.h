@@ -25,7 +25,4 @@ int agent_http_port(const struct agent *a);
 /* The alert sink instance configured under `name`, or NULL when absent or down. */
 struct plugin_instance *agent_alert_sink(const struct agent *a, const char *name);
 
-/* The plugin directory the config resolves to (agent.plugin_dir or the default). */
-const char *agent_plugin_dir(const struct config *cfg);
-
 #endif

@@ -6,6 +6,7 @@
 
 #include "commands.h"
 #include "options.h"
+#include "plugin_dir.h"
 #include "plugin_loader.h"
 
 static const char plugins_usage[] =
@@ -33,7 +34,7 @@ int cmd_plugins(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"plugin-dir", required_argument, NULL, 'd'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
-    const char *dir = loader_default_dir();
+    const char *dir = plugin_dir_default();
     optind = 1;
     opterr = 0;
     int c;

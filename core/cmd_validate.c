@@ -62,7 +62,7 @@ int cmd_validate(int argc, char **argv)
     if (check_baselines(cfg) < 0)
         goto out;
     printf("%s: ok (%zu model(s), %zu alert sink(s), plugins from %s)\n", path, cfg->n_models, cfg->n_alerts,
-           agent_plugin_dir(cfg));
+           cfg->agent.plugin_dir);
     rc = 0;
 out:
     agent_free(agent);

@@ -13,7 +13,6 @@
 #include "log.h"
 #include "metrics.h"
 #include "plugin_instance.h"
-#include "agent.h"
 #include "yaml_tree.h"
 
 static const char vertex_usage[] =
@@ -121,7 +120,7 @@ static int run_action(const struct config *cfg, const struct model_config *m, js
     const struct plugin_ref *entry = m ? m->retrain : &ref;
     host_set_state_dir(cfg->agent.state_dir);
     if ((!m && options_entry(options, &tree, &ref, err, sizeof err) < 0) ||
-        plugin_instance_create(agent_plugin_dir(cfg), m ? cfg->path : "--option", entry, config_retrain_policy_keys,
+        plugin_instance_create(cfg->agent.plugin_dir, m ? cfg->path : "--option", entry, config_retrain_policy_keys,
                                DW_KIND_TRAINER, &pi, err, sizeof err) < 0) {
         fprintf(stderr, "driftwatch vertex: %s\n", err);
         yaml_tree_free(tree);

@@ -11,6 +11,7 @@
 
 #include "drift/analyze.h"
 #include "log.h"
+#include "plugin_dir.h"
 #include "suggest.h"
 #include "values.h"
 
@@ -699,6 +700,12 @@ int config_load(const char *path, struct config **out, char *err, size_t errlen)
         goto error;
     if ((x = ynode_get(cfg->root, "agent")) && parse_agent(&c, x) < 0)
         goto error;
+    /* The default plugin directory is set here, once, before anything loads a plugin, so every user
+     * of the config (agent, validate, vertex) loads from the same place without asking the agent. */
+    if (!cfg->agent.plugin_dir && !(cfg->agent.plugin_dir = strdup(plugin_dir_default()))) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        goto error;
+    }
     if ((x = ynode_get(cfg->root, "models")) && parse_models(&c, x) < 0)
         goto error;
     if ((x = ynode_get(cfg->root, "alerts")) && parse_alerts(&c, x) < 0)

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent.h"
 #include "suggest.h"
 
 const struct model_config *config_pick_model(const struct config *cfg, const char *name, char *err, size_t errlen)
@@ -105,7 +104,7 @@ int config_data_version(const struct config *cfg, const struct model_config *mc,
     if (!mc->versioning)
         return 0;
     struct plugin_instance *pi = NULL;
-    if (plugin_instance_create(agent_plugin_dir(cfg), cfg->path, mc->versioning, NULL, DW_KIND_VERSIONING, &pi, err,
+    if (plugin_instance_create(cfg->agent.plugin_dir, cfg->path, mc->versioning, NULL, DW_KIND_VERSIONING, &pi, err,
                                errlen) < 0)
         return -1;
     *out = config_ask_data_version(pi, path, err, errlen);

@@ -21,28 +21,6 @@ const char *loader_kind_name(enum dw_kind kind)
     return (unsigned)kind < sizeof kind_names / sizeof kind_names[0] ? kind_names[kind] : "unknown";
 }
 
-const char *loader_default_dir(void)
-{
-    static char dir[PATH_MAX + 16];
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = '\0';
-        char *slash = strrchr(exe, '/');
-        if (slash) {
-            *slash = '\0';
-            struct stat st;
-            snprintf(dir, sizeof dir, "%s/plugins", exe);
-            /* Only the build tree has CMakeCache.txt next to the binary. */
-            char cache[PATH_MAX + 32];
-            snprintf(cache, sizeof cache, "%s/CMakeCache.txt", exe);
-            if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode) && access(cache, F_OK) == 0)
-                return dir;
-        }
-    }
-    return DW_PLUGIN_INSTALL_DIR;
-}
-
 /* A callback counts only when the plugin's struct is long enough to hold it: a plugin built against
  * an older header has a shorter struct, and reading past it would be reading its neighbours. */
 #define PLUGIN_HAS(p, field) \

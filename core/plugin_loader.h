@@ -13,10 +13,6 @@ struct loaded_plugin {
     char *path;
 };
 
-/* The directory plugins are loaded from when the config names none: the build tree's plugins/
- * next to the binary when it exists, else the install directory. */
-const char *loader_default_dir(void);
-
 /* Returns 0, or -1 with err saying what failed: missing file, not a shared object, missing symbol,
  * wrong ABI, truncated struct, missing callbacks for its kind. */
 int loader_open(const char *dir, const char *name, struct loaded_plugin **out, char *err, size_t errlen);
