@@ -244,9 +244,32 @@ static int fill_numeric(struct window *w, struct columns *t, size_t c, int consu
     return 0;
 }
 
+/* The table's whole rows (opt.row_sample, for the multivariate methods): numeric cells by row,
+ * NAN for missing, invalid and categorical cells. Before fill_numeric, which may consume cells. */
+static int fill_rows(const struct window *w, struct columns *t)
+{
+    size_t nc = w->ncols, cells = w->n * nc;
+    double *rows = malloc((cells ? cells : 1) * sizeof *rows);
+    if (!rows)
+        return -1;
+    for (size_t c = 0; c < nc; c++) {
+        int num = is_numeric(w, c);
+        for (size_t i = 0; i < w->n; i++) {
+            uint64_t v = w->cells[c][(w->head + i) % w->cap];
+            double x = NAN;
+            if (num && v != CELL_MISSING && v != CELL_INVALID)
+                memcpy(&x, &v, sizeof x);
+            rows[i * nc + c] = x;
+        }
+    }
+    return columns_take_rows(t, rows, w->n);
+}
+
 int window_fill_columns(struct window *w, struct columns *t, int consume)
 {
     if (t->ncols != w->ncols)
+        return -1;
+    if (t->opt.row_sample && fill_rows(w, t) < 0)
         return -1;
     for (size_t c = 0; c < w->ncols; c++) {
         if (is_numeric(w, c)) {

@@ -507,6 +507,24 @@ void columns_take_values(struct columns *t, int idx, double *values, size_t n, s
         add_moments(c, values[i]);
 }
 
+int columns_take_rows(struct columns *t, double *rows, size_t n)
+{
+    uint64_t *idx = malloc((n ? n : 1) * sizeof *idx);
+    if (!idx) {
+        free(rows);
+        return -1;
+    }
+    for (size_t k = 0; k < n; k++)
+        idx[k] = k;
+    free(t->row_vals);
+    free(t->row_idx);
+    t->row_vals = rows;
+    t->row_idx = idx;
+    t->row_width = t->ncols;
+    t->nrows_kept = t->rows_cap = n;
+    return 0;
+}
+
 void columns_add_category(struct columns *t, int idx, const char *s, size_t len)
 {
     add_category(t, &t->cols[idx], s, len);

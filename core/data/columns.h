@@ -102,6 +102,9 @@ void columns_take_values(struct columns *t, int idx, double *values, size_t n, s
 void columns_add_category(struct columns *t, int idx, const char *s, size_t len);
 void columns_count_unusable(struct columns *t, int idx, uint64_t missing, uint64_t invalid);
 void columns_note_timestamp(struct columns *t, const char *s);
+/* The kept rows of such a table at once (opt.row_sample set): n rows of ncols values, row-major,
+ * NAN where a row has no usable number; takes over rows (malloc'd). Returns 0 or -1 (memory). */
+int columns_take_rows(struct columns *t, double *rows, size_t n);
 int columns_finish_rows(struct columns *t, uint64_t rows);
 
 /* The kept rows (opt.row_sample) in file order: order[k] = the slot (row_vals[order[k]*row_width])

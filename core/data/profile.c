@@ -871,7 +871,9 @@ int profile_load(const char *path, struct profile **out, char *err, size_t errle
 
 struct columns *columns_new_for_profile(const struct profile *p, const struct columns_options *opt)
 {
-    struct columns *t = columns_new(opt);
+    /* every value, and every whole row when the profile has a row sample (DESIGN.md §9) */
+    struct columns_options all = {.row_sample = p->has_rows ? COLUMNS_ALL_ROWS : 0};
+    struct columns *t = columns_new(opt ? opt : &all);
     if (!t)
         return NULL;
     const char *pred = NULL, *target = NULL;

@@ -101,8 +101,8 @@ void profile_free(struct profile *p);
 /* Index of the feature called name, or -1. */
 int profile_find(const struct profile *p, const char *name);
 
-/* A window table for p: one column per profile feature with its type and role, every value kept
- * (opt NULL) or as opt says. Sample objects' prediction/label go to the prediction/target features. */
+/* A window table for p: one column per profile feature with its type and role, every value (and,
+ * when p has a row sample, every whole row) kept (opt NULL) or as opt says. Sample objects' prediction/label go to the prediction/target features. */
 struct columns *columns_new_for_profile(const struct profile *p, const struct columns_options *opt);
 
 /* "2026-01-02T03:04:05Z" for now (or $SOURCE_DATE_EPOCH when set, for reproducible files). */

@@ -10,6 +10,7 @@
 
 #include "data/catmap.h"
 #include "drift.h"
+#include "multivariate_verdict.h"
 
 /* Rounding slack for the >= comparisons of shares (0.3 - 0.2 is 0.09999999999999998). */
 #define SHARE_EPS 1e-12
@@ -97,6 +98,7 @@ void analyze_options_init(struct analyze_options *o)
     o->correction = CORRECTION_NONE;
     o->dataset_share = 0.5;
     o->missing_rise = 0.1;
+    o->multivariate = MV_DEFAULT;
 }
 
 void analyze_options_free(struct analyze_options *o)
@@ -120,10 +122,12 @@ int analyze_options_set_methods(struct analyze_options *o, const char *spec, cha
     if (strcmp(spec, "all") == 0) {
         o->mode = METHODS_ALL;
         o->nlist = 0;
+        o->multivariate = MV_PCA_RECONSTRUCTION | MV_MMD; /* reported; only naming them makes them count */
         return 0;
     }
     int list[DM_COUNT];
     size_t n = 0;
+    unsigned mv = 0;
     const char *p = spec;
     while (*p) {
         const char *comma = strchr(p, ',');
@@ -136,10 +140,18 @@ int analyze_options_set_methods(struct analyze_options *o, const char *spec, cha
         memcpy(name, p, len);
         name[len] = '\0';
         int m = drift_method_from_name(name);
+        unsigned bit = multivariate_method_from_name(name);
+        if (bit) {
+            mv |= bit;
+            p += len;
+            if (*p == ',')
+                p++;
+            continue;
+        }
         if (m == DM_NONE) {
             snprintf(err, errlen,
                      "methods: unknown method '%s' (known: auto, all, ks, cramervonmises, anderson, wasserstein, "
-                     "wasserstein_normed, psi, jensenshannon, hellinger, chisquare, linf)",
+                     "wasserstein_normed, psi, jensenshannon, hellinger, chisquare, linf, pca_reconstruction, mmd)",
                      name);
             return -1;
         }
@@ -152,9 +164,18 @@ int analyze_options_set_methods(struct analyze_options *o, const char *spec, cha
         if (*p == ',')
             p++;
     }
-    if (n == 0) {
+    if (n == 0 && mv == 0) {
         snprintf(err, errlen, "methods: empty list");
         return -1;
+    }
+    if (mv) {
+        o->multivariate = mv;
+        o->multivariate_chosen = 1;
+    }
+    if (n == 0) {
+        o->mode = METHODS_AUTO; /* only multivariate methods named: the auto rule per feature */
+        o->nlist = 0;
+        return 0;
     }
     o->mode = METHODS_LIST;
     memcpy(o->list, list, n * sizeof *list);
@@ -204,6 +225,32 @@ int analyze_options_add_override(struct analyze_options *o, const char *feature,
         return -1;
     }
     ov[o->noverrides++] = (struct analyze_override){.feature = name, .method = m, .threshold = threshold};
+    return 0;
+}
+
+unsigned multivariate_method_from_name(const char *name)
+{
+    if (strcmp(name, "pca_reconstruction") == 0)
+        return MV_PCA_RECONSTRUCTION;
+    if (strcmp(name, "mmd") == 0)
+        return MV_MMD;
+    return 0;
+}
+
+int analyze_options_set_multivariate(struct analyze_options *o, const char *const *names, size_t n, char *err,
+                                     size_t errlen)
+{
+    unsigned mv = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned bit = multivariate_method_from_name(names[i]);
+        if (!bit) {
+            snprintf(err, errlen, "multivariate: unknown method '%s' (known: pca_reconstruction, mmd)", names[i]);
+            return -1;
+        }
+        mv |= bit;
+    }
+    o->multivariate = mv;
+    o->multivariate_chosen = 1;
     return 0;
 }
 
@@ -682,7 +729,7 @@ int verdict_set_model(struct verdict *v, const char *model)
 
 int verdict_exit_code(const struct verdict *v)
 {
-    if (v->dataset_drift)
+    if (v->dataset_drift || (v->multivariate_drift && v->multivariate_counts))
         return 2;
     return v->drifted > 0 || v->role_drift ? 1 : 0;
 }
@@ -792,6 +839,8 @@ int analyze_window(const struct profile *p, const struct columns *w, const struc
     }
     v->drift_share = v->nfeatures ? (double)v->drifted / (double)v->nfeatures : 0.0;
     v->dataset_drift = v->nfeatures > 0 && v->drift_share >= o->dataset_share - SHARE_EPS;
+    if (analyze_multivariate(p, w, o, v) < 0)
+        goto nomem;
     *out = v;
     return 0;
 nomem:

@@ -56,6 +56,12 @@ enum methods_mode {
 
 enum drift_correction { CORRECTION_NONE, CORRECTION_BONFERRONI, CORRECTION_FDR };
 
+/* Multivariate methods (DESIGN.md §9), as bits of analyze_options.multivariate. */
+enum { MV_PCA_RECONSTRUCTION = 1u << 0, MV_MMD = 1u << 1 };
+#define MV_DEFAULT MV_PCA_RECONSTRUCTION
+/* "pca_reconstruction" | "mmd" -> its bit, or 0. */
+unsigned multivariate_method_from_name(const char *name);
+
 struct analyze_override {
     char *feature;
     int method;       /* DM_NONE: the model's methods */
@@ -72,11 +78,19 @@ struct analyze_options {
     int bins;             /* quantile bins; 0 = the profile's settings.bins */
     struct analyze_override *overrides; /* owned; analyze_options_free releases them */
     size_t noverrides;
+    unsigned multivariate; /* MV_* bits to run (default MV_DEFAULT: pca_reconstruction) */
+    int multivariate_chosen; /* the methods were named (--methods pca_reconstruction,mmd, config
+                                drift.multivariate): their drift then sets the exit code to 2 */
+    uint64_t seed;         /* the mmd permutations' seed; 0: the profile's settings.seed */
 };
 
 void analyze_options_init(struct analyze_options *o);
 void analyze_options_free(struct analyze_options *o);
-/* "auto", "all" or a comma list of method names. Returns 0 or -1 with err naming the bad name. */
+/* "auto", "all" or a comma list of method names. Returns 0 or -1 with err naming the bad name.
+ * "all" also runs every multivariate method (reported, not counted in the exit code); a list
+ * naming pca_reconstruction or mmd runs exactly the multivariate ones it names and makes their
+ * drift count (multivariate_chosen; a list of only those keeps the auto rule per feature);
+ * auto and a list without them keep o->multivariate as it is. */
 int analyze_options_set_methods(struct analyze_options *o, const char *spec, char *err, size_t errlen);
 /* "none", "bonferroni" or "fdr" (Benjamini-Hochberg). Returns 0 or -1 with err. */
 int analyze_options_set_correction(struct analyze_options *o, const char *name, char *err, size_t errlen);
@@ -84,6 +98,10 @@ int analyze_options_set_correction(struct analyze_options *o, const char *name, 
  * config `drift.features: {amount: {method: psi, threshold: 0.2}}`. Returns 0 or -1 with err. */
 int analyze_options_add_override(struct analyze_options *o, const char *feature, const char *method,
                                  double threshold, char *err, size_t errlen);
+/* Config `drift.multivariate: [pca_reconstruction, mmd]`: exactly these (an empty list: none).
+ * Returns 0 or -1 with err naming the bad name. */
+int analyze_options_set_multivariate(struct analyze_options *o, const char *const *names, size_t n, char *err,
+                                     size_t errlen);
 
 /* ---- verdict ---- */
 
@@ -124,6 +142,22 @@ struct feature_verdict {
     const char *note;              /* why a test did not run, or NULL */
 };
 
+/* A multivariate method's outcome. ran = 0: not asked for (absent from the JSON); asked for but
+ * unable to run (note says why: a version 1 profile without rows, too few rows): drift 0 and
+ * the numbers NAN. */
+struct mv_pca_verdict {
+    int ran, ok, drift;
+    double value, lower, upper; /* window's mean reconstruction error and the reference band */
+    size_t components;
+    const char *note;
+};
+
+struct mv_mmd_verdict {
+    int ran, ok, drift;
+    double statistic, p_value, sigma2, threshold; /* drift when p_value < threshold (0.05) */
+    const char *note;
+};
+
 struct verdict {
     char *model;
     int dataset_drift;
@@ -137,6 +171,11 @@ struct verdict {
     json_t *baseline;       /* the profile's source object plus created_at (owned) */
     uint64_t window_rows;
     char *window_from, *window_to; /* earliest/latest sample timestamp, or NULL */
+    struct mv_pca_verdict pca;
+    struct mv_mmd_verdict mmd;
+    int multivariate_drift; /* pca.drift || mmd.drift */
+    int multivariate_counts; /* the methods were chosen, not the default: their drift counts like
+                                dataset drift for the exit code (2) and the status lines */
     enum methods_mode mode;
     char methods[192];      /* "auto", "all" or the list as given ("psi,ks") */
     enum drift_correction correction;
@@ -152,7 +191,9 @@ int analyze_window(const struct profile *p, const struct columns *w, const struc
 void verdict_free(struct verdict *v);
 /* Model name shown in every rendering (default "default"). Returns 0 or -1 (memory). */
 int verdict_set_model(struct verdict *v, const char *model);
-/* 0 no drift, 1 some features (or the target/prediction) drifted, 2 dataset drift. */
+/* 0 no drift, 1 some features (or the target/prediction) drifted, 2 dataset drift (or the drift
+ * of a multivariate method that was asked for: a property of the whole dataset too; the default
+ * pca_reconstruction is reported but leaves the code as the per-feature tests set it). */
 int verdict_exit_code(const struct verdict *v);
 
 /* The `check --format json` object of DESIGN.md §4 (new reference). */

@@ -349,6 +349,76 @@ static void kv(struct strbuf *out, const char *k, const char *v)
     strbuf_puts(out, "</td></tr>");
 }
 
+/* The reconstruction error against its reference band on one axis: the band shaded, the
+ * window's value a marker (red when outside). */
+static void svg_band(struct strbuf *out, double value, double lower, double upper)
+{
+    const int W = 560, H = 54, L = 20, R = 540;
+    double lo = fmin(value, isfinite(lower) ? lower : value), hi = fmax(value, isfinite(upper) ? upper : value);
+    double pad = (hi - lo) * 0.15 + 1e-9;
+    lo = fmax(0.0, lo - pad);
+    hi += pad;
+#define BAND_X(x) (L + ((x) - lo) / (hi - lo) * (R - L))
+    strbuf_printf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" "
+                       "class=\"band\" role=\"img\" aria-label=\"reconstruction error against its band\">", W, H, W, H);
+    strbuf_printf(out, "<line x1=\"%d\" y1=\"30\" x2=\"%d\" y2=\"30\" stroke=\"#9aa3b2\"/>", L, R);
+    int outside = isfinite(lower) && (value < lower || value > upper);
+    if (isfinite(lower))
+        strbuf_printf(out, "<rect x=\"%.1f\" y=\"20\" width=\"%.1f\" height=\"20\" fill=\"#4c78a8\" "
+                           "fill-opacity=\"0.35\"><title>reference band [%.4g, %.4g]</title></rect>"
+                           "<text x=\"%.1f\" y=\"52\" text-anchor=\"middle\">%.4g</text>"
+                           "<text x=\"%.1f\" y=\"52\" text-anchor=\"middle\">%.4g</text>",
+                      BAND_X(lower), BAND_X(upper) - BAND_X(lower), lower, upper, BAND_X(lower), lower, BAND_X(upper),
+                      upper);
+    strbuf_printf(out, "<circle cx=\"%.1f\" cy=\"30\" r=\"6\" fill=\"%s\"><title>window %.4g</title></circle>"
+                       "<text x=\"%.1f\" y=\"13\" text-anchor=\"middle\">window %.4g</text></svg>",
+                  BAND_X(value), outside ? "#d9453c" : "#2a9d55", value, BAND_X(value), value);
+#undef BAND_X
+}
+
+/* DESIGN.md §9's methods: the reconstruction error against its band, and the MMD test. */
+static void html_multivariate(struct strbuf *out, const struct verdict *v)
+{
+    if (!v->pca.ran && !v->mmd.ran)
+        return;
+    strbuf_printf(out, "<section class=\"feature%s\" id=\"multivariate\"><h2>Multivariate drift</h2>\n",
+                  v->multivariate_drift ? " drift" : "");
+    if (v->pca.ran) {
+        const struct mv_pca_verdict *p = &v->pca;
+        strbuf_puts(out, "<p class=\"meta\"><b>pca_reconstruction</b>: ");
+        if (p->ok) {
+            strbuf_printf(out, "mean reconstruction error %.4g with %zu component%s (reference band [%.4g, %.4g], "
+                               "mean &#8723; 3 std of 10 chunks of the row sample) &mdash; %s",
+                          p->value, p->components, p->components == 1 ? "" : "s", p->lower, p->upper,
+                          p->drift ? "<span class=\"badge drift\">drift</span>" : "ok");
+        }
+        if (p->note) {
+            strbuf_puts(out, " (");
+            esc(out, p->note);
+            strbuf_puts(out, ")");
+        }
+        strbuf_puts(out, "</p>\n");
+        if (p->ok && isfinite(p->value))
+            svg_band(out, p->value, p->lower, p->upper);
+    }
+    if (v->mmd.ran) {
+        const struct mv_mmd_verdict *m = &v->mmd;
+        strbuf_puts(out, "<p class=\"meta\"><b>mmd</b>: ");
+        if (m->ok)
+            strbuf_printf(out, "MMD&sup2; %.4g, permutation p-value %.4g (drift when &lt; %.2g), kernel &sigma;&sup2; "
+                               "%.4g &mdash; %s",
+                          m->statistic, m->p_value, m->threshold, m->sigma2,
+                          m->drift ? "<span class=\"badge drift\">drift</span>" : "ok");
+        if (m->note) {
+            strbuf_puts(out, " (");
+            esc(out, m->note);
+            strbuf_puts(out, ")");
+        }
+        strbuf_puts(out, "</p>\n");
+    }
+    strbuf_puts(out, "</section>\n");
+}
+
 int report_render_html(const struct profile *p, const struct columns *w, const struct verdict *v,
                        struct strbuf *out)
 {
@@ -363,9 +433,13 @@ int report_render_html(const struct profile *p, const struct columns *w, const s
     strbuf_printf(out, "</title><style>%s</style></head><body>\n<header><h1>Drift report: ", css);
     esc(out, v->model);
     strbuf_printf(out, "</h1><p class=\"status %s\">", code == 2 ? "crit" : code == 1 ? "warn" : "ok");
-    if (code == 2)
+    if (v->dataset_drift)
         strbuf_printf(out, "Dataset drift: %zu of %zu features drifted (share %.2f &ge; %.2f)", v->drifted,
                       v->nfeatures, v->drift_share, v->dataset_share);
+    else if (v->multivariate_drift && v->multivariate_counts)
+        strbuf_printf(out, "Multivariate drift (<a href=\"#multivariate\">%s%s%s</a>): %zu of %zu features drifted",
+                      v->pca.drift ? "pca_reconstruction" : "", v->pca.drift && v->mmd.drift ? ", " : "",
+                      v->mmd.drift ? "mmd" : "", v->drifted, v->nfeatures);
     else if (code == 1)
         strbuf_printf(out, "Feature drift: %zu of %zu features drifted (share %.2f &lt; %.2f)", v->drifted,
                       v->nfeatures, v->drift_share, v->dataset_share);
@@ -411,6 +485,7 @@ int report_render_html(const struct profile *p, const struct columns *w, const s
         strbuf_printf(out, "<td>%s</td></tr>\n", fv->drift ? "<span class=\"badge drift\">drift</span>" : "ok");
     }
     strbuf_puts(out, "</table>\n");
+    html_multivariate(out, v);
 
     int rc = 0;
     for (size_t k = 0; k < v->n && rc == 0; k++) {

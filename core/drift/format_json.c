@@ -74,6 +74,37 @@ static json_t *feature_json(const struct verdict *v, const struct feature_verdic
     return o;
 }
 
+/* DESIGN.md §9: "multivariate": {"pca_reconstruction": {"value", "lower", "upper", "components",
+ * "drift"}, "mmd": {"statistic", "p_value", "sigma2", "drift"}}, each with a "note" when it could
+ * not run or has no thresholds; only the methods asked for appear. */
+static json_t *multivariate_json(const struct verdict *v)
+{
+    json_t *o = json_object();
+    int e = !o;
+    if (o && v->pca.ran) {
+        const struct mv_pca_verdict *p = &v->pca;
+        json_t *j = json_pack("{s:o, s:o, s:o, s:o, s:b}", "value", num_or_null(p->value), "lower",
+                              num_or_null(p->lower), "upper", num_or_null(p->upper), "components",
+                              p->ok ? json_integer((json_int_t)p->components) : json_null(), "drift", p->drift);
+        if (j && p->note)
+            e |= json_object_set_new(j, "note", json_string(p->note));
+        e |= !j || json_object_set_new(o, "pca_reconstruction", j) < 0;
+    }
+    if (o && v->mmd.ran) {
+        const struct mv_mmd_verdict *m = &v->mmd;
+        json_t *j = json_pack("{s:o, s:o, s:o, s:b}", "statistic", num_or_null(m->statistic), "p_value",
+                              num_or_null(m->p_value), "sigma2", num_or_null(m->sigma2), "drift", m->drift);
+        if (j && m->note)
+            e |= json_object_set_new(j, "note", json_string(m->note));
+        e |= !j || json_object_set_new(o, "mmd", j) < 0;
+    }
+    if (e) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
 json_t *verdict_to_json(const struct verdict *v)
 {
     json_t *features = json_array();
@@ -88,11 +119,20 @@ json_t *verdict_to_json(const struct verdict *v)
     }
     json_t *window = json_pack("{s:I, s:s?, s:s?}", "rows", (json_int_t)v->window_rows, "from", v->window_from,
                                "to", v->window_to);
-    return json_pack("{s:s, s:b, s:f, s:I, s:I, s:o, s:O, s:o, s:s, s:s, s:f}", "model", v->model,
-                     "dataset_drift", v->dataset_drift, "drift_share", v->drift_share, "drifted_features",
-                     (json_int_t)v->drifted, "n_features", (json_int_t)v->nfeatures, "features", features,
-                     "baseline", v->baseline, "window", window, "methods", v->methods, "correction",
-                     correction_label(v->correction), "dataset_share_threshold", v->dataset_share);
+    json_t *o = json_pack("{s:s, s:b, s:f, s:I, s:I, s:o, s:O, s:o, s:s, s:s, s:f}", "model", v->model,
+                          "dataset_drift", v->dataset_drift, "drift_share", v->drift_share, "drifted_features",
+                          (json_int_t)v->drifted, "n_features", (json_int_t)v->nfeatures, "features", features,
+                          "baseline", v->baseline, "window", window, "methods", v->methods, "correction",
+                          correction_label(v->correction), "dataset_share_threshold", v->dataset_share);
+    if (o && (v->pca.ran || v->mmd.ran)) {
+        json_t *mv = multivariate_json(v);
+        if (!mv || json_object_set_new(o, "multivariate", mv) < 0 ||
+            json_object_set_new(o, "multivariate_drift", json_boolean(v->multivariate_drift)) < 0) {
+            json_decref(o);
+            return NULL;
+        }
+    }
+    return o;
 }
 
 int verdict_format_parse(const char *name, enum verdict_format *f)

@@ -43,7 +43,7 @@ int verdict_render_nagios(const struct verdict *v, struct strbuf *out)
     if (!order)
         return -1;
     strbuf_printf(out, "DRIFT %s - ", status[code]);
-    if (code == 2)
+    if (v->dataset_drift)
         strbuf_puts(out, "dataset drift: ");
     strbuf_printf(out, "%zu of %zu features drifted", v->drifted, v->nfeatures);
     size_t listed = 0;
@@ -63,6 +63,9 @@ int verdict_render_nagios(const struct verdict *v, struct strbuf *out)
     }
     if (listed)
         strbuf_puts(out, ")");
+    if (v->multivariate_drift && v->multivariate_counts)
+        strbuf_printf(out, "; multivariate drift (%s%s%s)", v->pca.drift ? "pca_reconstruction" : "",
+                      v->pca.drift && v->mmd.drift ? ", " : "", v->mmd.drift ? "mmd" : "");
     for (size_t k = 0; k < v->n; k++) {
         const struct feature_verdict *fv = &v->features[k];
         if (fv->role != ROLE_FEATURE && fv->drift) {
@@ -103,6 +106,26 @@ int verdict_render_nagios(const struct verdict *v, struct strbuf *out)
             strbuf_puts(out, ";;");
             put_value(out, fv->threshold);
         }
+    }
+    /* multivariate: the error against its band ("lo:hi" alerts outside it), the mmd p-value */
+    if (v->pca.ran && v->pca.ok) {
+        strbuf_puts(out, " pca_reconstruction=");
+        put_value(out, v->pca.value);
+        strbuf_puts(out, ";;");
+        if (isfinite(v->pca.lower)) {
+            put_value(out, v->pca.lower);
+            strbuf_append(out, ":", 1);
+            put_value(out, v->pca.upper);
+        }
+        strbuf_puts(out, ";0;");
+    }
+    if (v->mmd.ran && v->mmd.ok) {
+        strbuf_puts(out, " mmd_p_value=");
+        put_value(out, v->mmd.p_value);
+        strbuf_puts(out, ";;");
+        put_value(out, v->mmd.threshold);
+        strbuf_puts(out, ":;0;1 mmd=");
+        put_value(out, v->mmd.statistic);
     }
     strbuf_append(out, "\n", 1);
     free(order);

@@ -98,6 +98,29 @@ int verdict_render_prom(const struct verdict *v, struct strbuf *out)
     header(out, "driftwatch_dataset_drifted", "1 when the drifted share reached the dataset threshold, else 0.");
     series_start(out, "driftwatch_dataset_drifted", v, NULL, NULL);
     strbuf_puts(out, v->dataset_drift ? "1\n" : "0\n");
+    if (v->pca.ran || v->mmd.ran) {
+        /* DESIGN.md §9: the score is the reconstruction error (pca_reconstruction) or MMD^2 (mmd) */
+        const char *names[2] = {"pca_reconstruction", "mmd"};
+        int ok[2] = {v->pca.ran && v->pca.ok, v->mmd.ran && v->mmd.ok};
+        double score[2] = {v->pca.value, v->mmd.statistic};
+        int drifted[2] = {v->pca.drift, v->mmd.drift};
+        header(out, "driftwatch_multivariate_drift_score",
+               "Multivariate drift score: reconstruction error (pca_reconstruction) or MMD^2 (mmd).");
+        for (int k = 0; k < 2; k++) {
+            if (!ok[k])
+                continue;
+            series_start(out, "driftwatch_multivariate_drift_score", v, NULL, names[k]);
+            put_value(out, score[k]);
+            strbuf_append(out, "\n", 1);
+        }
+        header(out, "driftwatch_multivariate_drifted", "1 when the multivariate method found drift, else 0.");
+        for (int k = 0; k < 2; k++) {
+            if (!(k ? v->mmd.ran : v->pca.ran))
+                continue;
+            series_start(out, "driftwatch_multivariate_drifted", v, NULL, names[k]);
+            strbuf_puts(out, drifted[k] ? "1\n" : "0\n");
+        }
+    }
     header(out, "driftwatch_window_samples", "Rows in the window the last check ran on.");
     series_start(out, "driftwatch_window_samples", v, NULL, NULL);
     strbuf_printf(out, "%llu\n", (unsigned long long)v->window_rows);

@@ -107,6 +107,55 @@ static void number_cell(struct strbuf *out, double x, int width)
     strbuf_free(&tmp);
 }
 
+/* One line per multivariate method asked for (DESIGN.md §9), after the feature table. */
+static void render_multivariate(const struct verdict *v, struct strbuf *out)
+{
+    if (!v->pca.ran && !v->mmd.ran)
+        return;
+    strbuf_puts(out, "\nMULTIVARIATE        VALUE       BAND / P-VALUE                DRIFT\n");
+    if (v->pca.ran) {
+        const struct mv_pca_verdict *p = &v->pca;
+        cell(out, "pca_reconstruction", 20);
+        if (p->ok) {
+            number_cell(out, p->value, 10);
+            struct strbuf band;
+            strbuf_init(&band);
+            strbuf_puts(&band, "[");
+            format_short_number(&band, p->lower);
+            strbuf_puts(&band, ", ");
+            format_short_number(&band, p->upper);
+            strbuf_printf(&band, "] %zu comp.", p->components);
+            strbuf_printf(out, "  %-28s  %s", band.data ? band.data : "", p->drift ? "DRIFT" : "ok");
+            strbuf_free(&band);
+        } else {
+            strbuf_printf(out, "%10s  %-28s  %s", "-", "", "-");
+        }
+        if (p->note)
+            strbuf_printf(out, " [%s]", p->note);
+        strbuf_append(out, "\n", 1);
+    }
+    if (v->mmd.ran) {
+        const struct mv_mmd_verdict *m = &v->mmd;
+        cell(out, "mmd", 20);
+        if (m->ok) {
+            number_cell(out, m->statistic, 10);
+            struct strbuf pv;
+            strbuf_init(&pv);
+            strbuf_puts(&pv, "p ");
+            format_short_number(&pv, m->p_value);
+            strbuf_puts(&pv, m->p_value < m->threshold ? " < " : " >= ");
+            format_short_number(&pv, m->threshold);
+            strbuf_printf(out, "  %-28s  %s", pv.data ? pv.data : "", m->drift ? "DRIFT" : "ok");
+            strbuf_free(&pv);
+        } else {
+            strbuf_printf(out, "%10s  %-28s  %s", "-", "", "-");
+        }
+        if (m->note)
+            strbuf_printf(out, " [%s]", m->note);
+        strbuf_append(out, "\n", 1);
+    }
+}
+
 int verdict_render_text(const struct verdict *v, struct strbuf *out)
 {
     size_t *order = format_order_drifted_first(v);
@@ -115,6 +164,9 @@ int verdict_render_text(const struct verdict *v, struct strbuf *out)
     if (v->dataset_drift)
         strbuf_printf(out, "DATASET DRIFT: %zu of %zu features drifted (share %.2f >= %.2f)", v->drifted,
                       v->nfeatures, v->drift_share, v->dataset_share);
+    else if (v->multivariate_drift && v->multivariate_counts)
+        strbuf_printf(out, "MULTIVARIATE DRIFT: %s%s%s; %zu of %zu features drifted", v->pca.drift ? "pca_reconstruction" : "",
+                      v->pca.drift && v->mmd.drift ? ", " : "", v->mmd.drift ? "mmd" : "", v->drifted, v->nfeatures);
     else if (v->drifted || v->role_drift)
         strbuf_printf(out, "FEATURE DRIFT: %zu of %zu features drifted (share %.2f < %.2f)%s", v->drifted,
                       v->nfeatures, v->drift_share, v->dataset_share,
@@ -177,5 +229,6 @@ int verdict_render_text(const struct verdict *v, struct strbuf *out)
         strbuf_append(out, "\n", 1);
     }
     free(order);
+    render_multivariate(v, out);
     return out->failed ? -1 : 0;
 }

@@ -18,7 +18,7 @@ EX="$DW_SRC/examples/data"
 import csv, hashlib, json, math, sys
 import numpy as np
 path, prof = sys.argv[1], json.load(open(sys.argv[2]))
-assert prof["driftwatch_profile"] == 1
+assert prof["driftwatch_profile"] == 2
 src = prof["source"]
 assert src["md5"] == hashlib.md5(open(path, "rb").read()).hexdigest(), "md5"
 assert src["data_version"] is None and src["rows"] == 5000, src
@@ -101,4 +101,45 @@ grep -qF "bad_rows.csv:7: expected 4 fields (as in the header), found 5" "$T/err
     || fail "bad row counts"
 expect_error 1 "bad_rows.csv:4: expected 4 fields" --data "$BAD" --out "$T/x.json" --strict
 [ ! -e "$T/x.json" ] || fail "a failed baseline left an output file"
+expect_error 2 "--row-sample: expected an integer" --data "$EX/train.csv" --out "$T/x.json" --row-sample -1
+
+# row sample (DESIGN.md §9): whole rows of the numeric features (role feature), file order, null
+# for missing; every row when the file has <= --row-sample rows, else a seeded reservoir
+"$DW_BIN" baseline --data "$EX/train.csv" --out "$T/rs1.json" --row-sample 300 --prediction prediction 2>/dev/null
+"$DW_BIN" baseline --data "$EX/train.csv" --out "$T/rs2.json" --row-sample 300 --prediction prediction 2>/dev/null
+"$DW_BIN" baseline --data "$EX/train.csv" --out "$T/rs3.json" --row-sample 300 --seed 9 --prediction prediction 2>/dev/null
+"$DW_BIN" baseline --data "$EX/train.csv" --out "$T/rs0.json" --row-sample 0 2>/dev/null
+"$PY" - "$EX/train.csv" "$T/b.json" "$T/rs1.json" "$T/rs2.json" "$T/rs3.json" "$T/rs0.json" <<'PYEOF' || fail "row sample"
+import csv, json, sys
+rows = list(csv.DictReader(open(sys.argv[1], newline="")))
+full, a, b, c, none = (json.load(open(p)) for p in sys.argv[2:7])
+feats = ["amount", "age", "hour", "account_age_days"]  # numeric, role feature, file order
+def cell(v):
+    return None if v == "" or v.lower() == "nan" else float(v)
+table = [[cell(r[f]) for f in feats] for r in rows]
+assert full["row_sample"]["features"] == feats, full["row_sample"]["features"]
+assert full["row_sample"]["rows"] == table, "all 5000 rows (<= 5000) in file order"
+assert full["settings"]["row_sample"] == 5000
+rs = a["row_sample"]["rows"]
+assert len(rs) == 300 and rs == b["row_sample"]["rows"] and rs != c["row_sample"]["rows"]
+# a subsequence of the file's rows: kept in file order
+i = 0
+for r in rs:
+    while table[i] != r:
+        i += 1
+    i += 1
+assert "row_sample" not in none and none["driftwatch_profile"] == 2
+PYEOF
+# a version 1 profile still loads; the multivariate methods say it lacks rows
+"$PY" - "$T/b.json" "$T/v1.json" <<'PYEOF'
+import json, sys
+p = json.load(open(sys.argv[1])); p["driftwatch_profile"] = 1; del p["row_sample"]
+json.dump(p, open(sys.argv[2], "w"))
+PYEOF
+st=0
+"$DW_BIN" check --baseline "$T/v1.json" --data "$EX/train.csv" --format json >"$T/v1.out" 2>"$T/err" || st=$?
+[ "$st" -le 2 ] || fail "check with a version 1 profile exited $st: $(cat "$T/err")"
+"$PY" -c "
+import json; v = json.load(open('$T/v1.out'))['multivariate']['pca_reconstruction']
+assert v['value'] is None and v['drift'] is False and 'row sample' in v['note'], v" || fail "v1 multivariate note"
 echo "ok"
