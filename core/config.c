@@ -401,8 +401,10 @@ int config_check_methods(const char *spec, char *why, size_t whylen)
         }
         memcpy(name, p, len);
         name[len] = '\0';
-        if (drift_method_from_name(name) == DM_NONE) {
+        if (drift_method_from_name(name) == DM_NONE && !multivariate_method_from_name(name)) {
             unknown_method(name, strcmp(name, spec) == 0, why, whylen);
+            size_t used = strnlen(why, whylen);
+            snprintf(why + used, whylen - used, "; multivariate: pca_reconstruction, mmd");
             return -1;
         }
         p += len;
@@ -462,7 +464,7 @@ static int parse_feature_overrides(struct cfg_ctx *c, const struct ynode *f, str
 
 static int parse_drift(struct cfg_ctx *c, const struct ynode *d, struct model_config *m)
 {
-    static const char *const keys[] = {"methods", "correction", "dataset_share", "features", NULL};
+    static const char *const keys[] = {"methods", "correction", "dataset_share", "features", "multivariate", NULL};
     if (expect(c, d, YNODE_MAPPING, "drift") < 0 || check_keys(c, d, "drift", keys) < 0 ||
         get_string(c, d, "methods", &m->methods) < 0 || get_string(c, d, "correction", &m->correction) < 0 ||
         get_double(c, d, "dataset_share", 0, 1, &m->dataset_share) < 0)
@@ -473,17 +475,54 @@ static int parse_drift(struct cfg_ctx *c, const struct ynode *d, struct model_co
     if (strcmp(m->correction, "none") != 0 && strcmp(m->correction, "bonferroni") != 0 &&
         strcmp(m->correction, "fdr") != 0)
         return cfg_fail(c, ynode_get(d, "correction"), "correction must be none, bonferroni or fdr");
+    const struct ynode *mv = ynode_get(d, "multivariate");
+    if (mv) {
+        if (expect(c, mv, YNODE_SEQUENCE, "drift.multivariate (a list: [pca_reconstruction, mmd])") < 0)
+            return -1;
+        m->multivariate_set = 1;
+        for (size_t i = 0; i < mv->n; i++) {
+            const struct ynode *it = mv->items[i];
+            if (expect(c, it, YNODE_SCALAR, "a multivariate method name") < 0)
+                return -1;
+            if (strcmp(it->value, "pca_reconstruction") == 0)
+                m->mv_pca = 1;
+            else if (strcmp(it->value, "mmd") == 0)
+                m->mv_mmd = 1;
+            else
+                return cfg_fail(c, it, "model '%s': drift.multivariate: unknown method '%s' (known: pca_reconstruction, mmd)",
+                                m->name, it->value);
+        }
+    }
     const struct ynode *f = ynode_get(d, "features");
     return f ? parse_feature_overrides(c, f, m) : 0;
 }
 
 static int parse_on_drift(struct cfg_ctx *c, const struct ynode *o, struct model_config *m)
 {
-    static const char *const keys[] = {"consecutive", "alerts", "retrain", NULL};
+    static const char *const keys[] = {"consecutive", "alerts", "retrain", "on", NULL};
     int64_t consecutive = m->consecutive;
     if (expect(c, o, YNODE_MAPPING, "on_drift") < 0 || check_keys(c, o, "on_drift", keys) < 0 ||
         get_int(c, o, "consecutive", 1, 1000, &consecutive) < 0)
         return -1;
+    const struct ynode *on = ynode_get(o, "on");
+    if (on) {
+        /* what counts as drift for alerts and retraining: [data] (default), [data, multivariate] */
+        if (expect(c, on, YNODE_SEQUENCE, "on_drift.on (a list: [data, multivariate])") < 0)
+            return -1;
+        m->on_data = m->on_multivariate = 0;
+        for (size_t i = 0; i < on->n; i++) {
+            const struct ynode *it = on->items[i];
+            if (expect(c, it, YNODE_SCALAR, "a drift kind") < 0)
+                return -1;
+            if (strcmp(it->value, "data") == 0)
+                m->on_data = 1;
+            else if (strcmp(it->value, "multivariate") == 0)
+                m->on_multivariate = 1;
+            else
+                return cfg_fail(c, it, "model '%s': on_drift.on: unknown drift kind '%s' (known: data, multivariate)",
+                                m->name, it->value);
+        }
+    }
     m->consecutive = (int)consecutive;
     const struct ynode *alerts = ynode_get(o, "alerts");
     if (alerts) {
@@ -522,6 +561,7 @@ static int parse_model(struct cfg_ctx *c, const struct ynode *n, struct model_co
     m->correction = strdup("none");
     m->dataset_share = 0.5;
     m->consecutive = 2;
+    m->on_data = 1;
     m->retrain_cooldown_ms = 24LL * 3600 * 1000;
     m->retrain_max_per_day = 2;
     m->file = c->cfg->path;

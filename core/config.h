@@ -42,6 +42,9 @@ struct model_config {
     int64_t window_max_pending_bytes; /* closed windows waiting for (or in) a check, in bytes */
     char *methods;            /* "auto", "all" or "m1,m2" */
     char *correction;         /* none | bonferroni | fdr */
+    int multivariate_set;     /* drift.multivariate given: exactly mv_pca/mv_mmd run and count */
+    int mv_pca, mv_mmd;       /* pca_reconstruction, mmd (DESIGN.md §9) */
+    int on_data, on_multivariate; /* on_drift.on: what drift fires alerts/retraining (default [data]) */
     double dataset_share;
     struct feature_override *features;
     size_t n_features;

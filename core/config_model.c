@@ -68,6 +68,11 @@ int config_analyze_options(const struct model_config *mc, struct analyze_options
     if (analyze_options_set_methods(o, mc->methods, why, sizeof why) < 0 ||
         analyze_options_set_correction(o, mc->correction, why, sizeof why) < 0)
         goto fail;
+    if (mc->multivariate_set) {
+        /* drift.multivariate: exactly these run, and their drift counts (DESIGN.md §9) */
+        o->multivariate = (mc->mv_pca ? MV_PCA_RECONSTRUCTION : 0u) | (mc->mv_mmd ? MV_MMD : 0u);
+        o->multivariate_chosen = 1;
+    }
     for (size_t i = 0; i < mc->n_features; i++)
         if (analyze_options_add_override(o, mc->features[i].name, mc->features[i].method, mc->features[i].threshold,
                                          why, sizeof why) < 0)

@@ -696,6 +696,23 @@ static void publish_verdict(struct model_runtime *m, const struct verdict *v)
     metrics_gauge_set("driftwatch_dataset_drift_share", "Share of drifted features in the last check.", ml,
                       v->drift_share);
     metrics_gauge_set("driftwatch_dataset_drifted", "1 when the last check found dataset drift.", ml, v->dataset_drift);
+    const struct {
+        int ran, ok, drift;
+        const char *name;
+        double score;
+    } mv[2] = {{v->pca.ran, v->pca.ok, v->pca.drift, "pca_reconstruction", v->pca.value},
+               {v->mmd.ran, v->mmd.ok, v->mmd.drift, "mmd", v->mmd.statistic}};
+    for (int k = 0; k < 2; k++) {
+        const char *mvl[] = {"model", name, "method", mv[k].name, NULL};
+        if (!mv[k].ran)
+            continue;
+        if (mv[k].ok)
+            metrics_gauge_set("driftwatch_multivariate_drift_score",
+                              "Multivariate drift score: reconstruction error (pca_reconstruction) or MMD^2 (mmd).", mvl,
+                              mv[k].score);
+        metrics_gauge_set("driftwatch_multivariate_drifted", "1 when the multivariate method found drift in the last check.",
+                          mvl, mv[k].drift);
+    }
 }
 
 /* The check's table from a window; consume: a closed window's cells become the table's. */
