@@ -471,7 +471,7 @@ static void push_handle(void *ctx, const struct dw_http_request *req, struct dw_
     }
     size_t rejected = verdict_rejected(&v);
     if (rejected == v.received) {
-        char first[600];
+        char first[32 + sizeof v.errors[0].path + 2 + sizeof v.errors[0].why]; /* all of describe() */
         describe(&v.errors[0], first, sizeof first);
         char msg[700];
         snprintf(msg, sizeof msg, "no acceptable sample in the batch (%zu rejected); first: %s", rejected, first);
