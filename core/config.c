@@ -509,6 +509,7 @@ static int parse_on_drift(struct cfg_ctx *c, const struct ynode *o, struct model
         /* what counts as drift for alerts and retraining: [data] (default), [data, multivariate] */
         if (expect(c, on, YNODE_SEQUENCE, "on_drift.on (a list: [data, multivariate])") < 0)
             return -1;
+        m->drift_on_set = 1;
         m->on_data = m->on_multivariate = 0;
         for (size_t i = 0; i < on->n; i++) {
             const struct ynode *it = on->items[i];
@@ -561,7 +562,6 @@ static int parse_model(struct cfg_ctx *c, const struct ynode *n, struct model_co
     m->correction = strdup("none");
     m->dataset_share = 0.5;
     m->consecutive = 2;
-    m->on_data = 1;
     m->retrain_cooldown_ms = 24LL * 3600 * 1000;
     m->retrain_max_per_day = 2;
     m->file = c->cfg->path;

@@ -327,7 +327,8 @@ static void maybe_retrain(struct policy *p, const struct verdict *v)
 void policy_on_verdict(struct policy *p, const struct verdict *v)
 {
     /* on_drift.on: dataset drift (data), a multivariate method's drift (multivariate) */
-    int drifting = (p->mc->on_data && v->dataset_drift) || (p->mc->on_multivariate && v->multivariate_drift);
+    int on_data = !p->mc->drift_on_set || p->mc->on_data;
+    int drifting = (on_data && v->dataset_drift) || (p->mc->on_multivariate && v->multivariate_drift);
     int was_firing = p->firing;
     int old_consecutive = p->consecutive;
     p->consecutive = drifting ? p->consecutive + 1 : 0;
