@@ -49,13 +49,13 @@ refused() {
 
 # 1. Method names: the model's list and a feature's method, with the closest name.
 cfg "$TMP/m1.yaml" "{methods: kss}"
-refused "$TMP/m1.yaml" "$TMP/m1.yaml:5:22: model 'cancer': drift.methods: unknown method 'kss' (did you mean 'ks'?); known: auto, all, ks, cramervonmises, anderson, wasserstein, wasserstein_normed, psi, jensenshannon, hellinger, chisquare, linf"
+refused "$TMP/m1.yaml" "$TMP/m1.yaml:5:22: model 'cancer': drift.methods: unknown method 'kss' (did you mean 'ks'?); known: auto, all, ks, cramervonmises, anderson, wasserstein, wasserstein_normed, psi, jensenshannon, hellinger, chisquare, linf; multivariate: pca_reconstruction, mmd"
 # run refuses it at the same place before starting anything.
 cli 1 run -c "$TMP/m1.yaml"
 expect_contains "$TMP/err" "cannot start: $TMP/m1.yaml:5:22: model 'cancer': drift.methods: unknown method 'kss'"
 
 cfg "$TMP/m2.yaml" "{methods: \"ks,psii\"}"
-refused "$TMP/m2.yaml" "$TMP/m2.yaml:5:22: model 'cancer': drift.methods: unknown method 'psii' (did you mean 'psi'?); known: auto, ks, cramervonmises, anderson, wasserstein, wasserstein_normed, psi, jensenshannon, hellinger, chisquare, linf"
+refused "$TMP/m2.yaml" "$TMP/m2.yaml:5:22: model 'cancer': drift.methods: unknown method 'psii' (did you mean 'psi'?); known: auto, ks, cramervonmises, anderson, wasserstein, wasserstein_normed, psi, jensenshannon, hellinger, chisquare, linf; multivariate: pca_reconstruction, mmd"
 
 cfg "$TMP/m3.yaml" "{features: {mean_area: {method: pssi}}}"
 refused "$TMP/m3.yaml" "$TMP/m3.yaml:5:44: model 'cancer': drift.features.mean_area.method: unknown method 'pssi' (did you mean 'psi'?); known: auto, ks, cramervonmises, anderson, wasserstein, wasserstein_normed, psi, jensenshannon, hellinger, chisquare, linf"
@@ -80,7 +80,7 @@ expect_line "$TMP/err" "driftwatch check: --threshold mean_aera=0.2: the baselin
 cli 3 check --baseline "$TMP/base.json" --data "$TMP/cur.csv" --feature-method mean_radius=pssi
 expect_line "$TMP/err" "driftwatch check: --feature-method mean_radius=pssi: unknown method 'pssi' (did you mean 'psi'?); known: auto, ks, cramervonmises, anderson, wasserstein, wasserstein_normed, psi, jensenshannon, hellinger, chisquare, linf"
 cli 3 check --baseline "$TMP/base.json" --data "$TMP/cur.csv" --methods kss
-expect_line "$TMP/err" "driftwatch check: --methods: unknown method 'kss' (did you mean 'ks'?); known: auto, all, ks, cramervonmises, anderson, wasserstein, wasserstein_normed, psi, jensenshannon, hellinger, chisquare, linf"
+expect_line "$TMP/err" "driftwatch check: --methods: unknown method 'kss' (did you mean 'ks'?); known: auto, all, ks, cramervonmises, anderson, wasserstein, wasserstein_normed, psi, jensenshannon, hellinger, chisquare, linf; multivariate: pca_reconstruction, mmd"
 cli 1 report --baseline "$TMP/base.json" --data "$TMP/cur.csv" --out "$TMP/r.html" --threshold texure=0.1
 expect_line "$TMP/err" "driftwatch report: --threshold texure=0.1: the baseline has no feature 'texure' (did you mean 'texture'?)"
 # a flag's threshold checked together with the config's method for the same feature
