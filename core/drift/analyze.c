@@ -10,7 +10,6 @@
 
 #include "data/catmap.h"
 #include "drift.h"
-#include "multivariate_verdict.h"
 
 /* Rounding slack for the >= comparisons of shares (0.3 - 0.2 is 0.09999999999999998). */
 #define SHARE_EPS 1e-12
@@ -839,8 +838,11 @@ int analyze_window(const struct profile *p, const struct columns *w, const struc
     }
     v->drift_share = v->nfeatures ? (double)v->drifted / (double)v->nfeatures : 0.0;
     v->dataset_drift = v->nfeatures > 0 && v->drift_share >= o->dataset_share - SHARE_EPS;
-    if (analyze_multivariate(p, w, o, v) < 0)
+    int mv_drift = analyze_multivariate(p, w, o->multivariate, o->seed ? o->seed : p->seed, &v->pca, &v->mmd);
+    if (mv_drift < 0)
         goto nomem;
+    v->multivariate_drift = mv_drift;
+    v->multivariate_counts = o->multivariate_chosen;
     *out = v;
     return 0;
 nomem:

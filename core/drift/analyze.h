@@ -12,6 +12,7 @@
 
 #include "data/columns.h"
 #include "data/profile.h"
+#include "drift/analyze_multivariate.h"
 #include "strbuf.h"
 
 /* ---- methods ---- */
@@ -56,9 +57,6 @@ enum methods_mode {
 
 enum drift_correction { CORRECTION_NONE, CORRECTION_BONFERRONI, CORRECTION_FDR };
 
-/* Multivariate methods (DESIGN.md §9), as bits of analyze_options.multivariate. */
-enum { MV_PCA_RECONSTRUCTION = 1u << 0, MV_MMD = 1u << 1 };
-#define MV_DEFAULT MV_PCA_RECONSTRUCTION
 /* "pca_reconstruction" | "mmd" -> its bit, or 0. */
 unsigned multivariate_method_from_name(const char *name);
 
@@ -140,22 +138,6 @@ struct feature_verdict {
     uint64_t unseen_values;        /* window values in unseen categories (all of them) */
     size_t unseen_distinct;
     const char *note;              /* why a test did not run, or NULL */
-};
-
-/* A multivariate method's outcome. ran = 0: not asked for (absent from the JSON); asked for but
- * unable to run (note says why: a version 1 profile without rows, too few rows): drift 0 and
- * the numbers NAN. */
-struct mv_pca_verdict {
-    int ran, ok, drift;
-    double value, lower, upper; /* window's mean reconstruction error and the reference band */
-    size_t components;
-    const char *note;
-};
-
-struct mv_mmd_verdict {
-    int ran, ok, drift;
-    double statistic, p_value, sigma2, threshold; /* drift when p_value < threshold (0.05) */
-    const char *note;
 };
 
 struct verdict {

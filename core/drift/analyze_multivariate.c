@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "multivariate.h"
-#include "multivariate_verdict.h"
+#include "analyze_multivariate.h"
 
 #define MMD_P_THRESHOLD 0.05
 
@@ -60,20 +60,16 @@ nomem:
     return NULL;
 }
 
-int analyze_multivariate(const struct profile *p, const struct columns *w, const struct analyze_options *o,
-                         struct verdict *v)
+int analyze_multivariate(const struct profile *p, const struct columns *w, unsigned methods, uint64_t seed,
+                         struct mv_pca_verdict *pv, struct mv_mmd_verdict *mv)
 {
-    struct mv_pca_verdict *pv = &v->pca;
-    struct mv_mmd_verdict *mv = &v->mmd;
     memset(pv, 0, sizeof *pv);
     memset(mv, 0, sizeof *mv);
     pv->value = pv->lower = pv->upper = NAN;
     mv->statistic = mv->p_value = mv->sigma2 = NAN;
     mv->threshold = MMD_P_THRESHOLD;
-    pv->ran = (o->multivariate & MV_PCA_RECONSTRUCTION) != 0;
-    mv->ran = (o->multivariate & MV_MMD) != 0;
-    v->multivariate_drift = 0;
-    v->multivariate_counts = o->multivariate_chosen;
+    pv->ran = (methods & MV_PCA_RECONSTRUCTION) != 0;
+    mv->ran = (methods & MV_MMD) != 0;
     if (!pv->ran && !mv->ran)
         return 0;
     const struct profile_rows *rs = &p->rows_sample;
@@ -124,7 +120,6 @@ int analyze_multivariate(const struct profile *p, const struct columns *w, const
     }
     if (mv->ran) {
         struct mmd_result r;
-        uint64_t seed = o->seed ? o->seed : p->seed;
         int e = mmd_test(zs, ns, zw, nw, nf, MMD_MAX_ROWS, MMD_PERMUTATIONS, seed, &r);
         if (e == -1)
             goto out;
@@ -138,9 +133,7 @@ int analyze_multivariate(const struct profile *p, const struct columns *w, const
             mv->drift = r.p_value < mv->threshold;
         }
     }
-    v->multivariate_drift = pv->drift || mv->drift;
-    v->multivariate_counts = o->multivariate_chosen;
-    rc = 0;
+    rc = pv->drift || mv->drift;
 out:
     pca_clear(&m);
     free(mean);

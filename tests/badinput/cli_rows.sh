@@ -158,8 +158,9 @@ cli 3 check --baseline "$B" --data "$TMP/dup.json"
 expect_line "$TMP/err" "driftwatch check: $TMP/dup.json:1:23: invalid JSON: duplicate object key near '\"amount\"'"
 
 # --- a baseline of another profile version ------------------------------------------------------
-sed 's/"driftwatch_profile": 1/"driftwatch_profile": 2/' "$B" >"$TMP/v2.json"
-V2_WHY="$TMP/v2.json: driftwatch_profile: unsupported version 2 (this driftwatch reads version 1; rebuild the baseline with 'driftwatch baseline')"
+sed -E 's/"driftwatch_profile": [0-9]+/"driftwatch_profile": 3/' "$B" >"$TMP/v2.json"
+grep -q '"driftwatch_profile": 3' "$TMP/v2.json" || fail "could not make a version 3 profile from $B"
+V2_WHY="$TMP/v2.json: driftwatch_profile: unsupported version 3 (this driftwatch reads versions 1 to 2; rebuild the baseline with 'driftwatch baseline')"
 cli 3 check --baseline "$TMP/v2.json" --data "$EX/serving_ok.csv"
 expect_line "$TMP/err" "driftwatch check: $V2_WHY"
 cli 1 report --baseline "$TMP/v2.json" --data "$EX/serving_ok.csv" --out "$TMP/r.html"
