@@ -65,8 +65,15 @@ start_agent
 [ "$(post batch-0002 "$TMP/after_restart.json")" = 202 ] || fail "repeat after a restart"
 cmp "$TMP/first.json" "$TMP/after_restart.json" || fail "answer after a restart differs"
 [ "$(rows)" = 14 ] || fail "a repeat after a restart was stored again: $(rows) samples, expected 14"
-curl -s "http://127.0.0.1:$PORT/metrics" | grep -q '^driftwatch_push_idempotent_replays_total{model="fraud"} 1$' ||
-    fail "replays are not counted"
+# Polled: one loaded CI run saw the scrape miss the line once (cause not found; the counter is added
+# before the answer is sent), so a slow scrape gets up to 10 s before the test calls it a failure.
+counted=0
+for _ in $(seq 1 50); do
+    curl -s "http://127.0.0.1:$PORT/metrics" >"$TMP/metrics.txt" || true
+    grep -q '^driftwatch_push_idempotent_replays_total{model="fraud"} 1$' "$TMP/metrics.txt" && { counted=1; break; }
+    sleep 0.2
+done
+[ "$counted" = 1 ] || { grep replays "$TMP/metrics.txt" >&2 || true; fail "replays are not counted"; }
 
 # Bad keys: 400 with a JSON error, nothing stored.
 long=$(printf 'k%.0s' $(seq 300))
