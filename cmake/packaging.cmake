@@ -42,9 +42,11 @@ set(CPACK_PACKAGING_INSTALL_PREFIX "${CMAKE_INSTALL_PREFIX}")
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION admin)
 set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "https://github.com/driftwatch/driftwatch")
-# Depends from the ELF files' needs (dpkg-shlibdeps, in dpkg-dev); without it, Debian 12's names.
+# Depends from the ELF files' needs (dpkg-shlibdeps of dpkg-dev; CPack also runs `file`); without
+# them, Debian 12's names written out.
 find_program(DW_DPKG_SHLIBDEPS dpkg-shlibdeps)
-if(DW_DPKG_SHLIBDEPS)
+find_program(DW_FILE_UTILITY file)
+if(DW_DPKG_SHLIBDEPS AND DW_FILE_UTILITY)
   set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 else()
   set(CPACK_DEBIAN_PACKAGE_DEPENDS

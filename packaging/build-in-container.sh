@@ -9,11 +9,11 @@ out=${2:?usage: build-in-container.sh SRC_DIR OUT_DIR}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 
-# The build half of scripts/debian-packages.txt; dpkg-dev brings dpkg-shlibdeps, which computes
-# the package's Depends from what the binary and plugins link.
+# The build half of scripts/debian-packages.txt; dpkg-dev (dpkg-shlibdeps) and file let CPack
+# compute the package's Depends from what the binary and plugins link.
 apt-get update -qq
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-    build-essential cmake pkg-config dpkg-dev \
+    build-essential cmake pkg-config dpkg-dev file \
     libcurl4-openssl-dev libjansson-dev libyaml-dev libgsl-dev libmicrohttpd-dev libssl-dev >/dev/null
 
 cmake -S "$src" -B "$out/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=/usr \
