@@ -42,6 +42,8 @@ struct tail_config {
 };
 
 /* Where reading stands in one file: its identity and the first byte/line not yet handed over. */
+#define POSITION_WAIT_MS 5000 /* how long start waits for the reader thread to choose its position */
+
 struct position {
     dev_t dev;
     ino_t ino;
@@ -78,6 +80,8 @@ struct tail {
     int stop;
     pthread_mutex_t lock;
     pthread_cond_t wake;
+    int positioned;            /* the thread has chosen where to begin (under lock) */
+    pthread_cond_t positioned_cv;
 };
 
 static const struct dw_option tail_options[] = {
@@ -635,6 +639,8 @@ static void *tail_thread(void *arg)
     struct tail *t = arg;
     tail_open_initial(t);
     pthread_mutex_lock(&t->lock);
+    t->positioned = 1;
+    pthread_cond_broadcast(&t->positioned_cv);
     while (!t->stop) {
         pthread_mutex_unlock(&t->lock);
         tail_poll(t, 0);
@@ -656,6 +662,7 @@ static void tail_destroy(void *instance)
         close(t->fd);
     pthread_mutex_destroy(&t->lock);
     pthread_cond_destroy(&t->wake);
+    pthread_cond_destroy(&t->positioned_cv);
     free(t->buf);
     free(t->batch);
     free(t->state_path);
@@ -720,6 +727,7 @@ static int tail_init(const struct dw_host *host, const char *instance_name, cons
     t->fd = -1;
     pthread_mutex_init(&t->lock, NULL);
     pu_cond_init_monotonic(&t->wake);
+    pu_cond_init_monotonic(&t->positioned_cv);
     t->host = host;
     snprintf(t->name, sizeof t->name, "%s", instance_name);
     t->poll_ms = cfg->poll_ms;
@@ -746,6 +754,7 @@ static int tail_start(void *instance, char *err, size_t errlen)
 {
     struct tail *t = instance;
     t->stop = 0;
+    t->positioned = 0;
     int rc = pthread_create(&t->thread, NULL, tail_thread, t);
     if (rc != 0) {
         snprintf(err, errlen, "cannot start the reader thread: %s", strerror(rc));
@@ -753,6 +762,14 @@ static int tail_start(void *instance, char *err, size_t errlen)
     }
     pthread_setname_np(t->thread, "dw-tail");
     t->running = 1;
+    /* Wait (bounded: the first hand-over may wait for a core that cannot take samples) until the
+     * thread has chosen where to begin, so `from: end` means the end when start returned, not
+     * wherever the file had grown to when a busy machine first scheduled the thread. */
+    int64_t deadline = pu_now_ms() + POSITION_WAIT_MS;
+    pthread_mutex_lock(&t->lock);
+    for (int64_t left = POSITION_WAIT_MS; !t->positioned && left > 0; left = deadline - pu_now_ms())
+        pu_cond_wait_ms(&t->positioned_cv, &t->lock, left);
+    pthread_mutex_unlock(&t->lock);
     return 0;
 }
 
