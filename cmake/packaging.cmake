@@ -10,13 +10,16 @@ set(DW_SYSTEMD_UNIT_DIR "${CMAKE_INSTALL_PREFIX}/lib/systemd/system" CACHE PATH
 # The commented default config: it validates as installed (no model, so no baseline to find).
 install(FILES "${CMAKE_SOURCE_DIR}/packaging/driftwatch.yaml" DESTINATION "${DW_SYSCONF_INSTALL_DIR}")
 
-# The hardened unit of examples/systemd, calling the binary where this install puts it.
+# The hardened unit of examples/systemd, calling the binary and reading the config where this
+# install puts them.
 set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
   "${CMAKE_SOURCE_DIR}/examples/systemd/driftwatch.service")
 file(READ "${CMAKE_SOURCE_DIR}/examples/systemd/driftwatch.service" _dw_unit)
 string(REPLACE "/usr/local/bin/driftwatch" "${CMAKE_INSTALL_FULL_BINDIR}/driftwatch" _dw_unit "${_dw_unit}")
+string(REPLACE "/etc/driftwatch/driftwatch.yaml" "${DW_SYSCONF_INSTALL_DIR}/driftwatch.yaml" _dw_unit "${_dw_unit}")
 file(WRITE "${CMAKE_BINARY_DIR}/packaging/driftwatch.service"
-  "# Installed from examples/systemd/driftwatch.service with the binary at ${CMAKE_INSTALL_FULL_BINDIR}.\n"
+  "# Installed from examples/systemd/driftwatch.service with the binary and config paths of this install\n"
+  "# (${CMAKE_INSTALL_FULL_BINDIR}/driftwatch, ${DW_SYSCONF_INSTALL_DIR}/driftwatch.yaml).\n"
   "${_dw_unit}")
 install(FILES "${CMAKE_BINARY_DIR}/packaging/driftwatch.service" DESTINATION "${DW_SYSTEMD_UNIT_DIR}")
 

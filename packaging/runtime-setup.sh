@@ -13,8 +13,8 @@ rm -rf /var/lib/apt/lists/*
 
 # uid/gid 65532, as examples/k8s/sidecar.yaml's runAsUser/runAsGroup; state_dir owned by it, 0700
 # (the agent refuses a state_dir writable by others).
-groupadd --system --gid 65532 driftwatch
-useradd --system --uid 65532 --gid 65532 --home-dir /var/lib/driftwatch --no-create-home \
+groupadd --system -K SYS_GID_MAX=65532 --gid 65532 driftwatch
+useradd --system -K SYS_UID_MAX=65532 --uid 65532 --gid 65532 --home-dir /var/lib/driftwatch --no-create-home \
     --shell /usr/sbin/nologin driftwatch
 install -d -o driftwatch -g driftwatch -m 0700 /var/lib/driftwatch
 install -m 0755 "$here/healthcheck.sh" /usr/local/bin/driftwatch-healthcheck

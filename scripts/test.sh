@@ -5,7 +5,8 @@
 # With CI=true (or DW_FULL_CHECK=1) it also builds every CMake build type under gcc and clang
 # (scripts/build-matrix.sh) and runs the setup + plain suite inside a minimal Debian 12 root
 # (scripts/fresh-check.sh plain), so a missing install step or a build type that no longer compiles
-# fails the run instead of hiding on a machine that happens to have the package.
+# fails the run instead of hiding on a machine that happens to have the package; and it builds the
+# .deb and installs it in fresh Debian 12 roots (scripts/package-check.sh).
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 cd "$src"
@@ -25,4 +26,5 @@ echo "test.sh: plain, ASan+UBSan and TSan suites passed"
 if [ "${CI:-}" = true ] || [ "${DW_FULL_CHECK:-0}" = 1 ]; then
     bash scripts/build-matrix.sh
     bash scripts/fresh-check.sh plain
+    bash scripts/package-check.sh
 fi
