@@ -12,8 +12,8 @@ cache() { sed -n "s/^$1:[A-Z]*=//p" "$DW_BUILD/CMakeCache.txt"; }
 prefix=$(cache CMAKE_INSTALL_PREFIX)
 unitdir=$(cache DW_SYSTEMD_UNIT_DIR)
 # The plugin and share dirs as compiled into the binary (build_config.h), relative to /.
-plugdir=$(sed -n 's/^#define DW_PLUGIN_INSTALL_DIR "\(.*\)"$/\1/p' "$DW_BUILD/core/build_config.h")
-sharedir=$(sed -n 's/^#define DW_SHARE_INSTALL_DIR "\(.*\)"$/\1/p' "$DW_BUILD/core/build_config.h")
+plugdir=$(sed -n 's/^#define DW_PLUGIN_INSTALL_DIR "\(.*\)"$/\1/p' "$DW_BUILD/generated/build_config.h")
+sharedir=$(sed -n 's/^#define DW_SHARE_INSTALL_DIR "\(.*\)"$/\1/p' "$DW_BUILD/generated/build_config.h")
 [ -n "$prefix" ] && [ -n "$plugdir" ] && [ -n "$sharedir" ] && [ -n "$unitdir" ] || fail "install paths not found in $DW_BUILD"
 sysconf=/etc
 [ "$prefix" = /usr ] || sysconf=$prefix/etc
