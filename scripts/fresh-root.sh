@@ -1,4 +1,5 @@
 # Sourced by scripts/fresh-check.sh and scripts/package-check.sh: minimal Debian 12 roots
+# shellcheck shell=bash
 # (`debootstrap --variant=minbase bookworm`, plus git and ca-certificates) to run things in as root.
 #
 # fresh_root_init         needs root; installs debootstrap if missing; builds the pristine root once
