@@ -2,6 +2,7 @@
  * registry, route table, HTTP client and sample pipeline. */
 #include "host.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,9 +101,17 @@ static struct dw_host table = {
     .read_cursors = host_read_cursors,
 };
 
-const struct dw_host *host_table(void)
+static void table_init(void)
 {
     table.metrics = metrics_api();
+}
+
+/* The table is filled once: a plugin's thread may read it while another instance is created (the
+ * proxy test host starts one proxy before creating the next), and rewriting it then is a data race. */
+const struct dw_host *host_table(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, table_init);
     return &table;
 }
 
