@@ -99,6 +99,8 @@ static struct dw_host table = {
     .emit_checked_samples = host_emit_checked_samples,
     .emit_checked_cursor = host_emit_checked_cursor,
     .read_cursors = host_read_cursors,
+    .trigger_event_size = sizeof(struct dw_trigger_event),
+    .trigger_result_size = sizeof(struct dw_trigger_result),
 };
 
 static void table_init(void)

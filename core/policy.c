@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -26,6 +27,7 @@ struct policy {
     char path[4096];
     /* persisted */
     int consecutive;
+    int64_t streak_start; /* unix seconds of the streak's first drifted check: the key's episode time */
     int firing;
     int64_t firing_since;
     int *sink_notified; /* per sink: 1 when it knows the current firing/resolved state */
@@ -53,9 +55,10 @@ static int64_t wall_now_s(void)
 
 static int policy_save(struct policy *p)
 {
-    json_t *o = json_pack("{s:i, s:b, s:I, s:b, s:s, s:s}", "consecutive", p->consecutive, "firing", p->firing,
-                          "firing_since", (json_int_t)p->firing_since, "retrained_this_episode",
-                          p->retrained_this_episode, "last_key", p->last_key, "pending_key", p->pending_key);
+    json_t *o = json_pack("{s:i, s:I, s:b, s:I, s:b, s:s, s:s}", "consecutive", p->consecutive, "streak_start",
+                          (json_int_t)p->streak_start, "firing", p->firing, "firing_since",
+                          (json_int_t)p->firing_since, "retrained_this_episode", p->retrained_this_episode,
+                          "last_key", p->last_key, "pending_key", p->pending_key);
     json_t *sinks = json_object(), *retrains = json_array();
     for (size_t i = 0; i < p->links.n_sinks; i++)
         json_object_set_new(sinks, p->links.sink_names[i], json_boolean(p->sink_notified[i]));
@@ -92,6 +95,13 @@ static void policy_load(struct policy *p)
     p->consecutive = (int)json_integer_value(json_object_get(o, "consecutive"));
     p->firing = json_is_true(json_object_get(o, "firing"));
     p->firing_since = json_integer_value(json_object_get(o, "firing_since"));
+    /* A state file written before the key took the streak's start has none: the firing time, or
+     * now for a streak that has not fired, is the closest this replica knows. */
+    json_t *streak = json_object_get(o, "streak_start");
+    if (json_is_integer(streak))
+        p->streak_start = json_integer_value(streak);
+    else if (p->consecutive > 0)
+        p->streak_start = p->firing ? p->firing_since : p->links.now();
     p->retrained_this_episode = json_is_true(json_object_get(o, "retrained_this_episode"));
     const char *key = json_string_value(json_object_get(o, "last_key"));
     snprintf(p->last_key, sizeof p->last_key, "%s", key ? key : "");
@@ -107,8 +117,9 @@ static void policy_load(struct policy *p)
             p->retrains[p->n_retrains++] = json_integer_value(v);
     }
     json_decref(o);
-    log_info("policy", "model=%s restored policy state: consecutive=%d firing=%s retrains_recorded=%zu", p->mc->name,
-             p->consecutive, p->firing ? "true" : "false", p->n_retrains);
+    log_info("policy", "model=%s restored policy state: consecutive=%d firing=%s retrains_recorded=%zu "
+             "streak_start=%" PRId64, p->mc->name, p->consecutive, p->firing ? "true" : "false", p->n_retrains,
+             p->streak_start);
 }
 
 int policy_open(const struct model_config *mc, const struct policy_links *links, const char *data_version,
@@ -244,6 +255,57 @@ static const char *retrain_blocked(const struct policy *p, int64_t now)
     return NULL;
 }
 
+/* Lowercase, every character other than [a-z0-9] a '-', runs of '-' as one, none at either end:
+ * the rule the trainers already applied to the key (a Vertex pipelineJobId, a label value). */
+static void key_part(const char *s, char *out, size_t outlen)
+{
+    size_t o = 0;
+    for (const unsigned char *c = (const unsigned char *)s; *c && o + 1 < outlen; c++) {
+        char ch = (char)*c;
+        if (ch >= 'A' && ch <= 'Z')
+            ch = (char)(ch - 'A' + 'a');
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9')))
+            ch = '-';
+        if (ch == '-' && (o == 0 || out[o - 1] == '-'))
+            continue;
+        out[o++] = ch;
+    }
+    while (o > 0 && out[o - 1] == '-')
+        o--;
+    out[o] = '\0';
+}
+
+/* floor(a / b) for b > 0, negative a included (C's '/' truncates towards zero). */
+static int64_t floor_div(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    return (a % b != 0 && a < 0) ? q - 1 : q;
+}
+
+void policy_retrain_key(const char *model, const char *data_version, int64_t episode_start, int64_t cooldown_ms,
+                        char *out, size_t outlen)
+{
+    char name[160], dv[13];
+    key_part(model ? model : "", name, sizeof name);
+    if (!name[0])
+        snprintf(name, sizeof name, "model");
+    size_t n = 0;
+    for (const char *c = data_version ? data_version : ""; *c && n < 12; c++) {
+        char ch = *c;
+        if (ch >= 'A' && ch <= 'F')
+            ch = (char)(ch - 'A' + 'a');
+        if ((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f'))
+            dv[n++] = ch;
+    }
+    dv[n] = '\0';
+    if (n == 0)
+        snprintf(dv, sizeof dv, "unknown");
+    /* Every replica that saw the episode start within the same cooldown-long slice of the epoch
+     * derives the same bucket; the trainer's cooldown lookup covers a start either side of an edge. */
+    int64_t bucket = cooldown_ms > 0 ? floor_div(episode_start * 1000, cooldown_ms) : episode_start;
+    snprintf(out, outlen, "%s-%s-%" PRId64, name, dv, bucket);
+}
+
 static void maybe_retrain(struct policy *p, const struct verdict *v)
 {
     struct plugin_instance *t = p->links.trainer;
@@ -262,7 +324,6 @@ static void maybe_retrain(struct policy *p, const struct verdict *v)
         policy_save(p);
         return;
     }
-    /* model + baseline version + window end: the same drifted window never starts two jobs. */
     char window_end[64];
     if (v->window_to)
         snprintf(window_end, sizeof window_end, "%s", v->window_to);
@@ -272,14 +333,17 @@ static void maybe_retrain(struct policy *p, const struct verdict *v)
         gmtime_r(&tnow, &tm);
         strftime(window_end, sizeof window_end, "%Y-%m-%dT%H:%M:%SZ", &tm);
     }
-    /* A trigger that was started but never confirmed (a crash, a trainer error) is retried with the
-     * key it had, so the trainer's idempotency (a pipelineJobId, a run name) absorbs the retry. The
-     * key is saved before the trigger runs. */
+    /* model + baseline version + the episode's cooldown bucket: every replica that sees this drift
+     * episode derives the same key, so the fleet starts one job (docs/operations.md). A trigger that was
+     * started but never confirmed (a crash, a trainer error) is retried with the key it had, so the
+     * trainer's idempotency (a pipelineJobId, a run name) absorbs the retry. The key is saved
+     * before the trigger runs. */
     char key[256];
     if (p->pending_key[0])
         snprintf(key, sizeof key, "%s", p->pending_key);
     else
-        snprintf(key, sizeof key, "%s-%.12s-%s", p->mc->name, p->data_version, window_end);
+        policy_retrain_key(p->mc->name, p->data_version, p->streak_start, p->mc->retrain_cooldown_ms, key,
+                           sizeof key);
     snprintf(p->pending_key, sizeof p->pending_key, "%s", key);
     if (policy_save(p) < 0)
         return; /* without the pending key on disk a crash could start a second job */
@@ -287,8 +351,11 @@ static void maybe_retrain(struct policy *p, const struct verdict *v)
     struct dw_feature_score *features = drifted_features(v, &nf);
     struct dw_trigger_event ev = {.model = p->mc->name, .key = key, .data_version = p->data_version,
                                   .window_end = window_end, .n_features = nf, .features = features,
-                                  .dry_run = p->mc->retrain_dry_run};
-    struct dw_trigger_result res = {0};
+                                  .dry_run = p->mc->retrain_dry_run, .cooldown_ms = p->mc->retrain_cooldown_ms,
+                                  .episode_start = p->streak_start};
+    /* Zeroed: a plugin built before `joined` was appended never writes it, and reports a trigger. */
+    struct dw_trigger_result res;
+    memset(&res, 0, sizeof res);
     char err[512] = "", names[512] = "";
     for (size_t i = 0, used = 0; i < nf && used < sizeof names; i++) {
         int n = snprintf(names + used, sizeof names - used, "%s%s", i ? "," : "", features[i].name);
@@ -309,10 +376,15 @@ static void maybe_retrain(struct policy *p, const struct verdict *v)
                  p->trigger_failures, key);
         p->trigger_failures = 0;
     }
-    log_info("policy", "model=%s retrain %s: trainer=%s data_version=%s features=%s key=%s job=%s state=%s",
-             p->mc->name, ev.dry_run ? "dry-run" : "triggered", p->mc->retrain->plugin, p->data_version, names, key,
-             res.job_id[0] ? res.job_id : "-", res.state[0] ? res.state : "-");
-    count_trigger(p, ev.dry_run ? "dry_run" : "triggered");
+    /* joined: the trainer found a job of this model created within the cooldown (another replica's,
+     * or this one's before a restart) and took it as this trigger's outcome: it counts towards the
+     * cooldown and max_per_day like a trigger. */
+    int joined = !ev.dry_run && res.joined;
+    log_info("policy", "model=%s retrain %s: trainer=%s data_version=%s features=%s key=%s job=%s state=%s%s",
+             p->mc->name, ev.dry_run ? "dry-run" : joined ? "joined" : "triggered", p->mc->retrain->plugin,
+             p->data_version, names, key, res.job_id[0] ? res.job_id : "-", res.state[0] ? res.state : "-",
+             joined ? " (a job of this model started within the cooldown: not starting another)" : "");
+    count_trigger(p, ev.dry_run ? "dry_run" : joined ? "joined" : "triggered");
     if (p->n_retrains == MAX_RETRAIN_HISTORY) {
         memmove(p->retrains, p->retrains + 1, (MAX_RETRAIN_HISTORY - 1) * sizeof *p->retrains);
         p->n_retrains--;
@@ -332,6 +404,8 @@ void policy_on_verdict(struct policy *p, const struct verdict *v)
     int was_firing = p->firing;
     int old_consecutive = p->consecutive;
     p->consecutive = drifting ? p->consecutive + 1 : 0;
+    if (drifting && old_consecutive == 0)
+        p->streak_start = p->links.now(); /* the episode's time in the retrain key */
     if (drifting && p->consecutive >= p->mc->consecutive && !p->firing) {
         p->firing = 1;
         p->firing_since = p->links.now();

@@ -1,6 +1,7 @@
-/* The action policy of DESIGN.md §7 for one model: `consecutive` drifted checks before acting,
+/* The action policy of docs/operations.md for one model: `consecutive` drifted checks before acting,
  * one alert per state transition (re-sent while firing for sinks that need it), retrains bounded
- * by cooldown and max_per_day with an idempotency key. Its state lives in
+ * by cooldown and max_per_day with an idempotency key shared by the model's replicas (one job per
+ * drift episode for the fleet: the trainer joins a job it finds). Its state lives in
  * <state_dir>/<model>.policy.json, so a restart (or a crash loop) neither repeats nor storms. */
 #ifndef DW_POLICY_H
 #define DW_POLICY_H
@@ -34,5 +35,14 @@ void policy_close(struct policy *p);
 
 /* Feeds one completed check; sends alerts and triggers retrains as the policy says. */
 void policy_on_verdict(struct policy *p, const struct verdict *v);
+
+/* The retrain idempotency key of docs/operations.md, the same text on every replica of a model:
+ * "<model>-<data version>-<bucket>". model: lowercased, every character other than [a-z0-9] a '-',
+ * runs of '-' as one, none at either end ("model" if nothing is left); data version: its first 12
+ * hex digits, lowercased ("unknown" when it has none); bucket = floor(episode_start * 1000 /
+ * cooldown_ms), episode_start the unix seconds of the first check of the drifted streak that fired
+ * (episode_start itself when cooldown_ms <= 0). data_version may be NULL. */
+void policy_retrain_key(const char *model, const char *data_version, int64_t episode_start, int64_t cooldown_ms,
+                        char *out, size_t outlen);
 
 #endif

@@ -17,7 +17,10 @@
  * Retrain body (version 1):
  *   {"version": 1, "event": "retrain.requested", "id": "<trigger key>", "model": "fraud",
  *    "key": "<trigger key>", "data_version": "..." | null, "window_end": "<RFC 3339>" | null,
+ *    "episode_start": "<RFC 3339>" | null, "cooldown_seconds": 86400 | null,
  *    "features": [...as above...], "dry_run": false, "sent_at": "...", "labels": {...}}
+ *   The trigger key is the drift episode's (docs/operations.md): every replica of the model sends the
+ *   same one, so a receiver that deduplicates on Idempotency-Key starts one job per episode.
  * Headers: Content-Type: application/json, User-Agent: driftwatch/<version>,
  *   X-Driftwatch-Event: <event>, X-Driftwatch-Timestamp: <unix seconds>,
  *   X-Driftwatch-Signature-256: sha256=<lowercase hex HMAC-SHA256(secret, "<timestamp>.<body>")>,
@@ -455,6 +458,14 @@ static char *wh_build_trigger_body(const struct wh_instance *in, const struct dw
            wh_set_text(doc, "model", ev->model) | wh_set_text(doc, "key", ev->key) |
            wh_set_text(doc, "data_version", ev->data_version && *ev->data_version ? ev->data_version : NULL) |
            wh_set_text(doc, "window_end", ev->window_end && *ev->window_end ? ev->window_end : NULL);
+    /* The episode the key stands for (null from a host that does not pass it). */
+    int64_t episode = pu_trigger_episode_start(in->host, ev);
+    int64_t cooldown_ms = pu_trigger_cooldown_ms(in->host, ev);
+    char episode_text[32];
+    pu_rfc3339(episode, episode_text, sizeof episode_text);
+    bad |= wh_set_text(doc, "episode_start", episode > 0 ? episode_text : NULL);
+    bad |= json_object_set_new(doc, "cooldown_seconds",
+                               DW_TRIGGER_EVENT_HAS(in->host, cooldown_ms) ? json_integer(cooldown_ms / 1000) : json_null());
     bad |= json_object_set_new(doc, "features", features);
     features = NULL;
     bad |= json_object_set_new(doc, "dry_run", json_boolean(ev->dry_run));

@@ -1,5 +1,6 @@
 /* Plugin-side helpers shared by the plugins in this tree (a static library linked into each one):
- * URLs and answers in messages, HTTP results classified, JSON text, monotonic time and waits. */
+ * URLs and answers in messages, HTTP results classified, JSON text, monotonic time and waits,
+ * pending jobs, and the fleet's drift episode. */
 #ifndef DW_PLUGIN_COMMON_H
 #define DW_PLUGIN_COMMON_H
 
@@ -102,6 +103,28 @@ void pu_cond_wait_ms(pthread_cond_t *cond, pthread_mutex_t *lock, int64_t ms);
 /* Sleeps up to ms (negative: 0) on cond, which must wait on CLOCK_MONOTONIC, under lock; returns 1
  * early when *stopping (read under lock) is set and cond signalled, else 0. */
 int pu_sleep(pthread_mutex_t *lock, pthread_cond_t *cond, const int *stopping, int64_t ms);
+
+/* ---- episode.c: joining the fleet's drift episode (docs/operations.md) ----
+ * A trainer that can list looks, before any create, for a job of the event's model created within
+ * the cooldown, and reports one it finds as joined instead of creating another. */
+
+/* The event's cooldown in ms, 0 when the host's event has none (an older host: no lookup). */
+int64_t pu_trigger_cooldown_ms(const struct dw_host *host, const struct dw_trigger_event *ev);
+/* Unix seconds of the episode's first drifted check, 0 when the host's event has none. */
+int64_t pu_trigger_episode_start(const struct dw_host *host, const struct dw_trigger_event *ev);
+/* Clears job_id and state, and `joined` when the host's result has it (never more than the host's
+ * struct: a plugin must not memset sizeof *res). */
+void pu_trigger_result_clear(const struct dw_host *host, struct dw_trigger_result *res);
+/* Reports res as a job found, not created (a no-op for a host without the field). */
+void pu_trigger_result_set_joined(const struct dw_host *host, struct dw_trigger_result *res);
+/* The unix second after which a job counts as created within the cooldown (now - cooldown,
+ * rounded so the window is never shorter than the cooldown). */
+int64_t pu_lookup_cutoff(int64_t cooldown_ms);
+/* Parses an RFC 3339 time (fraction and offset allowed) into unix seconds: 0, or -1 when s is not one. */
+int pu_parse_rfc3339(const char *s, int64_t *unix_s);
+/* The model part of a retrain key "<model>-<data version>-<bucket>" (the text before its last two
+ * '-'), malloc'd; NULL when the key has not that shape or out of memory. */
+char *pu_key_model_part(const char *key);
 
 /* ---- pending_jobs.c: jobs a trainer started and has not yet seen finish ----
  * File <state_dir>/<plugin>-<instance>.jobs.json (instance lowercased, runs of characters other

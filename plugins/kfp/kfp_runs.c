@@ -1,6 +1,8 @@
 /* Retraining runs on Kubeflow Pipelines: one run per trigger key, named driftwatch-<key>. KFP has
  * no client-chosen run id, so runs are listed by that display name before every create: a retry
- * (after a 503, a timeout whose create went through, a restart) reuses the run instead of adding one. */
+ * (after a 503, a timeout whose create went through, a restart) reuses the run instead of adding one.
+ * First of all, a run of this model created within the cooldown (another replica's, docs/operations.md)
+ * is joined instead of creating one. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,8 @@
 /* Time kept back for the list that precedes each create: sleeping closer to the deadline than this
  * would end in a list timing out, whose error hides the create's (a 503 says more than a timeout). */
 #define KFP_ROUND_RESERVE_MS 250
+/* Pages of the fleet lookup read at most (100 runs each). */
+#define KFP_LOOKUP_MAX_PAGES 50
 
 static int set_str(json_t *obj, const char *key, const char *val)
 {
@@ -119,6 +123,107 @@ static int find_run(struct kfp *k, const char *display_name, int64_t budget_ms, 
     return *run ? 1 : 0;
 }
 
+/* The ListRuns query for the runs whose display name holds prefix, created after `since`
+ * (RFC 3339), one page (token: the previous answer's next_page_token, or NULL). v2beta1's
+ * filter.proto has no prefix operation: IS_SUBSTRING, the prefix itself checked by the caller. */
+static char *episode_query(struct kfp *k, const char *prefix, const char *since, const char *token)
+{
+    json_t *filter = json_pack("{s:[{s:s, s:s, s:s}, {s:s, s:s, s:s}]}", "predicates", "key", "display_name",
+                               "operation", "IS_SUBSTRING", "string_value", prefix, "key", "created_at", "operation",
+                               "GREATER_THAN", "timestamp_value", since);
+    char *text = filter ? json_dumps(filter, JSON_COMPACT) : NULL;
+    char *enc = text ? pu_query_escape(text) : NULL;
+    char *tok = token ? pu_query_escape(token) : NULL;
+    char *exp = k->experiment_id ? pu_query_escape(k->experiment_id) : NULL;
+    char *ns = k->namespace_ ? pu_query_escape(k->namespace_) : NULL;
+    char *q = NULL;
+    if (enc && (!token || tok) && (!k->experiment_id || exp) && (!k->namespace_ || ns))
+        q = pu_strf("filter=%s&page_size=100&sort_by=created_at%%20asc%s%s%s%s%s%s", enc, tok ? "&page_token=" : "",
+                    tok ? tok : "", exp ? "&experiment_id=" : "", exp ? exp : "", ns ? "&namespace=" : "", ns ? ns : "");
+    free(ns);
+    free(exp);
+    free(tok);
+    free(enc);
+    free(text);
+    json_decref(filter);
+    return q;
+}
+
+/* Whether a run's display name is prefix + "<data version>-<bucket>": the key of the same model,
+ * not of a model whose name merely starts the same ("fraud" and "fraud-v2"). */
+static int name_of_model(const char *name, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    if (!name || strncmp(name, prefix, n) != 0)
+        return 0;
+    const char *rest = name + n, *dash = strchr(rest, '-');
+    if (!dash || dash == rest || !dash[1])
+        return 0;
+    return strspn(dash + 1, "0123456789") == strlen(dash + 1);
+}
+
+/* 1: a run of the event's model created within its cooldown exists (*run set, new reference),
+ * 0: none (or the host passes no cooldown, or the key is not a fleet key), -1: error. */
+static int find_episode_run(struct kfp *k, const struct dw_trigger_event *ev, int64_t deadline, json_t **run,
+                            char *err, size_t errlen)
+{
+    int64_t cooldown = pu_trigger_cooldown_ms(k->host, ev);
+    char *model = cooldown > 0 ? pu_key_model_part(ev->key) : NULL;
+    char *prefix = model ? pu_strf("driftwatch-%s-", model) : NULL;
+    char *token = NULL, since[32];
+    int ret = 0;
+    *run = NULL;
+    free(model);
+    if (!prefix)
+        return 0;
+    int64_t cutoff = pu_lookup_cutoff(cooldown);
+    pu_rfc3339(cutoff, since, sizeof since);
+    for (int page = 0; page < KFP_LOOKUP_MAX_PAGES; page++) {
+        char *query = episode_query(k, prefix, since, token);
+        json_t *list = NULL;
+        long status;
+        int64_t left = deadline - pu_now_ms();
+        if (!query) {
+            snprintf(err, errlen, "kfp: out of memory");
+            ret = -1;
+            break;
+        }
+        int rc = kfp_call(k, "GET", KFP_RUNS_PATH, query, NULL, KFP_READ_ATTEMPTS, left > 0 ? left : 1, &status, &list,
+                          err, errlen);
+        free(query);
+        if (rc < 0) {
+            size_t used = strlen(err);
+            snprintf(err + used, errlen - used, " (looking for runs named %s* created since %s before creating one)",
+                     prefix, since);
+            ret = -1;
+            break;
+        }
+        size_t i;
+        json_t *r;
+        json_array_foreach(json_object_get(list, "runs"), i, r) {
+            int64_t created = 0;
+            const char *at = json_string_value(json_object_get(r, "created_at"));
+            if (name_of_model(json_string_value(json_object_get(r, "display_name")), prefix) &&
+                json_string_value(json_object_get(r, "run_id")) &&
+                (!at || pu_parse_rfc3339(at, &created) < 0 || created > cutoff)) {
+                *run = json_incref(r);
+                break;
+            }
+        }
+        free(token);
+        const char *next = json_string_value(json_object_get(list, "next_page_token"));
+        token = next && *next ? pu_strdup(next) : NULL;
+        json_decref(list);
+        if (*run || !token)
+            break;
+    }
+    if (*run)
+        ret = 1;
+    free(token);
+    free(prefix);
+    return ret;
+}
+
 /* A create whose outcome is unknown may have made the run: list again before trying once more. */
 static int create_retryable(long status)
 {
@@ -169,15 +274,32 @@ int kfp_trigger(struct kfp *k, const struct dw_trigger_event *ev, struct dw_trig
 
     int64_t deadline = pu_now_ms() + k->deadline_ms;
     int64_t delay = k->retry_delay_ms;
+    /* The fleet's drift episode: a run of this model created within the cooldown is this trigger's. */
+    int found = find_episode_run(k, ev, deadline, &run, err, errlen);
+    if (found < 0)
+        goto out;
+    if (found) {
+        const char *name = json_string_value(json_object_get(run, "display_name"));
+        const char *at = json_string_value(json_object_get(run, "created_at"));
+        k->host->log(DW_LOG_INFO, k->name, "kfp: run %s (%s) of model %s was created at %s, within the cooldown: "
+                     "joining it, not creating another (key %s)", json_string_value(json_object_get(run, "run_id")),
+                     name, ev->model ? ev->model : "?", at ? at : "?", ev->key);
+        use_run(k, run, name, res);
+        pu_trigger_result_set_joined(k->host, res);
+        ret = 0;
+        goto out;
+    }
     for (int attempt = 1;; attempt++) {
         int64_t left = deadline - pu_now_ms();
-        int found = find_run(k, display_name, left > 0 ? left : 1, &run, err, errlen);
+        found = find_run(k, display_name, left > 0 ? left : 1, &run, err, errlen);
         if (found < 0)
             goto out;
         if (found) {
             k->host->log(DW_LOG_INFO, k->name, "kfp: run %s (%s) exists already for key %s: using it, not creating "
                          "another", json_string_value(json_object_get(run, "run_id")), display_name, ev->key);
             use_run(k, run, display_name, res);
+            if (attempt == 1) /* there before this trigger created anything */
+                pu_trigger_result_set_joined(k->host, res);
             ret = 0;
             goto out;
         }

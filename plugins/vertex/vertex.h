@@ -11,6 +11,8 @@
 #include "plugin_common.h"
 
 #define VX_NAME "vertex"
+#define VX_MODEL_LABEL "driftwatch-model" /* on every job: the model, as vx_label_value writes it */
+#define VX_LABEL_MAX 63                   /* label values: [-_a-z0-9], at most 63 characters */
 
 /* The options (plugin.h DW_OPT_*), filled by the loader through the option table in vertex.c. */
 struct vertex_config {
@@ -109,6 +111,12 @@ int vx_call(struct vertex *v, const char *op, const char *resource, const char *
             const char *query, json_t *body, enum vx_retry retry, long *status, json_t **out, char *err,
             size_t errlen);
 
+/* vx_call that also reports in *attempts (may be NULL) how many HTTP attempts the answer took
+ * (0: none answered): a 409 to the first attempt means the resource was there before this call. */
+int vx_call_counted(struct vertex *v, const char *op, const char *resource, const char *method, const char *path,
+                    const char *query, json_t *body, enum vx_retry retry, long *status, int *attempts, json_t **out,
+                    char *err, size_t errlen);
+
 /* Error text of a google.rpc.Status object: "9 FAILED_PRECONDITION: message". */
 void vx_status_text(json_t *status, char *out, size_t outlen);
 void vx_count_request(struct vertex *v, const char *op, long status);
@@ -134,6 +142,14 @@ void vx_poller_free(struct vertex *v);
 /* Actions get_job / wait_job. */
 int vx_action_get_job(struct vertex *v, json_t *params, json_t **result, char *err, size_t errlen);
 int vx_action_wait_job(struct vertex *v, json_t *params, json_t **result, char *err, size_t errlen);
+
+/* ---- vertex_fleet.c: the job to join ---- */
+
+/* Before a create: a pipeline (pipeline = 1) or custom job labelled driftwatch-model=<ev's model>
+ * created within the event's cooldown, read page by page. 1 found (*job: a new reference), 0 none
+ * (also when the host passes no cooldown), -1 the list failed (err says which call and why). */
+int vx_find_recent_job(struct vertex *v, int pipeline, const struct dw_trigger_event *ev, json_t **job, char *err,
+                       size_t errlen);
 
 /* Sanitizers (exposed for tests through the plugin's behaviour only). */
 void vx_pipeline_job_id(const char *key, char *out, size_t outlen);

@@ -61,6 +61,13 @@ int vx_call(struct vertex *v, const char *op, const char *resource, const char *
             const char *query, json_t *body, enum vx_retry retry, long *status, json_t **out, char *err,
             size_t errlen)
 {
+    return vx_call_counted(v, op, resource, method, path, query, body, retry, status, NULL, out, err, errlen);
+}
+
+int vx_call_counted(struct vertex *v, const char *op, const char *resource, const char *method, const char *path,
+                    const char *query, json_t *body, enum vx_retry retry, long *status, int *attempts, json_t **out,
+                    char *err, size_t errlen)
+{
     int ret = -1;
     char *auth = NULL, *url = NULL, *payload = NULL;
     char herr[1024], why[1024];
@@ -71,6 +78,8 @@ int vx_call(struct vertex *v, const char *op, const char *resource, const char *
     json_t *parsed = NULL;
 
     *status = 0;
+    if (attempts)
+        *attempts = 0;
     if (out)
         *out = NULL;
     if (vx_auth_header(v, &auth, why, sizeof why) < 0) {
@@ -112,6 +121,8 @@ int vx_call(struct vertex *v, const char *op, const char *resource, const char *
         goto out;
     }
     *status = resp.status;
+    if (attempts)
+        *attempts = resp.attempts;
     vx_count_request(v, op, resp.status);
 
     json_error_t jerr;
@@ -139,15 +150,15 @@ int vx_call(struct vertex *v, const char *op, const char *resource, const char *
     }
 
     http_error_text(resp.status, parsed, why, sizeof why);
-    char attempts[64] = "";
+    char tries[64] = "";
     if (resp.attempts > 1)
-        snprintf(attempts, sizeof attempts, " (after %d attempts)", resp.attempts);
+        snprintf(tries, sizeof tries, " (after %d attempts)", resp.attempts);
     if (resp.status == 401) {
         vx_auth_invalidate(v);
         snprintf(err, errlen, "vertex: %s %s: %s%s; check the credentials (access_token, credentials_file or "
-                 "the metadata server's service account)", op, resource, why, attempts);
+                 "the metadata server's service account)", op, resource, why, tries);
     } else {
-        snprintf(err, errlen, "vertex: %s %s: %s%s", op, resource, why, attempts);
+        snprintf(err, errlen, "vertex: %s %s: %s%s", op, resource, why, tries);
     }
     if (out) {
         *out = parsed;

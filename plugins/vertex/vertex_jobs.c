@@ -1,6 +1,7 @@
 /* Retraining jobs on Vertex AI: pipelineJobs.create (idempotent through pipelineJobId = the trigger
- * key) or customJobs.create (no client id: found again by a label before any re-create), and a
- * background poller that follows each job to a final state and exports it as a gauge. */
+ * key) or customJobs.create (no client id: found again by a label before any re-create), each after
+ * the fleet lookup (vertex_fleet.c) found no job of the model to join, and a background poller that
+ * follows each job to a final state and exports it as a gauge. */
 #include <openssl/evp.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -12,9 +13,7 @@
 #include "vertex.h"
 
 #define VX_KEY_LABEL "driftwatch-key"
-#define VX_MODEL_LABEL "driftwatch-model"
 #define VX_JOB_ID_MAX 128     /* pipelineJobId: [a-z][-a-z0-9]{0,127} */
-#define VX_LABEL_MAX 63       /* label values: [-_a-z0-9], at most 63 characters */
 #define VX_RETRY_CAP_MS 60000
 
 struct vx_tracked_job {
@@ -303,6 +302,15 @@ static void log_dry_run(struct vertex *v, const char *method, const char *path, 
     free(text);
 }
 
+/* The job found by the fleet lookup, named in the log before it becomes this trigger's outcome. */
+static void log_joining(struct vertex *v, const char *kind, json_t *job, const struct dw_trigger_event *ev)
+{
+    const char *created = json_string_value(json_object_get(job, "createTime"));
+    v->host->log(DW_LOG_INFO, v->name, "vertex: %s job %s of model %s was created at %s, within the cooldown: "
+                 "joining it, not creating another (key %s)", kind, json_string_value(json_object_get(job, "name")),
+                 ev->model ? ev->model : "?", created ? created : "?", ev->key);
+}
+
 static void fill_result(struct dw_trigger_result *res, const char *name, const char *state)
 {
     snprintf(res->job_id, sizeof res->job_id, "%s", name ? name : "");
@@ -319,6 +327,7 @@ static int trigger_pipeline(struct vertex *v, const struct dw_trigger_event *ev,
     char *path = NULL, *name = NULL, *query = NULL;
     json_t *body = NULL, *job = NULL;
     long status = 0;
+    int attempts = 0;
 
     vx_pipeline_job_id(ev->key, id, sizeof id);
     path = pu_strf("%s/pipelineJobs", v->parent);
@@ -336,15 +345,27 @@ static int trigger_pipeline(struct vertex *v, const struct dw_trigger_event *ev,
         ret = 0;
         goto out;
     }
-    /* The create carries a client id, so retrying it is safe: a retry after a lost answer gets 409. */
-    if (vx_call(v, "pipelineJobs.create", v->parent, "POST", path, query, body, VX_RETRY, &status, &job, err,
-                errlen) < 0) {
+    /* The fleet's drift episode: a pipeline job of this model created within the cooldown (another
+     * replica's, or this agent's before a restart) is this trigger's job. */
+    int joined = vx_find_recent_job(v, 1, ev, &job, err, errlen);
+    if (joined < 0)
+        goto out;
+    if (joined) {
+        log_joining(v, "pipeline", job, ev);
+    } else if (vx_call_counted(v, "pipelineJobs.create", v->parent, "POST", path, query, body, VX_RETRY, &status,
+                               &attempts, &job, err, errlen) < 0) {
+        /* The create carries a client id, so retrying it is safe: a retry after a lost answer, or
+         * another replica with the same key, gets 409 ALREADY_EXISTS: the same job. A 409 to the
+         * first attempt is a job that was there before (another replica's, or this agent's before
+         * a restart): joined. After a lost answer or a 5xx it may be this call's own. */
         if (status != 409)
             goto out;
         json_decref(job);
         job = NULL;
-        v->host->log(DW_LOG_INFO, v->name, "vertex: pipeline job %s exists already (same trigger key %s): using it",
-                     name, ev->key);
+        joined = attempts <= 1;
+        v->host->log(DW_LOG_INFO, v->name, "vertex: pipeline job %s exists already (same trigger key %s%s): %s it",
+                     name, ev->key, joined ? "" : ", an earlier attempt of this create went through",
+                     joined ? "joining" : "using");
         if (vx_call(v, "pipelineJobs.get", name, "GET", name, NULL, NULL, VX_RETRY, &status, &job, err, errlen) < 0)
             goto out;
     }
@@ -352,8 +373,10 @@ static int trigger_pipeline(struct vertex *v, const struct dw_trigger_event *ev,
     fill_result(res, got ? got : name, json_string_value(json_object_get(job, "state")));
     if (!res->state[0])
         snprintf(res->state, sizeof res->state, "PIPELINE_STATE_UNSPECIFIED");
-    v->host->log(DW_LOG_INFO, v->name, "vertex: pipeline job %s for model %s: %s", res->job_id,
-                 ev->model ? ev->model : "?", res->state);
+    if (joined)
+        pu_trigger_result_set_joined(v->host, res);
+    v->host->log(DW_LOG_INFO, v->name, "vertex: pipeline job %s for model %s: %s%s", res->job_id,
+                 ev->model ? ev->model : "?", res->state, joined ? " (joined)" : "");
     err[0] = '\0';
     ret = 0;
 out:
@@ -446,17 +469,26 @@ static int trigger_custom_job(struct vertex *v, const struct dw_trigger_event *e
         goto out;
     }
 
+    /* The fleet's drift episode: a custom job of this model created within the cooldown is this
+     * trigger's job. */
+    int joined = vx_find_recent_job(v, 0, ev, &job, err, errlen);
+    if (joined < 0)
+        goto out;
+    if (joined)
+        log_joining(v, "custom", job, ev);
+
     /* customJobs.create has no client-chosen id: a blind retry after a lost answer would start a
      * second job. So every (re-)create is preceded by a list by the key's label. */
     int64_t start = pu_now_ms();
     int64_t delay = v->cfg.retry_delay;
-    for (int attempt = 1;; attempt++) {
+    for (int attempt = 1; !joined; attempt++) {
         int found = find_custom_job(v, label, &job, err, errlen);
         if (found < 0)
             goto out;
         if (found) {
             v->host->log(DW_LOG_INFO, v->name, "vertex: custom job %s with label %s=%s exists already: using it",
                          json_string_value(json_object_get(job, "name")), VX_KEY_LABEL, label);
+            joined = attempt == 1; /* there before this trigger created anything */
             break;
         }
         long status = 0;
@@ -492,8 +524,10 @@ static int trigger_custom_job(struct vertex *v, const struct dw_trigger_event *e
     fill_result(res, name, json_string_value(json_object_get(job, "state")));
     if (!res->state[0])
         snprintf(res->state, sizeof res->state, "JOB_STATE_UNSPECIFIED");
-    v->host->log(DW_LOG_INFO, v->name, "vertex: custom job %s for model %s: %s", res->job_id,
-                 ev->model ? ev->model : "?", res->state);
+    if (joined)
+        pu_trigger_result_set_joined(v->host, res);
+    v->host->log(DW_LOG_INFO, v->name, "vertex: custom job %s for model %s: %s%s", res->job_id,
+                 ev->model ? ev->model : "?", res->state, joined ? " (joined)" : "");
     err[0] = '\0';
     ret = 0;
 out:
@@ -732,7 +766,7 @@ void vx_poller_free(struct vertex *v)
 int vx_trigger(struct vertex *v, const struct dw_trigger_event *ev, struct dw_trigger_result *res, char *err,
                size_t errlen)
 {
-    memset(res, 0, sizeof *res);
+    pu_trigger_result_clear(v->host, res);
     if (!ev || !ev->key || !*ev->key) {
         snprintf(err, errlen, "vertex: trigger without an idempotency key");
         return -1;

@@ -37,8 +37,12 @@
 extern char **environ;
 
 #define SECRET "s3cr3t-for-trigger-tests"
-/* The policy's key shape (core/policy.c): model, 12 characters of the data version, window end. */
-#define KEY "fraud-3f2a9c01b7de-2024-05-01T12:00:00Z"
+/* The policy's key shape (core/policy.c, docs/operations.md): model, the data version's first 12 hex
+ * digits, and the episode's cooldown bucket: floor(1714564800 s (2024-05-01T12:00:00Z) / 86400 s) =
+ * 19844 (19844 * 86400 = 1714521600, 43200 s short of the episode start). */
+#define KEY "fraud-3f2a9c01b7de-19844"
+#define EPISODE_START 1714564800
+#define COOLDOWN_MS (86400 * 1000LL)
 
 static pid_t receiver_pid = -1;
 static char receiver_dir[256];
@@ -252,6 +256,8 @@ static struct dw_trigger_event trigger_event(void)
         .n_features = 2,
         .features = features,
         .dry_run = 0,
+        .cooldown_ms = COOLDOWN_MS,
+        .episode_start = EPISODE_START,
     };
     return ev;
 }
@@ -401,8 +407,9 @@ static void test_trigger_body_and_headers(void **state)
 
     json_t *b = body_of(r);
     /* Exactly the documented fields (alerts/webhook/README.md), no more. */
-    static const char *const fields[] = {"version", "event", "id", "model", "key", "data_version",
-                                         "window_end", "features", "dry_run", "sent_at", "labels"};
+    static const char *const fields[] = {"version", "event", "id", "model", "key", "data_version", "window_end",
+                                         "episode_start", "cooldown_seconds", "features", "dry_run", "sent_at",
+                                         "labels"};
     assert_int_equal(json_object_size(b), sizeof fields / sizeof *fields);
     for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
         if (!json_object_get(b, fields[i]))
@@ -414,6 +421,8 @@ static void test_trigger_body_and_headers(void **state)
     assert_string_equal(json_string_value(json_object_get(b, "model")), "fraud");
     assert_string_equal(json_string_value(json_object_get(b, "data_version")), "3f2a9c01b7de5511");
     assert_string_equal(json_string_value(json_object_get(b, "window_end")), "2024-05-01T12:00:00Z");
+    assert_string_equal(json_string_value(json_object_get(b, "episode_start")), "2024-05-01T12:00:00Z");
+    assert_int_equal(json_integer_value(json_object_get(b, "cooldown_seconds")), 86400);
     assert_true(json_is_false(json_object_get(b, "dry_run")));
     time_t sent = parse_rfc3339(json_string_value(json_object_get(b, "sent_at")));
     assert_true(sent >= before && sent <= after);
@@ -458,6 +467,31 @@ static void test_trigger_without_data_version_or_features_sends_nulls_and_empty_
     assert_true(json_is_array(json_object_get(b, "features")));
     assert_int_equal(json_array_size(json_object_get(b, "features")), 0);
     assert_int_equal(json_object_size(json_object_get(b, "labels")), 0);
+    json_decref(b);
+    json_decref(reqs);
+    trig_close(&t);
+}
+
+/* A host built before the episode fields were appended to the trigger event (its dw_host ends
+ * before trigger_event_size): the plugin must not read them, and sends null for both. */
+static void test_trigger_from_an_older_host_sends_no_episode(void **state)
+{
+    (void)state;
+    char err[1024];
+    struct trig t;
+    struct dw_trigger_result res;
+    const char *settings[] = {"url=/trg-old", "secret=" SECRET, NULL};
+    struct dw_host *old = (struct dw_host *)observed_host();
+    old->size = (uint32_t)offsetof(struct dw_host, trigger_event_size);
+    assert_int_equal(trig_open(&t, old, "trg-old", settings, err, sizeof err), 0);
+    struct dw_trigger_event ev = trigger_event();
+    assert_int_equal(fire(&t, &ev, &res, err, sizeof err), 0);
+    json_t *reqs = recorded("/trg-old");
+    json_t *r = json_array_get(reqs, 0);
+    assert_string_equal(header_of(r, "idempotency-key"), KEY);
+    json_t *b = body_of(r);
+    assert_true(json_is_null(json_object_get(b, "episode_start")));
+    assert_true(json_is_null(json_object_get(b, "cooldown_seconds")));
     json_decref(b);
     json_decref(reqs);
     trig_close(&t);
@@ -699,6 +733,7 @@ int main(void)
         cmocka_unit_test(test_webhook_serves_as_trainer_through_the_loader),
         cmocka_unit_test(test_trigger_body_and_headers),
         cmocka_unit_test(test_trigger_without_data_version_or_features_sends_nulls_and_empty_list),
+        cmocka_unit_test(test_trigger_from_an_older_host_sends_no_episode),
         cmocka_unit_test(test_trigger_signature_verifies_with_python_hmac),
         cmocka_unit_test(test_trigger_dry_run_logs_the_body_and_sends_nothing),
         cmocka_unit_test(test_trigger_picks_up_the_job_id_of_a_json_answer),

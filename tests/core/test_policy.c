@@ -1,7 +1,9 @@
-/* The action policy (DESIGN.md §7) on its own: `consecutive` drifted checks before firing, one alert
+/* The action policy (docs/operations.md) on its own: `consecutive` drifted checks before firing, one alert
  * per transition, retrains bounded by cooldown and max_per_day, the idempotency key kept across a
- * failed trigger, and all of it restored from <state_dir>/<model>.policy.json after a restart.
- * A recording sink and trainer stand in for the plugins and an injected clock steps through time. */
+ * failed trigger, and all of it restored from <state_dir>/<model>.policy.json after a restart; the
+ * fleet key (model, data version, cooldown bucket of the streak's first check) and a trainer's
+ * "joined" outcome. A recording sink and trainer stand in for the plugins and an injected clock
+ * steps through time. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +16,7 @@
 #include <unistd.h>
 
 #include "drift/analyze.h"
+#include "metrics.h"
 #include "plugin_instance.h"
 #include "policy.h"
 
@@ -23,7 +26,9 @@ struct seen {
     int alerts_firing, alerts_resolved, alerts_repeat;
     int triggers;
     int fail_next_triggers; /* that many calls fail before one succeeds */
+    int join;               /* the trainer reports the job it found as joined */
     char keys[16][256];
+    int64_t cooldown_ms[16], episode_start[16];
 };
 static struct seen seen;
 
@@ -44,6 +49,8 @@ static int record_trigger(void *inst, const struct dw_trigger_event *ev, struct 
 {
     (void)inst;
     assert_true(seen.triggers < 16);
+    seen.cooldown_ms[seen.triggers] = ev->cooldown_ms;
+    seen.episode_start[seen.triggers] = ev->episode_start;
     snprintf(seen.keys[seen.triggers++], sizeof seen.keys[0], "%s", ev->key);
     if (seen.fail_next_triggers > 0) {
         seen.fail_next_triggers--;
@@ -51,6 +58,7 @@ static int record_trigger(void *inst, const struct dw_trigger_event *ev, struct 
         return -1;
     }
     snprintf(res->job_id, sizeof res->job_id, "job-%d", seen.triggers);
+    res->joined = seen.join;
     return 0;
 }
 
@@ -190,8 +198,9 @@ static void test_policy_failed_trigger_retries_with_the_same_key(void **state)
     policy_on_verdict(p, &f->drifted); /* retried after the restart, succeeds */
     policy_on_verdict(p, &f->drifted); /* done: not again */
     assert_int_equal(seen.triggers, 3);
-    /* model + first 12 hex digits of the data version + window end */
-    assert_string_equal(seen.keys[0], "fraud-0123456789ab-2026-03-01T10:00:00Z");
+    /* model + first 12 hex digits of the data version + cooldown bucket of the streak's first
+     * check: floor(1772359200 s (2026-03-01T10:00:00Z) / 3600 s) = 492322 exactly */
+    assert_string_equal(seen.keys[0], "fraud-0123456789ab-492322");
     assert_string_equal(seen.keys[1], seen.keys[0]);
     assert_string_equal(seen.keys[2], seen.keys[0]);
     policy_close(p);
@@ -223,6 +232,188 @@ static void test_policy_restart_keeps_streak_firing_and_history(void **state)
     policy_close(p);
 }
 
+/* ---- the fleet key (docs/operations.md) ---- */
+
+static void test_policy_key_is_model_data_version_and_cooldown_bucket(void **state)
+{
+    (void)state;
+    char key[256];
+    /* 2026-03-01T10:00:00Z = 1772359200 s = 20513 days (1772323200 s) + 36000 s:
+     * a 24 h cooldown gives bucket floor(1772359200 / 86400) = 20513. */
+    policy_retrain_key("fraud", "0123456789abcdef0123", 1772359200, 86400 * 1000LL, key, sizeof key);
+    assert_string_equal(key, "fraud-0123456789ab-20513");
+    /* 1 h: 1772359200 / 3600 = 492322 exactly, so the second before is in the bucket before. */
+    policy_retrain_key("fraud", "0123456789abcdef0123", 1772359200, 3600 * 1000LL, key, sizeof key);
+    assert_string_equal(key, "fraud-0123456789ab-492322");
+    policy_retrain_key("fraud", "0123456789abcdef0123", 1772359199, 3600 * 1000LL, key, sizeof key);
+    assert_string_equal(key, "fraud-0123456789ab-492321");
+    /* 90 s (a cooldown that is no divisor of a day): floor(1772359200 / 90) = 19692880 exactly;
+     * 89 s later still 19692880 (19692880 * 90 + 89 = 1772359289), 90 s later 19692881. */
+    policy_retrain_key("fraud", "0123456789abcdef0123", 1772359289, 90 * 1000LL, key, sizeof key);
+    assert_string_equal(key, "fraud-0123456789ab-19692880");
+    policy_retrain_key("fraud", "0123456789abcdef0123", 1772359290, 90 * 1000LL, key, sizeof key);
+    assert_string_equal(key, "fraud-0123456789ab-19692881");
+    /* A cooldown under a second: milliseconds count, floor(1772359200000 / 1500) = 1181572800. */
+    policy_retrain_key("fraud", "0123456789abcdef0123", 1772359200, 1500, key, sizeof key);
+    assert_string_equal(key, "fraud-0123456789ab-1181572800");
+    /* No cooldown: the bucket is the second itself. */
+    policy_retrain_key("fraud", "0123456789abcdef0123", 1772359200, 0, key, sizeof key);
+    assert_string_equal(key, "fraud-0123456789ab-1772359200");
+}
+
+static void test_policy_key_text_rules(void **state)
+{
+    (void)state;
+    char key[256];
+    /* Model names may use letters, digits, '_', '-' and '.': lowercased, the others '-', a run of
+     * them one '-', none at either end. */
+    policy_retrain_key("Fraud_Model.v2", "0123456789abcdef", 86400, 86400 * 1000LL, key, sizeof key);
+    assert_string_equal(key, "fraud-model-v2-0123456789ab-1");
+    policy_retrain_key("_a__b-.c_", "0123456789abcdef", 86400, 86400 * 1000LL, key, sizeof key);
+    assert_string_equal(key, "a-b-c-0123456789ab-1");
+    policy_retrain_key("___", "0123456789abcdef", 86400, 86400 * 1000LL, key, sizeof key);
+    assert_string_equal(key, "model-0123456789ab-1");
+    /* The data version's first 12 hex digits, lowercased, whatever surrounds them. */
+    policy_retrain_key("fraud", "0123456789ABCDEF", 86400, 86400 * 1000LL, key, sizeof key);
+    assert_string_equal(key, "fraud-0123456789ab-1");
+    policy_retrain_key("fraud", "d41d8cd98f00b204e9800998ecf8427e.dir", 86400, 86400 * 1000LL, key, sizeof key);
+    assert_string_equal(key, "fraud-d41d8cd98f00-1");
+    policy_retrain_key("fraud", "0123abcd", 86400, 86400 * 1000LL, key, sizeof key); /* fewer than 12 */
+    assert_string_equal(key, "fraud-0123abcd-1");
+    policy_retrain_key("fraud", "unknown", 86400, 86400 * 1000LL, key, sizeof key);
+    assert_string_equal(key, "fraud-unknown-1");
+    policy_retrain_key("fraud", NULL, 86400, 86400 * 1000LL, key, sizeof key);
+    assert_string_equal(key, "fraud-unknown-1");
+}
+
+/* Three replicas see one shift seconds apart (their first drifted checks at 10:20:05, 10:20:09 and
+ * 10:20:31, each on its own state dir): one key for all, from the streak's first check, even when a
+ * replica fires only after the bucket's end (consecutive: 2, the second check at 11:00:02). */
+static void test_policy_replicas_derive_one_key(void **state)
+{
+    struct fixture *f = *state;
+    static const int64_t first_check[] = {1772360405, 1772360409, 1772360431}; /* 10:20:05, :09, :31 */
+    char dirs[3][64];
+    for (int r = 0; r < 3; r++) {
+        snprintf(dirs[r], sizeof dirs[r], "/tmp/dw-policy-replica-XXXXXX");
+        assert_non_null(mkdtemp(dirs[r]));
+        f->links.state_dir = dirs[r];
+        struct policy *p = open_policy(f);
+        clock_s = first_check[r];
+        policy_on_verdict(p, &f->drifted);
+        clock_s = r == 2 ? 1772362802 : first_check[r] + 60; /* replica 3 fires at 11:00:02 */
+        policy_on_verdict(p, &f->drifted);
+        policy_close(p);
+    }
+    assert_int_equal(seen.triggers, 3);
+    /* floor(1772360405 / 3600) = 492322 (492322 * 3600 = 1772359200, 1205 s before) */
+    for (int r = 0; r < 3; r++) {
+        assert_string_equal(seen.keys[r], "fraud-0123456789ab-492322");
+        assert_int_equal(seen.episode_start[r], first_check[r]);
+        assert_int_equal(seen.cooldown_ms[r], 3600 * 1000LL);
+    }
+    for (int r = 0; r < 3; r++) {
+        char path[256];
+        snprintf(path, sizeof path, "%s/fraud.policy.json", dirs[r]);
+        unlink(path);
+        rmdir(dirs[r]);
+    }
+}
+
+/* A restart between the streak's first check and the one that fires keeps the episode's time (the
+ * streak's start is in the state file), so the key is the one the other replicas derive. */
+static void test_policy_restart_keeps_the_streak_start_and_the_key(void **state)
+{
+    struct fixture *f = *state;
+    clock_s = 1772362795; /* 10:59:55: bucket 492322 */
+    struct policy *p = open_policy(f);
+    policy_on_verdict(p, &f->drifted); /* streak 1 */
+    policy_close(p);
+    char path[256], text[2048] = "";
+    snprintf(path, sizeof path, "%s/fraud.policy.json", f->dir);
+    FILE *fp = fopen(path, "r");
+    assert_non_null(fp);
+    size_t n = fread(text, 1, sizeof text - 1, fp);
+    text[n] = '\0';
+    fclose(fp);
+    assert_non_null(strstr(text, "\"streak_start\": 1772362795"));
+    clock_s = 1772362830; /* 11:00:30, after the restart: bucket 492323 by now */
+    p = open_policy(f);
+    policy_on_verdict(p, &f->drifted); /* streak 2: fires */
+    assert_int_equal(seen.triggers, 1);
+    assert_string_equal(seen.keys[0], "fraud-0123456789ab-492322");
+    assert_int_equal(seen.episode_start[0], 1772362795);
+    policy_close(p);
+}
+
+/* Counter value in the metrics text, or -1 when the series is absent. */
+static double counter_value(const char *series)
+{
+    char *text = NULL;
+    size_t len = 0;
+    assert_int_equal(metrics_render(&text, &len), 0);
+    const char *at = strstr(text, series);
+    double v = at ? atof(at + strlen(series)) : -1;
+    free(text);
+    return v;
+}
+
+/* A trainer that found a job of this model (another replica's) reports it joined: counted as
+ * result="joined", and it counts towards the cooldown like a trigger. */
+static void test_policy_joined_counts_towards_the_cooldown(void **state)
+{
+    struct fixture *f = *state;
+    metrics_reset();
+    seen.join = 1;
+    struct policy *p = open_policy(f);
+    episode(p, f, 0);
+    assert_int_equal(seen.triggers, 1);
+    assert_true(counter_value("driftwatch_retrain_triggers_total{model=\"fraud\",trainer=\"fake\",result=\"joined\"} ") ==
+                1);
+    assert_true(counter_value("driftwatch_retrain_triggers_total{model=\"fraud\",trainer=\"fake\",result=\"triggered\"} ") ==
+                -1);
+    episode(p, f, 1800); /* 30 min later: inside the 1 h cooldown the join started */
+    assert_int_equal(seen.triggers, 1);
+    assert_true(counter_value("driftwatch_retrain_triggers_total{model=\"fraud\",trainer=\"fake\",result=\"cooldown\"} ") ==
+                1);
+    seen.join = 0;
+    episode(p, f, 1801); /* the cooldown is over: a trigger of its own */
+    assert_int_equal(seen.triggers, 2);
+    assert_true(counter_value("driftwatch_retrain_triggers_total{model=\"fraud\",trainer=\"fake\",result=\"triggered\"} ") ==
+                1);
+    policy_close(p);
+}
+
+/* A plugin built before `joined` was appended never writes it: the host zeroes the result, so a
+ * found-or-created job from such a plugin is a trigger. Here the trainer leaves the field alone
+ * after the host filled it with zeroes. */
+static int old_trigger(void *inst, const struct dw_trigger_event *ev, struct dw_trigger_result *res, char *err,
+                       size_t errlen)
+{
+    (void)inst, (void)ev, (void)err, (void)errlen;
+    assert_int_equal(res->joined, 0);
+    memcpy(res->job_id, "old-job", 8); /* only the fields an old plugin knows */
+    seen.triggers++;
+    return 0;
+}
+
+static void test_policy_old_trainer_without_joined_is_a_trigger(void **state)
+{
+    struct fixture *f = *state;
+    metrics_reset();
+    static const struct dw_plugin old_def = {.abi = DW_PLUGIN_ABI, .size = sizeof(struct dw_plugin), .name = "old",
+                                             .kind = DW_KIND_TRAINER, .trigger = old_trigger};
+    static struct loaded_plugin old_lp = {.def = &old_def};
+    static struct plugin_instance old_trainer = {.lp = &old_lp, .name = "old"};
+    f->links.trainer = &old_trainer;
+    struct policy *p = open_policy(f);
+    episode(p, f, 0);
+    assert_int_equal(seen.triggers, 1);
+    assert_true(counter_value("driftwatch_retrain_triggers_total{model=\"fraud\",trainer=\"fake\",result=\"triggered\"} ") ==
+                1);
+    policy_close(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -231,6 +422,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_policy_cooldown_and_max_per_day, setup, teardown),
         cmocka_unit_test_setup_teardown(test_policy_failed_trigger_retries_with_the_same_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_policy_restart_keeps_streak_firing_and_history, setup, teardown),
+        cmocka_unit_test(test_policy_key_is_model_data_version_and_cooldown_bucket),
+        cmocka_unit_test(test_policy_key_text_rules),
+        cmocka_unit_test_setup_teardown(test_policy_replicas_derive_one_key, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_policy_restart_keeps_the_streak_start_and_the_key, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_policy_joined_counts_towards_the_cooldown, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_policy_old_trainer_without_joined_is_a_trigger, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

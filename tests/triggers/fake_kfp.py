@@ -4,9 +4,13 @@ Stdlib only, loopback only.
 
 Serves what the kfp plugin calls, with the shapes of backend/api/v2beta1/run.proto and filter.proto:
   POST /apis/v2beta1/runs            CreateRun: the body is checked (400 with the reason otherwise)
-  GET  /apis/v2beta1/runs?filter=..  ListRuns: filter = url-encoded JSON Filter
-                                     {"predicates": [{"key", "operation", "string_value"}]},
-                                     also experiment_id, namespace, page_size, sort_by
+  GET  /apis/v2beta1/runs?filter=..  ListRuns: filter = url-encoded JSON Filter {"predicates": [...]},
+                                     every predicate must hold: display_name (or name) with
+                                     EQUALS / NOT_EQUALS / IS_SUBSTRING and a string_value, or
+                                     created_at with EQUALS / NOT_EQUALS / GREATER_THAN(_EQUALS) /
+                                     LESS_THAN(_EQUALS) and a timestamp_value (RFC 3339); v2beta1 has
+                                     no prefix operation. Also experiment_id, namespace, sort_by,
+                                     page_size and page_token (the previous answer's next_page_token)
   GET  /apis/v2beta1/runs/{run_id}   GetRun: each GET moves the run one step along
                                      PENDING -> RUNNING -> outcome (SUCCEEDED, or FAILED / CANCELED)
 Errors use the API server's grpc-gateway shape {"error", "code", "message", "details"}.
@@ -18,8 +22,10 @@ Control (no auth), for tests:
   POST /_fake/reset      forget runs, requests and faults; config back to defaults
   POST /_fake/config     merge {"outcome": "SUCCEEDED"|"FAILED"|"CANCELED", "steps_per_state": n,
                          "tokens": [...] (accepted bearer tokens; empty: no auth), "error_message": "...",
-                         "hold": true (GETs do not move runs on)}
-  POST /_fake/runs       add a run as if created earlier: {"display_name", "state", ...}
+                         "hold": true (GETs do not move runs on), "max_page_size": n (list pages hold
+                         at most n runs)}
+  POST /_fake/runs       add a run as if created earlier: {"display_name", "state", "created_at"
+                         (RFC 3339, default now), ...}
   POST /_fake/run_state  {"run_id", "state"}: set a run's state (with "hold": true in the config,
                          GETs leave runs where they are, so a test decides when a run ends)
   POST /_fake/faults     {"faults": [{"method", "path" (regex on the path), "times" (default 1),
@@ -49,6 +55,7 @@ DEFAULT_CONFIG = {
     "tokens": [],
     "error_message": "The pipeline run failed: task train exited with status 1.",
     "hold": False,
+    "max_page_size": 100,
 }
 STATE = {}
 
@@ -106,9 +113,29 @@ def check_create_body(body):
         raise BadRequest(400, "runtime_config.pipeline_root must be a string")
 
 
+def parse_time(text):
+    try:
+        t = datetime.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except (ValueError, AttributeError):
+        raise BadRequest(400, "Invalid input error: %r is not an RFC 3339 timestamp" % (text,))
+    if t.tzinfo is None:
+        raise BadRequest(400, "Invalid input error: %r has no time zone" % (text,))
+    return t
+
+
+TIME_OPS = {"EQUALS": lambda a, b: a == b, "NOT_EQUALS": lambda a, b: a != b,
+            "GREATER_THAN": lambda a, b: a > b, "GREATER_THAN_EQUALS": lambda a, b: a >= b,
+            "LESS_THAN": lambda a, b: a < b, "LESS_THAN_EQUALS": lambda a, b: a <= b}
+
+
 def predicate_matches(run, pred):
     key = pred.get("key")
     op = pred.get("operation", pred.get("op"))
+    if key == "created_at":
+        stamp = pred.get("timestamp_value", pred.get("timestampValue"))
+        if op not in TIME_OPS or not isinstance(stamp, str):
+            raise BadRequest(400, "Invalid input error: unsupported filter predicate %s" % json.dumps(pred))
+        return TIME_OPS[op](parse_time(run["created_at"]), parse_time(stamp))
     value = pred.get("string_value", pred.get("stringValue"))
     if key not in ("display_name", "name") or not isinstance(value, str):
         raise BadRequest(400, "Invalid input error: unsupported filter predicate %s" % json.dumps(pred))
@@ -136,10 +163,18 @@ def list_runs(query):
     if "experiment_id" in query:
         runs = [r for r in runs if r.get("experiment_id") == query["experiment_id"][0]]
     sort_by = query.get("sort_by", ["created_at"])[0]
-    runs.sort(key=lambda r: r["created_at"], reverse=sort_by.endswith(" desc"))
-    size = int(query.get("page_size", ["20"])[0])
+    runs.sort(key=lambda r: parse_time(r["created_at"]), reverse=sort_by.endswith(" desc"))
+    size = min(int(query.get("page_size", ["20"])[0]), STATE["config"]["max_page_size"])
+    try:
+        start = int(query.get("page_token", ["0"])[0] or 0)
+    except ValueError:
+        raise BadRequest(400, "Invalid input error: bad page_token")
+    page = runs[start:start + size]
     # Like the API server's JSON marshaller, empty fields are left out: no runs, no "runs".
-    return {"runs": [public(r) for r in runs[:size]], "total_size": len(runs)} if runs else {}
+    out = {"runs": [public(r) for r in page], "total_size": len(runs)} if page else {}
+    if start + size < len(runs):
+        out["next_page_token"] = str(start + size)
+    return out
 
 
 def new_run(body):
@@ -148,7 +183,7 @@ def new_run(body):
     run.setdefault("experiment_id", "default-experiment")
     run["run_id"] = str(uuid.UUID(int=next(COUNTER)))
     run["state"] = body.get("state", "PENDING")
-    run["created_at"] = now_rfc3339()
+    run["created_at"] = body.get("created_at") or now_rfc3339()
     run["storage_state"] = "AVAILABLE"
     run["_gets"] = 0
     run["_outcome"] = cfg["outcome"]

@@ -239,6 +239,110 @@ static void test_kfp_existing_run_with_same_display_name_is_reused(void **state)
     trig_close(&ti);
 }
 
+/* ---- the fleet's drift episode (docs/operations.md) ---- */
+
+/* 2024-05-01T12:00:00Z = 1714564800 s; with a 1 h cooldown its bucket is 1714564800 / 3600 = 476268. */
+#define FLEET_KEY "fraud-0f3e8a1b2c4d-476268"
+#define HOUR_MS (3600 * 1000LL)
+
+static void seed_run(const char *display_name, int64_t ago)
+{
+    char body[512], created[32];
+    time_t t = time(NULL) - (time_t)ago;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    snprintf(body, sizeof body, "{\"display_name\": \"%s\", \"experiment_id\": \"exp-42\", \"state\": \"RUNNING\", "
+             "\"created_at\": \"%s\"}", display_name, created);
+    assert_int_equal(fake_post(&kfp, "/_fake/runs", body), 0);
+}
+
+static struct dw_trigger_event fleet_event(void)
+{
+    struct dw_trigger_event ev = trig_event(FLEET_KEY, 0);
+    ev.cooldown_ms = HOUR_MS;
+    ev.episode_start = 1714564800;
+    return ev;
+}
+
+/* Another replica's run of this model, from the bucket before (its episode began first), is joined.
+ * The lookup lists runs whose display name holds "driftwatch-fraud-" (v2beta1 has no prefix
+ * operation) created within the hour, page by page (one run per page here); the run of model
+ * "fraud-v2", whose name starts the same, is not adopted. */
+static void test_kfp_joins_a_run_of_the_model_created_within_the_cooldown(void **state)
+{
+    (void)state;
+    assert_int_equal(fake_post(&kfp, "/_fake/config", "{\"max_page_size\": 1}"), 0);
+    seed_run("driftwatch-fraud-v2-0f3e8a1b2c4d-476268", 30);
+    seed_run("driftwatch-fraud-0f3e8a1b2c4d-476267", 20);
+    json_t *runs = fake_get(&kfp, "/_fake/runs");
+    char existing[128];
+    snprintf(existing, sizeof existing, "%s", json_string_value(json_object_get(json_array_get(runs, 1), "run_id")));
+    json_decref(runs);
+
+    struct trig_instance ti;
+    open_kfp(&ti, "kfp-join", "%s", "");
+    struct dw_trigger_event ev = fleet_event();
+    struct dw_trigger_result res;
+    char err[1024];
+    time_t before = time(NULL);
+    capture_start();
+    int rc = trig_fire(&ti, &ev, &res, err, sizeof err);
+    char *log = capture_stop();
+    assert_int_equal(rc, 0);
+    assert_string_equal(res.job_id, existing);
+    assert_int_equal(res.joined, 1);
+    assert_int_equal(fake_count(&kfp, "POST", "/apis/v2beta1/runs"), 0);
+    assert_non_null(strstr(log, "within the cooldown: joining it"));
+    free(log);
+
+    assert_int_equal(fake_count(&kfp, "GET", "/apis/v2beta1/runs"), 2);
+    json_t *first = fake_request(&kfp, "GET", "/apis/v2beta1/runs", 0);
+    json_t *params = json_object_get(first, "params");
+    json_t *filter = json_loads(json_string_value(json_object_get(params, "filter")), 0, NULL);
+    json_t *p0 = json_array_get(json_object_get(filter, "predicates"), 0);
+    json_t *p1 = json_array_get(json_object_get(filter, "predicates"), 1);
+    assert_string_equal(json_string_value(json_object_get(p0, "key")), "display_name");
+    assert_string_equal(json_string_value(json_object_get(p0, "operation")), "IS_SUBSTRING");
+    assert_string_equal(json_string_value(json_object_get(p0, "string_value")), "driftwatch-fraud-");
+    assert_string_equal(json_string_value(json_object_get(p1, "key")), "created_at");
+    assert_string_equal(json_string_value(json_object_get(p1, "operation")), "GREATER_THAN");
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    assert_non_null(strptime(json_string_value(json_object_get(p1, "timestamp_value")), "%Y-%m-%dT%H:%M:%SZ", &tm));
+    time_t cutoff = timegm(&tm);
+    assert_true(cutoff >= before - 3600 - 1 && cutoff <= time(NULL) - 3600);
+    assert_null(json_object_get(params, "page_token"));
+    json_decref(filter);
+    json_decref(first);
+    json_t *second = fake_request(&kfp, "GET", "/apis/v2beta1/runs", 1);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(second, "params"), "page_token")), "1");
+    json_decref(second);
+    trig_close(&ti);
+}
+
+/* A run of this model from before the cooldown is not this episode's: the trigger creates its own,
+ * named for the key. */
+static void test_kfp_run_before_the_cooldown_is_not_joined(void **state)
+{
+    (void)state;
+    seed_run("driftwatch-fraud-0f3e8a1b2c4d-476265", 2 * 3600);
+    struct trig_instance ti;
+    open_kfp(&ti, "kfp-old", "%s", "");
+    struct dw_trigger_event ev = fleet_event();
+    struct dw_trigger_result res;
+    char err[1024];
+    assert_int_equal(trig_fire(&ti, &ev, &res, err, sizeof err), 0);
+    assert_int_equal(res.joined, 0);
+    assert_int_equal(fake_count(&kfp, "POST", "/apis/v2beta1/runs"), 1);
+    json_t *create = fake_request(&kfp, "POST", "/apis/v2beta1/runs", 0);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(create, "body"), "display_name")),
+                        "driftwatch-" FLEET_KEY);
+    json_decref(create);
+    assert_int_equal(run_count(), 2);
+    trig_close(&ti);
+}
+
 /* The poller follows the run PENDING -> RUNNING -> SUCCEEDED, exports the state and logs the end. */
 static void test_kfp_polls_run_to_succeeded(void **state)
 {
@@ -586,6 +690,8 @@ int main(void)
         cmocka_unit_test_setup(test_kfp_503_on_create_then_success_makes_exactly_one_run, reset),
         cmocka_unit_test_setup(test_kfp_create_timeout_after_server_acted_reuses_the_run, reset),
         cmocka_unit_test_setup(test_kfp_existing_run_with_same_display_name_is_reused, reset),
+        cmocka_unit_test_setup(test_kfp_joins_a_run_of_the_model_created_within_the_cooldown, reset),
+        cmocka_unit_test_setup(test_kfp_run_before_the_cooldown_is_not_joined, reset),
         cmocka_unit_test_setup(test_kfp_polls_run_to_succeeded, reset),
         cmocka_unit_test_setup(test_kfp_polls_run_to_failed, reset),
         cmocka_unit_test_setup(test_kfp_error_names_url_and_server_message, reset),

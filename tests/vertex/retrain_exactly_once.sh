@@ -1,4 +1,4 @@
-# DESIGN.md §7's promise for Vertex AI: a drifted window triggers exactly one pipeline job, through
+# docs/operations.md's promise for Vertex AI: a drifted window triggers exactly one pipeline job, through
 # a 429 storm on the create and across a SIGKILL and restart of the agent that keeps seeing drift.
 source "$DW_SRC/tests/lib.sh"
 export DW_HTTP_BACKOFF_MS=50 DW_HTTP_BACKOFF_MAX_MS=200
@@ -19,7 +19,7 @@ PY
 "$DW_BIN" baseline --data "$TMP/train.csv" --out "$TMP/B.json" 2>/dev/null || fail "baseline"
 
 "$PYTHON3" "$DW_SRC/tests/fakes/vertex/fake_vertex.py" --token tok-exactly-once \
-    --fault '{"path":"/pipelineJobs$","status":429,"times":3}' >"$TMP/vx.port" &
+    --fault '{"method":"POST","path":"/pipelineJobs$","status":429,"times":3}' >"$TMP/vx.port" &
 PIDS+=($!)
 for _ in $(seq 100); do grep -q '^PORT ' "$TMP/vx.port" 2>/dev/null && break; sleep 0.05; done
 VX="http://127.0.0.1:$(awk '/^PORT/ {print $2}' "$TMP/vx.port")"

@@ -349,6 +349,182 @@ static void test_pipeline_create_409_after_a_lost_answer_is_the_same_job(void **
     assert_int_equal(count_jobs("pipeline_jobs"), 1);
     assert_string_equal(res.job_id, PARENT "/pipelineJobs/fraud-lost");
     assert_true(strncmp(res.state, "PIPELINE_STATE_", 15) == 0);
+    assert_int_equal(res.joined, 0); /* the 409 answered a retry: the job is this trigger's own */
+    vx_close(&vi);
+}
+
+/* ---- the fleet's drift episode (docs/operations.md): join a job of the model within the cooldown ---- */
+
+#define FLEET_KEY "fraud-0123456789ab-492322"
+#define HOUR_MS (3600 * 1000LL)
+
+/* A trigger as the agent sends it: the episode's key, start and the model's cooldown. */
+static int trigger_episode(struct vx_instance *vi, const char *key, int64_t cooldown_ms,
+                           struct dw_trigger_result *res, char *err, size_t errlen)
+{
+    struct dw_trigger_event ev = {.model = "fraud", .key = key, .data_version = "0123456789abcdef",
+                                  .window_end = "2026-03-01T10:00:00Z", .n_features = 2, .features = features,
+                                  .cooldown_ms = cooldown_ms, .episode_start = 1772359200};
+    err[0] = '\0';
+    memset(res, 0, sizeof *res);
+    return vx_plugin()->trigger(vi->inst, &ev, res, err, errlen);
+}
+
+/* An RFC 3339 UTC time `ago` seconds before now. */
+static void rfc3339_ago(int64_t ago, char *out, size_t outlen)
+{
+    time_t t = time(NULL) - (time_t)ago;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void seed_pipeline_job(const char *id, const char *model, int64_t ago)
+{
+    char body[1024], created[32];
+    rfc3339_ago(ago, created, sizeof created);
+    snprintf(body, sizeof body, "{\"id\": \"%s\", \"labels\": {\"driftwatch-model\": \"%s\", \"driftwatch-key\": \"%s\"}, "
+             "\"createTime\": \"%s\"}", id, model, id, created);
+    assert_int_equal(fake_post(&vertex, "/_fake/pipeline_jobs", body), 0);
+}
+
+/* %XX-decoded copy of s (the fake records the raw query). */
+static void url_decode(const char *s, char *out, size_t outlen)
+{
+    size_t o = 0;
+    for (; *s && o + 1 < outlen; s++) {
+        unsigned v;
+        if (*s == '%' && sscanf(s + 1, "%2x", &v) == 1) {
+            out[o++] = (char)v;
+            s += 2;
+        } else {
+            out[o++] = *s;
+        }
+    }
+    out[o] = '\0';
+}
+
+static void test_pipeline_joins_a_job_of_the_model_created_within_the_cooldown(void **state)
+{
+    (void)state;
+    struct vx_instance vi;
+    struct dw_trigger_result res;
+    char err[1024];
+    /* Another replica's job for this episode, from the bucket before (its episode began first). */
+    seed_pipeline_job("fraud-0123456789ab-492321", "fraud", 40);
+    open_ok(&vi, PIPELINE_OPTS TOKEN_OPT FAST);
+    time_t before = time(NULL);
+    assert_int_equal(trigger_episode(&vi, FLEET_KEY, HOUR_MS, &res, err, sizeof err), 0);
+    assert_string_equal(res.job_id, PARENT "/pipelineJobs/fraud-0123456789ab-492321");
+    assert_int_equal(res.joined, 1);
+    assert_int_equal(fake_count(&vertex, "POST", PIPELINES), 0); /* nothing created */
+    assert_int_equal(count_jobs("pipeline_jobs"), 1);
+    /* pipelineJobs.list with the documented AIP-160 filter: the model's label, created within 1 h. */
+    json_t *list = fake_request(&vertex, "GET", PIPELINES, 0);
+    assert_non_null(list);
+    char query[1024], want[256], since[32];
+    url_decode(jstr(list, "query"), query, sizeof query);
+    const char *at = strstr(query, "create_time>\"");
+    assert_non_null(at);
+    snprintf(since, sizeof since, "%.20s", at + strlen("create_time>\""));
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    assert_non_null(strptime(since, "%Y-%m-%dT%H:%M:%SZ", &tm));
+    time_t cutoff = timegm(&tm);
+    assert_true(cutoff >= before - 3600 - 1 && cutoff <= time(NULL) - 3600);
+    snprintf(want, sizeof want, "filter=labels.driftwatch-model=\"fraud\" AND create_time>\"%s\"&pageSize=100", since);
+    assert_string_equal(query, want);
+    json_decref(list);
+    vx_close(&vi);
+}
+
+/* Jobs the lookup must not adopt: the model's own from before the cooldown, another model's. The
+ * fake leaves create_time unapplied (a lax server) and pages one job at a time, so the plugin both
+ * checks createTime itself and follows nextPageToken to the end before creating its own job. */
+static void test_pipeline_lookup_pages_and_skips_old_or_foreign_jobs(void **state)
+{
+    (void)state;
+    struct vx_instance vi;
+    struct dw_trigger_result res;
+    char err[1024];
+    fake_post(&vertex, "/_fake/config", "{\"max_page_size\": 1, \"filter_ignores\": [\"create_time\"]}");
+    seed_pipeline_job("fraud-0123456789ab-492319", "fraud", 3 * 3600);
+    seed_pipeline_job("fraud-0123456789ab-492320", "fraud", 2 * 3600);
+    seed_pipeline_job("other-0123456789ab-492322", "other", 10);
+    open_ok(&vi, PIPELINE_OPTS TOKEN_OPT FAST);
+    assert_int_equal(trigger_episode(&vi, FLEET_KEY, HOUR_MS, &res, err, sizeof err), 0);
+    assert_int_equal(res.joined, 0);
+    assert_string_equal(res.job_id, PARENT "/pipelineJobs/" FLEET_KEY);
+    assert_int_equal(fake_count(&vertex, "GET", PIPELINES), 2); /* two old fraud jobs, one per page */
+    json_t *second = fake_request(&vertex, "GET", PIPELINES, 1);
+    assert_non_null(strstr(jstr(second, "query"), "&pageToken=1"));
+    json_decref(second);
+    assert_int_equal(fake_count(&vertex, "POST", PIPELINES), 1);
+    assert_int_equal(count_jobs("pipeline_jobs"), 4);
+    vx_close(&vi);
+}
+
+/* Two replicas whose lookups ran before either created: the same key, so the second create gets
+ * 409 ALREADY_EXISTS and the job is joined, not duplicated. */
+static void test_pipeline_409_of_the_same_key_is_joined(void **state)
+{
+    (void)state;
+    struct vx_instance a, b;
+    struct dw_trigger_result ra, rb;
+    char err[1024];
+    open_ok(&a, PIPELINE_OPTS TOKEN_OPT FAST);
+    open_ok(&b, PIPELINE_OPTS TOKEN_OPT FAST);
+    /* No cooldown passed: no lookup, the pipelineJobId alone keeps the job single. */
+    assert_int_equal(trigger_episode(&a, FLEET_KEY, 0, &ra, err, sizeof err), 0);
+    assert_int_equal(trigger_episode(&b, FLEET_KEY, 0, &rb, err, sizeof err), 0);
+    assert_int_equal(fake_count(&vertex, "GET", PIPELINES), 0);
+    assert_int_equal(ra.joined, 0);
+    assert_int_equal(rb.joined, 1);
+    assert_string_equal(ra.job_id, rb.job_id);
+    assert_int_equal(count_jobs("pipeline_jobs"), 1);
+    vx_close(&a);
+    vx_close(&b);
+}
+
+static void test_custom_job_joins_a_job_of_the_model_created_within_the_cooldown(void **state)
+{
+    (void)state;
+    struct vx_instance vi;
+    struct dw_trigger_result r1, r2;
+    char err[1024];
+    open_ok(&vi, CUSTOM_OPTS TOKEN_OPT FAST);
+    assert_int_equal(trigger_episode(&vi, "fraud-0123456789ab-492321", HOUR_MS, &r1, err, sizeof err), 0);
+    assert_int_equal(r1.joined, 0);
+    /* The next bucket's key, within the hour: the job of the bucket before is this episode's. */
+    assert_int_equal(trigger_episode(&vi, FLEET_KEY, HOUR_MS, &r2, err, sizeof err), 0);
+    assert_int_equal(r2.joined, 1);
+    assert_string_equal(r2.job_id, r1.job_id);
+    assert_int_equal(fake_count(&vertex, "POST", CUSTOM_JOBS), 1);
+    assert_int_equal(count_jobs("custom_jobs"), 1);
+    json_t *list = fake_request(&vertex, "GET", CUSTOM_JOBS, 2); /* r1: fleet + key lookups; r2: fleet */
+    char query[1024];
+    url_decode(jstr(list, "query"), query, sizeof query);
+    assert_true(strncmp(query, "filter=labels.driftwatch-model=\"fraud\" AND create_time>\"", 56) == 0);
+    json_decref(list);
+    vx_close(&vi);
+}
+
+/* A list that fails (403 here) fails the trigger: nothing is created blind, the policy retries. */
+static void test_failed_lookup_fails_the_trigger_without_creating(void **state)
+{
+    (void)state;
+    struct vx_instance vi;
+    struct dw_trigger_result res;
+    char err[1024];
+    fake_post(&vertex, "/_fake/faults",
+              "{\"faults\": [{\"method\": \"GET\", \"path\": \"/pipelineJobs$\", \"status\": 403, \"message\": "
+              "\"Permission 'aiplatform.pipelineJobs.list' denied\"}]}");
+    open_ok(&vi, PIPELINE_OPTS TOKEN_OPT FAST);
+    assert_int_equal(trigger_episode(&vi, FLEET_KEY, HOUR_MS, &res, err, sizeof err), -1);
+    assert_non_null(strstr(err, "pipelineJobs.list"));
+    assert_non_null(strstr(err, "403"));
+    assert_non_null(strstr(err, "looking for a job of model fraud"));
+    assert_int_equal(fake_count(&vertex, "POST", PIPELINES), 0);
     vx_close(&vi);
 }
 
@@ -1176,6 +1352,11 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_pipeline_create_with_template_uri_sends_documented_body, setup),
+        cmocka_unit_test_setup(test_pipeline_joins_a_job_of_the_model_created_within_the_cooldown, setup),
+        cmocka_unit_test_setup(test_pipeline_lookup_pages_and_skips_old_or_foreign_jobs, setup),
+        cmocka_unit_test_setup(test_pipeline_409_of_the_same_key_is_joined, setup),
+        cmocka_unit_test_setup(test_custom_job_joins_a_job_of_the_model_created_within_the_cooldown, setup),
+        cmocka_unit_test_setup(test_failed_lookup_fails_the_trigger_without_creating, setup),
         cmocka_unit_test_setup(test_pipeline_create_with_inline_pipeline_spec, setup),
         cmocka_unit_test_setup(test_pipeline_job_id_is_sanitized_and_stable, setup),
         cmocka_unit_test_setup(test_pipeline_create_retries_429_three_times_then_creates_exactly_one_job, setup),

@@ -122,7 +122,7 @@ struct dw_http_client_response {
 struct dw_sample_batch {
     const char *model;
     const char *probe;         /* probe instance name for metrics */
-    const char *json;          /* a JSON array, a single object, or NDJSON (DESIGN.md §3) */
+    const char *json;          /* a JSON array, a single object, or NDJSON (docs/data-formats.md) */
     size_t json_len;
 };
 
@@ -139,7 +139,7 @@ struct dw_sample_batch {
 #define DW_INGEST_NO_CURSORS (-5)    /* the host keeps no cursors (no agent pipeline): nothing stored */
 
 /* Samples a probe has already checked one by one (each text is exactly one sample object of
- * DESIGN.md §3: valid JSON, the right shape), so the core neither splits nor validates them again. */
+ * docs/data-formats.md: valid JSON, the right shape), so the core neither splits nor validates them again. */
 struct dw_sample_text {
     const char *text;
     size_t len;
@@ -228,7 +228,25 @@ struct dw_host {
      * Returns how many, DW_INGEST_UNKNOWN_MODEL, or DW_INGEST_NO_CURSORS when the host keeps none
      * (then a probe falls back to its own position file). fn must not call the host. */
     int (*read_cursors)(const char *model, const char *source, dw_cursor_fn fn, void *ctx);
+    /* Appended: sizeof(struct dw_trigger_event) and sizeof(struct dw_trigger_result) as this host
+     * builds them. A trainer reads an event field, or writes a result field, appended after ABI 1's
+     * first release only when DW_TRIGGER_EVENT_HAS / DW_TRIGGER_RESULT_HAS say the host's struct
+     * reaches it (an older host lacks these sizes: none of the appended fields is there). */
+    uint32_t trigger_event_size;
+    uint32_t trigger_result_size;
 };
+
+/* A host field that is a plain value (a size, a count), present when the host's struct reaches it. */
+#define DW_HOST_HAS_VALUE(host, field) ((host)->size >= offsetof(struct dw_host, field) + sizeof((host)->field))
+/* Whether the host's trigger event / result reaches `field` (a member appended to the struct). */
+#define DW_TRIGGER_EVENT_HAS(host, field)                                                                  \
+    (DW_HOST_HAS_VALUE(host, trigger_event_size) &&                                                      \
+     (host)->trigger_event_size >=                                                                      \
+         offsetof(struct dw_trigger_event, field) + sizeof(((const struct dw_trigger_event *)0)->field))
+#define DW_TRIGGER_RESULT_HAS(host, field)                                                                 \
+    (DW_HOST_HAS_VALUE(host, trigger_result_size) &&                                                     \
+     (host)->trigger_result_size >=                                                                     \
+         offsetof(struct dw_trigger_result, field) + sizeof(((const struct dw_trigger_result *)0)->field))
 
 /* ---- Kind-specific operations. ---- */
 
@@ -255,7 +273,10 @@ struct dw_alert_event {
                                         need liveness (Alertmanager) send it, the others ignore it */
 };
 
-/* A retrain request; key is the idempotency key (model + baseline version + window end). */
+/* A retrain request. key is the idempotency key of the drift episode, the same on every replica of
+ * the model (docs/operations.md): "<model>-<data version>-<bucket>", model lowercased to [a-z0-9-], the
+ * data version's first 12 hex digits ("unknown" without one), bucket = floor(episode_start /
+ * cooldown) (episode_start itself when the cooldown is 0). */
 struct dw_trigger_event {
     const char *model;
     const char *key;
@@ -264,11 +285,20 @@ struct dw_trigger_event {
     size_t n_features;
     const struct dw_feature_score *features;
     int dry_run;
+    /* Appended (read only when DW_TRIGGER_EVENT_HAS(host, field)): the model's retrain cooldown
+     * (a trainer that can list joins a job of this model created within it instead of creating one;
+     * 0: no lookup) and the unix seconds of the first check of the drifted streak that fired. */
+    int64_t cooldown_ms;
+    int64_t episode_start;
 };
 
 struct dw_trigger_result {
     char job_id[256];
     char state[64];
+    /* Appended (written only when DW_TRIGGER_RESULT_HAS(host, joined); the host zeroes it, so a
+     * plugin that never sets it reports a trigger): 1 when job_id is a job the trainer found
+     * (another replica's, or one created before a restart) rather than one it created. */
+    int joined;
 };
 
 /* What a sampler sees of one sample, before the core parses it when possible. */

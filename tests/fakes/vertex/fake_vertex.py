@@ -4,19 +4,31 @@
 Serves the calls driftwatch makes, with Google's documented URLs, bodies and error shape
 {"error": {"code", "message", "status", "details"}}:
   POST /v1/{parent}/pipelineJobs?pipelineJobId=ID   GET /v1/{parent}/pipelineJobs/ID   POST ...:cancel
-  POST /v1/{parent}/customJobs   GET /v1/{parent}/customJobs?filter=labels.k="v"   GET .../customJobs/ID
+  GET /v1/{parent}/pipelineJobs?filter=F&pageSize=N&pageToken=T&orderBy=create_time desc
+  POST /v1/{parent}/customJobs   GET /v1/{parent}/customJobs?filter=F&pageSize=N&pageToken=T   GET .../customJobs/ID
   POST /v1/{parent}/models:upload   GET /v1/{parent}/models/ID   GET /v1/{parent}/models?filter=labels.k="v"
   GET /v1/{parent}/endpoints/E   POST /v1/{parent}/endpoints/E:deployModel | :undeployModel | :predict
   GET /v1/{operation name}
 Jobs move one state per GET: QUEUED -> PENDING -> RUNNING -> SUCCEEDED (or FAILED, see config);
-operations are done after `lro_polls` GETs.
+operations are done after `lro_polls` GETs. A second pipelineJobs.create with the same pipelineJobId
+is 409 ALREADY_EXISTS.
+List filters (AIP-160, as ListPipelineJobsRequest / ListCustomJobsRequest document them): terms joined
+by AND (or OR, not both in one filter): labels.k="v" (also unquoted), labels.k:* (key present),
+create_time / update_time / end_time with = != < > <= >= and an RFC 3339 value, display_name and
+state with = and !=; anything else is 400 INVALID_ARGUMENT. Pages: pageSize (default 100, at most
+the `max_page_size` config), pageToken = the previous answer's nextPageToken; an empty result is {}.
 
 Control (no auth), for tests:
   GET  /_fake/requests          every request received (method, path, query, headers, body)
   GET  /_fake/state             jobs, models, endpoints, operations
   POST /_fake/reset             forget everything, config back to defaults
   POST /_fake/config            merge {"tokens": [...], "job_outcome": "SUCCEEDED"|"FAILED", "job_error": {...},
-                                "steps_per_state": n, "lro_polls": n, "lro_error": {code, message} | null}
+                                "steps_per_state": n, "lro_polls": n, "lro_error": {code, message} | null,
+                                "max_page_size": n, "filter_ignores": ["create_time", ...] (fields a
+                                filter names that this server then leaves unapplied, as a lax server
+                                would: the client must check what it adopts)}
+  POST /_fake/pipeline_jobs     add a pipeline job as if created earlier: {"parent", "id", "labels",
+                                "displayName", "createTime" (RFC 3339, default now), "state"}
   POST /_fake/faults            {"faults": [{"method", "path" (regex), "times" (default 1, -1 forever),
                                 "status", "error_status", "message", "retry_after", "delay", "delay_after",
                                 "malformed", "body"}]}
@@ -51,6 +63,8 @@ DEFAULT_CONFIG = {
     "steps_per_state": 1,    # GETs a job stays in each state
     "lro_polls": 1,          # GETs before an operation is done (0: done at once)
     "lro_error": None,       # google.rpc.Status for the next operations, or None
+    "max_page_size": 100,    # list pages hold at most this many items (a test sets 1 to page)
+    "filter_ignores": [],    # filter fields left unapplied: a server that filters less than asked
 }
 
 STATE = {}
@@ -197,28 +211,107 @@ def create_custom_job(parent, body):
     return public(job)
 
 
-def label_filter(jobs, query):
-    flt = query.get("filter", [""])[0]
-    if flt:
-        m = re.fullmatch(r'\s*labels\.([a-z][a-z0-9_-]*)\s*=\s*"?([^"]*)"?\s*', flt)
-        if not m:
-            raise bad(f"Unsupported filter {flt!r}")
-        key, value = m.group(1), m.group(2)
-        jobs = [j for j in jobs if (j.get("labels") or {}).get(key) == value]
-    return jobs
+def parse_time(text, field):
+    try:
+        t = datetime.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise bad(f"Invalid filter: {field} value {text!r} must be in RFC 3339 format")
+    if t.tzinfo is None:
+        raise bad(f"Invalid filter: {field} value {text!r} must be in RFC 3339 format")
+    return t
+
+
+TERM_RE = re.compile(r'\s*(?P<field>[a-z_]+(?:\.[a-z][a-z0-9_-]*)?)\s*(?P<op>!=|<=|>=|=|<|>|:)\s*'
+                     r'(?P<value>"[^"]*"|[^\s"]+)\s*')
+TIME_FIELDS = {"create_time": "createTime", "update_time": "updateTime", "end_time": "endTime"}
+OPS = {"=": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a, b: a < b, ">": lambda a, b: a > b,
+       "<=": lambda a, b: a <= b, ">=": lambda a, b: a >= b}
+
+
+def term_predicate(text):
+    """One AIP-160 comparison as a predicate on a stored object."""
+    m = TERM_RE.fullmatch(text)
+    if not m:
+        raise bad(f"Unsupported filter term {text.strip()!r}")
+    field, op, value = m.group("field"), m.group("op"), m.group("value")
+    if value.startswith('"'):
+        value = value[1:-1]
+    if field.startswith("labels."):
+        key = field[len("labels."):]
+        if op == ":" and value == "*":
+            return lambda j: key in (j.get("labels") or {})
+        if op in ("=", "!="):
+            return lambda j: OPS[op]((j.get("labels") or {}).get(key), value)
+        raise bad(f"Unsupported operator {op!r} on labels")
+    if field in TIME_FIELDS:
+        if op == ":":
+            raise bad(f"Unsupported operator ':' on {field}")
+        want = parse_time(value, field)
+        attr = TIME_FIELDS[field]
+        return lambda j: attr in j and OPS[op](parse_time(j[attr], attr), want)
+    if field in ("display_name", "state") and op in ("=", "!="):
+        attr = "displayName" if field == "display_name" else "state"
+        return lambda j: OPS[op](j.get(attr), value)
+    raise bad(f"Unsupported filter field {field!r}")
+
+
+def apply_filter(items, query):
+    """The `filter` query parameter: comparisons joined by AND, or by OR."""
+    flt = query.get("filter", [""])[0].strip()
+    if not flt:
+        return items
+    has_and, has_or = re.search(r"\sAND\s", flt), re.search(r"\sOR\s", flt)
+    if has_and and has_or:
+        raise bad(f"Unsupported filter {flt!r}: AND and OR mixed")
+    ignored = STATE["config"]["filter_ignores"]
+    terms = [term_predicate(t) for t in re.split(r"\s(?:AND|OR)\s", flt)
+             if TERM_RE.fullmatch(t) is None or TERM_RE.fullmatch(t).group("field") not in ignored]
+    combine = any if has_or else all
+    return [j for j in items if combine(t(j) for t in terms)]
+
+
+# Kept for the models list: the same filter language.
+label_filter = apply_filter
+
+
+def list_page(items, query, key):
+    """One page of a list answer: pageSize (capped by max_page_size), pageToken = an offset."""
+    cap = STATE["config"]["max_page_size"]
+    try:
+        size = int(query.get("pageSize", ["0"])[0] or 0)
+        start = int(query.get("pageToken", ["0"])[0] or 0)
+    except ValueError:
+        raise bad("pageSize and pageToken must be the values this server gave")
+    size = cap if size <= 0 else min(size, cap)
+    page = items[start:start + size]
+    out = {}
+    if page:
+        out[key] = [public(j) for j in page]
+    if start + size < len(items):
+        out["nextPageToken"] = str(start + size)
+    return out
+
+
+def order(items, query):
+    by = query.get("orderBy", [""])[0].strip()
+    if not by:
+        return items
+    m = re.fullmatch(r"(create_time|update_time|end_time)(\s+(asc|desc))?", by)
+    if not m:
+        raise bad(f"Unsupported orderBy {by!r}")
+    attr = TIME_FIELDS[m.group(1)]
+    return sorted(items, key=lambda j: parse_time(j.get(attr, "1970-01-01T00:00:00Z"), attr),
+                  reverse=m.group(3) == "desc")
 
 
 def list_custom_jobs(parent, query):
-    jobs = label_filter([j for n, j in STATE["custom_jobs"].items() if n.startswith(parent + "/")], query)
-    size = int(query.get("pageSize", ["100"])[0] or 100)
-    start = int(query.get("pageToken", ["0"])[0] or 0)
-    page = jobs[start:start + size]
-    out = {}
-    if page:
-        out["customJobs"] = [public(j) for j in page]
-    if start + size < len(jobs):
-        out["nextPageToken"] = str(start + size)
-    return out
+    jobs = apply_filter([j for n, j in STATE["custom_jobs"].items() if n.startswith(parent + "/")], query)
+    return list_page(jobs, query, "customJobs")
+
+
+def list_pipeline_jobs(parent, query):
+    jobs = apply_filter([j for n, j in STATE["pipeline_jobs"].items() if n.startswith(parent + "/")], query)
+    return list_page(order(jobs, query), query, "pipelineJobs")
 
 
 def cancel_job(table, name, kind):
@@ -407,6 +500,11 @@ def route(method, pattern):
 @route("POST", PARENT_RE + r"/pipelineJobs")
 def r_pipeline_create(m, query, body):
     return 200, create_pipeline_job(m["parent"], query, body)
+
+
+@route("GET", PARENT_RE + r"/pipelineJobs")
+def r_pipeline_list(m, query, body):
+    return 200, list_pipeline_jobs(m["parent"], query)
 
 
 @route("GET", PARENT_RE + r"/pipelineJobs/(?P<id>[^/:]+)")
@@ -642,6 +740,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
                       "trafficSplit": body.get("trafficSplit", {}), "createTime": now_rfc3339()}
                 STATE["endpoints"][name] = ep
                 return self.reply(200, ep)
+            if method == "POST" and path == "/_fake/pipeline_jobs" and isinstance(body, dict):
+                parent = body.get("parent", "projects/p/locations/l")
+                name = f"{parent}/pipelineJobs/{body['id']}"
+                job = {"name": name, "displayName": body.get("displayName", body["id"]),
+                       "labels": body.get("labels", {}), "state": body.get("state", "PIPELINE_STATE_RUNNING"),
+                       "createTime": body.get("createTime", now_rfc3339()), "updateTime": now_rfc3339(),
+                       "_gets": 0, "_final": None}
+                STATE["pipeline_jobs"][name] = job
+                return self.reply(200, public(job))
             if method == "POST" and path == "/_fake/models" and isinstance(body, dict):
                 parent = body.get("parent", "projects/p/locations/l")
                 name = f"{parent}/models/{body['id']}"
