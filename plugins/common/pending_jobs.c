@@ -15,25 +15,11 @@ struct pu_pending_jobs {
     json_t *jobs;   /* array of objects, each with a string "name" */
 };
 
-/* The file-name part of an instance name: lowercase [a-z0-9_], other characters one '-', none at
- * either end ("default" when nothing is left). The rule the vertex plugin has always used, so
- * existing state directories keep their file names. */
+/* The file-name part of an instance name: pu_slug keeping '_' ("default" when nothing is left), the
+ * rule the vertex plugin has always used, so existing state directories keep their file names. */
 static void file_part(const char *s, char *out, size_t outlen)
 {
-    size_t o = 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p && o + 1 < outlen; p++) {
-        char c = (char)*p;
-        if (c >= 'A' && c <= 'Z')
-            c = (char)(c - 'A' + 'a');
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
-            c = '-';
-        if (c == '-' && (o == 0 || out[o - 1] == '-'))
-            continue;
-        out[o++] = c;
-    }
-    while (o > 0 && out[o - 1] == '-')
-        o--;
-    out[o] = '\0';
+    pu_slug(s, 1, out, outlen);
     if (!out[0])
         snprintf(out, outlen, "default");
 }

@@ -134,6 +134,10 @@ char *pu_key_model_part(const char *key);
  * atomically (temp file, fsync, rename, fsync of the directory) before the call returns, so a job
  * recorded before a crash or a SIGKILL is polled again after the restart. Not thread-safe: the
  * plugin calls it under its own lock. Without a state directory the store lives in memory. */
+/* Lowercases s into out, maps every character outside [a-z0-9] (and '_' unless keep_underscore)
+ * to '-', collapses runs of '-' and trims them at both ends; out may end up empty. */
+void pu_slug(const char *s, int keep_underscore, char *out, size_t outlen);
+
 struct pu_pending_jobs;
 
 /* Opens the store and loads the file when there is one. 0; 1 when the file exists but cannot be

@@ -42,25 +42,6 @@ static void short_hash(const char *s, char out[9])
     out[8] = '\0';
 }
 
-/* Lowercases, maps every other character to '-', collapses runs of '-', trims them at the end. */
-static void squash(const char *s, char *out, size_t outlen, int keep_underscore)
-{
-    size_t o = 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p && o + 1 < outlen; p++) {
-        char c = (char)*p;
-        if (c >= 'A' && c <= 'Z')
-            c = (char)(c - 'A' + 'a');
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (keep_underscore && c == '_')))
-            c = '-';
-        if (c == '-' && (o == 0 || out[o - 1] == '-'))
-            continue;
-        out[o++] = c;
-    }
-    while (o > 0 && out[o - 1] == '-')
-        o--;
-    out[o] = '\0';
-}
-
 void vx_pipeline_job_id(const char *key, char *out, size_t outlen)
 {
     size_t n = strlen(key);
@@ -74,7 +55,7 @@ void vx_pipeline_job_id(const char *key, char *out, size_t outlen)
     /* Not usable as is: a readable part plus a hash of the whole key, so the id stays unique and
      * the same for the same key (a retry or a restart finds the job again). */
     char base[VX_JOB_ID_MAX + 1], hash[9];
-    squash(key, base, sizeof base, 0);
+    pu_slug(key, 0, base, sizeof base);
     short_hash(key, hash);
     const char *prefix = (base[0] >= 'a' && base[0] <= 'z') ? "" : "dw-";
     int room = VX_JOB_ID_MAX - 9 - (int)strlen(prefix);
@@ -97,7 +78,7 @@ void vx_label_value(const char *s, char *out, size_t outlen)
         return;
     }
     char base[VX_LABEL_MAX + 1], hash[9];
-    squash(s, base, sizeof base, 1);
+    pu_slug(s, 1, base, sizeof base);
     int blen = (int)strlen(base);
     if (blen > VX_LABEL_MAX - 9)
         blen = VX_LABEL_MAX - 9;
