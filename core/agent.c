@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "api_models.h"
 #include "build_config.h"
@@ -18,6 +19,7 @@
 #include "plugin_loader.h"
 #include "routes.h"
 #include "scheduler.h"
+#include "stall_watch.h"
 
 struct slot {
     struct plugin_instance *pi; /* NULL when an optional plugin failed */
@@ -42,6 +44,7 @@ struct agent {
     struct scheduler *scheduler;
     struct http_server *server;
     char public_url[300]; /* base of report links in alerts */
+    struct stall_watch *stall; /* /readyz: samples seen but none kept (agent.stall_warning) */
     int started;
 };
 
@@ -196,10 +199,35 @@ error:
     return -1;
 }
 
+static int64_t monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A default state_dir (~/.local/state/driftwatch) may lack its parents: made 0700, as the XDG base
+ * directory specification asks of the state home. A configured one must have its parent. */
+static void make_parents(const char *dir)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s", dir);
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(path, 0700) < 0 && errno != EEXIST)
+            return; /* ensure_state_dir reports the directory itself */
+        *p = '/';
+    }
+}
+
 /* State directories must exist and be private: the journal holds accepted samples. */
-static int ensure_state_dir(const char *dir, char *err, size_t errlen)
+static int ensure_state_dir(const char *dir, int with_parents, char *err, size_t errlen)
 {
     struct stat st;
+    if (with_parents)
+        make_parents(dir);
     if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
         snprintf(err, errlen, "state_dir %s: cannot create: %s", dir, strerror(errno));
         return -1;
@@ -226,7 +254,9 @@ static int agent_ready(void *ctx, char *why, size_t whylen)
         snprintf(why, whylen, "starting");
         return -1;
     }
-    return 0;
+    /* Still ready: the sidecar's readiness gates the pod's traffic, and a monitoring problem must not
+     * take the model out of service. The warning is for people and scripts reading /readyz. */
+    return stall_watch_check(a->stall, monotonic_ms(), why, whylen) > 0 ? 1 : 0;
 }
 
 static struct plugin_instance *slot_instance(const struct agent *a, long index)
@@ -286,7 +316,11 @@ static int start_models(struct agent *a, char *err, size_t errlen)
 int agent_start(struct agent *a, char *err, size_t errlen)
 {
     const struct agent_config *ac = &a->cfg->agent;
-    if (ensure_state_dir(ac->state_dir, err, errlen) < 0)
+    if (ac->state_dir_default)
+        log_info("agent", "state_dir %s (%s; set agent.state_dir to choose)", ac->state_dir, ac->state_dir_default);
+    else
+        log_info("agent", "state_dir %s", ac->state_dir);
+    if (ensure_state_dir(ac->state_dir, ac->state_dir_default != NULL, err, errlen) < 0)
         return -1;
     const char *build[] = {"version", DW_VERSION, NULL};
     metrics_gauge_set("driftwatch_build_info", "driftwatch build information; always 1.", build, 1);
@@ -330,6 +364,15 @@ int agent_start(struct agent *a, char *err, size_t errlen)
     }
     if (scheduler_start(a->cfg, a->models, a->n_models, &a->scheduler, err, errlen) < 0)
         return -1;
+    const char **names = calloc(a->n_models + 1, sizeof *names);
+    for (size_t i = 0; names && i < a->n_models; i++)
+        names[i] = model_name(a->models[i]);
+    a->stall = names ? stall_watch_new(names, a->n_models, ac->stall_warning_ms, monotonic_ms()) : NULL;
+    free(names);
+    if (!a->stall) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     __atomic_store_n(&a->started, 1, __ATOMIC_RELEASE);
     log_info("agent", "listening on %s:%d (%s) with %zu plugin instance(s), %zu model(s)", ac->listen_host,
              http_server_port(a->server), ac->tls.cert_pem ? "https" : "http", a->n_slots, a->cfg->n_models);
@@ -361,6 +404,7 @@ void agent_free(struct agent *a)
     }
     free(a->model_slots);
     free(a->slots);
+    stall_watch_free(a->stall);
     free(a);
 }
 

@@ -1,4 +1,4 @@
-/* The core's model API routes (DESIGN.md §6): GET /v1/models/{m}/drift, POST /v1/models/{m}/check,
+/* The core's model API routes (docs/http-api.md): GET /v1/models/{m}/drift, POST /v1/models/{m}/check,
  * GET /v1/models/{m}/report. Sample ingest (POST .../samples) belongs to the push probe. */
 #ifndef DW_API_MODELS_H
 #define DW_API_MODELS_H

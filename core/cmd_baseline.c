@@ -1,4 +1,4 @@
-/* driftwatch baseline: builds the baseline profile (DESIGN.md §3) of a training file.
+/* driftwatch baseline: builds the baseline profile (docs/data-formats.md) of a training file.
  * Exit 0 written, 1 failed (bad input, I/O), 2 usage error. */
 #include <stdio.h>
 #include <stdlib.h>

@@ -27,7 +27,7 @@ static const char usage[] =
     "  --data FILE           current data (CSV or JSON Lines)\n"
     "  --out FILE            the HTML file to write ('-' for stdout)\n"
     "  --methods SPEC        auto (default), all, or a list of methods (see 'check --help')\n"
-    "  --correction C        none (default), bonferroni, fdr\n"
+    "  --correction C        fdr (default), bonferroni, none (see 'check --help')\n"
     "  --dataset-share X     dataset drift when this share of features drifted (default 0.5)\n"
     "  --threshold F=X       per-feature threshold (repeatable)\n"
     "  --feature-method F=M  per-feature method (repeatable)\n"

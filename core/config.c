@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "drift/analyze.h"
 #include "log.h"
@@ -250,7 +251,8 @@ static int parse_agent(struct cfg_ctx *c, const struct ynode *agent)
 {
     static const char *const keys[] = {"listen", "state_dir", "plugin_dir", "auth_token", "auth_token_file",
                                        "durability", "log", "max_body", "max_connections",
-                                       "max_connections_per_ip", "connection_timeout", "tls", NULL};
+                                       "max_connections_per_ip", "connection_timeout", "tls", "stall_warning",
+                                       NULL};
     static const char *const log_keys[] = {"level", "format", NULL};
     struct agent_config *a = &c->cfg->agent;
     if (expect(c, agent, YNODE_MAPPING, "agent") < 0 || check_keys(c, agent, "agent", keys) < 0)
@@ -276,8 +278,10 @@ static int parse_agent(struct cfg_ctx *c, const struct ynode *agent)
             return cfg_fail(c, ynode_get(agent, "auth_token"), "auth_token is empty");
         log_add_secret(a->auth_token);
     }
-    if (parse_limits(c, agent) < 0)
+    if (parse_limits(c, agent) < 0 || get_duration(c, agent, "stall_warning", &a->stall_warning_ms) < 0)
         return -1;
+    if (ynode_get(agent, "state_dir"))
+        a->state_dir_default = NULL;
     const struct ynode *tls = ynode_get(agent, "tls");
     if (tls && parse_tls(c, tls) < 0)
         return -1;
@@ -366,7 +370,7 @@ static int parse_window(struct cfg_ctx *c, const struct ynode *w, struct model_c
     return 0;
 }
 
-/* The names a method setting may use: "auto", "all" and DESIGN.md §4's methods. */
+/* The names a method setting may use: "auto", "all" and docs/statistics.md's methods. */
 static const char *nearest_method(const char *name, int with_all)
 {
     const char *names[DM_COUNT + 3];
@@ -559,7 +563,7 @@ static int parse_model(struct cfg_ctx *c, const struct ynode *n, struct model_co
     m->window_size = 10000;
     m->window_max_pending_bytes = WINDOW_MAX_PENDING_DEFAULT;
     m->methods = strdup("auto");
-    m->correction = strdup("none");
+    m->correction = strdup("fdr");
     m->dataset_share = 0.5;
     m->consecutive = 2;
     m->retrain_cooldown_ms = 24LL * 3600 * 1000;
@@ -706,12 +710,40 @@ static int check_references(struct cfg_ctx *c)
     return 0;
 }
 
+/* agent.state_dir left out: root keeps the system path; anyone else gets a directory they can write
+ * (the XDG base directory specification's state home), not a failure to create /var/lib/driftwatch.
+ * The agent logs which one it took and why (state_dir_default). */
+static char *default_state_dir(const char **why)
+{
+    const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+    char buf[4096], cwd[4000];
+    if (geteuid() == 0) {
+        *why = "agent.state_dir is not set: running as root, the system default";
+        snprintf(buf, sizeof buf, "/var/lib/driftwatch");
+    } else if (xdg && xdg[0] == '/') {
+        *why = "agent.state_dir is not set: $XDG_STATE_HOME/driftwatch";
+        snprintf(buf, sizeof buf, "%s/driftwatch", xdg);
+    } else if (home && home[0] == '/') {
+        *why = "agent.state_dir is not set: ~/.local/state/driftwatch ($XDG_STATE_HOME is not set)";
+        snprintf(buf, sizeof buf, "%s/.local/state/driftwatch", home);
+    } else {
+        *why = "agent.state_dir is not set, nor are $XDG_STATE_HOME and $HOME: driftwatch-state in the working "
+               "directory";
+        if (getcwd(cwd, sizeof cwd))
+            snprintf(buf, sizeof buf, "%s/driftwatch-state", strcmp(cwd, "/") == 0 ? "" : cwd);
+        else
+            snprintf(buf, sizeof buf, "driftwatch-state");
+    }
+    return strdup(buf);
+}
+
 static int set_defaults(struct config *cfg)
 {
     struct agent_config *a = &cfg->agent;
     a->listen_host = strdup("127.0.0.1");
     a->listen_port = 9464;
-    a->state_dir = strdup("/var/lib/driftwatch");
+    a->state_dir = default_state_dir(&a->state_dir_default);
+    a->stall_warning_ms = 5 * 60 * 1000;
     a->durability_sync = 1;
     a->durability_interval_ms = 100;
     a->log_level = strdup("info");

@@ -1,4 +1,4 @@
-/* The agent's YAML configuration (DESIGN.md §2) as typed structs, with defaults and validation.
+/* The agent's YAML configuration (docs/configuration.md) as typed structs, with defaults and validation.
  * Errors are "file:line:col: message". Plugin options stay as YAML nodes here: they are validated
  * against each plugin's option table when the plugin is loaded (see plugin_instance.h). */
 #ifndef DW_CONFIG_H
@@ -41,9 +41,9 @@ struct model_config {
     int window_time_sample;   /* time: windows of `every` by the samples' timestamp (1) or arrival (0) */
     int64_t window_max_pending_bytes; /* closed windows waiting for (or in) a check, in bytes */
     char *methods;            /* "auto", "all" or "m1,m2" */
-    char *correction;         /* none | bonferroni | fdr */
+    char *correction;         /* fdr (default) | bonferroni | none */
     int multivariate_set;     /* drift.multivariate given: exactly mv_pca/mv_mmd run and count */
-    int mv_pca, mv_mmd;       /* pca_reconstruction, mmd (DESIGN.md §9) */
+    int mv_pca, mv_mmd;       /* pca_reconstruction, mmd (docs/statistics.md) */
     int drift_on_set;         /* on_drift.on given; else [data] (a zeroed config means the default) */
     int on_data, on_multivariate; /* on_drift.on: what drift fires alerts/retraining */
     double dataset_share;
@@ -72,6 +72,10 @@ struct agent_config {
     char *listen_host;
     int listen_port;
     char *state_dir;
+    /* How state_dir was chosen, for the start-up log: NULL when the config sets it, else why this
+     * default (root: /var/lib/driftwatch; others: $XDG_STATE_HOME/driftwatch,
+     * ~/.local/state/driftwatch, or ./driftwatch-state). A default's parents are created too. */
+    const char *state_dir_default;
     char *plugin_dir;
     char *auth_token;        /* NULL: no auth on write routes */
     int durability_sync;     /* 1: fsync before ack; 0: every durability_interval_ms */
@@ -82,6 +86,8 @@ struct agent_config {
     int max_connections;          /* open connections in all; more wait in the kernel's backlog */
     int max_connections_per_ip;   /* 0: no per-address limit */
     int64_t connection_timeout_ms; /* an idle or stalled connection is closed after this */
+    int64_t stall_warning_ms;     /* /readyz warns when a model's probes saw samples but none was kept
+                                     for this long (default 5m; 0: off) */
     char *tls_cert_file;          /* NULL: plain HTTP */
     char *tls_key_file;
     struct tls_pair tls;          /* both files' PEM text, checked at load */
@@ -99,7 +105,7 @@ struct config {
     size_t n_schedules;
 };
 
-/* Keys of an on_drift.retrain entry that the core's retrain policy reads (DESIGN.md §7); the rest
+/* Keys of an on_drift.retrain entry that the core's retrain policy reads (docs/operations.md); the rest
  * are the trainer plugin's options. NULL-terminated. */
 extern const char *const config_retrain_policy_keys[];
 

@@ -69,7 +69,7 @@ int config_analyze_options(const struct model_config *mc, struct analyze_options
         analyze_options_set_correction(o, mc->correction, why, sizeof why) < 0)
         goto fail;
     if (mc->multivariate_set) {
-        /* drift.multivariate: exactly these run, and their drift counts (DESIGN.md §9) */
+        /* drift.multivariate: exactly these run, and their drift counts (docs/statistics.md) */
         o->multivariate = (mc->mv_pca ? MV_PCA_RECONSTRUCTION : 0u) | (mc->mv_mmd ? MV_MMD : 0u);
         o->multivariate_chosen = 1;
     }

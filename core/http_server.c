@@ -106,11 +106,17 @@ static enum MHD_Result serve_builtin(struct http_server *srv, struct MHD_Connect
     }
     if (strcmp(path, "/healthz") == 0)
         return send_text(conn, 200, "ok\n");
-    char why[256] = "not ready";
-    if (srv->ready && srv->ready(srv->ready_ctx, why, sizeof why) < 0) {
-        char msg[300];
+    char why[1024] = "not ready";
+    int ready = srv->ready ? srv->ready(srv->ready_ctx, why, sizeof why) : 0;
+    if (ready < 0) {
+        char msg[1100];
         snprintf(msg, sizeof msg, "not ready: %s\n", why);
         return send_text(conn, 503, msg);
+    }
+    if (ready > 0) {
+        char msg[1100];
+        snprintf(msg, sizeof msg, "ready\n%s\n", why);
+        return send_text(conn, 200, msg);
     }
     return send_text(conn, 200, "ready\n");
 }

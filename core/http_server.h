@@ -9,7 +9,8 @@
 
 struct http_server;
 
-/* Writes a short reason into why when not ready. */
+/* Returns 0 ready, 1 ready with a warning in why (still 200: "ready\nwarning: ..."), -1 not ready
+ * with the reason in why (503). */
 typedef int (*http_ready_fn)(void *ctx, char *why, size_t whylen);
 
 struct http_server_options {

@@ -1,4 +1,4 @@
-/* Splits an ingest body (a JSON array, one object, or NDJSON; DESIGN.md §3) into validated sample
+/* Splits an ingest body (a JSON array, one object, or NDJSON; docs/data-formats.md) into validated sample
  * objects, naming each rejected one by NDJSON line or JSON path. */
 #ifndef DW_INGEST_H
 #define DW_INGEST_H

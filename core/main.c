@@ -1,4 +1,4 @@
-/* driftwatch CLI entry point: dispatches to the subcommands of DESIGN.md §2. */
+/* driftwatch CLI entry point: dispatches to the subcommands of docs/configuration.md. */
 #include <stdio.h>
 #include <string.h>
 

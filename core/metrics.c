@@ -241,6 +241,19 @@ void metrics_forget(const char *name, const char *key, const char *value)
     strbuf_free(&needle);
 }
 
+void metrics_each(const char *name, void (*fn)(void *ctx, const char *labels, double value), void *ctx)
+{
+    pthread_mutex_lock(&registry_lock);
+    for (size_t i = 0; i < n_families; i++) {
+        const struct family *f = &families[i];
+        if (strcmp(f->name, name) != 0 || f->type == METRIC_HISTOGRAM)
+            continue;
+        for (size_t j = 0; j < f->n; j++)
+            fn(ctx, f->series[j].labels, f->series[j].value);
+    }
+    pthread_mutex_unlock(&registry_lock);
+}
+
 static void append_value(struct strbuf *sb, double v)
 {
     if (isnan(v))

@@ -16,6 +16,11 @@ void metrics_histogram_observe(const char *name, const char *help, const char *c
 /* Drops every series of a family whose labels include key=value (e.g. a model's old features). */
 void metrics_forget(const char *name, const char *key, const char *value);
 
+/* Calls fn for each series of the counter or gauge `name` with its rendered label string
+ * (`model="fraud",reason="late"`, "" when unlabelled) and value, under the registry's lock: fn must
+ * not call the registry. For readers inside the agent (/readyz), not for plugins. */
+void metrics_each(const char *name, void (*fn)(void *ctx, const char *labels, double value), void *ctx);
+
 /* Renders the whole registry; *out is malloc'd and NUL-terminated. Returns 0 or -1 (out of memory). */
 int metrics_render(char **out, size_t *len);
 

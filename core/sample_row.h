@@ -1,4 +1,4 @@
-/* One sample's JSON text read straight into a row of cells for a model's columns (DESIGN.md §3),
+/* One sample's JSON text read straight into a row of cells for a model's columns (docs/data-formats.md),
  * without building a document: the core's single parse of a sample that a probe already checked. */
 #ifndef DW_SAMPLE_ROW_H
 #define DW_SAMPLE_ROW_H

@@ -2,7 +2,7 @@
 """The `check --methods all` battery in scipy/numpy, for comparison with driftwatch in the same run.
 
 usage: scipy_battery.py BASELINE.csv CURRENT.csv [DRIFTWATCH.json]
-Prints the time to load the CSVs and the time of the battery (every numeric method of DESIGN.md §4
+Prints the time to load the CSVs and the time of the battery (every numeric method of docs/statistics.md
 on every column), and, given driftwatch's JSON for the same files, the largest relative
 difference per method between the two.
 """

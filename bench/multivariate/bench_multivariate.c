@@ -1,4 +1,4 @@
-/* Times DESIGN.md §9's multivariate methods on generated data and prints figures (asserts
+/* Times docs/statistics.md's multivariate methods on generated data and prints figures (asserts
  * nothing): PCA fit on the reference rows + chunk thresholds, reconstruction error of a window,
  * and MMD (1000 + 1000 rows, B = 200). Writes the rows as raw doubles when given a directory, for
  * numpy_pca.py to time numpy's SVD path on the same data.

@@ -21,7 +21,7 @@ struct baseline_options {
     size_t sample_size;             /* default PROFILE_DEFAULT_SAMPLE_SIZE */
     int bins;                       /* default PROFILE_DEFAULT_BINS */
     uint64_t seed;                  /* default PROFILE_DEFAULT_SEED */
-    size_t row_sample;              /* whole rows kept (DESIGN.md §9); default PROFILE_DEFAULT_ROW_SAMPLE, 0 none */
+    size_t row_sample;              /* whole rows kept (docs/statistics.md); default PROFILE_DEFAULT_ROW_SAMPLE, 0 none */
     int strict;                     /* bad rows are fatal */
     json_t *data_version;           /* borrowed; source.data_version (NULL: null) */
     void (*on_bad_row)(void *ud, const char *msg);

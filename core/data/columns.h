@@ -39,7 +39,7 @@ struct columns_options {
     size_t max_categories; /* distinct categories kept per column; 0 = all; the rest are counted
                               in the column's catmap overflow */
     size_t row_sample;     /* whole rows kept (every column's usable number, NAN otherwise, for the
-                              multivariate methods of DESIGN.md §9): 0 none, COLUMNS_ALL_ROWS
+                              multivariate methods of docs/statistics.md): 0 none, COLUMNS_ALL_ROWS
                               every row, else a seeded uniform reservoir of that many rows */
 };
 #define COLUMNS_ALL_ROWS SIZE_MAX

@@ -1,4 +1,4 @@
-/* Baseline profile: build, render, load and validate. See profile.h and DESIGN.md §3. */
+/* Baseline profile: build, render, load and validate. See profile.h and docs/data-formats.md. */
 #include "profile.h"
 
 #include <errno.h>
@@ -482,7 +482,7 @@ static int load_feature(struct loadctx *c, const json_t *jf, size_t idx, struct 
     return 0;
 }
 
-/* row_sample (DESIGN.md §9): {"features": [numeric feature names], "rows": [[number|null, ...]]}. */
+/* row_sample (docs/statistics.md): {"features": [numeric feature names], "rows": [[number|null, ...]]}. */
 static int load_rows(struct loadctx *c, const json_t *rs, struct profile *p)
 {
     struct profile_rows *r = &p->rows_sample;
@@ -871,7 +871,7 @@ int profile_load(const char *path, struct profile **out, char *err, size_t errle
 
 struct columns *columns_new_for_profile(const struct profile *p, const struct columns_options *opt)
 {
-    /* every value, and every whole row when the profile has a row sample (DESIGN.md §9) */
+    /* every value, and every whole row when the profile has a row sample (docs/statistics.md) */
     struct columns_options all = {.row_sample = p->has_rows ? COLUMNS_ALL_ROWS : 0};
     struct columns *t = columns_new(opt ? opt : &all);
     if (!t)

@@ -1,4 +1,4 @@
-/* The baseline profile of DESIGN.md §3 and §9 (`driftwatch_profile: 2`): per feature the counts,
+/* The baseline profile of docs/data-formats.md and §9 (`driftwatch_profile: 2`): per feature the counts,
  * moments and sorted sample (numeric) or category counts (categorical), and a row sample of the
  * numeric features for the multivariate methods. Built from a column table, written as JSON,
  * loaded back (version 1 too: no row sample then) with validation that names the JSON path. */
@@ -39,7 +39,7 @@ struct profile_feature {
     uint64_t cats_overflow; /* values of categories beyond the kept ones */
 };
 
-/* DESIGN.md §9's row sample: whole rows of the numeric features (role feature), file order. */
+/* docs/statistics.md's row sample: whole rows of the numeric features (role feature), file order. */
 struct profile_rows {
     size_t nfeatures;
     char **names;     /* feature names, profile order */

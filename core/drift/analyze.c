@@ -1,4 +1,4 @@
-/* Drift decision layer: picks and runs the tests per feature (DESIGN.md §4's auto rule, all, or a
+/* Drift decision layer: picks and runs the tests per feature (docs/statistics.md's auto rule, all, or a
  * list, with per-feature overrides), applies the p-value correction, the missing-share rule and
  * the dataset share. The statistics themselves are drift.h's. */
 #include "analyze.h"
@@ -94,7 +94,7 @@ void analyze_options_init(struct analyze_options *o)
 {
     memset(o, 0, sizeof *o);
     o->mode = METHODS_AUTO;
-    o->correction = CORRECTION_NONE;
+    o->correction = CORRECTION_FDR; /* none: half of same-distribution splits of 30 features warn */
     o->dataset_share = 0.5;
     o->missing_rise = 0.1;
     o->multivariate = MV_DEFAULT;
@@ -263,7 +263,7 @@ static const struct analyze_override *find_override(const struct analyze_options
     return NULL;
 }
 
-/* DESIGN.md §4's auto rule on the tested type and the baseline size |R|. */
+/* docs/statistics.md's auto rule on the tested type and the baseline size |R|. */
 static int auto_method(enum col_type tested_as, uint64_t baseline_count)
 {
     if (tested_as == COL_NUMERIC)
@@ -708,6 +708,7 @@ void verdict_free(struct verdict *v)
             free(fv->unseen[k].value);
         free(fv->unseen);
     }
+    correlated_groups_clear(&v->correlated);
     free(v->features);
     free(v->model);
     free(v->window_from);
@@ -843,6 +844,8 @@ int analyze_window(const struct profile *p, const struct columns *w, const struc
         goto nomem;
     v->multivariate_drift = mv_drift;
     v->multivariate_counts = o->multivariate_chosen;
+    if (correlated_groups_find(p, &v->correlated) < 0)
+        goto nomem;
     *out = v;
     return 0;
 nomem:

@@ -1,6 +1,6 @@
 /* The drift decision layer: a baseline profile and a window of current data (a column table from
  * a file or the live sidecar) in, a verdict out — which test ran per feature, its statistic,
- * p-value and threshold, whether the feature drifted, and whether the dataset did (DESIGN.md §4).
+ * p-value and threshold, whether the feature drifted, and whether the dataset did (docs/statistics.md).
  * Also the renderings of a verdict (json, text, nagios, prom, HTML report) and the one-shot check
  * of a data file that `driftwatch check` and the config-driven path share. */
 #ifndef DW_DRIFT_ANALYZE_H
@@ -13,6 +13,7 @@
 #include "data/columns.h"
 #include "data/profile.h"
 #include "drift/analyze_multivariate.h"
+#include "drift/correlated.h"
 #include "strbuf.h"
 
 /* ---- methods ---- */
@@ -32,7 +33,7 @@ enum drift_method {
 };
 #define DM_NONE (-1)
 
-/* "ks", "cramervonmises", ... (DESIGN.md §4 names); NULL for an invalid id. */
+/* "ks", "cramervonmises", ... (docs/statistics.md names); NULL for an invalid id. */
 const char *drift_method_name(int m);
 /* Method id for a name, or DM_NONE. */
 int drift_method_from_name(const char *name);
@@ -50,7 +51,7 @@ double drift_method_default_threshold(int m);
 /* ---- options ---- */
 
 enum methods_mode {
-    METHODS_AUTO, /* DESIGN.md §4's rule picks one test per feature */
+    METHODS_AUTO, /* docs/statistics.md's rule picks one test per feature */
     METHODS_ALL,  /* the auto test decides; every applicable test is reported in "tests" */
     METHODS_LIST  /* the first listed test that applies decides; the listed ones are reported */
 };
@@ -161,6 +162,7 @@ struct verdict {
     enum methods_mode mode;
     char methods[192];      /* "auto", "all" or the list as given ("psi,ks") */
     enum drift_correction correction;
+    struct correlated_groups correlated; /* the baseline's strongly correlated features */
 };
 
 /* Runs the methods on every profile feature over window w (a table from columns_new_for_profile,
@@ -178,14 +180,14 @@ int verdict_set_model(struct verdict *v, const char *model);
  * pca_reconstruction is reported but leaves the code as the per-feature tests set it). */
 int verdict_exit_code(const struct verdict *v);
 
-/* The `check --format json` object of DESIGN.md §4 (new reference). */
+/* The `check --format json` object of docs/data-formats.md (new reference). */
 json_t *verdict_to_json(const struct verdict *v);
 
 enum verdict_format { VERDICT_TEXT, VERDICT_JSON, VERDICT_NAGIOS, VERDICT_PROM };
 /* "text" | "json" | "nagios" | "prom". Returns 0 or -1. */
 int verdict_format_parse(const char *name, enum verdict_format *f);
 /* Appends the rendering to out. text: a table, drifted features first; json: as verdict_to_json,
- * pretty; nagios: one status line with perfdata; prom: the DESIGN.md §5 drift metrics with HELP
+ * pretty; nagios: one status line with perfdata; prom: the docs/metrics.md drift metrics with HELP
  * and TYPE, for the node_exporter textfile collector. Returns 0 or -1 (memory). */
 int verdict_render(const struct verdict *v, enum verdict_format f, struct strbuf *out);
 
@@ -202,7 +204,7 @@ struct check_request {
     const struct profile *profile;       /* borrowed */
     const char *data_path;               /* CSV or JSON Lines */
     const char *model;                   /* NULL: "default" */
-    const struct analyze_options *analyze; /* NULL: defaults (auto, no correction, share 0.5) */
+    const struct analyze_options *analyze; /* NULL: defaults (auto, fdr, share 0.5) */
     int strict;                          /* bad rows are fatal */
     void (*on_bad_row)(void *ud, const char *msg);
     void (*on_progress)(void *ud, const char *phase, uint64_t done, uint64_t total);

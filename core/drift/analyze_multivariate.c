@@ -1,4 +1,4 @@
-/* Multivariate drift of a window (DESIGN.md §9): the profile's row sample and the window's rows,
+/* Multivariate drift of a window (docs/statistics.md): the profile's row sample and the window's rows,
  * both standardised with the profile's per-feature mean/std, into pca_reconstruction and mmd. */
 #include <math.h>
 #include <stdlib.h>

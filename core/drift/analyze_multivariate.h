@@ -1,4 +1,4 @@
-/* The multivariate step of analyze_window (DESIGN.md §9): runs pca_reconstruction and mmd on the
+/* The multivariate step of analyze_window (docs/statistics.md): runs pca_reconstruction and mmd on the
  * profile's row sample and the window's rows. Internal to core/drift; it knows the profile and
  * the window, not the verdict it is part of, so analyze.h includes it and not the other way. */
 #ifndef DW_DRIFT_ANALYZE_MULTIVARIATE_H

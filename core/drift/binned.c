@@ -1,5 +1,5 @@
 /* Binned drift measures: the baseline's quantile bins, shares per bin, and the distances between
- * two share vectors (PSI, Jensen-Shannon, Hellinger, L-infinity) as DESIGN.md section 4 defines them. */
+ * two share vectors (PSI, Jensen-Shannon, Hellinger, L-infinity) as docs/statistics.md defines them. */
 #include "drift.h"
 
 #include <math.h>

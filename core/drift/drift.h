@@ -1,4 +1,4 @@
-/* Two-sample drift statistics, defined exactly as DESIGN.md §4 (the same as scipy's).
+/* Two-sample drift statistics, defined exactly as docs/statistics.md (the same as scipy's).
  * Pure functions over arrays: no I/O, no allocation visible to the caller. */
 #ifndef DW_DRIFT_H
 #define DW_DRIFT_H

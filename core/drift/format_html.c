@@ -376,7 +376,7 @@ static void svg_band(struct strbuf *out, double value, double lower, double uppe
 #undef BAND_X
 }
 
-/* DESIGN.md §9's methods: the reconstruction error against its band, and the MMD test. */
+/* docs/statistics.md's methods: the reconstruction error against its band, and the MMD test. */
 static void html_multivariate(struct strbuf *out, const struct verdict *v)
 {
     if (!v->pca.ran && !v->mmd.ran)
@@ -552,7 +552,7 @@ int report_render_html(const struct profile *p, const struct columns *w, const s
         strbuf_puts(out, "\n</section>\n");
     }
     free(order);
-    strbuf_printf(out, "</main>\n<footer>driftwatch %s &middot; statistics as DESIGN.md &sect;4 "
+    strbuf_printf(out, "</main>\n<footer>driftwatch %s &middot; statistics defined in driftwatch's docs/statistics.md "
                        "(scipy definitions)</footer>\n</body></html>\n",
                   DW_VERSION);
     return rc < 0 || out->failed ? -1 : 0;

@@ -14,6 +14,11 @@ int verdict_render_prom(const struct verdict *v, struct strbuf *out);
  * Returns a malloc'd array of v->n indices or NULL (memory). */
 size_t *format_order_drifted_first(const struct verdict *v);
 
+/* The verdict's correlated feature groups (format_correlated.c): the JSON object, or NULL when the
+ * profile has no row sample (or out of memory); the text lines after the feature table. */
+json_t *correlated_groups_json(const struct verdict *v);
+void correlated_groups_render_text(const struct verdict *v, struct strbuf *out);
+
 /* Appends a compact number (%.4g-like, "-" when not finite). */
 void format_short_number(struct strbuf *out, double x);
 

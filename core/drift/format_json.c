@@ -1,4 +1,4 @@
-/* The `check --format json` object (DESIGN.md §4) and the format dispatch of verdict_render. */
+/* The `check --format json` object (docs/statistics.md) and the format dispatch of verdict_render. */
 #include <math.h>
 #include <string.h>
 
@@ -74,7 +74,7 @@ static json_t *feature_json(const struct verdict *v, const struct feature_verdic
     return o;
 }
 
-/* DESIGN.md §9: "multivariate": {"pca_reconstruction": {"value", "lower", "upper", "components",
+/* docs/statistics.md: "multivariate": {"pca_reconstruction": {"value", "lower", "upper", "components",
  * "drift"}, "mmd": {"statistic", "p_value", "sigma2", "drift"}}, each with a "note" when it could
  * not run or has no thresholds; only the methods asked for appear. */
 static json_t *multivariate_json(const struct verdict *v)
@@ -124,6 +124,11 @@ json_t *verdict_to_json(const struct verdict *v)
                           (json_int_t)v->drifted, "n_features", (json_int_t)v->nfeatures, "features", features,
                           "baseline", v->baseline, "window", window, "methods", v->methods, "correction",
                           correction_label(v->correction), "dataset_share_threshold", v->dataset_share);
+    json_t *corr = o && v->correlated.computed ? correlated_groups_json(v) : NULL;
+    if (o && v->correlated.computed && (!corr || json_object_set_new(o, "correlated_groups", corr) < 0)) {
+        json_decref(o);
+        return NULL;
+    }
     if (o && (v->pca.ran || v->mmd.ran)) {
         json_t *mv = multivariate_json(v);
         if (!mv || json_object_set_new(o, "multivariate", mv) < 0 ||

@@ -1,4 +1,4 @@
-/* `check --format prom`: the drift metrics of DESIGN.md §5 in the Prometheus text format 0.0.4,
+/* `check --format prom`: the drift metrics of docs/metrics.md in the Prometheus text format 0.0.4,
  * for the node_exporter textfile collector. Feature names only ever appear as escaped label
  * values, never in metric names. */
 #include <math.h>
@@ -52,7 +52,7 @@ static void series_start(struct strbuf *out, const char *name, const struct verd
 
 int verdict_render_prom(const struct verdict *v, struct strbuf *out)
 {
-    header(out, "driftwatch_feature_drift_score", "Drift statistic of a feature for one test (DESIGN.md section 4).");
+    header(out, "driftwatch_feature_drift_score", "Drift statistic of a feature for one test (docs/statistics.md).");
     for (size_t i = 0; i < v->n; i++) {
         const struct feature_verdict *fv = &v->features[i];
         for (int m = 0; m < DM_COUNT; m++) {
@@ -99,7 +99,7 @@ int verdict_render_prom(const struct verdict *v, struct strbuf *out)
     series_start(out, "driftwatch_dataset_drifted", v, NULL, NULL);
     strbuf_puts(out, v->dataset_drift ? "1\n" : "0\n");
     if (v->pca.ran || v->mmd.ran) {
-        /* DESIGN.md §9: the score is the reconstruction error (pca_reconstruction) or MMD^2 (mmd) */
+        /* docs/statistics.md: the score is the reconstruction error (pca_reconstruction) or MMD^2 (mmd) */
         const char *names[2] = {"pca_reconstruction", "mmd"};
         int ok[2] = {v->pca.ran && v->pca.ok, v->mmd.ran && v->mmd.ok};
         double score[2] = {v->pca.value, v->mmd.statistic};

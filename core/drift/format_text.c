@@ -107,7 +107,7 @@ static void number_cell(struct strbuf *out, double x, int width)
     strbuf_free(&tmp);
 }
 
-/* One line per multivariate method asked for (DESIGN.md §9), after the feature table. */
+/* One line per multivariate method asked for (docs/statistics.md), after the feature table. */
 static void render_multivariate(const struct verdict *v, struct strbuf *out)
 {
     if (!v->pca.ran && !v->mmd.ran)
@@ -229,6 +229,7 @@ int verdict_render_text(const struct verdict *v, struct strbuf *out)
         strbuf_append(out, "\n", 1);
     }
     free(order);
+    correlated_groups_render_text(v, out);
     render_multivariate(v, out);
     return out->failed ? -1 : 0;
 }

@@ -1,4 +1,4 @@
-/* mmd (DESIGN.md §9; Gretton et al., "A Kernel Two-Sample Test", JMLR 2012): unbiased MMD^2
+/* mmd (docs/statistics.md; Gretton et al., "A Kernel Two-Sample Test", JMLR 2012): unbiased MMD^2
  * with a Gaussian kernel at the median-heuristic bandwidth and a seeded permutation p-value.
  * The kernel matrix of the pooled sample is computed once; a permutation only re-sums it. */
 #include <math.h>

@@ -1,4 +1,4 @@
-/* The multivariate drift statistics of DESIGN.md §9 on plain row-major matrices: standardising
+/* The multivariate drift statistics of docs/statistics.md on plain row-major matrices: standardising
  * rows against a reference, PCA reconstruction error with its chunk thresholds, and the MMD
  * permutation test. Pure computation (no profile, no window tables): analyze.c feeds them. */
 #ifndef DW_DRIFT_MULTIVARIATE_H
@@ -39,7 +39,7 @@ void pca_clear(struct pca_model *m);
 /* Mean over the n rows of z of the Euclidean norm of (z - mu) - (z - mu) W W^T; NAN when n == 0. */
 double pca_error(const struct pca_model *m, const double *z, size_t n);
 
-/* DESIGN.md §8's chunk thresholds on the reconstruction error: the n rows of z (file order) cut
+/* docs/data-formats.md's chunk thresholds on the reconstruction error: the n rows of z (file order) cut
  * into `chunks` chunks of floor(n / chunks) rows, the remainder joining the last; lower/upper =
  * mean -/+ 3 std (ddof = 0) of the errors of the non-empty chunks, lower clipped at 0 (an error is
  * a norm); both NAN when fewer than 2 chunks are non-empty. */

@@ -1,4 +1,4 @@
-/* pca_reconstruction (DESIGN.md §9, NannyML's data reconstruction drift): PCA of the reference
+/* pca_reconstruction (docs/statistics.md, NannyML's data reconstruction drift): PCA of the reference
  * row sample through GSL, the mean residual norm of a set of rows, and its chunk thresholds. */
 #include <gsl/gsl_eigen.h>
 #include <gsl/gsl_linalg.h>

@@ -1,4 +1,4 @@
-/* Standardising rows against a reference's per-feature mean and std (DESIGN.md §9), the common
+/* Standardising rows against a reference's per-feature mean and std (docs/statistics.md), the common
  * first step of the multivariate methods. See multivariate.h. */
 #include <math.h>
 

@@ -32,7 +32,7 @@ int check_run(const struct check_request *req, struct verdict **out, struct colu
         snprintf(err, errlen, "no data file given");
         goto out;
     }
-    /* whole rows too, for the multivariate methods (DESIGN.md §9), when the profile has rows */
+    /* whole rows too, for the multivariate methods (docs/statistics.md), when the profile has rows */
     struct columns_options co = {.row_sample = p->has_rows ? COLUMNS_ALL_ROWS : 0};
     w = columns_new_for_profile(p, &co);
     if (!w) {

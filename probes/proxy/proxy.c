@@ -143,6 +143,10 @@ struct proxy {
     double durations[MAX_PENDING_DURATIONS];
     size_t n_durations;
     uint64_t results[N_RESULTS];
+    /* Pairs the tap could not read: the first is logged as a warning at once, then at most one a
+     * minute with the count in between (tap thread only). */
+    int64_t bad_logged_ns;
+    uint64_t bad_unlogged;
     int stop;
     pthread_t tap_thread;
     int tap_running;
@@ -777,6 +781,55 @@ static void count_rejected(struct proxy *p, const char *reason, double n)
     p->host->metrics->counter_add(REJECTED, REJECTED_HELP, labels, n);
 }
 
+#define BAD_PAYLOAD_LOG_EVERY_NS (60LL * 1000000000)
+#define EXCERPT_BYTES 120
+
+/* The first bytes of a body for a log line: printable ASCII as is, other bytes as \xNN, cut at
+ * EXCERPT_BYTES with the total length. Secrets the host knows are redacted by its logger. */
+static void excerpt(const char *s, size_t len, char *out, size_t outlen)
+{
+    size_t o = 0, i = 0;
+    for (; i < len && i < EXCERPT_BYTES && o + 5 < outlen; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch >= 0x20 && ch < 0x7f && ch != '\\')
+            out[o++] = (char)ch;
+        else
+            o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", ch);
+    }
+    out[o] = '\0';
+    if (i < len)
+        snprintf(out + o, outlen - o, "... (%zu bytes)", len);
+}
+
+/* A pair that is neither v1 nor v2 (or not what `protocol` says): counted always, logged as a
+ * warning rate-limited, with what the tap saw, so a tap that takes nothing is never silent. */
+static void report_bad_payload(struct proxy *p, const struct tap_pair *pair, const char *why)
+{
+    count_rejected(p, "tap_bad_payload", 1);
+    p->host->log(DW_LOG_DEBUG, p->name, "tapped pair skipped: %s", why);
+    int64_t now = mono_ns();
+    if (p->bad_logged_ns && now - p->bad_logged_ns < BAD_PAYLOAD_LOG_EVERY_NS) {
+        p->bad_unlogged++;
+        return;
+    }
+    char req[EXCERPT_BYTES * 4 + 64], resp[EXCERPT_BYTES * 4 + 64], more[96] = "";
+    excerpt(pair->request, pair->request_len, req, sizeof req);
+    excerpt(pair->response, pair->response_len, resp, sizeof resp);
+    if (p->bad_unlogged)
+        snprintf(more, sizeof more, " (%llu more since the last warning)", (unsigned long long)p->bad_unlogged);
+    p->host->log(DW_LOG_WARN, p->name,
+                 "model=%s tapped pair not taken, no sample from it: %s%s; protocol %s expects %s; request: %s; "
+                 "answer: %s (counted in driftwatch_samples_rejected_total{reason=\"tap_bad_payload\"}; at most one "
+                 "such warning a minute)",
+                 p->model, why, more, p->protocol == TAP_V1 ? "v1" : p->protocol == TAP_V2 ? "v2" : "auto",
+                 p->protocol == TAP_V1   ? "{\"instances\": [...]} -> {\"predictions\": [...]}"
+                 : p->protocol == TAP_V2 ? "{\"inputs\": [...]} -> {\"outputs\": [...]}"
+                                         : "v1 (instances/predictions) or v2 (inputs/outputs)",
+                 req, resp);
+    p->bad_logged_ns = now;
+    p->bad_unlogged = 0;
+}
+
 /* Samples of several pairs joined into one JSON array, handed over in one call. */
 struct tap_batch {
     char *json;
@@ -823,8 +876,7 @@ static void tap_collect(struct proxy *p, struct tap_item *item, struct tap_batch
     int samples = tap_build_samples(p->protocol, (const char *const *)p->feature_names, p->n_names, &pair, &json, &len,
                                     why, sizeof why);
     if (samples < 0) {
-        count_rejected(p, "tap_bad_payload", 1);
-        p->host->log(DW_LOG_DEBUG, p->name, "tapped pair skipped: %s", why);
+        report_bad_payload(p, &pair, why);
         return;
     }
     if (samples == 0 || len < 2) {

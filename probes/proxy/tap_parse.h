@@ -1,4 +1,4 @@
-/* Turns one predict request/response pair into samples (DESIGN.md §3): Vertex AI / KServe v1
+/* Turns one predict request/response pair into samples (docs/data-formats.md): Vertex AI / KServe v1
  * (`instances` → `predictions`) and KServe v2 open inference (`inputs` → `outputs`). Shared by
  * the proxy and canary probes. */
 #ifndef DW_PROBE_TAP_PARSE_H

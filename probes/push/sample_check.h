@@ -1,4 +1,4 @@
-/* Validation of ingest samples against the shape of DESIGN.md §3, shared by the push and tail
+/* Validation of ingest samples against the shape of docs/data-formats.md, shared by the push and tail
  * probes. A single pass over the text, without building a document: what the core would reject is
  * caught here, where the probe still knows the line and the JSON path, at little cost. */
 #ifndef DW_PROBE_SAMPLE_CHECK_H

@@ -87,7 +87,7 @@ struct tail {
 static const struct dw_option tail_options[] = {
     {"model", DW_OPT_STRING, NULL, 1, offsetof(struct tail_config, model), "model the log's predictions belong to"},
     {"path", DW_OPT_STRING, NULL, 1, offsetof(struct tail_config, path),
-     "JSON Lines prediction log to follow (one sample per line, DESIGN.md §3)"},
+     "JSON Lines prediction log to follow (one sample per line, docs/data-formats.md)"},
     {"poll", DW_OPT_DURATION, "500ms", 0, offsetof(struct tail_config, poll_ms),
      "how often to look for new lines, rotation and truncation"},
     {"from", DW_OPT_STRING, "end", 0, offsetof(struct tail_config, from),

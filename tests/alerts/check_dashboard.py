@@ -4,7 +4,7 @@
 Checks: the JSON parses; schemaVersion is current (36..41); a Prometheus datasource variable (or a
 DS_PROMETHEUS input) and every panel and query use it; a `model` variable from
 label_values(driftwatch_dataset_drift_share, model); unique panel ids and in-grid positions; every
-query's metric names are DESIGN.md §5 metrics (histograms with _bucket/_sum/_count) or recording
+query's metric names are docs/metrics.md metrics (histograms with _bucket/_sum/_count) or recording
 rules from driftwatch-rules.yml; and the panels the dashboard promises are there.
 
 Usage: check_dashboard.py DASHBOARD.json RULES.yml [--emit-rules OUT.yml]
@@ -15,7 +15,7 @@ import json
 import re
 import sys
 
-# DESIGN.md §5, verbatim names. Histograms are exposed as <name>_bucket, _sum and _count.
+# docs/metrics.md, verbatim names. Histograms are exposed as <name>_bucket, _sum and _count.
 DESIGN_METRICS = {
     "driftwatch_build_info", "driftwatch_samples_received_total", "driftwatch_samples_kept_total",
     "driftwatch_samples_rejected_total", "driftwatch_window_samples", "driftwatch_feature_drift_score",
@@ -171,7 +171,7 @@ def main(argv):
             if not names:
                 errors.append(f"{where}: query {t.get('refId')} names no metric: {expr}")
             for n in sorted(names - allowed):
-                errors.append(f"{where}: {n} is neither a DESIGN.md §5 metric nor a recording rule")
+                errors.append(f"{where}: {n} is neither a docs/metrics.md metric nor a recording rule")
             used |= names
             queries.append((pid, t.get("refId"), substitute_variables(expr)))
 

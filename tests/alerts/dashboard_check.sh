@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Validates dashboards/driftwatch.json (check_dashboard.py: structure, variables, metric names known
-# to DESIGN.md §5 or the recording rules, coverage) and has promtool parse every panel query.
+# to docs/metrics.md or the recording rules, coverage) and has promtool parse every panel query.
 set -euo pipefail
 PY=${PYTHON3:-/usr/bin/python3}
 src=${DW_SRC:?}

@@ -50,7 +50,7 @@ expect_contains "$TMP/err" "driftwatch check: $TMP/trunc_base.json:$pos: invalid
 
 # --- wrong types --------------------------------------------------------------------------------
 # Text, booleans and arrays where the baseline has a number: counted per feature as `invalid`, in
-# the missing share (a signal, DESIGN.md §4), never an error. 3 rows: amount 1 / "abc" / 3 →
+# the missing share (a signal, docs/statistics.md), never an error. 3 rows: amount 1 / "abc" / 3 →
 # count 2, invalid 1, missing share 1/3; age true / [1] / 4 → count 1, invalid 2, share 2/3.
 printf '{"amount": 1, "age": true}\n{"amount": "abc", "age": [1]}\n{"amount": 3, "age": 4}\n' >"$TMP/types.jsonl"
 cli 2 check --baseline "$B" --data "$TMP/types.jsonl" --format json
@@ -81,7 +81,7 @@ printf 'amount,age\nNaN,1\ninf,2\n-Infinity,3\n5,4\n' >"$TMP/nan.csv"
 cli 2 check --baseline "$B" --data "$TMP/nan.csv" --format json
 [ "$(json_field "$TMP/out" amount count) $(json_field "$TMP/out" amount invalid) $(json_field "$TMP/out" amount missing_share)" = "1 2 0.75" ] ||
     fail "NaN/Inf CSV: amount count/invalid/missing_share"
-# In training data a column with an infinity is not numeric (DESIGN.md §3: every value finite).
+# In training data a column with an infinity is not numeric (docs/data-formats.md: every value finite).
 cli 0 baseline --data "$TMP/nan.csv" --out "$TMP/x.json"
 expect_contains "$TMP/err" "$TMP/nan.csv: 4 rows (0 bad), 2 features (1 numeric, 1 categorical)"
 

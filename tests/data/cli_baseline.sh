@@ -103,7 +103,7 @@ expect_error 1 "bad_rows.csv:4: expected 4 fields" --data "$BAD" --out "$T/x.jso
 [ ! -e "$T/x.json" ] || fail "a failed baseline left an output file"
 expect_error 2 "--row-sample: expected an integer" --data "$EX/train.csv" --out "$T/x.json" --row-sample -1
 
-# row sample (DESIGN.md §9): whole rows of the numeric features (role feature), file order, null
+# row sample (docs/statistics.md): whole rows of the numeric features (role feature), file order, null
 # for missing; every row when the file has <= --row-sample rows, else a seeded reservoir
 "$DW_BIN" baseline --data "$EX/train.csv" --out "$T/rs1.json" --row-sample 300 --prediction prediction 2>/dev/null
 "$DW_BIN" baseline --data "$EX/train.csv" --out "$T/rs2.json" --row-sample 300 --prediction prediction 2>/dev/null

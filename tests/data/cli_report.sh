@@ -70,7 +70,7 @@ class Count(HTMLParser):
 
 demo = Count()
 demo.feed(open(sys.argv[1]).read())
-# the multivariate section (DESIGN.md §9): one band plot of the reconstruction error
+# the multivariate section (docs/statistics.md): one band plot of the reconstruction error
 assert sum(1 for s in demo.svgs if s[2] == "band") == 1 and "Multivariate drift" in demo.sections
 demo.svgs = [s for s in demo.svgs if s[2] != "band"]
 demo.sections = [h for h in demo.sections if h != "Multivariate drift"]

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Independent reference for `driftwatch check --format json --methods all`: recomputes every test
-of every feature with scipy/numpy from the raw CSV files, following DESIGN.md §4 literally, and
+of every feature with scipy/numpy from the raw CSV files, following docs/statistics.md literally, and
 compares with the JSON driftwatch printed. Also validates the JSON shape of §4.
 
 usage: scipy_reference.py BASELINE.csv CURRENT.csv CHECK.json [--categorical a,b] [--rtol 1e-7]
@@ -143,6 +143,39 @@ def check_shape(doc, errors):
         errors.append("drift_share is not drifted_features / n_features")
 
 
+P_METHODS = ("ks", "cramervonmises", "chisquare")
+
+
+def check_correction(doc, errors):
+    """The p-values of the deciding tests that have one, adjusted across features as the verdict's
+    `correction` says: Benjamini-Hochberg (statsmodels' multipletests(method='fdr_bh'), written out
+    here: p_(i) * m / i, made monotone from the largest rank down, capped at 1) or Bonferroni."""
+    corr = doc.get("correction")
+    feats = [f for f in doc.get("features", []) if f["method"] in P_METHODS and f["p_value"] is not None]
+    if corr == "none" or not feats:
+        for f in feats:
+            if "p_value_adjusted" in f:
+                errors.append(f"{f['name']}: p_value_adjusted without a correction")
+        return
+    m = len(feats)
+    order = sorted(range(m), key=lambda i: feats[i]["p_value"])
+    want = [0.0] * m
+    if corr == "bonferroni":
+        want = [min(1.0, f["p_value"] * m) for f in feats]
+    elif corr == "fdr":
+        run = 1.0
+        for rank in range(m, 0, -1):
+            i = order[rank - 1]
+            run = min(run, feats[i]["p_value"] * m / rank)
+            want[i] = run
+    else:
+        errors.append(f"unknown correction {corr!r}")
+        return
+    for f, w in zip(feats, want):
+        if not close(f.get("p_value_adjusted"), w, 1e-12):
+            errors.append(f"{f['name']}: p_value_adjusted {f.get('p_value_adjusted')} != {corr} {w}")
+
+
 def main():
     args = sys.argv[1:]
     rtol = 1e-7
@@ -216,6 +249,7 @@ def main():
         by_missing = cur_missing - base_missing >= 0.1 - 1e-12
         if feat["drift"] != (by_test or by_missing):
             errors.append(f"{name}: drift {feat['drift']} but test={by_test} missing={by_missing}")
+    check_correction(doc, errors)
     if errors:
         print("\n".join(errors))
         return 1

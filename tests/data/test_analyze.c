@@ -1,7 +1,7 @@
 /* The decision layer (core/drift/analyze.c): the auto rule, lists and overrides, p-value
  * corrections, the missing-share rule, dataset share, and the defined edge cases. Expected
  * statistics come from scipy 1.10 (the call is quoted next to each value), decisions from
- * DESIGN.md §4 worked by hand in the comments. */
+ * docs/statistics.md worked by hand in the comments. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -86,7 +86,7 @@ static int setup(void **state)
 
 static void test_auto_rule_numeric_by_baseline_size(void **state)
 {
-    /* |R| = 1000 -> ks; |R| = 1001 -> wasserstein_normed (DESIGN.md §4) */
+    /* |R| = 1000 -> ks; |R| = 1001 -> wasserstein_normed (docs/statistics.md) */
     for (size_t n = 1000; n <= 1001; n++) {
         struct spec b[] = {{"x", COL_NUMERIC, seq, NULL, n}};
         struct spec c[] = {{"x", COL_NUMERIC, shifted, NULL, 500}};

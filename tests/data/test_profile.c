@@ -321,7 +321,7 @@ static void test_profile_loader_validation_messages(void **state)
 {
     expect_load_error("{\"driftwatch_profile\": 3, \"features\": []}",
                       ": driftwatch_profile: unsupported version 3 (this driftwatch reads versions 1 to 2");
-    /* the row sample of version 2 (DESIGN.md §9) */
+    /* the row sample of version 2 (docs/statistics.md) */
     expect_load_error("{\"driftwatch_profile\": 2, \"features\": [{\"name\": \"a\", \"type\": \"numeric\", \"count\": 1, "
                       "\"missing\": 0, \"sample\": [1]}], \"row_sample\": {\"features\": [\"b\"], \"rows\": []}}",
                       ": row_sample.features[0]: 'b' is not a numeric feature of the profile");

@@ -1,12 +1,12 @@
 #!/usr/bin/python3
 """Writes tests/drift/fixtures/multivariate.json (and the correlation-flip CSVs): what numpy computes
-for DESIGN.md §9's pca_reconstruction and mmd on real and edge-case data.
+for docs/statistics.md's pca_reconstruction and mmd on real and edge-case data.
 
 Run with Debian's /usr/bin/python3 (numpy 1.24; python3-sklearn 1.2 for its bundled datasets,
 which ship inside the package: no download):
     /usr/bin/python3 tests/drift/gen_multivariate.py
 Each expected value names the numpy call that produced it ("source"). The reference implementation
-below is DESIGN.md §9 written in numpy, independently of the C code.
+below is docs/statistics.md written in numpy, independently of the C code.
 """
 import json
 import os
@@ -185,7 +185,7 @@ LW = (rng.standard_normal((1200, 4)) + [0.1, 0, 0, 0]).round(4)
 cases.append(case("mmd_subsampled", "1500 vs 1200 rows of 4 features: each side subsampled evenly to 1000", L, L, LW))
 
 doc = {"generator": "tests/drift/gen_multivariate.py", "numpy": np.__version__,
-       "what": "DESIGN.md §9 pca_reconstruction and mmd; sample/window rows are raw values (null = missing), "
+       "what": "docs/statistics.md pca_reconstruction and mmd; sample/window rows are raw values (null = missing), "
                "mean/std the whole reference's (np.nanmean, np.nanstd ddof=0)", "cases": cases}
 with open(os.path.join(OUT, "multivariate.json"), "w") as f:
     json.dump(doc, f, separators=(",", ":"))

@@ -12,7 +12,7 @@
 #include "drift/drift.h"
 #include "fixture.h"
 
-/* Tolerances (the contract of DESIGN.md section 4):
+/* Tolerances (the contract of docs/statistics.md):
  *  - every statistic: 1e-9 relative;
  *  - ks p-values: 1e-6 relative wherever scipy gives at least 1e-300 (exact and asymptotic
  *    branches alike); below 1e-300 scipy's own values are subnormal or 0, and we ask for a

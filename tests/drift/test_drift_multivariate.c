@@ -1,4 +1,4 @@
-/* The multivariate methods of DESIGN.md §9 (pca_reconstruction, mmd) compared with numpy on
+/* The multivariate methods of docs/statistics.md (pca_reconstruction, mmd) compared with numpy on
  * tests/drift/fixtures/multivariate.json (written by gen_multivariate.py: breast cancer and diabetes
  * from scikit-learn's bundled datasets, and edge cases), the MMD permutation p-value's calibration
  * and power, and the defined edge cases. */
