@@ -64,8 +64,9 @@ for i in 2 3; do
     grep -q "model=fraud retrain joined:.* job=$RUN " "$TMP/r$i/log" || fail "replica $i did not name run $RUN"
 done
 for i in 2 3; do
-    curl -fsS "http://127.0.0.1:${PORT[$i]}/metrics" |
-        grep -qF 'driftwatch_retrain_triggers_total{model="fraud",trainer="kfp",result="joined"} 1' ||
+    # To a file first: `curl | grep -q` under pipefail fails when grep stops early (curl: SIGPIPE).
+    curl -fsS "http://127.0.0.1:${PORT[$i]}/metrics" >"$TMP/metrics$i.txt"
+    grep -qF 'driftwatch_retrain_triggers_total{model="fraud",trainer="kfp",result="joined"} 1' "$TMP/metrics$i.txt" ||
         fail "replica $i: no joined count"
 done
 
