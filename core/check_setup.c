@@ -36,6 +36,35 @@ static int split_assignment(const char *s, char **name, const char **value)
     return *name ? 0 : -1;
 }
 
+/* --quality NAME=VALUE into q: a share threshold (a number in [0, 1] or off) or
+ * missing_columns=error|warn. Returns 0 or -1 with why. */
+static int quality_flag_apply(struct quality_options *q, const char *arg, char *why, size_t whylen)
+{
+    char *name = NULL;
+    const char *val;
+    if (split_assignment(arg, &name, &val) < 0) {
+        free(name);
+        snprintf(why, whylen, "expected NAME=VALUE such as out_of_range=0.1 or missing_columns=warn");
+        return -1;
+    }
+    int rc = -1;
+    double limit;
+    if (strcmp(name, "missing_columns") == 0) {
+        if (strcmp(val, "error") == 0 || strcmp(val, "warn") == 0) {
+            q->missing_columns_warn = strcmp(val, "warn") == 0;
+            rc = 0;
+        } else {
+            snprintf(why, whylen, "missing_columns must be error or warn");
+        }
+    } else if (quality_problem_from_name(name) >= 0 && quality_parse_limit(val, &limit) < 0) {
+        snprintf(why, whylen, "%s must be a share in [0, 1] or off, not '%s'", name, val);
+    } else {
+        rc = quality_options_set(q, NULL, name, quality_problem_from_name(name) >= 0 ? limit : 0, why, whylen);
+    }
+    free(name);
+    return rc;
+}
+
 static int take_override(struct drift_flags *f, const char *name, const char *arg, char *err, size_t errlen)
 {
     int is_threshold = strcmp(name, "threshold") == 0;
@@ -119,6 +148,18 @@ int drift_flags_take(struct drift_flags *f, const char *name, const char *value,
     }
     if (strcmp(name, "threshold") == 0 || strcmp(name, "feature-method") == 0)
         return take_override(f, name, value, err, errlen);
+    if (strcmp(name, "quality") == 0) {
+        struct quality_options tmp;
+        quality_options_init(&tmp);
+        int e = quality_flag_apply(&tmp, value, why, sizeof why);
+        quality_options_clear(&tmp);
+        if (e < 0 || f->nquality == sizeof f->quality / sizeof f->quality[0]) {
+            snprintf(err, errlen, "--quality %s: %s", value, e < 0 ? why : "too many --quality flags");
+            return -1;
+        }
+        f->quality[f->nquality++] = value;
+        return 1;
+    }
     return 0;
 }
 
@@ -138,6 +179,12 @@ static int apply_flags(const struct drift_flags *f, const struct profile *p, str
     }
     if (!isnan(f->dataset_share))
         ao->dataset_share = f->dataset_share;
+    for (size_t i = 0; i < f->nquality; i++) {
+        if (quality_flag_apply(&ao->quality, f->quality[i], why, sizeof why) < 0) {
+            snprintf(err, errlen, "--quality %s: %s", f->quality[i], why);
+            return -1;
+        }
+    }
     if (f->bins)
         ao->bins = f->bins;
     for (size_t i = 0; i < f->noverrides; i++) {

@@ -26,11 +26,14 @@ struct drift_flags {
         const char *arg;    /* the flag's argument, for messages */
     } *overrides;           /* in the order given */
     size_t noverrides;
+    const char *quality[16]; /* --quality NAME=VALUE arguments (docs/statistics.md thresholds), in order */
+    size_t nquality;
 };
 
 void drift_flags_init(struct drift_flags *f);
 void drift_flags_clear(struct drift_flags *f);
-/* Takes one decision flag (its long name, without dashes). Returns 1 taken, 0 not a decision flag,
+/* Takes one decision flag (its long name, without dashes; "quality" is --quality NAME=VALUE: a
+ * quality_checks key of the config, out_of_range=0.1, type_mismatch=off, missing_columns=warn). Returns 1 taken, 0 not a decision flag,
  * -1 with err ("--threshold: expected FEATURE=NUMBER, got 'x'"). */
 int drift_flags_take(struct drift_flags *f, const char *name, const char *value, char *err, size_t errlen);
 

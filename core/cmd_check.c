@@ -16,7 +16,8 @@ static const char usage[] =
     "       driftwatch check -c driftwatch.yaml [--model NAME] [--data D.csv|D.jsonl] [options]\n"
     "\n"
     "Compares current data with a baseline profile. Exit codes (monitoring-plugin style):\n"
-    "0 no drift, 1 some features drifted but not the dataset, 2 dataset drift, 3 could not run.\n"
+    "0 no drift, 1 some features drifted but not the dataset, 2 dataset drift, 3 could not run\n"
+    "(also: a baseline column missing from the data, with the verdict still printed).\n"
     "\n"
     "With -c (the one-shot check from cron), the model's baseline (unless --baseline) and drift\n"
     "settings (methods, correction, dataset_share, per-feature overrides) come from the config, the\n"
@@ -41,6 +42,10 @@ static const char usage[] =
     "  --threshold F=X       per-feature threshold (repeatable; F must be a baseline feature)\n"
     "  --feature-method F=M  per-feature method (repeatable)\n"
     "  --bins N              quantile bins for binned methods (default: the baseline's)\n"
+    "  --quality NAME=VALUE  data quality threshold (repeatable): out_of_range, unseen_categories,\n"
+    "                        type_mismatch, missing_share = a share or off (defaults 0.05, 0.05, 0,\n"
+    "                        off); missing_columns=error (default: a baseline column missing from\n"
+    "                        the data is a schema error, exit 3) or warn\n"
     "  --format FMT          text (default), json, nagios, prom\n"
     "  --out FILE            write there (atomically: temp file + rename) instead of stdout\n"
     "  --strict              a bad row in the data is fatal (exit 3)\n"
@@ -48,7 +53,7 @@ static const char usage[] =
 
 enum {
     O_BASELINE, O_DATA, O_METHODS, O_CORR, O_SHARE, O_THRESH, O_FMETHOD, O_BINS, O_FORMAT, O_OUT, O_MODEL,
-    O_STRICT, O_CONFIG, O_HELP
+    O_STRICT, O_CONFIG, O_QUALITY, O_HELP
 };
 
 static const struct cli_opt opts[] = {
@@ -56,8 +61,24 @@ static const struct cli_opt opts[] = {
     [O_CORR] = {"correction", 0, 1},     [O_SHARE] = {"dataset-share", 0, 1}, [O_THRESH] = {"threshold", 0, 1},
     [O_FMETHOD] = {"feature-method", 0, 1}, [O_BINS] = {"bins", 0, 1},    [O_FORMAT] = {"format", 'f', 1},
     [O_OUT] = {"out", 'o', 1},           [O_MODEL] = {"model", 'm', 1},   [O_STRICT] = {"strict", 0, 0},
-    [O_CONFIG] = {"config", 'c', 1},     [O_HELP] = {"help", 'h', 0},
+    [O_CONFIG] = {"config", 'c', 1},     [O_QUALITY] = {"quality", 0, 1}, [O_HELP] = {"help", 'h', 0},
 };
+
+/* One stderr line for a schema error (docs/statistics.md), beside the verdict on stdout: the first
+ * missing columns with their suggestions, and how to check anyway. */
+static void warn_schema_error(const struct verdict *v)
+{
+    const struct schema_report *s = &v->schema;
+    fprintf(stderr, "driftwatch check: schema error: %zu baseline column%s missing from the data:", s->nmissing,
+            s->nmissing == 1 ? "" : "s");
+    for (size_t i = 0; i < s->nmissing && i < 5; i++) {
+        fprintf(stderr, "%s '%s'", i ? "," : "", s->missing[i].name);
+        if (s->missing[i].suggestion)
+            fprintf(stderr, " (did you mean '%s'?)", s->missing[i].suggestion);
+    }
+    fprintf(stderr, "%s; exit 3 (with --quality missing_columns=warn: reported, and checked anyway)\n",
+            s->nmissing > 5 ? ", ..." : "");
+}
 
 int cmd_check(int argc, char **argv)
 {
@@ -122,6 +143,8 @@ int cmd_check(int argc, char **argv)
         fprintf(stderr, "driftwatch check: %s\n", err);
     } else {
         rc = verdict_exit_code(verdict);
+        if (verdict->schema_error)
+            warn_schema_error(verdict);
     }
     strbuf_free(&sb);
     verdict_free(verdict);

@@ -501,6 +501,80 @@ static int parse_drift(struct cfg_ctx *c, const struct ynode *d, struct model_co
     return f ? parse_feature_overrides(c, f, m) : 0;
 }
 
+/* One share limit of quality_checks: a number in [0, 1] or off. */
+static int quality_limit(struct quality_options *q, const char *feature, const struct ynode *key,
+                         const struct ynode *val, const struct ynode **at, char *why, size_t whylen)
+{
+    double limit = 0;
+    *at = key;
+    if (quality_problem_from_name(key->value) < 0)
+        return quality_options_set(q, feature, key->value, limit, why, whylen); /* names the known ones */
+    *at = val;
+    if (val->type != YNODE_SCALAR || quality_parse_limit(val->value, &limit) < 0) {
+        snprintf(why, whylen, "%s must be a share in [0, 1] or off, not %s%s%s", key->value,
+                 val->type == YNODE_SCALAR ? "'" : "", val->type == YNODE_SCALAR ? val->value : ynode_type_name(val),
+                 val->type == YNODE_SCALAR ? "'" : "");
+        return -1;
+    }
+    return quality_options_set(q, feature, key->value, limit, why, whylen);
+}
+
+int config_quality_options(const struct ynode *node, struct quality_options *q, const struct ynode **at, char *why,
+                           size_t whylen)
+{
+    *at = node;
+    if (node->type != YNODE_MAPPING) {
+        snprintf(why, whylen,
+                 "must be a mapping such as {out_of_range: 0.05, type_mismatch: 0, missing_columns: error}");
+        return -1;
+    }
+    for (size_t i = 0; i < ynode_map_size(node); i++) {
+        const struct ynode *k = ynode_key(node, i), *v = ynode_value(node, i);
+        if (strcmp(k->value, "missing_columns") == 0) {
+            *at = v;
+            if (v->type != YNODE_SCALAR || (strcmp(v->value, "error") != 0 && strcmp(v->value, "warn") != 0)) {
+                snprintf(why, whylen, "missing_columns must be error (a missing column makes check exit 3) or warn");
+                return -1;
+            }
+            q->missing_columns_warn = strcmp(v->value, "warn") == 0;
+        } else if (strcmp(k->value, "features") == 0) {
+            *at = v;
+            if (v->type != YNODE_MAPPING) {
+                snprintf(why, whylen, "features must be a mapping {FEATURE: {out_of_range: 0.1, ...}}");
+                return -1;
+            }
+            for (size_t j = 0; j < ynode_map_size(v); j++) {
+                const struct ynode *fk = ynode_key(v, j), *fv = ynode_value(v, j);
+                *at = fv;
+                if (fv->type != YNODE_MAPPING) {
+                    snprintf(why, whylen, "features.%s must be a mapping {out_of_range: 0.1, ...}", fk->value);
+                    return -1;
+                }
+                for (size_t l = 0; l < ynode_map_size(fv); l++)
+                    if (quality_limit(q, fk->value, ynode_key(fv, l), ynode_value(fv, l), at, why, whylen) < 0)
+                        return -1;
+            }
+        } else if (quality_limit(q, NULL, k, v, at, why, whylen) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int parse_quality_checks(struct cfg_ctx *c, const struct ynode *n, struct model_config *m)
+{
+    struct quality_options q;
+    quality_options_init(&q);
+    const struct ynode *at = n;
+    char why[512];
+    int e = config_quality_options(n, &q, &at, why, sizeof why);
+    quality_options_clear(&q);
+    if (e < 0)
+        return cfg_fail(c, at, "model '%s': quality_checks: %s", m->name, why);
+    m->quality_checks = n;
+    return 0;
+}
+
 static int parse_on_drift(struct cfg_ctx *c, const struct ynode *o, struct model_config *m)
 {
     static const char *const keys[] = {"consecutive", "alerts", "retrain", "on", NULL};
@@ -559,7 +633,7 @@ static int parse_on_drift(struct cfg_ctx *c, const struct ynode *o, struct model
 static int parse_model(struct cfg_ctx *c, const struct ynode *n, struct model_config *m)
 {
     static const char *const keys[] = {"name", "baseline", "window", "drift", "probes", "sampling",
-                                       "versioning", "on_drift", NULL};
+                                       "versioning", "on_drift", "quality_checks", NULL};
     m->window_size = 10000;
     m->window_max_pending_bytes = WINDOW_MAX_PENDING_DEFAULT;
     m->methods = strdup("auto");
@@ -587,6 +661,8 @@ static int parse_model(struct cfg_ctx *c, const struct ynode *n, struct model_co
     if ((x = ynode_get(n, "window")) && parse_window(c, x, m) < 0)
         return -1;
     if ((x = ynode_get(n, "drift")) && parse_drift(c, x, m) < 0)
+        return -1;
+    if ((x = ynode_get(n, "quality_checks")) && parse_quality_checks(c, x, m) < 0)
         return -1;
     if ((x = ynode_get(n, "probes"))) {
         if (expect(c, x, YNODE_SEQUENCE, "probes") < 0)

@@ -49,6 +49,8 @@ struct model_config {
     double dataset_share;
     struct feature_override *features;
     size_t n_features;
+    const struct ynode *quality_checks; /* quality_checks: {...} as given (checked at load; NULL: the
+                                           defaults), see config_quality_options */
     struct plugin_ref *probes;
     size_t n_probes;
     struct plugin_ref *sampling;   /* NULL: keep all */
@@ -108,6 +110,14 @@ struct config {
 /* Keys of an on_drift.retrain entry that the core's retrain policy reads (docs/operations.md); the rest
  * are the trainer plugin's options. NULL-terminated. */
 extern const char *const config_retrain_policy_keys[];
+
+struct quality_options;
+/* A model's `quality_checks` mapping (docs/statistics.md) into q (initialised by the caller):
+ * {out_of_range, unseen_categories, type_mismatch, missing_share: a share in [0, 1] or off,
+ * missing_columns: error|warn, features: {NAME: {out_of_range: ..., ...}}}. Returns 0, or -1 with
+ * why and *at the node at fault (for its position). */
+int config_quality_options(const struct ynode *node, struct quality_options *q, const struct ynode **at, char *why,
+                           size_t whylen);
 
 /* The rules of the drift settings, shared by the config and the command line's decision flags so
  * both refuse the same values. Each returns 0, or -1 with why (a message without a position; an

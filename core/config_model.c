@@ -57,6 +57,19 @@ int config_check_baseline(const struct model_config *mc, const struct profile *p
                  o->node ? o->node->col : 1, why);
         return -1;
     }
+    /* quality_checks.features too (docs/statistics.md) */
+    const struct ynode *qf = mc->quality_checks ? ynode_get(mc->quality_checks, "features") : NULL;
+    for (size_t i = 0; qf && qf->type == YNODE_MAPPING && i < ynode_map_size(qf); i++) {
+        const struct ynode *k = ynode_key(qf, i);
+        if (profile_has_feature(p, k->value))
+            continue;
+        char why[512];
+        snprintf(why, sizeof why, "model '%s': quality_checks.features: the baseline has no feature '%s'", mc->name,
+                 k->value);
+        suggest_append(why, sizeof why, config_nearest_feature(p, k->value));
+        snprintf(err, errlen, "%s:%zu:%zu: %s", mc->file ? mc->file : "config", k->line, k->col, why);
+        return -1;
+    }
     return 0;
 }
 
@@ -77,6 +90,12 @@ int config_analyze_options(const struct model_config *mc, struct analyze_options
         if (analyze_options_add_override(o, mc->features[i].name, mc->features[i].method, mc->features[i].threshold,
                                          why, sizeof why) < 0)
             goto fail;
+    const struct ynode *at;
+    if (mc->quality_checks && config_quality_options(mc->quality_checks, &o->quality, &at, why, sizeof why) < 0) {
+        snprintf(err, errlen, "model '%s': quality_checks: %s", mc->name, why);
+        analyze_options_free(o);
+        return -1;
+    }
     return 0;
 fail:
     snprintf(err, errlen, "model '%s': drift: %s", mc->name, why);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <malloc.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -691,11 +692,31 @@ static void publish_verdict(struct model_runtime *m, const struct verdict *v)
         metrics_gauge_set("driftwatch_feature_drifted", "1 when the feature drifted in the last check.", fl, f->drift);
         metrics_gauge_set("driftwatch_feature_missing_ratio", "Share of missing values in the last checked window.",
                           fl, f->missing_share);
+        /* docs/statistics.md: each quality share that applies, and its threshold (the DataQuality rule
+         * compares the two; an "off" threshold is not exported) */
+        for (int q = 0; q < QP_COUNT; q++) {
+            if (isnan(f->quality.share[q]))
+                continue;
+            const char *ql[] = {"model", name, "feature", f->name, "problem", quality_problem_name(q), NULL};
+            metrics_gauge_set("driftwatch_feature_quality_ratio",
+                              "Data quality share of the feature in the last checked window (out_of_range, "
+                              "unseen_categories, type_mismatch, missing_share).",
+                              ql, f->quality.share[q]);
+            if (isfinite(f->quality.limit[q]))
+                metrics_gauge_set("driftwatch_feature_quality_threshold",
+                                  "Share above which the data quality problem is an alert (quality_checks).", ql,
+                                  f->quality.limit[q]);
+        }
     }
     const char *ml[] = {"model", name, NULL};
     metrics_gauge_set("driftwatch_dataset_drift_share", "Share of drifted features in the last check.", ml,
                       v->drift_share);
     metrics_gauge_set("driftwatch_dataset_drifted", "1 when the last check found dataset drift.", ml, v->dataset_drift);
+    metrics_gauge_set("driftwatch_schema_missing_columns",
+                      "Baseline feature columns missing from the last checked data.", ml, (double)v->schema.nmissing);
+    metrics_gauge_set("driftwatch_schema_unexpected_columns",
+                      "Columns of the last checked data that the baseline lacks (at most 100 counted).", ml,
+                      (double)v->schema.nunexpected);
     const struct {
         int ran, ok, drift;
         const char *name;
@@ -776,11 +797,21 @@ static void run_job(struct model_runtime *m, struct check_job *j)
         goto out;
     }
     publish_verdict(m, v);
-    policy_on_verdict(m->policy, v);
-    result = v->dataset_drift ? "dataset_drift" : v->drifted ? "feature_drift" : "ok";
-    log_info("model", "model=%s check rows=%llu drifted=%zu/%zu share=%.3f dataset_drift=%s", m->mc->name,
-             (unsigned long long)v->window_rows, v->drifted, v->nfeatures, v->drift_share,
-             v->dataset_drift ? "true" : "false");
+    /* A schema error (a baseline column missing from the data) is reported like any verdict, but
+     * the check did not run as configured: like a failed check, it is not drift evidence for the
+     * policy (retraining cannot fix an input pipeline that dropped a column). */
+    if (!v->schema_error)
+        policy_on_verdict(m->policy, v);
+    result = v->schema_error ? "schema_error" : v->dataset_drift ? "dataset_drift" : v->drifted ? "feature_drift" : "ok";
+    log_info("model", "model=%s check rows=%llu drifted=%zu/%zu share=%.3f dataset_drift=%s quality_alerts=%zu "
+             "missing_columns=%zu", m->mc->name, (unsigned long long)v->window_rows, v->drifted, v->nfeatures,
+             v->drift_share, v->dataset_drift ? "true" : "false", v->quality_alerts, v->schema.nmissing);
+    if (v->schema_error)
+        log_warn("model", "model=%s schema error: %zu baseline column(s) missing from the window, first '%s'%s%s%s",
+                 m->mc->name, v->schema.nmissing, v->schema.missing[0].name,
+                 v->schema.missing[0].suggestion ? " (did you mean '" : "",
+                 v->schema.missing[0].suggestion ? v->schema.missing[0].suggestion : "",
+                 v->schema.missing[0].suggestion ? "'?)" : "");
     pthread_mutex_lock(&m->verdict_lock);
     free(m->last_json);
     m->last_json = strdup(j->json);

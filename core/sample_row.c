@@ -62,7 +62,41 @@ void sample_row_free(struct sample_row *r)
     free(r->cells);
     free(r->given);
     free(r->buf);
+    free(r->unknown);
     memset(r, 0, sizeof *r);
+}
+
+/* Remembers a key no column has; beyond SAMPLE_ROW_MAX_UNKNOWN keys or a long key, nothing (the
+ * report is a hint for renamed columns, not an inventory). */
+static int note_unknown(struct sample_row *r, const char *key, size_t len)
+{
+    if (r->nunknown >= SAMPLE_ROW_MAX_UNKNOWN || len == 0 || len > SAMPLE_ROW_MAX_UNKNOWN_LEN)
+        return 0;
+    if (r->unknown_len + len + 1 > r->unknown_cap) {
+        size_t cap = r->unknown_cap ? r->unknown_cap * 2 : 256;
+        while (cap < r->unknown_len + len + 1)
+            cap *= 2;
+        char *u = realloc(r->unknown, cap);
+        if (!u)
+            return -1;
+        r->unknown = u;
+        r->unknown_cap = cap;
+    }
+    memcpy(r->unknown + r->unknown_len, key, len);
+    r->unknown[r->unknown_len + len] = '\0';
+    r->unknown_len += len + 1;
+    r->nunknown++;
+    return 0;
+}
+
+const char *sample_row_unknown_next(const struct sample_row *r, size_t *off, size_t *len)
+{
+    if (*off >= r->unknown_len)
+        return NULL;
+    const char *k = r->unknown + *off;
+    *len = strlen(k);
+    *off += *len + 1;
+    return k;
 }
 
 static int buf_reserve(struct sample_row *r, size_t more)
@@ -428,14 +462,18 @@ static int put_member(struct row_ctx *c, int col, struct reader *rd)
 static int feature_member(void *ctx, const char *key, size_t keylen, struct reader *rd)
 {
     struct row_ctx *c = ctx;
-    return put_member(c, columns_findn(c->s->cols, key, keylen), rd);
+    int col = columns_findn(c->s->cols, key, keylen);
+    if (col < 0 && note_unknown(c->r, key, keylen) < 0)
+        return fail(rd, "out of memory");
+    return put_member(c, col, rd);
 }
 
 static void start_row(struct sample_row *r)
 {
     r->rowno++;
     for (size_t i = 0; i < r->ncols; i++)
-        r->cells[i] = CELL_MISSING;
+        r->cells[i] = CELL_ABSENT;
+    r->unknown_len = r->nunknown = 0;
 }
 
 static void class_of(const struct scalar_value *v, char *cls, size_t clslen)
@@ -499,7 +537,11 @@ static int top_member(void *ctx, const char *key, size_t keylen, struct reader *
     }
     if (c->nested)
         return skip_value(rd);
-    return put_member(c, columns_findn(c->s->cols, key, keylen), rd);
+    int col = columns_findn(c->s->cols, key, keylen);
+    /* a flat sample: its keys are features, but for the envelope's */
+    if (col < 0 && !columns_is_envelope_key(key, keylen) && note_unknown(c->r, key, keylen) < 0)
+        return fail(rd, "out of memory");
+    return put_member(c, col, rd);
 }
 
 /* A nested sample's "prediction" or "label" (scalars only) into its column unless a feature of

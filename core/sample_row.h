@@ -11,8 +11,15 @@
 /* Cell values. A numeric cell holds the bits of a finite double; a categorical cell, while in a
  * row, the text's offset (low 32 bits) and length (next 31 bits) in the row's buffer, and once in
  * a window the text's id there. Both sentinels are NaN bit patterns no finite value has. */
-#define CELL_MISSING UINT64_MAX       /* null, absent, "", "NaN" */
+#define CELL_MISSING UINT64_MAX       /* null, "", "NaN" */
 #define CELL_INVALID (UINT64_MAX - 1) /* unusable for the column's type (see columns.h) */
+#define CELL_ABSENT (UINT64_MAX - 2)  /* the sample did not carry the key: missing too, and a column
+                                         absent from every sample is missing from the data (§9) */
+
+/* Keys of a row that no column has (docs/statistics.md's unexpected columns): the first few per row, of
+ * bounded length, are kept for the window to count. */
+#define SAMPLE_ROW_MAX_UNKNOWN 16
+#define SAMPLE_ROW_MAX_UNKNOWN_LEN 256
 
 /* The columns a row is read for: a column table's names, types and where a nested sample's
  * "prediction" and "label" go (the same mapping as columns_add_row_json). Borrowed. */
@@ -32,6 +39,9 @@ struct sample_row {
     long ts_off;         /* the top-level "timestamp" string in buf (-1: none) */
     size_t ts_len;
     char cls[128];       /* the top-level "prediction" as a class label ("" when not a scalar) */
+    /* feature keys of the row that the columns lack (not the sample envelope's keys), NUL-separated */
+    char *unknown;
+    size_t unknown_len, unknown_cap, nunknown;
 };
 
 void row_schema_init(struct row_schema *s, const struct columns *cols);
@@ -49,6 +59,9 @@ int sample_row_parse(const struct row_schema *s, const char *text, size_t len, s
 const char *sample_row_text(const struct sample_row *r, uint64_t cell, size_t *len);
 /* The row's timestamp text, or NULL. */
 const char *sample_row_timestamp(const struct sample_row *r, size_t *len);
+/* The i-th unknown key of the row (0 <= i < r->nunknown), NUL-terminated; *off is the position after
+ * it, for the next call (start with *off = 0). */
+const char *sample_row_unknown_next(const struct sample_row *r, size_t *off, size_t *len);
 
 /* The top-level "prediction" of a sample as a class label (a string, or a number as text; "" for
  * anything else), found without reading the rest. Returns 0, or -1 when the text is not an object. */

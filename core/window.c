@@ -15,7 +15,7 @@ static int is_numeric(const struct window *w, size_t c)
 
 static int is_text_id(uint64_t v)
 {
-    return v != CELL_MISSING && v != CELL_INVALID;
+    return v != CELL_MISSING && v != CELL_INVALID && v != CELL_ABSENT;
 }
 
 static void drop_ts(struct window *w, size_t slot)
@@ -40,6 +40,8 @@ int window_init(struct window *w, const struct row_schema *schema, size_t max_it
     for (size_t c = 0; c < w->ncols; c++)
         if (!is_numeric(w, c) && !(w->texts[c] = catmap_new(0)))
             goto fail;
+    if (!(w->unknown = catmap_new(WINDOW_MAX_UNKNOWN)))
+        goto fail;
     return 0;
 fail:
     window_free(w);
@@ -53,6 +55,8 @@ void window_clear(struct window *w)
     for (size_t c = 0; c < w->ncols; c++)
         if (w->texts[c])
             catmap_clear(w->texts[c]);
+    if (w->unknown)
+        catmap_clear(w->unknown);
     w->head = 0;
     w->n = 0;
     w->seen = 0;
@@ -69,6 +73,7 @@ void window_free(struct window *w)
     free(w->cells);
     free(w->texts);
     free(w->ts);
+    catmap_free(w->unknown);
     memset(w, 0, sizeof *w);
 }
 
@@ -163,6 +168,10 @@ static int put_row(struct window *w, size_t slot, const struct sample_row *r)
     if (ts && !(w->ts[slot] = strndup(ts, tl)))
         goto fail;
     w->ts_bytes += ts ? tl + 1 : 0;
+    size_t off = 0, klen;
+    const char *key;
+    while ((key = sample_row_unknown_next(r, &off, &klen)))
+        catmap_add(w->unknown, key, klen, 1); /* out of memory: the row is stored, only the hint is lost */
     return 0;
 fail:
     for (size_t c = 0; c < w->ncols; c++)
@@ -217,7 +226,7 @@ struct window *window_take(struct window *w)
 /* Numeric column c as its usable values in row order; consume: compacted in place in the cells. */
 static int fill_numeric(struct window *w, struct columns *t, size_t c, int consume)
 {
-    uint64_t missing = 0, invalid = 0;
+    uint64_t missing = 0, invalid = 0, absent = 0;
     int in_place = consume && w->head == 0 && w->cap > 0;
     double *vals = in_place ? (double *)(void *)w->cells[c] : malloc((w->n ? w->n : 1) * sizeof *vals);
     if (!vals)
@@ -225,8 +234,9 @@ static int fill_numeric(struct window *w, struct columns *t, size_t c, int consu
     size_t k = 0;
     for (size_t i = 0; i < w->n; i++) {
         uint64_t v = w->cells[c][(w->head + i) % w->cap];
-        if (v == CELL_MISSING) {
+        if (v == CELL_MISSING || v == CELL_ABSENT) {
             missing++;
+            absent += v == CELL_ABSENT;
         } else if (v == CELL_INVALID) {
             invalid++;
         } else {
@@ -241,6 +251,7 @@ static int fill_numeric(struct window *w, struct columns *t, size_t c, int consu
     if (in_place)
         w->cells[c] = NULL;
     columns_count_unusable(t, (int)c, missing, invalid);
+    columns_count_absent(t, (int)c, absent);
     return 0;
 }
 
@@ -257,7 +268,7 @@ static int fill_rows(const struct window *w, struct columns *t)
         for (size_t i = 0; i < w->n; i++) {
             uint64_t v = w->cells[c][(w->head + i) % w->cap];
             double x = NAN;
-            if (num && v != CELL_MISSING && v != CELL_INVALID)
+            if (num && v != CELL_MISSING && v != CELL_INVALID && v != CELL_ABSENT)
                 memcpy(&x, &v, sizeof x);
             rows[i * nc + c] = x;
         }
@@ -277,11 +288,12 @@ int window_fill_columns(struct window *w, struct columns *t, int consume)
                 return -1;
             continue;
         }
-        uint64_t missing = 0, invalid = 0;
+        uint64_t missing = 0, invalid = 0, absent = 0;
         for (size_t i = 0; i < w->n; i++) {
             uint64_t v = w->cells[c][(w->head + i) % w->cap];
-            if (v == CELL_MISSING) {
+            if (v == CELL_MISSING || v == CELL_ABSENT) {
                 missing++;
+                absent += v == CELL_ABSENT;
             } else if (v == CELL_INVALID) {
                 invalid++;
             } else {
@@ -291,6 +303,12 @@ int window_fill_columns(struct window *w, struct columns *t, int consume)
             }
         }
         columns_count_unusable(t, (int)c, missing, invalid);
+        columns_count_absent(t, (int)c, absent);
+    }
+    for (size_t i = 0; i < catmap_size(w->unknown); i++) {
+        size_t len;
+        const char *key = catmap_key(w->unknown, i, &len);
+        columns_note_unknown(t, key, len, catmap_count(w->unknown, i));
     }
     for (size_t i = 0; i < w->n; i++) {
         const char *ts = w->ts[(w->head + i) % w->cap];
@@ -307,15 +325,17 @@ void window_row_json(const struct window *w, size_t i, struct strbuf *sb)
     int first = 1;
     for (size_t c = 0; c < w->ncols; c++) {
         uint64_t v = w->cells[c][slot];
-        if (v == CELL_MISSING)
-            continue; /* absent reads back as missing */
+        if (v == CELL_ABSENT)
+            continue; /* absent reads back as absent */
         if (!first)
             strbuf_puts(sb, ",");
         first = 0;
         const char *name = w->schema->cols->cols[c].name;
         jsonw_string(sb, name, strlen(name));
         strbuf_puts(sb, ":");
-        if (is_numeric(w, c)) {
+        if (v == CELL_MISSING) {
+            strbuf_puts(sb, "null");
+        } else if (is_numeric(w, c)) {
             double x;
             memcpy(&x, &v, sizeof x);
             if (v == CELL_INVALID)

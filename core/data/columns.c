@@ -30,7 +30,7 @@ struct columns *columns_new(const struct columns_options *opt)
 
 static void column_clear_values(struct column *c)
 {
-    c->missing = c->invalid = c->count = 0;
+    c->missing = c->invalid = c->count = c->absent = 0;
     c->mean = c->m2 = 0;
     c->min = c->max = NAN;
     c->nvalues = 0;
@@ -49,6 +49,7 @@ void columns_free(struct columns *t)
     }
     free(t->cols);
     catmap_free(t->names);
+    catmap_free(t->unknown_names);
     free(t->prediction_name);
     free(t->target_name);
     free(t->ts_from);
@@ -71,6 +72,8 @@ void columns_reset(struct columns *t)
     t->rows = 0;
     t->stamp = 0;
     t->unknown_values = 0;
+    if (t->unknown_names)
+        catmap_clear(t->unknown_names);
     t->nrows_kept = 0;
     prng_seed(&t->row_rng, t->opt.seed, ROW_STREAM);
     free(t->ts_from);
@@ -124,7 +127,7 @@ int columns_add(struct columns *t, const char *name, enum col_type type, enum co
     c->role = role;
     column_clear_values(c);
     /* rows before the column existed had no value for it */
-    c->missing = t->rows;
+    c->missing = c->absent = t->rows;
     prng_seed(&c->rng, t->opt.seed, t->ncols);
     t->ncols++;
     return (int)idx;
@@ -244,8 +247,10 @@ int columns_kept_row_order(const struct columns *t, size_t *order)
 int columns_end_row(struct columns *t)
 {
     for (size_t i = 0; i < t->ncols; i++) {
-        if (t->cols[i].stamp != t->stamp)
+        if (t->cols[i].stamp != t->stamp) {
             t->cols[i].missing++;
+            t->cols[i].absent++;
+        }
     }
     if (t->opt.row_sample)
         keep_row(t);
@@ -463,14 +468,37 @@ void columns_note_timestamp(struct columns *t, const char *s)
     }
 }
 
-static void put_object(struct columns *t, const json_t *obj)
+int columns_is_envelope_key(const char *key, size_t len)
+{
+    static const char *const keys[] = {"features", "prediction", "label", "score", "timestamp", "request_id"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (len == strlen(keys[i]) && memcmp(key, keys[i], len) == 0)
+            return 1;
+    return 0;
+}
+
+void columns_note_unknown(struct columns *t, const char *name, size_t len, uint64_t rows)
+{
+    if (!t->unknown_names && !(t->unknown_names = catmap_new(COLUMNS_MAX_UNKNOWN_NAMES))) {
+        t->failed = 1;
+        return;
+    }
+    if (catmap_add(t->unknown_names, name, len, rows) == -1)
+        t->failed = 1;
+}
+
+/* envelope: a flat sample, whose envelope keys are not features unless the schema has them */
+static void put_object(struct columns *t, const json_t *obj, int envelope)
 {
     const char *key;
     size_t klen;
     json_t *v;
     json_object_keylen_foreach((json_t *)obj, key, klen, v)
     {
-        columns_put_json(t, columns_findn(t, key, klen), v);
+        int idx = columns_findn(t, key, klen);
+        if (idx < 0 && klen > 0 && !(envelope && columns_is_envelope_key(key, klen)))
+            columns_note_unknown(t, key, klen, 1);
+        columns_put_json(t, idx, v);
     }
 }
 
@@ -481,7 +509,7 @@ int columns_add_row_json(struct columns *t, const json_t *obj)
     columns_begin_row(t);
     const json_t *features = json_object_get(obj, "features");
     if (json_is_object(features)) {
-        put_object(t, features);
+        put_object(t, features, 0);
         const json_t *pred = json_object_get(obj, "prediction");
         if (pred && !json_is_array(pred) && !json_is_object(pred))
             columns_put_json(t, columns_find(t, t->prediction_name ? t->prediction_name : "prediction"), pred);
@@ -489,7 +517,7 @@ int columns_add_row_json(struct columns *t, const json_t *obj)
         if (label && !json_is_array(label) && !json_is_object(label))
             columns_put_json(t, columns_find(t, t->target_name ? t->target_name : "label"), label);
     } else {
-        put_object(t, obj);
+        put_object(t, obj, 1);
     }
     note_timestamp(t, json_object_get(obj, "timestamp"));
     return columns_end_row(t);
@@ -534,6 +562,11 @@ void columns_count_unusable(struct columns *t, int idx, uint64_t missing, uint64
 {
     t->cols[idx].missing += missing;
     t->cols[idx].invalid += invalid;
+}
+
+void columns_count_absent(struct columns *t, int idx, uint64_t absent)
+{
+    t->cols[idx].absent += absent;
 }
 
 int columns_finish_rows(struct columns *t, uint64_t rows)

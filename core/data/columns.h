@@ -20,6 +20,9 @@ struct column {
     enum col_type type;
     enum col_role role;
     uint64_t missing; /* empty field, JSON null, NaN, or absent from the row */
+    uint64_t absent;  /* of those, rows that did not carry the column's key at all (a CSV header
+                         without it, a JSON object without the key): absent == rows is a column
+                         missing from the data (docs/statistics.md's schema error) */
     uint64_t invalid; /* present but unusable for the type: text or +-Inf in a numeric column,
                          JSON arrays/objects, booleans in a numeric column */
     uint64_t count;   /* usable values */
@@ -43,6 +46,7 @@ struct columns_options {
                               every row, else a seeded uniform reservoir of that many rows */
 };
 #define COLUMNS_ALL_ROWS SIZE_MAX
+#define COLUMNS_MAX_UNKNOWN_NAMES 1000
 
 struct columns {
     struct column *cols;
@@ -53,6 +57,9 @@ struct columns {
     uint64_t stamp;
     int failed;               /* sticky out-of-memory flag, reported by columns_end_row */
     uint64_t unknown_values;  /* values for names not in the schema (ignored) */
+    struct catmap *unknown_names; /* those names (CSV header columns, JSON object keys other than the
+                                     sample envelope's), each with the rows that carried it; the
+                                     first COLUMNS_MAX_UNKNOWN_NAMES kept, the rest in its overflow */
     char *prediction_name;    /* sample objects: where "prediction" goes (NULL: a column "prediction") */
     char *target_name;        /* sample objects: where "label" goes (NULL: a column "label") */
     char *ts_from, *ts_to;    /* earliest/latest "timestamp" of sample objects (RFC 3339 text) */
@@ -101,6 +108,8 @@ int columns_add_row_json(struct columns *t, const json_t *obj);
 void columns_take_values(struct columns *t, int idx, double *values, size_t n, size_t cap);
 void columns_add_category(struct columns *t, int idx, const char *s, size_t len);
 void columns_count_unusable(struct columns *t, int idx, uint64_t missing, uint64_t invalid);
+/* Of the missing values counted, absent ones (the row did not carry the key). */
+void columns_count_absent(struct columns *t, int idx, uint64_t absent);
 void columns_note_timestamp(struct columns *t, const char *s);
 /* The kept rows of such a table at once (opt.row_sample set): n rows of ncols values, row-major,
  * NAN where a row has no usable number; takes over rows (malloc'd). Returns 0 or -1 (memory). */
@@ -111,6 +120,13 @@ int columns_finish_rows(struct columns *t, uint64_t rows);
  * of the k-th kept row. order has room for t->nrows_kept. Rows read through columns_take_values
  * are not kept (the table has no row structure then). */
 int columns_kept_row_order(const struct columns *t, size_t *order); /* 0, or -1 out of memory */
+
+/* A name the schema lacks, carried by rows rows of the data (a CSV header column: every row; a
+ * live window's sample keys). Counted in unknown_names. */
+void columns_note_unknown(struct columns *t, const char *name, size_t len, uint64_t rows);
+/* 1 when a JSON object's key is part of the sample envelope of docs/data-formats.md ("features",
+ * "prediction", "label", "score", "timestamp", "request_id") rather than a feature name. */
+int columns_is_envelope_key(const char *key, size_t len);
 
 /* Missing share of a column over the table's rows (missing + invalid) / rows; 0 when no rows. */
 double columns_missing_share(const struct columns *t, int idx);

@@ -98,6 +98,7 @@ void analyze_options_init(struct analyze_options *o)
     o->dataset_share = 0.5;
     o->missing_rise = 0.1;
     o->multivariate = MV_DEFAULT;
+    quality_options_init(&o->quality);
 }
 
 void analyze_options_free(struct analyze_options *o)
@@ -109,6 +110,7 @@ void analyze_options_free(struct analyze_options *o)
     free(o->overrides);
     o->overrides = NULL;
     o->noverrides = 0;
+    quality_options_clear(&o->quality);
 }
 
 int analyze_options_set_methods(struct analyze_options *o, const char *spec, char *err, size_t errlen)
@@ -708,6 +710,7 @@ void verdict_free(struct verdict *v)
             free(fv->unseen[k].value);
         free(fv->unseen);
     }
+    schema_report_clear(&v->schema);
     correlated_groups_clear(&v->correlated);
     free(v->features);
     free(v->model);
@@ -729,6 +732,8 @@ int verdict_set_model(struct verdict *v, const char *model)
 
 int verdict_exit_code(const struct verdict *v)
 {
+    if (v->schema_error)
+        return VERDICT_EXIT_SCHEMA_ERROR;
     if (v->dataset_drift || (v->multivariate_drift && v->multivariate_counts))
         return 2;
     return v->drifted > 0 || v->role_drift ? 1 : 0;
@@ -817,7 +822,11 @@ int analyze_window(const struct profile *p, const struct columns *w, const struc
             fv->threshold = ov->threshold;
         else if (isnan(fv->threshold))
             fv->threshold = drift_method_default_threshold(fv->method);
-        if (!col)
+        fv->missing_column = f->role == ROLE_FEATURE && quality_column_missing(col, w->rows);
+        double limits[QP_COUNT];
+        quality_limits_for(&o->quality, f->name, limits);
+        quality_feature(f, col, w->rows, fv->unseen_values, limits, &fv->quality);
+        if (fv->missing_column)
             fv->note = "absent from the window";
         else if (fv->count == 0)
             fv->note = "no usable values in the window";
@@ -828,6 +837,10 @@ int analyze_window(const struct profile *p, const struct columns *w, const struc
         goto nomem;
     for (size_t i = 0; i < v->n; i++) {
         struct feature_verdict *fv = &v->features[i];
+        for (int q = 0; q < QP_COUNT; q++)
+            v->quality_alerts += (fv->quality.alerts >> q) & 1u;
+        if (fv->missing_column && !o->quality.missing_columns_warn)
+            continue; /* a schema error, not "100% missing" drift: not tested, not counted */
         decide(fv, o->missing_rise);
         if (fv->role != ROLE_FEATURE) {
             v->role_drift |= fv->drift;
@@ -846,6 +859,9 @@ int analyze_window(const struct profile *p, const struct columns *w, const struc
     v->multivariate_counts = o->multivariate_chosen;
     if (correlated_groups_find(p, &v->correlated) < 0)
         goto nomem;
+    if (quality_schema(p, w, &v->schema) < 0)
+        goto nomem;
+    v->schema_error = v->schema.nmissing > 0 && !o->quality.missing_columns_warn;
     *out = v;
     return 0;
 nomem:

@@ -14,6 +14,7 @@
 #include "data/profile.h"
 #include "drift/analyze_multivariate.h"
 #include "drift/correlated.h"
+#include "drift/quality.h"
 #include "strbuf.h"
 
 /* ---- methods ---- */
@@ -81,6 +82,7 @@ struct analyze_options {
     int multivariate_chosen; /* the methods were named (--methods pca_reconstruction,mmd, config
                                 drift.multivariate): their drift then sets the exit code to 2 */
     uint64_t seed;         /* the mmd permutations' seed; 0: the profile's settings.seed */
+    struct quality_options quality; /* data quality thresholds and the missing-column rule (§9) */
 };
 
 void analyze_options_init(struct analyze_options *o);
@@ -139,6 +141,10 @@ struct feature_verdict {
     uint64_t unseen_values;        /* window values in unseen categories (all of them) */
     size_t unseen_distinct;
     const char *note;              /* why a test did not run, or NULL */
+    struct feature_quality quality; /* docs/statistics.md's shares and their alerts */
+    int missing_column;            /* the data does not carry the column (see quality_column_missing);
+                                      under missing_columns: error the feature is not tested and not
+                                      counted in n_features */
 };
 
 struct verdict {
@@ -163,6 +169,10 @@ struct verdict {
     char methods[192];      /* "auto", "all" or the list as given ("psi,ks") */
     enum drift_correction correction;
     struct correlated_groups correlated; /* the baseline's strongly correlated features */
+    struct schema_report schema; /* missing and unexpected columns (docs/statistics.md) */
+    int schema_error;       /* a missing column under missing_columns: error: the check could not run
+                               as asked (exit 3), its verdict is still reported */
+    size_t quality_alerts;  /* feature quality shares above their thresholds, all features together */
 };
 
 /* Runs the methods on every profile feature over window w (a table from columns_new_for_profile,
@@ -177,7 +187,9 @@ void verdict_free(struct verdict *v);
 int verdict_set_model(struct verdict *v, const char *model);
 /* 0 no drift, 1 some features (or the target/prediction) drifted, 2 dataset drift (or the drift
  * of a multivariate method that was asked for: a property of the whole dataset too; the default
- * pca_reconstruction is reported but leaves the code as the per-feature tests set it). */
+ * pca_reconstruction is reported but leaves the code as the per-feature tests set it), 3 a schema
+ * error (a baseline column missing from the data, docs/statistics.md). Quality alerts leave it as is. */
+#define VERDICT_EXIT_SCHEMA_ERROR 3
 int verdict_exit_code(const struct verdict *v);
 
 /* The `check --format json` object of docs/data-formats.md (new reference). */
@@ -214,7 +226,9 @@ struct check_request {
 /* Loads the baseline (unless given), reads the data file into a window and analyzes it.
  * window_out and profile_out (may be NULL) hand over the window and, when it was loaded here, the
  * profile (NULL when the caller supplied one) for a report. Errors (exit code 3 territory):
- * unreadable or invalid baseline, unreadable data, no data rows, no baseline feature in the data.
+ * unreadable or invalid baseline, unreadable data, no data rows, no value of any baseline feature
+ * in the data (unless columns are missing under missing_columns: error: that is a verdict with a
+ * schema error, listing them with suggestions).
  * Returns 0 or -1 with err. */
 int check_run(const struct check_request *req, struct verdict **out, struct columns **window_out,
               struct profile **profile_out, char *err, size_t errlen);

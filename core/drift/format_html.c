@@ -37,7 +37,8 @@ static const char css[] =
     "section.feature.drift{border-left:4px solid #d9453c}"
     ".meta{color:#555e6e;margin:0 0 8px}svg{display:block;max-width:100%;height:auto}"
     "svg text{font:11px system-ui,sans-serif;fill:#4a5262}"
-    ".kv td:first-child{width:170px;color:#555e6e}footer{color:#7a8291;font-size:12px}";
+    ".kv td:first-child{width:170px;color:#555e6e}footer{color:#7a8291;font-size:12px}"
+    "td.alert{color:#a3221b;font-weight:600;background:#fdecea}";
 
 static void esc(struct strbuf *out, const char *s)
 {
@@ -376,6 +377,71 @@ static void svg_band(struct strbuf *out, double value, double lower, double uppe
 #undef BAND_X
 }
 
+static void schema_rows(struct strbuf *out, const char *what, const struct schema_column *c, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        strbuf_puts(out, "<tr><td>");
+        esc_trunc(out, c[i].name, 80);
+        strbuf_printf(out, "</td><td%s>%s</td><td>", strcmp(what, "missing") == 0 ? " class=\"alert\"" : "",
+                      strcmp(what, "missing") == 0 ? "missing from the data" : "not in the baseline");
+        if (c[i].suggestion) {
+            strbuf_puts(out, "did you mean <b>");
+            esc_trunc(out, c[i].suggestion, 80);
+            strbuf_puts(out, "</b>?");
+        } else {
+            strbuf_puts(out, "-");
+        }
+        strbuf_puts(out, "</td></tr>\n");
+    }
+}
+
+static void quality_cell(struct strbuf *out, const struct feature_quality *q, int k)
+{
+    if (isnan(q->share[k])) {
+        strbuf_puts(out, "<td class=\"num\">-</td>");
+        return;
+    }
+    strbuf_printf(out, "<td class=\"num%s\"", q->alerts & (1u << k) ? " alert" : "");
+    if (isfinite(q->limit[k]))
+        strbuf_printf(out, " title=\"threshold %.4g%%\"", 100.0 * q->limit[k]);
+    strbuf_printf(out, ">%.2f%%</td>", 100.0 * q->share[k]);
+}
+
+/* docs/statistics.md, first in the report: the schema (missing and unexpected columns with "did you
+ * mean") and the quality shares per feature, those above their thresholds marked. */
+static void html_quality(struct strbuf *out, const struct verdict *v)
+{
+    const struct schema_report *s = &v->schema;
+    strbuf_printf(out, "<section class=\"feature%s\" id=\"quality\"><h2>Data quality</h2>\n<p class=\"meta\">",
+                  v->schema_error || v->quality_alerts ? " drift" : "");
+    if (v->schema_error)
+        strbuf_printf(out, "<b>Schema error</b>: %zu column%s of the baseline missing from the data (check exits 3). ",
+                      s->nmissing, s->nmissing == 1 ? "" : "s");
+    strbuf_printf(out, "%zu quality share%s above %s threshold%s.</p>\n", v->quality_alerts,
+                  v->quality_alerts == 1 ? "" : "s", v->quality_alerts == 1 ? "its" : "their",
+                  v->quality_alerts == 1 ? "" : "s");
+    if (s->nmissing || s->nunexpected) {
+        strbuf_puts(out, "<table class=\"schema\"><tr><th>column</th><th>schema</th><th>suggestion</th></tr>\n");
+        schema_rows(out, "missing", s->missing, s->nmissing);
+        schema_rows(out, "unexpected", s->unexpected, s->nunexpected);
+        if (s->unexpected_truncated)
+            strbuf_puts(out, "<tr><td colspan=\"3\">more unexpected columns not listed</td></tr>\n");
+        strbuf_puts(out, "</table>\n");
+    }
+    strbuf_puts(out, "<table class=\"quality\"><tr><th>feature</th><th>out of range</th><th>unseen categories</th>"
+                     "<th>type mismatch</th><th>missing</th></tr>\n");
+    for (size_t i = 0; i < v->n; i++) {
+        const struct feature_verdict *fv = &v->features[i];
+        strbuf_printf(out, "<tr><td><a href=\"#f%zu\">", i);
+        esc_trunc(out, fv->name, 80);
+        strbuf_puts(out, "</a></td>");
+        for (int k = 0; k < QP_COUNT; k++)
+            quality_cell(out, &fv->quality, k);
+        strbuf_puts(out, "</tr>\n");
+    }
+    strbuf_puts(out, "</table></section>\n");
+}
+
 /* docs/statistics.md's methods: the reconstruction error against its band, and the MMD test. */
 static void html_multivariate(struct strbuf *out, const struct verdict *v)
 {
@@ -432,8 +498,11 @@ int report_render_html(const struct profile *p, const struct columns *w, const s
     esc(out, v->model);
     strbuf_printf(out, "</title><style>%s</style></head><body>\n<header><h1>Drift report: ", css);
     esc(out, v->model);
-    strbuf_printf(out, "</h1><p class=\"status %s\">", code == 2 ? "crit" : code == 1 ? "warn" : "ok");
-    if (v->dataset_drift)
+    strbuf_printf(out, "</h1><p class=\"status %s\">", code >= 2 ? "crit" : code == 1 ? "warn" : "ok");
+    if (v->schema_error)
+        strbuf_printf(out, "Schema error (<a href=\"#quality\">%zu missing column%s</a>); %zu of %zu other features "
+                           "drifted", v->schema.nmissing, v->schema.nmissing == 1 ? "" : "s", v->drifted, v->nfeatures);
+    else if (v->dataset_drift)
         strbuf_printf(out, "Dataset drift: %zu of %zu features drifted (share %.2f &ge; %.2f)", v->drifted,
                       v->nfeatures, v->drift_share, v->dataset_share);
     else if (v->multivariate_drift && v->multivariate_counts)
@@ -471,7 +540,9 @@ int report_render_html(const struct profile *p, const struct columns *w, const s
                                                                    : "none");
     profile_timestamp(buf, sizeof buf);
     kv(out, "generated", buf);
-    strbuf_puts(out, "</table></header>\n<main>\n<h2>Features</h2>\n<table class=\"overview\"><tr><th>feature</th>"
+    strbuf_puts(out, "</table></header>\n<main>\n");
+    html_quality(out, v);
+    strbuf_puts(out, "<h2>Features</h2>\n<table class=\"overview\"><tr><th>feature</th>"
                      "<th>type</th><th>method</th><th>statistic</th><th>p-value</th><th>threshold</th><th>missing</th>"
                      "<th>drift</th></tr>\n");
     for (size_t k = 0; k < v->n; k++) {

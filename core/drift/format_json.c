@@ -16,6 +16,58 @@ static const char *correction_label(enum drift_correction c)
     return c == CORRECTION_BONFERRONI ? "bonferroni" : c == CORRECTION_FDR ? "fdr" : "none";
 }
 
+/* docs/statistics.md's per-feature "quality": the four shares (null where one does not apply), plus the
+ * problems above their thresholds ("alerts") and the thresholds used (null: off). */
+static json_t *quality_json(const struct feature_quality *q)
+{
+    json_t *o = json_object(), *alerts = json_array(), *limits = json_object();
+    int e = !o || !alerts || !limits;
+    for (int k = 0; !e && k < QP_COUNT; k++) {
+        const char *name = quality_problem_name(k);
+        e |= json_object_set_new(o, name, num_or_null(q->share[k]));
+        e |= json_object_set_new(limits, name, num_or_null(q->limit[k]));
+        if (q->alerts & (1u << k))
+            e |= json_array_append_new(alerts, json_string(name));
+    }
+    if (!e) {
+        e |= json_object_set_new(o, "alerts", alerts);
+        e |= json_object_set_new(o, "thresholds", limits);
+        if (!e)
+            return o;
+        alerts = limits = NULL;
+    }
+    json_decref(o);
+    json_decref(alerts);
+    json_decref(limits);
+    return NULL;
+}
+
+static json_t *schema_list(const struct schema_column *cols, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < n; i++) {
+        json_t *c = json_pack("{s:s, s:s?}", "name", cols[i].name, "suggestion", cols[i].suggestion);
+        if (!c || json_array_append_new(a, c) < 0) {
+            json_decref(a);
+            return NULL;
+        }
+    }
+    return a;
+}
+
+/* docs/statistics.md: "schema": {"missing_columns": [{"name", "suggestion"}], "unexpected_columns": [...]},
+ * plus "unexpected_truncated": true when more names were seen than are listed. */
+static json_t *schema_json(const struct schema_report *s)
+{
+    json_t *o = json_pack("{s:o, s:o}", "missing_columns", schema_list(s->missing, s->nmissing), "unexpected_columns",
+                          schema_list(s->unexpected, s->nunexpected));
+    if (o && s->unexpected_truncated && json_object_set_new(o, "unexpected_truncated", json_true()) < 0) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
 static json_t *feature_json(const struct verdict *v, const struct feature_verdict *fv)
 {
     json_t *tests = json_object();
@@ -67,6 +119,10 @@ static json_t *feature_json(const struct verdict *v, const struct feature_verdic
     }
     if (fv->note)
         e |= json_object_set_new(o, "note", json_string(fv->note));
+    json_t *q = quality_json(&fv->quality);
+    e |= !q || json_object_set_new(o, "quality", q) < 0;
+    if (fv->missing_column)
+        e |= json_object_set_new(o, "missing_column", json_true());
     if (e) {
         json_decref(o);
         return NULL;
@@ -124,6 +180,15 @@ json_t *verdict_to_json(const struct verdict *v)
                           (json_int_t)v->drifted, "n_features", (json_int_t)v->nfeatures, "features", features,
                           "baseline", v->baseline, "window", window, "methods", v->methods, "correction",
                           correction_label(v->correction), "dataset_share_threshold", v->dataset_share);
+    if (o) {
+        json_t *schema = schema_json(&v->schema);
+        if (!schema || json_object_set_new(o, "schema", schema) < 0 ||
+            json_object_set_new(o, "schema_error", json_boolean(v->schema_error)) < 0 ||
+            json_object_set_new(o, "quality_alerts", json_integer((json_int_t)v->quality_alerts)) < 0) {
+            json_decref(o);
+            return NULL;
+        }
+    }
     json_t *corr = o && v->correlated.computed ? correlated_groups_json(v) : NULL;
     if (o && v->correlated.computed && (!corr || json_object_set_new(o, "correlated_groups", corr) < 0)) {
         json_decref(o);

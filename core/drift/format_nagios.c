@@ -1,5 +1,6 @@
 /* `check --format nagios`: one status line for a monitoring plugin (Nagios plugin guidelines):
- * "DRIFT CRITICAL - ... | share=0.6;;0.5;0;1 ...", with the exit code 0/1/2 of verdict_exit_code. */
+ * "DRIFT CRITICAL - ... | share=0.6;;0.5;0;1 ...", with the exit code 0/1/2/3 of verdict_exit_code
+ * (3, UNKNOWN: a schema error). Data quality alerts are named in the text, not in the state. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,12 +38,27 @@ static void put_value(struct strbuf *out, double x)
 
 int verdict_render_nagios(const struct verdict *v, struct strbuf *out)
 {
-    static const char *const status[] = {"OK", "WARNING", "CRITICAL"};
+    static const char *const status[] = {"OK", "WARNING", "CRITICAL", "UNKNOWN"};
     int code = verdict_exit_code(v);
     size_t *order = format_order_drifted_first(v);
     if (!order)
         return -1;
     strbuf_printf(out, "DRIFT %s - ", status[code]);
+    if (v->schema_error) {
+        strbuf_puts(out, "schema error: missing column");
+        strbuf_puts(out, v->schema.nmissing == 1 ? " " : "s ");
+        for (size_t i = 0; i < v->schema.nmissing && i < 5; i++) {
+            strbuf_puts(out, i ? ", '" : "'");
+            put_text(out, v->schema.missing[i].name);
+            strbuf_puts(out, "'");
+            if (v->schema.missing[i].suggestion) {
+                strbuf_puts(out, " (did you mean '");
+                put_text(out, v->schema.missing[i].suggestion);
+                strbuf_puts(out, "'?)");
+            }
+        }
+        strbuf_puts(out, v->schema.nmissing > 5 ? ", ...; " : "; ");
+    }
     if (v->dataset_drift)
         strbuf_puts(out, "dataset drift: ");
     strbuf_printf(out, "%zu of %zu features drifted", v->drifted, v->nfeatures);
@@ -74,6 +90,24 @@ int verdict_render_nagios(const struct verdict *v, struct strbuf *out)
             strbuf_puts(out, " '");
             put_text(out, fv->name);
             strbuf_puts(out, "' drifted");
+        }
+    }
+    if (v->quality_alerts) {
+        strbuf_printf(out, "; data quality: ");
+        size_t shown = 0;
+        for (size_t i = 0; i < v->n && shown <= 5; i++) {
+            const struct feature_verdict *fv = &v->features[i];
+            for (int q = 0; q < QP_COUNT && shown <= 5; q++) {
+                if (!(fv->quality.alerts & (1u << q)))
+                    continue;
+                if (shown++ == 5) {
+                    strbuf_puts(out, ", ...");
+                    break;
+                }
+                strbuf_puts(out, shown > 1 ? ", " : "");
+                put_text(out, fv->name);
+                strbuf_printf(out, " %s %.1f%%", quality_problem_name(q), 100.0 * fv->quality.share[q]);
+            }
         }
     }
     strbuf_printf(out, " [model ");

@@ -34,8 +34,9 @@ static void header(struct strbuf *out, const char *name, const char *help)
     strbuf_printf(out, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
 }
 
-static void series_start(struct strbuf *out, const char *name, const struct verdict *v, const char *feature,
-                         const char *method)
+/* name{model,feature,<key>=value} (key "method" or "problem"); feature and value may be NULL. */
+static void series_start_kv(struct strbuf *out, const char *name, const struct verdict *v, const char *feature,
+                            const char *key, const char *value)
 {
     strbuf_printf(out, "%s{model=\"", name);
     put_label_value(out, v->model);
@@ -43,11 +44,62 @@ static void series_start(struct strbuf *out, const char *name, const struct verd
         strbuf_puts(out, "\",feature=\"");
         put_label_value(out, feature);
     }
-    if (method) {
-        strbuf_puts(out, "\",method=\"");
-        put_label_value(out, method);
+    if (value) {
+        strbuf_printf(out, "\",%s=\"", key);
+        put_label_value(out, value);
     }
     strbuf_puts(out, "\"} ");
+}
+
+static void series_start(struct strbuf *out, const char *name, const struct verdict *v, const char *feature,
+                         const char *method)
+{
+    series_start_kv(out, name, v, feature, "method", method);
+}
+
+/* docs/statistics.md: driftwatch_feature_quality_ratio{model,feature,problem} for every share that applies
+ * to the feature, and the threshold of each that has one (the DataQuality rule compares the two). */
+static void render_quality(const struct verdict *v, struct strbuf *out)
+{
+    header(out, "driftwatch_feature_quality_ratio",
+           "Data quality share of the feature in the last checked window (problem: out_of_range, unseen_categories, "
+           "type_mismatch, missing_share).");
+    for (size_t i = 0; i < v->n; i++) {
+        const struct feature_verdict *fv = &v->features[i];
+        for (int q = 0; q < QP_COUNT; q++) {
+            if (isnan(fv->quality.share[q]))
+                continue;
+            series_start_kv(out, "driftwatch_feature_quality_ratio", v, fv->name, "problem", quality_problem_name(q));
+            put_value(out, fv->quality.share[q]);
+            strbuf_append(out, "\n", 1);
+        }
+    }
+    header(out, "driftwatch_feature_quality_threshold",
+           "Share above which the data quality problem is an alert (quality_checks).");
+    for (size_t i = 0; i < v->n; i++) {
+        const struct feature_verdict *fv = &v->features[i];
+        for (int q = 0; q < QP_COUNT; q++) {
+            if (isnan(fv->quality.share[q]) || !isfinite(fv->quality.limit[q]))
+                continue;
+            series_start_kv(out, "driftwatch_feature_quality_threshold", v, fv->name, "problem",
+                            quality_problem_name(q));
+            put_value(out, fv->quality.limit[q]);
+            strbuf_append(out, "\n", 1);
+        }
+    }
+}
+
+/* How many baseline columns the data lacked (a schema error unless missing_columns: warn) and how
+ * many of its columns the baseline does not know. */
+static void render_schema(const struct verdict *v, struct strbuf *out)
+{
+    header(out, "driftwatch_schema_missing_columns", "Baseline feature columns missing from the last checked data.");
+    series_start(out, "driftwatch_schema_missing_columns", v, NULL, NULL);
+    strbuf_printf(out, "%zu\n", v->schema.nmissing);
+    header(out, "driftwatch_schema_unexpected_columns", "Columns of the last checked data that the baseline lacks "
+                                                         "(at most 100 counted).");
+    series_start(out, "driftwatch_schema_unexpected_columns", v, NULL, NULL);
+    strbuf_printf(out, "%zu\n", v->schema.nunexpected);
 }
 
 int verdict_render_prom(const struct verdict *v, struct strbuf *out)
@@ -91,6 +143,8 @@ int verdict_render_prom(const struct verdict *v, struct strbuf *out)
         put_value(out, v->features[i].missing_share);
         strbuf_append(out, "\n", 1);
     }
+    render_quality(v, out);
+    render_schema(v, out);
     header(out, "driftwatch_dataset_drift_share", "Share of the model's features that drifted.");
     series_start(out, "driftwatch_dataset_drift_share", v, NULL, NULL);
     put_value(out, v->drift_share);

@@ -156,12 +156,68 @@ static void render_multivariate(const struct verdict *v, struct strbuf *out)
     }
 }
 
+/* "  missing column     name  (did you mean 'x'?)", names padded to width */
+static void schema_line(struct strbuf *out, const char *what, const struct schema_column *c, int width)
+{
+    strbuf_printf(out, "  %-18s ", what);
+    int own = (int)display_width(c->name);
+    put_name(out, c->name, c->suggestion || own > width ? width : own); /* no trailing blanks */
+    if (c->suggestion) {
+        strbuf_puts(out, "  (did you mean '");
+        put_name(out, c->suggestion, (int)(display_width(c->suggestion) < 40 ? display_width(c->suggestion) : 40));
+        strbuf_puts(out, "'?)");
+    }
+    strbuf_append(out, "\n", 1);
+}
+
+/* docs/statistics.md, shown before the drift table: the schema's missing and unexpected columns and the
+ * quality shares above their thresholds; nothing when there is nothing to say. */
+static void render_quality(const struct verdict *v, struct strbuf *out)
+{
+    const struct schema_report *s = &v->schema;
+    if (!s->nmissing && !s->nunexpected && !v->quality_alerts)
+        return;
+    int width = 6;
+    for (size_t i = 0; i < s->nmissing; i++)
+        width = (int)display_width(s->missing[i].name) > width ? (int)display_width(s->missing[i].name) : width;
+    for (size_t i = 0; i < s->nunexpected; i++)
+        width = (int)display_width(s->unexpected[i].name) > width ? (int)display_width(s->unexpected[i].name) : width;
+    for (size_t i = 0; i < v->n; i++)
+        if (v->features[i].quality.alerts)
+            width = (int)display_width(v->features[i].name) > width ? (int)display_width(v->features[i].name) : width;
+    if (width > 32)
+        width = 32;
+    strbuf_printf(out, "DATA QUALITY%s\n", v->schema_error ? " (schema error)" : "");
+    for (size_t i = 0; i < s->nmissing; i++)
+        schema_line(out, "missing column", &s->missing[i], width);
+    for (size_t i = 0; i < s->nunexpected; i++)
+        schema_line(out, "unexpected column", &s->unexpected[i], width);
+    if (s->unexpected_truncated)
+        strbuf_puts(out, "  (more unexpected columns not listed)\n");
+    for (size_t i = 0; i < v->n; i++) {
+        const struct feature_verdict *fv = &v->features[i];
+        for (int q = 0; q < QP_COUNT; q++) {
+            if (!(fv->quality.alerts & (1u << q)))
+                continue;
+            strbuf_printf(out, "  %-18s ", quality_problem_name(q));
+            put_name(out, fv->name, width);
+            strbuf_printf(out, "  %.1f%% > threshold %.1f%%\n", 100.0 * fv->quality.share[q],
+                          100.0 * fv->quality.limit[q]);
+        }
+    }
+    strbuf_append(out, "\n", 1);
+}
+
 int verdict_render_text(const struct verdict *v, struct strbuf *out)
 {
     size_t *order = format_order_drifted_first(v);
     if (!order)
         return -1;
-    if (v->dataset_drift)
+    if (v->schema_error)
+        strbuf_printf(out, "SCHEMA ERROR: %zu column%s of the baseline missing from the data; %zu of %zu other "
+                           "features drifted",
+                      v->schema.nmissing, v->schema.nmissing == 1 ? "" : "s", v->drifted, v->nfeatures);
+    else if (v->dataset_drift)
         strbuf_printf(out, "DATASET DRIFT: %zu of %zu features drifted (share %.2f >= %.2f)", v->drifted,
                       v->nfeatures, v->drift_share, v->dataset_share);
     else if (v->multivariate_drift && v->multivariate_counts)
@@ -186,6 +242,7 @@ int verdict_render_text(const struct verdict *v, struct strbuf *out)
     if (v->window_from && v->window_to)
         strbuf_printf(out, " from %s to %s", v->window_from, v->window_to);
     strbuf_puts(out, "\n\n");
+    render_quality(v, out);
 
     int wname = 7;
     for (size_t i = 0; i < v->n; i++) {
@@ -216,7 +273,7 @@ int verdict_render_text(const struct verdict *v, struct strbuf *out)
         number_cell(out, drift_method_uses_p_value(fv->method) ? fv->p_adjusted : NAN, 11);
         number_cell(out, fv->threshold, 11);
         strbuf_printf(out, "  %6.1f%%  ", 100.0 * fv->missing_share);
-        strbuf_puts(out, fv->drift ? "DRIFT" : "ok");
+        strbuf_puts(out, fv->drift ? "DRIFT" : fv->missing_column && v->schema_error ? "MISSING" : "ok");
         if (fv->drift_missing)
             strbuf_printf(out, " (missing %+.1f%%)", 100.0 * (fv->missing_share - fv->baseline_missing_share));
         if (fv->unseen_distinct) {

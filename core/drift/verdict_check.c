@@ -54,9 +54,16 @@ int check_run(const struct check_request *req, struct verdict **out, struct colu
         goto out;
     }
     uint64_t usable = 0;
-    for (size_t i = 0; i < w->ncols; i++)
+    int missing_columns = 0;
+    for (size_t i = 0; i < w->ncols; i++) {
         usable += w->cols[i].count + w->cols[i].invalid;
-    if (usable == 0) {
+        missing_columns |= w->cols[i].role == ROLE_FEATURE && quality_column_missing(&w->cols[i], w->rows);
+    }
+    /* Missing columns are a schema error with its own report (which columns, and the file's names
+     * that look like them): analyze; without that rule, a file without any value is not this
+     * baseline's data. */
+    int schema_rule = !(req->analyze && req->analyze->quality.missing_columns_warn);
+    if (usable == 0 && !(missing_columns && schema_rule)) {
         snprintf(err, errlen, "%s: none of the baseline's %zu features has a value in this file (first: '%s'); "
                               "is it the right data for this baseline?",
                  req->data_path, p->nfeatures, p->nfeatures ? p->features[0].name : "");

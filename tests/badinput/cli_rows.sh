@@ -17,12 +17,17 @@ f = [f for f in d["features"] if f["name"] == sys.argv[2]][0]
 print(json.dumps(f.get(sys.argv[3])))' "$@"
 }
 window_rows() { "$PYTHON3" -c 'import json, sys; print(json.load(open(sys.argv[1]))["window"]["rows"])' "$1"; }
+# Most files below carry only a few of the baseline's columns. Since docs/statistics.md a baseline column
+# missing from the data is a schema error (check: the verdict printed, exit 3); the rows about bad
+# rows and values pass --quality missing_columns=warn, so their exit code stays the verdict's (the
+# absent features drift on their missing share, as before), and missing columns have rows of their own.
+PARTIAL=(--quality missing_columns=warn)
 
 # --- truncated JSON -----------------------------------------------------------------------------
 # JSON Lines: line 2 stops after `{"amount": 2` (12 bytes): skipped and named, line 1 kept; fatal
 # (exit 3 / 1) under --strict.
 printf '{"amount": 22.5}\n{"amount": 2' >"$TMP/trunc.jsonl"
-cli 2 check --baseline "$B" --data "$TMP/trunc.jsonl" --format json
+cli 2 check --baseline "$B" --data "$TMP/trunc.jsonl" "${PARTIAL[@]}" --format json
 expect_line "$TMP/err" "driftwatch check: warning: $TMP/trunc.jsonl:2:12: invalid JSON: '}' expected near end of file; line skipped"
 [ "$(window_rows "$TMP/out")" = 1 ] || fail "truncated JSONL: window rows $(window_rows "$TMP/out"), expected 1"
 cli 3 check --baseline "$B" --data "$TMP/trunc.jsonl" --strict
@@ -53,13 +58,17 @@ expect_contains "$TMP/err" "driftwatch check: $TMP/trunc_base.json:$pos: invalid
 # the missing share (a signal, docs/statistics.md), never an error. 3 rows: amount 1 / "abc" / 3 →
 # count 2, invalid 1, missing share 1/3; age true / [1] / 4 → count 1, invalid 2, share 2/3.
 printf '{"amount": 1, "age": true}\n{"amount": "abc", "age": [1]}\n{"amount": 3, "age": 4}\n' >"$TMP/types.jsonl"
-cli 2 check --baseline "$B" --data "$TMP/types.jsonl" --format json
+cli 2 check --baseline "$B" --data "$TMP/types.jsonl" "${PARTIAL[@]}" --format json
 [ "$(json_field "$TMP/out" amount invalid) $(json_field "$TMP/out" amount count)" = "1 2" ] || fail "amount invalid/count"
 [ "$(json_field "$TMP/out" age invalid) $(json_field "$TMP/out" age count)" = "2 1" ] || fail "age invalid/count"
 "$PYTHON3" -c 'import json, sys
 f = {f["name"]: f for f in json.load(open(sys.argv[1]))["features"]}
-assert abs(f["amount"]["missing_share"] - 1 / 3) < 1e-12 and abs(f["age"]["missing_share"] - 2 / 3) < 1e-12, f' "$TMP/out" ||
-    fail "wrong types: missing shares"
+assert abs(f["amount"]["missing_share"] - 1 / 3) < 1e-12 and abs(f["age"]["missing_share"] - 2 / 3) < 1e-12, f
+# docs/statistics.md: the same cells as type_mismatch = invalid / non-missing (1/3, 2/3); none is missing
+qa, qg = f["amount"]["quality"], f["age"]["quality"]
+assert abs(qa["type_mismatch"] - 1 / 3) < 1e-12 and abs(qg["type_mismatch"] - 2 / 3) < 1e-12, (qa, qg)
+assert qa["missing_share"] == 0 and qg["missing_share"] == 0 and "type_mismatch" in qa["alerts"], (qa, qg)' "$TMP/out" ||
+    fail "wrong types: missing shares and type_mismatch"
 # CSV: 49 rows whose amount is "abc": no usable value, the feature drifts by its missing share.
 (head -1 "$EX/train.csv"; sed -n 2,50p "$EX/train.csv" | sed 's/^[^,]*,/abc,/') >"$TMP/types.csv"
 cli 2 check --baseline "$B" --data "$TMP/types.csv" --format json
@@ -71,14 +80,14 @@ cli 2 check --baseline "$B" --data "$TMP/types.csv" --format json
 # JSON has no NaN or Infinity, and 1e999 overflows a double: the line is skipped, by position
 # (columns 11 + 3 and 11 + 5: just past the token).
 printf '{"amount": NaN}\n{"amount": 1e999}\n{"amount": 2}\n' >"$TMP/nan.jsonl"
-cli 2 check --baseline "$B" --data "$TMP/nan.jsonl" --format json
+cli 2 check --baseline "$B" --data "$TMP/nan.jsonl" "${PARTIAL[@]}" --format json
 expect_line "$TMP/err" "driftwatch check: warning: $TMP/nan.jsonl:1:14: invalid JSON: invalid token near 'NaN'; line skipped"
 expect_line "$TMP/err" "driftwatch check: warning: $TMP/nan.jsonl:2:16: invalid JSON: real number overflow near '1e999'; line skipped"
 [ "$(window_rows "$TMP/out")" = 1 ] || fail "NaN JSONL: window rows"
 # CSV: NaN is missing; inf and -Infinity are invalid for a numeric feature. amount NaN / inf /
 # -Infinity / 5 → count 1, invalid 2, missing share 3/4.
 printf 'amount,age\nNaN,1\ninf,2\n-Infinity,3\n5,4\n' >"$TMP/nan.csv"
-cli 2 check --baseline "$B" --data "$TMP/nan.csv" --format json
+cli 2 check --baseline "$B" --data "$TMP/nan.csv" "${PARTIAL[@]}" --format json
 [ "$(json_field "$TMP/out" amount count) $(json_field "$TMP/out" amount invalid) $(json_field "$TMP/out" amount missing_share)" = "1 2 0.75" ] ||
     fail "NaN/Inf CSV: amount count/invalid/missing_share"
 # In training data a column with an infinity is not numeric (docs/data-formats.md: every value finite).
@@ -88,25 +97,56 @@ expect_contains "$TMP/err" "$TMP/nan.csv: 4 rows (0 bad), 2 features (1 numeric,
 # --- a 10 MB line -------------------------------------------------------------------------------
 # Files have no line limit: a 10 MiB value is read like any other (2 rows).
 { gen_long_line; echo '{"amount": 2}'; } >"$TMP/long.jsonl"
-cli 2 check --baseline "$B" --data "$TMP/long.jsonl" --format json
+cli 2 check --baseline "$B" --data "$TMP/long.jsonl" "${PARTIAL[@]}" --format json
 [ "$(window_rows "$TMP/out")" = 2 ] || fail "10 MB JSONL line: window rows"
 [ ! -s "$TMP/err" ] || fail "10 MB JSONL line: unexpected stderr $(head -c 300 "$TMP/err")"
 "$PYTHON3" -c 'print("amount,note"); print("1," + "x" * (10 * 1024 * 1024)); print("2,y")' >"$TMP/long.csv"
-cli 2 check --baseline "$B" --data "$TMP/long.csv" --format json
+cli 2 check --baseline "$B" --data "$TMP/long.csv" "${PARTIAL[@]}" --format json
 [ "$(window_rows "$TMP/out")" = 2 ] || fail "10 MB CSV line: window rows"
 
 # --- a million features -------------------------------------------------------------------------
-# None of them is the baseline's: the check cannot run (exit 3), with the reason.
+# None of them is the baseline's: every feature column is missing, a schema error (docs/statistics.md):
+# exit 3, the verdict printed with the 7 missing columns (the prediction is not a feature) and the
+# first 100 unexpected ones; report writes the report and says so. With missing_columns: warn the
+# check cannot run at all (no value of any baseline feature), with the reason.
 gen_million_features >"$TMP/million.jsonl"
-cli 3 check --baseline "$B" --data "$TMP/million.jsonl"
+cli 3 check --baseline "$B" --data "$TMP/million.jsonl" --format json
+expect_line "$TMP/err" "driftwatch check: schema error: 7 baseline columns missing from the data: 'amount', 'age', 'country', 'device', 'hour', ...; exit 3 (with --quality missing_columns=warn: reported, and checked anyway)"
+"$PYTHON3" -c 'import json, sys
+s = json.load(open(sys.argv[1]))["schema"]
+assert [c["name"] for c in s["missing_columns"]] == ["amount", "age", "country", "device", "hour", "merchant_category", "account_age_days"], s["missing_columns"]
+assert len(s["unexpected_columns"]) == 100 and s["unexpected_columns"][0]["name"] == "f0" and s["unexpected_truncated"] is True
+' "$TMP/out" || fail "a million features: schema"
+cli 0 report --baseline "$B" --data "$TMP/million.jsonl" --out "$TMP/r.html"
+expect_line "$TMP/err" "driftwatch report: 0 of 0 features drifted; schema error: baseline columns missing from the data -> $TMP/r.html"
+cli 3 check --baseline "$B" --data "$TMP/million.jsonl" "${PARTIAL[@]}"
 expect_line "$TMP/err" "driftwatch check: $TMP/million.jsonl: none of the baseline's 8 features has a value in this file (first: 'amount'); is it the right data for this baseline?"
-cli 1 report --baseline "$B" --data "$TMP/million.jsonl" --out "$TMP/r.html"
+cli 1 report --baseline "$B" --data "$TMP/million.jsonl" --out "$TMP/r.html" "${PARTIAL[@]}"
 expect_line "$TMP/err" "driftwatch report: $TMP/million.jsonl: none of the baseline's 8 features has a value in this file (first: 'amount'); is it the right data for this baseline?"
+
+# --- a renamed column, an unexpected column -----------------------------------------------------
+# The serving CSV's header says amount_usd (4 edits from amount: no suggestion) and agee (1 edit
+# from age: suggested both ways): exit 3, the verdict printed with docs/statistics.md's schema. A column
+# the baseline lacks, with every baseline column there, is reported and not an error.
+sed '1s/^amount,age,/amount_usd,agee,/' "$EX/serving_ok.csv" >"$TMP/renamed.csv"
+cli 3 check --baseline "$B" --data "$TMP/renamed.csv" --format json
+expect_line "$TMP/err" "driftwatch check: schema error: 2 baseline columns missing from the data: 'amount', 'age' (did you mean 'agee'?); exit 3 (with --quality missing_columns=warn: reported, and checked anyway)"
+"$PYTHON3" -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["schema"] == {"missing_columns": [{"name": "amount", "suggestion": None}, {"name": "age", "suggestion": "agee"}],
+                       "unexpected_columns": [{"name": "amount_usd", "suggestion": None}, {"name": "agee", "suggestion": "age"}]}, d["schema"]
+assert d["schema_error"] is True and d["n_features"] == 5' "$TMP/out" || fail "renamed columns: schema"
+sed '1s/$/,extra/; 2,$s/$/,1/' "$EX/serving_ok.csv" >"$TMP/extra.csv"
+cli 0 check --baseline "$B" --data "$TMP/extra.csv" --format json
+"$PYTHON3" -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["schema"] == {"missing_columns": [], "unexpected_columns": [{"name": "extra", "suggestion": None}]} and not d["schema_error"]
+' "$TMP/out" || fail "unexpected column: schema"
 
 # --- deeply nested JSON -------------------------------------------------------------------------
 # 100,000 nested arrays: refused at jansson's depth limit (2048), column 11 + 2048 = 2059.
 { gen_deep 100000; echo '{"amount": 2}'; } >"$TMP/deep.jsonl"
-cli 2 check --baseline "$B" --data "$TMP/deep.jsonl" --format json
+cli 2 check --baseline "$B" --data "$TMP/deep.jsonl" "${PARTIAL[@]}" --format json
 expect_line "$TMP/err" "driftwatch check: warning: $TMP/deep.jsonl:1:2059: invalid JSON: maximum parsing depth reached near '['; line skipped"
 [ "$(window_rows "$TMP/out")" = 1 ] || fail "deep JSONL: window rows"
 
@@ -114,7 +154,7 @@ expect_line "$TMP/err" "driftwatch check: warning: $TMP/deep.jsonl:1:2059: inval
 # JSON Lines: not JSON (RFC 8259 text is UTF-8), skipped by position. CSV: each bad byte becomes
 # U+FFFD, so the value stays a category of its own and the profile stays valid JSON.
 printf '{"country": "\xff\xfe"}\n{"amount": 2}\n' >"$TMP/utf8.jsonl"
-cli 2 check --baseline "$B" --data "$TMP/utf8.jsonl"
+cli 2 check --baseline "$B" --data "$TMP/utf8.jsonl" "${PARTIAL[@]}"
 expect_line "$TMP/err" "driftwatch check: warning: $TMP/utf8.jsonl:1:13: invalid JSON: unable to decode byte 0xff near '\"'; line skipped"
 printf 'amount,country\n1,\xff\xfe\n2,US\n' >"$TMP/utf8.csv"
 cli 0 baseline --data "$TMP/utf8.csv" --out "$TMP/utf8_base.json"
@@ -150,7 +190,7 @@ expect_line "$TMP/err" "driftwatch check: $TMP/dup.csv:1: duplicate column name 
 # JSON Lines / JSON array: a key twice in one object is refused as ingest and profiles refuse it
 # (jansson stops past the second key: column 11 + 11 = 22 on the line, 12 + 11 = 23 in the array).
 printf '{"amount": 1, "amount": 2}\n{"amount": 2}\n' >"$TMP/dup.jsonl"
-cli 2 check --baseline "$B" --data "$TMP/dup.jsonl" --format json
+cli 2 check --baseline "$B" --data "$TMP/dup.jsonl" "${PARTIAL[@]}" --format json
 expect_line "$TMP/err" "driftwatch check: warning: $TMP/dup.jsonl:1:22: invalid JSON: duplicate object key near '\"amount\"'; line skipped"
 [ "$(window_rows "$TMP/out")" = 1 ] || fail "duplicate keys JSONL: window rows"
 printf '[{"amount": 1, "amount": 2}, {"amount": 2}]' >"$TMP/dup.json"

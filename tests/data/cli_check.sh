@@ -96,7 +96,13 @@ import json; p = json.load(open('$T/demo.json')); p['driftwatch_profile'] = 3
 json.dump(p, open('$T/v3.json', 'w'))"
 check 3 --baseline "$T/v3.json" --data "$EX/serving_ok.csv"
 grep -qF "v3.json: driftwatch_profile: unsupported version 3" "$T/err" || fail "version message: $(cat "$T/err")"
+# the wrong file: none of the baseline's columns is there. docs/statistics.md: a schema error (exit 3)
+# with the verdict printed (the 7 missing features listed); with missing_columns=warn the check
+# cannot run at all, and says why
 check 3 --baseline "$T/demo.json" --data "$FX/small_same.csv"
+grep -q '^SCHEMA ERROR: 7 columns of the baseline missing from the data' "$T/out" || fail "wrong-file status: $(head -2 "$T/out")"
+grep -qF "schema error: 7 baseline columns missing from the data: 'amount', 'age'" "$T/err" || fail "wrong-file stderr: $(cat "$T/err")"
+check 3 --baseline "$T/demo.json" --data "$FX/small_same.csv" --quality missing_columns=warn
 grep -qF "none of the baseline's 8 features has a value" "$T/err" || fail "wrong-file message: $(cat "$T/err")"
 printf 'amount,age\n' >"$T/header.csv"
 check 3 --baseline "$T/demo.json" --data "$T/header.csv"

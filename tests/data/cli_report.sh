@@ -74,6 +74,9 @@ demo.feed(open(sys.argv[1]).read())
 assert sum(1 for s in demo.svgs if s[2] == "band") == 1 and "Multivariate drift" in demo.sections
 demo.svgs = [s for s in demo.svgs if s[2] != "band"]
 demo.sections = [h for h in demo.sections if h != "Multivariate drift"]
+# the data quality section (docs/statistics.md) comes first, before the features
+assert demo.sections[0] == "Data quality", demo.sections[:2]
+demo.sections = demo.sections[1:]
 assert len(demo.svgs) == 8, f"{len(demo.svgs)} svgs, want 8 (one per feature)"
 for rects, paths, cls in demo.svgs:
     assert rects >= 4, (rects, cls)  # bars (plus the legend's two)

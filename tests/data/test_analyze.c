@@ -409,15 +409,35 @@ static void test_feature_absent_from_window_and_empty_window(void **state)
     columns_add(w, "x", COL_NUMERIC, ROLE_FEATURE);
     struct spec c[] = {{"x", COL_NUMERIC, seq, NULL, 20}};
     fill(w, c, 1, 20);
+    /* docs/statistics.md: a column missing from the data is a schema error (exit 3), not "100% missing"
+     * drift: y is reported, not tested, not counted */
     struct verdict *v = run(p, w, NULL);
     assert_int_equal(v->n, 2);
     assert_false(v->features[0].drift);
     assert_string_equal(v->features[1].note, "absent from the window");
+    assert_true(v->features[1].missing_column);
     CLOSE(v->features[1].missing_share, 1.0);
+    assert_false(v->features[1].drift);
+    assert_int_equal(v->drifted, 0);
+    assert_int_equal(v->nfeatures, 1);
+    assert_true(v->schema_error);
+    assert_int_equal(v->schema.nmissing, 1);
+    assert_string_equal(v->schema.missing[0].name, "y");
+    assert_int_equal(verdict_exit_code(v), 3);
+    verdict_free(v);
+    /* quality_checks.missing_columns: warn -> the old rule: y drifts on its missing share */
+    struct analyze_options o;
+    analyze_options_init(&o);
+    o.quality.missing_columns_warn = 1;
+    v = run(p, w, &o);
     assert_true(v->features[1].drift);
     assert_int_equal(v->drifted, 1);
     CLOSE(v->drift_share, 0.5);
     assert_true(v->dataset_drift); /* 0.5 >= 0.5 */
+    assert_false(v->schema_error);
+    assert_int_equal(v->schema.nmissing, 1); /* still reported */
+    assert_int_equal(verdict_exit_code(v), 2);
+    analyze_options_free(&o);
     verdict_free(v);
     columns_reset(w);
     char err[128];

@@ -90,6 +90,7 @@ static void assert_tables_equal(const struct columns *a, const struct columns *b
         const struct column *x = &a->cols[i], *y = &b->cols[i];
         assert_string_equal(x->name, y->name);
         assert_int_equal(x->missing, y->missing);
+        assert_int_equal(x->absent, y->absent);
         assert_int_equal(x->invalid, y->invalid);
         assert_int_equal(x->count, y->count);
         if (x->type == COL_NUMERIC) {
@@ -151,6 +152,15 @@ static void test_window_table_equals_the_jansson_reference(void **state)
         assert_int_equal(t->cols[0].count, 6);
         assert_int_equal(t->cols[0].invalid, 2);
         assert_int_equal(t->cols[0].missing, 3);
+        assert_int_equal(t->cols[0].absent, 1); /* {"cat": "a", "y": [1], "features": 3} (NaN, null: carried) */
+        /* keys no column has (docs/statistics.md's unexpected columns): "unknown" of the flat sample; the
+         * envelope's keys (prediction, label, timestamp, features) are not counted */
+        assert_int_equal(catmap_size(t->unknown_names), 1);
+        size_t len;
+        assert_string_equal(catmap_key(t->unknown_names, 0, &len), "unknown");
+        assert_int_equal(catmap_count(t->unknown_names, 0), 1);
+        assert_int_equal(catmap_size(ref->unknown_names), 1);
+        assert_string_equal(catmap_key(ref->unknown_names, 0, &len), "unknown");
         assert_string_equal(t->ts_from, "2024-04-30T23:59:59Z");
         assert_string_equal(t->ts_to, "2024-05-02T00:00:00Z");
         columns_free(t);
