@@ -88,52 +88,15 @@ static int record_load(struct cmd_record *r, json_t **root, char *err, size_t er
  * file, never a torn one. */
 static int record_save(struct cmd_record *r, json_t *root, char *err, size_t errlen)
 {
-    int ret = -1, fd = -1;
-    char *tmp = str_printf(r->path, ".tmp", "");
     char *text = json_dumps(root, JSON_INDENT(1) | JSON_SORT_KEYS);
-    if (!tmp || !text) {
+    char *line = text ? pu_strf("%s\n", text) : NULL;
+    int ret = -1;
+    if (!line)
         snprintf(err, errlen, "out of memory");
-        goto out;
-    }
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
-        goto out;
-    }
-    size_t len = strlen(text), off = 0;
-    while (off < len) {
-        ssize_t n = write(fd, text + off, len - off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
-            goto out;
-        }
-        off += (size_t)n;
-    }
-    if (write(fd, "\n", 1) != 1 || fsync(fd) < 0) {
-        snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
-        goto out;
-    }
-    close(fd);
-    fd = -1;
-    if (rename(tmp, r->path) < 0) {
-        snprintf(err, errlen, "cannot rename %s to %s: %s", tmp, r->path, strerror(errno));
-        goto out;
-    }
-    int dfd = open(r->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
-    }
-    ret = 0;
-out:
-    if (fd >= 0)
-        close(fd);
-    if (ret < 0 && tmp)
-        unlink(tmp);
+    else
+        ret = pu_write_file_atomic(r->path, line, strlen(line), err, errlen);
+    free(line);
     free(text);
-    free(tmp);
     return ret;
 }
 

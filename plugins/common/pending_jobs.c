@@ -1,11 +1,8 @@
 /* The pending-jobs store of every trainer that polls (vertex, kfp): the jobs it started and has not
  * seen finish, in <state_dir>/<plugin>-<instance>.jobs.json, so a restart polls them again. */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "plugin_common.h"
@@ -45,58 +42,13 @@ static int save(struct pu_pending_jobs *s, char *err, size_t errlen)
 {
     if (!s->path)
         return 0;
-    int ret = -1, fd = -1;
-    char *tmp = pu_strf("%s.tmp", s->path);
     char *text = json_dumps(s->jobs, JSON_COMPACT);
-    char *slash = strrchr(s->path, '/');
-    char *dir = slash ? pu_strf("%.*s", (int)(slash - s->path), s->path) : pu_strdup(".");
-    if (!tmp || !text || !dir) {
+    if (!text) {
         snprintf(err, errlen, "cannot write %s: out of memory", s->path);
-        goto out;
+        return -1;
     }
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
-        goto out;
-    }
-    size_t len = strlen(text), done = 0;
-    while (done < len) {
-        ssize_t n = write(fd, text + done, len - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            snprintf(err, errlen, "cannot write %s: %s", tmp, n < 0 ? strerror(errno) : "short write");
-            goto out;
-        }
-        done += (size_t)n;
-    }
-    if (fsync(fd) < 0 || close(fd) < 0) {
-        fd = -1;
-        snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
-        goto out;
-    }
-    fd = -1;
-    if (rename(tmp, s->path) < 0) {
-        snprintf(err, errlen, "cannot rename %s to %s: %s", tmp, s->path, strerror(errno));
-        goto out;
-    }
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0 || fsync(dfd) < 0) {
-        snprintf(err, errlen, "cannot sync directory %s: %s", dir, strerror(errno));
-        if (dfd >= 0)
-            close(dfd);
-        goto out;
-    }
-    close(dfd);
-    ret = 0;
-out:
-    if (fd >= 0)
-        close(fd);
-    if (ret < 0 && tmp)
-        unlink(tmp);
-    free(dir);
+    int ret = pu_write_file_atomic(s->path, text, strlen(text), err, errlen);
     free(text);
-    free(tmp);
     return ret;
 }
 

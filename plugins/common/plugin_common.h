@@ -134,6 +134,10 @@ char *pu_key_model_part(const char *key);
  * atomically (temp file, fsync, rename, fsync of the directory) before the call returns, so a job
  * recorded before a crash or a SIGKILL is polled again after the restart. Not thread-safe: the
  * plugin calls it under its own lock. Without a state directory the store lives in memory. */
+/* Replaces path by len bytes of text: a temp file beside it (mode 0600), fsync, rename over path,
+ * fsync of the directory; a crash leaves the old or the new content. 0, or -1 with err. */
+int pu_write_file_atomic(const char *path, const char *text, size_t len, char *err, size_t errlen);
+
 /* Lowercases s into out, maps every character outside [a-z0-9] (and '_' unless keep_underscore)
  * to '-', collapses runs of '-' and trims them at both ends; out may end up empty. */
 void pu_slug(const char *s, int keep_underscore, char *out, size_t outlen);
