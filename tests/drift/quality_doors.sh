@@ -5,7 +5,8 @@
 # (validate, check -c), and the agent: samples pushed with text in a numeric feature, values outside
 # the reference range, unseen categories and a key the baseline lacks, read back from
 # GET /v1/models/{m}/drift and /metrics (promtool), a model whose samples lack a column (a schema
-# error: result="schema_error"), and check -c on the agent's window. Env: DW_BIN, DW_SRC, DW_PLUGIN_DIR.
+# error: result="schema_error"), check -c on the agent's window, and the same rows as v1 predict
+# calls through the proxy probe to a model server. Env: DW_BIN, DW_SRC, DW_PLUGIN_DIR.
 source "$DW_SRC/tests/lib.sh"
 need_tool promtool prometheus
 
@@ -141,6 +142,8 @@ assert [f["drift_by"] for f in d["features"] if f["name"] == "amount"] == [["mis
 
 # --- the config: quality_checks -----------------------------------------------------------------
 PORT=$(free_port)
+PROXY_PORT=$(free_port)
+MODEL_PORT=$(free_port)
 write_config() { # write_config QUALITY_CHECKS_YAML
     cat >"$TMP/dw.yaml" <<YAML
 agent: {listen: 127.0.0.1:$PORT, state_dir: state, plugin_dir: $DW_PLUGIN_DIR}
@@ -156,6 +159,12 @@ models:
     window: {size: 1000}
     probes:
       - {plugin: push}
+  - name: s
+    baseline: base.json
+    window: {size: 1000}
+    probes:
+      - {plugin: proxy, listen: "127.0.0.1:$PROXY_PORT", upstream: "http://127.0.0.1:$MODEL_PORT",
+         protocol: v1, tap_interval: 10ms}
 YAML
 }
 write_config '{out_of_rang: 0.1}'
@@ -221,6 +230,53 @@ expect_contains "$TMP/agent.log" "model=r schema error: 1 baseline column(s) mis
 # check -c on the agent's window (read from the state files while it runs): the same shares
 cli 2 check -c "$TMP/dw.yaml" --model q --format json
 verify_quality "$TMP/out" unexpected
+
+# --- the proxy door: the same ten rows as v1 predict calls to a model server behind the proxy ----
+cat >"$TMP/model.py" <<'PY'
+import json, sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+class H(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_POST(self):
+        n = len(json.loads(self.rfile.read(int(self.headers["Content-Length"])))["instances"])
+        out = json.dumps({"predictions": [1] * n}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(out)))
+        self.end_headers()
+        self.wfile.write(out)
+    def log_message(self, *a):
+        pass
+ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+PY
+"$PYTHON3" "$TMP/model.py" "$MODEL_PORT" &
+PIDS+=($!)
+for _ in $(seq 1 200); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$MODEL_PORT") 2>/dev/null && break
+    sleep 0.05
+done
+# One call per row (the instances are the rows' feature objects), as a client of the model would.
+"$PYTHON3" - "$TMP/cur.jsonl" "$TMP/calls" <<'PY'
+import json, os, sys
+os.makedirs(sys.argv[2])
+for i, line in enumerate(open(sys.argv[1])):
+    json.dump({"instances": [json.loads(line)["features"]]}, open(f"{sys.argv[2]}/{i}.json", "w"))
+PY
+for i in $(seq 0 9); do
+    code=$(curl -s -o "$TMP/resp" -w '%{http_code}' -H 'Content-Type: application/json'         --data-binary @"$TMP/calls/$i.json" "http://127.0.0.1:$PROXY_PORT/v1/models/s:predict")
+    [ "$code" = 200 ] || fail "proxy call $i answered $code: $(cat "$TMP/resp")"
+done
+# The tap runs on its own idle-priority thread: wait until the window holds all ten.
+for _ in $(seq 1 600); do
+    curl -fsS "http://127.0.0.1:$PORT/metrics" >"$TMP/metrics.txt"
+    grep -qF 'driftwatch_window_samples{model="s"} 10' "$TMP/metrics.txt" && break
+    sleep 0.1
+done
+grep -qF 'driftwatch_window_samples{model="s"} 10' "$TMP/metrics.txt" ||
+    fail "the proxy's taps did not reach the window: $(grep -E 'model="s"' "$TMP/metrics.txt")"
+curl -fsS -X POST "$URL/s/check" >/dev/null || fail "POST check s: $(cat "$TMP/agent.log")"
+curl -fsS "$URL/s/drift" >"$TMP/drift_s.json" || fail "GET drift s"
+verify_quality "$TMP/drift_s.json" unexpected
 kill -TERM "$AGENT"
 wait "$AGENT" || true
-echo "PASS: data quality and schema at the CLI, report, config and agent doors"
+echo "PASS: data quality and schema at the CLI, report, config and agent (push and proxy) doors"
