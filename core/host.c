@@ -101,6 +101,7 @@ static struct dw_host table = {
     .read_cursors = host_read_cursors,
     .trigger_event_size = sizeof(struct dw_trigger_event),
     .trigger_result_size = sizeof(struct dw_trigger_result),
+    .http_request_size = sizeof(struct dw_http_request),
 };
 
 static void table_init(void)

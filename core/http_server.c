@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include "log.h"
@@ -126,6 +127,16 @@ static int is_builtin(const char *path)
     return strcmp(path, "/metrics") == 0 || strcmp(path, "/healthz") == 0 || strcmp(path, "/readyz") == 0;
 }
 
+/* dw_http_request.header: a request header by name, never a credential (the bearer token was
+ * checked by dispatch; a plugin has no use for it and must not be able to log or forward it). */
+static const char *request_header(const struct dw_http_request *req, const char *name)
+{
+    if (!req || !req->header_ctx || !name || strcasecmp(name, "Authorization") == 0 ||
+        strcasecmp(name, "Proxy-Authorization") == 0)
+        return NULL;
+    return MHD_lookup_connection_value(req->header_ctx, MHD_HEADER_KIND, name);
+}
+
 static enum MHD_Result dispatch(struct http_server *srv, struct MHD_Connection *conn, const char *method,
                                 const char *url, struct upload *up)
 {
@@ -166,6 +177,8 @@ static enum MHD_Result dispatch(struct http_server *srv, struct MHD_Connection *
         .body = up->body.data ? up->body.data : "",
         .body_len = up->body.len,
         .idempotency_key = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Idempotency-Key"),
+        .header = request_header,
+        .header_ctx = conn,
     };
     struct dw_http_response resp = {.status = 500, .content_type = "application/json"};
     fn(ctx, &req, &resp);

@@ -1,4 +1,4 @@
-/* Fuzz target: the proxy and canary probes' payload tap (probes/proxy/tap_parse.c), which turns a
+/* Fuzz target: the proxy and canary probes' payload tap (probes/tap/tap_parse.c), which turns a
  * predict request and response seen on the wire into samples. Input: one header line
  * "PROTOCOL [names=a,b,...] [id=REQUEST_ID] [ts=TIMESTAMP]" (PROTOCOL v1, v2 or auto), then the
  * request body, FUZZ_SEPARATOR, the response body. The samples built must be what the probe hands

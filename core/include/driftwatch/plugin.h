@@ -88,6 +88,12 @@ struct dw_http_request {
      * emit_checked_cursor (DW_HOST_HAS(host, emit_checked_cursor)); an older host's request ends
      * before it. */
     const char *idempotency_key;
+    /* Appended: any request header by name (case-insensitive; the first when repeated), NULL when
+     * absent. Never returns Authorization or Proxy-Authorization (the host checks the bearer token
+     * itself). Valid during the route call only. Present when DW_HTTP_REQUEST_HAS(host, header)
+     * (the host's request reaches it) and then never NULL; call it as req->header(req, "ce-id"). */
+    const char *(*header)(const struct dw_http_request *req, const char *name);
+    void *header_ctx;          /* the host's, for header() */
 };
 
 struct dw_http_response {
@@ -234,10 +240,19 @@ struct dw_host {
      * reaches it (an older host lacks these sizes: none of the appended fields is there). */
     uint32_t trigger_event_size;
     uint32_t trigger_result_size;
+    /* Appended: sizeof(struct dw_http_request) as this host builds it. A route reads a request field
+     * appended after idempotency_key only when DW_HTTP_REQUEST_HAS says the host's request reaches it
+     * (an older host lacks this size: none of those fields is there). */
+    uint32_t http_request_size;
 };
 
 /* A host field that is a plain value (a size, a count), present when the host's struct reaches it. */
 #define DW_HOST_HAS_VALUE(host, field) ((host)->size >= offsetof(struct dw_host, field) + sizeof((host)->field))
+/* Whether the host's HTTP request reaches `field` (a member appended after idempotency_key). */
+#define DW_HTTP_REQUEST_HAS(host, field)                                                                   \
+    (DW_HOST_HAS_VALUE(host, http_request_size) &&                                                       \
+     (host)->http_request_size >=                                                                       \
+         offsetof(struct dw_http_request, field) + sizeof(((const struct dw_http_request *)0)->field))
 /* Whether the host's trigger event / result reaches `field` (a member appended to the struct). */
 #define DW_TRIGGER_EVENT_HAS(host, field)                                                                  \
     (DW_HOST_HAS_VALUE(host, trigger_event_size) &&                                                      \

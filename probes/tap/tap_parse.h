@@ -1,6 +1,6 @@
 /* Turns one predict request/response pair into samples (docs/data-formats.md): Vertex AI / KServe v1
  * (`instances` → `predictions`) and KServe v2 open inference (`inputs` → `outputs`). Shared by
- * the proxy and canary probes. */
+ * the proxy, canary and kserve probes (the dw_probe_tap library). */
 #ifndef DW_PROBE_TAP_PARSE_H
 #define DW_PROBE_TAP_PARSE_H
 
