@@ -749,6 +749,41 @@ static struct columns *columns_from_window(const struct profile *p, struct windo
     return w;
 }
 
+/* The log line's drifted features: names (target/prediction too) joined by ',', each cut to
+ * DRIFTED_NAME_MAX bytes with control characters, ' ' and ',' as '?', at most DRIFTED_NAMES_SHOWN of
+ * them, then "+N" for the rest: a line a person can act on, bounded whatever the data's names. */
+#define DRIFTED_NAMES_SHOWN 8
+#define DRIFTED_NAME_MAX 48
+#define DRIFTED_NAMES_MAX (DRIFTED_NAMES_SHOWN * (DRIFTED_NAME_MAX + 3) + 24)
+static void drifted_names(const struct verdict *v, char *buf, size_t len)
+{
+    size_t n = 0, shown = 0, more = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < v->n; i++) {
+        const struct feature_verdict *fv = &v->features[i];
+        if (!fv->drift)
+            continue;
+        if (shown == DRIFTED_NAMES_SHOWN) {
+            more++;
+            continue;
+        }
+        if (shown)
+            buf[n++] = ',';
+        size_t k = 0;
+        for (const unsigned char *c = (const unsigned char *)fv->name; *c && k < DRIFTED_NAME_MAX; c++, k++)
+            buf[n++] = (char)(*c < 0x20 || *c == 0x7f || *c == ' ' || *c == ',' ? '?' : *c);
+        if (k == DRIFTED_NAME_MAX && fv->name[k]) {
+            buf[n++] = '.';
+            buf[n++] = '.';
+        }
+        shown++;
+    }
+    buf[n] = '\0';
+    if (more)
+        snprintf(buf + n, len - n, ",+%zu", more);
+}
+
+
 static void run_job(struct model_runtime *m, struct check_job *j)
 {
     struct columns *w = NULL;
@@ -785,9 +820,13 @@ static void run_job(struct model_runtime *m, struct check_job *j)
         j->rc = -1;
         goto out;
     }
-    json_t *json = verdict_to_json(v);
-    j->json = json ? json_dumps(json, JSON_INDENT(2)) : NULL;
-    json_decref(json);
+    /* the CLI's JSON writer: shortest round-trip numbers (json_dumps prints 17 digits: 0.05 would
+     * read 0.050000000000000003) */
+    struct strbuf jtext;
+    strbuf_init(&jtext);
+    if (verdict_render(v, VERDICT_JSON, &jtext) == 0)
+        j->json = strbuf_detach(&jtext, NULL);
+    strbuf_free(&jtext);
     struct strbuf report;
     strbuf_init(&report);
     if (!j->json || report_render_html(m->profile, w, v, &report) < 0) {
@@ -803,9 +842,12 @@ static void run_job(struct model_runtime *m, struct check_job *j)
     if (!v->schema_error)
         policy_on_verdict(m->policy, v);
     result = v->schema_error ? "schema_error" : v->dataset_drift ? "dataset_drift" : v->drifted ? "feature_drift" : "ok";
+    char names[DRIFTED_NAMES_MAX];
+    drifted_names(v, names, sizeof names);
     log_info("model", "model=%s check rows=%llu drifted=%zu/%zu share=%.3f dataset_drift=%s quality_alerts=%zu "
-             "missing_columns=%zu", m->mc->name, (unsigned long long)v->window_rows, v->drifted, v->nfeatures,
-             v->drift_share, v->dataset_drift ? "true" : "false", v->quality_alerts, v->schema.nmissing);
+             "missing_columns=%zu%s%s", m->mc->name, (unsigned long long)v->window_rows, v->drifted, v->nfeatures,
+             v->drift_share, v->dataset_drift ? "true" : "false", v->quality_alerts, v->schema.nmissing,
+             names[0] ? " drifted_features=" : "", names);
     if (v->schema_error)
         log_warn("model", "model=%s schema error: %zu baseline column(s) missing from the window, first '%s'%s%s%s",
                  m->mc->name, v->schema.nmissing, v->schema.missing[0].name,

@@ -3,6 +3,7 @@
 #include "numparse.h"
 
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -212,8 +213,12 @@ size_t num_format(double x, char *buf)
     size_t fixed = format_fixed(x, buf);
     if (fixed)
         return fixed;
+    /* 15 significant digits always read back to the same 15-digit decimal for normal doubles, so
+     * the first of %.15g, %.16g, %.17g that round-trips is the shortest (and, being correctly
+     * rounded, the digits Python's repr() picks). Subnormals carry fewer bits: 5e-324 needs one
+     * digit, not "4.94065645841247e-324", so there the search starts at one digit. */
     int n = 0;
-    for (int prec = 15; prec <= 17; prec++) {
+    for (int prec = fabs(x) < DBL_MIN ? 1 : 15; prec <= 17; prec++) {
         n = snprintf(buf, 32, "%.*g", prec, x);
         if (prec == 17 || strtod(buf, NULL) == x)
             break;

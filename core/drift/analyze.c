@@ -427,6 +427,47 @@ static int run_categorical(int m, const double *r, const double *c, size_t k, st
     return 0;
 }
 
+/* docs/statistics.md "Summary": the SUMMARY_TOP_CATEGORIES categories with the largest share on
+ * either side (ties: table order), largest first. keys/lens name the k rows of the count table. */
+static int top_categories(struct feature_verdict *fv, const char *const *keys, const size_t *lens, const double *r,
+                          const double *c, size_t k, double rtotal, double ctotal)
+{
+    fv->top = calloc(SUMMARY_TOP_CATEGORIES, sizeof *fv->top);
+    if (!fv->top)
+        return -1;
+    size_t idx[SUMMARY_TOP_CATEGORIES];
+    double key[SUMMARY_TOP_CATEGORIES];
+    size_t n = 0;
+    for (size_t i = 0; i < k; i++) {
+        double pb = rtotal > 0 ? r[i] / rtotal : 0, pc = ctotal > 0 ? c[i] / ctotal : 0;
+        double m = fmax(pb, pc);
+        if (!(m > 0))
+            continue;
+        size_t pos = n;
+        while (pos > 0 && key[pos - 1] < m)
+            pos--;
+        if (pos >= SUMMARY_TOP_CATEGORIES)
+            continue;
+        size_t last = n < SUMMARY_TOP_CATEGORIES ? n : SUMMARY_TOP_CATEGORIES - 1;
+        memmove(&idx[pos + 1], &idx[pos], (last - pos) * sizeof *idx);
+        memmove(&key[pos + 1], &key[pos], (last - pos) * sizeof *key);
+        idx[pos] = i;
+        key[pos] = m;
+        if (n < SUMMARY_TOP_CATEGORIES)
+            n++;
+    }
+    for (size_t j = 0; j < n; j++) {
+        size_t i = idx[j];
+        fv->top[j].value = strndup(keys[i], lens[i]);
+        if (!fv->top[j].value)
+            return -1; /* verdict_free releases the ones made */
+        fv->top[j].baseline = rtotal > 0 ? r[i] / rtotal : 0;
+        fv->top[j].current = ctotal > 0 ? c[i] / ctotal : 0;
+        fv->ntop = j + 1;
+    }
+    return 0;
+}
+
 /* The count table of a categorical feature: baseline categories in profile order, then the
  * window's unseen ones in window order; unseen categories are also listed in fv. */
 static int categorical_table(const struct profile_feature *f, const struct column *col, struct feature_verdict *fv,
@@ -437,12 +478,16 @@ static int categorical_table(const struct profile_feature *f, const struct colum
     double *r = calloc(cap ? cap : 1, sizeof *r), *c = calloc(cap ? cap : 1, sizeof *c);
     struct catmap *base = catmap_new(0);
     struct unseen_category *unseen = NULL;
-    if (!r || !c || !base)
+    const char **keys = malloc((cap ? cap : 1) * sizeof *keys);
+    size_t *lens = malloc((cap ? cap : 1) * sizeof *lens);
+    if (!r || !c || !base || !keys || !lens)
         goto nomem;
     size_t k = 0;
     for (size_t i = 0; i < f->ncats; i++) {
         if (catmap_add(base, f->cats[i].value, strlen(f->cats[i].value), 1) < 0)
             goto nomem;
+        keys[k] = f->cats[i].value;
+        lens[k] = strlen(f->cats[i].value);
         r[k++] = (double)f->cats[i].count;
     }
     size_t nunseen = 0;
@@ -455,6 +500,8 @@ static int categorical_table(const struct profile_feature *f, const struct colum
             c[b] += (double)cnt;
             continue;
         }
+        keys[k] = key;
+        lens[k] = len;
         r[k] = 0;
         c[k++] = (double)cnt;
         fv->unseen_values += cnt;
@@ -481,6 +528,12 @@ static int categorical_table(const struct profile_feature *f, const struct colum
         unseen[pos] = (struct unseen_category){.value = v, .count = cnt};
         nunseen++;
     }
+    if (top_categories(fv, keys, lens, r, c, k, (double)f->count, col ? (double)col->count : 0) < 0)
+        goto nomem;
+    free(keys);
+    free(lens);
+    keys = NULL;
+    lens = NULL;
     /* drop categories with no values on either side (a hand-edited profile) */
     size_t w = 0;
     for (size_t i = 0; i < k; i++) {
@@ -502,6 +555,8 @@ nomem:
         for (size_t i = 0; i < MAX_UNSEEN_REPORTED; i++)
             free(unseen[i].value);
     free(unseen);
+    free(keys);
+    free(lens);
     free(r);
     free(c);
     catmap_free(base);
@@ -570,6 +625,19 @@ static int analyze_numeric(const struct analyze_options *o, const struct analyze
         memcpy(c, col->values, nc * sizeof *c);
         if (drift_sort(c, nc) < 0)
             goto out;
+    }
+    if (f->count > 0 && n > 0) {
+        /* the baseline's moments are the whole training file's; its percentiles, the sample's */
+        fv->baseline_summary = (struct numeric_summary){1, f->mean, f->std, drift_percentile(r, n, 5),
+                                                        drift_percentile(r, n, 50), drift_percentile(r, n, 95)};
+    }
+    if (nc > 0) {
+        struct numeric_summary *ws = &fv->window_summary;
+        ws->ok = 1;
+        drift_mean_std(c, nc, &ws->mean, &ws->std);
+        ws->p5 = drift_percentile(c, nc, 5);
+        ws->p50 = drift_percentile(c, nc, 50);
+        ws->p95 = drift_percentile(c, nc, 95);
     }
     size_t distinct = distinct_union(r, n, c, nc, 6);
     size_t u = 0;
@@ -709,6 +777,9 @@ void verdict_free(struct verdict *v)
         for (size_t k = 0; k < fv->nunseen; k++)
             free(fv->unseen[k].value);
         free(fv->unseen);
+        for (size_t k = 0; k < fv->ntop; k++)
+            free(fv->top[k].value);
+        free(fv->top);
     }
     schema_report_clear(&v->schema);
     correlated_groups_clear(&v->correlated);

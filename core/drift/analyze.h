@@ -117,6 +117,20 @@ struct unseen_category {
     uint64_t count;
 };
 
+/* docs/statistics.md "Summary": a numeric sample's magnitude. ok = 0 when it has no values. */
+struct numeric_summary {
+    int ok;
+    double mean, std;     /* numpy.mean, numpy.std (ddof 0) */
+    double p5, p50, p95;  /* numpy.percentile, linear interpolation */
+};
+
+/* A category's share of the usable values in the baseline and in the window. */
+struct category_share {
+    char *value;
+    double baseline, current;
+};
+#define SUMMARY_TOP_CATEGORIES 5
+
 struct feature_verdict {
     char *name;
     enum col_type type;      /* the baseline's type */
@@ -142,6 +156,10 @@ struct feature_verdict {
     size_t unseen_distinct;
     const char *note;              /* why a test did not run, or NULL */
     struct feature_quality quality; /* docs/statistics.md's shares and their alerts */
+    struct numeric_summary baseline_summary, window_summary; /* numeric features */
+    struct category_share *top;    /* categorical: at most SUMMARY_TOP_CATEGORIES categories by the
+                                      larger of their two shares, largest first */
+    size_t ntop;
     int missing_column;            /* the data does not carry the column (see quality_column_missing);
                                       under missing_columns: error the feature is not tested and not
                                       counted in n_features */

@@ -56,6 +56,12 @@ int drift_chisquare(const double *count_r, const double *count_c, size_t k, stru
  * n = round(|R||C| / (|R|+|C|))). Relative accuracy ~1e-10 down to 1e-300; NAN for n == 0. */
 double drift_kstwo_sf(double d, unsigned long n);
 
+/* numpy.mean(x) and numpy.std(x) (ddof 0) over n values (pairwise sums as numpy's, in the order
+ * given); NAN, NAN when n == 0. */
+void drift_mean_std(const double *x, size_t n, double *mean, double *std);
+/* numpy.percentile(x, pct) with its default linear interpolation; x sorted ascending, NAN when n == 0. */
+double drift_percentile(const double *x, size_t n, double pct);
+
 /* Sum of term(ctx, i), i = 0..n-1, in numpy's pairwise order, so the result rounds exactly as
  * numpy.sum over the same terms does. */
 typedef double (*drift_term_fn)(const void *ctx, size_t i);

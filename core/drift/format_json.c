@@ -68,6 +68,33 @@ static json_t *schema_json(const struct schema_report *s)
     return o;
 }
 
+static json_t *numeric_summary_json(const struct numeric_summary *s)
+{
+    if (!s->ok)
+        return json_null();
+    return json_pack("{s:o, s:o, s:o, s:o, s:o}", "mean", num_or_null(s->mean), "std", num_or_null(s->std), "p5",
+                     num_or_null(s->p5), "p50", num_or_null(s->p50), "p95", num_or_null(s->p95));
+}
+
+/* docs/statistics.md "Summary": numeric {"baseline": {mean, std, p5, p50, p95}, "current": {...}}
+ * (null for a side without values); categorical {"top_categories": [{value, baseline, current}]}. */
+static json_t *summary_json(const struct feature_verdict *fv)
+{
+    if (fv->type == COL_NUMERIC)
+        return json_pack("{s:o, s:o}", "baseline", numeric_summary_json(&fv->baseline_summary), "current",
+                         numeric_summary_json(&fv->window_summary));
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < fv->ntop; i++) {
+        json_t *c = json_pack("{s:s, s:f, s:f}", "value", fv->top[i].value, "baseline", fv->top[i].baseline,
+                              "current", fv->top[i].current);
+        if (!c || json_array_append_new(a, c) < 0) {
+            json_decref(a);
+            return NULL;
+        }
+    }
+    return a ? json_pack("{s:o}", "top_categories", a) : NULL;
+}
+
 static json_t *feature_json(const struct verdict *v, const struct feature_verdict *fv)
 {
     json_t *tests = json_object();
@@ -119,6 +146,8 @@ static json_t *feature_json(const struct verdict *v, const struct feature_verdic
     }
     if (fv->note)
         e |= json_object_set_new(o, "note", json_string(fv->note));
+    json_t *sum = summary_json(fv);
+    e |= !sum || json_object_set_new(o, "summary", sum) < 0;
     json_t *q = quality_json(&fv->quality);
     e |= !q || json_object_set_new(o, "quality", q) < 0;
     if (fv->missing_column)

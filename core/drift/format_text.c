@@ -107,6 +107,69 @@ static void number_cell(struct strbuf *out, double x, int width)
     strbuf_free(&tmp);
 }
 
+/* "mean 654 → 6.5": a baseline and a current value, compactly. */
+static void change(struct strbuf *out, const char *label, double from, double to)
+{
+    strbuf_printf(out, "%s ", label);
+    format_short_number(out, from);
+    strbuf_puts(out, " \u2192 ");
+    format_short_number(out, to);
+}
+
+/* docs/statistics.md "Summary", under a feature's row: numeric mean, p50, p5, p95 and std, baseline
+ * → current; categorical the top categories' shares. Nothing when neither side has values. */
+static void render_summary(const struct feature_verdict *fv, int indent, struct strbuf *out)
+{
+    const struct numeric_summary *b = &fv->baseline_summary, *c = &fv->window_summary;
+    if (fv->type == COL_NUMERIC) {
+        if (!b->ok && !c->ok)
+            return;
+        strbuf_printf(out, "%*s", indent, "");
+        change(out, "mean", b->ok ? b->mean : NAN, c->ok ? c->mean : NAN);
+        change(out, ", p50", b->ok ? b->p50 : NAN, c->ok ? c->p50 : NAN);
+        change(out, ", p5", b->ok ? b->p5 : NAN, c->ok ? c->p5 : NAN);
+        change(out, ", p95", b->ok ? b->p95 : NAN, c->ok ? c->p95 : NAN);
+        change(out, ", std", b->ok ? b->std : NAN, c->ok ? c->std : NAN);
+        strbuf_append(out, "\n", 1);
+        return;
+    }
+    if (!fv->ntop)
+        return;
+    strbuf_printf(out, "%*sshares", indent, "");
+    for (size_t i = 0; i < fv->ntop; i++) {
+        strbuf_puts(out, i ? ", " : " ");
+        int w = (int)display_width(fv->top[i].value);
+        put_name(out, fv->top[i].value, w < 24 ? w : 24);
+        strbuf_printf(out, " %.1f%% \u2192 %.1f%%", 100.0 * fv->top[i].baseline, 100.0 * fv->top[i].current);
+    }
+    strbuf_append(out, "\n", 1);
+}
+
+/* The tests a feature reports besides the deciding one (--methods all, or a list), one row each,
+ * with their own default threshold and what they would say on their own. */
+static void render_other_tests(const struct feature_verdict *fv, int wname, struct strbuf *out)
+{
+    for (int m = 0; m < DM_COUNT; m++) {
+        if (m == fv->method || !(fv->tests_mask & (1u << m)))
+            continue;
+        const struct test_result *t = &fv->tests[m];
+        double thr = drift_method_default_threshold(m);
+        strbuf_printf(out, "%*s", wname + 2 + 13, "");
+        cell(out, drift_method_name(m), 18);
+        number_cell(out, t->statistic, 10);
+        number_cell(out, t->p_value, 11);
+        number_cell(out, thr, 11);
+        strbuf_puts(out, "           ");
+        if (!t->ran || isnan(thr))
+            strbuf_puts(out, "(reported)");
+        else if (drift_method_uses_p_value(m))
+            strbuf_puts(out, t->p_value < thr ? "(would drift)" : "(ok)");
+        else
+            strbuf_puts(out, t->statistic >= thr ? "(would drift)" : "(ok)");
+        strbuf_append(out, "\n", 1);
+    }
+}
+
 /* One line per multivariate method asked for (docs/statistics.md), after the feature table. */
 static void render_multivariate(const struct verdict *v, struct strbuf *out)
 {
@@ -284,6 +347,8 @@ int verdict_render_text(const struct verdict *v, struct strbuf *out)
         if (fv->note)
             strbuf_printf(out, " [%s]", fv->note);
         strbuf_append(out, "\n", 1);
+        render_other_tests(fv, wname, out);
+        render_summary(fv, 4, out);
     }
     free(order);
     correlated_groups_render_text(v, out);
