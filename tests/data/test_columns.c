@@ -84,6 +84,61 @@ static void test_numformat_is_shortest_round_trip(void **state)
     assert_string_equal(buf, "-Inf");
 }
 
+/* Significant digits of a number's text: "0.00001" and "1e-05" both give "1". */
+static void sig_digits(const char *s, char *out)
+{
+    size_t n = 0;
+    int lead = 1;
+    for (; *s && *s != 'e' && *s != 'E'; s++) {
+        if (*s < '0' || *s > '9')
+            continue;
+        if (lead && *s == '0')
+            continue;
+        lead = 0;
+        out[n++] = *s;
+    }
+    while (n > 0 && out[n - 1] == '0') /* "100000000000000" and "1e+14" */
+        n--;
+    out[n] = '\0';
+}
+
+/* The JSON doors print what Python's repr() prints (the reference: python3 -c 'print(repr(x))'):
+ * the same value and the same digits, including subnormals, where "%.15g" would print
+ * 4.94065645841247e-324 for repr's 5e-324. */
+static void test_numformat_matches_python_repr(void **state)
+{
+    (void)state;
+    static const struct {
+        double x;
+        const char *repr;
+    } cases[] = {
+        {0.05, "0.05"},
+        {0.1, "0.1"},
+        {1.0 / 3.0, "0.3333333333333333"},
+        {1e-300, "1e-300"},
+        {5e-324, "5e-324"},
+        {1.7976931348623157e308, "1.7976931348623157e+308"},
+        {1e-05, "1e-05"},
+        {2.2250738585072014e-308, "2.2250738585072014e-308"},
+        {1e-310, "1e-310"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char buf[32], a[32], b[32];
+        size_t n = num_format(cases[i].x, buf);
+        assert_int_equal(n, strlen(buf));
+        assert_true(strtod(buf, NULL) == cases[i].x);
+        sig_digits(buf, a);
+        sig_digits(cases[i].repr, b);
+        if (strcmp(a, b) != 0)
+            fail_msg("%.17g printed as %s, repr %s", cases[i].x, buf, cases[i].repr);
+    }
+    char buf[32];
+    num_format(5e-324, buf);
+    assert_string_equal(buf, "5e-324");
+    num_format(0.05, buf);
+    assert_string_equal(buf, "0.05");
+}
+
 static void test_columns_numeric_values_missing_and_invalid(void **state)
 {
     struct columns *t = columns_new(NULL);
@@ -248,6 +303,7 @@ int main(void)
         cmocka_unit_test(test_numparse_matches_strtod_on_random_decimals),
         cmocka_unit_test(test_numparse_accepts_and_rejects),
         cmocka_unit_test(test_numformat_is_shortest_round_trip),
+        cmocka_unit_test(test_numformat_matches_python_repr),
         cmocka_unit_test(test_columns_numeric_values_missing_and_invalid),
         cmocka_unit_test(test_columns_json_rows_flat_and_sample_objects),
         cmocka_unit_test(test_columns_invalid_utf8_categories_are_repaired),

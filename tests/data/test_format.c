@@ -13,6 +13,7 @@
 
 #include "data/profile.h"
 #include "drift/analyze.h"
+#include "drift/drift.h"
 
 #define EVIL "a\"b\\c\nd"
 #define TAG "<script>alert('x')</script>"
@@ -76,6 +77,75 @@ static char *render(const struct verdict *v, enum verdict_format fmt)
     strbuf_init(&sb);
     assert_int_equal(verdict_render(v, fmt, &sb), 0);
     return strbuf_detach(&sb, NULL);
+}
+
+#define assert_near(a, b, eps) near_or_fail((a), (b), (eps), #a)
+static void near_or_fail(double a, double b, double eps, const char *what)
+{
+    if (!(fabs(a - b) <= eps))
+        fail_msg("%s = %.17g, expected %.17g", what, a, b);
+}
+
+static const struct feature_verdict *feature_named(const struct verdict *v, const char *name)
+{
+    for (size_t i = 0; i < v->n; i++)
+        if (strcmp(v->features[i].name, name) == 0)
+            return &v->features[i];
+    fail_msg("no feature %s", name);
+    return NULL;
+}
+
+/* docs/statistics.md "Summary". References, by hand (numpy's definitions):
+ * x = 0..29: np.mean = 14.5; np.std = sqrt((30^2 - 1) / 12) = 8.65544144839919;
+ * np.percentile(x, 5): virtual index 29 * 0.05 = 1.45 -> 1 + 0.45 = 1.45; p50 = 14.5;
+ * p95: 29 * 0.95 = 27.55 -> 27.55. The shifted window (x + 100) adds 100 to all but std. */
+static void test_summary_magnitude_and_direction(void **state)
+{
+    struct fixture *f = *state;
+    const struct feature_verdict *calm = feature_named(f->v, "calm"), *evil = feature_named(f->v, EVIL);
+    const struct numeric_summary *b = &evil->baseline_summary, *c = &evil->window_summary;
+    assert_true(b->ok && c->ok);
+    assert_near(b->mean, 14.5, 1e-12);
+    assert_near(b->std, 8.65544144839919, 1e-12);
+    assert_near(b->p5, 1.45, 1e-12);
+    assert_near(b->p50, 14.5, 1e-12);
+    assert_near(b->p95, 27.55, 1e-12);
+    assert_near(c->mean, 114.5, 1e-12);
+    assert_near(c->std, 8.65544144839919, 1e-12);
+    assert_near(c->p5, 101.45, 1e-12);
+    assert_near(c->p50, 114.5, 1e-12);
+    assert_near(c->p95, 127.55, 1e-12);
+    assert_near(calm->window_summary.mean, 14.5, 1e-12);
+    /* categorical: u and v half each on both sides */
+    const struct feature_verdict *tag = feature_named(f->v, TAG);
+    assert_int_equal(tag->ntop, 2);
+    for (size_t i = 0; i < 2; i++) {
+        assert_near(tag->top[i].baseline, 0.5, 1e-15);
+        assert_near(tag->top[i].current, 0.5, 1e-15);
+    }
+}
+
+/* numpy references by hand: np.percentile([1, 2, 3, 4], 50) = 2.5 (index 1.5);
+ * np.percentile([1, 2, 3, 4], 95): index 3 * 0.95 = 2.8499999999999996, from the upper end
+ * 4 - (1 - 0.8499999999999996) = 3.8499999999999996; p0 = 1, p100 = 4; np.mean([1, 2, 3, 4]) = 2.5,
+ * np.std = sqrt(1.25); one value: its own percentiles, std 0; none: NAN. */
+static void test_percentile_and_moments_as_numpy(void **state)
+{
+    (void)state;
+    const double x[] = {1, 2, 3, 4};
+    assert_true(drift_percentile(x, 4, 50) == 2.5);
+    assert_true(drift_percentile(x, 4, 95) == 4 - (1 - (3 * 0.95 - 2)));
+    assert_near(drift_percentile(x, 4, 95), 3.85, 1e-15);
+    assert_true(drift_percentile(x, 4, 0) == 1);
+    assert_true(drift_percentile(x, 4, 100) == 4);
+    double m, s;
+    drift_mean_std(x, 4, &m, &s);
+    assert_true(m == 2.5);
+    assert_true(s == sqrt(1.25));
+    assert_true(drift_percentile(x, 1, 5) == 1);
+    drift_mean_std(x, 1, &m, &s);
+    assert_true(m == 1 && s == 0);
+    assert_true(isnan(drift_percentile(x, 0, 50)));
 }
 
 static void test_json_has_the_design_keys(void **state)
@@ -160,6 +230,66 @@ static void test_text_lists_drifted_first(void **state)
     free(text);
 }
 
+/* --methods all: every reported test has a row under its feature (before, only the deciding one
+ * showed), and each feature a summary line: baseline -> current. */
+static void test_text_shows_every_test_and_the_summary(void **state)
+{
+    struct fixture *f = *state;
+    char *text = render(f->v, VERDICT_TEXT);
+    char *evil = strstr(text, "a\"b\\c?d");
+    char *calm = strstr(text, "\ncalm ");
+    assert_non_null(evil);
+    assert_non_null(calm);
+    /* the deciding test is ks (|R| = 30); cramervonmises, anderson, psi... are reported under it */
+    char *cvm = strstr(evil, " cramervonmises ");
+    assert_non_null(cvm);
+    assert_true(cvm < calm);
+    char *eol = strchr(cvm, '\n');
+    assert_non_null(strstr(cvm, "(would drift)"));
+    assert_true(strstr(cvm, "(would drift)") < eol);
+    char *calm_cvm = strstr(calm, " cramervonmises ");
+    assert_non_null(calm_cvm);
+    eol = strchr(calm_cvm, '\n');
+    assert_true(strstr(calm_cvm, "(ok)") != NULL && strstr(calm_cvm, "(ok)") < eol);
+    assert_non_null(strstr(evil, "\n    mean 14.5 \u2192 114.5, p50 14.5 \u2192 114.5, p5 1.45 \u2192 "));
+    assert_non_null(strstr(calm, "\n    mean 14.5 \u2192 14.5, p50 14.5 \u2192 14.5, p5 1.45 \u2192 1.45, "));
+    assert_non_null(strstr(text, "u 50.0% \u2192 50.0%"));
+    free(text);
+}
+
+/* JSON: the summary object, and numbers printed shortest (0.05, not 0.050000000000000003). */
+static void test_json_summary_and_shortest_numbers(void **state)
+{
+    struct fixture *f = *state;
+    char *text = render(f->v, VERDICT_JSON);
+    assert_non_null(strstr(text, "\"threshold\": 0.05,"));
+    assert_null(strstr(text, "0.050000000000000003"));
+    json_error_t je;
+    json_t *j = json_loads(text, 0, &je);
+    assert_non_null(j);
+    json_t *feats = json_object_get(j, "features");
+    int seen = 0;
+    for (size_t i = 0; i < json_array_size(feats); i++) {
+        json_t *fe = json_array_get(feats, i);
+        json_t *sum = json_object_get(fe, "summary");
+        assert_non_null(sum);
+        if (strcmp(json_string_value(json_object_get(fe, "name")), EVIL) == 0) {
+            assert_true(json_real_value(json_object_get(json_object_get(sum, "baseline"), "p50")) == 14.5);
+            assert_true(json_real_value(json_object_get(json_object_get(sum, "current"), "mean")) == 114.5);
+            assert_near(json_real_value(json_object_get(json_object_get(sum, "current"), "p95")), 127.55, 1e-12);
+            seen++;
+        } else if (strcmp(json_string_value(json_object_get(fe, "name")), TAG) == 0) {
+            json_t *top = json_object_get(sum, "top_categories");
+            assert_int_equal(json_array_size(top), 2);
+            assert_true(json_real_value(json_object_get(json_array_get(top, 0), "current")) == 0.5);
+            seen++;
+        }
+    }
+    assert_int_equal(seen, 2);
+    json_decref(j);
+    free(text);
+}
+
 static void test_html_escapes_names_and_draws_one_svg_per_feature(void **state)
 {
     struct fixture *f = *state;
@@ -193,6 +323,10 @@ int main(void)
         cmocka_unit_test(test_prom_escapes_label_values),
         cmocka_unit_test(test_nagios_status_line),
         cmocka_unit_test(test_text_lists_drifted_first),
+        cmocka_unit_test(test_text_shows_every_test_and_the_summary),
+        cmocka_unit_test(test_json_summary_and_shortest_numbers),
+        cmocka_unit_test(test_percentile_and_moments_as_numpy),
+        cmocka_unit_test(test_summary_magnitude_and_direction),
         cmocka_unit_test(test_html_escapes_names_and_draws_one_svg_per_feature),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
