@@ -201,6 +201,28 @@ curl -fsS -X POST "$URL/q/check" >"$TMP/check.json" || fail "POST check: $(cat "
 curl -fsS "$URL/q/drift" >"$TMP/drift.json" || fail "GET drift"
 verify_quality "$TMP/drift.json" unexpected
 cmp -s "$TMP/check.json" "$TMP/drift.json" || fail "the check's answer and GET drift differ"
+# The agent's JSON door prints numbers as the CLI does, shortest round-trip (Python's repr digits:
+# json_dumps printed 0.05 as 0.050000000000000003), and its check log line names the drifted features.
+"$PYTHON3" - "$TMP/drift.json" "$TMP/agent.log" <<'PY' || fail "agent drift JSON numbers / log names"
+import json, re, sys
+text = open(sys.argv[1]).read()
+def digits(t):
+    m = t.lower().split("e")[0].replace("-", "").replace(".", "").lstrip("0").rstrip("0")
+    return m
+bad = [t for t in re.findall(r'(?<=[:\[, ])-?\d+\.\d+(?:[eE][-+]?\d+)?|(?<=[:\[, ])-?\d+[eE][-+]?\d+', text)
+       if digits(t) != digits(repr(float(t)))]
+assert not bad, bad[:5]
+d = json.loads(text)
+drifted = [f["name"] for f in d["features"] if f["drift"]]
+log = open(sys.argv[2]).read()
+lines = [l for l in log.splitlines() if "model=q check rows=" in l]
+assert lines, "no check line"
+if drifted:
+    want = "drifted_features=" + ",".join(drifted[:8])
+    assert want in lines[-1], (want, lines[-1])
+else:
+    assert "drifted_features=" not in lines[-1], lines[-1]
+PY
 # model r: samples without kind at all: a schema error, reported, counted as such
 "$PYTHON3" -c 'import json
 for x in (5, 10, 25, 50): print(json.dumps({"features": {"amount": x, "knid": "a"}}))' >"$TMP/nokind.jsonl"
