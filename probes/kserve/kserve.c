@@ -224,18 +224,15 @@ static void *sweeper_main(void *arg)
         every = 10;
     if (every > 1000)
         every = 1000;
-    pthread_mutex_lock(&k->lock);
-    while (!k->stopping) {
+    /* pu_sleep takes the lock itself, and returns 1 once stop() is under way. */
+    while (!pu_sleep(&k->lock, &k->cond, &k->stopping, every)) {
+        pthread_mutex_lock(&k->lock);
         size_t dropped = pending_trim(k, pu_now_ms());
         size_t n = k->n_pending;
         pthread_mutex_unlock(&k->lock);
         count_rejected(k, "unjoined", dropped);
         publish_pending(k, n);
-        pthread_mutex_lock(&k->lock);
-        if (pu_sleep(&k->lock, &k->cond, &k->stopping, every))
-            break;
     }
-    pthread_mutex_unlock(&k->lock);
     return NULL;
 }
 
