@@ -18,7 +18,7 @@ fresh_roots=()
 fresh_root_cleanup() {
     local r m
     for r in "${fresh_roots[@]}"; do
-        for m in dev/pts dev/shm dev proc sys; do
+        for m in dev/pts dev/shm dev proc sys ""; do
             if mountpoint -q "$r/$m" 2>/dev/null; then umount -l "$r/$m" || true; fi
         done
         rm -rf "$r"
@@ -53,6 +53,10 @@ fresh_root_new() {
     r=$(mktemp -d /var/tmp/dw-fresh.XXXXXX)
     fresh_roots+=("$r")
     tar -C "$r" -xf "$fresh_tarball"
+    # The root bound onto itself, private: inside the chroot / is then a mount point of its own, as
+    # on a real machine, so `unshare -m` (which makes / private) works there (a test uses it).
+    mount --bind "$r" "$r"
+    mount --make-private "$r"
     # /dev is bound (not rbind) and /dev/pts, /dev/shm mounted anew so unmounting never reaches the host's.
     mount -t proc proc "$r/proc"
     mount -t sysfs sys "$r/sys"
