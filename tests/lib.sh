@@ -32,6 +32,19 @@ need_tool() {
     command -v "$1" >/dev/null || fail "$1 not found: install the Debian package $2 (bash scripts/setup-debian.sh)"
 }
 
+# start_model PORT [--other one|result]: tests/support/v1_model.py in the background, until it
+# accepts connections (it answers POSTs only, so wait_http cannot tell).
+start_model() {
+    "$PYTHON3" "$DW_SRC/tests/support/v1_model.py" "$@" &
+    PIDS+=($!)
+    local tries=200
+    until (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; do
+        tries=$((tries - 1))
+        [ "$tries" -gt 0 ] || fail "the model server on port $1 did not come up"
+        sleep 0.05
+    done
+}
+
 # A loopback TCP port nobody listens on right now.
 free_port() {
     "$PYTHON3" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'

@@ -13,34 +13,8 @@ MODEL_PORT=$(free_port)
 BASE="http://127.0.0.1:$PORT"
 "$DW_BIN" baseline --data "$EX/train.csv" --out "$TMP/base.json" --prediction prediction 2>/dev/null
 
-# A v1 model server that answers one prediction per instance, or one when the body is not JSON.
-cat >"$TMP/model.py" <<'PY'
-import json, sys
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-class H(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def do_POST(self):
-        raw = self.rfile.read(int(self.headers["Content-Length"]))
-        try:
-            n = len(json.loads(raw)["instances"])
-        except Exception:
-            n = 1
-        out = json.dumps({"predictions": [0.25] * n}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(out)))
-        self.end_headers()
-        self.wfile.write(out)
-    def log_message(self, *a):
-        pass
-ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
-PY
-"$PYTHON3" "$TMP/model.py" "$MODEL_PORT" &
-PIDS+=($!)
-for _ in $(seq 1 200); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$MODEL_PORT") 2>/dev/null && break
-    sleep 0.05
-done
+# A v1 model server that answers one prediction per instance, or one when the body is not a v1 call.
+start_model "$MODEL_PORT" --other one
 
 LOG="$TMP/predictions.jsonl"
 : >"$LOG"

@@ -15,33 +15,7 @@ TOKEN="tok-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 "$DW_BIN" baseline --data "$DW_SRC/examples/data/train.csv" --out "$TMP/base.json" --prediction prediction 2>/dev/null
 
 # A model server answering {"predictions": [...]} to v1 calls and {"result": ...} to anything else.
-cat >"$TMP/model.py" <<'PY'
-import json, sys
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-class H(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def do_POST(self):
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        if "instances" in body:
-            out = {"predictions": [0.25] * len(body["instances"])}
-        else:
-            out = {"result": [0.25]}
-        raw = json.dumps(out).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(raw)))
-        self.end_headers()
-        self.wfile.write(raw)
-    def log_message(self, *a):
-        pass
-ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
-PY
-"$PYTHON3" "$TMP/model.py" "$MODEL_PORT" &
-PIDS+=($!)
-for _ in $(seq 1 200); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$MODEL_PORT") 2>/dev/null && break
-    sleep 0.05
-done
+start_model "$MODEL_PORT" --other result
 
 cat >"$TMP/dw.yaml" <<YAML
 agent: {listen: 127.0.0.1:$PORT, state_dir: $TMP/state, plugin_dir: $DW_PLUGIN_DIR, auth_token: $TOKEN,

@@ -254,29 +254,7 @@ cli 2 check -c "$TMP/dw.yaml" --model q --format json
 verify_quality "$TMP/out" unexpected
 
 # --- the proxy door: the same ten rows as v1 predict calls to a model server behind the proxy ----
-cat >"$TMP/model.py" <<'PY'
-import json, sys
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-class H(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def do_POST(self):
-        n = len(json.loads(self.rfile.read(int(self.headers["Content-Length"])))["instances"])
-        out = json.dumps({"predictions": [1] * n}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(out)))
-        self.end_headers()
-        self.wfile.write(out)
-    def log_message(self, *a):
-        pass
-ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
-PY
-"$PYTHON3" "$TMP/model.py" "$MODEL_PORT" &
-PIDS+=($!)
-for _ in $(seq 1 200); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$MODEL_PORT") 2>/dev/null && break
-    sleep 0.05
-done
+start_model "$MODEL_PORT"
 # One call per row (the instances are the rows' feature objects), as a client of the model would.
 "$PYTHON3" - "$TMP/cur.jsonl" "$TMP/calls" <<'PY'
 import json, os, sys

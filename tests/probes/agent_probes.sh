@@ -10,32 +10,8 @@ PROXY_PORT=$(free_port)
 MODEL_PORT=$(free_port)
 "$DW_BIN" baseline --data "$DATA/train.csv" --out "$TMP/baseline.json" --prediction prediction 2>/dev/null
 
-# A v1 model server: one prediction per instance, 0.25 each.
-cat >"$TMP/model.py" <<'PY'
-import json, sys
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-class H(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def do_POST(self):
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        out = json.dumps({"predictions": [0.25] * len(body["instances"])}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("X-Model-Version", "7")
-        self.send_header("Content-Length", str(len(out)))
-        self.end_headers()
-        self.wfile.write(out)
-    def log_message(self, *a):
-        pass
-ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
-PY
-"$PYTHON3" "$TMP/model.py" "$MODEL_PORT" &
-PIDS+=($!)
-# It answers POSTs only: wait until it accepts connections.
-for _ in $(seq 1 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$MODEL_PORT") 2>/dev/null && break
-    sleep 0.05
-done
+# A v1 model server: one prediction per instance, 0.25 each (and X-Model-Version: 7).
+start_model "$MODEL_PORT"
 
 instance='{"amount": 22.5, "age": 41, "country": "US", "device": "mobile", "hour": 9, "merchant_category": "grocery", "account_age_days": 300}'
 echo "{\"instances\": [$instance]}" >"$TMP/payload.json"
