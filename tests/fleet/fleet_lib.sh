@@ -143,3 +143,41 @@ fleet_check_keys() {
     # shellcheck disable=SC2034 # read by the test that sources this file
     FLEET_KEYS=$(printf '%s\n' "${keys[@]}" | sort -u | wc -l)
 }
+
+# fleet_edge_model RETRAIN: the config entry of model `edge` (replica 1 only), for the bucket-edge case.
+fleet_edge_model() {
+    printf '%s\n' "  - name: edge
+    baseline: $TMP/B.json
+    window: {size: 200}
+    probes: [{plugin: push, name: push-edge, model: edge}]
+    on_drift: {consecutive: 2, retrain: $1}"
+}
+
+# fleet_episode: the scenario every trainer must survive, with the replicas already configured. The
+# shift reaches the replicas seconds apart (their streaks' first drifted checks); replica 3 is
+# SIGKILLed in its streak; replica 1 fires first (nothing to join; its first create is answered 429
+# by the test's fake and retried), then replica 2; replica 3 comes back with its streak (and its
+# start) from the state dir and fires; drift goes on. Then every replica must have logged the key
+# its own state gives, and one key for the fleet.
+fleet_episode() {
+    local i
+    for i in 1 2 3; do fleet_start "$i"; done
+    fleet_push 1 "$TMP/d1.json" 1
+    sleep 1
+    fleet_push 2 "$TMP/d1.json" 1
+    sleep 1
+    fleet_push 3 "$TMP/d1.json" 1
+    fleet_kill 3
+    fleet_push 1 "$TMP/d2.json" 2
+    fleet_wait_retrain 1
+    sleep 1
+    fleet_push 2 "$TMP/d2.json" 2
+    fleet_wait_retrain 2
+    fleet_start 3
+    expect_contains "$TMP/r3/log" "restored policy state: consecutive=1 firing=false"
+    fleet_push 3 "$TMP/d2.json" 2
+    fleet_wait_retrain 3
+    for i in 1 2 3; do fleet_push "$i" "$TMP/d3.json" 3; done
+    fleet_check_keys
+    [ "$FLEET_KEYS" -eq 1 ] || fail "the replicas derived $FLEET_KEYS keys for one episode"
+}

@@ -27,35 +27,10 @@ seed "driftwatch-edge-$DV12-$((BUCKET - 1))" 30       # the bucket before, 30 s 
 
 RETRAIN="{plugin: kfp, host: \"$KFP\", pipeline_id: retrain-pipeline, poll: false, retry_delay: 50ms,
                 timeout: 5s, deadline: 30s, cooldown: 1h, max_per_day: 10}"
-EDGE="  - name: edge
-    baseline: $TMP/B.json
-    window: {size: 200}
-    probes: [{plugin: push, name: push-edge, model: edge}]
-    on_drift: {consecutive: 2, retrain: $RETRAIN}"
-fleet_config 1 "$RETRAIN" "$EDGE"
+fleet_config 1 "$RETRAIN" "$(fleet_edge_model "$RETRAIN")"
 fleet_config 2 "$RETRAIN"
 fleet_config 3 "$RETRAIN"
-for i in 1 2 3; do fleet_start "$i"; done
-
-fleet_push 1 "$TMP/d1.json" 1
-sleep 1
-fleet_push 2 "$TMP/d1.json" 1
-sleep 1
-fleet_push 3 "$TMP/d1.json" 1
-fleet_kill 3
-fleet_push 1 "$TMP/d2.json" 2 # nothing to join; the CreateRun gets a 429, then a list, then a create
-fleet_wait_retrain 1
-sleep 1
-fleet_push 2 "$TMP/d2.json" 2
-fleet_wait_retrain 2
-fleet_start 3
-expect_contains "$TMP/r3/log" "restored policy state: consecutive=1 firing=false"
-fleet_push 3 "$TMP/d2.json" 2
-fleet_wait_retrain 3
-for i in 1 2 3; do fleet_push "$i" "$TMP/d3.json" 3; done
-
-fleet_check_keys
-[ "$FLEET_KEYS" -eq 1 ] || fail "the replicas derived $FLEET_KEYS keys for one episode"
+fleet_episode # replica 1: the CreateRun gets a 429, then a list, then a create
 cat "$TMP"/r*/log >"$TMP/all.log"
 [ "$(grep -c "model=fraud retrain triggered" "$TMP/all.log")" -eq 1 ] || fail "not exactly one replica triggered"
 [ "$(grep -c "model=fraud retrain joined" "$TMP/all.log")" -eq 2 ] || fail "not two replicas joined"

@@ -28,39 +28,10 @@ seed "edge-$DV12-$((BUCKET - 1))" edge 30     # the bucket before, 30 s ago: wit
 RETRAIN="{plugin: vertex, action: pipeline, project: p, location: l, api_endpoint: \"$VX\",
                 access_token: tok-fleet, template_uri: \"https://europe-west4-kfp.pkg.dev/p/pipes/r/v1\",
                 gcs_output_directory: \"gs://bucket/root\", poll: false, cooldown: 1h, max_per_day: 10}"
-EDGE="  - name: edge
-    baseline: $TMP/B.json
-    window: {size: 200}
-    probes: [{plugin: push, name: push-edge, model: edge}]
-    on_drift: {consecutive: 2, retrain: $RETRAIN}"
-fleet_config 1 "$RETRAIN" "$EDGE"
+fleet_config 1 "$RETRAIN" "$(fleet_edge_model "$RETRAIN")"
 fleet_config 2 "$RETRAIN"
 fleet_config 3 "$RETRAIN"
-for i in 1 2 3; do fleet_start "$i"; done
-
-# The shift reaches the replicas seconds apart: first drifted checks (the streaks' starts).
-fleet_push 1 "$TMP/d1.json" 1
-sleep 1
-fleet_push 2 "$TMP/d1.json" 1
-sleep 1
-fleet_push 3 "$TMP/d1.json" 1
-fleet_kill 3
-# Replica 1 fires first: nothing to join, its create gets a 429 and is retried.
-fleet_push 1 "$TMP/d2.json" 2
-fleet_wait_retrain 1
-sleep 1
-fleet_push 2 "$TMP/d2.json" 2
-fleet_wait_retrain 2
-# Replica 3 comes back with its streak (and its start) from the state dir, and fires.
-fleet_start 3
-expect_contains "$TMP/r3/log" "restored policy state: consecutive=1 firing=false"
-fleet_push 3 "$TMP/d2.json" 2
-fleet_wait_retrain 3
-# Drift goes on: the episode has its job on every replica.
-for i in 1 2 3; do fleet_push "$i" "$TMP/d3.json" 3; done
-
-fleet_check_keys
-[ "$FLEET_KEYS" -eq 1 ] || fail "the replicas derived $FLEET_KEYS keys for one episode"
+fleet_episode
 cat "$TMP"/r*/log >"$TMP/all.log"
 [ "$(grep -c "model=fraud retrain triggered" "$TMP/all.log")" -eq 1 ] || fail "not exactly one replica triggered"
 [ "$(grep -c "model=fraud retrain joined" "$TMP/all.log")" -eq 2 ] || fail "not two replicas joined"

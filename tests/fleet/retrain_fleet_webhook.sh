@@ -15,27 +15,7 @@ RX="http://127.0.0.1:$(cat "$TMP/rx.port")"
 # /status/429/1/...: the first request is answered 429 (retried by the agent's HTTP client), then 200.
 RETRAIN="{plugin: webhook, url: \"$RX/status/429/1/retrain\", secret: s3cr3t-fleet, cooldown: 1h, max_per_day: 10}"
 for i in 1 2 3; do fleet_config "$i" "$RETRAIN"; done
-for i in 1 2 3; do fleet_start "$i"; done
-
-fleet_push 1 "$TMP/d1.json" 1
-sleep 1
-fleet_push 2 "$TMP/d1.json" 1
-sleep 1
-fleet_push 3 "$TMP/d1.json" 1
-fleet_kill 3
-fleet_push 1 "$TMP/d2.json" 2
-fleet_wait_retrain 1
-sleep 1
-fleet_push 2 "$TMP/d2.json" 2
-fleet_wait_retrain 2
-fleet_start 3
-expect_contains "$TMP/r3/log" "restored policy state: consecutive=1 firing=false"
-fleet_push 3 "$TMP/d2.json" 2
-fleet_wait_retrain 3
-for i in 1 2 3; do fleet_push "$i" "$TMP/d3.json" 3; done
-
-fleet_check_keys
-[ "$FLEET_KEYS" -eq 1 ] || fail "the replicas derived $FLEET_KEYS keys for one episode"
+fleet_episode
 KEY=$(fleet_logged_key 1)
 curl -fsS "$RX/_requests?prefix=/status/429/1/retrain" >"$TMP/received.json"
 "$PYTHON3" - "$TMP/received.json" "$KEY" <<'PY' || fail "the receiver did not see one Idempotency-Key for the episode"
