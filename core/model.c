@@ -24,13 +24,7 @@
 #include "sample_row.h"
 #include "strbuf.h"
 #include "window.h"
-
-/* Journal record types. */
-#define REC_APPEND 'A'  /* payload: sample text */
-#define REC_REPLACE 'R' /* payload: 8-byte little-endian index, then sample text */
-#define REC_CLOSE 'C'   /* the tumbling window closed: start empty */
-#define REC_BATCH 'B'   /* a probe's batch with its source cursor, all or nothing: the cursor, then the
-                           batch's A/R/C records inside (format in cursors.h) */
+#include "window_replay.h"
 
 /* Jobs waiting for the worker; beyond this, or beyond window.max_pending bytes of closed windows,
  * a closed window is dropped (and counted) rather than letting memory grow when checks cannot keep
@@ -205,7 +199,7 @@ static int close_window_locked(struct model_runtime *m, char *err, size_t errlen
     struct plugin_instance *s = m->links.sampler;
     if (s && s->lp->def->window_reset)
         s->lp->def->window_reset(s->inst, m->mc->name);
-    int rc = journal_record_locked(m, REC_CLOSE, NULL, 0, err, errlen);
+    int rc = journal_record_locked(m, WINDOW_REC_CLOSE, NULL, 0, err, errlen);
     job_enqueue(m, j);
     publish_window_size(m);
     return rc;
@@ -271,12 +265,12 @@ static int store_sample(struct ingest_ctx *c, enum dw_sample_decision d, uint64_
         for (int i = 0; i < 8; i++)
             rec[i] = (char)((replace >> (8 * i)) & 0xff);
         memcpy(rec + 8, text, len);
-        rc = journal_record_locked(m, REC_REPLACE, rec, len + 8, c->err, sizeof c->err);
+        rc = journal_record_locked(m, WINDOW_REC_REPLACE, rec, len + 8, c->err, sizeof c->err);
         free(rec);
         if (rc == 0)
             rc = window_replace(&m->window, (size_t)replace, &m->row);
     } else {
-        rc = journal_record_locked(m, REC_APPEND, text, len, c->err, sizeof c->err);
+        rc = journal_record_locked(m, WINDOW_REC_APPEND, text, len, c->err, sizeof c->err);
         if (rc == 0)
             rc = window_append(&m->window, &m->row);
     }
@@ -395,7 +389,7 @@ static int write_cursor(void *ctx, const struct cursor_entry *e)
     struct strbuf sb;
     strbuf_init(&sb);
     cursor_record_encode(&sb, e, NULL, 0);
-    int rc = sb.failed ? -ENOMEM : journal_writer_put(ctx, REC_BATCH, sb.data, sb.len);
+    int rc = sb.failed ? -ENOMEM : journal_writer_put(ctx, WINDOW_REC_BATCH, sb.data, sb.len);
     strbuf_free(&sb);
     return rc;
 }
@@ -412,7 +406,7 @@ static int write_snapshot(void *ctx, struct journal_writer *w)
     for (size_t i = 0; i < m->window.n && rc == 0; i++) {
         sb.len = 0;
         window_row_json(&m->window, i, &sb);
-        rc = sb.failed ? -1 : journal_writer_put(w, REC_APPEND, sb.data, sb.len);
+        rc = sb.failed ? -1 : journal_writer_put(w, WINDOW_REC_APPEND, sb.data, sb.len);
     }
     strbuf_free(&sb);
     return rc ? rc : cursors_walk(m->cursors, cursors_now_ms(), write_cursor, w);
@@ -588,7 +582,7 @@ static int journal_cursor_batch_locked(struct ingest_ctx *c, const struct dw_cur
     struct strbuf rec;
     strbuf_init(&rec);
     cursor_record_encode(&rec, &e, inner->data, inner->len);
-    int rc = rec.failed || inner->failed ? -1 : journal_append(m->journal, REC_BATCH, rec.data, rec.len, c->err,
+    int rc = rec.failed || inner->failed ? -1 : journal_append(m->journal, WINDOW_REC_BATCH, rec.data, rec.len, c->err,
                                                                sizeof c->err);
     if (rc == 0 && cursors_put(m->cursors, &e, cursors_now_ms()) < 0)
         rc = -1;
@@ -988,71 +982,6 @@ char *model_report_html(struct model_runtime *m, size_t *len, char *err, size_t 
 
 /* ---- start / stop ---- */
 
-/* Reads a journaled sample text into m->row; a record that does not read (written by a version
- * with other columns, or damaged inside a valid CRC) is skipped with a warning. */
-static int replay_row(struct model_runtime *m, const char *text, size_t len)
-{
-    char why[192];
-    if (sample_row_parse(&m->schema, text, len, &m->row, why, sizeof why) == 0)
-        return 0;
-    log_warn("model", "model=%s a journaled sample does not read (%s): skipped", m->mc->name, why);
-    return -1;
-}
-
-static int replay_record(void *ctx, uint8_t type, const void *data, size_t len);
-
-/* A batch record: its window records, then its cursor. */
-static int replay_batch(struct model_runtime *m, const void *data, size_t len)
-{
-    struct cursor_entry e;
-    const unsigned char *inner;
-    size_t left;
-    if (cursor_record_decode(data, len, &e, &inner, &left) < 0) {
-        log_warn("model", "model=%s a journaled batch record does not read: skipped", m->mc->name);
-        return 0;
-    }
-    uint8_t type;
-    const void *d;
-    size_t n;
-    int more;
-    while ((more = cursor_inner_next(&inner, &left, &type, &d, &n)) == 1) {
-        if (type == REC_BATCH)
-            continue; /* batches do not nest */
-        int rc = replay_record(m, type, d, n);
-        if (rc)
-            return rc;
-    }
-    if (more < 0)
-        log_warn("model", "model=%s a journaled batch record ends early: its cursor is kept", m->mc->name);
-    return cursors_put(m->cursors, &e, cursors_now_ms()) < 0 ? -1 : 0;
-}
-
-static int replay_record(void *ctx, uint8_t type, const void *data, size_t len)
-{
-    struct model_runtime *m = ctx;
-    const char *p = data;
-    if (type == REC_BATCH)
-        return replay_batch(m, data, len);
-    if (type == REC_CLOSE) {
-        window_clear(&m->window);
-        return 0;
-    }
-    if (type == REC_APPEND) {
-        if (replay_row(m, p, len) < 0)
-            return 0;
-        return window_append(&m->window, &m->row) != -2 ? 0 : -1;
-    }
-    if (type == REC_REPLACE && len >= 8) {
-        uint64_t idx = 0;
-        for (int i = 0; i < 8; i++)
-            idx |= (uint64_t)(unsigned char)p[i] << (8 * i);
-        if (idx >= m->window.n || replay_row(m, p + 8, len - 8) < 0)
-            return 0;
-        return window_replace(&m->window, (size_t)idx, &m->row) == 0 ? 0 : -1;
-    }
-    return 0; /* unknown record types from a newer version are skipped */
-}
-
 /* time: sample after a restart: the open window is the one its samples' timestamps fall in (they
  * all fall in one). An empty window opens with the next timestamped sample. */
 static void resume_time_window(struct model_runtime *m)
@@ -1153,7 +1082,9 @@ int model_start(const struct model_config *mc, const struct model_links *links, 
         goto error;
     }
     struct journal_stats js;
-    if (journal_replay(m->journal, replay_record, m, &js, why, sizeof why) < 0) {
+    struct window_replay wr = {.schema = &m->schema, .row = &m->row, .window = &m->window, .cursors = m->cursors,
+                               .log_model = mc->name};
+    if (journal_replay(m->journal, window_replay_record, &wr, &js, why, sizeof why) < 0) {
         snprintf(err, errlen, "model '%s': replaying state: %s", mc->name, why);
         goto error;
     }

@@ -10,10 +10,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cursors.h"
 #include "journal.h"
 #include "sample_row.h"
 #include "window.h"
+#include "window_replay.h"
 
 /* Upper bound of a window defined by time only (no size), as the agent has it. */
 #define STATE_WINDOW_MAX_ITEMS 1000000
@@ -84,72 +84,6 @@ static int copy_file(const char *src, const char *dst, int *copied, char *err, s
     return rc;
 }
 
-struct replay_ctx {
-    struct row_schema schema;
-    struct sample_row row;
-    struct window window;
-    uint64_t unreadable;
-};
-
-static int replay_row(struct replay_ctx *r, const char *text, size_t len)
-{
-    char why[192];
-    if (sample_row_parse(&r->schema, text, len, &r->row, why, sizeof why) == 0)
-        return 0;
-    r->unreadable++;
-    return -1;
-}
-
-static int replay_record(void *ctx, uint8_t type, const void *data, size_t len);
-
-/* A probe's batch with its source cursor: its window records (the cursor is the agent's business). */
-static int replay_batch(struct replay_ctx *r, const void *data, size_t len)
-{
-    struct cursor_entry e;
-    const unsigned char *inner;
-    size_t left;
-    if (cursor_record_decode(data, len, &e, &inner, &left) < 0)
-        return 0; /* skipped, as the agent does */
-    uint8_t type;
-    const void *d;
-    size_t n;
-    while (cursor_inner_next(&inner, &left, &type, &d, &n) == 1) {
-        if (type == WINDOW_REC_BATCH)
-            continue; /* batches do not nest */
-        int rc = replay_record(r, type, d, n);
-        if (rc)
-            return rc;
-    }
-    return 0;
-}
-
-/* The agent's replay (core/model.c): the same records give the same window. */
-static int replay_record(void *ctx, uint8_t type, const void *data, size_t len)
-{
-    struct replay_ctx *r = ctx;
-    const char *p = data;
-    if (type == WINDOW_REC_BATCH)
-        return replay_batch(r, data, len);
-    if (type == WINDOW_REC_CLOSE) {
-        window_clear(&r->window);
-        return 0;
-    }
-    if (type == WINDOW_REC_APPEND) {
-        if (replay_row(r, p, len) < 0)
-            return 0;
-        return window_append(&r->window, &r->row) != -2 ? 0 : -1;
-    }
-    if (type == WINDOW_REC_REPLACE && len >= 8) {
-        uint64_t idx = 0;
-        for (int i = 0; i < 8; i++)
-            idx |= (uint64_t)(unsigned char)p[i] << (8 * i);
-        if (idx >= r->window.n || replay_row(r, p + 8, len - 8) < 0)
-            return 0;
-        return window_replace(&r->window, (size_t)idx, &r->row) == 0 ? 0 : -1;
-    }
-    return 0; /* record types of a newer version are skipped, as the agent does */
-}
-
 static void remove_copy(const char *dir, const char *model)
 {
     static const char *const suffixes[] = {".journal", ".snapshot", ".lock", ".journal.tmp", ".snapshot.tmp"};
@@ -165,8 +99,10 @@ static void remove_copy(const char *dir, const char *model)
 static int replay_copy(const char *dir, const struct model_config *mc, const struct profile *p, struct columns **out,
                        struct state_window_info *info, char *err, size_t errlen)
 {
-    struct replay_ctx r;
-    memset(&r, 0, sizeof r);
+    struct row_schema schema = {0};
+    struct sample_row row = {0};
+    struct window window;
+    struct window_replay r = {.schema = &schema, .row = &row, .window = &window};
     struct columns *schema_cols = columns_new_for_profile(p, NULL);
     struct columns *table = columns_new_for_profile(p, NULL);
     struct journal *j = NULL;
@@ -174,9 +110,9 @@ static int replay_copy(const char *dir, const struct model_config *mc, const str
     size_t cap = mc->window_size > 0 ? (size_t)mc->window_size : STATE_WINDOW_MAX_ITEMS;
     if (!schema_cols || !table)
         goto nomem;
-    row_schema_init(&r.schema, schema_cols);
-    if (sample_row_init(&r.row, schema_cols->ncols) < 0 ||
-        window_init(&r.window, &r.schema, cap, mc->window_sliding) < 0)
+    row_schema_init(&schema, schema_cols);
+    if (sample_row_init(&row, schema_cols->ncols) < 0 ||
+        window_init(&window, &schema, cap, mc->window_sliding) < 0)
         goto nomem;
     window_ready = 1;
     char why[768];
@@ -185,7 +121,7 @@ static int replay_copy(const char *dir, const struct model_config *mc, const str
         goto out;
     }
     struct journal_stats js;
-    if (journal_replay(j, replay_record, &r, &js, why, sizeof why) < 0) {
+    if (journal_replay(j, window_replay_record, &r, &js, why, sizeof why) < 0) {
         snprintf(err, errlen, "model '%s': reading the agent's state: %s", mc->name, why);
         goto out;
     }
@@ -193,7 +129,7 @@ static int replay_copy(const char *dir, const struct model_config *mc, const str
     info->journal_records = js.journal_records;
     info->torn_bytes = js.bytes_discarded;
     info->unreadable = r.unreadable;
-    if (window_fill_columns(&r.window, table, 0) < 0)
+    if (window_fill_columns(&window, table, 0) < 0)
         goto nomem;
     *out = table;
     table = NULL;
@@ -204,8 +140,8 @@ nomem:
 out:
     journal_close(j);
     if (window_ready)
-        window_free(&r.window);
-    sample_row_free(&r.row);
+        window_free(&window);
+    sample_row_free(&row);
     columns_free(table);
     columns_free(schema_cols);
     return rc;

@@ -11,16 +11,6 @@
 #include "data/columns.h"
 #include "data/profile.h"
 
-/* The journal records of a model's window (written by core/model.c, see journal.h for the file
- * format): a kept sample's text; a reservoir replacement (8-byte little-endian index, then the
- * text); a tumbling window's close (the window starts empty); a probe's batch with its source
- * cursor, holding A/R/C records (cursors.h). The same values as model.c's REC_* (which should
- * include this header instead of defining its own). */
-#define WINDOW_REC_APPEND 'A'
-#define WINDOW_REC_REPLACE 'R'
-#define WINDOW_REC_CLOSE 'C'
-#define WINDOW_REC_BATCH 'B'
-
 /* 1 when state_dir holds a journal or a snapshot of the model, else 0. */
 int state_window_exists(const char *state_dir, const char *model);
 
