@@ -36,6 +36,24 @@ static size_t choose_k(const double *lambda, size_t r, double total, double min_
     return r;
 }
 
+/* Keeps the fewest leading components reaching min_ratio of the variance: m->k and m->w (p x k,
+ * row-major) from the first k columns of dirs (the directions, sorted by eigenvalue lambda, count
+ * of them). Returns 0, or -1 out of memory. */
+static int keep_components(const double *lambda, size_t count, double total, double min_ratio, const gsl_matrix *dirs,
+                           size_t p, struct pca_model *m)
+{
+    m->k = choose_k(lambda, count, total, min_ratio, &m->explained);
+    if (!m->k)
+        return 0;
+    m->w = malloc(p * m->k * sizeof *m->w);
+    if (!m->w)
+        return -1;
+    for (size_t j = 0; j < p; j++)
+        for (size_t l = 0; l < m->k; l++)
+            m->w[j * m->k + l] = gsl_matrix_get(dirs, j, l);
+    return 0;
+}
+
 /* n >= p: eigenvectors of X^T X (p x p), X the centred rows. The covariance is accumulated as
  * outer products row by row (an axpy per entry row, which the compiler vectorises). */
 static int fit_eigen(const double *x, size_t n, size_t p, double min_ratio, struct pca_model *m)
@@ -68,16 +86,7 @@ static int fit_eigen(const double *x, size_t n, size_t p, double min_ratio, stru
     gsl_eigen_symmv_sort(eval, evec, GSL_EIGEN_SORT_VAL_DESC);
     for (size_t i = 0; i < p; i++)
         lambda[i] = gsl_vector_get(eval, i);
-    m->k = choose_k(lambda, p, total, min_ratio, &m->explained);
-    if (m->k) {
-        m->w = malloc(p * m->k * sizeof *m->w);
-        if (!m->w)
-            goto out;
-        for (size_t j = 0; j < p; j++)
-            for (size_t l = 0; l < m->k; l++)
-                m->w[j * m->k + l] = gsl_matrix_get(evec, j, l);
-    }
-    rc = 0;
+    rc = keep_components(lambda, p, total, min_ratio, evec, p, m);
 out:
     gsl_matrix_free(c);
     gsl_matrix_free(evec);
@@ -113,16 +122,7 @@ static int fit_svd(const double *x, size_t n, size_t p, double min_ratio, struct
     }
     for (size_t i = 0; i < n; i++)
         lambda[i] = gsl_vector_get(s, i) * gsl_vector_get(s, i);
-    m->k = choose_k(lambda, n, total, min_ratio, &m->explained);
-    if (m->k) {
-        m->w = malloc(p * m->k * sizeof *m->w);
-        if (!m->w)
-            goto out;
-        for (size_t j = 0; j < p; j++)
-            for (size_t l = 0; l < m->k; l++)
-                m->w[j * m->k + l] = gsl_matrix_get(a, j, l);
-    }
-    rc = 0;
+    rc = keep_components(lambda, n, total, min_ratio, a, p, m);
 out:
     gsl_matrix_free(a);
     gsl_matrix_free(v);
