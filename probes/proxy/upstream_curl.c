@@ -11,8 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "plugin_common.h"
 
 /* Body bytes held per transfer before libcurl is paused (it keeps what it has read until resumed). */
 #define PENDING_MAX 65536
@@ -45,13 +46,6 @@ struct upstream_curl {
     struct curl_xfer **idle;
     size_t n_idle, cap_idle;
 };
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 struct upstream_curl *upstream_curl_new(int64_t timeout_ms, const int *stopping)
 {
@@ -251,7 +245,7 @@ static void xfer_drive(struct curl_xfer *x, int want_body, int64_t deadline_ms)
             }
         if (x->done || (want_body ? x->len > x->off : x->head_done))
             return;
-        int64_t wait = deadline_ms - now_ms();
+        int64_t wait = deadline_ms - pu_now_ms();
         if (wait <= 0) {
             x->timed_out = 1;
             return;
@@ -288,7 +282,7 @@ static ssize_t curl_body_read(struct upstream_body *base, char *buf, size_t max,
             return -1;
         }
         x->timed_out = 0;
-        xfer_drive(x, 1, now_ms() + x->uc->timeout_ms);
+        xfer_drive(x, 1, pu_now_ms() + x->uc->timeout_ms);
         if (x->timed_out) {
             snprintf(why, whylen, "no body bytes within the timeout");
             return -1;
@@ -361,7 +355,7 @@ enum upstream_error upstream_curl_exchange(struct upstream_curl *uc, const char 
         snprintf(why, whylen, "cannot start the upstream transfer");
         return UPSTREAM_NETWORK;
     }
-    xfer_drive(x, 0, now_ms() + uc->timeout_ms);
+    xfer_drive(x, 0, pu_now_ms() + uc->timeout_ms);
     enum upstream_error e = UPSTREAM_OK;
     int no_body = (flags & UPSTREAM_HEAD) || out->status == 204 || out->status == 304 || out->status < 200;
     if (!x->head_done) {
@@ -392,7 +386,7 @@ enum upstream_error upstream_curl_exchange(struct upstream_curl *uc, const char 
         return e;
     }
     if (!x->done && no_body) /* nothing more comes: let libcurl finish, so the connection stays */
-        xfer_drive(x, 1, now_ms() + uc->timeout_ms);
+        xfer_drive(x, 1, pu_now_ms() + uc->timeout_ms);
     if (!x->done) {
         /* What already arrived is taken in the same step; a short answer is then complete. */
         int running;
