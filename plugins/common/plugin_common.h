@@ -134,6 +134,11 @@ char *pu_key_model_part(const char *key);
  * atomically (temp file, fsync, rename, fsync of the directory) before the call returns, so a job
  * recorded before a crash or a SIGKILL is polled again after the restart. Not thread-safe: the
  * plugin calls it under its own lock. Without a state directory the store lives in memory. */
+/* A route's answer: body (consumed; NULL or unprintable: 500) as one line of JSON plus a newline. */
+void pu_respond_json(struct dw_http_response *resp, int status, json_t *body);
+/* {"error": msg, "status": status} through pu_respond_json. */
+void pu_respond_error(struct dw_http_response *resp, int status, const char *msg);
+
 /* Replaces path by len bytes of text: a temp file beside it (mode 0600), fsync, rename over path,
  * fsync of the directory; a crash leaves the old or the new content. 0, or -1 with err. */
 int pu_write_file_atomic(const char *path, const char *text, size_t len, char *err, size_t errlen);

@@ -92,32 +92,6 @@ static const struct dw_option kserve_options[] = {
 
 /* ---- answers ---- */
 
-static void respond_json(struct dw_http_response *resp, int status, json_t *body)
-{
-    resp->status = status;
-    resp->content_type = "application/json";
-    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-    json_decref(body);
-    size_t len = text ? strlen(text) : 0;
-    resp->body = text ? malloc(len + 2) : NULL;
-    if (!resp->body) {
-        free(text);
-        resp->status = 500;
-        return;
-    }
-    /* One line of JSON with a trailing newline, like the server's own errors. */
-    memcpy(resp->body, text, len);
-    resp->body[len] = '\n';
-    resp->body[len + 1] = '\0';
-    resp->body_len = len + 1;
-    free(text);
-}
-
-static void respond_error(struct dw_http_response *resp, int status, const char *msg)
-{
-    respond_json(resp, status, json_pack("{s:s, s:i}", "error", msg, "status", status));
-}
-
 /* ---- metrics ---- */
 
 static void count_rejected(struct kserve *k, const char *reason, size_t n)
@@ -431,7 +405,7 @@ static void emit_pair(struct kserve *k, const struct pending *request, const str
         count_rejected(k, "bad_payload", 1);
         char msg[640];
         snprintf(msg, sizeof msg, "request and response of id '%s' are not a predict call: %s", request->id, why);
-        respond_json(resp, 400, json_pack("{s:s, s:i, s:s}", "error", msg, "status", 400, "id", request->id));
+        pu_respond_json(resp, 400, json_pack("{s:s, s:i, s:s}", "error", msg, "status", 400, "id", request->id));
         return;
     }
     struct dw_ingest_result res;
@@ -448,16 +422,16 @@ static void emit_pair(struct kserve *k, const struct pending *request, const str
         count_rejected(k, "unknown_model", (size_t)samples);
         char msg[400];
         snprintf(msg, sizeof msg, "no model '%s' is configured in this agent", k->model);
-        respond_error(resp, 404, msg);
+        pu_respond_error(resp, 404, msg);
     } else if (rc == DW_INGEST_UNAVAILABLE) {
         *retry = 1;
         char msg[400];
         snprintf(msg, sizeof msg, "the agent cannot store samples now (%s): send the event again", res.error);
-        respond_error(resp, 503, msg);
+        pu_respond_error(resp, 503, msg);
     } else if (rc < 0 || (res.accepted == 0 && res.rejected > 0)) {
         char msg[400];
         snprintf(msg, sizeof msg, "the agent rejected every sample: %s", res.error);
-        respond_json(resp, 400,
+        pu_respond_json(resp, 400,
                      json_pack("{s:s, s:i, s:s, s:i, s:I}", "error", msg, "status", 400, "id", request->id,
                                "accepted", 0, "rejected", (json_int_t)res.rejected));
     } else {
@@ -465,7 +439,7 @@ static void emit_pair(struct kserve *k, const struct pending *request, const str
                                  (json_int_t)res.accepted, "rejected", (json_int_t)res.rejected);
         if (body && res.rejected)
             json_object_set_new(body, "error", json_string(res.error));
-        respond_json(resp, 202, body);
+        pu_respond_json(resp, 202, body);
     }
 }
 
@@ -477,7 +451,7 @@ static void kserve_handle(void *ctx, const struct dw_http_request *req, struct d
     char why[512];
     int status;
     if (media_is(req->content_type, "application/cloudevents-batch+json")) {
-        respond_error(resp, 415, "batched CloudEvents are not supported: send one event per request (binary or "
+        pu_respond_error(resp, 415, "batched CloudEvents are not supported: send one event per request (binary or "
                                  "structured mode)");
         return;
     }
@@ -491,7 +465,7 @@ static void kserve_handle(void *ctx, const struct dw_http_request *req, struct d
                                   "(Content-Type: application/cloudevents+json)");
     }
     if (status) {
-        respond_error(resp, status, why);
+        pu_respond_error(resp, status, why);
         event_clear(&ev);
         return;
     }
@@ -499,7 +473,7 @@ static void kserve_handle(void *ctx, const struct dw_http_request *req, struct d
         count_rejected(k, "unjoined", 1);
         snprintf(why, sizeof why, "an event of %zu bytes is larger than max_pending_bytes (%zu)", ev.data_len,
                  k->max_bytes);
-        respond_error(resp, 413, why);
+        pu_respond_error(resp, 413, why);
         event_clear(&ev);
         return;
     }
@@ -512,7 +486,7 @@ static void kserve_handle(void *ctx, const struct dw_http_request *req, struct d
     if (!e || !e->id || !e->body) {
         pending_free(e);
         event_clear(&ev);
-        respond_error(resp, 503, "out of memory");
+        pu_respond_error(resp, 503, "out of memory");
         return;
     }
     memcpy(e->body, ev.data, ev.data_len);
@@ -561,7 +535,7 @@ static void kserve_handle(void *ctx, const struct dw_http_request *req, struct d
     if (!other) {
         publish_pending(k, n_pending);
         /* e belongs to the map now (another event may join and free it): the answer reads copies. */
-        respond_json(resp, 202, json_pack("{s:s, s:s, s:s}", "status", "pending", "id", id, "type",
+        pu_respond_json(resp, 202, json_pack("{s:s, s:s, s:s}", "status", "pending", "id", id, "type",
                                           half == HALF_REQUEST ? "request" : "response"));
         return;
     }

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "driftwatch/plugin.h"
+#include "plugin_common.h"
 #include "sample_check.h"
 #include "sample_emit.h"
 
@@ -142,33 +143,6 @@ static int media_kind(const char *content_type)
     return 0;
 }
 
-static void respond_json(struct dw_http_response *resp, int status, json_t *body)
-{
-    resp->status = status;
-    resp->content_type = "application/json";
-    resp->body = body ? json_dumps(body, JSON_COMPACT) : NULL;
-    json_decref(body);
-    if (resp->body) {
-        size_t len = strlen(resp->body);
-        /* One line of JSON with a trailing newline, like the server's own errors. */
-        char *with_nl = realloc(resp->body, len + 2);
-        if (with_nl) {
-            with_nl[len] = '\n';
-            with_nl[len + 1] = '\0';
-            resp->body = with_nl;
-            len++;
-        }
-        resp->body_len = len;
-    } else {
-        resp->status = 500;
-    }
-}
-
-static void respond_error(struct dw_http_response *resp, int status, const char *msg)
-{
-    respond_json(resp, status, json_pack("{s:s, s:i}", "error", msg, "status", status));
-}
-
 static size_t count_lines(const char *body, size_t len)
 {
     size_t n = 0;
@@ -255,7 +229,7 @@ static int check_json(struct push *p, const char *body, size_t len, struct verdi
                  strstr(prob.why, "end of file expected") ? " (one sample per line is NDJSON: send it as "
                                                             "Content-Type: application/x-ndjson)"
                                                           : "");
-        respond_json(resp, 400,
+        pu_respond_json(resp, 400,
                      json_pack("{s:s, s:i, s:I, s:I}", "error", msg, "status", 400, "line", (json_int_t)line,
                                "column", (json_int_t)col));
         rc = -1;
@@ -263,7 +237,7 @@ static int check_json(struct push *p, const char *body, size_t len, struct verdi
         char msg[256];
         snprintf(msg, sizeof msg, "a batch of %ld samples is larger than max_batch (%zu); split it", n, p->max_batch);
         count(p, REJECTED, REJECTED_HELP, "reason", "batch_too_large", (size_t)n);
-        respond_error(resp, 413, msg);
+        pu_respond_error(resp, 413, msg);
         rc = -1;
     }
     return rc;
@@ -397,13 +371,13 @@ static int emit_keyed(struct push *p, const char *key, const struct verdict *v, 
         p->host->metrics->counter_add(REPLAYS, REPLAYS_HELP, labels, 1);
         rc = 0;
     } else if (rc == DW_INGEST_NO_CURSORS) {
-        respond_error(resp, 501, "this agent keeps no Idempotency-Keys: send the request without the header");
+        pu_respond_error(resp, 501, "this agent keeps no Idempotency-Keys: send the request without the header");
         rc = 0;
     } else if ((rc == DW_INGEST_OK || (rc == DW_INGEST_INVALID && res->rejected > 0)) && a.text) {
         respond_answer(resp, a.text);
         rc = 0;
     } else if (rc == DW_INGEST_OK || rc == DW_INGEST_INVALID || rc == DW_INGEST_DUPLICATE) {
-        respond_error(resp, 503, "out of memory answering the request");
+        pu_respond_error(resp, 503, "out of memory answering the request");
         rc = 0;
     }
     p->host->free(stored);
@@ -418,7 +392,7 @@ static void push_handle(void *ctx, const struct dw_http_request *req, struct dw_
     const char *key = DW_HOST_HAS(p->host, emit_checked_cursor) ? req->idempotency_key : NULL;
     char why[256];
     if (key && key_check(key, why, sizeof why) < 0) {
-        respond_error(resp, 400, why);
+        pu_respond_error(resp, 400, why);
         return;
     }
     int kind = media_kind(req->content_type);
@@ -428,20 +402,20 @@ static void push_handle(void *ctx, const struct dw_http_request *req, struct dw_
                  "Content-Type must be application/json (an array or one sample) or application/x-ndjson "
                  "(application/jsonl: one sample a line), not '%s'",
                  req->content_type ? req->content_type : "(none)");
-        respond_error(resp, 415, msg);
+        pu_respond_error(resp, 415, msg);
         return;
     }
     size_t start = 0;
     while (start < req->body_len && isspace((unsigned char)req->body[start]))
         start++;
     if (start == req->body_len) {
-        respond_error(resp, 400, "the request body is empty: send a JSON array, one JSON object or NDJSON");
+        pu_respond_error(resp, 400, "the request body is empty: send a JSON array, one JSON object or NDJSON");
         return;
     }
     struct verdict v = {.max_errors = p->max_errors};
     v.errors = calloc(p->max_errors ? p->max_errors : 1, sizeof *v.errors);
     if (!v.errors) {
-        respond_error(resp, 503, "out of memory");
+        pu_respond_error(resp, 503, "out of memory");
         return;
     }
     if (kind == 2) {
@@ -451,7 +425,7 @@ static void push_handle(void *ctx, const struct dw_http_request *req, struct dw_
             snprintf(msg, sizeof msg, "a batch of %zu samples is larger than max_batch (%zu); split it", lines,
                      p->max_batch);
             count(p, REJECTED, REJECTED_HELP, "reason", "batch_too_large", lines);
-            respond_error(resp, 413, msg);
+            pu_respond_error(resp, 413, msg);
             goto out;
         }
         check_ndjson(req->body, req->body_len, &v);
@@ -466,7 +440,7 @@ static void push_handle(void *ctx, const struct dw_http_request *req, struct dw_
     count(p, REJECTED, REJECTED_HELP, "reason", "invalid_sample", v.rejected_shape);
 
     if (v.failed) {
-        respond_error(resp, 503, "out of memory preparing the batch");
+        pu_respond_error(resp, 503, "out of memory preparing the batch");
         goto out;
     }
     size_t rejected = verdict_rejected(&v);
@@ -475,7 +449,7 @@ static void push_handle(void *ctx, const struct dw_http_request *req, struct dw_
         describe(&v.errors[0], first, sizeof first);
         char msg[700];
         snprintf(msg, sizeof msg, "no acceptable sample in the batch (%zu rejected); first: %s", rejected, first);
-        respond_json(resp, 400,
+        pu_respond_json(resp, 400,
                      json_pack("{s:s, s:i, s:i, s:I, s:o}", "error", msg, "status", 400, "accepted", 0, "rejected",
                                (json_int_t)rejected, "errors", errors_json(&v, NULL)));
         goto out;
@@ -493,13 +467,13 @@ static void push_handle(void *ctx, const struct dw_http_request *req, struct dw_
     if (rc == DW_INGEST_UNKNOWN_MODEL) {
         char msg[400];
         snprintf(msg, sizeof msg, "the agent has no model '%s': %s", p->model, res.error);
-        respond_error(resp, 404, msg);
+        pu_respond_error(resp, 404, msg);
         goto out;
     }
     if (rc == DW_INGEST_INVALID && res.rejected > 0) {
         char msg[400];
         snprintf(msg, sizeof msg, "the agent rejected every sample: %s", res.error);
-        respond_json(resp, 400,
+        pu_respond_json(resp, 400,
                      json_pack("{s:s, s:i, s:i, s:I, s:o}", "error", msg, "status", 400, "accepted", 0, "rejected",
                                (json_int_t)(rejected + res.rejected), "errors", errors_json(&v, res.error)));
         goto out;
@@ -509,10 +483,10 @@ static void push_handle(void *ctx, const struct dw_http_request *req, struct dw_
          * nothing was kept, the client should send the batch again later. */
         char msg[400];
         snprintf(msg, sizeof msg, "the agent could not take the samples, retry later: %s", res.error);
-        respond_error(resp, 503, msg);
+        pu_respond_error(resp, 503, msg);
         goto out;
     }
-    respond_json(resp, 202,
+    pu_respond_json(resp, 202,
                  json_pack("{s:I, s:I, s:o}", "accepted", (json_int_t)res.accepted, "rejected",
                            (json_int_t)(rejected + res.rejected), "errors",
                            errors_json(&v, res.rejected ? res.error : NULL)));
