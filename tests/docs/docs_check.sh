@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The repository documents itself and refers to nothing outside it:
 # 1. no tracked file (outside .git) refers to a document that is not in the repository: the
-#    shared design page the project started from, by its name or by its relative path;
+#    shared design, API-summary and style pages the project started from, by name or by path;
 # 2. every metric family the code registers is described in docs/metrics.md;
 # 3. every key the config parser accepts is described in docs/configuration.md;
 # 4. every docs/*.md link to another docs page points at a file that exists.
@@ -9,8 +9,8 @@ source "$DW_SRC/tests/lib.sh"
 
 cd "$DW_SRC"
 # Both patterns are built from pieces so this file does not match itself.
-design="DESIGN""\.md"
-shared="\.\./""shared"
+design="(DESIGN|EXTERNAL|STYLE)""\.md"
+shared="(\.\./|/work/)""shared"
 git ls-files -z >"$TMP/files" 2>/dev/null || true
 if [ ! -s "$TMP/files" ]; then # not a git checkout (a source tarball): every file
     find . -path ./.git -prune -o -type f -print0 | sed -z 's#^\./##' >"$TMP/files"

@@ -1,6 +1,6 @@
 /* Vertex AI plugin against the fake Vertex AI and fake Google auth servers on loopback.
- * Expected request shapes and values come from the Vertex AI REST v1 reference as summarised in
- * /work/shared/EXTERNAL.md (URLs, bodies, LROs, error shape, auth flows), not from plugin output. */
+ * Expected request shapes and values come from the Vertex AI REST v1 reference as the fake follows it
+ * (tests/fakes/vertex/README.md: URLs, bodies, LROs, error shape, auth flows), not from plugin output. */
 #include <math.h>
 #include <regex.h>
 #include <setjmp.h>
