@@ -52,57 +52,46 @@ struct agent {
 static pthread_rwlock_t current_lock = PTHREAD_RWLOCK_INITIALIZER;
 static struct agent *current;
 
+/* The running model named `name` (caller holds current_lock for reading), or NULL with res's error
+ * and code set for the probe's answer. */
+static struct model_runtime *model_for_batch(const char *name, struct dw_ingest_result *res)
+{
+    memset(res, 0, sizeof *res);
+    for (size_t i = 0; current && name && i < current->n_models; i++)
+        if (strcmp(model_name(current->models[i]), name) == 0)
+            return current->models[i];
+    snprintf(res->error, sizeof res->error, "unknown model '%s'", name ? name : "(null)");
+    return NULL;
+}
+
+/* A body: model_ingest splits and checks it, then takes the same path as a checked batch. */
 static int agent_ingest(const struct dw_sample_batch *batch, struct dw_ingest_result *res)
 {
-    int rc = DW_INGEST_UNKNOWN_MODEL;
-    memset(res, 0, sizeof *res);
     pthread_rwlock_rdlock(&current_lock);
-    for (size_t i = 0; current && i < current->n_models; i++) {
-        if (batch->model && strcmp(model_name(current->models[i]), batch->model) == 0) {
-            rc = model_ingest(current->models[i], batch, res);
-            break;
-        }
-    }
+    struct model_runtime *m = model_for_batch(batch->model, res);
+    int rc = m ? model_ingest(m, batch, res) : DW_INGEST_UNKNOWN_MODEL;
     pthread_rwlock_unlock(&current_lock);
-    if (rc == DW_INGEST_UNKNOWN_MODEL)
-        snprintf(res->error, sizeof res->error, "unknown model '%s'", batch->model ? batch->model : "(null)");
     return rc;
 }
 
 static int agent_ingest_checked(const struct dw_checked_batch *batch, struct dw_ingest_result *res)
 {
-    int rc = DW_INGEST_UNKNOWN_MODEL;
-    memset(res, 0, sizeof *res);
     pthread_rwlock_rdlock(&current_lock);
-    for (size_t i = 0; current && i < current->n_models; i++) {
-        if (batch->model && strcmp(model_name(current->models[i]), batch->model) == 0) {
-            rc = model_ingest_checked(current->models[i], batch, res);
-            break;
-        }
-    }
+    struct model_runtime *m = model_for_batch(batch->model, res);
+    int rc = m ? model_ingest_checked(m, batch, res) : DW_INGEST_UNKNOWN_MODEL;
     pthread_rwlock_unlock(&current_lock);
-    if (rc == DW_INGEST_UNKNOWN_MODEL)
-        snprintf(res->error, sizeof res->error, "unknown model '%s'", batch->model ? batch->model : "(null)");
     return rc;
 }
 
 static int agent_ingest_cursor(const struct dw_checked_batch *batch, const struct dw_cursor *cursor,
                                struct dw_ingest_result *res, char **stored)
 {
-    int rc = DW_INGEST_UNKNOWN_MODEL;
-    memset(res, 0, sizeof *res);
     if (stored)
         *stored = NULL;
     pthread_rwlock_rdlock(&current_lock);
-    for (size_t i = 0; current && i < current->n_models; i++) {
-        if (batch->model && strcmp(model_name(current->models[i]), batch->model) == 0) {
-            rc = model_ingest_cursor(current->models[i], batch, cursor, res, stored);
-            break;
-        }
-    }
+    struct model_runtime *m = model_for_batch(batch->model, res);
+    int rc = m ? model_ingest_cursor(m, batch, cursor, res, stored) : DW_INGEST_UNKNOWN_MODEL;
     pthread_rwlock_unlock(&current_lock);
-    if (rc == DW_INGEST_UNKNOWN_MODEL)
-        snprintf(res->error, sizeof res->error, "unknown model '%s'", batch->model ? batch->model : "(null)");
     return rc;
 }
 

@@ -16,12 +16,13 @@
 #include "cursors.h"
 #include "data/profile.h"
 #include "drift/analyze.h"
-#include "ingest.h"
 #include "journal.h"
 #include "log.h"
 #include "metrics.h"
 #include "policy.h"
-#include "sample_row.h"
+#include "sample/sample_batch.h"
+#include "sample/rfc3339.h"
+#include "sample/sample_row.h"
 #include "strbuf.h"
 #include "window.h"
 #include "window_replay.h"
@@ -207,6 +208,13 @@ static int close_window_locked(struct model_runtime *m, char *err, size_t errlen
 
 /* ---- ingest ---- */
 
+/* What happened to a batch's samples before the model read them: split from a body and checked. */
+struct ingest_stats {
+    size_t accepted;       /* valid samples offered */
+    size_t rejected;       /* refused by the sample check */
+    char first_error[256]; /* "line 3: $.features: why", "$[2]...", "line 1, column 9: why" */
+};
+
 struct ingest_ctx {
     struct model_runtime *m;
     size_t kept;
@@ -356,33 +364,6 @@ static int offer_sample(struct ingest_ctx *c, const char *text, size_t len)
     return store_sample(c, d, replace, text, len);
 }
 
-/* A sample jansson validated: its own text when the body had it on a line (NDJSON), else encoded. */
-static int on_sample(void *ctx, json_t *sample, const char *text, size_t len)
-{
-    struct ingest_ctx *c = ctx;
-    char *dumped = text ? NULL : json_dumps(sample, JSON_COMPACT);
-    if (!text && !dumped) {
-        snprintf(c->err, sizeof c->err, "out of memory");
-        c->failed = 1;
-        return 1;
-    }
-    int rc = offer_sample(c, text ? text : dumped, text ? len : strlen(dumped));
-    free(dumped);
-    c->index++;
-    if (rc < 0) {
-        c->failed = 1;
-        return 1;
-    }
-    return 0;
-}
-
-/* Only counts (ingest_parse's stats): the samples of a batch refused before it is stored. */
-static int count_sample(void *ctx, json_t *sample, const char *text, size_t len)
-{
-    (void)ctx, (void)sample, (void)text, (void)len;
-    return 0;
-}
-
 /* A live cursor in a snapshot: a batch record without samples. */
 static int write_cursor(void *ctx, const struct cursor_entry *e)
 {
@@ -499,28 +480,6 @@ static int report_batch(struct model_runtime *m, const struct ingest_ctx *c, int
     return DW_INGEST_OK;
 }
 
-int model_ingest(struct model_runtime *m, const struct dw_sample_batch *batch, struct dw_ingest_result *res)
-{
-    memset(res, 0, sizeof *res);
-    struct ingest_ctx c = {.m = m};
-    struct ingest_stats st;
-    size_t window_n;
-    pthread_mutex_lock(&m->lock);
-    int parsed, stored;
-    if (journal_ready_locked(m, &c) < 0) {
-        parsed = ingest_parse(batch->json, batch->json_len, count_sample, NULL, &st);
-        stored = -1;
-        window_n = m->window.n;
-    } else {
-        parsed = ingest_parse(batch->json, batch->json_len, on_sample, &c, &st);
-        stored = finish_batch_locked(m, &c, &window_n);
-    }
-    uint64_t refused_before = m->refused_batches;
-    m->refused_batches = stored < 0 ? refused_before + 1 : 0;
-    pthread_mutex_unlock(&m->lock);
-    return report_batch(m, &c, stored, parsed, &st, window_n, refused_before, res);
-}
-
 /* Offers a checked batch's samples (caller holds m->lock and found the journal ready). */
 static void offer_checked_locked(struct ingest_ctx *c, const struct dw_checked_batch *batch, struct ingest_stats *st)
 {
@@ -532,27 +491,86 @@ static void offer_checked_locked(struct ingest_ctx *c, const struct dw_checked_b
     }
 }
 
-int model_ingest_checked(struct model_runtime *m, const struct dw_checked_batch *batch, struct dw_ingest_result *res)
+/* The one ingest path: checked samples, st holding what the check refused before (if anything);
+ * parsed < 0 when the whole body was refused. */
+static int ingest_checked(struct model_runtime *m, const struct dw_checked_batch *batch, struct ingest_stats *st,
+                          int parsed, struct dw_ingest_result *res)
 {
     memset(res, 0, sizeof *res);
     struct ingest_ctx c = {.m = m};
-    struct ingest_stats st;
-    memset(&st, 0, sizeof st);
     size_t window_n;
     pthread_mutex_lock(&m->lock);
     int stored;
     if (journal_ready_locked(m, &c) < 0) {
-        st.accepted = batch->n;
+        st->accepted = batch->n;
         stored = -1;
         window_n = m->window.n;
     } else {
-        offer_checked_locked(&c, batch, &st);
+        offer_checked_locked(&c, batch, st);
         stored = finish_batch_locked(m, &c, &window_n);
     }
     uint64_t refused_before = m->refused_batches;
     m->refused_batches = stored < 0 ? refused_before + 1 : 0;
     pthread_mutex_unlock(&m->lock);
-    return report_batch(m, &c, stored, 0, &st, window_n, refused_before, res);
+    return report_batch(m, &c, stored, parsed, st, window_n, refused_before, res);
+}
+
+int model_ingest_checked(struct model_runtime *m, const struct dw_checked_batch *batch, struct dw_ingest_result *res)
+{
+    struct ingest_stats st = {0};
+    return ingest_checked(m, batch, &st, 0, res);
+}
+
+/* A body split into the texts of its valid samples (pointing into the body), and what was refused. */
+struct body_split {
+    struct dw_sample_text *texts;
+    size_t n, cap;
+    struct ingest_stats st;
+    int failed; /* out of memory */
+};
+
+static void split_item(void *ctx, const struct sample_item *it)
+{
+    struct body_split *s = ctx;
+    if (it->problem) {
+        if (!s->st.rejected++)
+            sample_item_describe(it, s->st.first_error, sizeof s->st.first_error);
+        return;
+    }
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? 2 * s->cap : 64;
+        struct dw_sample_text *t = realloc(s->texts, cap * sizeof *t);
+        if (!t) {
+            s->failed = 1;
+            return;
+        }
+        s->texts = t;
+        s->cap = cap;
+    }
+    s->texts[s->n].text = it->text;
+    s->texts[s->n++].len = it->len;
+}
+
+int model_ingest(struct model_runtime *m, const struct dw_sample_batch *batch, struct dw_ingest_result *res)
+{
+    struct body_split s = {0};
+    struct sample_problem prob;
+    int parsed = sample_read_body(batch->json, batch->json_len, split_item, &s, &prob) < 0 ? -1 : 0;
+    if (parsed < 0) {
+        /* not samples at all: the body counts as one rejected sample, final, never "retry later" */
+        s.st.rejected = 1;
+        sample_body_describe(batch->json, &prob, s.st.first_error, sizeof s.st.first_error);
+    }
+    if (s.failed) {
+        free(s.texts);
+        memset(res, 0, sizeof *res);
+        snprintf(res->error, sizeof res->error, "out of memory");
+        return DW_INGEST_UNAVAILABLE;
+    }
+    struct dw_checked_batch checked = {.model = batch->model, .probe = batch->probe, .samples = s.texts, .n = s.n};
+    int rc = ingest_checked(m, &checked, &s.st, parsed, res);
+    free(s.texts);
+    return rc;
 }
 
 /* Journals the cursor batch built in *inner as one record and sets the cursor (caller holds
@@ -1061,7 +1079,7 @@ int model_start(const struct model_config *mc, const struct model_links *links, 
     }
     size_t cap = mc->window_size > 0 ? (size_t)mc->window_size : TIME_WINDOW_MAX_ITEMS;
     if (!(m->columns = columns_new_for_profile(m->profile, NULL)) ||
-        (row_schema_init(&m->schema, m->columns), 0) || sample_row_init(&m->row, m->columns->ncols) < 0 ||
+        (columns_row_schema(&m->schema, m->columns), 0) || sample_row_init(&m->row, m->columns->ncols) < 0 ||
         window_init(&m->window, &m->schema, cap, mc->window_sliding) < 0 || !(m->cursors = cursors_new())) {
         snprintf(err, errlen, "model '%s': out of memory", mc->name);
         goto error;

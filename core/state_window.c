@@ -11,7 +11,8 @@
 #include <unistd.h>
 
 #include "journal.h"
-#include "sample_row.h"
+#include "sample/rfc3339.h"
+#include "sample/sample_row.h"
 #include "window.h"
 #include "window_replay.h"
 
@@ -110,7 +111,7 @@ static int replay_copy(const char *dir, const struct model_config *mc, const str
     size_t cap = mc->window_size > 0 ? (size_t)mc->window_size : STATE_WINDOW_MAX_ITEMS;
     if (!schema_cols || !table)
         goto nomem;
-    row_schema_init(&schema, schema_cols);
+    columns_row_schema(&schema, schema_cols);
     if (sample_row_init(&row, schema_cols->ncols) < 0 ||
         window_init(&window, &schema, cap, mc->window_sliding) < 0)
         goto nomem;

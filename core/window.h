@@ -10,7 +10,7 @@
 
 #include "data/catmap.h"
 #include "data/columns.h"
-#include "sample_row.h"
+#include "sample/sample_row.h"
 #include "strbuf.h"
 
 struct window {

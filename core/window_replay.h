@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "cursors.h"
-#include "sample_row.h"
+#include "sample/sample_row.h"
 #include "window.h"
 
 /* Record types (journal.h gives the file format around them). */

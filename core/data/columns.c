@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "numparse.h"
+#include "sample/numparse.h"
 #include "utf8.h"
 
 /* The row reservoir's PRNG stream (columns use streams 0..ncols-1). */
@@ -468,13 +468,18 @@ void columns_note_timestamp(struct columns *t, const char *s)
     }
 }
 
-int columns_is_envelope_key(const char *key, size_t len)
+static int schema_numeric(const struct columns *cols, int col)
 {
-    static const char *const keys[] = {"features", "prediction", "label", "score", "timestamp", "request_id"};
-    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
-        if (len == strlen(keys[i]) && memcmp(key, keys[i], len) == 0)
-            return 1;
-    return 0;
+    return cols->cols[col].type == COL_NUMERIC;
+}
+
+void columns_row_schema(struct row_schema *s, const struct columns *cols)
+{
+    s->cols = cols;
+    s->find = columns_findn;
+    s->numeric = schema_numeric;
+    s->prediction_col = columns_find(cols, cols->prediction_name ? cols->prediction_name : "prediction");
+    s->target_col = columns_find(cols, cols->target_name ? cols->target_name : "label");
 }
 
 void columns_note_unknown(struct columns *t, const char *name, size_t len, uint64_t rows)
@@ -496,7 +501,7 @@ static void put_object(struct columns *t, const json_t *obj, int envelope)
     json_object_keylen_foreach((json_t *)obj, key, klen, v)
     {
         int idx = columns_findn(t, key, klen);
-        if (idx < 0 && klen > 0 && !(envelope && columns_is_envelope_key(key, klen)))
+        if (idx < 0 && klen > 0 && !(envelope && sample_is_envelope_key(key, klen)))
             columns_note_unknown(t, key, klen, 1);
         columns_put_json(t, idx, v);
     }

@@ -11,6 +11,7 @@
 
 #include "catmap.h"
 #include "prng.h"
+#include "sample/sample_row.h"
 
 enum col_type { COL_NUMERIC = 1, COL_CATEGORICAL = 2 };
 enum col_role { ROLE_FEATURE = 0, ROLE_TARGET = 1, ROLE_PREDICTION = 2 };
@@ -124,9 +125,8 @@ int columns_kept_row_order(const struct columns *t, size_t *order); /* 0, or -1 
 /* A name the schema lacks, carried by rows rows of the data (a CSV header column: every row; a
  * live window's sample keys). Counted in unknown_names. */
 void columns_note_unknown(struct columns *t, const char *name, size_t len, uint64_t rows);
-/* 1 when a JSON object's key is part of the sample envelope of docs/data-formats.md ("features",
- * "prediction", "label", "score", "timestamp", "request_id") rather than a feature name. */
-int columns_is_envelope_key(const char *key, size_t len);
+/* The schema the sample reader (sample/sample_row.h) reads rows of t's columns with. */
+void columns_row_schema(struct row_schema *s, const struct columns *t);
 
 /* Missing share of a column over the table's rows (missing + invalid) / rows; 0 when no rows. */
 double columns_missing_share(const struct columns *t, int idx);

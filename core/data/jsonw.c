@@ -4,7 +4,7 @@
 #include <math.h>
 #include <stdio.h>
 
-#include "numparse.h"
+#include "sample/numparse.h"
 
 void jsonw_string(struct strbuf *sb, const char *s, size_t len)
 {

@@ -11,7 +11,7 @@
 
 #include "drift/drift.h"
 #include "jsonw.h"
-#include "numparse.h"
+#include "sample/numparse.h"
 #include "outfile.h"
 
 const char *col_type_name(enum col_type t)

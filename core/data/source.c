@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "csv.h"
-#include "numparse.h"
+#include "sample/numparse.h"
 #include "utf8.h"
 
 #define PROGRESS_EVERY (8u << 20)

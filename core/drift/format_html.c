@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "build_config.h"
-#include "data/numparse.h"
+#include "sample/numparse.h"
 #include "drift.h"
 #include "format_internal.h"
 

@@ -4,7 +4,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "data/numparse.h"
+#include "sample/numparse.h"
 #include "format_internal.h"
 
 /* Label value escaping of the text format: backslash, double quote and line feed. */

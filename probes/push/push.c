@@ -13,7 +13,7 @@
 
 #include "driftwatch/plugin.h"
 #include "plugin_common.h"
-#include "sample_check.h"
+#include "sample/sample_batch.h"
 #include "sample_emit.h"
 
 #define RECEIVED "driftwatch_samples_received_total"
@@ -159,39 +159,25 @@ static size_t count_lines(const char *body, size_t len)
     return n;
 }
 
+static void on_line(void *ctx, const struct sample_item *it)
+{
+    struct verdict *v = ctx;
+    v->received++;
+    if (!it->problem) {
+        verdict_keep(v, it->text, it->len);
+    } else if (it->problem->syntax) {
+        char why[300];
+        snprintf(why, sizeof why, "invalid JSON at column %zu: %s", it->column0 + it->problem->offset + 1,
+                 it->problem->why);
+        verdict_reject(v, it->line, "", why, 1);
+    } else {
+        verdict_reject(v, it->line, it->problem->path, it->problem->why, 0);
+    }
+}
+
 static void check_ndjson(const char *body, size_t len, struct verdict *v)
 {
-    size_t line = 0;
-    for (const char *p = body, *end = body + len; p < end;) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *stop = nl ? nl : end;
-        line++;
-        size_t n = (size_t)(stop - p);
-        const char *start = p, *line_start = p;
-        p = stop + 1;
-        while (n > 0 && isspace((unsigned char)start[n - 1]))
-            n--;
-        while (n > 0 && isspace((unsigned char)*start)) {
-            start++;
-            n--;
-        }
-        if (n == 0)
-            continue;
-        v->received++;
-        struct sample_problem prob;
-        if (sample_check_text(start, n, "$", &prob) == 0) {
-            verdict_keep(v, start, n);
-            continue;
-        }
-        if (prob.syntax) {
-            char why[300];
-            snprintf(why, sizeof why, "invalid JSON at column %zu: %s",
-                     (size_t)(start - line_start) + prob.offset + 1, prob.why);
-            verdict_reject(v, line, "", why, 1);
-        } else {
-            verdict_reject(v, line, prob.path, prob.why, 0);
-        }
-    }
+    sample_read_ndjson(body, len, on_line, v);
 }
 
 static void count(struct push *p, const char *metric, const char *help, const char *key, const char *value,

@@ -20,7 +20,7 @@
 
 #include "driftwatch/plugin.h"
 #include "plugin_common.h"
-#include "sample_check.h"
+#include "sample/sample_check.h"
 #include "sample_emit.h"
 
 #define RECEIVED "driftwatch_samples_received_total"

@@ -15,7 +15,7 @@
 #include <cmocka.h>
 
 #include "data/columns.h"
-#include "data/numparse.h"
+#include "sample/numparse.h"
 #include "data/prng.h"
 #include "data/utf8.h"
 

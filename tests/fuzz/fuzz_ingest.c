@@ -1,7 +1,8 @@
-/* Fuzz target: push API bodies (core/ingest.h): a JSON array, one object, or NDJSON. Every sample
- * ingest_parse accepts goes where the agent puts it: its text is read into a columnar window
- * (core/sample_row.c, core/window.c), which must give the same check table as jansson +
- * columns_add_row_json on the same sample, and so must the rows written back as snapshot texts. */
+/* Fuzz target: sample bodies (core/sample/sample_batch.h): a JSON array, one object, or NDJSON, as
+ * the core reads what the proxy, canary and kserve probes emit. Differential against jansson
+ * (jansson_reference.c + columns_add_row_json): the same samples accepted and refused, and the
+ * accepted ones, read where the agent puts them (core/sample/sample_row.c into core/window.c),
+ * give the same check table; so must the rows written back as snapshot texts. */
 #include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
@@ -9,8 +10,9 @@
 
 #include "data/columns.h"
 #include "fuzz.h"
-#include "ingest.h"
-#include "sample_row.h"
+#include "jansson_reference.h"
+#include "sample/sample_batch.h"
+#include "sample/sample_row.h"
 #include "window.h"
 
 #define MAX_SAMPLES 4096
@@ -44,28 +46,39 @@ static void read_into(const struct row_schema *schema, struct sample_row *row, s
         fuzz_fail("window_append failed on %s", what);
 }
 
-static int on_sample(void *ctx, json_t *sample, const char *raw, size_t raw_len)
+/* The reference: a sample jansson accepted, into the reference table. */
+static int on_reference(void *ctx, json_t *sample, const char *raw, size_t raw_len)
 {
     struct sink *s = ctx;
-    s->calls++;
+    (void)raw, (void)raw_len;
+    if (++s->calls > MAX_SAMPLES) /* the table holds the first ones, as the window does */
+        return 0;
     char why[256];
-    if (ingest_validate_sample(sample, why, sizeof why) < 0)
-        fuzz_fail("ingest_parse passed on a sample its validator refuses: %s", why);
-    /* as the agent does: an NDJSON line is kept as it came, anything else re-encoded */
-    char *text = raw ? strndup(raw, raw_len) : json_dumps(sample, JSON_COMPACT);
-    if (!text)
-        fuzz_fail("no window text for an accepted sample");
-    json_error_t je;
-    json_t *again = json_loads(text, JSON_REJECT_DUPLICATES, &je);
-    if (!again)
-        fuzz_fail("an accepted sample's window text does not parse: %s", je.text);
-    int rc = columns_add_row_json(s->table, again);
+    if (ref_validate_sample(sample, why, sizeof why) < 0)
+        fuzz_fail("the reference passed on a sample its validator refuses: %s", why);
+    int rc = columns_add_row_json(s->table, sample);
     if (rc < 0)
         fuzz_fail("columns_add_row_json returned %d for an accepted sample", rc);
-    json_decref(again);
-    read_into(s->schema, s->row, s->w, text, strlen(text), "a sample");
-    free(text);
-    return s->calls >= MAX_SAMPLES; /* a full window stops the walk, as the agent's does */
+    return 0;
+}
+
+struct ours {
+    struct sink *s;
+    size_t accepted, rejected, items;
+};
+
+/* The one reader: each valid sample's own text, read into the window. */
+static void on_item(void *ctx, const struct sample_item *it)
+{
+    struct ours *o = ctx;
+    if (it->index != o->items++)
+        fuzz_fail("item %zu reported as index %zu", o->items - 1, it->index);
+    if (it->problem) {
+        o->rejected++;
+        return;
+    }
+    if (++o->accepted <= MAX_SAMPLES)
+        read_into(o->s->schema, o->s->row, o->s->w, it->text, it->len, "a sample");
 }
 
 static int same_double(double a, double b)
@@ -116,23 +129,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct columns *schema_cols = new_table();
     struct row_schema schema;
-    row_schema_init(&schema, schema_cols);
+    columns_row_schema(&schema, schema_cols);
     struct sample_row row;
     struct window w, back;
     if (sample_row_init(&row, schema_cols->ncols) < 0 || window_init(&w, &schema, MAX_SAMPLES, 0) < 0 ||
         window_init(&back, &schema, MAX_SAMPLES, 0) < 0)
         fuzz_fail("cannot build the window");
     struct sink s = {.table = new_table(), .schema = &schema, .row = &row, .w = &w};
-    struct ingest_stats st;
-    int rc = ingest_parse((const char *)data, size, on_sample, &s, &st);
-    if (rc < 0 && (st.accepted || !st.first_error[0]))
-        fuzz_fail("ingest_parse refused the body but accepted %zu samples or gave no reason", st.accepted);
-    if (st.accepted != s.calls)
-        fuzz_fail("ingest_parse counted %zu accepted samples for %zu callbacks", st.accepted, s.calls);
-    if (st.rejected && !st.first_error[0])
-        fuzz_fail("%zu samples rejected without a first error", st.rejected);
-    if (memchr(st.first_error, '\0', sizeof st.first_error) == NULL)
-        fuzz_fail("first_error is not terminated");
+    struct ref_stats st;
+    int rc = ref_parse_body((const char *)data, size, on_reference, &s, &st);
+    struct ours o = {.s = &s};
+    struct sample_problem prob;
+    long n = sample_read_body((const char *)data, size, on_item, &o, &prob);
+    if ((rc < 0) != (n < 0))
+        fuzz_fail("jansson %s the body, the reader %s it", rc < 0 ? "refuses" : "reads", n < 0 ? "refuses" : "reads");
+    if (n < 0 && (o.items || !prob.why[0]))
+        fuzz_fail("the reader refused the body but reported %zu items or gave no reason", o.items);
+    if (n >= 0 && (st.accepted != o.accepted || st.rejected != o.rejected || (size_t)n != o.items))
+        fuzz_fail("jansson accepts %zu and refuses %zu samples, the reader %zu and %zu", st.accepted, st.rejected,
+                  o.accepted, o.rejected);
     for (size_t i = 0; i < s.table->ncols; i++) {
         const struct column *c = &s.table->cols[i];
         if (c->count + c->missing + c->invalid != s.table->rows)

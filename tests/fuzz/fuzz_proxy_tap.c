@@ -2,13 +2,14 @@
  * predict request and response seen on the wire into samples. Input: one header line
  * "PROTOCOL [names=a,b,...] [id=REQUEST_ID] [ts=TIMESTAMP]" (PROTOCOL v1, v2 or auto), then the
  * request body, FUZZ_SEPARATOR, the response body. The samples built must be what the probe hands
- * the core: a JSON array that ingest_parse reads with one verdict per sample. */
+ * the core: a JSON array that the core's reader (core/sample/sample_batch.h) reads with one
+ * verdict per sample. */
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fuzz.h"
-#include "ingest.h"
+#include "sample/sample_batch.h"
 #include "tap_parse.h"
 
 #define MAX_NAMES 64
@@ -53,11 +54,10 @@ static void header_parse(const uint8_t *data, size_t len, struct header *h)
     }
 }
 
-static int count_sample(void *ctx, json_t *sample, const char *text, size_t len)
+static void count_item(void *ctx, const struct sample_item *item)
 {
-    (void)sample;
+    (void)item;
     (*(size_t *)ctx)++;
-    return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -88,11 +88,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!json || strlen(json) != json_len)
             fuzz_fail("tap_build_samples: output length %zu does not match", json_len);
         size_t seen = 0;
-        struct ingest_stats st;
-        if (ingest_parse(json, json_len, count_sample, &seen, &st) < 0)
-            fuzz_fail("the core cannot parse the tap's samples: %s", st.first_error);
-        if (st.accepted + st.rejected != (size_t)samples)
-            fuzz_fail("tap built %d samples, ingest saw %zu", samples, st.accepted + st.rejected);
+        struct sample_problem prob;
+        if (sample_read_body(json, json_len, count_item, &seen, &prob) < 0)
+            fuzz_fail("the core cannot read the tap's samples: %s", prob.why);
+        if (seen != (size_t)samples)
+            fuzz_fail("tap built %d samples, the reader saw %zu", samples, seen);
     }
     free(json);
     free(h.line);

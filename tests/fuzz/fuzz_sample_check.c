@@ -1,7 +1,7 @@
-/* Fuzz target: the push and tail probes' own check of samples (probes/push/sample_check.c), which
- * since the probes hand checked texts to the core is the only full validation a pushed body gets.
+/* Fuzz target: the one check of samples (core/sample/sample_check.c), the only full validation a
+ * body gets, whichever door it came in by.
  * Differential: every text the check passes must be one JSON value jansson reads (duplicate keys
- * refused), a sample by the core's rules (ingest_validate_sample), and read by the core's reader
+ * refused), a sample by the core's rules (ref_validate_sample), and read by the core's reader
  * (core/sample_row.c); a refusal must point inside the text. Batches: every element the check
  * passes is such a sample on its own. */
 #include <jansson.h>
@@ -10,9 +10,9 @@
 
 #include "data/columns.h"
 #include "fuzz.h"
-#include "ingest.h"
-#include "sample_check.h"
-#include "sample_row.h"
+#include "jansson_reference.h"
+#include "sample/sample_check.h"
+#include "sample/sample_row.h"
 
 struct ctx {
     const struct row_schema *schema;
@@ -39,7 +39,7 @@ static void passed(const struct ctx *c, const char *text, size_t len, const char
     if (!v)
         fuzz_fail("%s: the check passed text jansson refuses: %s (column %d)", what, je.text, je.column);
     char why[256];
-    if (ingest_validate_sample(v, why, sizeof why) < 0)
+    if (ref_validate_sample(v, why, sizeof why) < 0)
         fuzz_fail("%s: the check passed a sample the core's rules refuse: %s", what, why);
     json_decref(v);
     if (sample_row_parse(c->schema, text, len, c->row, why, sizeof why) < 0)
@@ -71,7 +71,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         columns_add(cols, "label", COL_CATEGORICAL, ROLE_TARGET) < 0)
         fuzz_fail("cannot build the schema");
     struct row_schema schema;
-    row_schema_init(&schema, cols);
+    columns_row_schema(&schema, cols);
     struct sample_row row;
     if (sample_row_init(&row, cols->ncols) < 0)
         fuzz_fail("cannot build the row");

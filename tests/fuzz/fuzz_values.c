@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "data/numparse.h"
+#include "sample/numparse.h"
 #include "fuzz.h"
 #include "values.h"
 

@@ -36,7 +36,7 @@ struct fixture {
 static void fixture_open(struct fixture *f, size_t max_items, int sliding)
 {
     f->schema_cols = make_columns();
-    row_schema_init(&f->schema, f->schema_cols);
+    columns_row_schema(&f->schema, f->schema_cols);
     assert_int_equal(sample_row_init(&f->row, f->schema_cols->ncols), 0);
     assert_int_equal(window_init(&f->w, &f->schema, max_items, sliding), 0);
 }

@@ -1,11 +1,12 @@
-/* Ingest body parsing (see ingest.h). The whole body is tried as one JSON value first (array or
- * object); when that fails at a line break it is NDJSON, parsed line by line. */
-#include "ingest.h"
+/* The reference reading of a sample body (see jansson_reference.h): the core's former jansson
+ * reader, kept only as the independent side of the differential fuzz targets. The whole body is
+ * tried as one JSON value first (array or object); when that fails at a line break it is NDJSON. */
+#include "jansson_reference.h"
 
 #include <stdio.h>
 #include <string.h>
 
-static void note_error(struct ingest_stats *st, const char *fmt_where, size_t where, const char *why)
+static void note_error(struct ref_stats *st, const char *fmt_where, size_t where, const char *why)
 {
     st->rejected++;
     if (st->first_error[0])
@@ -15,7 +16,7 @@ static void note_error(struct ingest_stats *st, const char *fmt_where, size_t wh
     snprintf(st->first_error, sizeof st->first_error, "%s%s", loc, why);
 }
 
-int ingest_validate_sample(const json_t *sample, char *why, size_t whylen)
+int ref_validate_sample(const json_t *sample, char *why, size_t whylen)
 {
     if (!json_is_object(sample)) {
         snprintf(why, whylen, ": a sample must be a JSON object");
@@ -39,9 +40,8 @@ int ingest_validate_sample(const json_t *sample, char *why, size_t whylen)
     const char *key;
     const json_t *v;
     json_object_foreach((json_t *)fields, key, v) {
+        /* a flat sample's keys are all features (docs/data-formats.md): no container there either */
         if (json_is_object(v) || json_is_array(v)) {
-            if (!features && (strcmp(key, "prediction") == 0 || strcmp(key, "label") == 0))
-                continue;
             snprintf(why, whylen, "%s.%s: a feature value must be a number, string, boolean or null",
                      features ? ".features" : "", key);
             return -1;
@@ -50,11 +50,11 @@ int ingest_validate_sample(const json_t *sample, char *why, size_t whylen)
     return 0;
 }
 
-static int take(json_t *sample, const char *text, size_t len, ingest_sample_fn fn, void *ctx,
-                struct ingest_stats *st, const char *fmt_where, size_t where)
+static int take(json_t *sample, const char *text, size_t len, ref_sample_fn fn, void *ctx,
+                struct ref_stats *st, const char *fmt_where, size_t where)
 {
     char why[192];
-    if (ingest_validate_sample(sample, why, sizeof why) < 0) {
+    if (ref_validate_sample(sample, why, sizeof why) < 0) {
         note_error(st, fmt_where, where, why);
         return 0;
     }
@@ -62,7 +62,7 @@ static int take(json_t *sample, const char *text, size_t len, ingest_sample_fn f
     return fn(ctx, sample, text, len);
 }
 
-static int parse_ndjson(const char *body, size_t len, ingest_sample_fn fn, void *ctx, struct ingest_stats *st)
+static int parse_ndjson(const char *body, size_t len, ref_sample_fn fn, void *ctx, struct ref_stats *st)
 {
     size_t line = 0;
     const char *p = body, *end = body + len;
@@ -110,7 +110,7 @@ static int has_several_lines(const char *body, size_t len)
 
 /* jansson skips a NUL byte between tokens ("25\0," reads as "25,"), so a line holding one would be
  * accepted and its text, kept as the window's copy, cut short at the NUL: such text is refused. */
-int ingest_parse(const char *body, size_t len, ingest_sample_fn fn, void *ctx, struct ingest_stats *st)
+int ref_parse_body(const char *body, size_t len, ref_sample_fn fn, void *ctx, struct ref_stats *st)
 {
     memset(st, 0, sizeof *st);
     json_error_t jerr;

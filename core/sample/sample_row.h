@@ -1,12 +1,11 @@
 /* One sample's JSON text read straight into a row of cells for a model's columns (docs/data-formats.md),
- * without building a document: the core's single parse of a sample that a probe already checked. */
+ * without building a document: the single parse of a sample that sample_check.h already validated. */
 #ifndef DW_SAMPLE_ROW_H
 #define DW_SAMPLE_ROW_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "data/columns.h"
 
 /* Cell values. A numeric cell holds the bits of a finite double; a categorical cell, while in a
  * row, the text's offset (low 32 bits) and length (next 31 bits) in the row's buffer, and once in
@@ -21,13 +20,21 @@
 #define SAMPLE_ROW_MAX_UNKNOWN 16
 #define SAMPLE_ROW_MAX_UNKNOWN_LEN 256
 
-/* The columns a row is read for: a column table's names, types and where a nested sample's
- * "prediction" and "label" go (the same mapping as columns_add_row_json). Borrowed. */
+struct columns; /* the core's column table (data/columns.h), seen here only through the lookups */
+
+/* The columns a row is read for: where a key's value goes, whether that column is numeric, and
+ * where a nested sample's "prediction" and "label" go. Borrowed; columns_row_schema() makes one. */
 struct row_schema {
     const struct columns *cols;
+    int (*find)(const struct columns *cols, const char *key, size_t len); /* column of key, -1: none */
+    int (*numeric)(const struct columns *cols, int col);
     int prediction_col;  /* -1: none */
     int target_col;      /* -1: none */
 };
+
+/* 1 when key is one of the sample envelope's keys (features, prediction, label, score, timestamp,
+ * request_id): in a flat sample they are not features unless the schema has a column of that name. */
+int sample_is_envelope_key(const char *key, size_t len);
 
 struct sample_row {
     size_t ncols;
@@ -43,8 +50,6 @@ struct sample_row {
     char *unknown;
     size_t unknown_len, unknown_cap, nunknown;
 };
-
-void row_schema_init(struct row_schema *s, const struct columns *cols);
 
 int sample_row_init(struct sample_row *r, size_t ncols);
 void sample_row_free(struct sample_row *r);
@@ -66,9 +71,5 @@ const char *sample_row_unknown_next(const struct sample_row *r, size_t *off, siz
 /* The top-level "prediction" of a sample as a class label (a string, or a number as text; "" for
  * anything else), found without reading the rest. Returns 0, or -1 when the text is not an object. */
 int sample_prediction_class(const char *text, size_t len, char *cls, size_t clslen);
-
-/* An RFC 3339 date-time ("2024-05-01T12:00:00.5+02:00") as milliseconds since the epoch.
- * Returns 0, or -1 when s[0, n) is not one. */
-int rfc3339_to_ms(const char *s, size_t n, int64_t *ms);
 
 #endif

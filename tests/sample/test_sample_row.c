@@ -8,7 +8,9 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "sample_row.h"
+#include "data/columns.h"
+#include "sample/rfc3339.h"
+#include "sample/sample_row.h"
 
 static const char *class_of(const char *text)
 {
@@ -65,7 +67,7 @@ static void test_sample_row_refuses_what_it_cannot_read(void **state)
     struct columns *t = columns_new(NULL);
     assert_int_equal(columns_add(t, "a", COL_NUMERIC, ROLE_FEATURE), 0);
     struct row_schema s;
-    row_schema_init(&s, t);
+    columns_row_schema(&s, t);
     struct sample_row r;
     assert_int_equal(sample_row_init(&r, t->ncols), 0);
     char why[128];

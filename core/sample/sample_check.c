@@ -1,4 +1,4 @@
-/* Sample validation for the ingest probes (see sample_check.h): a recursive-descent JSON scanner
+/* Sample validation (see sample_check.h): a recursive-descent JSON scanner
  * that validates as it goes and looks at the few keys a sample's shape depends on. */
 #include "sample_check.h"
 
@@ -10,7 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json_hex.h" /* core/data, header-only: the probe does not link the core */
+#include "json_hex.h"
+#include "rfc3339.h"
 
 #define MAX_DEPTH 2048 /* jansson's JSON_PARSER_MAX_DEPTH */
 
@@ -62,45 +63,6 @@ void sample_line_col(const char *text, size_t offset, size_t *line, size_t *col)
     }
     *line = l;
     *col = c;
-}
-
-static int digits(const char *s, int n, int *value)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        if (!isdigit((unsigned char)s[i]))
-            return -1;
-        v = v * 10 + (s[i] - '0');
-    }
-    *value = v;
-    return 0;
-}
-
-int sample_is_rfc3339(const char *s, size_t n)
-{
-    int year, month, day, hour, minute, second;
-    /* RFC 3339 §5.6: full-date "T" partial-time time-offset; "t" and " " are allowed separators. */
-    if (n < 20 || digits(s, 4, &year) || s[4] != '-' || digits(s + 5, 2, &month) || s[7] != '-' ||
-        digits(s + 8, 2, &day) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || digits(s + 11, 2, &hour) ||
-        s[13] != ':' || digits(s + 14, 2, &minute) || s[16] != ':' || digits(s + 17, 2, &second))
-        return 0;
-    if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60)
-        return 0;
-    size_t i = 19;
-    if (i < n && s[i] == '.') {
-        i++;
-        if (i >= n || !isdigit((unsigned char)s[i]))
-            return 0;
-        while (i < n && isdigit((unsigned char)s[i]))
-            i++;
-    }
-    if (i + 1 == n && (s[i] == 'Z' || s[i] == 'z'))
-        return 1;
-    int oh, om;
-    if (i + 6 == n && (s[i] == '+' || s[i] == '-') && !digits(s + i + 1, 2, &oh) && s[i + 3] == ':' &&
-        !digits(s + i + 4, 2, &om) && oh <= 23 && om <= 59)
-        return 1;
-    return 0;
 }
 
 /* ---- errors ---- */
@@ -750,7 +712,8 @@ static void scan_sample_members(struct scanner *sc, const char *prefix, struct k
             size_t ts_len;
             if (scan_string(sc, ts, sizeof ts, &ts_len, NULL) < 0)
                 return;
-            if (ts_len >= sizeof ts || !sample_is_rfc3339(ts, ts_len)) {
+            int64_t ms;
+            if (ts_len >= sizeof ts || rfc3339_to_ms(ts, ts_len, &ms) < 0) {
                 ts_bad = 1;
                 ts_at = vat;
             }

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "data/json_hex.h"
-#include "data/numparse.h"
+#include "json_hex.h"
+#include "numparse.h"
 
 #define MAX_DEPTH 2048 /* as jansson's parser */
 
@@ -35,11 +35,13 @@ static void skip_ws(struct reader *rd)
         rd->p++;
 }
 
-void row_schema_init(struct row_schema *s, const struct columns *cols)
+int sample_is_envelope_key(const char *key, size_t len)
 {
-    s->cols = cols;
-    s->prediction_col = columns_find(cols, cols->prediction_name ? cols->prediction_name : "prediction");
-    s->target_col = columns_find(cols, cols->target_name ? cols->target_name : "label");
+    static const char *const keys[] = {"features", "prediction", "label", "score", "timestamp", "request_id"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (len == strlen(keys[i]) && memcmp(key, keys[i], len) == 0)
+            return 1;
+    return 0;
 }
 
 int sample_row_init(struct sample_row *r, size_t ncols)
@@ -346,7 +348,7 @@ static int text_cell(struct reader *rd, struct sample_row *r, const char *s, siz
 static int put_cell(struct reader *rd, const struct row_schema *s, struct sample_row *r, int col,
                     const struct scalar_value *v)
 {
-    int numeric = s->cols->cols[col].type == COL_NUMERIC;
+    int numeric = s->numeric(s->cols, col);
     uint64_t *cell = &r->cells[col];
     char tmp[32];
     switch (v->kind) {
@@ -462,7 +464,7 @@ static int put_member(struct row_ctx *c, int col, struct reader *rd)
 static int feature_member(void *ctx, const char *key, size_t keylen, struct reader *rd)
 {
     struct row_ctx *c = ctx;
-    int col = columns_findn(c->s->cols, key, keylen);
+    int col = c->s->find(c->s->cols, key, keylen);
     if (col < 0 && note_unknown(c->r, key, keylen) < 0)
         return fail(rd, "out of memory");
     return put_member(c, col, rd);
@@ -537,9 +539,9 @@ static int top_member(void *ctx, const char *key, size_t keylen, struct reader *
     }
     if (c->nested)
         return skip_value(rd);
-    int col = columns_findn(c->s->cols, key, keylen);
+    int col = c->s->find(c->s->cols, key, keylen);
     /* a flat sample: its keys are features, but for the envelope's */
-    if (col < 0 && !columns_is_envelope_key(key, keylen) && note_unknown(c->r, key, keylen) < 0)
+    if (col < 0 && !sample_is_envelope_key(key, keylen) && note_unknown(c->r, key, keylen) < 0)
         return fail(rd, "out of memory");
     return put_member(c, col, rd);
 }
@@ -623,65 +625,4 @@ int sample_prediction_class(const char *text, size_t len, char *cls, size_t clsl
     struct class_ctx c = {.cls = cls, .clslen = clslen};
     cls[0] = '\0';
     return read_object(&rd, NULL, class_member, &c);
-}
-
-static int digits(const char *s, int n, int *value)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        v = v * 10 + (s[i] - '0');
-    }
-    *value = v;
-    return 0;
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-int rfc3339_to_ms(const char *s, size_t n, int64_t *ms)
-{
-    int year, month, day, hour, minute, second;
-    if (n < 20 || digits(s, 4, &year) || s[4] != '-' || digits(s + 5, 2, &month) || s[7] != '-' ||
-        digits(s + 8, 2, &day) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || digits(s + 11, 2, &hour) ||
-        s[13] != ':' || digits(s + 14, 2, &minute) || s[16] != ':' || digits(s + 17, 2, &second))
-        return -1;
-    if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60)
-        return -1;
-    size_t i = 19;
-    int frac_ms = 0;
-    if (i < n && s[i] == '.') {
-        i++;
-        if (i >= n || s[i] < '0' || s[i] > '9')
-            return -1;
-        int k = 0;
-        for (; i < n && s[i] >= '0' && s[i] <= '9'; i++, k++)
-            if (k < 3) /* below a millisecond is cut off */
-                frac_ms = frac_ms * 10 + (s[i] - '0');
-        for (; k < 3; k++)
-            frac_ms *= 10;
-    }
-    int offset_min = 0;
-    if (i + 1 == n && (s[i] == 'Z' || s[i] == 'z')) {
-        offset_min = 0;
-    } else {
-        int oh, om;
-        if (i + 6 != n || (s[i] != '+' && s[i] != '-') || digits(s + i + 1, 2, &oh) || s[i + 3] != ':' ||
-            digits(s + i + 4, 2, &om) || oh > 23 || om > 59)
-            return -1;
-        offset_min = (s[i] == '-' ? -1 : 1) * (oh * 60 + om);
-    }
-    int64_t secs = days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second -
-                   (int64_t)offset_min * 60;
-    *ms = secs * 1000 + frac_ms;
-    return 0;
 }

@@ -11,7 +11,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "sample_check.h"
+#include "sample/rfc3339.h"
+#include "sample/sample_check.h"
 
 /* jansson's verdict on the same bytes, with the core's flags: is it one JSON value? */
 static int jansson_accepts(const char *text, size_t len)
@@ -302,15 +303,16 @@ static void test_sample_check_batch_reports_each_element_or_the_syntax_error(voi
 
 static void test_sample_check_rfc3339(void **state)
 {
+    int64_t ms;
     static const char *const good[] = {"2024-05-01T12:00:00Z", "2024-05-01t12:00:00z", "2024-05-01 12:00:00+00:00",
                                        "2024-12-31T23:59:60.123456-07:30"};
     static const char *const bad[] = {"2024-05-01", "2024-05-01T12:00:00", "2024-13-01T12:00:00Z",
                                       "2024-05-01T24:00:00Z", "2024-05-01T12:00:00.Z", "2024-05-01T12:00:00+0200",
                                       "2024-05-01T12:00:00Zjunk"};
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
-        assert_true(sample_is_rfc3339(good[i], strlen(good[i])));
+        assert_int_equal(rfc3339_to_ms(good[i], strlen(good[i]), &ms), 0);
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        assert_false(sample_is_rfc3339(bad[i], strlen(bad[i])));
+        assert_int_equal(rfc3339_to_ms(bad[i], strlen(bad[i]), &ms), -1);
 }
 
 int main(void)

@@ -1,8 +1,9 @@
-/* Validation of ingest samples against the shape of docs/data-formats.md, shared by the push and tail
- * probes. A single pass over the text, without building a document: what the core would reject is
- * caught here, where the probe still knows the line and the JSON path, at little cost. */
-#ifndef DW_PROBE_SAMPLE_CHECK_H
-#define DW_PROBE_SAMPLE_CHECK_H
+/* Validation of samples against the shape of docs/data-formats.md: the one check every door uses
+ * (the push and tail probes on what they receive, the core on the batches the proxy, canary and
+ * kserve probes emit, the data file reader). A single pass over the text, without building a
+ * document, that knows the line and the JSON path of what it refuses. */
+#ifndef DW_SAMPLE_CHECK_H
+#define DW_SAMPLE_CHECK_H
 
 #include <stddef.h>
 
@@ -34,8 +35,6 @@ long sample_check_batch(const char *text, size_t len, sample_each_fn fn, void *c
 /* 1-based line and column (in bytes) of offset in text. */
 void sample_line_col(const char *text, size_t offset, size_t *line, size_t *col);
 
-/* 1 when s (n bytes) is an RFC 3339 date-time ("2024-05-01T12:00:00Z", fraction and offset optional). */
-int sample_is_rfc3339(const char *s, size_t n);
 
 /* Appends ".key" (or "[\"key\"]" when key is not a plain identifier) to path. */
 void sample_path_append_key(char *path, size_t pathlen, const char *key);
