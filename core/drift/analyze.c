@@ -801,6 +801,13 @@ int verdict_set_model(struct verdict *v, const char *model)
     return 0;
 }
 
+int verdict_counts_feature(const struct verdict *v, const struct feature_verdict *fv)
+{
+    /* analyze_window's count: a missing column is left out only under missing_columns: error,
+     * which is exactly when the verdict has a schema error */
+    return fv->role == ROLE_FEATURE && !(fv->missing_column && v->schema_error);
+}
+
 int verdict_exit_code(const struct verdict *v)
 {
     if (v->schema_error)

@@ -203,6 +203,9 @@ int analyze_window(const struct profile *p, const struct columns *w, const struc
 void verdict_free(struct verdict *v);
 /* Model name shown in every rendering (default "default"). Returns 0 or -1 (memory). */
 int verdict_set_model(struct verdict *v, const char *model);
+/* 1 when fv is one of the nfeatures the drifted share counts: a feature (not the target or the
+ * prediction) that was tested (not a column missing under missing_columns: error). */
+int verdict_counts_feature(const struct verdict *v, const struct feature_verdict *fv);
 /* 0 no drift, 1 some features (or the target/prediction) drifted, 2 dataset drift (or the drift
  * of a multivariate method that was asked for: a property of the whole dataset too; the default
  * pca_reconstruction is reported but leaves the code as the per-feature tests set it), 3 a schema

@@ -1,7 +1,8 @@
 /* `driftwatch report`: one self-contained HTML file (inline CSS, inline SVG, no script, no
- * external asset) with the verdict summary and, per feature, baseline vs current: overlaid
- * histograms for numeric features, side-by-side bars for categorical ones. Every name from the
- * data is HTML-escaped. */
+ * external asset) with the verdict summary and, per feature, baseline vs current: the summary
+ * statistics (docs/statistics.md "Summary"), overlaid histograms for numeric features, side-by-side
+ * bars for categorical ones. Plots take the card's width; every label stays inside its plot's
+ * viewBox. Every name from the data is HTML-escaped. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,12 +14,18 @@
 
 #define HIST_BINS 30
 #define MAX_BARS 15
-#define SVG_W 640
-#define SVG_H 240
-#define PAD_L 48
-#define PAD_R 12
-#define PAD_T 28
-#define PAD_B 52
+#define BAR_LABEL_CHARS 12
+
+/* A plot's frame in viewBox units. The SVG takes the card's width (width 100%, its height from the
+ * viewBox's aspect ratio), so a viewBox about as wide as a desktop card keeps 11px labels near 11px. */
+struct frame {
+    int w, h;                     /* the viewBox */
+    int left, right, top, bottom; /* padding around the plot area: axis labels, legend */
+};
+static const struct frame hist_frame = {1000, 300, 56, 16, 30, 52};
+/* Category labels are rotated -45 degrees below their bars and cut at BAR_LABEL_CHARS: at most
+ * ~140 units of text (wide glyphs), i.e. ~100 down and to the left of the bar's centre. */
+static const struct frame bars_frame = {1000, 350, 90, 16, 30, 130};
 
 static const char css[] =
     "body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0;background:#f6f7f9;color:#1d2330}"
@@ -35,7 +42,8 @@ static const char css[] =
     ".badge.drift{background:#d9453c;color:#fff}.badge.ok{background:#2e9d5b;color:#fff}"
     "section.feature{background:#fff;border:1px solid #e1e4ea;border-radius:8px;padding:14px 16px;margin:14px 0}"
     "section.feature.drift{border-left:4px solid #d9453c}"
-    ".meta{color:#555e6e;margin:0 0 8px}svg{display:block;max-width:100%;height:auto}"
+    ".meta{color:#555e6e;margin:0 0 8px}svg{display:block;width:100%;height:auto}"
+    "table.summary{width:auto;margin:4px 0 10px}table.summary th{background:none;color:#555e6e;font-weight:400}"
     "svg text{font:11px system-ui,sans-serif;fill:#4a5262}"
     ".kv td:first-child{width:170px;color:#555e6e}footer{color:#7a8291;font-size:12px}"
     "td.alert{color:#a3221b;font-weight:600;background:#fdecea}";
@@ -97,14 +105,29 @@ static double quantile(const double *x, size_t n, double q)
     return x[lo] + (h - (double)lo) * (x[lo + 1] - x[lo]);
 }
 
-static void axis_and_legend(struct strbuf *out, double ymax)
+/* Opens a plot's <svg>: the viewBox is the frame, the width the card's. */
+static void svg_open(struct strbuf *out, int w, int h, const char *cls, const char *title)
 {
-    int x0 = PAD_L, y0 = SVG_H - PAD_B, x1 = SVG_W - PAD_R;
+    strbuf_printf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" width=\"100%%\" "
+                       "role=\"img\" class=\"%s\"><title>%s</title>",
+                  w, h, cls, title);
+}
+
+/* text-anchor for a label at x in a viewBox w wide: towards a side, the label extends inwards
+ * (centred there it would stick out of the viewBox); centred elsewhere. */
+static const char *anchor_at(double x, int w)
+{
+    return x < w * 0.2 ? "start" : x > w * 0.8 ? "end" : "middle";
+}
+
+static void axis_and_legend(struct strbuf *out, const struct frame *fr, double ymax)
+{
+    int x0 = fr->left, y0 = fr->h - fr->bottom, x1 = fr->w - fr->right;
     strbuf_printf(out, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#9aa1ad\"/>", x0, y0, x1, y0);
-    strbuf_printf(out, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#9aa1ad\"/>", x0, PAD_T, x0, y0);
-    strbuf_printf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%.0f%%</text>", x0 - 4, PAD_T + 4,
+    strbuf_printf(out, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#9aa1ad\"/>", x0, fr->top, x0, y0);
+    strbuf_printf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%.0f%%</text>", x0 - 6, fr->top + 4,
                   100.0 * ymax);
-    strbuf_printf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">0</text>", x0 - 4, y0);
+    strbuf_printf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">0</text>", x0 - 6, y0);
     strbuf_printf(out,
                   "<rect x=\"%d\" y=\"8\" width=\"12\" height=\"10\" fill=\"#3b6fd8\" fill-opacity=\"0.55\"/>"
                   "<text x=\"%d\" y=\"17\">baseline</text>"
@@ -146,45 +169,43 @@ static void svg_histogram(struct strbuf *out, const double *r, size_t n, const d
         ymax = fmax(ymax, fmax(pr[b], pc[b]));
     if (ymax <= 0)
         ymax = 1;
-    double plot_w = SVG_W - PAD_L - PAD_R, plot_h = SVG_H - PAD_T - PAD_B;
+    const struct frame *fr = &hist_frame;
+    double plot_w = fr->w - fr->left - fr->right, plot_h = fr->h - fr->top - fr->bottom;
     double bw = plot_w / HIST_BINS;
-    strbuf_printf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" "
-                       "role=\"img\" class=\"hist\">",
-                  SVG_W, SVG_H, SVG_W, SVG_H);
-    strbuf_puts(out, "<title>baseline vs current histogram</title>");
+    svg_open(out, fr->w, fr->h, "hist", "baseline vs current histogram");
     for (int b = 0; b < HIST_BINS; b++) {
         double h = pr[b] / ymax * plot_h;
         strbuf_printf(out, "<rect class=\"baseline\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
                            "fill=\"#3b6fd8\" fill-opacity=\"0.55\"/>",
-                      PAD_L + b * bw + 0.5, PAD_T + plot_h - h, bw - 1, h);
+                      fr->left + b * bw + 0.5, fr->top + plot_h - h, bw - 1, h);
     }
     for (int b = 0; b < HIST_BINS; b++) {
         double h = pc[b] / ymax * plot_h;
         strbuf_printf(out, "<rect class=\"current\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
                            "fill=\"#f08c2e\" fill-opacity=\"0.45\"/>",
-                      PAD_L + b * bw + 0.5, PAD_T + plot_h - h, bw - 1, h);
+                      fr->left + b * bw + 0.5, fr->top + plot_h - h, bw - 1, h);
     }
     /* the current distribution's outline as a step path, readable where the bars overlap */
     if (nc) {
         strbuf_printf(out, "<path class=\"current-outline\" fill=\"none\" stroke=\"#c2620a\" stroke-width=\"1.5\" d=\"M%.1f %.1f",
-                      (double)PAD_L, PAD_T + plot_h);
+                      (double)fr->left, fr->top + plot_h);
         for (int b = 0; b < HIST_BINS; b++) {
-            double y = PAD_T + plot_h - pc[b] / ymax * plot_h;
-            strbuf_printf(out, " L%.1f %.1f L%.1f %.1f", PAD_L + b * bw, y, PAD_L + (b + 1) * bw, y);
+            double y = fr->top + plot_h - pc[b] / ymax * plot_h;
+            strbuf_printf(out, " L%.1f %.1f L%.1f %.1f", fr->left + b * bw, y, fr->left + (b + 1) * bw, y);
         }
-        strbuf_printf(out, " L%.1f %.1f\"/>", PAD_L + plot_w, PAD_T + plot_h);
+        strbuf_printf(out, " L%.1f %.1f\"/>", fr->left + plot_w, fr->top + plot_h);
     }
-    axis_and_legend(out, ymax);
+    axis_and_legend(out, fr, ymax);
     for (int t = 0; t <= 4; t++) {
-        double x = lo + (hi - lo) * t / 4.0;
-        strbuf_printf(out, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">", PAD_L + plot_w * t / 4.0,
-                      SVG_H - PAD_B + 16);
-        num(out, x);
+        double x = fr->left + plot_w * t / 4.0;
+        strbuf_printf(out, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"%s\">", x, fr->h - fr->bottom + 16,
+                      anchor_at(x, fr->w));
+        num(out, lo + (hi - lo) * t / 4.0);
         strbuf_puts(out, "</text>");
     }
     if (!nc)
         strbuf_printf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">no values in the window</text>",
-                      SVG_W / 2, PAD_T + 20);
+                      fr->w / 2, fr->top + 20);
     strbuf_puts(out, "</svg>");
 }
 
@@ -219,35 +240,34 @@ static void svg_bars(struct strbuf *out, struct bar *bars, size_t k)
     }
     if (ymax <= 0)
         ymax = 1;
-    double plot_w = SVG_W - PAD_L - PAD_R, plot_h = SVG_H - PAD_T - PAD_B;
+    const struct frame *fr = &bars_frame;
+    double plot_w = fr->w - fr->left - fr->right, plot_h = fr->h - fr->top - fr->bottom;
     double slot = plot_w / (double)(nb ? nb : 1);
     double bw = fmin(28.0, slot * 0.38);
-    strbuf_printf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" "
-                       "role=\"img\" class=\"bars\">",
-                  SVG_W, SVG_H, SVG_W, SVG_H);
-    strbuf_puts(out, "<title>baseline vs current category shares</title>");
+    svg_open(out, fr->w, fr->h, "bars", "baseline vs current category shares");
     for (size_t i = 0; i < nb; i++) {
         const struct bar *b = i < shown ? &bars[i] : &other;
-        double cx = PAD_L + slot * ((double)i + 0.5);
+        double cx = fr->left + slot * ((double)i + 0.5);
         double hp = b->p / ymax * plot_h, hq = b->q / ymax * plot_h;
         strbuf_printf(out, "<rect class=\"baseline\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
                            "fill=\"#3b6fd8\" fill-opacity=\"0.75\"><title>",
-                      cx - bw - 1, PAD_T + plot_h - hp, bw, hp);
+                      cx - bw - 1, fr->top + plot_h - hp, bw, hp);
         esc(out, b->label);
         strbuf_printf(out, ": baseline %.1f%%</title></rect>", 100 * b->p);
         strbuf_printf(out, "<rect class=\"current\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
                            "fill=\"#f08c2e\" fill-opacity=\"0.85\"><title>",
-                      cx + 1, PAD_T + plot_h - hq, bw, hq);
+                      cx + 1, fr->top + plot_h - hq, bw, hq);
         esc(out, b->label);
         strbuf_printf(out, ": current %.1f%%</title></rect>", 100 * b->q);
-        strbuf_printf(out, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"end\" transform=\"rotate(-30 %.1f %d)\">", cx + 4,
-                      SVG_H - PAD_B + 14, cx + 4, SVG_H - PAD_B + 14);
-        esc_trunc(out, b->label, 14);
+        int ly = fr->h - fr->bottom + 14;
+        strbuf_printf(out, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"end\" transform=\"rotate(-45 %.1f %d)\">", cx + 4,
+                      ly, cx + 4, ly);
+        esc_trunc(out, b->label, BAR_LABEL_CHARS);
         if (b->unseen)
             strbuf_puts(out, " *");
         strbuf_puts(out, "</text>");
     }
-    axis_and_legend(out, ymax);
+    axis_and_legend(out, fr, ymax);
     strbuf_puts(out, "</svg>");
 }
 
@@ -341,6 +361,134 @@ static void stat_cells(struct strbuf *out, const struct feature_verdict *fv)
     strbuf_printf(out, "</td><td class=\"num\">%.1f%%</td>", 100 * fv->missing_share);
 }
 
+/* A numeric summary's statistics in the report's order; NAN for a side without values. */
+#define SUMMARY_STATS 5
+static const char *const summary_labels[SUMMARY_STATS] = {"mean", "std", "p5", "p50", "p95"};
+
+static void summary_values(const struct numeric_summary *s, double out[SUMMARY_STATS])
+{
+    const double v[SUMMARY_STATS] = {s->mean, s->std, s->p5, s->p50, s->p95};
+    for (int i = 0; i < SUMMARY_STATS; i++)
+        out[i] = s->ok ? v[i] : NAN;
+}
+
+/* The overview's "baseline → current" cell (docs/statistics.md "Summary", the numbers text and
+ * JSON show): "mean 654 → 6.5" for a numeric feature, the top category's shares for a categorical one. */
+static void summary_cell(struct strbuf *out, const struct feature_verdict *fv)
+{
+    strbuf_puts(out, "<td class=\"change\">");
+    if (fv->type == COL_NUMERIC && (fv->baseline_summary.ok || fv->window_summary.ok)) {
+        double b[SUMMARY_STATS], c[SUMMARY_STATS];
+        summary_values(&fv->baseline_summary, b);
+        summary_values(&fv->window_summary, c);
+        strbuf_puts(out, "mean ");
+        num(out, b[0]);
+        strbuf_puts(out, " &rarr; ");
+        num(out, c[0]);
+    } else if (fv->type != COL_NUMERIC && fv->ntop) {
+        esc_trunc(out, fv->top[0].value, 24);
+        strbuf_printf(out, " %.1f%% &rarr; %.1f%%", 100.0 * fv->top[0].baseline, 100.0 * fv->top[0].current);
+    } else {
+        strbuf_puts(out, "-");
+    }
+    strbuf_puts(out, "</td>");
+}
+
+/* A signed difference: "+1.5", "-3", "-" when either side is missing. */
+static void signed_num(struct strbuf *out, double x)
+{
+    if (x > 0)
+        strbuf_puts(out, "+");
+    num(out, x);
+}
+
+/* The feature card's table of docs/statistics.md "Summary": baseline, current and their change per
+ * statistic (numeric) or per top category share (categorical). Nothing when neither side has values. */
+static void summary_table(struct strbuf *out, const struct feature_verdict *fv)
+{
+    if (fv->type == COL_NUMERIC) {
+        if (!fv->baseline_summary.ok && !fv->window_summary.ok)
+            return;
+        double b[SUMMARY_STATS], c[SUMMARY_STATS];
+        summary_values(&fv->baseline_summary, b);
+        summary_values(&fv->window_summary, c);
+        strbuf_puts(out, "<table class=\"summary numeric\"><tr><th></th><th>baseline</th><th>current</th>"
+                         "<th>change</th></tr>\n");
+        for (int i = 0; i < SUMMARY_STATS; i++) {
+            strbuf_printf(out, "<tr><th>%s</th><td class=\"num\">", summary_labels[i]);
+            num(out, b[i]);
+            strbuf_puts(out, "</td><td class=\"num\">");
+            num(out, c[i]);
+            strbuf_puts(out, "</td><td class=\"num\">");
+            signed_num(out, c[i] - b[i]);
+            strbuf_puts(out, "</td></tr>\n");
+        }
+        strbuf_puts(out, "</table>\n");
+        return;
+    }
+    if (!fv->ntop)
+        return;
+    strbuf_puts(out, "<table class=\"summary categorical\"><tr><th>category</th><th>baseline</th><th>current</th>"
+                     "<th>change</th></tr>\n");
+    for (size_t i = 0; i < fv->ntop; i++) {
+        const struct category_share *t = &fv->top[i];
+        strbuf_puts(out, "<tr><th>");
+        esc_trunc(out, t->value, 40);
+        strbuf_printf(out, "</th><td class=\"num\">%.1f%%</td><td class=\"num\">%.1f%%</td>"
+                           "<td class=\"num\">%+.1f pp</td></tr>\n",
+                      100.0 * t->baseline, 100.0 * t->current, 100.0 * (t->current - t->baseline));
+    }
+    strbuf_puts(out, "</table>\n");
+}
+
+/* One overview row; why (NULL for a counted feature) says why a row is not counted. */
+static void overview_row(struct strbuf *out, const struct verdict *v, const struct feature_verdict *fv, size_t index,
+                         const char *why)
+{
+    strbuf_printf(out, "<tr class=\"%s\"><td><a href=\"#f%zu\">", fv->drift ? "drift" : "ok", index);
+    esc(out, fv->name);
+    strbuf_puts(out, "</a></td>");
+    if (why)
+        strbuf_printf(out, "<td>%s</td>", why);
+    strbuf_puts(out, "<td>");
+    esc(out, col_type_name(fv->type));
+    strbuf_puts(out, "</td>");
+    stat_cells(out, fv);
+    summary_cell(out, fv);
+    const char *state = fv->drift                            ? "<span class=\"badge drift\">drift</span>"
+                        : fv->missing_column && v->schema_error ? "missing"
+                                                                : "ok";
+    strbuf_printf(out, "<td>%s</td></tr>\n", state);
+}
+
+/* The overview: the counted features (exactly the rows "N of M features" counts), then the target,
+ * prediction and columns missing under a schema error apart, not counted. Drifted first. */
+static void overview_tables(struct strbuf *out, const struct verdict *v, const size_t *order)
+{
+    static const char head[] = "<th>type</th><th>method</th><th>statistic</th><th>p-value</th><th>threshold</th>"
+                               "<th>missing</th><th>baseline &rarr; current</th><th>drift</th></tr>\n";
+    strbuf_printf(out, "<h2>Features</h2>\n<table class=\"overview features\"><tr><th>feature</th>%s", head);
+    size_t apart = 0;
+    for (size_t k = 0; k < v->n; k++) {
+        const struct feature_verdict *fv = &v->features[order[k]];
+        if (verdict_counts_feature(v, fv))
+            overview_row(out, v, fv, order[k], NULL);
+        else
+            apart++;
+    }
+    strbuf_puts(out, "</table>\n");
+    if (!apart)
+        return;
+    strbuf_printf(out, "<h2 id=\"apart\">Not counted in the drifted share</h2>\n<table class=\"overview apart\"><tr>"
+                       "<th>column</th><th>why</th>%s", head);
+    for (size_t k = 0; k < v->n; k++) {
+        const struct feature_verdict *fv = &v->features[order[k]];
+        if (!verdict_counts_feature(v, fv))
+            overview_row(out, v, fv, order[k], fv->role != ROLE_FEATURE ? col_role_name(fv->role) : "missing from the data");
+    }
+    strbuf_puts(out, "</table>\n");
+}
+
 static void kv(struct strbuf *out, const char *k, const char *v)
 {
     strbuf_puts(out, "<tr><td>");
@@ -354,26 +502,26 @@ static void kv(struct strbuf *out, const char *k, const char *v)
  * window's value a marker (red when outside). */
 static void svg_band(struct strbuf *out, double value, double lower, double upper)
 {
-    const int W = 560, H = 54, L = 20, R = 540;
+    const int W = 1000, H = 64, L = 20, R = 980;
     double lo = fmin(value, isfinite(lower) ? lower : value), hi = fmax(value, isfinite(upper) ? upper : value);
     double pad = (hi - lo) * 0.15 + 1e-9;
     lo = fmax(0.0, lo - pad);
     hi += pad;
 #define BAND_X(x) (L + ((x) - lo) / (hi - lo) * (R - L))
-    strbuf_printf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" "
-                       "class=\"band\" role=\"img\" aria-label=\"reconstruction error against its band\">", W, H, W, H);
-    strbuf_printf(out, "<line x1=\"%d\" y1=\"30\" x2=\"%d\" y2=\"30\" stroke=\"#9aa3b2\"/>", L, R);
+    svg_open(out, W, H, "band", "reconstruction error against its band");
+    strbuf_printf(out, "<line x1=\"%d\" y1=\"32\" x2=\"%d\" y2=\"32\" stroke=\"#9aa3b2\"/>", L, R);
     int outside = isfinite(lower) && (value < lower || value > upper);
     if (isfinite(lower))
-        strbuf_printf(out, "<rect x=\"%.1f\" y=\"20\" width=\"%.1f\" height=\"20\" fill=\"#4c78a8\" "
+        strbuf_printf(out, "<rect x=\"%.1f\" y=\"22\" width=\"%.1f\" height=\"20\" fill=\"#4c78a8\" "
                            "fill-opacity=\"0.35\"><title>reference band [%.4g, %.4g]</title></rect>"
-                           "<text x=\"%.1f\" y=\"52\" text-anchor=\"middle\">%.4g</text>"
-                           "<text x=\"%.1f\" y=\"52\" text-anchor=\"middle\">%.4g</text>",
-                      BAND_X(lower), BAND_X(upper) - BAND_X(lower), lower, upper, BAND_X(lower), lower, BAND_X(upper),
-                      upper);
-    strbuf_printf(out, "<circle cx=\"%.1f\" cy=\"30\" r=\"6\" fill=\"%s\"><title>window %.4g</title></circle>"
-                       "<text x=\"%.1f\" y=\"13\" text-anchor=\"middle\">window %.4g</text></svg>",
-                  BAND_X(value), outside ? "#d9453c" : "#2a9d55", value, BAND_X(value), value);
+                           "<text x=\"%.1f\" y=\"58\" text-anchor=\"%s\">%.4g</text>"
+                           "<text x=\"%.1f\" y=\"58\" text-anchor=\"%s\">%.4g</text>",
+                      BAND_X(lower), BAND_X(upper) - BAND_X(lower), lower, upper, BAND_X(lower),
+                      anchor_at(BAND_X(lower), W), lower, BAND_X(upper), anchor_at(BAND_X(upper), W), upper);
+    strbuf_printf(out, "<circle cx=\"%.1f\" cy=\"32\" r=\"6\" fill=\"%s\"><title>window %.4g</title></circle>"
+                       "<text x=\"%.1f\" y=\"14\" text-anchor=\"%s\">window %.4g</text></svg>",
+                  BAND_X(value), outside ? "#d9453c" : "#2a9d55", value, BAND_X(value), anchor_at(BAND_X(value), W),
+                  value);
 #undef BAND_X
 }
 
@@ -514,6 +662,8 @@ int report_render_html(const struct profile *p, const struct columns *w, const s
                       v->nfeatures, v->drift_share, v->dataset_share);
     else
         strbuf_printf(out, "No drift: 0 of %zu features drifted", v->nfeatures);
+    if (v->role_drift)
+        strbuf_puts(out, "; <a href=\"#apart\">target/prediction drifted</a>");
     strbuf_puts(out, "</p>\n<table class=\"kv\">");
     kv(out, "baseline", json_string_value(json_object_get(v->baseline, "path")));
     char buf[64];
@@ -542,20 +692,7 @@ int report_render_html(const struct profile *p, const struct columns *w, const s
     kv(out, "generated", buf);
     strbuf_puts(out, "</table></header>\n<main>\n");
     html_quality(out, v);
-    strbuf_puts(out, "<h2>Features</h2>\n<table class=\"overview\"><tr><th>feature</th>"
-                     "<th>type</th><th>method</th><th>statistic</th><th>p-value</th><th>threshold</th><th>missing</th>"
-                     "<th>drift</th></tr>\n");
-    for (size_t k = 0; k < v->n; k++) {
-        const struct feature_verdict *fv = &v->features[order[k]];
-        strbuf_printf(out, "<tr class=\"%s\"><td><a href=\"#f%zu\">", fv->drift ? "drift" : "ok", order[k]);
-        esc(out, fv->name);
-        strbuf_puts(out, "</a></td><td>");
-        esc(out, col_type_name(fv->type));
-        strbuf_puts(out, "</td>");
-        stat_cells(out, fv);
-        strbuf_printf(out, "<td>%s</td></tr>\n", fv->drift ? "<span class=\"badge drift\">drift</span>" : "ok");
-    }
-    strbuf_puts(out, "</table>\n");
+    overview_tables(out, v, order);
     html_multivariate(out, v);
 
     int rc = 0;
@@ -597,6 +734,7 @@ int report_render_html(const struct profile *p, const struct columns *w, const s
             esc(out, fv->note);
         }
         strbuf_puts(out, "</p>\n");
+        summary_table(out, fv);
         if (f && f->type == COL_CATEGORICAL) {
             rc = plot_categorical(out, f, col);
         } else if (f) {
