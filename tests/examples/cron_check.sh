@@ -30,11 +30,8 @@ cp "$EX/data/serving_drifted.jsonl" "$log"
 [ "$(rc_of)" = 2 ] || fail "drifted data: exit $(rc_of), expected 2 ($(cat "$TMP/cron.out"))"
 [ -s "$TMP/cron.out" ] && fail "the cron command printed (cron would mail it): $(cat "$TMP/cron.out")"
 expect_contains "$out" 'driftwatch_dataset_drifted{model="fraud"} 1'
-if command -v promtool >/dev/null; then
-    promtool check metrics <"$out" || fail "promtool rejects $out"
-else
-    echo "note: promtool missing, metrics format not checked"
-fi
+need_tool promtool prometheus
+promtool check metrics <"$out" || fail "promtool rejects $out"
 for f in "$(dirname "$out")"/*; do
     [ "$f" = "$out" ] || fail "left in the textfile directory: $f"
 done
@@ -72,7 +69,5 @@ rm "$log"
 grep -q '^DRIFT UNKNOWN' "$TMP/nagios.out" || fail "nagios output on a missing file: $(cat "$TMP/nagios.out")"
 echo "ok: nagios command and service"
 
-if command -v promtool >/dev/null; then
-    promtool check rules "$EX/cron/driftwatch-cron-rules.yml" || fail "promtool rejects driftwatch-cron-rules.yml"
-fi
+promtool check rules "$EX/cron/driftwatch-cron-rules.yml" || fail "promtool rejects driftwatch-cron-rules.yml"
 echo "PASS: examples/cron"

@@ -2,8 +2,8 @@
 # examples/systemd/driftwatch.service: `systemd-analyze verify` accepts it without a single warning
 # (an unknown or misspelt directive is only a warning there, so any output fails the test), it has
 # the settings its comments promise, and `systemd-analyze security` rates its sandbox "OK" (an
-# exposure of 3.0 or less). Skipped without systemd-analyze. The unit's /usr/local/bin/driftwatch
-# is pointed at the build's binary, which verify wants to exist.
+# exposure of 3.0 or less). Fails without systemd-analyze (package systemd, installed by setup).
+# The unit's /usr/local/bin/driftwatch is pointed at the build's binary, which verify wants to exist.
 source "$DW_SRC/tests/lib.sh"
 source "$DW_SRC/tests/examples/examples_lib.sh"
 UNIT="$EX/systemd/driftwatch.service"

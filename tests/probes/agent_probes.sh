@@ -82,10 +82,9 @@ expect_contains "$TMP/agent.log" "predictions.jsonl:8: skipped: invalid JSON at 
 [ "$(metric 'driftwatch_probe_requests_total{probe="canary",result="success"}')" != absent ] || fail "canary count"
 
 curl -s "http://127.0.0.1:$PORT/metrics" >"$TMP/metrics.txt"
-if command -v promtool >/dev/null; then
-    promtool check metrics <"$TMP/metrics.txt" >"$TMP/promtool.out" 2>&1 ||
-        { cat "$TMP/promtool.out" >&2; fail "promtool check metrics"; }
-fi
+need_tool promtool prometheus
+promtool check metrics <"$TMP/metrics.txt" >"$TMP/promtool.out" 2>&1 ||
+    { cat "$TMP/promtool.out" >&2; fail "promtool check metrics"; }
 
 # Restart: the tail probe continues after the 8 lines it handed over; only the new ones arrive.
 kill -TERM "$AGENT"; wait "$AGENT" || fail "agent exit code on SIGTERM"

@@ -103,8 +103,7 @@ w = json.load(open(sys.argv[1]))["window"]
 print(w["rows"], w["from"])
 PY
 expect_contains "$TMP/window.txt" '6 2021-04-10T00:23:26'
-if command -v promtool >/dev/null; then
-    promtool check metrics <"$TMP/metrics.txt" >"$TMP/promtool.out" 2>&1 ||
-        { cat "$TMP/promtool.out" >&2; fail "promtool check metrics"; }
-fi
+need_tool promtool prometheus
+promtool check metrics <"$TMP/metrics.txt" >"$TMP/promtool.out" 2>&1 ||
+    { cat "$TMP/promtool.out" >&2; fail "promtool check metrics"; }
 echo "ok"
