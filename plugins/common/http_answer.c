@@ -81,3 +81,11 @@ const char *pu_alert_result(int outcome)
 {
     return outcome == PU_HTTP_OK ? "ok" : outcome == PU_HTTP_TRANSIENT ? "error" : "dropped";
 }
+
+void pu_status_label(long status, char out[PU_STATUS_LABEL_MAX])
+{
+    if (status >= 100 && status <= 999)
+        snprintf(out, PU_STATUS_LABEL_MAX, "%ld", status);
+    else
+        snprintf(out, PU_STATUS_LABEL_MAX, "error");
+}

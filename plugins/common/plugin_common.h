@@ -86,6 +86,11 @@ int pu_http_outcome(int rc, const struct dw_http_client_response *resp, const ch
  * (transient failure after retries) or dropped (refused by the receiver). */
 const char *pu_alert_result(int outcome);
 
+/* The `code` label of a request counter: the HTTP status as text ("200", "503"), or "error" when
+ * there was no HTTP answer (status 0: connection refused or reset, a timeout, no usable head). */
+#define PU_STATUS_LABEL_MAX 8
+void pu_status_label(long status, char out[PU_STATUS_LABEL_MAX]);
+
 /* Milliseconds on CLOCK_MONOTONIC. */
 int64_t pu_now_ms(void);
 

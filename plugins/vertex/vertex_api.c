@@ -30,11 +30,8 @@ void vx_count_request(struct vertex *v, const char *op, long status)
 {
     if (!v->host->metrics || !v->host->metrics->counter_add)
         return;
-    char code[24];
-    if (status > 0)
-        snprintf(code, sizeof code, "%ld", status);
-    else
-        snprintf(code, sizeof code, "error");
+    char code[PU_STATUS_LABEL_MAX];
+    pu_status_label(status, code);
     const char *labels[] = {"plugin", v->name, "call", op, "code", code, NULL};
     v->host->metrics->counter_add("driftwatch_vertex_requests_total",
                                   "Vertex AI REST calls by method and HTTP status (error: no answer).", labels, 1);

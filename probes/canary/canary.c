@@ -24,6 +24,12 @@
 #define SUCCESS_HELP "1 when the probe's last check succeeded, else 0."
 #define REQUESTS "driftwatch_probe_requests_total"
 #define REQUESTS_HELP "Requests a probe made or forwarded, by result."
+/* The model's view of the same checks (docs/metrics.md, "Model serving"), named like the proxy's
+ * driftwatch_upstream_* families but apart from them, so synthetic checks never mix with traffic. */
+#define CANARY_DURATION "driftwatch_canary_request_duration_seconds"
+#define CANARY_DURATION_HELP "Time the model server took to answer a canary check completely, in seconds."
+#define CANARY_RESPONSES "driftwatch_canary_responses_total"
+#define CANARY_RESPONSES_HELP "Canary checks by the model server's answer status (error: no complete answer)."
 #define RECEIVED "driftwatch_samples_received_total"
 #define RECEIVED_HELP "Samples received by a probe, valid or not."
 #define REJECTED "driftwatch_samples_rejected_total"
@@ -285,8 +291,15 @@ static void canary_check(struct canary *c)
         out = OUT_SUCCESS;
     }
     const char *probe[] = {"probe", c->name, NULL};
-    if (rc == CURLE_OK)
+    const char *model[] = {"model", c->model, NULL};
+    if (rc == CURLE_OK) {
         c->host->metrics->histogram_observe(DURATION, DURATION_HELP, probe, seconds);
+        c->host->metrics->histogram_observe(CANARY_DURATION, CANARY_DURATION_HELP, model, seconds);
+    }
+    char code[PU_STATUS_LABEL_MAX];
+    pu_status_label(rc == CURLE_OK ? status : 0, code);
+    const char *by_code[] = {"model", c->model, "code", code, NULL};
+    c->host->metrics->counter_add(CANARY_RESPONSES, CANARY_RESPONSES_HELP, by_code, 1);
     const char *labels[] = {"probe", c->name, "result", outcome_names[out], NULL};
     c->host->metrics->counter_add(REQUESTS, REQUESTS_HELP, labels, 1);
     c->host->metrics->gauge_set(SUCCESS, SUCCESS_HELP, probe, out == OUT_SUCCESS ? 1 : 0);

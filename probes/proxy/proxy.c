@@ -33,6 +33,16 @@
 #define DURATION_HELP "Time the probe's upstream took to answer, in seconds."
 #define REQUESTS "driftwatch_probe_requests_total"
 #define REQUESTS_HELP "Requests a probe made or forwarded, by result."
+/* The model's own view of the same calls (docs/metrics.md, "Model serving"): latency of the answers
+ * the upstream gave, and every call by the HTTP status it answered ("error": no answer). */
+#define UPSTREAM_DURATION "driftwatch_upstream_request_duration_seconds"
+#define UPSTREAM_DURATION_HELP "Time the model server took to answer a forwarded request, in seconds."
+#define UPSTREAM_RESPONSES "driftwatch_upstream_responses_total"
+#define UPSTREAM_RESPONSES_HELP "Requests forwarded to the model server by answer status (error: no answer)."
+/* note_result's status for a request the upstream never saw (a request body over max_body). */
+#define NOT_FORWARDED (-1)
+/* Status slots: 0 counts the calls without an answer, 100..999 the answers by status. */
+#define N_STATUS_SLOTS 1000
 /* Upstream timings waiting for the tap thread to publish them (a full buffer skips observations). */
 #define MAX_PENDING_DURATIONS 8192
 
@@ -143,6 +153,7 @@ struct proxy {
     double durations[MAX_PENDING_DURATIONS];
     size_t n_durations;
     uint64_t results[N_RESULTS];
+    uint64_t statuses[N_STATUS_SLOTS]; /* upstream calls by answer status, exact (not bounded) */
     /* Pairs the tap could not read: the first is logged as a warning at once, then at most one a
      * minute with the count in between (tap thread only). */
     int64_t bad_logged_ns;
@@ -450,10 +461,14 @@ static const char *request_id_of(struct MHD_Connection *conn)
     return rid ? rid : MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "ce-id");
 }
 
-static void note_result(struct proxy *p, enum req_result result, double seconds)
+/* status: the upstream's answer status, 0 when the call got no answer, NOT_FORWARDED when no call
+ * was made. seconds < 0: no duration to observe. */
+static void note_result(struct proxy *p, enum req_result result, double seconds, long status)
 {
     pthread_mutex_lock(&p->q_lock);
     p->results[result]++;
+    if (status != NOT_FORWARDED)
+        p->statuses[status >= 100 && status < N_STATUS_SLOTS ? status : 0]++;
     if (seconds >= 0 && p->n_durations < MAX_PENDING_DURATIONS)
         p->durations[p->n_durations++] = seconds;
     pthread_mutex_unlock(&p->q_lock);
@@ -617,11 +632,12 @@ static enum MHD_Result forward(struct proxy *p, struct exchange *x, struct MHD_C
         } else {
             snprintf(msg, sizeof msg, "upstream %s unreachable: %s", p->upstream, why);
         }
-        note_result(p, result, -1);
+        note_result(p, result, -1, 0);
         answer_free(&a);
         return reply_json(conn, code, msg);
     }
-    note_result(p, RESULT_OK, seconds); /* time to the answer's head (and its body when it came whole) */
+    /* time to the answer's head (and its body when it came whole), whatever its status */
+    note_result(p, RESULT_OK, seconds, a.status);
 
     int no_body = head || a.status < 200 || a.status == 204 || a.status == 304;
     int tap = a.status == 200 && strcmp(method, "POST") == 0 && path_is_tapped(p, x->uri);
@@ -743,7 +759,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (x->too_large) {
-        note_result(p, RESULT_TOO_LARGE, -1);
+        note_result(p, RESULT_TOO_LARGE, -1, NOT_FORWARDED);
         char msg[128];
         snprintf(msg, sizeof msg, "request body larger than max_body (%zu bytes)", p->max_body);
         return reply_json(conn, 413, msg);
@@ -916,11 +932,22 @@ static void tap_item_free(struct tap_item *item)
 }
 
 static void publish_metrics(struct proxy *p, const double *durations, size_t n_durations, const uint64_t *results,
-                            uint64_t dropped, uint64_t too_large)
+                            const uint64_t *statuses, uint64_t dropped, uint64_t too_large)
 {
     const char *probe[] = {"probe", p->name, NULL};
-    for (size_t i = 0; i < n_durations; i++)
+    const char *model[] = {"model", p->model, NULL};
+    for (size_t i = 0; i < n_durations; i++) {
         p->host->metrics->histogram_observe(DURATION, DURATION_HELP, probe, durations[i]);
+        p->host->metrics->histogram_observe(UPSTREAM_DURATION, UPSTREAM_DURATION_HELP, model, durations[i]);
+    }
+    for (long s = 0; s < N_STATUS_SLOTS; s++) {
+        if (!statuses[s])
+            continue;
+        char code[PU_STATUS_LABEL_MAX];
+        pu_status_label(s, code);
+        const char *labels[] = {"model", p->model, "code", code, NULL};
+        p->host->metrics->counter_add(UPSTREAM_RESPONSES, UPSTREAM_RESPONSES_HELP, labels, (double)statuses[s]);
+    }
     for (int r = 0; r < N_RESULTS; r++) {
         if (!results[r])
             continue;
@@ -955,15 +982,17 @@ static void *tap_main(void *arg)
         if (durations)
             memcpy(durations, p->durations, n_durations * sizeof *durations);
         p->n_durations = 0;
-        uint64_t results[N_RESULTS];
+        uint64_t results[N_RESULTS], statuses[N_STATUS_SLOTS];
         memcpy(results, p->results, sizeof results);
         memset(p->results, 0, sizeof p->results);
+        memcpy(statuses, p->statuses, sizeof statuses);
+        memset(p->statuses, 0, sizeof p->statuses);
         uint64_t dropped = p->q_dropped, too_large = p->q_too_large;
         p->q_dropped = p->q_too_large = 0;
         int stopping = p->stop;
         pthread_mutex_unlock(&p->q_lock);
 
-        publish_metrics(p, durations, n_durations, results, dropped, too_large);
+        publish_metrics(p, durations, n_durations, results, statuses, dropped, too_large);
         size_t released = 0;
         while (items) {
             struct tap_item *next = items->next;

@@ -4,7 +4,8 @@
 Checks: the JSON parses; schemaVersion is current (36..41); a Prometheus datasource variable (or a
 DS_PROMETHEUS input) and every panel and query use it; a `model` variable from
 label_values(driftwatch_dataset_drift_share, model); unique panel ids and in-grid positions; every
-query's metric names are docs/metrics.md metrics (histograms with _bucket/_sum/_count) or recording
+query's metric names are docs/metrics.md metrics (histograms with _bucket/_sum/_count; each listed
+name must be in docs/metrics.md), the model-quality families (QUALITY_METRICS, below) or recording
 rules from driftwatch-rules.yml; and the panels the dashboard promises are there.
 
 Usage: check_dashboard.py DASHBOARD.json RULES.yml [--emit-rules OUT.yml]
@@ -12,6 +13,7 @@ Usage: check_dashboard.py DASHBOARD.json RULES.yml [--emit-rules OUT.yml]
 `promtool check rules OUT.yml` parses the PromQL.
 """
 import json
+import os
 import re
 import sys
 
@@ -22,9 +24,19 @@ DESIGN_METRICS = {
     "driftwatch_feature_drift_p_value", "driftwatch_feature_drifted", "driftwatch_feature_missing_ratio",
     "driftwatch_dataset_drift_share", "driftwatch_dataset_drifted", "driftwatch_checks_total",
     "driftwatch_retrain_triggers_total", "driftwatch_alerts_sent_total", "driftwatch_plugin_up",
-    "driftwatch_baseline_info",
+    "driftwatch_baseline_info", "driftwatch_upstream_responses_total", "driftwatch_canary_responses_total",
 }
-DESIGN_HISTOGRAMS = {"driftwatch_check_duration_seconds", "driftwatch_probe_request_duration_seconds"}
+DESIGN_HISTOGRAMS = {"driftwatch_check_duration_seconds", "driftwatch_probe_request_duration_seconds",
+                     "driftwatch_upstream_request_duration_seconds", "driftwatch_canary_request_duration_seconds"}
+# The model-quality families the agent exports once a model has a `quality` section (realized and
+# estimated performance, their alert, delayed labels). The dashboard's Performance row and the
+# PerformanceDegraded rule are written against these names before every agent exports them: an
+# agent without them leaves those panels empty, it does not break a query. Allowed here by name so
+# a misspelt one is still caught; move a name to DESIGN_METRICS once docs/metrics.md describes it.
+QUALITY_METRICS = {
+    "driftwatch_performance", "driftwatch_performance_estimated", "driftwatch_performance_alert",
+    "driftwatch_labels_total",
+}
 
 # What the dashboard must show (metric names that some query has to use).
 REQUIRED = {
@@ -38,6 +50,13 @@ REQUIRED = {
     "alerts sent": "driftwatch_alerts_sent_total",
     "probe latency": "driftwatch_probe_request_duration_seconds_bucket",
     "plugin up": "driftwatch_plugin_up",
+    "realized performance": "driftwatch_performance",
+    "estimated performance": "driftwatch_performance_estimated",
+    "performance alerts": "driftwatch_performance_alert",
+    "labels joined and pending": "driftwatch_labels_total",
+    "model latency": "driftwatch_upstream_request_duration_seconds_bucket",
+    "model answers by code": "driftwatch_upstream_responses_total",
+    "model error rate": "model:driftwatch_upstream_errors:ratio_rate5m",
 }
 
 KEYWORDS = {"and", "or", "unless", "bool", "offset", "by", "without", "on", "ignoring", "group_left",
@@ -93,7 +112,13 @@ def main(argv):
         dash = json.load(f)
     with open(rules_path) as f:
         records = recording_rules(f.read())
-    allowed = set(DESIGN_METRICS) | records
+    allowed = set(DESIGN_METRICS) | QUALITY_METRICS | records
+    metrics_doc = os.path.join(os.path.dirname(os.path.abspath(dash_path)), "..", "docs", "metrics.md")
+    with open(metrics_doc) as f:
+        documented = f.read()
+    for n in sorted(DESIGN_METRICS | DESIGN_HISTOGRAMS):
+        if f"`{n}`" not in documented:
+            errors.append(f"{n} is listed as a docs/metrics.md metric but docs/metrics.md lacks it")
     for h in DESIGN_HISTOGRAMS:
         allowed |= {h + "_bucket", h + "_sum", h + "_count"}
 

@@ -3,8 +3,10 @@
 {"instances": [...]} -> {"predictions": [0.25, ...]}, one per instance, with X-Model-Version: 7.
 Any other body (not JSON, or no "instances"): with --other one, {"predictions": [0.25]}; with
 --other result, {"result": [0.25]} (a shape neither v1 nor v2, for taps that must reject it).
+Injected faults, per request: a header X-Delay-Ms: N makes it wait N ms before answering, and
+X-Status: S answers status S with {"error": "injected"} instead of a prediction.
 Usage: v1_model.py PORT [--other one|result]"""
-import argparse, json
+import argparse, json, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 ap = argparse.ArgumentParser()
@@ -18,12 +20,16 @@ class H(BaseHTTPRequestHandler):
 
     def do_POST(self):
         raw = self.rfile.read(int(self.headers["Content-Length"]))
+        time.sleep(int(self.headers.get("X-Delay-Ms", "0")) / 1000)
+        status = int(self.headers.get("X-Status", "200"))
         try:
             out = {"predictions": [0.25] * len(json.loads(raw)["instances"])}
         except Exception:
             out = {"predictions": [0.25]} if args.other == "one" else {"result": [0.25]}
+        if status != 200:
+            out = {"error": "injected"}
         body = json.dumps(out).encode()
-        self.send_response(200)
+        self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("X-Model-Version", "7")
         self.send_header("Content-Length", str(len(body)))
