@@ -49,7 +49,8 @@ models:
          payload: $TMP/payload.json, every: 1h, headers: ["X-Status: 503"]}
 YAML
 "$DW_BIN" run -c "$TMP/dw.yaml" 2>>"$TMP/agent.log" &
-PIDS+=($!)
+AGENT=$!
+PIDS+=("$AGENT")
 wait_http "http://127.0.0.1:$PORT/readyz"
 
 metric() { # metric 'name{labels}' -> value, or "absent"
@@ -135,4 +136,7 @@ expect_metric 'driftwatch_probe_requests_total{probe="scoring_canary",result="st
 curl -s "http://127.0.0.1:$PORT/metrics" >"$TMP/metrics.txt"
 promtool check metrics <"$TMP/metrics.txt" >"$TMP/promtool.out" 2>&1 ||
     { cat "$TMP/promtool.out" >&2; fail "promtool check metrics"; }
+# A clean stop (under the sanitizers, also no leak).
+kill -TERM "$AGENT"
+wait "$AGENT" || { tail -n 40 "$TMP/agent.log" >&2; fail "agent exit code on SIGTERM"; }
 echo "ok"
