@@ -160,6 +160,21 @@ int drift_flags_take(struct drift_flags *f, const char *name, const char *value,
         f->quality[f->nquality++] = value;
         return 1;
     }
+    if (strcmp(name, "protected") == 0) {
+        struct fairness_spec fs;
+        if (fairness_spec_parse(value, &fs, why, sizeof why) < 0 ||
+            f->nprotected == sizeof f->protected / sizeof f->protected[0]) {
+            if (f->nprotected < sizeof f->protected / sizeof f->protected[0])
+                snprintf(err, errlen, "--protected: %s", why);
+            else
+                snprintf(err, errlen, "--protected %s: too many --protected flags", value);
+            fairness_spec_clear(&fs);
+            return -1;
+        }
+        fairness_spec_clear(&fs);
+        f->protected[f->nprotected++] = value;
+        return 1;
+    }
     return 0;
 }
 
@@ -187,6 +202,29 @@ static int apply_flags(const struct drift_flags *f, const struct profile *p, str
     }
     if (f->bins)
         ao->bins = f->bins;
+    if (f->nprotected) {
+        /* the flags replace the config's protected attributes */
+        unsigned metrics = ao->perf.metrics;
+        perf_options_clear(&ao->perf);
+        ao->perf.metrics = metrics;
+    }
+    for (size_t i = 0; i < f->nprotected; i++) {
+        struct fairness_spec fs;
+        if (fairness_spec_parse(f->protected[i], &fs, why, sizeof why) < 0) {
+            snprintf(err, errlen, "--protected: %s", why);
+            return -1;
+        }
+        int e = profile_find(p, fs.attribute) < 0 ? -2 : perf_options_add_fairness(&ao->perf, &fs);
+        if (e == -2) {
+            snprintf(err, errlen, "--protected %s: the baseline has no column '%s'", f->protected[i], fs.attribute);
+            suggest_append(err, errlen, config_nearest_feature(p, fs.attribute));
+        } else if (e < 0) {
+            snprintf(err, errlen, "out of memory");
+        }
+        fairness_spec_clear(&fs);
+        if (e < 0)
+            return -1;
+    }
     for (size_t i = 0; i < f->noverrides; i++) {
         const struct flag_override *o = &f->overrides[i];
         const char *flag = o->method ? "feature-method" : "threshold";

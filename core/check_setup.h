@@ -28,6 +28,8 @@ struct drift_flags {
     size_t noverrides;
     const char *quality[16]; /* --quality NAME=VALUE arguments (docs/statistics.md thresholds), in order */
     size_t nquality;
+    const char *protected[16]; /* --protected ATTR=V1,V2 arguments, in order (replace the config's fairness) */
+    size_t nprotected;
 };
 
 void drift_flags_init(struct drift_flags *f);

@@ -9,6 +9,7 @@
 #include "config_model.h"
 #include "data/baseline.h"
 #include "data/cliargs.h"
+#include "drift/perf_table.h"
 
 static const char usage[] =
     "usage: driftwatch baseline --data FILE --out B.json [options]\n"
@@ -35,20 +36,29 @@ static const char usage[] =
     "                       file order; 0: none)\n"
     "  --seed N             reservoir seed (default 42)\n"
     "  --strict             a bad row (wrong field count, invalid JSON) is fatal\n"
+    "  --task T             binary, multiclass or regression: store the model's reference performance\n"
+    "                       (needs --prediction and --target; see docs/statistics.md)\n"
+    "  --score COL          binary: the positive class's probability (roc_auc, log_loss, brier)\n"
+    "  --positive V         binary: the target's positive label (default 1)\n"
+    "  --chunks K           reference chunks for the performance thresholds (default 10)\n"
+    "  --protected A=V1,V2  binary: a protected attribute and its privileged values, for the bias\n"
+    "                       metrics (repeatable; the favorable outcome is --positive)\n"
     "  -h, --help           this help\n"
     "\n"
     "A column is numeric when every non-missing value is a finite number; missing values are\n"
     "empty fields, JSON null and NaN. Repeat list options or separate names with commas.\n";
 
 enum { O_DATA, O_OUT, O_CAT, O_EXCL, O_TARGET, O_PRED, O_SAMPLE, O_BINS, O_SEED, O_STRICT, O_CONFIG, O_MODEL, O_HELP,
-       O_ROWS };
+       O_ROWS, O_TASK, O_SCORE, O_POSITIVE, O_CHUNKS, O_PROTECTED };
 
 static const struct cli_opt opts[] = {
     [O_DATA] = {"data", 0, 1},       [O_OUT] = {"out", 'o', 1},     [O_CAT] = {"categorical", 0, 1},
     [O_EXCL] = {"exclude", 0, 1},    [O_TARGET] = {"target", 0, 1}, [O_PRED] = {"prediction", 0, 1},
     [O_SAMPLE] = {"sample-size", 0, 1}, [O_BINS] = {"bins", 0, 1}, [O_SEED] = {"seed", 0, 1},
     [O_STRICT] = {"strict", 0, 0},   [O_CONFIG] = {"config", 'c', 1}, [O_MODEL] = {"model", 'm', 1},
-    [O_HELP] = {"help", 'h', 0},     [O_ROWS] = {"row-sample", 0, 1},
+    [O_HELP] = {"help", 'h', 0},     [O_ROWS] = {"row-sample", 0, 1},  [O_TASK] = {"task", 0, 1},
+    [O_SCORE] = {"score", 0, 1},     [O_POSITIVE] = {"positive", 0, 1}, [O_CHUNKS] = {"chunks", 0, 1},
+    [O_PROTECTED] = {"protected", 0, 1},
 };
 
 int cmd_baseline(int argc, char **argv)
@@ -57,6 +67,7 @@ int cmd_baseline(int argc, char **argv)
     baseline_options_init(&bo);
     const char *out_path = NULL, *config = NULL, *model = NULL;
     struct config *cfg = NULL;
+    struct perf_options protected = {0};
     json_t *data_version = NULL;
     char **cats = NULL, **excl = NULL;
     size_t ncats = 0, nexcl = 0;
@@ -118,6 +129,36 @@ int cmd_baseline(int argc, char **argv)
             bo.row_sample = (size_t)u;
             break;
         case O_STRICT: bo.strict = 1; break;
+        case O_TASK:
+            if (!(bo.task = perf_task_parse(v))) {
+                fprintf(stderr, "driftwatch baseline: --task: expected binary, multiclass or regression, got '%s'\n", v);
+                goto out;
+            }
+            break;
+        case O_SCORE: bo.score = v; break;
+        case O_POSITIVE: bo.positive = v; break;
+        case O_CHUNKS:
+            if (cliargs_parse_u64(v, &u) < 0 || u < 1 || u > 1000) {
+                fprintf(stderr, "driftwatch baseline: --chunks: expected an integer from 1 to 1000, got '%s'\n", v);
+                goto out;
+            }
+            bo.chunks = (size_t)u;
+            break;
+        case O_PROTECTED: {
+            struct fairness_spec fs;
+            if (fairness_spec_parse(v, &fs, err, sizeof err) < 0) {
+                fprintf(stderr, "driftwatch baseline: --protected: %s\n", err);
+                goto out;
+            }
+            int added = perf_options_add_fairness(&protected, &fs);
+            fairness_spec_clear(&fs);
+            if (added < 0) {
+                fprintf(stderr, "driftwatch baseline: out of memory\n");
+                rc = 1;
+                goto out;
+            }
+            break;
+        }
         case O_CONFIG: config = v; break;
         case O_MODEL: model = v; break;
         }
@@ -143,6 +184,8 @@ int cmd_baseline(int argc, char **argv)
         fprintf(stderr, "driftwatch baseline: --target and --prediction name the same column\n");
         goto out;
     }
+    bo.fairness = protected.fairness;
+    bo.nfairness = protected.nfairness;
     bo.categorical = (const char *const *)cats;
     bo.ncategorical = ncats;
     bo.exclude = (const char *const *)excl;
@@ -182,9 +225,13 @@ int cmd_baseline(int argc, char **argv)
     fprintf(stderr, "driftwatch baseline: %s: %llu rows (%lld bad), %zu features (%zu numeric, %zu categorical) -> %s\n",
             bo.data_path, (unsigned long long)p->rows, bad ? (long long)json_integer_value(bad) : 0LL,
             p->nfeatures, nnum, ncat, out_path);
+    if (p->quality)
+        fprintf(stderr, "driftwatch baseline: quality: task %s, %zu reference chunks\n", perf_task_name(p->quality->task),
+                p->quality->nchunks);
     profile_free(p);
     rc = 0;
 out:
+    perf_options_clear(&protected);
     json_decref(data_version);
     config_free(cfg);
     cliargs_free_list(cats, ncats);

@@ -1,6 +1,6 @@
 /* driftwatch check --baseline B.json --data D, or -c CONFIG [--model NAME]: one-shot drift check
- * with monitoring-plugin exit codes: 0 no drift, 1 some features drifted, 2 dataset drift, 3 the
- * check could not run. */
+ * with monitoring-plugin exit codes: 0 no drift, 1 some features drifted (or a performance or
+ * fairness alert), 2 dataset drift, 3 the check could not run. */
 #include <stdio.h>
 
 #include "check_setup.h"
@@ -17,7 +17,10 @@ static const char usage[] =
     "\n"
     "Compares current data with a baseline profile. Exit codes (monitoring-plugin style):\n"
     "0 no drift, 1 some features drifted but not the dataset, 2 dataset drift, 3 could not run\n"
-    "(also: a baseline column missing from the data, with the verdict still printed).\n"
+    "(also: a baseline column missing from the data, with the verdict still printed). With a\n"
+    "baseline made with --task, the data's prediction and target columns give the realized\n"
+    "performance against the reference thresholds; a metric outside them, or a fairness alert,\n"
+    "makes the exit code at least 1.\n"
     "\n"
     "With -c (the one-shot check from cron), the model's baseline (unless --baseline) and drift\n"
     "settings (methods, correction, dataset_share, per-feature overrides) come from the config, the\n"
@@ -46,6 +49,8 @@ static const char usage[] =
     "                        type_mismatch, missing_share = a share or off (defaults 0.05, 0.05, 0,\n"
     "                        off); missing_columns=error (default: a baseline column missing from\n"
     "                        the data is a schema error, exit 3) or warn\n"
+    "  --protected A=V1,V2   binary task: a protected attribute and its privileged values for the\n"
+    "                        bias metrics (repeatable; replaces the baseline's and the config's)\n"
     "  --format FMT          text (default), json, nagios, prom\n"
     "  --out FILE            write there (atomically: temp file + rename) instead of stdout\n"
     "  --strict              a bad row in the data is fatal (exit 3)\n"
@@ -53,7 +58,7 @@ static const char usage[] =
 
 enum {
     O_BASELINE, O_DATA, O_METHODS, O_CORR, O_SHARE, O_THRESH, O_FMETHOD, O_BINS, O_FORMAT, O_OUT, O_MODEL,
-    O_STRICT, O_CONFIG, O_QUALITY, O_HELP
+    O_STRICT, O_CONFIG, O_QUALITY, O_PROTECTED, O_HELP
 };
 
 static const struct cli_opt opts[] = {
@@ -61,7 +66,7 @@ static const struct cli_opt opts[] = {
     [O_CORR] = {"correction", 0, 1},     [O_SHARE] = {"dataset-share", 0, 1}, [O_THRESH] = {"threshold", 0, 1},
     [O_FMETHOD] = {"feature-method", 0, 1}, [O_BINS] = {"bins", 0, 1},    [O_FORMAT] = {"format", 'f', 1},
     [O_OUT] = {"out", 'o', 1},           [O_MODEL] = {"model", 'm', 1},   [O_STRICT] = {"strict", 0, 0},
-    [O_CONFIG] = {"config", 'c', 1},     [O_QUALITY] = {"quality", 0, 1}, [O_HELP] = {"help", 'h', 0},
+    [O_CONFIG] = {"config", 'c', 1},     [O_QUALITY] = {"quality", 0, 1}, [O_PROTECTED] = {"protected", 0, 1}, [O_HELP] = {"help", 'h', 0},
 };
 
 /* One stderr line for a schema error (docs/statistics.md), beside the verdict on stdout: the first

@@ -32,13 +32,14 @@ static const char usage[] =
     "  --threshold F=X       per-feature threshold (repeatable)\n"
     "  --feature-method F=M  per-feature method (repeatable)\n"
     "  --quality NAME=VALUE  data quality threshold (repeatable; see 'check --help')\n"
+    "  --protected A=V1,V2   protected attribute for the bias metrics (repeatable; see 'check --help')\n"
     "  --bins N              quantile bins for binned methods (default: the baseline's)\n"
     "  --strict              a bad row in the data is fatal\n"
     "  -h, --help            this help\n";
 
 enum {
     O_BASELINE, O_DATA, O_OUT, O_METHODS, O_CORR, O_SHARE, O_THRESH, O_FMETHOD, O_BINS, O_MODEL, O_CONFIG,
-    O_STRICT, O_QUALITY, O_HELP
+    O_STRICT, O_QUALITY, O_PROTECTED, O_HELP
 };
 
 static const struct cli_opt opts[] = {
@@ -46,7 +47,7 @@ static const struct cli_opt opts[] = {
     [O_METHODS] = {"methods", 0, 1},     [O_CORR] = {"correction", 0, 1}, [O_SHARE] = {"dataset-share", 0, 1},
     [O_THRESH] = {"threshold", 0, 1},    [O_FMETHOD] = {"feature-method", 0, 1}, [O_BINS] = {"bins", 0, 1},
     [O_MODEL] = {"model", 'm', 1},       [O_CONFIG] = {"config", 'c', 1}, [O_STRICT] = {"strict", 0, 0},
-    [O_QUALITY] = {"quality", 0, 1},     [O_HELP] = {"help", 'h', 0},
+    [O_QUALITY] = {"quality", 0, 1}, [O_PROTECTED] = {"protected", 0, 1},     [O_HELP] = {"help", 'h', 0},
 };
 
 int cmd_report(int argc, char **argv)

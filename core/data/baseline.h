@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "profile.h"
+#include "quality_profile.h"
 
 struct baseline_options {
     const char *data_path;
@@ -23,6 +24,13 @@ struct baseline_options {
     uint64_t seed;                  /* default PROFILE_DEFAULT_SEED */
     size_t row_sample;              /* whole rows kept (docs/statistics.md); default PROFILE_DEFAULT_ROW_SAMPLE, 0 none */
     int strict;                     /* bad rows are fatal */
+    /* model quality (docs/statistics.md): task 0 = none; else prediction and target are required */
+    enum perf_task task;
+    const char *score;              /* binary: the positive class's probability column, or NULL */
+    const char *positive;           /* binary: the positive label (NULL: "1") */
+    size_t chunks;                  /* reference chunks (default PERF_DEFAULT_CHUNKS) */
+    const struct fairness_spec *fairness; /* protected attributes (favorable NULL: the positive label) */
+    size_t nfairness;
     json_t *data_version;           /* borrowed; source.data_version (NULL: null) */
     void (*on_bad_row)(void *ud, const char *msg);
     void (*on_progress)(void *ud, const char *phase, uint64_t done, uint64_t total);

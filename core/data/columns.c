@@ -36,6 +36,8 @@ static void column_clear_values(struct column *c)
     c->nvalues = 0;
     if (c->cats)
         catmap_clear(c->cats);
+    if (c->cells)
+        cells_clear(c->cells);
 }
 
 void columns_free(struct columns *t)
@@ -46,6 +48,7 @@ void columns_free(struct columns *t)
         free(t->cols[i].name);
         free(t->cols[i].values);
         catmap_free(t->cols[i].cats);
+        cells_free(t->cols[i].cells);
     }
     free(t->cols);
     catmap_free(t->names);
@@ -141,6 +144,18 @@ static int set_name(char **dst, const char *name)
         return 0;
     *dst = strdup(name);
     return *dst ? 0 : -1;
+}
+
+int columns_keep_cells(struct columns *t, int idx)
+{
+    struct column *c = &t->cols[idx];
+    if (!c->cells && !(c->cells = cells_new(c->type == COL_NUMERIC)))
+        return -1;
+    /* rows read before had no kept value */
+    for (uint64_t r = c->cells->n; r < t->rows; r++)
+        if (cells_end_row(c->cells) < 0)
+            return -1;
+    return 0;
 }
 
 int columns_set_roles(struct columns *t, const char *prediction_name, const char *target_name)
@@ -251,6 +266,12 @@ int columns_end_row(struct columns *t)
             t->cols[i].missing++;
             t->cols[i].absent++;
         }
+        if (t->cols[i].cells) {
+            if (t->cols[i].stamp != t->stamp)
+                cells_row_missing(t->cols[i].cells);
+            if (cells_end_row(t->cols[i].cells) < 0)
+                t->failed = 1;
+        }
     }
     if (t->opt.row_sample)
         keep_row(t);
@@ -273,6 +294,8 @@ static struct column *touch(struct columns *t, int idx)
     if (c->stamp == t->stamp)
         return NULL;
     c->stamp = t->stamp;
+    if (c->cells)
+        cells_row_missing(c->cells);
     return c;
 }
 
@@ -299,6 +322,8 @@ static void add_moments(struct column *c, double x)
 static void add_numeric(struct columns *t, struct column *c, double x)
 {
     add_moments(c, x);
+    if (c->cells)
+        cells_row_number(c->cells, x);
     if (t->row_buf && (size_t)(c - t->cols) < t->row_width)
         t->row_buf[c - t->cols] = x;
     size_t limit = t->opt.sample_limit;
@@ -355,7 +380,7 @@ static void add_category(struct columns *t, struct column *c, const char *s, siz
         len = utf8_sanitize(s, len, buf);
         s = buf;
     }
-    if (catmap_add(c->cats, s, len, 1) == -1) {
+    if (catmap_add(c->cats, s, len, 1) == -1 || (c->cells && cells_row_text(c->cells, s, len) < 0)) {
         t->failed = 1;
         return;
     }

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "catmap.h"
+#include "cells.h"
 #include "prng.h"
 #include "sample/sample_row.h"
 
@@ -35,6 +36,7 @@ struct column {
     /* categorical */
     struct catmap *cats;
     uint64_t stamp; /* internal: last row that gave this column a value */
+    struct cells *cells; /* each row's value in row order (columns_keep_cells), or NULL */
 };
 
 struct columns_options {
@@ -85,6 +87,10 @@ int columns_add(struct columns *t, const char *name, enum col_type type, enum co
 /* Index of a column or -1. */
 int columns_find(const struct columns *t, const char *name);
 int columns_findn(const struct columns *t, const char *name, size_t len);
+/* Keeps column idx's value of every row from now on, row-aligned (t->cols[idx].cells), for
+ * metrics over several columns of the same rows. Rows given through columns_take_values are not
+ * kept. Returns 0 or -1 (memory). */
+int columns_keep_cells(struct columns *t, int idx);
 /* Names the columns that sample objects' "prediction" and "label" fill. Returns 0 or -1 (memory). */
 int columns_set_roles(struct columns *t, const char *prediction_name, const char *target_name);
 

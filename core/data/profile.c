@@ -72,6 +72,7 @@ void profile_free(struct profile *p)
     free(p->features);
     free(p->created_at);
     json_decref(p->source);
+    quality_profile_free(p->quality);
     free(p);
 }
 
@@ -293,6 +294,10 @@ int profile_render(const struct profile *p, struct strbuf *sb)
             strbuf_append(sb, "]", 1);
         }
         strbuf_puts(sb, r->nrows ? "\n  ]}" : "]}");
+    }
+    if (p->quality) {
+        strbuf_puts(sb, ",\n  \"quality\": ");
+        quality_profile_render(p->quality, sb);
     }
     strbuf_puts(sb, "\n}\n");
     return sb->failed ? -1 : 0;
@@ -646,6 +651,9 @@ static int from_json(const json_t *root, const char *name, struct extracted *ex,
     const json_t *rs = json_object_get(root, "row_sample");
     if (rs && p->version >= 2 && load_rows(&c, rs, p) < 0)
         goto fail;
+    const json_t *quality = json_object_get(root, "quality");
+    if (quality && quality_profile_from_json(quality, name, &p->quality, err, errlen) < 0)
+        goto fail;
     *out = p;
     return 0;
 fail:
@@ -885,6 +893,9 @@ struct columns *columns_new_for_profile(const struct profile *p, const struct co
         }
         if (f->role == ROLE_PREDICTION && !pred)
             pred = f->name;
+        /* the score column has the prediction role too: the quality section says which is which */
+        if (p->quality && p->quality->prediction)
+            pred = p->quality->prediction;
         if (f->role == ROLE_TARGET && !target)
             target = f->name;
     }

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "columns.h"
+#include "quality_profile.h"
 #include "strbuf.h"
 
 #define PROFILE_VERSION 2
@@ -61,6 +62,7 @@ struct profile {
     size_t row_sample_size; /* --row-sample (0: none kept) */
     int has_rows;           /* a row_sample was built or loaded (version 2) */
     struct profile_rows rows_sample;
+    struct quality_profile *quality; /* the model's performance and bias (docs/data-formats.md), or NULL */
 };
 
 /* What profile_from_columns records about the data and how it was sampled. */

@@ -111,6 +111,7 @@ void analyze_options_free(struct analyze_options *o)
     o->overrides = NULL;
     o->noverrides = 0;
     quality_options_clear(&o->quality);
+    perf_options_clear(&o->perf);
 }
 
 int analyze_options_set_methods(struct analyze_options *o, const char *spec, char *err, size_t errlen)
@@ -788,6 +789,7 @@ void verdict_free(struct verdict *v)
     free(v->window_from);
     free(v->window_to);
     json_decref(v->baseline);
+    perf_report_free(v->performance);
     free(v);
 }
 
@@ -814,7 +816,8 @@ int verdict_exit_code(const struct verdict *v)
         return VERDICT_EXIT_SCHEMA_ERROR;
     if (v->dataset_drift || (v->multivariate_drift && v->multivariate_counts))
         return 2;
-    return v->drifted > 0 || v->role_drift ? 1 : 0;
+    int perf_alerts = v->performance && (v->performance->alerts || v->performance->fairness_alerts);
+    return v->drifted > 0 || v->role_drift || perf_alerts ? 1 : 0;
 }
 
 int analyze_window(const struct profile *p, const struct columns *w, const struct analyze_options *o,

@@ -14,6 +14,7 @@
 #include "data/profile.h"
 #include "drift/analyze_multivariate.h"
 #include "drift/correlated.h"
+#include "drift/perf_table.h"
 #include "drift/quality.h"
 #include "strbuf.h"
 
@@ -83,6 +84,7 @@ struct analyze_options {
                                 drift.multivariate): their drift then sets the exit code to 2 */
     uint64_t seed;         /* the mmd permutations' seed; 0: the profile's settings.seed */
     struct quality_options quality; /* data quality thresholds and the missing-column rule (§9) */
+    struct perf_options perf; /* model performance and bias: metrics and protected attributes (owned) */
 };
 
 void analyze_options_init(struct analyze_options *o);
@@ -191,6 +193,8 @@ struct verdict {
     int schema_error;       /* a missing column under missing_columns: error: the check could not run
                                as asked (exit 3), its verdict is still reported */
     size_t quality_alerts;  /* feature quality shares above their thresholds, all features together */
+    struct perf_report *performance; /* realized performance and bias (a profile with a quality
+                                        section and a window with its columns), or NULL */
 };
 
 /* Runs the methods on every profile feature over window w (a table from columns_new_for_profile,
@@ -209,7 +213,8 @@ int verdict_counts_feature(const struct verdict *v, const struct feature_verdict
 /* 0 no drift, 1 some features (or the target/prediction) drifted, 2 dataset drift (or the drift
  * of a multivariate method that was asked for: a property of the whole dataset too; the default
  * pca_reconstruction is reported but leaves the code as the per-feature tests set it), 3 a schema
- * error (a baseline column missing from the data, docs/statistics.md). Quality alerts leave it as is. */
+ * error (a baseline column missing from the data, docs/statistics.md). Data-quality alerts leave it
+ * as is; a performance or fairness alert makes it at least 1 (like a drifted target/prediction). */
 #define VERDICT_EXIT_SCHEMA_ERROR 3
 int verdict_exit_code(const struct verdict *v);
 

@@ -19,6 +19,14 @@ size_t *format_order_drifted_first(const struct verdict *v);
 json_t *correlated_groups_json(const struct verdict *v);
 void correlated_groups_render_text(const struct verdict *v, struct strbuf *out);
 
+/* The verdict's performance and fairness (format_performance.c): the JSON objects (NULL when out of
+ * memory), the text section after the feature table, and "; performance: f1 low, ..." for the
+ * status lines (nothing without an alert). */
+json_t *performance_json(const struct perf_report *r);
+json_t *fairness_json(const struct perf_report *r);
+void performance_render_text(const struct verdict *v, struct strbuf *out);
+void performance_render_status(const struct verdict *v, struct strbuf *out);
+
 /* Appends a compact number (%.4g-like, "-" when not finite). */
 void format_short_number(struct strbuf *out, double x);
 

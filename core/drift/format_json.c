@@ -223,6 +223,15 @@ json_t *verdict_to_json(const struct verdict *v)
         json_decref(o);
         return NULL;
     }
+    if (o && v->performance) {
+        json_t *perf = performance_json(v->performance);
+        json_t *fair = v->performance->nfairness ? fairness_json(v->performance) : NULL;
+        if (!perf || json_object_set_new(o, "performance", perf) < 0 ||
+            (v->performance->nfairness && (!fair || json_object_set_new(o, "fairness", fair) < 0))) {
+            json_decref(o);
+            return NULL;
+        }
+    }
     if (o && (v->pca.ran || v->mmd.ran)) {
         json_t *mv = multivariate_json(v);
         if (!mv || json_object_set_new(o, "multivariate", mv) < 0 ||

@@ -92,6 +92,7 @@ int verdict_render_nagios(const struct verdict *v, struct strbuf *out)
             strbuf_puts(out, "' drifted");
         }
     }
+    performance_render_status(v, out);
     if (v->quality_alerts) {
         strbuf_printf(out, "; data quality: ");
         size_t shown = 0;

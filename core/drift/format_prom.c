@@ -57,6 +57,55 @@ static void series_start(struct strbuf *out, const char *name, const struct verd
     series_start_kv(out, name, v, feature, "method", method);
 }
 
+/* docs/metrics.md: driftwatch_performance and driftwatch_performance_alert{model,metric} for the
+ * realized metrics that have a value, driftwatch_fairness{model,attribute,metric} for the bias
+ * metrics that have one. */
+static void render_performance(const struct verdict *v, struct strbuf *out)
+{
+    const struct perf_report *r = v->performance;
+    if (!r)
+        return;
+    const enum perf_metric *ms;
+    size_t nm = perf_task_metrics(r->task, &ms);
+    header(out, "driftwatch_performance", "Realized model performance in the last checked window (metric: accuracy, "
+           "f1, roc_auc, mae, ...).");
+    for (size_t i = 0; i < nm; i++) {
+        if (!(r->metrics & (1u << ms[i])) || isnan(r->m[ms[i]].value))
+            continue;
+        series_start_kv(out, "driftwatch_performance", v, NULL, "metric", perf_metric_name(ms[i]));
+        put_value(out, r->m[ms[i]].value);
+        strbuf_append(out, "\n", 1);
+    }
+    header(out, "driftwatch_performance_alert",
+           "1 when the realized metric is outside the reference thresholds, else 0.");
+    for (size_t i = 0; i < nm; i++) {
+        if (!(r->metrics & (1u << ms[i])))
+            continue;
+        series_start_kv(out, "driftwatch_performance_alert", v, NULL, "metric", perf_metric_name(ms[i]));
+        strbuf_puts(out, r->m[ms[i]].side ? "1\n" : "0\n");
+    }
+    if (!r->nfairness)
+        return;
+    header(out, "driftwatch_fairness", "Bias metric of a protected attribute in the last checked window (metric: "
+           "spd, dir, eod, aod).");
+    static const char *const names[4] = {"spd", "dir", "eod", "aod"};
+    for (size_t i = 0; i < r->nfairness; i++) {
+        const struct quality_fairness *f = &r->fairness[i];
+        double vals[4] = {f->values.spd, f->values.dir, f->values.eod, f->values.aod};
+        for (int k = 0; k < 4; k++) {
+            if (isnan(vals[k]))
+                continue;
+            strbuf_puts(out, "driftwatch_fairness{model=\"");
+            put_label_value(out, v->model);
+            strbuf_puts(out, "\",attribute=\"");
+            put_label_value(out, f->spec.attribute);
+            strbuf_printf(out, "\",metric=\"%s\"} ", names[k]);
+            put_value(out, vals[k]);
+            strbuf_append(out, "\n", 1);
+        }
+    }
+}
+
 /* docs/statistics.md: driftwatch_feature_quality_ratio{model,feature,problem} for every share that applies
  * to the feature, and the threshold of each that has one (the DataQuality rule compares the two). */
 static void render_quality(const struct verdict *v, struct strbuf *out)
@@ -175,6 +224,7 @@ int verdict_render_prom(const struct verdict *v, struct strbuf *out)
             strbuf_puts(out, drifted[k] ? "1\n" : "0\n");
         }
     }
+    render_performance(v, out);
     header(out, "driftwatch_window_samples", "Rows in the window the last check ran on.");
     series_start(out, "driftwatch_window_samples", v, NULL, NULL);
     strbuf_printf(out, "%llu\n", (unsigned long long)v->window_rows);

@@ -292,6 +292,7 @@ int verdict_render_text(const struct verdict *v, struct strbuf *out)
                       v->role_drift ? "; target/prediction drifted" : "");
     else
         strbuf_printf(out, "NO DRIFT: 0 of %zu features drifted", v->nfeatures);
+    performance_render_status(v, out);
     strbuf_puts(out, "  [model ");
     put_name(out, v->model, (int)(display_width(v->model) < 40 ? display_width(v->model) : 40));
     strbuf_puts(out, "]\n");
@@ -353,5 +354,6 @@ int verdict_render_text(const struct verdict *v, struct strbuf *out)
     free(order);
     correlated_groups_render_text(v, out);
     render_multivariate(v, out);
+    performance_render_text(v, out);
     return out->failed ? -1 : 0;
 }

@@ -39,6 +39,14 @@ int check_run(const struct check_request *req, struct verdict **out, struct colu
         snprintf(err, errlen, "out of memory");
         goto out;
     }
+    const struct perf_options *po = req->analyze ? &req->analyze->perf : NULL;
+    if (po && po->nfairness && !p->quality) {
+        snprintf(err, errlen, "--protected needs a baseline made with 'baseline --task binary' (its quality section "
+                 "names the prediction and target columns)");
+        goto out;
+    }
+    if (p->quality && perf_table_keep_cells(p->quality, po, w, err, errlen) < 0)
+        goto out;
     struct source_options so = {
         .strict = req->strict,
         .on_bad_row = req->on_bad_row,
@@ -71,6 +79,11 @@ int check_run(const struct check_request *req, struct verdict **out, struct colu
     }
     if (analyze_window(p, w, req->analyze, out, err, errlen) < 0)
         goto out;
+    if (p->quality && perf_table_measure(p->quality, po, w, &(*out)->performance, err, errlen) < 0) {
+        verdict_free(*out);
+        *out = NULL;
+        goto out;
+    }
     if (verdict_set_model(*out, req->model) < 0) {
         snprintf(err, errlen, "out of memory");
         verdict_free(*out);
