@@ -4,7 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "numparse.h"
+#include "sample/numparse.h"
 
 struct cells *cells_new(int numeric)
 {

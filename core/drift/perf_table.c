@@ -9,7 +9,7 @@
 
 #include "data/catmap.h"
 #include "data/cliargs.h"
-#include "data/numparse.h"
+#include "sample/numparse.h"
 #include "perf_chunks.h"
 
 void perf_options_clear(struct perf_options *o)
