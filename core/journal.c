@@ -20,6 +20,9 @@
 #define RECORD_HEADER 9 /* u32 length, u32 crc, u8 type */
 #define FORMAT_VERSION 1
 #define NAME_MAX_LEN 200
+/* An emptied append buffer larger than this is freed: one big batch would otherwise pin its
+ * size per model for good (100 models x a 1000-sample batch = 50 MB). */
+#define KEEP_BUFFER_BYTES 65536
 
 static const char journal_magic[8] = {'D', 'W', 'J', 'O', 'U', 'R', 'N', 'L'};
 static const char snapshot_magic[8] = {'D', 'W', 'S', 'N', 'A', 'P', 'S', 'H'};
@@ -495,6 +498,18 @@ static void poison(struct journal *j, int e, const char *what)
              j->dir, j->jfile, what, strerror(-e));
 }
 
+/* The buffered records are written (or covered by a snapshot): empty the buffer, freeing it when a
+ * large batch grew it (caller holds mu). */
+static void buffer_emptied(struct journal *j)
+{
+    j->len = 0;
+    if (j->cap > KEEP_BUFFER_BYTES) {
+        free(j->buf);
+        j->buf = NULL;
+        j->cap = 0;
+    }
+}
+
 /* Writes the buffered records with one write at the end of the valid data. Caller holds mu. */
 static int flush_locked(struct journal *j, char *err, size_t errlen)
 {
@@ -526,7 +541,7 @@ static int flush_locked(struct journal *j, char *err, size_t errlen)
     }
     j->file_end += j->len;
     j->written += j->len;
-    j->len = 0;
+    buffer_emptied(j);
     return 0;
 }
 
@@ -908,7 +923,7 @@ int journal_compact(struct journal *j, int (*write_fn)(void *ctx, struct journal
     }
     /* From here the new snapshot is in place: it holds every record appended so far. */
     j->need_rotate = 1;
-    j->len = 0;
+    buffer_emptied(j);
     j->written = j->synced = j->appended;
     rc = fsync_retry(j->dirfd, 0);
     if (rc < 0) {

@@ -1,5 +1,8 @@
 /* Process-wide metrics registry and its Prometheus text-format (0.0.4) rendering.
- * Families keep registration order; series are found by their rendered label string. */
+ * Families keep registration order; series are found by their rendered label string.
+ * Each family keeps its rendered text (and that text deflated) from the last scrape, tagged with
+ * the registry generation of its last update: a scrape re-renders only the families updated since,
+ * under the same lock as the updates, so it is never staler than the last completed update. */
 #include "metrics.h"
 
 #include <math.h>
@@ -8,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "strbuf.h"
 
@@ -25,18 +29,33 @@ struct series {
     uint64_t buckets[N_BOUNDS]; /* histogram, non-cumulative per bound */
 };
 
+/* A family's exposition as last rendered: valid while rendered_gen equals the family's gen. */
+struct rendered {
+    uint64_t rendered_gen; /* 0: never rendered */
+    char *data;
+    size_t len;
+};
+
 struct family {
     char *name;
     char *help;
     enum metric_type type;
     struct series *series;
     size_t n, cap;
+    uint64_t gen;            /* registry generation of its last update */
+    struct rendered text;    /* HELP, TYPE and series lines */
+    struct rendered deflated; /* text as raw deflate blocks ending on a byte boundary (sync flush):
+                                 the gzip answer is these laid end to end */
+    uint32_t text_crc;       /* CRC-32 of text, for the gzip trailer */
 };
 
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct family *families;
 static size_t n_families, cap_families;
 static uint64_t invalid_total;
+static uint64_t registry_gen; /* bumped by every update: a family's gen is the value after its last one */
+static z_stream deflater;     /* reused for every family (deflateReset between them) */
+static int deflater_ready;
 
 int metrics_valid_name(const char *name)
 {
@@ -174,6 +193,8 @@ static void metrics_update(const char *name, const char *help, enum metric_type 
     pthread_mutex_lock(&registry_lock);
     struct family *f = ok ? family_find_or_add(name, help, type) : NULL;
     struct series *s = f ? series_find_or_add(f, lb.data) : NULL;
+    if (s)
+        f->gen = ++registry_gen;
     if (!s) {
         invalid_total++;
     } else if (type == METRIC_COUNTER) {
@@ -235,6 +256,8 @@ void metrics_forget(const char *name, const char *key, const char *value)
             else
                 f->series[keep++] = f->series[j];
         }
+        if (keep != f->n)
+            f->gen = ++registry_gen;
         f->n = keep;
     }
     pthread_mutex_unlock(&registry_lock);
@@ -318,19 +341,164 @@ static void render_family(struct strbuf *sb, const struct family *f)
     }
 }
 
-int metrics_render(char **out, size_t *len)
+static void rendered_set(struct rendered *r, uint64_t gen, char *data, size_t len)
 {
+    free(r->data);
+    r->data = data;
+    r->len = len;
+    r->rendered_gen = gen;
+}
+
+/* Brings the family's cached text up to date. Returns 0 or -1 (out of memory). */
+static int refresh_text(struct family *f)
+{
+    if (f->text.rendered_gen == f->gen && (f->text.data || f->n == 0))
+        return 0;
     struct strbuf sb;
     strbuf_init(&sb);
+    render_family(&sb, f);
+    size_t len;
+    char *text = strbuf_detach(&sb, &len);
+    if (!text)
+        return -1;
+    char *tight = realloc(text, len + 1); /* the strbuf's doubling slack would stay for good */
+    rendered_set(&f->text, f->gen, tight ? tight : text, len);
+    f->text_crc = (uint32_t)crc32(crc32(0L, Z_NULL, 0), (const Bytef *)f->text.data, (uInt)len);
+    return 0;
+}
+
+/* Deflates n bytes of text into out as raw deflate blocks: finish 0 ends on a byte boundary with
+ * more to follow (Z_SYNC_FLUSH), 1 with the final block. *out is malloc'd. Returns 0 or -1. */
+static int deflate_text(const char *text, size_t n, int finish, unsigned char **out, size_t *out_len)
+{
+    if (!deflater_ready) {
+        /* level 1: a family re-deflated at each scrape after it changed must cost little; metrics
+         * text is repetitive enough that level 1 gets most of the gain */
+        if (deflateInit2(&deflater, 1, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+            return -1;
+        deflater_ready = 1;
+    }
+    deflateReset(&deflater);
+    size_t cap = deflateBound(&deflater, (uLong)n) + 16;
+    unsigned char *buf = malloc(cap);
+    if (!buf)
+        return -1;
+    deflater.next_in = (Bytef *)text;
+    deflater.avail_in = (uInt)n;
+    deflater.next_out = buf;
+    deflater.avail_out = (uInt)cap;
+    int rc = deflate(&deflater, finish ? Z_FINISH : Z_SYNC_FLUSH);
+    if (rc == Z_STREAM_ERROR || deflater.avail_in != 0 || (finish && rc != Z_STREAM_END)) {
+        free(buf);
+        return -1;
+    }
+    *out_len = cap - deflater.avail_out;
+    unsigned char *tight = realloc(buf, *out_len ? *out_len : 1);
+    *out = tight ? tight : buf;
+    return 0;
+}
+
+static int refresh_deflated(struct family *f)
+{
+    if (refresh_text(f) < 0)
+        return -1;
+    if (f->deflated.rendered_gen == f->gen && (f->deflated.data || f->text.len == 0))
+        return 0;
+    unsigned char *z = NULL;
+    size_t zlen = 0;
+    if (f->text.len && deflate_text(f->text.data, f->text.len, 0, &z, &zlen) < 0)
+        return -1;
+    rendered_set(&f->deflated, f->gen, (char *)z, zlen);
+    return 0;
+}
+
+/* The registry's own counter, rendered at every scrape: it changes without a family update. */
+static void render_invalid_total(struct strbuf *sb)
+{
+    strbuf_printf(sb, "# HELP driftwatch_metrics_invalid_total Metric updates ignored for an invalid name or label.\n"
+                      "# TYPE driftwatch_metrics_invalid_total counter\n"
+                      "driftwatch_metrics_invalid_total %llu\n", (unsigned long long)invalid_total);
+}
+
+int metrics_render(char **out, size_t *len)
+{
+    *out = NULL;
     pthread_mutex_lock(&registry_lock);
-    for (size_t i = 0; i < n_families; i++)
-        render_family(&sb, &families[i]);
-    uint64_t invalid = invalid_total;
+    struct strbuf tail;
+    strbuf_init(&tail);
+    render_invalid_total(&tail);
+    size_t total = tail.len;
+    int failed = tail.failed;
+    for (size_t i = 0; i < n_families && !failed; i++) {
+        failed = refresh_text(&families[i]) < 0;
+        total += families[i].text.len;
+    }
+    char *text = failed ? NULL : malloc(total + 1);
+    if (text) {
+        size_t at = 0;
+        for (size_t i = 0; i < n_families; i++) {
+            if (families[i].text.len)
+                memcpy(text + at, families[i].text.data, families[i].text.len);
+            at += families[i].text.len;
+        }
+        memcpy(text + at, tail.data, tail.len + 1);
+        *out = text;
+        *len = total;
+    }
     pthread_mutex_unlock(&registry_lock);
-    strbuf_puts(&sb, "# HELP driftwatch_metrics_invalid_total Metric updates ignored for an invalid name or label.\n"
-                     "# TYPE driftwatch_metrics_invalid_total counter\n");
-    strbuf_printf(&sb, "driftwatch_metrics_invalid_total %llu\n", (unsigned long long)invalid);
-    *out = strbuf_detach(&sb, len);
+    strbuf_free(&tail);
+    return *out ? 0 : -1;
+}
+
+static void put_le32(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+int metrics_render_gzip(unsigned char **out, size_t *len)
+{
+    /* RFC 1952: a 10-byte header (no name, no mtime, OS unix), the families' deflate blocks, a
+     * final block with the invalid-total lines, CRC-32 and size of the whole text. */
+    static const unsigned char header[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3};
+    *out = NULL;
+    pthread_mutex_lock(&registry_lock);
+    struct strbuf tail;
+    strbuf_init(&tail);
+    render_invalid_total(&tail);
+    unsigned char *ztail = NULL;
+    size_t ztail_len = 0;
+    int failed = tail.failed || deflate_text(tail.data, tail.len, 1, &ztail, &ztail_len) < 0;
+    size_t total = sizeof header + ztail_len + 8;
+    uLong crc = crc32(0L, Z_NULL, 0);
+    uint64_t text_len = 0;
+    for (size_t i = 0; i < n_families && !failed; i++) {
+        struct family *f = &families[i];
+        failed = refresh_deflated(f) < 0;
+        total += f->deflated.len;
+        crc = crc32_combine(crc, f->text_crc, (z_off_t)f->text.len);
+        text_len += f->text.len;
+    }
+    unsigned char *gz = failed ? NULL : malloc(total);
+    if (gz) {
+        size_t at = sizeof header;
+        memcpy(gz, header, sizeof header);
+        for (size_t i = 0; i < n_families; i++) {
+            if (families[i].deflated.len)
+                memcpy(gz + at, families[i].deflated.data, families[i].deflated.len);
+            at += families[i].deflated.len;
+        }
+        memcpy(gz + at, ztail, ztail_len);
+        at += ztail_len;
+        crc = crc32(crc, (const Bytef *)tail.data, (uInt)tail.len);
+        put_le32(gz + at, (uint32_t)crc);
+        put_le32(gz + at + 4, (uint32_t)(text_len + tail.len)); /* ISIZE: the size modulo 2^32 */
+        *out = gz;
+        *len = total;
+    }
+    pthread_mutex_unlock(&registry_lock);
+    strbuf_free(&tail);
+    free(ztail);
     return *out ? 0 : -1;
 }
 
@@ -343,11 +511,16 @@ void metrics_reset(void)
         free(families[i].series);
         free(families[i].name);
         free(families[i].help);
+        free(families[i].text.data);
+        free(families[i].deflated.data);
     }
     free(families);
     families = NULL;
     n_families = cap_families = 0;
     invalid_total = 0;
+    if (deflater_ready)
+        deflateEnd(&deflater);
+    deflater_ready = 0;
     pthread_mutex_unlock(&registry_lock);
 }
 

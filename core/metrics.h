@@ -21,8 +21,13 @@ void metrics_forget(const char *name, const char *key, const char *value);
  * not call the registry. For readers inside the agent (/readyz), not for plugins. */
 void metrics_each(const char *name, void (*fn)(void *ctx, const char *labels, double value), void *ctx);
 
-/* Renders the whole registry; *out is malloc'd and NUL-terminated. Returns 0 or -1 (out of memory). */
+/* Renders the whole registry; *out is malloc'd and NUL-terminated. Only the families updated since
+ * the last render are rendered again; the text shows every update completed before the call.
+ * Returns 0 or -1 (out of memory). */
 int metrics_render(char **out, size_t *len);
+/* The same text as one gzip member (RFC 1952; *out malloc'd, *len bytes), from each family's cached
+ * deflate blocks: for a scraper sending Accept-Encoding: gzip. Returns 0 or -1 (out of memory). */
+int metrics_render_gzip(unsigned char **out, size_t *len);
 
 /* Empties the registry (tests, and a clean shutdown for leak checkers). */
 void metrics_reset(void);

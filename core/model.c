@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <zlib.h>
 
+#include "baseline_cache.h"
 #include "config_model.h"
 #include "cursors.h"
 #include "data/profile.h"
@@ -51,7 +53,7 @@ struct check_job {
 struct model_runtime {
     const struct model_config *mc;
     struct model_links links;
-    struct profile *profile;
+    const struct profile *profile; /* shared with the models naming the same file (baseline_cache) */
     struct analyze_options aopts;
     int aopts_ready;
     char *data_version; /* "md5:..." or "unknown", for driftwatch_baseline_info */
@@ -80,9 +82,11 @@ struct model_runtime {
 
     pthread_mutex_t verdict_lock;
     char *last_json;
-    char *last_report;     /* HTML of the last checked window, rendered when it was checked: keeping
-                              the window's columns for a report nobody may ask for costs far more */
-    size_t last_report_len;
+    unsigned char *last_report; /* HTML of the last checked window, rendered when it was checked
+                                   (keeping the window's columns for a report nobody may ask for
+                                   costs far more), zlib-compressed: ~180 KB of HTML for 20
+                                   features is ~25 KB, times the models an agent watches */
+    size_t last_report_zlen, last_report_len;
 
     struct policy *policy;
 };
@@ -795,6 +799,19 @@ static void drifted_names(const struct verdict *v, char *buf, size_t len)
         snprintf(buf + n, len - n, ",+%zu", more);
 }
 
+/* text zlib-compressed (malloc'd, *zlen bytes), or NULL when out of memory. */
+static unsigned char *compress_text(const struct strbuf *text, size_t *zlen)
+{
+    uLongf n = compressBound((uLong)text->len);
+    unsigned char *z = malloc(n);
+    if (!z || compress2(z, &n, (const Bytef *)text->data, (uLong)text->len, Z_DEFAULT_COMPRESSION) != Z_OK) {
+        free(z);
+        return NULL;
+    }
+    unsigned char *tight = realloc(z, n);
+    *zlen = n;
+    return tight ? tight : z;
+}
 
 static void run_job(struct model_runtime *m, struct check_job *j)
 {
@@ -841,8 +858,13 @@ static void run_job(struct model_runtime *m, struct check_job *j)
     strbuf_free(&jtext);
     struct strbuf report;
     strbuf_init(&report);
-    if (!j->json || report_render_html(m->profile, w, v, &report) < 0) {
-        strbuf_free(&report);
+    size_t zlen = 0;
+    unsigned char *z = NULL;
+    if (j->json && report_render_html(m->profile, w, v, &report) == 0)
+        z = compress_text(&report, &zlen);
+    size_t html_len = report.len;
+    strbuf_free(&report);
+    if (!z) {
         snprintf(j->err, sizeof j->err, "out of memory rendering the verdict");
         j->rc = -1;
         goto out;
@@ -870,7 +892,9 @@ static void run_job(struct model_runtime *m, struct check_job *j)
     free(m->last_json);
     m->last_json = strdup(j->json);
     free(m->last_report);
-    m->last_report = strbuf_detach(&report, &m->last_report_len);
+    m->last_report = z;
+    m->last_report_zlen = zlen;
+    m->last_report_len = html_len;
     pthread_mutex_unlock(&m->verdict_lock);
 out:
     clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -988,9 +1012,14 @@ char *model_report_html(struct model_runtime *m, size_t *len, char *err, size_t 
 {
     pthread_mutex_lock(&m->verdict_lock);
     char *html = m->last_report ? malloc(m->last_report_len + 1) : NULL;
-    if (html) {
-        memcpy(html, m->last_report, m->last_report_len + 1);
-        *len = m->last_report_len;
+    uLongf n = m->last_report_len;
+    if (html && uncompress((Bytef *)html, &n, m->last_report, (uLong)m->last_report_zlen) == Z_OK &&
+        n == m->last_report_len) {
+        html[n] = '\0';
+        *len = n;
+    } else {
+        free(html);
+        html = NULL;
     }
     pthread_mutex_unlock(&m->verdict_lock);
     if (!html)
@@ -1073,10 +1102,13 @@ int model_start(const struct model_config *mc, const struct model_links *links, 
     m->window_opened_ms = mono_ms();
 
     char why[768];
-    if (profile_load(mc->baseline, &m->profile, why, sizeof why) < 0) {
+    int loaded;
+    if (!(m->profile = baseline_cache_get(mc->baseline, &loaded, why, sizeof why))) {
         snprintf(err, errlen, "model '%s': baseline: %s", mc->name, why);
         goto error;
     }
+    log_info("model", "model=%s baseline %s %s (%zu features)", mc->name, mc->baseline,
+             loaded ? "loaded" : "shared with a model already holding it", m->profile->nfeatures);
     size_t cap = mc->window_size > 0 ? (size_t)mc->window_size : TIME_WINDOW_MAX_ITEMS;
     if (!(m->columns = columns_new_for_profile(m->profile, NULL)) ||
         (columns_row_schema(&m->schema, m->columns), 0) || sample_row_init(&m->row, m->columns->ncols) < 0 ||
@@ -1153,7 +1185,7 @@ void model_stop(struct model_runtime *m)
     free(m->data_version);
     if (m->aopts_ready)
         analyze_options_free(&m->aopts);
-    profile_free(m->profile);
+    baseline_cache_put(m->profile);
     pthread_mutex_destroy(&m->lock);
     pthread_mutex_destroy(&m->jobs_lock);
     pthread_cond_destroy(&m->jobs_cond);

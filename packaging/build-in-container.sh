@@ -14,7 +14,7 @@ out=$(cd "$out" && pwd)
 apt-get update -qq
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
     build-essential cmake pkg-config dpkg-dev file \
-    libcurl4-openssl-dev libjansson-dev libyaml-dev libgsl-dev libmicrohttpd-dev libssl-dev >/dev/null
+    libcurl4-openssl-dev libjansson-dev libyaml-dev libgsl-dev libmicrohttpd-dev libssl-dev zlib1g-dev >/dev/null
 
 cmake -S "$src" -B "$out/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=/usr \
     -DDW_TESTS=OFF >/dev/null

@@ -1,5 +1,5 @@
 /* Tests for the metrics registry's text exposition: exact output for each type, label escaping,
- * invalid names refused, forgetting series. Expected text written by hand from the 0.0.4 format. */
+ * invalid names refused, forgetting series, the render cache and its gzip form. Expected text written by hand from the 0.0.4 format. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,6 +7,7 @@
 #include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "metrics.h"
 
@@ -106,6 +107,61 @@ static void test_metrics_forget_drops_whole_label_matches_only(void **state)
     free(out);
 }
 
+/* Every update after a render shows in the next render (the cached family text is replaced),
+ * and families that did not change are kept as they were. Values by hand: 3 adds of 1, then 2. */
+static void test_metrics_render_after_update_is_never_stale(void **state)
+{
+    const char *la[] = {"model", "a", NULL};
+    metrics_gauge_set("g_other", "h", la, 7);
+    for (int i = 0; i < 3; i++)
+        metrics_counter_add("c_total", "h", la, 1);
+    char *out = render();
+    assert_non_null(strstr(out, "c_total{model=\"a\"} 3\n"));
+    free(out);
+    metrics_counter_add("c_total", "h", la, 2);
+    out = render();
+    assert_non_null(strstr(out, "c_total{model=\"a\"} 5\n"));
+    assert_non_null(strstr(out, "g_other{model=\"a\"} 7\n"));
+    free(out);
+    metrics_forget("c_total", "model", "a");
+    out = render();
+    assert_null(strstr(out, "c_total"));
+    assert_non_null(strstr(out, "g_other{model=\"a\"} 7\n"));
+    free(out);
+}
+
+/* The gzip rendering inflates (zlib's gzip decoder, windowBits 16 + 15) to exactly the text
+ * rendering, after updates between renders too. */
+static void test_metrics_gzip_inflates_to_the_text(void **state)
+{
+    for (int round = 0; round < 3; round++) {
+        const char *l[] = {"model", round == 1 ? "b" : "a", NULL};
+        metrics_counter_add("c_total", "h", l, round + 1);
+        metrics_histogram_observe("h_seconds", "h", l, 0.003);
+        char *text = render();
+        unsigned char *gz;
+        size_t gzlen;
+        assert_int_equal(metrics_render_gzip(&gz, &gzlen), 0);
+        assert_true(gzlen > 18 && gz[0] == 0x1f && gz[1] == 0x8b);
+        size_t cap = strlen(text) + 64;
+        unsigned char *back = malloc(cap);
+        z_stream zs = {0};
+        assert_int_equal(inflateInit2(&zs, 16 + 15), Z_OK);
+        zs.next_in = gz;
+        zs.avail_in = (uInt)gzlen;
+        zs.next_out = back;
+        zs.avail_out = (uInt)cap;
+        assert_int_equal(inflate(&zs, Z_FINISH), Z_STREAM_END); /* CRC and size checked by zlib */
+        assert_int_equal(zs.avail_in, 0);
+        assert_int_equal(zs.total_out, strlen(text));
+        assert_memory_equal(back, text, strlen(text));
+        inflateEnd(&zs);
+        free(back);
+        free(gz);
+        free(text);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -115,6 +171,8 @@ int main(void)
         cmocka_unit_test_setup(test_metrics_histogram_buckets_are_cumulative, reset),
         cmocka_unit_test_setup(test_metrics_refuses_invalid_names_and_counts_them, reset),
         cmocka_unit_test_setup(test_metrics_forget_drops_whole_label_matches_only, reset),
+        cmocka_unit_test_setup(test_metrics_render_after_update_is_never_stale, reset),
+        cmocka_unit_test_setup(test_metrics_gzip_inflates_to_the_text, reset),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     metrics_reset();

@@ -39,7 +39,7 @@ dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles >"$TMP/conffiles"
 grep -qxF "$sysconf/driftwatch/driftwatch.yaml" "$TMP/conffiles" || fail "default config is not a conffile: $(cat "$TMP/conffiles")"
 
 depends=$(dpkg-deb -f "$deb" Depends)
-for lib in libcurl4 libjansson4 libyaml-0-2 libgsl27 libmicrohttpd12 libssl3; do
+for lib in libcurl4 libjansson4 libyaml-0-2 libgsl27 libmicrohttpd12 libssl3 zlib1g; do
     [[ ", $depends," =~ ,\ $lib[\ ,] ]] || fail "Depends lacks $lib: $depends"
 done
 [ "$(dpkg-deb -f "$deb" Package)" = driftwatch ] || fail "package name"
