@@ -44,6 +44,11 @@ int loader_serves_kind(const struct dw_plugin *p, enum dw_kind kind)
     }
 }
 
+int loader_has_action(const struct dw_plugin *p)
+{
+    return PLUGIN_HAS(p, action);
+}
+
 static int valid_plugin_name(const char *name)
 {
     if (!*name || strlen(name) > 64)

@@ -29,4 +29,7 @@ const char *loader_kind_name(enum dw_kind kind);
  * retrain, so both uses share one webhook.so). */
 int loader_serves_kind(const struct dw_plugin *p, enum dw_kind kind);
 
+/* Whether the plugin has an `action` callback (its struct reaches the field and it is set). */
+int loader_has_action(const struct dw_plugin *p);
+
 #endif

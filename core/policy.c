@@ -17,6 +17,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "plugin_instance.h"
+#include "policy_events.h"
 
 #define MAX_RETRAIN_HISTORY 64
 
@@ -51,6 +52,23 @@ static int failure_worth_logging(unsigned n)
 static int64_t wall_now_s(void)
 {
     return (int64_t)time(NULL);
+}
+
+/* The events' time: the wall clock in ms (the policy's clock counts seconds, and two checks in one
+ * second are two events). */
+static int64_t wall_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Hands a policy event to the sinks that record them (the mlflow plugin). */
+static void send_event(struct policy *p, const char *event, const struct verdict *v,
+                       const struct policy_trigger_info *trigger)
+{
+    policy_events_send(p->links.sinks, p->links.sink_names, p->links.n_sinks, event, p->mc->name, p->data_version,
+                       wall_now_ms(), v, trigger);
 }
 
 static int policy_save(struct policy *p)
@@ -363,6 +381,8 @@ static void maybe_retrain(struct policy *p, const struct verdict *v)
     }
     int rc = t->lp->def->trigger(t->inst, &ev, &res, err, sizeof err);
     free(features);
+    ev.features = NULL; /* the retrain.triggered event below reads the verdict's features instead */
+    ev.n_features = 0;
     if (rc < 0) {
         unsigned n = ++p->trigger_failures;
         if (failure_worth_logging(n))
@@ -385,6 +405,10 @@ static void maybe_retrain(struct policy *p, const struct verdict *v)
              p->data_version, names, key, res.job_id[0] ? res.job_id : "-", res.state[0] ? res.state : "-",
              joined ? " (a job of this model started within the cooldown: not starting another)" : "");
     count_trigger(p, ev.dry_run ? "dry_run" : joined ? "joined" : "triggered");
+    if (!ev.dry_run) {
+        struct policy_trigger_info info = {.ev = &ev, .res = &res, .joined = joined, .trainer = p->mc->retrain->plugin};
+        send_event(p, DW_ACTION_RETRAIN_TRIGGERED, v, &info);
+    }
     if (p->n_retrains == MAX_RETRAIN_HISTORY) {
         memmove(p->retrains, p->retrains + 1, (MAX_RETRAIN_HISTORY - 1) * sizeof *p->retrains);
         p->n_retrains--;
@@ -432,6 +456,8 @@ void policy_on_verdict(struct policy *p, const struct verdict *v)
                 break;
             }
     }
+    if (drifting)
+        send_event(p, DW_ACTION_DRIFT_CHECKED, v, NULL);
     if (p->firing)
         maybe_retrain(p, v);
 }

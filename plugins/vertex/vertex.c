@@ -439,7 +439,7 @@ static int vertex_action(void *instance, const char *action, const char *params_
     }
     snprintf(err, errlen, "vertex: unknown action '%s' (upload_model, deploy, undeploy, rollback, get_job, wait_job)",
              action);
-    return -1;
+    return DW_ACTION_UNKNOWN;
 }
 
 #define OPT(n, t, d, req, field, desc) {n, t, d, req, offsetof(struct vertex_config, field), desc}

@@ -2,8 +2,8 @@
  * per transition, retrains bounded by cooldown and max_per_day, the idempotency key kept across a
  * failed trigger, and all of it restored from <state_dir>/<model>.policy.json after a restart; the
  * fleet key (model, data version, cooldown bucket of the streak's first check) and a trainer's
- * "joined" outcome. A recording sink and trainer stand in for the plugins and an injected clock
- * steps through time. */
+ * "joined" outcome; the events a recording sink's `action` gets. A recording sink and trainer stand
+ * in for the plugins and an injected clock steps through time. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <jansson.h>
 
 #include "drift/analyze.h"
 #include "metrics.h"
@@ -414,6 +416,104 @@ static void test_policy_old_trainer_without_joined_is_a_trigger(void **state)
     policy_close(p);
 }
 
+/* ---- the policy's events to a recording sink (an alert sink with `action`) ---- */
+
+struct recorded_event {
+    char action[32];
+    json_t *params;
+};
+static struct recorded_event events[8];
+static int n_events;
+
+static int record_event(void *inst, const char *action, const char *params_json, char **result_json, char *err,
+                        size_t errlen)
+{
+    (void)inst, (void)err, (void)errlen;
+    *result_json = NULL;
+    assert_true(n_events < 8);
+    snprintf(events[n_events].action, sizeof events[0].action, "%s", action);
+    events[n_events].params = json_loads(params_json, 0, NULL);
+    assert_non_null(events[n_events].params);
+    n_events++;
+    return 0;
+}
+
+static void forget_events(void)
+{
+    for (int i = 0; i < n_events; i++)
+        json_decref(events[i].params);
+    n_events = 0;
+}
+
+static const char *event_text(int i, const char *key)
+{
+    return json_string_value(json_object_get(events[i].params, key));
+}
+
+static void test_policy_events_reach_recording_sinks(void **state)
+{
+    struct fixture *f = *state;
+    static const struct dw_plugin rec_def = {.abi = DW_PLUGIN_ABI, .size = sizeof(struct dw_plugin), .name = "rec",
+                                             .kind = DW_KIND_ALERT, .alert_send = record_alert,
+                                             .action = record_event};
+    static struct loaded_plugin rec_lp = {.def = &rec_def};
+    static struct plugin_instance rec = {.lp = &rec_lp, .name = "rec"};
+    /* The plain sink has no action: it never sees an event, and does not stop the other one's. */
+    static struct plugin_instance *both[] = {&sink, &rec};
+    static const char *const both_names[] = {"sink", "rec"};
+    f->links.sinks = both;
+    f->links.sink_names = both_names;
+    f->links.n_sinks = 2;
+    json_t *md5 = json_string("58427a5088dbf325cc777604a20de97f");
+    f->drifted.baseline = json_pack("{s:O, s:{s:s}}", "md5", md5, "data_version", "git_commit", "abc123");
+    json_decref(md5);
+    n_events = 0;
+    struct policy *p = open_policy(f);
+    policy_on_verdict(p, &f->drifted); /* 1 of 2: drifted, not firing: a check event only */
+    assert_int_equal(n_events, 1);
+    assert_string_equal(events[0].action, DW_ACTION_DRIFT_CHECKED);
+    assert_string_equal(event_text(0, "model"), "fraud");
+    assert_null(json_object_get(events[0].params, "key"));
+    policy_on_verdict(p, &f->drifted); /* 2 of 2: the check, then the trigger with its key and job */
+    assert_int_equal(n_events, 3);
+    assert_string_equal(events[1].action, DW_ACTION_DRIFT_CHECKED);
+    assert_string_equal(events[2].action, DW_ACTION_RETRAIN_TRIGGERED);
+    assert_string_equal(event_text(2, "key"), seen.keys[0]);
+    assert_string_equal(event_text(2, "job_id"), "job-1");
+    assert_string_equal(event_text(2, "trainer"), "fake");
+    assert_string_equal(event_text(2, "data_version"), "0123456789abcdef0123");
+    assert_string_equal(event_text(2, "git_commit"), "abc123");
+    assert_string_equal(event_text(2, "baseline_md5"), "58427a5088dbf325cc777604a20de97f");
+    assert_string_equal(event_text(2, "window_end"), "2026-03-01T10:00:00Z");
+    assert_true(json_real_value(json_object_get(events[2].params, "drift_share")) == 0.6);
+    assert_true(json_is_false(json_object_get(events[2].params, "joined")));
+    assert_int_equal(json_integer_value(json_object_get(events[2].params, "episode_start")), 1772359200);
+    policy_on_verdict(p, &f->clean); /* no drift: no event */
+    assert_int_equal(n_events, 3);
+    policy_close(p);
+    forget_events();
+
+    /* A trigger that failed or a dry run started nothing: no retrain event. */
+    seen.fail_next_triggers = 1;
+    clock_s += 86400;
+    p = open_policy(f);
+    policy_on_verdict(p, &f->drifted);
+    policy_on_verdict(p, &f->drifted);
+    assert_int_equal(n_events, 2);
+    assert_string_equal(events[1].action, DW_ACTION_DRIFT_CHECKED);
+    policy_close(p);
+    forget_events();
+    f->mc.retrain_dry_run = 1;
+    p = open_policy(f);
+    policy_on_verdict(p, &f->drifted); /* the retried trigger, now a dry run */
+    assert_int_equal(seen.triggers, 3);
+    assert_int_equal(n_events, 1);
+    assert_string_equal(events[0].action, DW_ACTION_DRIFT_CHECKED);
+    policy_close(p);
+    forget_events();
+    json_decref(f->drifted.baseline);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -428,6 +528,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_policy_restart_keeps_the_streak_start_and_the_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_policy_joined_counts_towards_the_cooldown, setup, teardown),
         cmocka_unit_test_setup_teardown(test_policy_old_trainer_without_joined_is_a_trigger, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_policy_events_reach_recording_sinks, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -316,6 +316,28 @@ struct dw_trigger_result {
     int joined;
 };
 
+/* ---- The policy's events, through an alert sink's `action` (see struct dw_plugin). ----
+ * params is one JSON object:
+ *   {"event": "drift.checked" | "retrain.triggered", "model": "fraud",
+ *    "time_ms": <unix ms of the check>,
+ *    "data_version": "<the baseline's data version, as driftwatch_baseline_info>",
+ *    "git_commit": "<the baseline's source.data_version.git_commit>" | null,
+ *    "baseline_md5": "<the baseline's source.md5: md5 of the training file>" | null,
+ *    "window_end": "<RFC 3339>" | null, "window_rows": n,
+ *    "dataset_drift": true, "drift_share": 0.5, "drifted_features": 1, "features_checked": 2,
+ *    "features": [{"name", "method", "score", "p_value", "drifted"}, ...]   every feature checked
+ *                                                                           (numbers may be null)
+ *    and for retrain.triggered only: "key" (the idempotency key of dw_trigger_event),
+ *    "job_id", "job_state" (dw_trigger_result), "joined" (bool), "trainer" (the plugin name),
+ *    "episode_start" (unix seconds)}
+ * drift.checked comes after every check whose drift counts towards on_drift (dataset drift, or
+ * multivariate drift under on: [multivariate]); retrain.triggered after each trigger that started
+ * (or joined) a job, never for a dry run. Keys may be added; a sink ignores the ones it does not know. */
+#define DW_ACTION_DRIFT_CHECKED "drift.checked"
+#define DW_ACTION_RETRAIN_TRIGGERED "retrain.triggered"
+/* `action`'s answer for an action name the plugin does not serve. */
+#define DW_ACTION_UNKNOWN (-3)
+
 /* What a sampler sees of one sample, before the core parses it when possible. */
 struct dw_sample_info {
     const char *model;
@@ -359,7 +381,13 @@ struct dw_plugin {
      * host->free), e.g. {"tool":"dvc","md5":...,"size":...,"stage":...,"git_commit":...,"matches":true}. */
     int (*data_version)(void *instance, const char *path, char **json_out, char *err, size_t errlen);
     /* Named actions a user runs through the CLI (`driftwatch vertex deploy ...`): params and result
-     * are JSON text; result malloc'd, freed with host->free. Optional for every kind. */
+     * are JSON text; result malloc'd, freed with host->free. Optional for every kind.
+     * The core also calls the action of an alert sink (one listed in a model's on_drift.alerts) with
+     * the policy's events, DW_ACTION_DRIFT_CHECKED and DW_ACTION_RETRAIN_TRIGGERED (params below):
+     * a sink that records them (the `mlflow` plugin) answers 0, DW_SEND_RETRY when it could not
+     * record the event now (it keeps it and tries again itself) or DW_SEND_DROPPED when the receiver
+     * refused it for good; the core logs the last two with err. A plugin answers an action name it
+     * does not know with DW_ACTION_UNKNOWN, which the core ignores for these events. */
     int (*action)(void *instance, const char *action, const char *params_json, char **result_json,
                   char *err, size_t errlen);
     /* DW_KIND_SAMPLER: decides per sample; called under the model's window lock, must not block. */
