@@ -630,10 +630,22 @@ static int parse_on_drift(struct cfg_ctx *c, const struct ynode *o, struct model
     return 0;
 }
 
+/* metrics: {bins: BOOL}: the fleet metrics' bin families (docs/metrics.md), on by default. */
+static int parse_metrics(struct cfg_ctx *c, const struct ynode *n, struct model_config *m)
+{
+    static const char *const keys[] = {"bins", NULL};
+    int bins = 1;
+    if (expect(c, n, YNODE_MAPPING, "metrics") < 0 || check_keys(c, n, "metrics", keys) < 0 ||
+        get_bool(c, n, "bins", &bins) < 0)
+        return -1;
+    m->bin_metrics_off = !bins;
+    return 0;
+}
+
 static int parse_model(struct cfg_ctx *c, const struct ynode *n, struct model_config *m)
 {
     static const char *const keys[] = {"name", "baseline", "window", "drift", "probes", "sampling",
-                                       "versioning", "on_drift", "quality_checks", NULL};
+                                       "versioning", "on_drift", "quality_checks", "metrics", NULL};
     m->window_size = 10000;
     m->window_max_pending_bytes = WINDOW_MAX_PENDING_DEFAULT;
     m->methods = strdup("auto");
@@ -663,6 +675,8 @@ static int parse_model(struct cfg_ctx *c, const struct ynode *n, struct model_co
     if ((x = ynode_get(n, "drift")) && parse_drift(c, x, m) < 0)
         return -1;
     if ((x = ynode_get(n, "quality_checks")) && parse_quality_checks(c, x, m) < 0)
+        return -1;
+    if ((x = ynode_get(n, "metrics")) && parse_metrics(c, x, m) < 0)
         return -1;
     if ((x = ynode_get(n, "probes"))) {
         if (expect(c, x, YNODE_SEQUENCE, "probes") < 0)

@@ -62,6 +62,8 @@ struct model_config {
     int64_t retrain_cooldown_ms;
     int retrain_max_per_day;
     int retrain_dry_run;
+    int bin_metrics_off;           /* metrics.bins: false: no driftwatch_window_bin_count and
+                                      driftwatch_baseline_bin_share for this model */
 };
 
 struct schedule_config {

@@ -15,7 +15,9 @@
 
 #include "strbuf.h"
 
-enum metric_type { METRIC_COUNTER, METRIC_GAUGE, METRIC_HISTOGRAM };
+/* Untyped: a gauge-like value whose name the text format's linter reserves for histograms and
+ * summaries (a "_count" suffix): promtool accepts it only untyped. */
+enum metric_type { METRIC_COUNTER, METRIC_GAUGE, METRIC_HISTOGRAM, METRIC_UNTYPED };
 
 /* Latency buckets in seconds: 100 µs (a proxy's added latency) up to 10 s (a slow check). */
 static const double histogram_bounds[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
@@ -231,6 +233,25 @@ void metrics_histogram_observe(const char *name, const char *help, const char *c
     metrics_update(name, help, METRIC_HISTOGRAM, labels, value);
 }
 
+/* Drops f's series whose rendered labels hold the pair `needle` (k="v") whole: preceded by the start
+ * or ',' and followed by the end or ','. Returns how many were dropped. Under the registry lock. */
+static size_t drop_series_with(struct family *f, const struct strbuf *needle)
+{
+    size_t keep = 0;
+    for (size_t j = 0; j < f->n; j++) {
+        const char *hit = strstr(f->series[j].labels, needle->data);
+        int whole = hit && (hit == f->series[j].labels || hit[-1] == ',') &&
+                    (hit[needle->len] == '\0' || hit[needle->len] == ',');
+        if (whole)
+            free(f->series[j].labels);
+        else
+            f->series[keep++] = f->series[j];
+    }
+    size_t dropped = f->n - keep;
+    f->n = keep;
+    return dropped;
+}
+
 void metrics_forget(const char *name, const char *key, const char *value)
 {
     struct strbuf needle;
@@ -245,23 +266,71 @@ void metrics_forget(const char *name, const char *key, const char *value)
         struct family *f = &families[i];
         if (strcmp(f->name, name) != 0)
             continue;
-        size_t keep = 0;
-        for (size_t j = 0; j < f->n; j++) {
-            /* Match whole pairs: preceded by start or ',' and followed by end or ','. */
-            const char *hit = strstr(f->series[j].labels, needle.data);
-            int whole = hit && (hit == f->series[j].labels || hit[-1] == ',') &&
-                        (hit[needle.len] == '\0' || hit[needle.len] == ',');
-            if (whole)
-                free(f->series[j].labels);
-            else
-                f->series[keep++] = f->series[j];
-        }
-        if (keep != f->n)
+        if (drop_series_with(f, &needle))
             f->gen = ++registry_gen;
-        f->n = keep;
     }
     pthread_mutex_unlock(&registry_lock);
     strbuf_free(&needle);
+}
+
+static int replace_series(const char *name, const char *help, enum metric_type type, const char *key,
+                          const char *value, const struct metrics_sample *samples, size_t n)
+{
+    struct strbuf needle;
+    strbuf_init(&needle);
+    const char *kv[] = {key, value, NULL};
+    char **rendered = calloc(n ? n : 1, sizeof *rendered);
+    int rc = rendered && metrics_valid_name(name) && render_labels(kv, &needle) == 0 ? 0 : -1;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        struct strbuf lb;
+        strbuf_init(&lb);
+        strbuf_puts(&lb, "");
+        if (render_labels(samples[i].labels, &lb) < 0 || !(rendered[i] = strbuf_detach(&lb, NULL)))
+            rc = -1;
+        strbuf_free(&lb);
+    }
+    pthread_mutex_lock(&registry_lock);
+    struct family *f = rc == 0 ? family_find_or_add(name, help, type) : NULL;
+    if (f && f->n + n > f->cap) {
+        size_t cap = f->n + n;
+        struct series *grown = realloc(f->series, cap * sizeof *grown);
+        if (grown) {
+            f->series = grown;
+            f->cap = cap;
+        }
+    }
+    if (!f || f->n + n > f->cap) {
+        invalid_total++;
+        rc = -1;
+    } else {
+        drop_series_with(f, &needle);
+        for (size_t i = 0; i < n; i++) {
+            struct series *s = &f->series[f->n++];
+            memset(s, 0, sizeof *s);
+            s->labels = rendered[i];
+            s->value = samples[i].value;
+            rendered[i] = NULL;
+        }
+        f->gen = ++registry_gen;
+    }
+    pthread_mutex_unlock(&registry_lock);
+    for (size_t i = 0; rendered && i < n; i++)
+        free(rendered[i]);
+    free(rendered);
+    strbuf_free(&needle);
+    return rc;
+}
+
+int metrics_gauge_replace(const char *name, const char *help, const char *key, const char *value,
+                          const struct metrics_sample *samples, size_t n)
+{
+    return replace_series(name, help, METRIC_GAUGE, key, value, samples, n);
+}
+
+int metrics_untyped_replace(const char *name, const char *help, const char *key, const char *value,
+                            const struct metrics_sample *samples, size_t n)
+{
+    return replace_series(name, help, METRIC_UNTYPED, key, value, samples, n);
 }
 
 void metrics_each(const char *name, void (*fn)(void *ctx, const char *labels, double value), void *ctx)
@@ -316,7 +385,7 @@ static void render_series_line(struct strbuf *sb, const char *name, const char *
 
 static void render_family(struct strbuf *sb, const struct family *f)
 {
-    static const char *const type_names[] = {"counter", "gauge", "histogram"};
+    static const char *const type_names[] = {"counter", "gauge", "histogram", "untyped"};
     if (f->n == 0)
         return;
     strbuf_printf(sb, "# HELP %s ", f->name);

@@ -16,6 +16,25 @@ void metrics_histogram_observe(const char *name, const char *help, const char *c
 /* Drops every series of a family whose labels include key=value (e.g. a model's old features). */
 void metrics_forget(const char *name, const char *key, const char *value);
 
+/* One series of metrics_gauge_replace: NULL-terminated key, value label pairs and its value. */
+struct metrics_sample {
+    const char *const *labels;
+    double value;
+};
+
+/* Replaces every series of the gauge `name` whose labels include key=value by the n samples given
+ * (distinct label sets, each including key=value), under one lock: a scrape sees the old set or the
+ * new one, never a mix, and no series is looked up one by one (a model's thousands of bins cost
+ * one pass). Returns 0, or -1 (invalid name or labels, out of memory: counted in
+ * driftwatch_metrics_invalid_total, nothing changed). */
+int metrics_gauge_replace(const char *name, const char *help, const char *key, const char *value,
+                          const struct metrics_sample *samples, size_t n);
+
+/* The same for an untyped family: a gauge whose name ends in "_count", which the text format's
+ * linter (promtool check metrics) accepts only untyped. */
+int metrics_untyped_replace(const char *name, const char *help, const char *key, const char *value,
+                            const struct metrics_sample *samples, size_t n);
+
 /* Calls fn for each series of the counter or gauge `name` with its rendered label string
  * (`model="fraud",reason="late"`, "" when unlabelled) and value, under the registry's lock: fn must
  * not call the registry. For readers inside the agent (/readyz), not for plugins. */

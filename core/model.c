@@ -14,6 +14,7 @@
 #include <zlib.h>
 
 #include "baseline_cache.h"
+#include "bin_metrics.h"
 #include "config_model.h"
 #include "cursors.h"
 #include "data/profile.h"
@@ -89,6 +90,7 @@ struct model_runtime {
     size_t last_report_zlen, last_report_len;
 
     struct policy *policy;
+    struct bin_layout *bins; /* the fleet metrics' bins; NULL when metrics.bins is false */
 };
 
 /* Time-based windows count monotonic time: a wall-clock jump neither closes one early nor holds it
@@ -870,6 +872,9 @@ static void run_job(struct model_runtime *m, struct check_job *j)
         goto out;
     }
     publish_verdict(m, v);
+    if (m->bins && bin_metrics_publish(m->mc->name, m->bins, v, w) < 0)
+        log_warn("model", "model=%s out of memory publishing the window's bin counts; the previous ones stay",
+                 m->mc->name);
     /* A schema error (a baseline column missing from the data) is reported like any verdict, but
      * the check did not run as configured: like a failed check, it is not drift evidence for the
      * policy (retraining cannot fix an input pipeline that dropped a column). */
@@ -1120,6 +1125,12 @@ int model_start(const struct model_config *mc, const struct model_links *links, 
         config_analyze_options(mc, &m->aopts, err, errlen) < 0)
         goto error;
     m->aopts_ready = 1;
+    /* a restarted model (SIGHUP) may have another baseline, or the families turned off */
+    bin_metrics_forget(mc->name);
+    if (!mc->bin_metrics_off && !(m->bins = bin_layout_new(m->profile, analyze_bins(&m->aopts, m->profile)))) {
+        snprintf(err, errlen, "model '%s': out of memory", mc->name);
+        goto error;
+    }
     resolve_data_version(m);
     struct policy_links pl = {.state_dir = links->state_dir, .public_url = links->public_url, .sinks = links->sinks,
                               .sink_names = links->sink_names, .n_sinks = links->n_sinks,
@@ -1185,6 +1196,7 @@ void model_stop(struct model_runtime *m)
     free(m->data_version);
     if (m->aopts_ready)
         analyze_options_free(&m->aopts);
+    bin_layout_free(m->bins);
     baseline_cache_put(m->profile);
     pthread_mutex_destroy(&m->lock);
     pthread_mutex_destroy(&m->jobs_lock);

@@ -820,6 +820,12 @@ int verdict_exit_code(const struct verdict *v)
     return v->drifted > 0 || v->role_drift || perf_alerts ? 1 : 0;
 }
 
+int analyze_bins(const struct analyze_options *o, const struct profile *p)
+{
+    int bins = o && o->bins > 0 ? o->bins : p->bins;
+    return bins < 2 ? PROFILE_DEFAULT_BINS : bins;
+}
+
 int analyze_window(const struct profile *p, const struct columns *w, const struct analyze_options *o,
                    struct verdict **out, char *err, size_t errlen)
 {
@@ -836,9 +842,7 @@ int analyze_window(const struct profile *p, const struct columns *w, const struc
         snprintf(err, errlen, "the window has no rows");
         return -1;
     }
-    int bins = o->bins > 0 ? o->bins : p->bins;
-    if (bins < 2)
-        bins = PROFILE_DEFAULT_BINS;
+    int bins = analyze_bins(o, p);
     struct verdict *v = calloc(1, sizeof *v);
     if (!v)
         goto nomem;

@@ -88,6 +88,8 @@ struct analyze_options {
 };
 
 void analyze_options_init(struct analyze_options *o);
+/* The number of quantile bins of the binned methods: o->bins, else the profile's, else the default. */
+int analyze_bins(const struct analyze_options *o, const struct profile *p);
 void analyze_options_free(struct analyze_options *o);
 /* "auto", "all" or a comma list of method names. Returns 0 or -1 with err naming the bad name.
  * "all" also runs every multivariate method (reported, not counted in the exit code); a list

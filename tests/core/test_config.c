@@ -146,6 +146,25 @@ static void test_config_wrong_types(void **state)
                  "4:25: correction must be none, bonferroni or fdr");
 }
 
+/* metrics.bins (docs/configuration.md): on unless a model turns it off; its mistakes are positioned. */
+static void test_config_metrics_bins(void **state)
+{
+    char err[1024];
+    struct config *cfg = load_text("models:\n  - {name: a, baseline: b}\n  - name: c\n    baseline: d\n"
+                                   "    metrics: {bins: false}\n",
+                                   err, sizeof err);
+    assert_non_null(cfg);
+    assert_int_equal(config_find_model(cfg, "a")->bin_metrics_off, 0);
+    assert_int_equal(config_find_model(cfg, "c")->bin_metrics_off, 1);
+    config_free(cfg);
+    expect_error("models:\n  - name: a\n    baseline: b\n    metrics: {bins: maybe}\n",
+                 "4:21: bins must be true or false, not 'maybe'");
+    expect_error("models:\n  - name: a\n    baseline: b\n    metrics: {bin: false}\n",
+                 "4:15: unknown key 'bin' in metrics");
+    expect_error("models:\n  - name: a\n    baseline: b\n    metrics: false\n",
+                 "4:14: metrics must be a mapping, found a scalar");
+}
+
 static void test_config_missing_env_var(void **state)
 {
     unsetenv("DW_CFG_TEST_UNSET");
@@ -212,6 +231,7 @@ int main(void)
         cmocka_unit_test(test_config_unknown_alert_reference),
         cmocka_unit_test(test_config_schedule_for_unknown_model),
         cmocka_unit_test(test_config_wrong_types),
+        cmocka_unit_test(test_config_metrics_bins),
         cmocka_unit_test(test_config_missing_env_var),
         cmocka_unit_test(test_config_plugin_entry_without_plugin),
         cmocka_unit_test(test_config_connection_limits),

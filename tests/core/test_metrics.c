@@ -162,6 +162,39 @@ static void test_metrics_gzip_inflates_to_the_text(void **state)
     }
 }
 
+/* metrics_gauge_replace / metrics_untyped_replace: a model's series are swapped as a set (another
+ * model's stay), and the untyped family renders with TYPE untyped. */
+static void test_metrics_replace_swaps_one_models_series(void **state)
+{
+    const char *a0[] = {"model", "a", "bin", "0", NULL}, *a1[] = {"model", "a", "bin", "1", NULL};
+    const char *b0[] = {"model", "b", "bin", "0", NULL}, *ax[] = {"model", "a", "bin", "x\"y", NULL};
+    struct metrics_sample first[] = {{a0, 1}, {a1, 2}}, other[] = {{b0, 7}}, second[] = {{ax, 3}};
+    assert_int_equal(metrics_untyped_replace("t_bin_count", "Bins.", "model", "a", first, 2), 0);
+    assert_int_equal(metrics_untyped_replace("t_bin_count", "Bins.", "model", "b", other, 1), 0);
+    char *before = render(); /* cached now: the next replace must show anyway */
+    assert_non_null(strstr(before, "t_bin_count{model=\"a\",bin=\"1\"} 2\n"));
+    free(before);
+    assert_int_equal(metrics_untyped_replace("t_bin_count", "Bins.", "model", "a", second, 1), 0);
+    assert_int_equal(metrics_gauge_replace("t_share", "Shares.", "model", "a", first, 2), 0);
+    assert_int_equal(metrics_gauge_replace("t_share", "Shares.", "model", "a", NULL, 0), 0);
+    char *out = render();
+    const char *expected = "# HELP t_bin_count Bins.\n"
+                           "# TYPE t_bin_count untyped\n"
+                           "t_bin_count{model=\"b\",bin=\"0\"} 7\n"
+                           "t_bin_count{model=\"a\",bin=\"x\\\"y\"} 3\n"
+                           "# HELP driftwatch_metrics_invalid_total";
+    assert_memory_equal(out, expected, strlen(expected));
+    free(out);
+    /* a bad label name changes nothing and is counted */
+    const char *bad[] = {"model", "a", "0bin", "0", NULL};
+    struct metrics_sample wrong[] = {{bad, 1}};
+    assert_int_equal(metrics_untyped_replace("t_bin_count", "Bins.", "model", "a", wrong, 1), -1);
+    out = render();
+    assert_non_null(strstr(out, "t_bin_count{model=\"a\",bin=\"x\\\"y\"} 3\n"));
+    assert_non_null(strstr(out, "driftwatch_metrics_invalid_total 1\n"));
+    free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -173,6 +206,7 @@ int main(void)
         cmocka_unit_test_setup(test_metrics_forget_drops_whole_label_matches_only, reset),
         cmocka_unit_test_setup(test_metrics_render_after_update_is_never_stale, reset),
         cmocka_unit_test_setup(test_metrics_gzip_inflates_to_the_text, reset),
+        cmocka_unit_test_setup(test_metrics_replace_swaps_one_models_series, reset),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     metrics_reset();
