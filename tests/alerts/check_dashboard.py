@@ -26,6 +26,7 @@ DESIGN_METRICS = {
     "driftwatch_retrain_triggers_total", "driftwatch_alerts_sent_total", "driftwatch_plugin_up",
     "driftwatch_baseline_info", "driftwatch_upstream_responses_total", "driftwatch_canary_responses_total",
     "driftwatch_performance", "driftwatch_performance_alert",
+    "driftwatch_window_bin_count", "driftwatch_baseline_bin_share",
 }
 DESIGN_HISTOGRAMS = {"driftwatch_check_duration_seconds", "driftwatch_probe_request_duration_seconds",
                      "driftwatch_upstream_request_duration_seconds", "driftwatch_canary_request_duration_seconds"}
@@ -54,6 +55,7 @@ REQUIRED = {
     "model latency": "driftwatch_upstream_request_duration_seconds_bucket",
     "model answers by code": "driftwatch_upstream_responses_total",
     "model error rate": "model:driftwatch_upstream_errors:ratio_rate5m",
+    "fleet drift score": "model_feature:driftwatch_fleet_drift_score",
 }
 
 KEYWORDS = {"and", "or", "unless", "bool", "offset", "by", "without", "on", "ignoring", "group_left",
