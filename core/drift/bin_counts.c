@@ -116,9 +116,11 @@ static int categorical_layout(struct bin_feature *bf, const struct profile_featu
     bf->unseen_bin = (long)b;
     bf->share[b] = 0.0;
     bf->labels[b] = strdup(BIN_LABEL_UNSEEN);
+    /* the folded categories' bin; a category the profile lists with no value (a hand-edited
+     * profile) was never seen, like one it does not list */
     for (size_t i = 0; i < n; i++)
         if (bf->cat_bin[i] < 0)
-            bf->cat_bin[i] = bf->other_bin;
+            bf->cat_bin[i] = f->cats[i].count > 0 ? bf->other_bin : bf->unseen_bin;
     for (size_t i = 0; i < bf->nbins; i++)
         if (!bf->labels[i])
             return -1;
