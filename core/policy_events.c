@@ -37,6 +37,19 @@ static json_t *features_json(const struct verdict *v)
     return arr;
 }
 
+/* The check's realized performance as `check --format json` reports it ({"task", "rows",
+ * "realized": {metric: {"value", "lower", "upper", "alert", "direction"}}, "alerts"}); NULL when the
+ * check measured none (or out of memory: the event goes without it). */
+static json_t *performance_of(const struct verdict *v)
+{
+    if (!v->performance)
+        return NULL;
+    json_t *full = verdict_to_json(v);
+    json_t *perf = json_incref(json_object_get(full, "performance"));
+    json_decref(full);
+    return perf;
+}
+
 json_t *policy_event_json(const char *event, const char *model, const char *data_version, int64_t time_ms,
                           const struct verdict *v, const struct policy_trigger_info *trigger)
 {
@@ -53,6 +66,11 @@ json_t *policy_event_json(const char *event, const char *model, const char *data
                           text_or_null(v->window_to), "window_rows", (json_int_t)v->window_rows, "dataset_drift",
                           v->dataset_drift, "drift_share", number_or_null(v->drift_share), "drifted_features",
                           (json_int_t)v->drifted, "features_checked", (json_int_t)v->nfeatures, "features", features);
+    json_t *perf = o ? performance_of(v) : NULL;
+    if (perf && json_object_set_new(o, "performance", perf) < 0) {
+        json_decref(o);
+        return NULL;
+    }
     if (o && trigger) {
         json_t *t = json_pack("{s:s, s:s, s:s, s:b, s:s, s:I}", "key", trigger->ev->key, "job_id",
                               trigger->res->job_id, "job_state", trigger->res->state, "joined", trigger->joined,

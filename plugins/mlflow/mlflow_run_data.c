@@ -149,6 +149,20 @@ json_t *ml_run_metrics(const json_t *event)
               add_feature_metric(arr, prefix, "p_value", json_object_get(f, "p_value"), ts) < 0 ||
               add_feature_metric(arr, prefix, "drifted", json_object_get(f, "drifted"), ts) < 0;
     }
+    /* The realized performance, when the check measured it: performance.<metric> and .rows. */
+    json_t *perf = json_object_get(event, "performance");
+    const char *metric;
+    json_t *m;
+    if (!bad && json_is_integer(json_object_get(perf, "rows")))
+        bad = add_metric(arr, "performance.rows", (double)json_integer_value(json_object_get(perf, "rows")), ts) < 0;
+    json_object_foreach(json_object_get(perf, "realized"), metric, m) {
+        json_t *value = json_object_get(m, "value");
+        char raw[2 * ML_KEY_MAX], key[ML_KEY_MAX + 1];
+        snprintf(raw, sizeof raw, "performance.%s", metric);
+        ml_sanitize_key(raw, key, sizeof key);
+        if (!bad && json_is_number(value))
+            bad = add_metric(arr, key, json_number_value(value), ts) < 0;
+    }
     json_decref(taken);
     if (bad) {
         json_decref(arr);
@@ -167,6 +181,9 @@ json_t *ml_run_params(const json_t *event)
         if (v)
             bad = add_pair(arr, fields[i], v) < 0;
     }
+    const char *task = text_of(json_object_get(event, "performance"), "task");
+    if (!bad && task)
+        bad = add_pair(arr, "performance.task", task) < 0;
     json_t *episode = json_object_get(event, "episode_start");
     if (!bad && json_is_integer(episode)) {
         char text[32];

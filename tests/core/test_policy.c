@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "drift/analyze.h"
+#include "drift/perf_table.h"
 #include "metrics.h"
 #include "plugin_instance.h"
 #include "policy.h"
@@ -467,6 +468,11 @@ static void test_policy_events_reach_recording_sinks(void **state)
     json_t *md5 = json_string("58427a5088dbf325cc777604a20de97f");
     f->drifted.baseline = json_pack("{s:O, s:{s:s}}", "md5", md5, "data_version", "git_commit", "abc123");
     json_decref(md5);
+    /* The check measured performance: the events carry it as `check --format json` has it. */
+    struct perf_report perf = {.task = PERF_BINARY, .rows = 190, .metrics = 1u << PM_ACCURACY};
+    perf.m[PM_ACCURACY] = (struct perf_metric_report){.value = 0.85, .lower = 0.8, .upper = 1};
+    f->drifted.performance = &perf;
+    f->drifted.model = "fraud";
     n_events = 0;
     struct policy *p = open_policy(f);
     policy_on_verdict(p, &f->drifted); /* 1 of 2: drifted, not firing: a check event only */
@@ -488,11 +494,16 @@ static void test_policy_events_reach_recording_sinks(void **state)
     assert_true(json_real_value(json_object_get(events[2].params, "drift_share")) == 0.6);
     assert_true(json_is_false(json_object_get(events[2].params, "joined")));
     assert_int_equal(json_integer_value(json_object_get(events[2].params, "episode_start")), 1772359200);
+    json_t *realized = json_object_get(json_object_get(events[2].params, "performance"), "realized");
+    assert_true(json_real_value(json_object_get(json_object_get(realized, "accuracy"), "value")) == 0.85);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(events[2].params, "performance"), "task")),
+                        "binary");
     policy_on_verdict(p, &f->clean); /* no drift: no event */
     assert_int_equal(n_events, 3);
     policy_close(p);
     forget_events();
 
+    f->drifted.performance = NULL;
     /* A trigger that failed or a dry run started nothing: no retrain event. */
     seen.fail_next_triggers = 1;
     clock_s += 86400;
