@@ -174,6 +174,18 @@ int cmd_baseline(int argc, char **argv)
         rc = 2;
         if (!out_path)
             out_path = mc->baseline;
+        /* the model's quality entry gives what the flags leave out */
+        if (mc->quality && !bo.task)
+            bo.task = mc->quality->task;
+        if (mc->quality && !bo.positive)
+            bo.positive = mc->quality->positive;
+        size_t from_config = mc->quality && protected.nfairness == 0 ? mc->quality->nfairness : 0;
+        for (size_t f = 0; f < from_config; f++)
+            if (perf_options_add_fairness(&protected, &mc->quality->fairness[f]) < 0) {
+                fprintf(stderr, "driftwatch baseline: out of memory\n");
+                rc = 1;
+                goto out;
+            }
         bo.data_version = data_version;
     }
     if (!bo.data_path || !out_path) {

@@ -645,7 +645,7 @@ static int parse_metrics(struct cfg_ctx *c, const struct ynode *n, struct model_
 static int parse_model(struct cfg_ctx *c, const struct ynode *n, struct model_config *m)
 {
     static const char *const keys[] = {"name", "baseline", "window", "drift", "probes", "sampling",
-                                       "versioning", "on_drift", "quality_checks", "metrics", NULL};
+                                       "versioning", "on_drift", "quality_checks", "metrics", "quality", NULL};
     m->window_size = 10000;
     m->window_max_pending_bytes = WINDOW_MAX_PENDING_DEFAULT;
     m->methods = strdup("auto");
@@ -678,6 +678,12 @@ static int parse_model(struct cfg_ctx *c, const struct ynode *n, struct model_co
         return -1;
     if ((x = ynode_get(n, "metrics")) && parse_metrics(c, x, m) < 0)
         return -1;
+    if ((x = ynode_get(n, "quality"))) {
+        const struct ynode *at = x;
+        char why[512];
+        if (config_quality_parse(x, &m->quality, &at, why, sizeof why) < 0)
+            return cfg_fail(c, at, "model '%s': quality: %s", m->name, why);
+    }
     if ((x = ynode_get(n, "probes"))) {
         if (expect(c, x, YNODE_SEQUENCE, "probes") < 0)
             return -1;
@@ -908,6 +914,7 @@ static void model_config_clear(struct model_config *m)
     free(m->alerts);
     plugin_ref_clear(m->retrain);
     free(m->retrain);
+    model_quality_free(m->quality);
 }
 
 void config_free(struct config *cfg)

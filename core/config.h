@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config_quality.h"
 #include "tls_pair.h"
 #include "yaml_tree.h"
 
@@ -51,6 +52,7 @@ struct model_config {
     size_t n_features;
     const struct ynode *quality_checks; /* quality_checks: {...} as given (checked at load; NULL: the
                                            defaults), see config_quality_options */
+    struct model_quality *quality; /* quality: the model's task, labels and fairness (NULL: none) */
     struct plugin_ref *probes;
     size_t n_probes;
     struct plugin_ref *sampling;   /* NULL: keep all */

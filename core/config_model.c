@@ -44,8 +44,46 @@ static int profile_has_feature(const struct profile *p, const char *name)
     return 0;
 }
 
+/* quality: against the baseline's quality section: the same task and positive label, and
+ * protected attributes that are columns of the baseline. */
+static int check_quality_baseline(const struct model_config *mc, const struct profile *p, char *err, size_t errlen)
+{
+    const struct model_quality *q = mc->quality;
+    const struct ynode *at = q->node;
+    char why[512];
+    const struct quality_profile *pq = p->quality;
+    if (!pq) {
+        snprintf(why, sizeof why, "model '%s': quality: the baseline has no quality section: build it with "
+                 "'driftwatch baseline --task %s --prediction COL --target COL'", mc->name, perf_task_name(q->task));
+    } else if (pq->task != q->task) {
+        snprintf(why, sizeof why, "model '%s': quality: task %s, but the baseline was built with --task %s", mc->name,
+                 perf_task_name(q->task), perf_task_name(pq->task));
+        at = ynode_get(q->node, "task");
+    } else if (q->positive && pq->positive && strcmp(q->positive, pq->positive) != 0) {
+        snprintf(why, sizeof why, "model '%s': quality: positive '%s', but the baseline was built with --positive %s",
+                 mc->name, q->positive, pq->positive);
+        at = ynode_get(q->node, "positive");
+    } else {
+        for (size_t i = 0; i < q->nfairness; i++) {
+            if (profile_has_feature(p, q->fairness[i].attribute))
+                continue;
+            snprintf(why, sizeof why, "model '%s': quality.fairness: the baseline has no column '%s'", mc->name,
+                     q->fairness[i].attribute);
+            suggest_append(why, sizeof why, config_nearest_feature(p, q->fairness[i].attribute));
+            at = ynode_get(q->node, "fairness");
+            goto fail;
+        }
+        return 0;
+    }
+fail:
+    snprintf(err, errlen, "%s:%zu:%zu: %s", mc->file ? mc->file : "config", at ? at->line : 1, at ? at->col : 1, why);
+    return -1;
+}
+
 int config_check_baseline(const struct model_config *mc, const struct profile *p, char *err, size_t errlen)
 {
+    if (mc->quality && check_quality_baseline(mc, p, err, errlen) < 0)
+        return -1;
     for (size_t i = 0; i < mc->n_features; i++) {
         const struct feature_override *o = &mc->features[i];
         if (profile_has_feature(p, o->name))
@@ -90,6 +128,15 @@ int config_analyze_options(const struct model_config *mc, struct analyze_options
         if (analyze_options_add_override(o, mc->features[i].name, mc->features[i].method, mc->features[i].threshold,
                                          why, sizeof why) < 0)
             goto fail;
+    if (mc->quality) {
+        o->perf.metrics = mc->quality->metrics;
+        for (size_t i = 0; i < mc->quality->nfairness; i++)
+            if (perf_options_add_fairness(&o->perf, &mc->quality->fairness[i]) < 0) {
+                snprintf(err, errlen, "out of memory");
+                analyze_options_free(o);
+                return -1;
+            }
+    }
     const struct ynode *at;
     if (mc->quality_checks && config_quality_options(mc->quality_checks, &o->quality, &at, why, sizeof why) < 0) {
         snprintf(err, errlen, "model '%s': quality_checks: %s", mc->name, why);
