@@ -498,17 +498,18 @@ static void kv(struct strbuf *out, const char *k, const char *v)
     strbuf_puts(out, "</td></tr>");
 }
 
-/* The reconstruction error against its reference band on one axis: the band shaded, the
- * window's value a marker (red when outside). */
-static void svg_band(struct strbuf *out, double value, double lower, double upper)
+/* A value against its reference band on one axis (the reconstruction error, a performance
+ * metric): the band shaded, the window's value a marker (red when outside). The axis starts at 0
+ * at the lowest when nothing shown is negative. */
+static void svg_band(struct strbuf *out, double value, double lower, double upper, const char *title)
 {
     const int W = 1000, H = 64, L = 20, R = 980;
     double lo = fmin(value, isfinite(lower) ? lower : value), hi = fmax(value, isfinite(upper) ? upper : value);
     double pad = (hi - lo) * 0.15 + 1e-9;
-    lo = fmax(0.0, lo - pad);
+    lo = lo >= 0 ? fmax(0.0, lo - pad) : lo - pad;
     hi += pad;
 #define BAND_X(x) (L + ((x) - lo) / (hi - lo) * (R - L))
-    svg_open(out, W, H, "band", "reconstruction error against its band");
+    svg_open(out, W, H, "band", title);
     strbuf_printf(out, "<line x1=\"%d\" y1=\"32\" x2=\"%d\" y2=\"32\" stroke=\"#9aa3b2\"/>", L, R);
     int outside = isfinite(lower) && (value < lower || value > upper);
     if (isfinite(lower))
@@ -613,7 +614,7 @@ static void html_multivariate(struct strbuf *out, const struct verdict *v)
         }
         strbuf_puts(out, "</p>\n");
         if (p->ok && isfinite(p->value))
-            svg_band(out, p->value, p->lower, p->upper);
+            svg_band(out, p->value, p->lower, p->upper, "reconstruction error against its band");
     }
     if (v->mmd.ran) {
         const struct mv_mmd_verdict *m = &v->mmd;
@@ -657,13 +658,19 @@ int report_render_html(const struct profile *p, const struct columns *w, const s
         strbuf_printf(out, "Multivariate drift (<a href=\"#multivariate\">%s%s%s</a>): %zu of %zu features drifted",
                       v->pca.drift ? "pca_reconstruction" : "", v->pca.drift && v->mmd.drift ? ", " : "",
                       v->mmd.drift ? "mmd" : "", v->drifted, v->nfeatures);
-    else if (code == 1)
+    else if (code == 1 && (v->drifted || v->role_drift))
         strbuf_printf(out, "Feature drift: %zu of %zu features drifted (share %.2f &lt; %.2f)", v->drifted,
                       v->nfeatures, v->drift_share, v->dataset_share);
+    else if (code == 1)
+        strbuf_printf(out, "No drift: 0 of %zu features drifted", v->nfeatures);
     else
         strbuf_printf(out, "No drift: 0 of %zu features drifted", v->nfeatures);
     if (v->role_drift)
         strbuf_puts(out, "; <a href=\"#apart\">target/prediction drifted</a>");
+    if (v->performance && (v->performance->alerts || v->performance->fairness_alerts))
+        strbuf_printf(out, "; <a href=\"#performance\">model performance: %zu alert%s</a>",
+                      v->performance->alerts + v->performance->fairness_alerts,
+                      v->performance->alerts + v->performance->fairness_alerts == 1 ? "" : "s");
     strbuf_puts(out, "</p>\n<table class=\"kv\">");
     kv(out, "baseline", json_string_value(json_object_get(v->baseline, "path")));
     char buf[64];
@@ -694,6 +701,7 @@ int report_render_html(const struct profile *p, const struct columns *w, const s
     html_quality(out, v);
     overview_tables(out, v, order);
     html_multivariate(out, v);
+    html_performance(out, v);
 
     int rc = 0;
     for (size_t k = 0; k < v->n && rc == 0; k++) {
@@ -765,4 +773,15 @@ int report_render_html(const struct profile *p, const struct columns *w, const s
                        "(scipy definitions)</footer>\n</body></html>\n",
                   DW_VERSION);
     return rc < 0 || out->failed ? -1 : 0;
+}
+
+/* For format_html_performance.c: the same escaping and band plot. */
+void html_escape(struct strbuf *out, const char *s)
+{
+    esc(out, s);
+}
+
+void html_band(struct strbuf *out, double value, double lower, double upper, const char *title)
+{
+    svg_band(out, value, lower, upper, title);
 }

@@ -27,6 +27,12 @@ json_t *fairness_json(const struct perf_report *r);
 void performance_render_text(const struct verdict *v, struct strbuf *out);
 void performance_render_status(const struct verdict *v, struct strbuf *out);
 
+/* The report (format_html.c): HTML escaping, a value against its band (an inline SVG), and the
+ * model quality section (format_html_performance.c; nothing without performance). */
+void html_escape(struct strbuf *out, const char *s);
+void html_band(struct strbuf *out, double value, double lower, double upper, const char *title);
+void html_performance(struct strbuf *out, const struct verdict *v);
+
 /* Appends a compact number (%.4g-like, "-" when not finite). */
 void format_short_number(struct strbuf *out, double x);
 

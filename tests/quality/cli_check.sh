@@ -81,6 +81,14 @@ grep -q '^driftwatch_fairness{model="default",attribute="sex",metric="dir"} 0.46
     fail "prom fairness: $(grep fairness "$TMP/fair.prom")"
 check 1 --baseline "$TMP/fair.json" --data "$D/diabetes_sex_window.csv"
 grep -qE '^sex +-0\.3183 +0\.4602 +-0\.431 +-0\.3238  ALERT$' "$TMP/out" || fail "text fairness: $(tail -4 "$TMP/out")"
+# the report: the performance section with the bias table, and the alert in the status line
+"$DW_BIN" report --baseline "$TMP/fair.json" --data "$D/diabetes_sex_window.csv" --out "$TMP/r.html" 2>"$TMP/err" ||
+    fail "report: $(cat "$TMP/err")"
+expect_contains "$TMP/r.html" '<a href="#performance">model performance: 1 alert</a>'
+expect_contains "$TMP/r.html" '<section class="feature drift" id="performance"><h2>Model performance</h2>'
+expect_contains "$TMP/r.html" '<tr class="drift"><td>sex</td><td>2</td><td class="num alert">-0.3183</td><td class="num alert">0.4602</td>'
+"$DW_BIN" report --baseline "$TMP/cancer.json" --data "$D/cancer_window_concept.csv" --out "$TMP/c.html" 2>/dev/null
+expect_contains "$TMP/c.html" '<tr class="drift"><td>accuracy</td><td class="num alert">0.8579</td>'
 # --protected on check replaces the profile's attributes: with privileged 1 the signs turn
 check 1 --baseline "$TMP/fair.json" --data "$D/diabetes_sex_window.csv" --format json --protected sex=1
 "$PYTHON3" -c "
