@@ -319,9 +319,10 @@ int profile_write(const struct profile *p, const char *path, char *err, size_t e
 
 /* ---- loading ---- */
 
-/* A feature's sample parsed straight from the text (see extract_samples). */
+/* A feature's sample or a row of the row sample parsed straight from the text (see extract_samples). */
 struct extracted {
-    size_t feature; /* index in "features" */
+    size_t feature; /* index in "features", or in "row_sample.rows" when row is set */
+    int row;
     double *values;
     size_t n;
 };
@@ -330,7 +331,7 @@ struct loadctx {
     const char *name;
     char *err;
     size_t errlen;
-    struct extracted *ex; /* sorted by feature index */
+    struct extracted *ex; /* in file order: samples by feature index, then rows by row index */
     size_t nex;
 };
 
@@ -423,7 +424,7 @@ static int load_feature(struct loadctx *c, const json_t *jf, size_t idx, struct 
             return fail(c, path, "%s", f->count ? "expected an array of numbers" : "expected an array ([] when empty)");
         struct extracted *ex = NULL;
         for (size_t k = 0; k < c->nex && !ex; k++)
-            if (c->ex[k].feature == idx && c->ex[k].values)
+            if (!c->ex[k].row && c->ex[k].feature == idx && c->ex[k].values)
                 ex = &c->ex[k];
         size_t n = ex ? ex->n : json_array_size(s);
         if (n > f->count)
@@ -528,10 +529,25 @@ static int load_rows(struct loadctx *c, const json_t *rs, struct profile *p)
         if (!r->values)
             return fail(c, "row_sample.rows", "out of memory%s", "");
     }
+    size_t next_ex = 0;
     for (size_t k = 0; k < n; k++) {
         const json_t *row = json_array_get(rows, k);
         snprintf(path, sizeof path, "row_sample.rows[%zu]", k);
-        if (!json_is_array(row) || json_array_size(row) != nf) {
+        while (next_ex < c->nex && (!c->ex[next_ex].row || c->ex[next_ex].feature < k))
+            next_ex++;
+        const struct extracted *ex = next_ex < c->nex && c->ex[next_ex].feature == k ? &c->ex[next_ex] : NULL;
+        if (ex && ex->n == nf) { /* read by the fast path: plain numbers only */
+            for (size_t j = 0; j < nf; j++) {
+                if (!isfinite(ex->values[j])) {
+                    snprintf(path, sizeof path, "row_sample.rows[%zu][%zu]", k, j);
+                    return fail(c, path, "expected a finite number or null%s", "");
+                }
+                r->values[k * nf + j] = ex->values[j];
+            }
+            r->nrows++;
+            continue;
+        }
+        if (ex || !json_is_array(row) || json_array_size(row) != nf) {
             char what[96];
             snprintf(what, sizeof what, "expected an array of %zu values (one per row_sample feature)", nf);
             return fail(c, path, "%s", what);
@@ -701,17 +717,19 @@ int profile_from_json(const json_t *root, const char *name, struct profile **out
 }
 
 /* ---- fast path for the samples ----
- * A profile is mostly the numbers of its samples (100 features x 10000 values); as jansson
- * values they take ~40 bytes each and a strtod+localeconv per number. This pre-pass walks the
- * JSON text with a minimal tokenizer, parses each root.features[i].sample array of plain numbers
- * with num_parse into a double array, and blanks it in the text, so jansson only sees "[ ]".
+ * A profile is mostly the numbers of its samples (100 features x 10000 values) and of its row
+ * sample (5000 rows x the numeric features); as jansson values they take ~40 bytes each and a
+ * strtod+localeconv per number (2000 features: 20M numbers, 1 GB). This pre-pass walks the
+ * JSON text with a minimal tokenizer, parses each root.features[i].sample array and each
+ * root.row_sample.rows[k] array of plain numbers with num_parse into a double array, and blanks it
+ * in the text, so jansson only sees "[ ]" (a row with a null is left to jansson).
  * Anything unusual (deep nesting, a non-number element) is left in place for jansson and the
  * ordinary validation, which then reports it by JSON path. */
 
 struct frame {
     char type;       /* '{' or '[' */
     char expect_key; /* object: the next string is a key */
-    char key;        /* object: 'f' after key "features", 's' after key "sample", 0 otherwise */
+    char key;        /* object: 'f' after key "features", 's' "sample", 'r' "row_sample", 'w' "rows", else 0 */
     size_t index;    /* array: current element */
 };
 
@@ -787,9 +805,11 @@ static void extract_samples(char *t, size_t len, struct extracted **out, size_t 
             size_t e = skip_string(t, len, i);
             if (top && top->type == '{' && top->expect_key) {
                 size_t klen = e - i - 2;
-                top->key = klen == 8 && memcmp(t + i + 1, "features", 8) == 0 ? 'f'
-                           : klen == 6 && memcmp(t + i + 1, "sample", 6) == 0 ? 's'
-                                                                              : 0;
+                top->key = klen == 8 && memcmp(t + i + 1, "features", 8) == 0     ? 'f'
+                           : klen == 6 && memcmp(t + i + 1, "sample", 6) == 0     ? 's'
+                           : klen == 10 && memcmp(t + i + 1, "row_sample", 10) == 0 ? 'r'
+                           : klen == 4 && memcmp(t + i + 1, "rows", 4) == 0       ? 'w'
+                                                                                  : 0;
                 top->expect_key = 0;
             }
             i = e;
@@ -803,8 +823,10 @@ static void extract_samples(char *t, size_t len, struct extracted **out, size_t 
             break;
         case '{':
         case '[':
-            /* root{features: [ {sample: [ */
-            if (ch == '[' && depth == 3 && st[0].key == 'f' && st[1].type == '[' && st[2].key == 's') {
+            /* root{features: [ {sample: [   or   root{row_sample: {rows: [ [ */
+            int sample = depth == 3 && st[0].key == 'f' && st[1].type == '[' && st[2].key == 's';
+            int row = depth == 3 && st[0].key == 'r' && st[1].type == '{' && st[1].key == 'w' && st[2].type == '[';
+            if (ch == '[' && (sample || row)) {
                 double *vals = NULL;
                 size_t n = 0;
                 size_t next = parse_number_array(t, len, i, &vals, &n);
@@ -822,7 +844,8 @@ static void extract_samples(char *t, size_t len, struct extracted **out, size_t 
                         ex = ne;
                         cap = nc;
                     }
-                    ex[nex++] = (struct extracted){.feature = st[1].index, .values = vals, .n = n};
+                    ex[nex++] = (struct extracted){.feature = row ? st[2].index : st[1].index, .row = row,
+                                                   .values = vals, .n = n};
                     i = next;
                     continue;
                 }

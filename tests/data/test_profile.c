@@ -317,6 +317,26 @@ static void expect_load_error(const char *json, const char *want)
     tu_remove(path);
 }
 
+/* Rows of plain numbers are read by the loader's fast path, a row with a null by jansson: both
+ * land in the row-major values in file order (values by hand from the text). */
+static void test_profile_row_sample_rows_of_both_paths(void **state)
+{
+    char *path = tu_temp(".json",
+                         "{\"driftwatch_profile\": 2, \"features\": ["
+                         "{\"name\": \"a\", \"type\": \"numeric\", \"count\": 3, \"missing\": 0, \"sample\": [1, 2, 3]},"
+                         "{\"name\": \"b\", \"type\": \"numeric\", \"count\": 2, \"missing\": 1, \"sample\": [3, 4]}],"
+                         " \"row_sample\": {\"features\": [\"a\", \"b\"], \"rows\": [[1.5, -2e-1], [2, null], [ 3 , 4E1 ]]}}");
+    struct profile *p = NULL;
+    char err[512];
+    assert_int_equal(profile_load(path, &p, err, sizeof err), 0);
+    assert_int_equal(p->rows_sample.nrows, 3);
+    assert_int_equal(p->rows_sample.nfeatures, 2);
+    const double *v = p->rows_sample.values;
+    assert_true(v[0] == 1.5 && v[1] == -0.2 && v[2] == 2 && isnan(v[3]) && v[4] == 3 && v[5] == 40);
+    profile_free(p);
+    tu_remove(path);
+}
+
 static void test_profile_loader_validation_messages(void **state)
 {
     expect_load_error("{\"driftwatch_profile\": 3, \"features\": []}",
@@ -331,6 +351,9 @@ static void test_profile_loader_validation_messages(void **state)
     expect_load_error("{\"driftwatch_profile\": 2, \"features\": [{\"name\": \"a\", \"type\": \"numeric\", \"count\": 1, "
                       "\"missing\": 0, \"sample\": [1]}], \"row_sample\": {\"features\": [\"a\"], \"rows\": [[\"x\"]]}}",
                       ": row_sample.rows[0][0]: expected a finite number or null");
+    expect_load_error("{\"driftwatch_profile\": 2, \"features\": [{\"name\": \"a\", \"type\": \"numeric\", \"count\": 1, "
+                      "\"missing\": 0, \"sample\": [1]}], \"row_sample\": {\"features\": [\"a\"], \"rows\": [[1], []]}}",
+                      ": row_sample.rows[1]: expected an array of 1 values");
     expect_load_error("{\"driftwatch_profile\": 2, \"features\": [], \"row_sample\": []}",
                       ": row_sample: expected an object");
     expect_load_error("{\"features\": []}", ": driftwatch_profile: missing");
@@ -389,6 +412,7 @@ int main(void)
         cmocka_unit_test(test_reservoir_bounds_the_sample_and_follows_the_seed),
         cmocka_unit_test(test_baseline_unknown_column_names_are_errors),
         cmocka_unit_test(test_profile_loader_validation_messages),
+        cmocka_unit_test(test_profile_row_sample_rows_of_both_paths),
         cmocka_unit_test(test_profile_loader_sample_fast_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
