@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,6 +64,9 @@ const struct profile *baseline_cache_get(const char *path, int *loaded, char *er
     e->next = cache;
     cache = e;
     pthread_mutex_unlock(&cache_lock);
+    /* Loading frees the file's text and the rows parsed on the way (hundreds of MB for a wide
+     * baseline) among the profile's arrays: hand the freed pages back. */
+    malloc_trim(0);
     *loaded = 1;
     return p;
 fail:

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "agent.h"
 #include "commands.h"
@@ -71,6 +72,23 @@ static void report_reload(int ok)
                       NULL, ok);
 }
 
+/* Each model holds three descriptors (its journal, its lock file, the state directory) on top of
+ * the HTTP connections (agent.max_connections, 256 by default): under the usual soft limit of
+ * 1024 open files (systemd's default) about 250 models would leave no room for connections or
+ * plugin sockets. The soft limit is raised to the hard one, as nginx's worker_rlimit_nofile and
+ * Go's runtime do; the server polls with epoll, so descriptors past 1024 are fine. */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= rl.rlim_max)
+        return;
+    rlim_t was = rl.rlim_cur;
+    rl.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+        log_info("run", "open files limit raised from %llu to %llu", (unsigned long long)was,
+                  (unsigned long long)rl.rlim_max);
+}
+
 static int start_agent(const struct config *cfg, struct agent **agent, char *err, size_t errlen)
 {
     if (agent_prepare(cfg, agent, err, errlen) == 0 && agent_start(*agent, err, errlen) == 0)
@@ -128,6 +146,7 @@ int cmd_run(int argc, char **argv)
      * freed so far and keeps such buffers in each HTTP thread's heap: about 3 MB more resident for
      * a sidecar whose memory budget is ~32 MB (bench/sidecar/rss.sh). */
     mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+    raise_fd_limit();
 
     if (http_client_global_init() < 0) {
         fprintf(stderr, "driftwatch run: cannot initialise libcurl\n");

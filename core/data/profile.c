@@ -782,7 +782,8 @@ static size_t parse_number_array(char *t, size_t len, size_t i, double **vals, s
         goto fail;
     }
     memset(t + i + 1, ' ', p - i - 1);
-    *vals = v;
+    double *tight = realloc(v, (k ? k : 1) * sizeof *v); /* the doubling's slack would stay with the profile */
+    *vals = tight ? tight : v;
     *n = k;
     return p + 1;
 fail:
