@@ -3,6 +3,7 @@
 #include "sample_row.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -596,33 +597,59 @@ const char *sample_row_timestamp(const struct sample_row *r, size_t *len)
     return r->buf + r->ts_off;
 }
 
-struct class_ctx {
-    char *cls;
-    size_t clslen;
-};
-
-static int class_member(void *ctx, const char *key, size_t keylen, struct reader *rd)
+/* Reads a scalar at rd into text (class_of's form); containers are skipped and give "". */
+static int envelope_text(struct reader *rd, char *out, size_t outlen, double *number)
 {
-    struct class_ctx *c = ctx;
-    if (!key_is(key, keylen, "prediction"))
-        return skip_value(rd);
     struct scalar_value v;
     /* Escaped strings are decoded into a small row buffer of their own. */
     struct sample_row tmp;
     if (sample_row_init(&tmp, 0) < 0)
         return fail(rd, "out of memory");
     int rc = read_scalar(rd, &tmp, &v);
-    if (rc == 0)
-        class_of(&v, c->cls, c->clslen);
+    if (rc == 0) {
+        class_of(&v, out, outlen);
+        if (v.kind == S_TRUE || v.kind == S_FALSE)
+            snprintf(out, outlen, "%s", v.kind == S_TRUE ? "true" : "false");
+        if (number)
+            *number = v.kind == S_REAL ? v.x : v.kind == S_INTEGER ? (double)v.i : NAN;
+    }
     sample_row_free(&tmp);
     return rc;
 }
 
-int sample_prediction_class(const char *text, size_t len, char *cls, size_t clslen)
+static int prediction_member(void *ctx, const char *key, size_t keylen, struct reader *rd)
+{
+    struct sample_envelope *e = ctx;
+    if (key_is(key, keylen, "label"))
+        return envelope_text(rd, e->prediction, sizeof e->prediction, &e->prediction_value);
+    if (key_is(key, keylen, "score"))
+        return envelope_text(rd, (char[32]){0}, 32, &e->score);
+    return skip_value(rd);
+}
+
+static int envelope_member(void *ctx, const char *key, size_t keylen, struct reader *rd)
+{
+    struct sample_envelope *e = ctx;
+    if (key_is(key, keylen, "prediction")) {
+        skip_ws(rd);
+        if (rd->p < rd->end && *rd->p == '{')
+            return read_object(rd, NULL, prediction_member, e);
+        return envelope_text(rd, e->prediction, sizeof e->prediction, &e->prediction_value);
+    }
+    if (key_is(key, keylen, "request_id"))
+        return envelope_text(rd, e->request_id, sizeof e->request_id, NULL);
+    if (key_is(key, keylen, "label"))
+        return envelope_text(rd, e->label, sizeof e->label, &e->label_value);
+    if (key_is(key, keylen, "score"))
+        return envelope_text(rd, (char[32]){0}, 32, &e->score);
+    return skip_value(rd);
+}
+
+int sample_read_envelope(const char *text, size_t len, struct sample_envelope *e)
 {
     char why[64];
     struct reader rd = {.p = text, .end = text + len, .why = why, .whylen = sizeof why};
-    struct class_ctx c = {.cls = cls, .clslen = clslen};
-    cls[0] = '\0';
-    return read_object(&rd, NULL, class_member, &c);
+    memset(e, 0, sizeof *e);
+    e->score = e->prediction_value = e->label_value = NAN;
+    return read_object(&rd, NULL, envelope_member, e);
 }

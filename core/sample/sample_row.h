@@ -68,8 +68,21 @@ const char *sample_row_timestamp(const struct sample_row *r, size_t *len);
  * it, for the next call (start with *off = 0). */
 const char *sample_row_unknown_next(const struct sample_row *r, size_t *off, size_t *len);
 
-/* The top-level "prediction" of a sample as a class label (a string, or a number as text; "" for
- * anything else), found without reading the rest. Returns 0, or -1 when the text is not an object. */
-int sample_prediction_class(const char *text, size_t len, char *cls, size_t clslen);
+/* What a sample says about its prediction, for joining delayed labels (docs/data-formats.md): the
+ * top-level "request_id" (a string, or an integer as text), "prediction" (a scalar, or an object
+ * {"label", "score"}), "score" and "label". Texts as class labels: a string, a number as printf's
+ * %g (an integer exactly), "true"/"false"; "" when absent, null or not a scalar. */
+struct sample_envelope {
+    char request_id[128];
+    char prediction[128];
+    char label[128];
+    double score;            /* NAN when absent or not a number */
+    double prediction_value; /* the prediction and the label as JSON numbers (regression), else NAN */
+    double label_value;
+};
+
+/* Reads e from text[0, len) without reading the features. Returns 0, or -1 when the text is not a
+ * JSON object. */
+int sample_read_envelope(const char *text, size_t len, struct sample_envelope *e);
 
 #endif

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <math.h>
 #include <string.h>
 
 #include "data/columns.h"
@@ -14,9 +15,9 @@
 
 static const char *class_of(const char *text)
 {
-    static char cls[128];
-    assert_int_equal(sample_prediction_class(text, strlen(text), cls, sizeof cls), 0);
-    return cls;
+    static struct sample_envelope e;
+    assert_int_equal(sample_read_envelope(text, strlen(text), &e), 0);
+    return e.prediction;
 }
 
 static void test_prediction_class_of_each_kind(void **state)
@@ -34,8 +35,37 @@ static void test_prediction_class_of_each_kind(void **state)
     assert_string_equal(class_of("{\"prediction\": [0.1, 0.9]}"), "");
     assert_string_equal(class_of("{\"prediction\": null}"), "");
     assert_string_equal(class_of("{\"a\": 1}"), "");
-    char cls[16];
-    assert_int_equal(sample_prediction_class("[1]", 3, cls, sizeof cls), -1);
+    struct sample_envelope e;
+    assert_int_equal(sample_read_envelope("[1]", 3, &e), -1);
+}
+
+/* The keys a delayed label is joined by, in both places a prediction's score can be. */
+static void test_envelope_for_joining_labels(void **state)
+{
+    (void)state;
+    struct sample_envelope e;
+    const char *t = "{\"features\": {\"prediction\": 5}, \"request_id\": \"r-\\u0031\", "
+                    "\"prediction\": {\"label\": \"fraud\", \"score\": 0.875}, \"label\": \"ok\"}";
+    assert_int_equal(sample_read_envelope(t, strlen(t), &e), 0);
+    assert_string_equal(e.request_id, "r-1");   /* the escape decoded */
+    assert_string_equal(e.prediction, "fraud"); /* not the feature of that name */
+    assert_true(e.score == 0.875);
+    assert_string_equal(e.label, "ok");
+    assert_true(isnan(e.prediction_value));
+    t = "{\"features\": {\"a\": 1}, \"request_id\": 12345678901234, \"prediction\": 3.25, \"score\": 1, "
+        "\"label\": false}";
+    assert_int_equal(sample_read_envelope(t, strlen(t), &e), 0);
+    assert_string_equal(e.request_id, "12345678901234"); /* an integer id exactly */
+    assert_string_equal(e.prediction, "3.25");
+    assert_true(e.prediction_value == 3.25);
+    assert_true(e.score == 1.0);
+    assert_string_equal(e.label, "false");
+    t = "{\"features\": {\"a\": 1}, \"request_id\": null, \"prediction\": [0.1, 0.9]}";
+    assert_int_equal(sample_read_envelope(t, strlen(t), &e), 0);
+    assert_string_equal(e.request_id, "");
+    assert_string_equal(e.prediction, "");
+    assert_string_equal(e.label, "");
+    assert_true(isnan(e.score));
 }
 
 static int64_t ms_of(const char *s)
@@ -90,6 +120,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_prediction_class_of_each_kind),
+        cmocka_unit_test(test_envelope_for_joining_labels),
         cmocka_unit_test(test_rfc3339_to_epoch_milliseconds),
         cmocka_unit_test(test_sample_row_refuses_what_it_cannot_read),
     };
