@@ -1,10 +1,11 @@
-/* /v1/models/{model}/{drift,check,report} handlers (see api_models.h). */
+/* /v1/models/{model}/{drift,check,report,labels} handlers (see api_models.h). */
 #include "api_models.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "data/jsonw.h"
 #include "routes.h"
 #include "strbuf.h"
 
@@ -39,7 +40,7 @@ static struct model_runtime *find_model(const struct api_ctx *c, const char *pat
     const char *rest = path + strlen("/v1/models/");
     const char *slash = strchr(rest, '/');
     if (!slash || strchr(slash + 1, '/')) {
-        json_error(resp, 404, "no such route: use /v1/models/{model}/drift, /check, /report or /samples");
+        json_error(resp, 404, "no such route: use /v1/models/{model}/drift, /check, /report, /samples or /labels");
         return NULL;
     }
     snprintf(action, alen, "%s", slash + 1);
@@ -82,11 +83,33 @@ static void on_get(void *ctx, const struct dw_http_request *req, struct dw_http_
         resp->content_type = "text/html; charset=utf-8";
         resp->body = html;
         resp->body_len = len;
-    } else if (strcmp(action, "check") == 0 || strcmp(action, "samples") == 0) {
+    } else if (strcmp(action, "check") == 0 || strcmp(action, "samples") == 0 || strcmp(action, "labels") == 0) {
         json_error(resp, 405, "use POST for this route");
     } else {
-        json_error(resp, 404, "no such route: use /v1/models/{model}/drift, /check, /report or /samples");
+        json_error(resp, 404, "no such route: use /v1/models/{model}/drift, /check, /report, /samples or /labels");
     }
+}
+
+/* 202 {"joined", "pending", "rejected"[, "error"]}, or the error with its status. */
+static void labels_answer(struct model_runtime *m, const struct dw_http_request *req, struct dw_http_response *resp)
+{
+    struct quality_labels_answer a;
+    int status = model_labels(m, req->body ? req->body : "", req->body ? req->body_len : 0, &a);
+    if (status != 202) {
+        json_error(resp, status, a.error);
+        return;
+    }
+    struct strbuf sb;
+    strbuf_init(&sb);
+    strbuf_printf(&sb, "{\"joined\": %zu, \"pending\": %zu, \"rejected\": %zu", a.joined, a.pending, a.rejected);
+    if (a.error[0]) {
+        strbuf_puts(&sb, ", \"error\": ");
+        jsonw_string(&sb, a.error, strlen(a.error));
+    }
+    strbuf_puts(&sb, "}\n");
+    resp->status = 202;
+    resp->content_type = "application/json";
+    resp->body = strbuf_detach(&sb, &resp->body_len);
 }
 
 static void on_post(void *ctx, const struct dw_http_request *req, struct dw_http_response *resp)
@@ -105,6 +128,8 @@ static void on_post(void *ctx, const struct dw_http_request *req, struct dw_http
         resp->content_type = "application/json";
         resp->body = json;
         resp->body_len = strlen(json);
+    } else if (strcmp(action, "labels") == 0) {
+        labels_answer(m, req, resp);
     } else if (strcmp(action, "samples") == 0) {
         json_error(resp, 404, "this model has no push probe (add {plugin: push} to its probes)");
     } else {

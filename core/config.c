@@ -584,11 +584,11 @@ static int parse_on_drift(struct cfg_ctx *c, const struct ynode *o, struct model
         return -1;
     const struct ynode *on = ynode_get(o, "on");
     if (on) {
-        /* what counts as drift for alerts and retraining: [data] (default), [data, multivariate] */
-        if (expect(c, on, YNODE_SEQUENCE, "on_drift.on (a list: [data, multivariate])") < 0)
+        /* what counts as drift for alerts and retraining: [data] (default), multivariate, performance */
+        if (expect(c, on, YNODE_SEQUENCE, "on_drift.on (a list: [data, multivariate, performance])") < 0)
             return -1;
         m->drift_on_set = 1;
-        m->on_data = m->on_multivariate = 0;
+        m->on_data = m->on_multivariate = m->on_performance = 0;
         for (size_t i = 0; i < on->n; i++) {
             const struct ynode *it = on->items[i];
             if (expect(c, it, YNODE_SCALAR, "a drift kind") < 0)
@@ -597,8 +597,12 @@ static int parse_on_drift(struct cfg_ctx *c, const struct ynode *o, struct model
                 m->on_data = 1;
             else if (strcmp(it->value, "multivariate") == 0)
                 m->on_multivariate = 1;
+            else if (strcmp(it->value, "performance") == 0)
+                m->on_performance = 1;
             else
-                return cfg_fail(c, it, "model '%s': on_drift.on: unknown drift kind '%s' (known: data, multivariate)",
+                return cfg_fail(c, it,
+                                "model '%s': on_drift.on: unknown drift kind '%s' (known: data, multivariate, "
+                                "performance)",
                                 m->name, it->value);
         }
     }

@@ -46,7 +46,7 @@ struct model_config {
     int multivariate_set;     /* drift.multivariate given: exactly mv_pca/mv_mmd run and count */
     int mv_pca, mv_mmd;       /* pca_reconstruction, mmd (docs/statistics.md) */
     int drift_on_set;         /* on_drift.on given; else [data] (a zeroed config means the default) */
-    int on_data, on_multivariate; /* on_drift.on: what drift fires alerts/retraining */
+    int on_data, on_multivariate, on_performance; /* on_drift.on: what drift fires alerts/retraining */
     double dataset_share;
     struct feature_override *features;
     size_t n_features;

@@ -23,6 +23,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "policy.h"
+#include "quality_runtime.h"
 #include "sample/sample_batch.h"
 #include "sample/rfc3339.h"
 #include "sample/sample_row.h"
@@ -91,7 +92,42 @@ struct model_runtime {
 
     struct policy *policy;
     struct bin_layout *bins; /* the fleet metrics' bins; NULL when metrics.bins is false */
+    struct quality_runtime *quality; /* labels and realized performance (NULL: no quality) */
 };
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The model takes delayed labels when its baseline knows its task (baseline --task): the task,
+ * positive label and reference bands from the profile; label_ttl, max_pending and the window's
+ * size at their defaults. Returns 1 with *s, or 0 when the model has no quality. */
+static int quality_settings_of(const struct model_runtime *m, struct quality_settings *s)
+{
+    const struct quality_profile *qp = m->profile->quality;
+    if (!qp)
+        return 0;
+    memset(s, 0, sizeof *s);
+    s->ref.task = qp->task;
+    snprintf(s->ref.positive, sizeof s->ref.positive, "%s", qp->positive ? qp->positive : "1");
+    memcpy(s->ref.lower, qp->lower, sizeof s->ref.lower);
+    memcpy(s->ref.upper, qp->upper, sizeof s->ref.upper);
+    s->label_ttl_ms = QUALITY_LABEL_TTL_DEFAULT_MS;
+    s->max_pending = QUALITY_MAX_PENDING_DEFAULT;
+    s->window_size = QUALITY_WINDOW_DEFAULT;
+    return 1;
+}
+
+/* A quality window closed (under the quality's lock): realized performance outside its reference
+ * band counts as drift for the policy when on_drift.on names performance. */
+static void on_quality_result(void *ctx, const struct quality_result *r)
+{
+    struct model_runtime *m = ctx;
+    policy_set_performance(m->policy, r->alerts > 0);
+}
 
 /* Time-based windows count monotonic time: a wall-clock jump neither closes one early nor holds it
  * open. */
@@ -346,6 +382,9 @@ static int place_by_time(struct ingest_ctx *c)
 static int offer_sample(struct ingest_ctx *c, const char *text, size_t len)
 {
     struct model_runtime *m = c->m;
+    /* every sample's prediction waits for its label, whatever the sampler keeps */
+    if (m->quality && quality_runtime_sample(m->quality, text, len, wall_ms(), c->err, sizeof c->err) < 0)
+        return -1;
     int unread = sampler_decides_unread(m) && !m->mc->window_time_sample;
     char why[192];
     if (!unread && sample_row_parse(&m->schema, text, len, &m->row, why, sizeof why) < 0)
@@ -426,6 +465,8 @@ static int finish_batch_locked(struct model_runtime *m, struct ingest_ctx *c, si
 {
     char cerr[256] = "";
     int committed = c->failed ? -1 : journal_commit(m->journal, cerr, sizeof cerr);
+    if (committed == 0 && m->quality && quality_runtime_commit(m->quality, cerr, sizeof cerr) < 0)
+        committed = -1;
     if (!c->failed && committed < 0)
         snprintf(c->err, sizeof c->err, "%s", cerr);
     int full = window_full(&m->window) && !m->window.sliding;
@@ -1005,6 +1046,17 @@ void model_tick(struct model_runtime *m, int64_t now)
         model_request_check(m, 1);
 }
 
+int model_labels(struct model_runtime *m, const char *body, size_t len, struct quality_labels_answer *a)
+{
+    if (!m->quality) {
+        memset(a, 0, sizeof *a);
+        snprintf(a->error, sizeof a->error, "model '%s' takes no labels: give it a quality: {task: ...} entry",
+                 m->mc->name);
+        return 404;
+    }
+    return quality_runtime_labels(m->quality, body, len, wall_ms(), a);
+}
+
 char *model_last_verdict(struct model_runtime *m)
 {
     pthread_mutex_lock(&m->verdict_lock);
@@ -1151,6 +1203,14 @@ int model_start(const struct model_config *mc, const struct model_links *links, 
     }
     if (mc->window_time_sample)
         resume_time_window(m);
+    struct quality_settings qs;
+    if (quality_settings_of(m, &qs) &&
+        quality_runtime_open(mc->name, &qs, links->state_dir,
+                             links->durability_sync ? JOURNAL_SYNC_ALWAYS : JOURNAL_SYNC_INTERVAL,
+                             links->durability_interval_ms, on_quality_result, m, &m->quality, why, sizeof why) < 0) {
+        snprintf(err, errlen, "model '%s': %s", mc->name, why);
+        goto error;
+    }
     log_info("model", "model=%s recovered %zu sample(s) in the window from %llu snapshot + %llu journal record(s)%s",
              mc->name, m->window.n, (unsigned long long)js.snapshot_records, (unsigned long long)js.journal_records,
              js.bytes_discarded ? " (a torn final record was cut off)" : "");
@@ -1186,6 +1246,7 @@ void model_stop(struct model_runtime *m)
         job_free(j);
     }
     journal_close(m->journal);
+    quality_runtime_close(m->quality);
     cursors_free(m->cursors);
     policy_close(m->policy);
     window_free(&m->window);

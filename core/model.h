@@ -9,6 +9,7 @@
 #include "config.h"
 #include "driftwatch/plugin.h"
 #include "plugin_instance.h"
+#include "quality_runtime.h"
 
 struct model_runtime;
 
@@ -55,6 +56,10 @@ int model_check_now(struct model_runtime *m, char **json_out, char *err, size_t 
 /* Asks the worker for a check without waiting (schedules, time-based window closes). close_window:
  * a tumbling window is emptied after it is handed to the check. */
 void model_request_check(struct model_runtime *m, int close_window);
+
+/* POST /v1/models/{model}/labels: the body's labels joined or waiting (see quality_runtime.h for
+ * the answer). Returns the HTTP status: 202, 400, 503, or 404 when the model has no quality config. */
+int model_labels(struct model_runtime *m, const char *body, size_t len, struct quality_labels_answer *a);
 
 /* The last verdict as JSON (malloc'd), or NULL when no check has completed yet. */
 char *model_last_verdict(struct model_runtime *m);

@@ -26,6 +26,7 @@ struct policy {
     struct policy_links links;
     char *data_version;
     char path[4096];
+    int performance_degraded; /* the last quality window left its band (policy_set_performance) */
     /* persisted */
     int consecutive;
     int64_t streak_start; /* unix seconds of the streak's first drifted check: the key's episode time */
@@ -420,11 +421,18 @@ static void maybe_retrain(struct policy *p, const struct verdict *v)
     policy_save(p);
 }
 
+void policy_set_performance(struct policy *p, int degraded)
+{
+    __atomic_store_n(&p->performance_degraded, degraded, __ATOMIC_RELAXED);
+}
+
 void policy_on_verdict(struct policy *p, const struct verdict *v)
 {
     /* on_drift.on: dataset drift (data), a multivariate method's drift (multivariate) */
     int on_data = !p->mc->drift_on_set || p->mc->on_data;
-    int drifting = (on_data && v->dataset_drift) || (p->mc->on_multivariate && v->multivariate_drift);
+    int degraded = __atomic_load_n(&p->performance_degraded, __ATOMIC_RELAXED);
+    int drifting = (on_data && v->dataset_drift) || (p->mc->on_multivariate && v->multivariate_drift) ||
+                   (p->mc->on_performance && degraded);
     int was_firing = p->firing;
     int old_consecutive = p->consecutive;
     p->consecutive = drifting ? p->consecutive + 1 : 0;

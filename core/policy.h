@@ -36,6 +36,10 @@ void policy_close(struct policy *p);
 /* Feeds one completed check; sends alerts and triggers retrains as the policy says. */
 void policy_on_verdict(struct policy *p, const struct verdict *v);
 
+/* Whether the last closed quality window's realized performance left its reference band; with
+ * on_drift.on naming performance, the next checks count as drifted while it does. Any thread. */
+void policy_set_performance(struct policy *p, int degraded);
+
 /* The retrain idempotency key of docs/operations.md, the same text on every replica of a model:
  * "<model>-<data version>-<bucket>". model: lowercased, every character other than [a-z0-9] a '-',
  * runs of '-' as one, none at either end ("model" if nothing is left); data version: its first 12

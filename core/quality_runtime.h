@@ -11,6 +11,10 @@
 #include "journal.h"
 #include "quality_window.h"
 
+#define QUALITY_LABEL_TTL_DEFAULT_MS (7LL * 24 * 3600 * 1000)
+#define QUALITY_MAX_PENDING_DEFAULT 1000000
+#define QUALITY_WINDOW_DEFAULT 1000
+
 struct quality_settings {
     struct quality_reference ref;
     int64_t label_ttl_ms;  /* default 7 days */
