@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "drift/ddm.h"
+#include "drift/page_hinkley.h"
 #include "labels_body.h"
 #include "log.h"
 #include "metrics.h"
@@ -35,6 +37,8 @@ struct quality_runtime {
     quality_result_fn on_result;
     void *ctx;
     int replaying;
+    struct ddm ddm;        /* classification: errors of the joined pairs in arrival order */
+    struct page_hinkley ph; /* regression: their absolute errors */
     uint64_t dropped_seen; /* label_join_dropped already counted */
     struct quality_result last;
     int has_last;
@@ -129,6 +133,47 @@ static void close_window(struct quality_runtime *q)
     quality_window_clear(&q->window);
 }
 
+/* The joined pair's error for the task's detector: 1/0 (a class that differs from the label's, in
+ * binary by positivity, the score deciding when there is no predicted label), the absolute error
+ * (regression), or -1 / NAN when the pair cannot say. */
+static void feed_detector(struct quality_runtime *q, const struct label_pair *p)
+{
+    const char *name;
+    enum detector_signal s;
+    if (q->s.ref.task == PERF_REGRESSION) {
+        double e = fabs(quality_pair_number(&p->label) - quality_pair_number(&p->prediction));
+        if (isnan(e))
+            return;
+        s = page_hinkley_update(&q->ph, e);
+        name = "page_hinkley";
+    } else {
+        int wrong;
+        if (q->s.ref.task == PERF_BINARY) {
+            int pos = p->prediction.text[0] ? strcmp(p->prediction.text, q->s.ref.positive) == 0
+                      : !isnan(p->score)     ? p->score >= 0.5
+                                             : -1;
+            if (pos < 0)
+                return;
+            wrong = pos != (strcmp(p->label.text, q->s.ref.positive) == 0);
+        } else {
+            if (!p->prediction.text[0])
+                return;
+            wrong = strcmp(p->prediction.text, p->label.text) != 0;
+        }
+        s = ddm_update(&q->ddm, wrong);
+        name = "ddm";
+    }
+    if (s == DETECTOR_NONE || q->replaying)
+        return;
+    if (s == DETECTOR_DRIFT) {
+        const char *labels[] = {"model", q->model, "detector", name, NULL};
+        metrics_counter_add("driftwatch_concept_drift_total",
+                            "Concept drift signalled by the error-stream detector on joined pairs.", labels, 1);
+    }
+    log_info("quality", "model=%s %s signals %s in the stream of joined pairs", q->model, name,
+             s == DETECTOR_DRIFT ? "concept drift (the detector starts over)" : "a warning");
+}
+
 /* A joined pair into the window; a full window closes (while replaying it stays full until its
  * close record, or until replay ends: a close the crash cut off is done then). */
 static int take_pair(struct quality_runtime *q, const struct label_pair *p)
@@ -143,6 +188,7 @@ static int take_pair(struct quality_runtime *q, const struct label_pair *p)
     if (full < 0)
         return -1;
     count(q, "joined", 1);
+    feed_detector(q, p);
     if (full && !q->replaying)
         close_window(q);
     return 0;
@@ -391,6 +437,8 @@ int quality_runtime_open(const char *model, const struct quality_settings *s, co
     q->on_result = on_result;
     q->ctx = ctx;
     quality_window_init(&q->window, s->window_size);
+    ddm_reset(&q->ddm);
+    page_hinkley_init(&q->ph, PAGE_HINKLEY_DEFAULTS);
     snprintf(name, sizeof name, "%s.labels", model);
     char why[256];
     if (journal_open(state_dir, name, mode, interval_ms, &q->journal, why, sizeof why) < 0) {

@@ -50,7 +50,7 @@ int quality_window_add(struct quality_window *w, const struct label_pair *p)
     return ++w->n >= w->cap;
 }
 
-static double number_of(const struct join_value *v)
+double quality_pair_number(const struct join_value *v)
 {
     double x;
     if (!isnan(v->number))
@@ -111,8 +111,8 @@ int quality_window_evaluate(const struct quality_window *w, const struct quality
         if (!(r.ry = malloc(n * sizeof *r.ry)) || !(r.ryhat = malloc(n * sizeof *r.ryhat)))
             goto out;
         for (size_t i = 0; i < w->n; i++) {
-            r.ry[i] = number_of(&w->pairs[i].label);
-            r.ryhat[i] = number_of(&w->pairs[i].prediction);
+            r.ry[i] = quality_pair_number(&w->pairs[i].label);
+            r.ryhat[i] = quality_pair_number(&w->pairs[i].prediction);
         }
     } else {
         if (!(r.y = malloc(n * sizeof *r.y)) || !(r.yhat = malloc(n * sizeof *r.yhat)))

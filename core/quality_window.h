@@ -29,6 +29,9 @@ struct quality_result {
     int alerts;              /* metrics outside their band */
 };
 
+/* A side's number: the JSON number it came as, else its text parsed, else NAN. */
+double quality_pair_number(const struct join_value *v);
+
 void quality_window_init(struct quality_window *w, size_t cap);
 void quality_window_free(struct quality_window *w);
 /* Copies the pair in. Returns 1 when the window is now full, 0, or -1 when out of memory. */

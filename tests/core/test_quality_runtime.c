@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "metrics.h"
 #include "quality_runtime.h"
 
 struct seen {
@@ -126,11 +127,53 @@ static void test_labels_wait_at_most_their_time_to_live(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+static void sum_series(void *ctx, const char *labels, double value)
+{
+    if (strstr(labels, "detector=\"ddm\""))
+        *(double *)ctx += value;
+}
+
+/* DDM on the joined pairs in arrival order: a stream right 9 times in 10 (one error every 10th
+ * pair) raises nothing; then every prediction wrong: after the warm start p + s rises past
+ * p_min + 3 s_min within a few pairs, and the drift is counted once per signal. */
+static void test_error_stream_detector_on_joined_pairs(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/dw-quality-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    struct quality_settings s = binary_settings();
+    s.window_size = 100000;
+    struct quality_runtime *q;
+    char err[256];
+    assert_int_equal(quality_runtime_open("ddm-model", &s, dir, JOURNAL_SYNC_INTERVAL, 50, NULL, NULL, &q, err,
+                                          sizeof err), 0);
+    char text[160];
+    double drifts = 0;
+    for (int i = 0; i < 300; i++) {
+        snprintf(text, sizeof text, "{\"features\": {\"x\": 1}, \"request_id\": \"s%d\", \"prediction\": 1, \"label\": %d}",
+                 i, i % 10 == 9 ? 0 : 1);
+        sample(q, text, i);
+    }
+    metrics_each("driftwatch_concept_drift_total", sum_series, &drifts);
+    assert_true(drifts == 0); /* stationary: 10% errors throughout */
+    for (int i = 300; i < 340; i++) {
+        snprintf(text, sizeof text, "{\"features\": {\"x\": 1}, \"request_id\": \"s%d\", \"prediction\": 1, \"label\": 0}", i);
+        sample(q, text, i);
+    }
+    metrics_each("driftwatch_concept_drift_total", sum_series, &drifts);
+    assert_true(drifts >= 1); /* 40 wrong in a row after 300 at 10% */
+    quality_runtime_close(q);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_join_close_and_restart),
         cmocka_unit_test(test_labels_wait_at_most_their_time_to_live),
+        cmocka_unit_test(test_error_stream_detector_on_joined_pairs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
