@@ -2,7 +2,7 @@
 # driftwatch_window_bin_count equals the counts Python computes from the pushed samples and the
 # baseline's own sample (numpy quantile edges, top 50 categories, __other__, __unseen__, missing), and
 # driftwatch_baseline_bin_share the baseline's shares; the scrape passes promtool; a model with
-# metrics: {bins: false} exports neither family.
+# metrics: {bins: false} exports neither family, and a SIGHUP that turns them off drops them.
 source "$DW_SRC/tests/lib.sh"
 need_tool promtool prometheus
 need_tool curl curl
@@ -43,19 +43,23 @@ PY
 "$DW_BIN" baseline --data "$TMP/train.jsonl" --categorical country --out "$TMP/baseline.json" 2>"$TMP/baseline.log" ||
     fail "baseline: $(cat "$TMP/baseline.log")"
 
-cat >"$TMP/dw.yaml" <<YAML
+write_config() { # write_config SHOP_BINS
+    cat >"$TMP/dw.yaml" <<YAML
 agent: {listen: 127.0.0.1:$PORT, state_dir: $TMP/state}
 models:
   - name: shop
     baseline: $TMP/baseline.json
     window: {size: 100000}
     probes: [{plugin: push}]
+    metrics: {bins: $1}
   - name: quiet
     baseline: $TMP/baseline.json
     window: {size: 100000}
     probes: [{plugin: push}]
     metrics: {bins: false}
 YAML
+}
+write_config true
 "$DW_BIN" run -c "$TMP/dw.yaml" 2>"$TMP/agent.log" &
 AGENT=$!
 PIDS+=("$AGENT")
@@ -158,6 +162,22 @@ if bad:
     sys.exit(1)
 print(f"{len(series)} bin series match")
 PY
+# SIGHUP with metrics: {bins: false} on shop too: the reloaded model drops its old bins at once
+# (no check has run under the new config, so nothing else would replace them).
+write_config false
+kill -HUP "$AGENT"
+for _ in $(seq 1 100); do
+    # the agent restarts its listener on a reload: a refused connection is retried
+    curl -fsS "http://127.0.0.1:$PORT/metrics" >"$TMP/metrics2.txt" 2>/dev/null || { sleep 0.1; continue; }
+    grep -q 'driftwatch_config_last_reload_successful 1' "$TMP/metrics2.txt" &&
+        grep -q 'msg="config reloaded' "$TMP/agent.log" && break
+    sleep 0.1
+done
+expect_contains "$TMP/agent.log" "config reloaded"
+grep -q 'driftwatch_window_bin_count\|driftwatch_baseline_bin_share' "$TMP/metrics2.txt" &&
+    fail "bins still exported after a reload turned them off"
+expect_contains "$TMP/metrics2.txt" 'driftwatch_feature_drifted{model="shop",feature="tenure"}'
+
 # A clean stop (under ASan: no leak of the bins' layout or series).
 kill -TERM "$AGENT"
 wait "$AGENT" || { cat "$TMP/agent.log" >&2; fail "agent exit status on SIGTERM"; }
