@@ -138,8 +138,7 @@ def breast_cancer():
             "shifted": shifted, "scores": scores, "predictions": predictions}
 
 
-def isotonic_and_cbpe(rng):
-    bc = breast_cancer()
+def isotonic_and_cbpe(rng, bc):
     ref_score = bc["scores"](bc["reference"])
     ref_target = bc["y"][bc["reference"]].astype(float)
     iso = IsotonicRegression(out_of_bounds="clip", y_min=0, y_max=1).fit(ref_score, ref_target)
@@ -346,9 +345,96 @@ def ddm_false_alarm_rate(seeds=20, n=100000, rate=0.3):
             "source": "ddm_reference over draw_stream seeds 100.., stream 9"}
 
 
+# ---------------------------------------------------------------- CSV files for the CLI test
+
+CLI_DIR = os.path.join(os.path.dirname(OUT), "..", "quality", "data")
+CLI_METRICS = ("accuracy", "precision", "recall", "f1")
+
+
+def band(values):
+    """The reference band of a metric from its chunk values (mean -/+ 3 std, ddof 0, of the defined
+    ones, clipped to [0, 1]; both null with fewer than 2)."""
+    defined = [v for v in values if not math.isnan(v)]
+    if len(defined) < 2:
+        return None, None
+    m, sd = float(np.mean(defined)), float(np.std(defined))
+    return max(m - 3 * sd, 0.0), min(m + 3 * sd, 1.0)
+
+
+def cli_files(bc):
+    """tests/quality/data/cbpe_*.csv and cbpe_expected.json: the breast cancer reference and windows
+    as `baseline` and `check` read them, and what the CLI must report for them."""
+    X, y, names = bc["X"], bc["y"], bc["names"]
+    features = [i for i, f in enumerate(names) if f.startswith("mean ")]
+    header = [names[i].replace(" ", "_") for i in features] + ["target", "prediction", "score"]
+
+    def write(fname, rows, with_target=True, with_prediction=True):
+        cols = [c for c in header if (with_target or c != "target")
+                and (with_prediction or c != "prediction")]
+        score, pred = bc["scores"](rows), bc["predictions"](rows)
+        with open(os.path.join(CLI_DIR, fname), "w") as f:
+            f.write(",".join(cols) + "\n")
+            for k, r in enumerate(rows):
+                cells = {names[i].replace(" ", "_"): repr(float(X[r, i])) for i in features}
+                cells.update(target=str(int(y[r])), prediction=str(int(pred[k])), score=repr(float(score[k])))
+                f.write(",".join(cells[c] for c in cols) + "\n")
+        return score, pred
+
+    ref = bc["reference"]
+    ref_score, ref_pred = write("cbpe_reference.csv", ref)
+    iso = IsotonicRegression(out_of_bounds="clip", y_min=0, y_max=1).fit(ref_score, y[ref].astype(float))
+    n, k = len(ref), 10
+    size = n // k
+    chunk_est = {m: [] for m in CLI_METRICS}
+    for c in range(k):
+        lo, hi = c * size, (n if c == k - 1 else (c + 1) * size)
+        est = cbpe(iso, ref_score[lo:hi], ref_pred[lo:hi])
+        for m in CLI_METRICS:
+            chunk_est[m].append(est[m])
+    thresholds = {m: dict(zip(("lower", "upper"), band(chunk_est[m]))) for m in CLI_METRICS}
+    expected = {"generator": "tests/drift/gen_cbpe_fixtures.py", "sklearn": sklearn.__version__,
+                "numpy": np.__version__, "cbpe": {
+                    "calibration": {"x": floats(iso.X_thresholds_), "y": floats(iso.y_thresholds_),
+                                    "call": ISO_CALL + " on cbpe_reference.csv's score, target"},
+                    "estimated_chunks": {m: [nullable(v) for v in chunk_est[m]] for m in CLI_METRICS},
+                    "estimated_thresholds": thresholds,
+                    "call": "estimated_chunks: the definition (" + CBPE_SOURCE + ") over 10 chunks of "
+                            "20 reference rows, yhat = the prediction column; thresholds: mean -/+ 3 "
+                            "std (ddof 0) of the chunk values, clipped to [0, 1]"}}
+    # the held-out rows the model is unsure of (score in [0.05, 0.95]): a stronger covariate shift
+    held_score = bc["scores"](bc["held_out"])
+    uncertain = bc["held_out"][(held_score >= 0.05) & (held_score <= 0.95)]
+    windows = (("window_shifted", bc["shifted"], True), ("window_held_out", bc["held_out"], True),
+               ("window_shifted_unlabelled", bc["shifted"], False), ("window_uncertain", uncertain, True))
+    for name, rows, labelled in windows:
+        score, pred = write(f"cbpe_{name}.csv", rows, with_target=labelled)
+        est = cbpe(iso, score, pred)
+        report = {}
+        for m in CLI_METRICS:
+            lo, hi = thresholds[m]["lower"], thresholds[m]["upper"]
+            v = est[m]
+            side = None if math.isnan(v) or lo is None else ("low" if v < lo else "high" if v > hi else None)
+            report[m] = {"value": nullable(v), "lower": lo, "upper": hi, "alert": side is not None,
+                         "direction": side}
+        entry = {"estimated": report, "call": "the definition over the window's score and prediction "
+                                              "columns, against estimated_thresholds"}
+        if labelled:
+            entry["realized_accuracy"] = float(accuracy_score(y[rows], pred))
+            entry["realized_f1"] = float(f1_score(y[rows], pred))
+        expected["cbpe"][name] = entry
+    with open(os.path.join(CLI_DIR, "cbpe_expected.json"), "w") as f:
+        json.dump(expected, f, indent=1, allow_nan=False)
+        f.write("\n")
+    print("cbpe_expected.json", json.dumps({w: expected["cbpe"][w]["estimated"]["accuracy"]
+                                            for w, _, _ in windows}), file=sys.stderr)
+
+
 def main():
     rng = np.random.default_rng(20261206)
-    iso_file, cbpe_file = isotonic_and_cbpe(rng)
+    bc = breast_cancer()
+    iso_file, cbpe_file = isotonic_and_cbpe(rng, bc)
+    os.makedirs(CLI_DIR, exist_ok=True)
+    cli_files(bc)
     det_file = {**header("seeded error streams and where the reference detectors fire"),
                 "prng": "xoshiro256** seeded as core/data/prng.c prng_seed(seed, stream); "
                         "u = (next >> 11) * 2^-53",
