@@ -237,9 +237,13 @@ int cmd_baseline(int argc, char **argv)
     fprintf(stderr, "driftwatch baseline: %s: %llu rows (%lld bad), %zu features (%zu numeric, %zu categorical) -> %s\n",
             bo.data_path, (unsigned long long)p->rows, bad ? (long long)json_integer_value(bad) : 0LL,
             p->nfeatures, nnum, ncat, out_path);
-    if (p->quality)
-        fprintf(stderr, "driftwatch baseline: quality: task %s, %zu reference chunks\n", perf_task_name(p->quality->task),
+    if (p->quality) {
+        fprintf(stderr, "driftwatch baseline: quality: task %s, %zu reference chunks", perf_task_name(p->quality->task),
                 p->quality->nchunks);
+        if (p->quality->calibration.n)
+            fprintf(stderr, ", score calibration of %zu points (label-free estimate on)", p->quality->calibration.n);
+        fputc('\n', stderr);
+    }
     profile_free(p);
     rc = 0;
 out:

@@ -9,8 +9,10 @@
 #include "jsonw.h"
 
 /* Keys this file reads and writes; the rest of the section goes to extra. */
-static const char *const known_keys[] = {"task",   "positive",   "columns",  "reference",
-                                         "chunks", "thresholds", "fairness"};
+static const char *const known_keys[] = {"task",        "positive",         "columns",
+                                         "reference",   "chunks",           "thresholds",
+                                         "fairness",    "calibration",      "estimated_chunks",
+                                         "estimated_thresholds"};
 
 struct quality_profile *quality_profile_new(enum perf_task task)
 {
@@ -20,6 +22,8 @@ struct quality_profile *quality_profile_new(enum perf_task task)
     q->task = task;
     for (int m = 0; m < PM_COUNT; m++)
         q->reference[m] = q->lower[m] = q->upper[m] = NAN;
+    for (int m = 0; m < CBPE_COUNT; m++)
+        q->estimated_lower[m] = q->estimated_upper[m] = NAN;
     return q;
 }
 
@@ -62,6 +66,9 @@ void quality_profile_free(struct quality_profile *q)
     free(q->target);
     for (int m = 0; m < PM_COUNT; m++)
         free(q->chunks[m]);
+    isotonic_curve_clear(&q->calibration);
+    for (int m = 0; m < CBPE_COUNT; m++)
+        free(q->estimated_chunks[m]);
     for (size_t i = 0; i < q->nfairness; i++)
         fairness_spec_clear(&q->fairness[i].spec);
     free(q->fairness);
@@ -83,6 +90,43 @@ static void put_text_or_null(struct strbuf *sb, const char *s)
         jsonw_string(sb, s, strlen(s));
     else
         strbuf_puts(sb, "null");
+}
+
+static void put_numbers(struct strbuf *sb, const double *v, size_t n)
+{
+    strbuf_puts(sb, "[");
+    for (size_t k = 0; v && k < n; k++) {
+        if (k)
+            strbuf_puts(sb, ", ");
+        jsonw_number(sb, v[k]);
+    }
+    strbuf_puts(sb, "]");
+}
+
+/* "calibration": {"x", "y"}, "estimated_chunks" and "estimated_thresholds" (per CBPE metric). */
+static void render_estimate(const struct quality_profile *q, struct strbuf *sb, int *first)
+{
+    put_key(sb, first, "calibration");
+    strbuf_puts(sb, "{\"x\": ");
+    put_numbers(sb, q->calibration.x, q->calibration.n);
+    strbuf_puts(sb, ",\n      \"y\": ");
+    put_numbers(sb, q->calibration.y, q->calibration.n);
+    strbuf_puts(sb, "}");
+    put_key(sb, first, "estimated_chunks");
+    for (int m = 0; m < CBPE_COUNT; m++) {
+        strbuf_printf(sb, "%s\"%s\": ", m ? ",\n      " : "{\n      ", cbpe_metric_name(m));
+        put_numbers(sb, q->estimated_chunks[m], q->nchunks);
+    }
+    strbuf_puts(sb, "}");
+    put_key(sb, first, "estimated_thresholds");
+    for (int m = 0; m < CBPE_COUNT; m++) {
+        strbuf_printf(sb, "%s\"%s\": {\"lower\": ", m ? ",\n      " : "{\n      ", cbpe_metric_name(m));
+        jsonw_number(sb, q->estimated_lower[m]);
+        strbuf_puts(sb, ", \"upper\": ");
+        jsonw_number(sb, q->estimated_upper[m]);
+        strbuf_puts(sb, "}");
+    }
+    strbuf_puts(sb, "}");
 }
 
 void quality_profile_render(const struct quality_profile *q, struct strbuf *sb)
@@ -111,13 +155,8 @@ void quality_profile_render(const struct quality_profile *q, struct strbuf *sb)
     strbuf_puts(sb, nm ? "}" : "{}");
     put_key(sb, &first, "chunks");
     for (size_t i = 0; i < nm; i++) {
-        strbuf_printf(sb, "%s\"%s\": [", i ? ",\n      " : "{\n      ", perf_metric_name(ms[i]));
-        for (size_t k = 0; q->chunks[ms[i]] && k < q->nchunks; k++) {
-            if (k)
-                strbuf_puts(sb, ", ");
-            jsonw_number(sb, q->chunks[ms[i]][k]);
-        }
-        strbuf_puts(sb, "]");
+        strbuf_printf(sb, "%s\"%s\": ", i ? ",\n      " : "{\n      ", perf_metric_name(ms[i]));
+        put_numbers(sb, q->chunks[ms[i]], q->nchunks);
     }
     strbuf_puts(sb, nm ? "}" : "{}");
     put_key(sb, &first, "thresholds");
@@ -129,6 +168,8 @@ void quality_profile_render(const struct quality_profile *q, struct strbuf *sb)
         strbuf_puts(sb, "}");
     }
     strbuf_puts(sb, nm ? "}" : "{}");
+    if (q->calibration.n)
+        render_estimate(q, sb, &first);
     if (q->nfairness) {
         put_key(sb, &first, "fairness");
         for (size_t i = 0; i < q->nfairness; i++) {
@@ -274,6 +315,95 @@ static int load_metrics(struct qctx *c, const json_t *obj, struct quality_profil
     return 0;
 }
 
+/* An array of numbers (null allowed when nullable: NAN) into a malloc'd *out of *n values. */
+static int get_numbers(struct qctx *c, const json_t *v, const char *path, int nullable, double **out, size_t *n)
+{
+    char where[300];
+    *out = NULL;
+    if (!json_is_array(v))
+        return qfail(c, path, "expected an array of numbers");
+    *n = json_array_size(v);
+    if (!(*out = malloc((*n ? *n : 1) * sizeof **out)))
+        return qfail(c, path, "out of memory");
+    for (size_t k = 0; k < *n; k++) {
+        const json_t *e = json_array_get(v, k);
+        snprintf(where, sizeof where, "%s[%zu]", path, k);
+        int rc = json_is_null(e) && !nullable ? qfail(c, where, "expected a number")
+                                              : get_num(c, e, where, &(*out)[k]);
+        if (rc < 0) {
+            free(*out);
+            *out = NULL;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* The CBPE keys: "calibration" {"x", "y"} (a valid isotonic curve), "estimated_chunks" and
+ * "estimated_thresholds" keyed by the estimated metrics. */
+static int load_estimate(struct qctx *c, const json_t *obj, struct quality_profile *q)
+{
+    const json_t *cal = json_object_get(obj, "calibration");
+    if (cal && !json_is_null(cal)) {
+        if (q->task != PERF_BINARY)
+            return qfail(c, "calibration", "only a binary task has a calibration");
+        if (!json_is_object(cal))
+            return qfail(c, "calibration", "expected an object {\"x\": [...], \"y\": [...]}");
+        double *x = NULL, *y = NULL;
+        size_t nx = 0, ny = 0;
+        char why[200];
+        if (get_numbers(c, json_object_get(cal, "x"), "calibration.x", 0, &x, &nx) < 0)
+            return -1;
+        if (get_numbers(c, json_object_get(cal, "y"), "calibration.y", 0, &y, &ny) < 0) {
+            free(x);
+            return -1;
+        }
+        if (nx != ny || isotonic_curve_adopt(&q->calibration, x, y, nx, why, sizeof why) < 0) {
+            free(x);
+            free(y);
+            return qfail(c, "calibration", nx != ny ? "x and y differ in length" : why);
+        }
+    }
+    const char *key;
+    json_t *v;
+    char path[300];
+    const json_t *chunks = json_object_get(obj, "estimated_chunks");
+    if (chunks && !json_is_object(chunks))
+        return qfail(c, "estimated_chunks", "expected an object");
+    json_object_foreach((json_t *)chunks, key, v)
+    {
+        int m = cbpe_metric_parse(key);
+        size_t n = 0;
+        snprintf(path, sizeof path, "estimated_chunks.%s", key);
+        if (m < 0)
+            return qfail(c, path, "not an estimated metric (accuracy, precision, recall, f1)");
+        free(q->estimated_chunks[m]);
+        if (get_numbers(c, v, path, 1, &q->estimated_chunks[m], &n) < 0)
+            return -1;
+        if (n != q->nchunks)
+            return qfail(c, path, "not as many chunk values as the realized metrics have");
+    }
+    const json_t *th = json_object_get(obj, "estimated_thresholds");
+    if (th && !json_is_object(th))
+        return qfail(c, "estimated_thresholds", "expected an object");
+    json_object_foreach((json_t *)th, key, v)
+    {
+        int m = cbpe_metric_parse(key);
+        snprintf(path, sizeof path, "estimated_thresholds.%s", key);
+        if (m < 0)
+            return qfail(c, path, "not an estimated metric (accuracy, precision, recall, f1)");
+        if (!json_is_object(v))
+            return qfail(c, path, "expected an object {\"lower\", \"upper\"}");
+        snprintf(path, sizeof path, "estimated_thresholds.%s.lower", key);
+        if (get_num(c, json_object_get(v, "lower"), path, &q->estimated_lower[m]) < 0)
+            return -1;
+        snprintf(path, sizeof path, "estimated_thresholds.%s.upper", key);
+        if (get_num(c, json_object_get(v, "upper"), path, &q->estimated_upper[m]) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 static int load_fairness(struct qctx *c, const json_t *obj, struct quality_profile *q)
 {
     const json_t *fa = json_object_get(obj, "fairness");
@@ -356,7 +486,7 @@ int quality_profile_from_json(const json_t *obj, const char *name, struct qualit
         get_text(&c, cols, "prediction", "columns.prediction", &q->prediction) < 0 ||
         get_text(&c, cols, "score", "columns.score", &q->score) < 0 ||
         get_text(&c, cols, "target", "columns.target", &q->target) < 0 || load_metrics(&c, obj, q) < 0 ||
-        load_fairness(&c, obj, q) < 0)
+        load_estimate(&c, obj, q) < 0 || load_fairness(&c, obj, q) < 0)
         goto fail;
     const char *key;
     json_t *v;

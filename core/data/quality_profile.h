@@ -8,7 +8,9 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "drift/cbpe.h"
 #include "drift/fairness.h"
+#include "drift/isotonic.h"
 #include "drift/perf_metrics.h"
 #include "strbuf.h"
 
@@ -35,6 +37,12 @@ struct quality_profile {
     double lower[PM_COUNT], upper[PM_COUNT];
     struct quality_fairness *fairness;
     size_t nfairness;
+    /* The label-free estimate (binary with a score; docs/statistics.md "CBPE"): the isotonic
+     * calibration (n == 0: none, and no estimate), the reference chunks' estimates (nchunks
+     * each) and their thresholds, per enum cbpe_metric. */
+    struct isotonic_curve calibration;
+    double *estimated_chunks[CBPE_COUNT];
+    double estimated_lower[CBPE_COUNT], estimated_upper[CBPE_COUNT];
     json_t *extra;                  /* other keys of the section (owned; an object) */
 };
 

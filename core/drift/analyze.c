@@ -816,7 +816,8 @@ int verdict_exit_code(const struct verdict *v)
         return VERDICT_EXIT_SCHEMA_ERROR;
     if (v->dataset_drift || (v->multivariate_drift && v->multivariate_counts))
         return 2;
-    int perf_alerts = v->performance && (v->performance->alerts || v->performance->fairness_alerts);
+    int perf_alerts = v->performance && (v->performance->alerts || v->performance->estimated_alerts ||
+                                         v->performance->fairness_alerts);
     return v->drifted > 0 || v->role_drift || perf_alerts ? 1 : 0;
 }
 

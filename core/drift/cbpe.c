@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "drift/drift.h"
 
@@ -12,6 +13,14 @@ static const char *const metric_names[CBPE_COUNT] = {"accuracy", "precision", "r
 const char *cbpe_metric_name(int metric)
 {
     return metric >= 0 && metric < CBPE_COUNT ? metric_names[metric] : NULL;
+}
+
+int cbpe_metric_parse(const char *name)
+{
+    for (int m = 0; m < CBPE_COUNT; m++)
+        if (strcmp(name, metric_names[m]) == 0)
+            return m;
+    return -1;
 }
 
 /* The calibrated scores and 0/1 predicted labels the four sums run over. */

@@ -13,6 +13,8 @@ enum cbpe_metric { CBPE_ACCURACY, CBPE_PRECISION, CBPE_RECALL, CBPE_F1, CBPE_COU
 
 /* "accuracy", "precision", "recall", "f1" (the JSON keys and the metric label); NULL for an invalid id. */
 const char *cbpe_metric_name(int metric);
+/* The id of a name, or -1. */
+int cbpe_metric_parse(const char *name);
 
 /* Expected counts and the metrics (NAN where a denominator is 0, or for every metric when n == 0). */
 struct cbpe_estimate {

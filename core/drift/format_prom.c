@@ -58,7 +58,8 @@ static void series_start(struct strbuf *out, const char *name, const struct verd
 }
 
 /* docs/metrics.md: driftwatch_performance and driftwatch_performance_alert{model,metric} for the
- * realized metrics that have a value, driftwatch_fairness{model,attribute,metric} for the bias
+ * realized metrics that have a value, driftwatch_performance_estimated{model,metric} for the
+ * label-free estimates that have one, driftwatch_fairness{model,attribute,metric} for the bias
  * metrics that have one. */
 static void render_performance(const struct verdict *v, struct strbuf *out)
 {
@@ -83,6 +84,17 @@ static void render_performance(const struct verdict *v, struct strbuf *out)
             continue;
         series_start_kv(out, "driftwatch_performance_alert", v, NULL, "metric", perf_metric_name(ms[i]));
         strbuf_puts(out, r->m[ms[i]].side ? "1\n" : "0\n");
+    }
+    if (r->estimated_rows) {
+        header(out, "driftwatch_performance_estimated", "Model performance estimated from the scores alone (CBPE) in "
+               "the last checked window (metric: accuracy, precision, recall, f1).");
+        for (int m = 0; m < CBPE_COUNT; m++) {
+            if (isnan(r->estimated[m].value))
+                continue;
+            series_start_kv(out, "driftwatch_performance_estimated", v, NULL, "metric", cbpe_metric_name(m));
+            put_value(out, r->estimated[m].value);
+            strbuf_append(out, "\n", 1);
+        }
     }
     if (!r->nfairness)
         return;

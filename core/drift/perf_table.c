@@ -11,6 +11,7 @@
 #include "data/cliargs.h"
 #include "sample/numparse.h"
 #include "perf_chunks.h"
+#include "perf_estimate.h"
 
 void perf_options_clear(struct perf_options *o)
 {
@@ -371,6 +372,8 @@ int perf_table_reference(struct quality_profile *q, const struct columns *t, cha
         }
     }
     free(per);
+    if (perf_estimate_reference(q, &r, err, errlen) < 0)
+        goto out;
     /* the section's own specs, measured on the training data */
     for (size_t i = 0; i < q->nfairness; i++)
         if (table_fairness(q, &q->fairness[i].spec, t, 1, &q->fairness[i].values, err, errlen) < 0)
@@ -417,6 +420,16 @@ int perf_table_measure(const struct quality_profile *q, const struct perf_option
         mr->side = perf_band_side(mr->value, mr->lower, mr->upper);
         rep->alerts += mr->side != 0;
     }
+    size_t estimated_rows;
+    if (perf_estimate_window(q, &r, rep->estimated, &estimated_rows) < 0) {
+        snprintf(err, errlen, "out of memory");
+        perf_rows_release(&r);
+        perf_report_free(rep);
+        return -1;
+    }
+    rep->estimated_rows = estimated_rows;
+    for (int m = 0; estimated_rows && m < CBPE_COUNT; m++)
+        rep->estimated_alerts += rep->estimated[m].side != 0;
     perf_rows_release(&r);
     const struct fairness_spec *specs = NULL;
     size_t nspecs = 0;

@@ -40,6 +40,10 @@ struct perf_report {
     struct quality_fairness *fairness;
     size_t nfairness;
     size_t fairness_alerts;
+    /* the label-free estimate (perf_estimate.h), per enum cbpe_metric; none when estimated_rows == 0 */
+    struct perf_metric_report estimated[CBPE_COUNT];
+    uint64_t estimated_rows; /* rows with a score */
+    size_t estimated_alerts;
 };
 void perf_report_free(struct perf_report *r);
 

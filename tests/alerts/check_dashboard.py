@@ -25,16 +25,16 @@ DESIGN_METRICS = {
     "driftwatch_dataset_drift_share", "driftwatch_dataset_drifted", "driftwatch_checks_total",
     "driftwatch_retrain_triggers_total", "driftwatch_alerts_sent_total", "driftwatch_plugin_up",
     "driftwatch_baseline_info", "driftwatch_upstream_responses_total", "driftwatch_canary_responses_total",
-    "driftwatch_performance", "driftwatch_performance_alert",
+    "driftwatch_performance", "driftwatch_performance_alert", "driftwatch_performance_estimated",
     "driftwatch_window_bin_count", "driftwatch_baseline_bin_share",
 }
 DESIGN_HISTOGRAMS = {"driftwatch_check_duration_seconds", "driftwatch_probe_request_duration_seconds",
                      "driftwatch_upstream_request_duration_seconds", "driftwatch_canary_request_duration_seconds"}
-# Model-quality families of the label-free estimate and of delayed labels in the agent, which the
-# dashboard's Performance row shows before the code exports them (they are being added): an agent
-# without them leaves those panels empty, it does not break a query. Allowed here by name so a
-# misspelt one is still caught; move a name to DESIGN_METRICS once docs/metrics.md describes it.
-QUALITY_METRICS = {"driftwatch_performance_estimated", "driftwatch_labels_total"}
+# Model-quality families of delayed labels in the agent, which the dashboard's Performance row
+# shows before the code exports them (they are being added): an agent without them leaves those
+# panels empty, it does not break a query. Allowed here by name so a misspelt one is still caught;
+# move a name to DESIGN_METRICS once docs/metrics.md describes it.
+QUALITY_METRICS = {"driftwatch_labels_total"}
 
 # What the dashboard must show (metric names that some query has to use).
 REQUIRED = {

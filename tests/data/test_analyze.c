@@ -122,6 +122,30 @@ static void test_ks_small_samples_against_scipy(void **state)
     profile_free(p);
 }
 
+/* An estimated performance alert (CBPE, no labels needed) raises the exit code as a realized one
+ * does: 0 without, 1 with, on a window whose features do not drift. */
+static void test_estimated_performance_alert_makes_exit_1(void **state)
+{
+    (void)state;
+    static const double r[] = {5, 3, 1, 4, 2}, c[] = {8, 3, 7, 4, 6, 5};
+    struct spec b[] = {{"x", COL_NUMERIC, r, NULL, 5}};
+    struct spec cur[] = {{"x", COL_NUMERIC, c, NULL, 6}};
+    struct profile *p = profile_of(b, 1, 5);
+    struct columns *w = window_of(p, cur, 1, 6);
+    struct verdict *v = run(p, w, NULL);
+    v->performance = calloc(1, sizeof *v->performance);
+    assert_non_null(v->performance);
+    v->performance->task = PERF_BINARY;
+    v->performance->estimated_rows = 6;
+    assert_int_equal(verdict_exit_code(v), 0);
+    v->performance->estimated[CBPE_ACCURACY].side = -1;
+    v->performance->estimated_alerts = 1;
+    assert_int_equal(verdict_exit_code(v), 1);
+    verdict_free(v);
+    columns_free(w);
+    profile_free(p);
+}
+
 static void test_auto_rule_few_distinct_numeric_values_are_categories(void **state)
 {
     /* R = 0 x6, 1 x4; C = 0 x2, 1 x8: u = 2 <= 5, so chisquare on [[6,4],[2,8]]:
@@ -522,6 +546,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_auto_rule_numeric_by_baseline_size),
         cmocka_unit_test(test_ks_small_samples_against_scipy),
+        cmocka_unit_test(test_estimated_performance_alert_makes_exit_1),
         cmocka_unit_test(test_auto_rule_few_distinct_numeric_values_are_categories),
         cmocka_unit_test(test_categorical_unseen_category_and_auto_rule),
         cmocka_unit_test(test_categorical_large_baseline_uses_jensenshannon),
