@@ -34,6 +34,8 @@ static int add_estimated(json_t *o, const struct perf_report *r)
     int e = !est || json_object_set_new(o, "estimated", est) < 0 ||
             json_object_set_new(o, "estimated_rows", json_integer((json_int_t)r->estimated_rows)) < 0;
     for (int m = 0; m < CBPE_COUNT && !e; m++) {
+        if (!(r->estimated_metrics & (1u << m)))
+            continue;
         json_t *j = metric_json(&r->estimated[m]);
         e = !j || json_object_set_new(est, cbpe_metric_name(m), j) < 0;
     }
@@ -114,7 +116,8 @@ void performance_render_text(const struct verdict *v, struct strbuf *out)
                       (unsigned long long)r->estimated_rows, r->estimated_alerts, r->estimated_alerts == 1 ? "" : "s");
         strbuf_puts(out, "METRIC               VALUE      LOWER      UPPER  ALERT\n");
         for (int m = 0; m < CBPE_COUNT; m++)
-            render_metric_row(out, cbpe_metric_name(m), &r->estimated[m]);
+            if (r->estimated_metrics & (1u << m))
+                render_metric_row(out, cbpe_metric_name(m), &r->estimated[m]);
     }
     if (!r->nfairness)
         return;
@@ -152,7 +155,7 @@ void performance_render_status(const struct verdict *v, struct strbuf *out)
         strbuf_printf(out, "%s %s %s", shown++ ? "," : "", perf_metric_name(ms[i]), m->side < 0 ? "low" : "high");
     }
     for (int m = 0; r->estimated_rows && m < CBPE_COUNT; m++)
-        if (r->estimated[m].side)
+        if ((r->estimated_metrics & (1u << m)) && r->estimated[m].side)
             strbuf_printf(out, "%s estimated %s %s", shown++ ? "," : "", cbpe_metric_name(m),
                           r->estimated[m].side < 0 ? "low" : "high");
     /* attribute names are data: counted here (the nagios line must not carry a '|' of theirs) */

@@ -89,7 +89,7 @@ static void render_performance(const struct verdict *v, struct strbuf *out)
         header(out, "driftwatch_performance_estimated", "Model performance estimated from the scores alone (CBPE) in "
                "the last checked window (metric: accuracy, precision, recall, f1).");
         for (int m = 0; m < CBPE_COUNT; m++) {
-            if (isnan(r->estimated[m].value))
+            if (!(r->estimated_metrics & (1u << m)) || isnan(r->estimated[m].value))
                 continue;
             series_start_kv(out, "driftwatch_performance_estimated", v, NULL, "metric", cbpe_metric_name(m));
             put_value(out, r->estimated[m].value);

@@ -8,9 +8,13 @@
 
 #include "perf_chunks.h"
 
-/* The realized metric whose range clips the estimated one's thresholds. */
 static const enum perf_metric as_realized[CBPE_COUNT] = {
     [CBPE_ACCURACY] = PM_ACCURACY, [CBPE_PRECISION] = PM_PRECISION, [CBPE_RECALL] = PM_RECALL, [CBPE_F1] = PM_F1};
+
+enum perf_metric perf_estimate_metric(int cbpe_metric)
+{
+    return as_realized[cbpe_metric];
+}
 
 /* The estimate of rows [lo, hi) of r that have a score; scratch holds hi - lo scores and labels. */
 static int estimate_rows(const struct isotonic_curve *cal, const struct perf_rows *r, size_t lo, size_t hi,
@@ -80,7 +84,7 @@ int perf_estimate_reference(struct quality_profile *q, const struct perf_rows *r
             q->estimated_chunks[m][k] = est.value[m];
     }
     for (int m = 0; m < CBPE_COUNT; m++)
-        if (perf_thresholds(as_realized[m], q->estimated_chunks[m], q->nchunks, &q->estimated_lower[m],
+        if (perf_thresholds(perf_estimate_metric(m), q->estimated_chunks[m], q->nchunks, &q->estimated_lower[m],
                             &q->estimated_upper[m]) < 0)
             goto out;
     rc = 0;

@@ -10,6 +10,10 @@
 #include "perf_eval.h"
 #include "perf_table.h"
 
+/* The realized metric of the same name as an estimated one (enum cbpe_metric): its range clips
+ * the estimate's thresholds, and the config's `metrics` list selects both by that name. */
+enum perf_metric perf_estimate_metric(int cbpe_metric);
+
 /* Fits q->calibration on the rows of r with a score and a target, then estimates each of the
  * q->nchunks reference chunks (perf_chunk_rows over all r->n rows) and sets q's estimated chunks
  * and thresholds. Does nothing when the task is not binary or r has no score column. Returns 0,

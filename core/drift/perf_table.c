@@ -427,9 +427,13 @@ int perf_table_measure(const struct quality_profile *q, const struct perf_option
         perf_report_free(rep);
         return -1;
     }
-    rep->estimated_rows = estimated_rows;
-    for (int m = 0; estimated_rows && m < CBPE_COUNT; m++)
+    for (int m = 0; estimated_rows && m < CBPE_COUNT; m++) {
+        if (o && o->metrics && !(o->metrics & (1u << perf_estimate_metric(m))))
+            continue;
+        rep->estimated_metrics |= 1u << m;
         rep->estimated_alerts += rep->estimated[m].side != 0;
+    }
+    rep->estimated_rows = rep->estimated_metrics ? estimated_rows : 0;
     perf_rows_release(&r);
     const struct fairness_spec *specs = NULL;
     size_t nspecs = 0;

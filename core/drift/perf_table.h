@@ -42,7 +42,8 @@ struct perf_report {
     size_t fairness_alerts;
     /* the label-free estimate (perf_estimate.h), per enum cbpe_metric; none when estimated_rows == 0 */
     struct perf_metric_report estimated[CBPE_COUNT];
-    uint64_t estimated_rows; /* rows with a score */
+    unsigned estimated_metrics; /* bit m (enum cbpe_metric): reported (the options' metrics select them too) */
+    uint64_t estimated_rows;    /* rows with a score */
     size_t estimated_alerts;
 };
 void perf_report_free(struct perf_report *r);

@@ -5,8 +5,8 @@
 # the definition computed with scikit-learn 1.2.1 (data/cbpe_expected.json, written with the CSV
 # files by tests/drift/gen_cbpe_fixtures.py) and close to the accuracy realized once labels are
 # there; the window the model is unsure of alerts low (exit 1 at least), in json, text, nagios
-# and prom (promtool); a damaged calibration in a profile is refused naming its JSON path.
-# Env: DW_BIN, DW_SRC, PYTHON3.
+# and prom (promtool); the config's quality.metrics selects estimated metrics; a damaged calibration in a profile is refused naming its JSON path.
+# Env: DW_BIN, DW_SRC, DW_PLUGIN_DIR, PYTHON3.
 source "$DW_SRC/tests/lib.sh"
 need_tool promtool prometheus
 D="$DW_SRC/tests/quality/data"
@@ -78,6 +78,22 @@ want=$("$PYTHON3" -c "import json; print(repr(json.load(open('$E'))['cbpe']['win
 got=$(sed -n 's/^driftwatch_performance_estimated{model="default",metric="f1"} //p' "$TMP/est.prom")
 [ -n "$got" ] || fail "prom: no estimated f1: $(grep estimated "$TMP/est.prom")"
 "$PYTHON3" -c "assert abs($got - $want) <= 1e-12 * abs($want), ($got, $want)" || fail "prom f1 $got, sklearn $want"
+
+# the config's quality.metrics selects the estimated metrics by the same names
+cp "$TMP/b.json" "$TMP/baseline.json"
+cat >"$TMP/dw.yaml" <<YAML
+agent: {listen: 127.0.0.1:0, state_dir: state, plugin_dir: $DW_PLUGIN_DIR}
+models:
+  - name: cancer
+    baseline: baseline.json
+    window: {size: 1000}
+    quality: {task: binary, metrics: [accuracy, roc_auc]}
+YAML
+check 2 -c "$TMP/dw.yaml" --data "$TMP/uncertain_nolabels.csv" --format json
+"$PYTHON3" -c "
+import json; p = json.load(open('$TMP/out'))['performance']
+assert list(p['estimated']) == ['accuracy'] and sorted(p['realized']) == ['accuracy', 'roc_auc'], p" ||
+    fail "check -c metrics: $(head -c 900 "$TMP/out")"
 
 # a damaged calibration is refused, naming the JSON path
 "$PYTHON3" - "$TMP/b.json" "$TMP/bad.json" <<'PY'
