@@ -102,6 +102,7 @@ static struct dw_host table = {
     .trigger_event_size = sizeof(struct dw_trigger_event),
     .trigger_result_size = sizeof(struct dw_trigger_result),
     .http_request_size = sizeof(struct dw_http_request),
+    .alert_event_size = sizeof(struct dw_alert_event),
 };
 
 static void table_init(void)

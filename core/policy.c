@@ -27,6 +27,8 @@ struct policy {
     char *data_version;
     char path[4096];
     int performance_degraded; /* the last quality window left its band (policy_set_performance) */
+    char firing_kind[16];     /* persisted: what fired ("data", "multivariate", "performance"), kept
+                                 for the resolve so a sink that names alerts by kind resolves the same */
     /* persisted */
     int consecutive;
     int64_t streak_start; /* unix seconds of the streak's first drifted check: the key's episode time */
@@ -74,10 +76,10 @@ static void send_event(struct policy *p, const char *event, const struct verdict
 
 static int policy_save(struct policy *p)
 {
-    json_t *o = json_pack("{s:i, s:I, s:b, s:I, s:b, s:s, s:s}", "consecutive", p->consecutive, "streak_start",
+    json_t *o = json_pack("{s:i, s:I, s:b, s:I, s:b, s:s, s:s, s:s}", "consecutive", p->consecutive, "streak_start",
                           (json_int_t)p->streak_start, "firing", p->firing, "firing_since",
                           (json_int_t)p->firing_since, "retrained_this_episode", p->retrained_this_episode,
-                          "last_key", p->last_key, "pending_key", p->pending_key);
+                          "last_key", p->last_key, "pending_key", p->pending_key, "firing_kind", p->firing_kind);
     json_t *sinks = json_object(), *retrains = json_array();
     for (size_t i = 0; i < p->links.n_sinks; i++)
         json_object_set_new(sinks, p->links.sink_names[i], json_boolean(p->sink_notified[i]));
@@ -126,6 +128,8 @@ static void policy_load(struct policy *p)
     snprintf(p->last_key, sizeof p->last_key, "%s", key ? key : "");
     key = json_string_value(json_object_get(o, "pending_key"));
     snprintf(p->pending_key, sizeof p->pending_key, "%s", key ? key : "");
+    key = json_string_value(json_object_get(o, "firing_kind")); /* absent before kinds: data */
+    snprintf(p->firing_kind, sizeof p->firing_kind, "%s", key && *key ? key : "data");
     json_t *sinks = json_object_get(o, "sinks_notified");
     for (size_t i = 0; i < p->links.n_sinks; i++)
         p->sink_notified[i] = json_is_true(json_object_get(sinks, p->links.sink_names[i]));
@@ -157,6 +161,7 @@ int policy_open(const struct model_config *mc, const struct policy_links *links,
         return -1;
     }
     p->mc = mc;
+    snprintf(p->firing_kind, sizeof p->firing_kind, "data");
     p->links = *links;
     if (!p->links.now)
         p->links.now = wall_now_s;
@@ -199,8 +204,9 @@ static void send_alerts(struct policy *p, const struct verdict *v, int repeat)
     size_t nf = 0;
     struct dw_feature_score *features = drifted_features(v, &nf);
     char summary[512], report[1024];
-    snprintf(summary, sizeof summary, "%s: %s (%zu of %zu features drifted, share %.2f)", p->mc->name,
-             p->firing ? "data drift detected" : "data drift resolved", v->drifted, v->nfeatures, v->drift_share);
+    snprintf(summary, sizeof summary, "%s: %s %s (%zu of %zu features drifted, share %.2f)", p->mc->name,
+             strcmp(p->firing_kind, "performance") == 0 ? "performance degradation" : "data drift",
+             p->firing ? "detected" : "resolved", v->drifted, v->nfeatures, v->drift_share);
     snprintf(report, sizeof report, "%s/v1/models/%s/report", p->links.public_url ? p->links.public_url : "",
              p->mc->name);
     struct dw_alert_event ev = {
@@ -217,6 +223,7 @@ static void send_alerts(struct policy *p, const struct verdict *v, int repeat)
         .starts_at = p->firing_since,
         .ends_at = p->firing ? 0 : p->links.now(),
         .repeat = repeat,
+        .kind = p->firing_kind,
     };
     int changed = 0;
     for (size_t i = 0; i < p->links.n_sinks; i++) {
@@ -431,8 +438,8 @@ void policy_on_verdict(struct policy *p, const struct verdict *v)
     /* on_drift.on: dataset drift (data), a multivariate method's drift (multivariate) */
     int on_data = !p->mc->drift_on_set || p->mc->on_data;
     int degraded = __atomic_load_n(&p->performance_degraded, __ATOMIC_RELAXED);
-    int drifting = (on_data && v->dataset_drift) || (p->mc->on_multivariate && v->multivariate_drift) ||
-                   (p->mc->on_performance && degraded);
+    int data = on_data && v->dataset_drift, multivariate = p->mc->on_multivariate && v->multivariate_drift;
+    int drifting = data || multivariate || (p->mc->on_performance && degraded);
     int was_firing = p->firing;
     int old_consecutive = p->consecutive;
     p->consecutive = drifting ? p->consecutive + 1 : 0;
@@ -440,6 +447,8 @@ void policy_on_verdict(struct policy *p, const struct verdict *v)
         p->streak_start = p->links.now(); /* the episode's time in the retrain key */
     if (drifting && p->consecutive >= p->mc->consecutive && !p->firing) {
         p->firing = 1;
+        snprintf(p->firing_kind, sizeof p->firing_kind, "%s",
+                 data ? "data" : multivariate ? "multivariate" : "performance");
         p->firing_since = p->links.now();
         p->retrained_this_episode = 0;
         memset(p->sink_notified, 0, p->links.n_sinks * sizeof *p->sink_notified);

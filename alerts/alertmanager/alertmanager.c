@@ -421,7 +421,10 @@ static json_t *am_alert_json(const struct am_instance *in, const struct dw_alert
     if (bad)
         goto out;
 
-    bad |= am_set_text(labels, "alertname", in->alertname) | am_set_text(labels, "model", ev->model) |
+    /* realized performance is its own alert (the Prometheus rule's name), resolved by the same name */
+    int performance = DW_ALERT_EVENT_HAS(in->host, kind) && ev->kind && strcmp(ev->kind, "performance") == 0;
+    bad |= am_set_text(labels, "alertname", performance ? "PerformanceDegraded" : in->alertname) |
+           am_set_text(labels, "model", ev->model) |
            am_set_text(labels, "severity", severity);
     for (size_t i = 0; i < in->n_labels; i++)
         bad |= am_set_text(labels, in->labels[i].name, in->labels[i].value);

@@ -523,6 +523,14 @@ static void test_alertmanager_alertname_and_generator_url_options(void **state)
     assert_string_equal(json_string_value(json_object_get(ann, "summary")), "custom summary");
     assert_null(json_object_get(ann, "report_url"));
     json_decref(body);
+    /* an alert fired by realized performance is PerformanceDegraded, its resolve too */
+    ev.kind = "performance";
+    assert_int_equal(sink_send(&s, &ev, err, sizeof err), 0);
+    body = recorded_body("/am4/", 1);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(json_array_get(body, 0), "labels"),
+                                                          "alertname")),
+                        "PerformanceDegraded");
+    json_decref(body);
     sink_close(&s);
 }
 

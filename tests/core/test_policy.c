@@ -32,12 +32,14 @@ struct seen {
     int join;               /* the trainer reports the job it found as joined */
     char keys[16][256];
     int64_t cooldown_ms[16], episode_start[16];
+    char last_kind[16];     /* the last alert's kind */
 };
 static struct seen seen;
 
 static int record_alert(void *inst, const struct dw_alert_event *ev, char *err, size_t errlen)
 {
     (void)inst, (void)err, (void)errlen;
+    snprintf(seen.last_kind, sizeof seen.last_kind, "%s", ev->kind ? ev->kind : "");
     if (ev->repeat)
         seen.alerts_repeat++;
     else if (ev->firing)
@@ -146,6 +148,44 @@ static void test_policy_fires_after_consecutive_drifted_checks(void **state)
     assert_int_equal(seen.triggers, 1);
     policy_on_verdict(p, &f->clean);
     assert_int_equal(seen.alerts_resolved, 1);
+    policy_close(p);
+}
+
+/* on_drift.on: [performance]: a quality window outside its band makes clean checks count as drifted;
+ * the alert says it is performance, and so does its resolve, also after a restart. */
+static void test_policy_performance_fires_with_its_kind(void **state)
+{
+    struct fixture *f = *state;
+    f->mc.drift_on_set = 1;
+    f->mc.on_data = 1;
+    f->mc.on_performance = 1;
+    struct policy *p = open_policy(f);
+    policy_on_verdict(p, &f->clean);
+    policy_on_verdict(p, &f->clean);
+    assert_int_equal(seen.alerts_firing, 0); /* performance within its band: nothing */
+    policy_set_performance(p, 1);
+    policy_on_verdict(p, &f->clean);
+    policy_on_verdict(p, &f->clean);
+    assert_int_equal(seen.alerts_firing, 1);
+    assert_string_equal(seen.last_kind, "performance");
+    assert_int_equal(seen.triggers, 1);
+    policy_close(p);
+    p = open_policy(f); /* restart while firing */
+    policy_set_performance(p, 0);
+    policy_on_verdict(p, &f->drifted); /* data drift now: still the same firing episode */
+    assert_string_equal(seen.last_kind, "performance");
+    policy_on_verdict(p, &f->clean);
+    assert_int_equal(seen.alerts_resolved, 1);
+    assert_string_equal(seen.last_kind, "performance");
+    policy_close(p);
+    /* without performance in on_drift.on a degraded window changes nothing */
+    f->mc.on_performance = 0;
+    memset(&seen, 0, sizeof seen);
+    p = open_policy(f);
+    policy_set_performance(p, 1);
+    policy_on_verdict(p, &f->clean);
+    policy_on_verdict(p, &f->clean);
+    assert_int_equal(seen.alerts_firing, 0);
     policy_close(p);
 }
 
@@ -530,6 +570,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_policy_fires_after_consecutive_drifted_checks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_policy_clean_check_resets_the_streak, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_policy_performance_fires_with_its_kind, setup, teardown),
         cmocka_unit_test_setup_teardown(test_policy_cooldown_and_max_per_day, setup, teardown),
         cmocka_unit_test_setup_teardown(test_policy_failed_trigger_retries_with_the_same_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_policy_restart_keeps_streak_firing_and_history, setup, teardown),

@@ -244,6 +244,8 @@ struct dw_host {
      * appended after idempotency_key only when DW_HTTP_REQUEST_HAS says the host's request reaches it
      * (an older host lacks this size: none of those fields is there). */
     uint32_t http_request_size;
+    /* Appended: sizeof(struct dw_alert_event) as this host builds it (DW_ALERT_EVENT_HAS). */
+    uint32_t alert_event_size;
 };
 
 /* A host field that is a plain value (a size, a count), present when the host's struct reaches it. */
@@ -258,6 +260,10 @@ struct dw_host {
     (DW_HOST_HAS_VALUE(host, trigger_event_size) &&                                                      \
      (host)->trigger_event_size >=                                                                      \
          offsetof(struct dw_trigger_event, field) + sizeof(((const struct dw_trigger_event *)0)->field))
+#define DW_ALERT_EVENT_HAS(host, field)                                                                    \
+    (DW_HOST_HAS_VALUE(host, alert_event_size) &&                                                        \
+     (host)->alert_event_size >=                                                                        \
+         offsetof(struct dw_alert_event, field) + sizeof(((const struct dw_alert_event *)0)->field))
 #define DW_TRIGGER_RESULT_HAS(host, field)                                                                 \
     (DW_HOST_HAS_VALUE(host, trigger_result_size) &&                                                     \
      (host)->trigger_result_size >=                                                                     \
@@ -286,6 +292,10 @@ struct dw_alert_event {
     int64_t ends_at;                 /* unix seconds, 0 while firing */
     int repeat;                      /* 1: a re-send of a firing state already notified; sinks that
                                         need liveness (Alertmanager) send it, the others ignore it */
+    /* Appended (read only when DW_ALERT_EVENT_HAS(host, kind)): what fired the alert, the same for
+     * its resolve: "data", "multivariate" or "performance" (realized performance of delayed labels
+     * outside its reference band; the Alertmanager sink names that alert PerformanceDegraded). */
+    const char *kind;
 };
 
 /* A retrain request. key is the idempotency key of the drift episode, the same on every replica of
