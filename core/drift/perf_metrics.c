@@ -186,17 +186,6 @@ int perf_macro_prf(const int *y, const int *yhat, size_t n, size_t k, double *pr
     return 0;
 }
 
-struct scored {
-    double s;
-    int y;
-};
-
-static int by_score(const void *a, const void *b)
-{
-    double x = ((const struct scored *)a)->s, z = ((const struct scored *)b)->s;
-    return (x > z) - (x < z);
-}
-
 int perf_roc_auc(const int *y, const double *s, size_t n, double *out)
 {
     *out = NAN;
@@ -206,25 +195,47 @@ int perf_roc_auc(const int *y, const double *s, size_t n, double *out)
     size_t nneg = n - npos;
     if (npos == 0 || nneg == 0)
         return 0; /* scikit-learn: "Only one class present in y_true" */
-    struct scored *v = malloc(n * sizeof *v);
-    if (!v)
+    double *pos = malloc(npos * sizeof *pos), *neg = malloc(nneg * sizeof *neg);
+    if (!pos || !neg) {
+        free(pos);
+        free(neg);
         return -1;
-    for (size_t i = 0; i < n; i++)
-        v[i] = (struct scored){s[i], y[i] == 1};
-    qsort(v, n, sizeof *v, by_score);
-    /* Mann-Whitney: AUC = (R+ - n+(n+ + 1)/2) / (n+ n-), R+ = the positives' rank sum, a tie group
-     * at 1-based ranks i+1..j sharing the mean rank (i+1+j)/2. Twice R+ is an integer (exact in a
-     * double up to 2^53), so the only rounding is the final division. */
-    double twice_rank_sum = 0;
-    for (size_t i = 0; i < n;) {
-        size_t j = i, pos = 0;
-        while (j < n && v[j].s == v[i].s)
-            pos += (size_t)v[j++].y;
-        twice_rank_sum += (double)pos * (double)(i + 1 + j);
-        i = j;
     }
-    free(v);
-    double twice_u = twice_rank_sum - (double)npos * (double)(npos + 1);
+    size_t a = 0, b = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (y[i] == 1)
+            pos[a++] = s[i];
+        else
+            neg[b++] = s[i];
+    }
+    if (drift_sort(pos, npos) < 0 || drift_sort(neg, nneg) < 0) {
+        free(pos);
+        free(neg);
+        return -1;
+    }
+    /* Mann-Whitney: U = sum over positives of (#negatives below + half the tied negatives), the
+     * positives' rank sum less n+(n+ + 1)/2 with tied scores at their mean rank. 2U is an integer
+     * (exact in a double up to 2^53), so the only rounding is the final division. The two sorted
+     * classes are walked together: j = negatives below the current score, k = not above it. */
+    double twice_u = 0;
+    size_t j = 0, k = 0;
+    for (size_t i = 0; i < npos;) {
+        double v = pos[i];
+        size_t same = 0;
+        while (i < npos && pos[i] == v) {
+            same++;
+            i++;
+        }
+        while (j < nneg && neg[j] < v)
+            j++;
+        if (k < j)
+            k = j;
+        while (k < nneg && neg[k] <= v)
+            k++;
+        twice_u += (double)same * (double)(2 * j + (k - j));
+    }
+    free(pos);
+    free(neg);
     *out = twice_u / (2.0 * (double)npos * (double)nneg);
     return 0;
 }

@@ -45,6 +45,11 @@ int check_run(const struct check_request *req, struct verdict **out, struct colu
                  "names the prediction and target columns)");
         goto out;
     }
+    if (po && po->nfairness && p->quality->task != PERF_BINARY) {
+        snprintf(err, errlen, "--protected applies to binary tasks (the baseline's task is %s)",
+                 perf_task_name(p->quality->task));
+        goto out;
+    }
     if (p->quality && perf_table_keep_cells(p->quality, po, w, err, errlen) < 0)
         goto out;
     struct source_options so = {

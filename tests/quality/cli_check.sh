@@ -101,6 +101,8 @@ check 3 --baseline "$TMP/fair.json" --data "$D/diabetes_sex_window.csv" --protec
 grep -q -- "--protected gender=2: the baseline has no column 'gender'" "$TMP/err" || fail "unknown attribute: $(cat "$TMP/err")"
 check 3 --baseline "$TMP/cancer.json" --data "$D/cancer_window_ok.csv" --protected sex
 grep -q -- "--protected: expected ATTRIBUTE=PRIVILEGED" "$TMP/err" || fail "bad --protected: $(cat "$TMP/err")"
+check 3 --baseline "$TMP/diabetes.json" --data "$D/diabetes_window.csv" --protected age=1
+grep -q -- "--protected applies to binary tasks (the baseline's task is regression)" "$TMP/err" || fail "$(cat "$TMP/err")"
 "$DW_BIN" baseline --data "$D/diabetes_sex_reference.csv" --out "$TMP/plain.json" 2>/dev/null
 check 3 --baseline "$TMP/plain.json" --data "$D/diabetes_sex_window.csv" --protected sex=2
 grep -q -- "--protected needs a baseline made with 'baseline --task binary'" "$TMP/err" || fail "no quality: $(cat "$TMP/err")"
