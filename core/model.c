@@ -102,22 +102,31 @@ static int64_t wall_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* The model takes delayed labels when its baseline knows its task (baseline --task): the task,
- * positive label and reference bands from the profile; label_ttl, max_pending and the window's
- * size at their defaults. Returns 1 with *s, or 0 when the model has no quality. */
+/* The model takes delayed labels when its baseline knows its task (baseline --task) or its config
+ * has a quality entry (which then must agree with the baseline: checked at load): the task, positive
+ * label and reference bands from the profile; label_ttl, max_pending, window and detectors from the
+ * config, else their defaults. Returns 1 with *s, or 0 when the model has no quality. */
 static int quality_settings_of(const struct model_runtime *m, struct quality_settings *s)
 {
     const struct quality_profile *qp = m->profile->quality;
-    if (!qp)
+    const struct model_quality *qc = m->mc->quality;
+    if (!qp && !qc)
         return 0;
     memset(s, 0, sizeof *s);
-    s->ref.task = qp->task;
-    snprintf(s->ref.positive, sizeof s->ref.positive, "%s", qp->positive ? qp->positive : "1");
-    memcpy(s->ref.lower, qp->lower, sizeof s->ref.lower);
-    memcpy(s->ref.upper, qp->upper, sizeof s->ref.upper);
-    s->label_ttl_ms = QUALITY_LABEL_TTL_DEFAULT_MS;
-    s->max_pending = QUALITY_MAX_PENDING_DEFAULT;
-    s->window_size = QUALITY_WINDOW_DEFAULT;
+    const char *positive = qc && qc->positive ? qc->positive : qp && qp->positive ? qp->positive : "1";
+    s->ref.task = qc ? qc->task : qp->task;
+    snprintf(s->ref.positive, sizeof s->ref.positive, "%s", positive);
+    for (int i = 0; i < PM_COUNT; i++) {
+        s->ref.lower[i] = qp ? qp->lower[i] : NAN;
+        s->ref.upper[i] = qp ? qp->upper[i] : NAN;
+    }
+    s->label_ttl_ms = qc ? qc->label_ttl_ms : QUALITY_LABEL_TTL_DEFAULT_MS;
+    s->max_pending = qc ? (size_t)qc->max_pending : QUALITY_MAX_PENDING_DEFAULT;
+    s->window_size = qc && qc->window_size > 0 ? (size_t)qc->window_size : QUALITY_WINDOW_DEFAULT;
+    s->window_every_ms = qc ? qc->window_every_ms : 0;
+    if (qc && qc->window_size == 0 && qc->window_every_ms > 0)
+        s->window_size = 100000000; /* by time only: the size is the config's bound */
+    s->detect = qc && qc->detectors != 0;
     return 1;
 }
 

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "drift/ddm.h"
 #include "drift/page_hinkley.h"
@@ -37,12 +38,20 @@ struct quality_runtime {
     quality_result_fn on_result;
     void *ctx;
     int replaying;
+    int64_t window_first_ms; /* when the quality window's first pair joined */
     struct ddm ddm;        /* classification: errors of the joined pairs in arrival order */
     struct page_hinkley ph; /* regression: their absolute errors */
     uint64_t dropped_seen; /* label_join_dropped already counted */
     struct quality_result last;
     int has_last;
 };
+
+static int64_t quality_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static void put_u64(struct strbuf *sb, uint64_t v)
 {
@@ -176,7 +185,7 @@ static void feed_detector(struct quality_runtime *q, const struct label_pair *p)
 
 /* A joined pair into the window; a full window closes (while replaying it stays full until its
  * close record, or until replay ends: a close the crash cut off is done then). */
-static int take_pair(struct quality_runtime *q, const struct label_pair *p)
+static int take_pair(struct quality_runtime *q, const struct label_pair *p, int64_t t)
 {
     if (q->window.n >= q->window.cap) { /* a close record missing (its append failed): close now */
         if (q->replaying)
@@ -184,11 +193,17 @@ static int take_pair(struct quality_runtime *q, const struct label_pair *p)
         else
             close_window(q);
     }
+    if (q->window.n == 0)
+        q->window_first_ms = t;
     int full = quality_window_add(&q->window, p);
     if (full < 0)
         return -1;
     count(q, "joined", 1);
-    feed_detector(q, p);
+    if (q->s.detect)
+        feed_detector(q, p);
+    /* by time: the first join `every` after the window's first pair closes it, that pair included */
+    if (q->s.window_every_ms > 0 && t - q->window_first_ms >= q->s.window_every_ms)
+        full = 1;
     if (full && !q->replaying)
         close_window(q);
     return 0;
@@ -206,7 +221,7 @@ static int offer_side(struct quality_runtime *q, int is_label, const char *rid, 
     count(q, "expired", (size_t)(dropped - q->dropped_seen));
     q->dropped_seen = dropped;
     if (rc == JOIN_JOINED)
-        return take_pair(q, &pair) < 0 ? -1 : JOIN_JOINED;
+        return take_pair(q, &pair, t) < 0 ? -1 : JOIN_JOINED;
     if (rc == JOIN_PENDING)
         count(q, "pending", 1);
     return rc;
@@ -456,8 +471,9 @@ int quality_runtime_open(const char *model, const struct quality_settings *s, co
     log_info("quality", "model=%s recovered %zu waiting prediction(s)/label(s) and %zu joined pair(s)", model,
              label_join_pending(q->join), q->window.n);
     pthread_mutex_lock(&q->lock);
-    if (q->window.n >= q->window.cap)
-        close_window(q); /* it filled just before the crash */
+    if (q->window.n >= q->window.cap ||
+        (q->window.n && q->s.window_every_ms > 0 && quality_now_ms() - q->window_first_ms >= q->s.window_every_ms))
+        close_window(q); /* it filled (or its time ran out) just before the crash */
     maybe_compact(q);
     set_pending_gauge(q);
     pthread_mutex_unlock(&q->lock);

@@ -11,15 +11,15 @@
 #include "journal.h"
 #include "quality_window.h"
 
-#define QUALITY_LABEL_TTL_DEFAULT_MS (7LL * 24 * 3600 * 1000)
-#define QUALITY_MAX_PENDING_DEFAULT 1000000
-#define QUALITY_WINDOW_DEFAULT 1000
+#define QUALITY_WINDOW_DEFAULT 1000 /* joined pairs, when the config gives no window */
 
 struct quality_settings {
     struct quality_reference ref;
     int64_t label_ttl_ms;  /* default 7 days */
     size_t max_pending;    /* default 1,000,000 */
     size_t window_size;    /* joined pairs per quality window */
+    int64_t window_every_ms; /* also closes at the first join this long after its first pair (0: never) */
+    int detect;            /* feed the task's error-stream detector (DDM / Page-Hinkley) */
 };
 
 /* Called with each closed window's result (not while replaying), under the quality's lock. */

@@ -143,6 +143,7 @@ static void test_error_stream_detector_on_joined_pairs(void **state)
     assert_non_null(mkdtemp(dir));
     struct quality_settings s = binary_settings();
     s.window_size = 100000;
+    s.detect = 1;
     struct quality_runtime *q;
     char err[256];
     assert_int_equal(quality_runtime_open("ddm-model", &s, dir, JOURNAL_SYNC_INTERVAL, 50, NULL, NULL, &q, err,
