@@ -62,7 +62,6 @@ static void ml_free(struct ml *m)
     free(m->experiment);
     pthread_cond_destroy(&m->cond);
     pthread_mutex_destroy(&m->lock);
-    pthread_mutex_destroy(&m->record_lock);
     free(m);
 }
 
@@ -152,7 +151,6 @@ static int ml_init(const struct dw_host *host, const char *instance_name, const 
         snprintf(err, errlen, "mlflow %s: out of memory", iname);
         return -1;
     }
-    pthread_mutex_init(&m->record_lock, NULL);
     pthread_mutex_init(&m->lock, NULL);
     pu_cond_init_monotonic(&m->cond);
     m->host = host;
@@ -243,7 +241,7 @@ static int ml_action(void *instance, const char *action, const char *params_json
         json_decref(event);
         return DW_SEND_DROPPED;
     }
-    int rc = ml_queue_record(m, event, err, errlen);
+    int rc = ml_queue_add(m, event, err, errlen);
     json_decref(event);
     return rc == PU_HTTP_OK ? 0 : rc == PU_HTTP_TRANSIENT ? DW_SEND_RETRY : DW_SEND_DROPPED;
 }

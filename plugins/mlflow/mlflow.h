@@ -49,16 +49,15 @@ struct ml {
     int64_t retry_delay_ms;
     int64_t retry_interval_ms;
 
-    /* One event is recorded at a time (the queue's thread or the policy's call): record_lock is
-     * held across a whole record, so two callers never both search, miss and create one key. */
-    pthread_mutex_t record_lock;
-    /* `lock` guards the queue and `stopping`; cond (on CLOCK_MONOTONIC) wakes the thread and cuts
-     * the waits between retries short at stop. */
+    /* `lock` guards the queue, `stopping` and `thread_running`; cond (on CLOCK_MONOTONIC) wakes the
+     * thread for a new event and cuts its waits short at stop. Only the thread records, so two
+     * records of one key never race inside the process. */
     pthread_mutex_t lock;
     pthread_cond_t cond;
     pthread_t thread;
     int thread_running;
     int stopping;
+    unsigned failures;      /* passes in a row that ended on a failure that may pass (thread only) */
     /* Events not yet recorded: <state_dir>/mlflow-<instance>.jobs.json (plugin_common.h), each
      * {"name": <run key>, "event": {...params of the event...}}. */
     struct pu_pending_jobs *queue;
@@ -95,20 +94,21 @@ void ml_sanitize_key(const char *s, char *out, size_t outlen);
 /* ---- mlflow_record.c: one event as one run ---- */
 
 /* Records the event as a run: the experiment, a run tagged with the key (found by runs/search, else
- * created), log-batch in chunks within MLflow's limits, runs/update to FINISHED. Called with
- * m->record_lock held. Returns an enum pu_http_result; *run_id (malloc'd) on PU_HTTP_OK. */
+ * created), log-batch in chunks within MLflow's limits, runs/update to FINISHED. Called by the
+ * queue's thread only. Returns an enum pu_http_result; *run_id (malloc'd) on PU_HTTP_OK. */
 int ml_record(struct ml *m, const json_t *event, char **run_id, char *err, size_t errlen);
 
-/* ---- mlflow_queue.c: events kept until recorded ---- */
+/* ---- mlflow_queue.c: events kept until recorded, by the plugin's thread ---- */
 
-/* Opens the queue file (events left by the previous process are recorded by the thread at once)
- * and starts the thread that retries every retry_interval. */
+/* Opens the queue file (events left by the previous process are recorded at once) and starts the
+ * thread that records events as they come and retries every retry_interval after a failure. */
 int ml_queue_start(struct ml *m, char *err, size_t errlen);
 void ml_queue_stop(struct ml *m);
 void ml_queue_free(struct ml *m);
-/* Keeps the event, records it now, and forgets it once recorded. Returns an enum pu_http_result
- * (PU_HTTP_TRANSIENT: kept, retried by the thread; PU_HTTP_REFUSED: dropped). */
-int ml_queue_record(struct ml *m, const json_t *event, char *err, size_t errlen);
+/* Queues the event for the thread (written to the queue file first) and returns at once:
+ * PU_HTTP_OK; PU_HTTP_REFUSED for an event without a key; PU_HTTP_TRANSIENT when the plugin is not
+ * started or out of memory (nothing kept). */
+int ml_queue_add(struct ml *m, const json_t *event, char *err, size_t errlen);
 
 /* driftwatch_tracking_runs_total{plugin, event, result}. */
 void ml_count(struct ml *m, const char *event, const char *result);

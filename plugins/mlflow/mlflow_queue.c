@@ -1,7 +1,9 @@
-/* Events kept until MLflow has them: each is written to <state_dir>/mlflow-<instance>.jobs.json
- * (plugin_common.h's pending store) before it is sent and forgotten once recorded or refused, so a
- * tracking server that is down, or a restart, loses no run. A thread retries what is left every
- * retry_interval, and at start what the previous process left. */
+/* Events kept until MLflow has them, recorded by the plugin's own thread so that a check never
+ * waits for the tracking server: each event is written to <state_dir>/mlflow-<instance>.jobs.json
+ * (plugin_common.h's pending store) when the policy hands it over, and forgotten once recorded or
+ * refused, so a tracking server that is slow or down, or a restart, loses no run. After a failure
+ * that may pass (no answer, 429, 5xx after the retries) the thread waits retry_interval before the
+ * next pass; at start it records what the previous process left. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,8 +21,8 @@ void ml_count(struct ml *m, const char *event, const char *result)
         m->host->metrics->counter_add(ML_METRIC, ML_METRIC_HELP, labels, 1);
 }
 
-/* Forgets the queued event of key (under lock); a failed write is logged: the event may then be
- * recorded again after a restart, which its key makes harmless. */
+/* Forgets the queued event of key; a failed write is logged: the event may then be recorded again
+ * after a restart, which its key makes harmless. */
 static void forget(struct ml *m, const char *key)
 {
     char err[512];
@@ -30,25 +32,86 @@ static void forget(struct ml *m, const char *key)
     pthread_mutex_unlock(&m->lock);
 }
 
-/* Records one event already in the queue, with record_lock held, and forgets it unless it failed
- * transiently. */
-static int record_queued(struct ml *m, const char *key, const json_t *event, char *err, size_t errlen)
+/* A failure that keeps repeating (MLflow down for hours) is logged the 1st, 2nd, 4th, 8th ... pass
+ * in a row, not at every retry_interval; the recovery is logged once. */
+static int worth_logging(unsigned n)
 {
-    char *run_id = NULL;
-    const char *what = json_string_value(json_object_get(event, "event"));
-    int rc = ml_record(m, event, &run_id, err, errlen);
-    free(run_id);
-    if (rc == PU_HTTP_TRANSIENT) {
-        ml_count(m, what ? what : "unknown", "error");
-        return rc;
-    }
-    if (rc == PU_HTTP_REFUSED)
-        ml_count(m, what ? what : "unknown", "refused");
-    forget(m, key);
-    return rc;
+    return (n & (n - 1)) == 0;
 }
 
-int ml_queue_record(struct ml *m, const json_t *event, char *err, size_t errlen)
+/* One pass over the queue, oldest first, until an event fails in a way that may pass (the server
+ * is still down: the others would only wait out their retries too). A copy of the list, so the lock
+ * is not held across HTTP calls. Returns 1 when the pass stopped on such a failure. */
+static int record_pass(struct ml *m)
+{
+    pthread_mutex_lock(&m->lock);
+    json_t *jobs = json_deep_copy(pu_pending_jobs_list(m->queue));
+    pthread_mutex_unlock(&m->lock);
+    int failed = 0;
+    size_t i;
+    json_t *job;
+    json_array_foreach(jobs, i, job) {
+        const char *key = json_string_value(json_object_get(job, "name"));
+        const json_t *event = json_object_get(job, "event");
+        const char *what = json_string_value(json_object_get(event, "event"));
+        const char *model = json_string_value(json_object_get(event, "model"));
+        char err[1024] = "", *run_id = NULL;
+        pthread_mutex_lock(&m->lock);
+        int stopping = m->stopping;
+        pthread_mutex_unlock(&m->lock);
+        if (stopping)
+            break;
+        int rc = json_is_object(event) ? ml_record(m, event, &run_id, err, sizeof err) : PU_HTTP_REFUSED;
+        free(run_id);
+        if (rc == PU_HTTP_TRANSIENT) {
+            ml_count(m, what ? what : "unknown", "error");
+            if (worth_logging(++m->failures))
+                m->host->log(DW_LOG_WARN, m->name, "%s; the %s event of model %s is kept (%zu more queued behind it) "
+                             "and tried again in %g s, %u failed pass(es) in a row", err, what ? what : "?",
+                             model ? model : "?", json_array_size(jobs) - i - 1,
+                             (double)m->retry_interval_ms / 1000, m->failures);
+            failed = 1;
+            break;
+        }
+        if (m->failures) {
+            m->host->log(DW_LOG_INFO, m->name, "mlflow: the tracking server takes events again after %u failed "
+                         "pass(es)", m->failures);
+            m->failures = 0;
+        }
+        if (rc == PU_HTTP_REFUSED) {
+            ml_count(m, what ? what : "unknown", "refused");
+            m->host->log(DW_LOG_ERROR, m->name, "%s; the %s event of model %s (key %s) is dropped",
+                         json_is_object(event) ? err : "mlflow: a queued entry without its event", what ? what : "?",
+                         model ? model : "?", key);
+        }
+        forget(m, key);
+    }
+    json_decref(jobs);
+    return failed;
+}
+
+static void *queue_main(void *arg)
+{
+    struct ml *m = arg;
+    int64_t next_pass = 0; /* CLOCK_MONOTONIC ms; after a failure, retry_interval later */
+    pthread_mutex_lock(&m->lock);
+    while (!m->stopping) {
+        int64_t now = pu_now_ms();
+        int pending = json_array_size(pu_pending_jobs_list(m->queue)) > 0;
+        if (!pending || now < next_pass) {
+            pu_cond_wait_ms(&m->cond, &m->lock, pending ? next_pass - now : m->retry_interval_ms);
+            continue;
+        }
+        pthread_mutex_unlock(&m->lock);
+        int failed = record_pass(m);
+        pthread_mutex_lock(&m->lock);
+        next_pass = failed ? pu_now_ms() + m->retry_interval_ms : 0;
+    }
+    pthread_mutex_unlock(&m->lock);
+    return NULL;
+}
+
+int ml_queue_add(struct ml *m, const json_t *event, char *err, size_t errlen)
 {
     char *key = ml_event_key(event);
     if (!key) {
@@ -57,69 +120,25 @@ int ml_queue_record(struct ml *m, const json_t *event, char *err, size_t errlen)
         return PU_HTTP_REFUSED;
     }
     json_t *entry = json_pack("{s:s, s:O}", "name", key, "event", event);
-    char werr[512] = "";
-    pthread_mutex_lock(&m->record_lock);
-    pthread_mutex_lock(&m->lock);
-    /* No queue before start (a command that never starts plugins): recorded now or not at all. */
-    if (entry && m->queue && pu_pending_jobs_put(m->queue, entry, werr, sizeof werr) < 0)
-        m->host->log(DW_LOG_WARN, m->name, "mlflow: %s (the event is kept in memory only)", werr);
-    pthread_mutex_unlock(&m->lock);
-    int rc = record_queued(m, key, event, err, errlen);
-    pthread_mutex_unlock(&m->record_lock);
-    if (rc == PU_HTTP_TRANSIENT) {
-        size_t used = strlen(err);
-        snprintf(err + used, errlen - used, "; kept, tried again every %g s", (double)m->retry_interval_ms / 1000);
-    }
-    json_decref(entry);
     free(key);
-    return rc;
-}
-
-/* One pass over the queue: each event left is tried once, oldest first, until one fails
- * transiently (the server is still down: the rest would only wait out their retries too). A copy
- * of the list, so the lock is not held across HTTP calls. */
-static void retry_pass(struct ml *m)
-{
+    int rc = PU_HTTP_OK;
+    char werr[512] = "";
     pthread_mutex_lock(&m->lock);
-    json_t *jobs = json_deep_copy(pu_pending_jobs_list(m->queue));
+    if (!m->thread_running) {
+        snprintf(err, errlen, "mlflow %s: not started: the event is not recorded", m->name);
+        rc = PU_HTTP_TRANSIENT;
+    } else if (!entry) {
+        snprintf(err, errlen, "mlflow %s: out of memory: the event is not recorded", m->name);
+        rc = PU_HTTP_TRANSIENT;
+    } else {
+        /* Kept in memory even when the file cannot be written: recorded unless the agent stops first. */
+        if (pu_pending_jobs_put(m->queue, entry, werr, sizeof werr) < 0)
+            m->host->log(DW_LOG_WARN, m->name, "mlflow: %s (the event is kept in memory only)", werr);
+        pthread_cond_broadcast(&m->cond);
+    }
     pthread_mutex_unlock(&m->lock);
-    size_t i;
-    json_t *job;
-    json_array_foreach(jobs, i, job) {
-        const char *key = json_string_value(json_object_get(job, "name"));
-        const json_t *event = json_object_get(job, "event");
-        char err[1024] = "";
-        pthread_mutex_lock(&m->lock);
-        int stopping = m->stopping;
-        pthread_mutex_unlock(&m->lock);
-        if (stopping)
-            break;
-        pthread_mutex_lock(&m->record_lock);
-        int rc = json_is_object(event) ? record_queued(m, key, event, err, sizeof err) : PU_HTTP_REFUSED;
-        pthread_mutex_unlock(&m->record_lock);
-        if (!json_is_object(event)) {
-            m->host->log(DW_LOG_ERROR, m->name, "mlflow: queued entry %s has no event object: dropped", key);
-            forget(m, key);
-        } else if (rc == PU_HTTP_TRANSIENT) {
-            m->host->log(DW_LOG_WARN, m->name, "%s (kept, %zu more queued behind it; tried again in %g s)", err,
-                         json_array_size(jobs) - i - 1, (double)m->retry_interval_ms / 1000);
-            break;
-        } else if (rc == PU_HTTP_REFUSED) {
-            m->host->log(DW_LOG_ERROR, m->name, "%s (dropped)", err);
-        }
-    }
-    json_decref(jobs);
-}
-
-static void *queue_main(void *arg)
-{
-    struct ml *m = arg;
-    for (int64_t wait = 0;; wait = m->retry_interval_ms) {
-        if (pu_sleep(&m->lock, &m->cond, &m->stopping, wait))
-            break;
-        retry_pass(m);
-    }
-    return NULL;
+    json_decref(entry);
+    return rc;
 }
 
 int ml_queue_start(struct ml *m, char *err, size_t errlen)
@@ -138,24 +157,27 @@ int ml_queue_start(struct ml *m, char *err, size_t errlen)
         m->host->log(DW_LOG_WARN, m->name, "mlflow: %s (starting with an empty queue)", why);
     if (left)
         m->host->log(DW_LOG_INFO, m->name, "mlflow: %zu event(s) left by the previous run are recorded now", left);
-    if (pthread_create(&m->thread, NULL, queue_main, m) != 0) {
-        snprintf(err, errlen, "mlflow %s: cannot start the retry thread", m->name);
+    pthread_mutex_lock(&m->lock);
+    int started = pthread_create(&m->thread, NULL, queue_main, m) == 0;
+    m->thread_running = started;
+    pthread_mutex_unlock(&m->lock);
+    if (!started) {
+        snprintf(err, errlen, "mlflow %s: cannot start its thread", m->name);
         return -1;
     }
-    m->thread_running = 1;
     return 0;
 }
 
 void ml_queue_stop(struct ml *m)
 {
-    if (!m->thread_running)
-        return;
     pthread_mutex_lock(&m->lock);
+    int running = m->thread_running;
     m->stopping = 1;
+    m->thread_running = 0;
     pthread_cond_broadcast(&m->cond);
     pthread_mutex_unlock(&m->lock);
-    pthread_join(m->thread, NULL);
-    m->thread_running = 0;
+    if (running)
+        pthread_join(m->thread, NULL);
 }
 
 void ml_queue_free(struct ml *m)

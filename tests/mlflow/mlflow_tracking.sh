@@ -134,10 +134,11 @@ expect_contains "$TMP/metrics" 'driftwatch_tracking_runs_total{plugin="tracking"
 # finished; the retry finds each unfinished run by its key and completes it instead of adding one.
 curl -fsS -X POST "$ML_URL/_fake/faults" -d '{"faults": [{"path": "runs/update$", "status": 503, "times": -1}]}' >/dev/null
 drift_check "$PORT" churn
-wait_for_log "$TMP/log2" "alert sink tracking could not record the retrain.triggered event now"
+wait_for_log "$TMP/log2" "model=churn retrain triggered"
+wait_for_log "$TMP/log2" "runs/update answered HTTP 503 after 3 attempts"
 CHURN_KEY=$(sed -n 's/.*model=churn retrain triggered: .* key=\([^ ]*\) job=.*/\1/p' "$TMP/log2" | head -1)
 [ -n "$CHURN_KEY" ] || fail "no retrain line for churn"
-expect_contains "$TMP/state/mlflow-tracking.jobs.json" "$CHURN_KEY"
+wait_for_log "$TMP/state/mlflow-tracking.jobs.json" "$CHURN_KEY"
 curl -fsS -X POST "$ML_URL/_fake/faults" -d '{"clear": true}' >/dev/null
 wait_for_log "$TMP/log2" "completed run"
 wait_for_log "$TMP/log2" "for retrain.triggered of model churn (key $CHURN_KEY)"
