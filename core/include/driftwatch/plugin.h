@@ -342,8 +342,8 @@ struct dw_trigger_result {
  *    and for retrain.triggered only: "key" (the idempotency key of dw_trigger_event),
  *    "job_id", "job_state" (dw_trigger_result), "joined" (bool), "trainer" (the plugin name),
  *    "episode_start" (unix seconds)}
- * drift.checked comes after every check whose drift counts towards on_drift (dataset drift, or
- * multivariate drift under on: [multivariate]); retrain.triggered after each trigger that started
+ * drift.checked comes after every check whose drift counts towards on_drift (dataset drift,
+ * multivariate drift under on: [multivariate], degraded performance under on: [performance]); retrain.triggered after each trigger that started
  * (or joined) a job, never for a dry run. Keys may be added; a sink ignores the ones it does not know. */
 #define DW_ACTION_DRIFT_CHECKED "drift.checked"
 #define DW_ACTION_RETRAIN_TRIGGERED "retrain.triggered"
