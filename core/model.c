@@ -19,6 +19,7 @@
 #include "cursors.h"
 #include "data/profile.h"
 #include "drift/analyze.h"
+#include "drift/cbpe.h"
 #include "journal.h"
 #include "log.h"
 #include "metrics.h"
@@ -804,11 +805,33 @@ static void publish_verdict(struct model_runtime *m, const struct verdict *v)
     }
 }
 
+/* The label-free estimate of the checked window (binary with scores): driftwatch_performance_estimated.
+ * The realized metrics come from the joined labels' quality window (quality_runtime.c), not here. */
+static void publish_estimate(struct model_runtime *m, const struct verdict *v)
+{
+    const struct perf_report *r = v->performance;
+    if (!r || !r->estimated_rows)
+        return;
+    for (int k = 0; k < CBPE_COUNT; k++) {
+        if (!(r->estimated_metrics & (1u << k)) || isnan(r->estimated[k].value))
+            continue;
+        const char *labels[] = {"model", m->mc->name, "metric", cbpe_metric_name(k), NULL};
+        metrics_gauge_set("driftwatch_performance_estimated",
+                          "Label-free estimate (CBPE) of the checked window's performance.", labels,
+                          r->estimated[k].value);
+    }
+}
+
 /* The check's table from a window; consume: a closed window's cells become the table's. */
-static struct columns *columns_from_window(const struct profile *p, struct window *win, int consume, char *err,
-                                           size_t errlen)
+static struct columns *columns_from_window(const struct profile *p, const struct perf_options *po,
+                                           struct window *win, int consume, char *err, size_t errlen)
 {
     struct columns *w = columns_new_for_profile(p, NULL);
+    /* the performance columns (prediction, score, target) row by row, for the label-free estimate */
+    if (w && p->quality && perf_table_keep_cells(p->quality, po, w, err, errlen) < 0) {
+        columns_free(w);
+        return NULL;
+    }
     if (!w || window_fill_columns(win, w, consume) < 0) {
         columns_free(w);
         snprintf(err, errlen, "out of memory");
@@ -869,7 +892,7 @@ static void run_job(struct model_runtime *m, struct check_job *j)
 {
     struct columns *w = NULL;
     if (j->closed) {
-        w = columns_from_window(m->profile, j->closed, 1, j->err, sizeof j->err);
+        w = columns_from_window(m->profile, &m->aopts.perf, j->closed, 1, j->err, sizeof j->err);
         window_free(j->closed);
         free(j->closed);
         j->closed = NULL;
@@ -879,7 +902,7 @@ static void run_job(struct model_runtime *m, struct check_job *j)
         pthread_mutex_lock(&m->lock);
         j->n = m->window.n;
         if (j->n)
-            w = columns_from_window(m->profile, &m->window, 0, j->err, sizeof j->err);
+            w = columns_from_window(m->profile, &m->aopts.perf, &m->window, 0, j->err, sizeof j->err);
         pthread_mutex_unlock(&m->lock);
     }
     if (!w && j->n) {
@@ -897,10 +920,13 @@ static void run_job(struct model_runtime *m, struct check_job *j)
         goto out;
     }
     if (analyze_window(m->profile, w, &m->aopts, &v, j->err, sizeof j->err) < 0 ||
-        verdict_set_model(v, m->mc->name) < 0) {
+        verdict_set_model(v, m->mc->name) < 0 ||
+        (m->profile->quality &&
+         perf_table_measure(m->profile->quality, &m->aopts.perf, w, &v->performance, j->err, sizeof j->err) < 0)) {
         j->rc = -1;
         goto out;
     }
+    publish_estimate(m, v);
     /* the CLI's JSON writer: shortest round-trip numbers (json_dumps prints 17 digits: 0.05 would
      * read 0.050000000000000003) */
     struct strbuf jtext;

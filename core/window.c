@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "data/cells.h"
 #include "data/jsonw.h"
 
 static int is_numeric(const struct window *w, size_t c)
@@ -276,9 +277,40 @@ static int fill_rows(const struct window *w, struct columns *t)
     return columns_take_rows(t, rows, w->n);
 }
 
+/* The columns whose cells the table keeps (columns_keep_cells: the performance columns), row by
+ * row. Before fill_numeric, which may consume cells. */
+static int fill_kept_cells(const struct window *w, struct columns *t)
+{
+    for (size_t c = 0; c < w->ncols; c++) {
+        struct cells *kept = t->cols[c].cells;
+        if (!kept)
+            continue;
+        int num = is_numeric(w, c);
+        for (size_t i = 0; i < w->n; i++) {
+            uint64_t v = w->cells[c][(w->head + i) % w->cap];
+            cells_row_missing(kept);
+            if (v == CELL_MISSING || v == CELL_INVALID || v == CELL_ABSENT) {
+                /* missing */
+            } else if (num) {
+                double x;
+                memcpy(&x, &v, sizeof x);
+                cells_row_number(kept, x);
+            } else {
+                size_t len;
+                const char *s = catmap_key(w->texts[c], (size_t)v, &len);
+                if (cells_row_text(kept, s, len) < 0)
+                    return -1;
+            }
+            if (cells_end_row(kept) < 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
 int window_fill_columns(struct window *w, struct columns *t, int consume)
 {
-    if (t->ncols != w->ncols)
+    if (t->ncols != w->ncols || fill_kept_cells(w, t) < 0)
         return -1;
     if (t->opt.row_sample && fill_rows(w, t) < 0)
         return -1;

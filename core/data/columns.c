@@ -55,6 +55,7 @@ void columns_free(struct columns *t)
     catmap_free(t->unknown_names);
     free(t->prediction_name);
     free(t->target_name);
+    free(t->score_name);
     free(t->ts_from);
     free(t->ts_to);
     free(t->scratch);
@@ -505,6 +506,7 @@ void columns_row_schema(struct row_schema *s, const struct columns *cols)
     s->numeric = schema_numeric;
     s->prediction_col = columns_find(cols, cols->prediction_name ? cols->prediction_name : "prediction");
     s->target_col = columns_find(cols, cols->target_name ? cols->target_name : "label");
+    s->score_col = columns_find(cols, cols->score_name ? cols->score_name : "score");
 }
 
 void columns_note_unknown(struct columns *t, const char *name, size_t len, uint64_t rows)

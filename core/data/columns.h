@@ -65,6 +65,7 @@ struct columns {
                                      first COLUMNS_MAX_UNKNOWN_NAMES kept, the rest in its overflow */
     char *prediction_name;    /* sample objects: where "prediction" goes (NULL: a column "prediction") */
     char *target_name;        /* sample objects: where "label" goes (NULL: a column "label") */
+    char *score_name;         /* sample objects: where "score" goes (NULL: a column "score") */
     char *ts_from, *ts_to;    /* earliest/latest "timestamp" of sample objects (RFC 3339 text) */
     char *scratch;            /* UTF-8 repair and number text */
     size_t scratch_cap;

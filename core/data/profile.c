@@ -923,7 +923,8 @@ struct columns *columns_new_for_profile(const struct profile *p, const struct co
         if (f->role == ROLE_TARGET && !target)
             target = f->name;
     }
-    if (columns_set_roles(t, pred, target) < 0) {
+    if (columns_set_roles(t, pred, target) < 0 ||
+        (p->quality && p->quality->score && !(t->score_name = strdup(p->quality->score)))) {
         columns_free(t);
         return NULL;
     }

@@ -446,7 +446,7 @@ struct row_ctx {
     struct sample_row *r;
     int nested;
     unsigned seen;            /* top-level special keys seen (bit per key) */
-    const char *pred_at, *label_at;
+    const char *pred_at, *label_at, *score_at;
 };
 
 static int put_member(struct row_ctx *c, int col, struct reader *rd)
@@ -494,6 +494,7 @@ static void class_of(const struct scalar_value *v, char *cls, size_t clslen)
 #define SEEN_PREDICTION 2u
 #define SEEN_LABEL 4u
 #define SEEN_TIMESTAMP 8u
+#define SEEN_SCORE 16u
 
 static int key_is(const char *key, size_t keylen, const char *word)
 {
@@ -507,6 +508,7 @@ static int top_member(void *ctx, const char *key, size_t keylen, struct reader *
                    : key_is(key, keylen, "prediction") ? SEEN_PREDICTION
                    : key_is(key, keylen, "label")      ? SEEN_LABEL
                    : key_is(key, keylen, "timestamp")  ? SEEN_TIMESTAMP
+                   : key_is(key, keylen, "score")      ? SEEN_SCORE
                                                        : 0;
     if (bit & c->seen)
         return fail(rd, "a key of the sample appears twice");
@@ -529,6 +531,8 @@ static int top_member(void *ctx, const char *key, size_t keylen, struct reader *
     }
     if (bit == SEEN_LABEL)
         c->label_at = at;
+    if (bit == SEEN_SCORE)
+        c->score_at = at;
     if (bit == SEEN_TIMESTAMP && at < rd->end && *at == '"') {
         struct reader peek = *rd;
         struct scalar_value v;
@@ -547,8 +551,8 @@ static int top_member(void *ctx, const char *key, size_t keylen, struct reader *
     return put_member(c, col, rd);
 }
 
-/* A nested sample's "prediction" or "label" (scalars only) into its column unless a feature of
- * that name already gave it a value. */
+/* A nested sample's "prediction", "label" or "score" (scalars only) into its column unless a
+ * feature of that name already gave it a value. */
 static int put_role(struct row_ctx *c, int col, const char *at, struct reader *outer)
 {
     if (!at || col < 0 || c->r->given[col] == c->r->rowno)
@@ -561,6 +565,35 @@ static int put_role(struct row_ctx *c, int col, const char *at, struct reader *o
         return 0;
     c->r->given[col] = c->r->rowno;
     return put_cell(&rd, c->s, c->r, col, &v);
+}
+
+struct pred_object {
+    const char *label_at, *score_at;
+};
+
+static int pred_member(void *ctx, const char *key, size_t keylen, struct reader *rd)
+{
+    struct pred_object *o = ctx;
+    skip_ws(rd);
+    if (key_is(key, keylen, "label"))
+        o->label_at = rd->p;
+    else if (key_is(key, keylen, "score"))
+        o->score_at = rd->p;
+    return skip_value(rd);
+}
+
+/* A prediction object {"label", "score"}: its label into the prediction's column, its score into
+ * the score's (a top-level "score" wins). */
+static int put_prediction_object(struct row_ctx *c, struct reader *outer)
+{
+    struct reader rd = {.p = c->pred_at, .end = outer->end, .why = outer->why, .whylen = outer->whylen};
+    struct pred_object o = {0};
+    if (read_object(&rd, NULL, pred_member, &o) < 0)
+        return -1;
+    return put_role(c, c->s->prediction_col, o.label_at, outer) < 0 ||
+                   (!c->score_at && put_role(c, c->s->score_col, o.score_at, outer) < 0)
+               ? -1
+               : 0;
 }
 
 int sample_row_parse(const struct row_schema *s, const char *text, size_t len, struct sample_row *r, char *why,
@@ -578,8 +611,12 @@ int sample_row_parse(const struct row_schema *s, const char *text, size_t len, s
     skip_ws(&rd);
     if (rd.p != rd.end)
         return fail(&rd, "text after the sample object");
-    if (c.nested && (put_role(&c, s->prediction_col, c.pred_at, &rd) < 0 || put_role(&c, s->target_col, c.label_at, &rd) < 0))
-        return -1;
+    if (c.nested) {
+        int pred_object = c.pred_at && *c.pred_at == '{';
+        if ((pred_object ? put_prediction_object(&c, &rd) : put_role(&c, s->prediction_col, c.pred_at, &rd)) < 0 ||
+            put_role(&c, s->target_col, c.label_at, &rd) < 0 || put_role(&c, s->score_col, c.score_at, &rd) < 0)
+            return -1;
+    }
     return 0;
 }
 

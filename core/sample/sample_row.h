@@ -30,6 +30,7 @@ struct row_schema {
     int (*numeric)(const struct columns *cols, int col);
     int prediction_col;  /* -1: none */
     int target_col;      /* -1: none */
+    int score_col;       /* -1: none; the top-level "score", or the prediction object's */
 };
 
 /* 1 when key is one of the sample envelope's keys (features, prediction, label, score, timestamp,
