@@ -25,10 +25,11 @@ static const double histogram_bounds[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025
 #define N_BOUNDS (sizeof histogram_bounds / sizeof histogram_bounds[0])
 
 struct series {
-    char *labels;               /* k="v",k2="v2" (escaped), "" when unlabelled */
-    double value;               /* counter/gauge value, or histogram sum */
-    uint64_t count;             /* histogram observations */
-    uint64_t buckets[N_BOUNDS]; /* histogram, non-cumulative per bound */
+    char *labels;      /* k="v",k2="v2" (escaped), "" when unlabelled */
+    double value;      /* counter/gauge value, or histogram sum */
+    uint64_t count;    /* histogram observations */
+    uint64_t *buckets; /* histogram only: N_BOUNDS non-cumulative counts (NULL otherwise: a gauge
+                          of a 65k-series scrape does not carry 128 bytes of empty buckets) */
 };
 
 /* A family's exposition as last rendered: valid while rendered_gen equals the family's gen. */
@@ -44,6 +45,9 @@ struct family {
     enum metric_type type;
     struct series *series;
     size_t n, cap;
+    size_t *slots;           /* index of series by labels, open addressing: series index + 1, 0 free;
+                                NULL until needed and after series were dropped (then rebuilt) */
+    size_t nslots;           /* a power of two, more than twice n */
     uint64_t gen;            /* registry generation of its last update */
     struct rendered text;    /* HELP, TYPE and series lines */
     struct rendered deflated; /* text as raw deflate blocks ending on a byte boundary (sync flush):
@@ -161,11 +165,83 @@ static struct family *family_find_or_add(const char *name, const char *help, enu
     return f;
 }
 
+static void series_free(struct series *s)
+{
+    free(s->labels);
+    free(s->buckets);
+}
+
+/* FNV-1a of a rendered label string. */
+static uint64_t labels_hash(const char *labels)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (const unsigned char *p = (const unsigned char *)labels; *p; p++)
+        h = (h ^ *p) * 1099511628211ull;
+    return h;
+}
+
+static void index_put(struct family *f, size_t i)
+{
+    size_t mask = f->nslots - 1, k = (size_t)labels_hash(f->series[i].labels) & mask;
+    while (f->slots[k])
+        k = (k + 1) & mask;
+    f->slots[k] = i + 1;
+}
+
+/* Drops the index (series were removed or moved); the next lookup rebuilds it. */
+static void index_drop(struct family *f)
+{
+    free(f->slots);
+    f->slots = NULL;
+    f->nslots = 0;
+}
+
+/* Makes room in the index for one more series (at most half full). Returns 0, or -1 when out of
+ * memory (lookups then scan the series). */
+static int index_reserve(struct family *f)
+{
+    if (f->slots && 2 * (f->n + 1) <= f->nslots)
+        return 0;
+    size_t nslots = 64;
+    while (nslots < 4 * (f->n + 1))
+        nslots *= 2;
+    size_t *slots = calloc(nslots, sizeof *slots);
+    if (!slots) {
+        index_drop(f); /* a series added now would be missing from the old index */
+        return -1;
+    }
+    free(f->slots);
+    f->slots = slots;
+    f->nslots = nslots;
+    for (size_t i = 0; i < f->n; i++)
+        index_put(f, i);
+    return 0;
+}
+
+/* The series with these labels, or NULL. A family holds up to tens of thousands of series (a
+ * hundred models' features), updated one by one at every check: a scan per update would be
+ * quadratic. */
+static struct series *series_find(const struct family *f, const char *labels)
+{
+    if (!f->slots) {
+        for (size_t i = 0; i < f->n; i++)
+            if (strcmp(f->series[i].labels, labels) == 0)
+                return &f->series[i];
+        return NULL;
+    }
+    size_t mask = f->nslots - 1;
+    for (size_t k = (size_t)labels_hash(labels) & mask; f->slots[k]; k = (k + 1) & mask)
+        if (strcmp(f->series[f->slots[k] - 1].labels, labels) == 0)
+            return &f->series[f->slots[k] - 1];
+    return NULL;
+}
+
 static struct series *series_find_or_add(struct family *f, const char *labels)
 {
-    for (size_t i = 0; i < f->n; i++)
-        if (strcmp(f->series[i].labels, labels) == 0)
-            return &f->series[i];
+    int indexed = index_reserve(f) == 0;
+    struct series *found = series_find(f, labels);
+    if (found)
+        return found;
     if (f->n == f->cap) {
         size_t cap = f->cap ? f->cap * 2 : 8;
         struct series *s = realloc(f->series, cap * sizeof *s);
@@ -177,8 +253,14 @@ static struct series *series_find_or_add(struct family *f, const char *labels)
     struct series *s = &f->series[f->n];
     memset(s, 0, sizeof *s);
     s->labels = strdup(labels);
-    if (!s->labels)
+    if (f->type == METRIC_HISTOGRAM)
+        s->buckets = calloc(N_BOUNDS, sizeof *s->buckets);
+    if (!s->labels || (f->type == METRIC_HISTOGRAM && !s->buckets)) {
+        series_free(s);
         return NULL;
+    }
+    if (indexed)
+        index_put(f, f->n);
     f->n++;
     return s;
 }
@@ -243,12 +325,14 @@ static size_t drop_series_with(struct family *f, const struct strbuf *needle)
         int whole = hit && (hit == f->series[j].labels || hit[-1] == ',') &&
                     (hit[needle->len] == '\0' || hit[needle->len] == ',');
         if (whole)
-            free(f->series[j].labels);
+            series_free(&f->series[j]);
         else
             f->series[keep++] = f->series[j];
     }
     size_t dropped = f->n - keep;
     f->n = keep;
+    if (dropped)
+        index_drop(f);
     return dropped;
 }
 
@@ -311,6 +395,7 @@ static int replace_series(const char *name, const char *help, enum metric_type t
             s->value = samples[i].value;
             rendered[i] = NULL;
         }
+        index_drop(f); /* rebuilt by the next single update, if any */
         f->gen = ++registry_gen;
     }
     pthread_mutex_unlock(&registry_lock);
@@ -576,8 +661,9 @@ void metrics_reset(void)
     pthread_mutex_lock(&registry_lock);
     for (size_t i = 0; i < n_families; i++) {
         for (size_t j = 0; j < families[i].n; j++)
-            free(families[i].series[j].labels);
+            series_free(&families[i].series[j]);
         free(families[i].series);
+        free(families[i].slots);
         free(families[i].name);
         free(families[i].help);
         free(families[i].text.data);

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -195,6 +196,32 @@ static void test_metrics_replace_swaps_one_models_series(void **state)
     free(out);
 }
 
+/* A family of 1000 series: updates reach their own series through the label index, after a
+ * forget too (the index is rebuilt), and no series is duplicated. Values by hand: 2k for i=k. */
+static void test_metrics_many_series_each_updated_once(void **state)
+{
+    char v[16];
+    const char *l[] = {"i", v, NULL};
+    for (int k = 0; k < 1000; k++) {
+        snprintf(v, sizeof v, "%d", k);
+        metrics_gauge_set("g", "h", l, k);
+    }
+    metrics_forget("g", "i", "500");
+    for (int k = 0; k < 1000; k++) {
+        snprintf(v, sizeof v, "%d", k);
+        metrics_gauge_set("g", "h", l, 2 * k);
+    }
+    char *out = render();
+    size_t lines = 0;
+    for (const char *p = strstr(out, "\ng{"); p; p = strstr(p + 1, "\ng{"))
+        lines++;
+    assert_int_equal(lines, 1000);
+    assert_non_null(strstr(out, "\ng{i=\"0\"} 0\n"));
+    assert_non_null(strstr(out, "\ng{i=\"500\"} 1000\n"));
+    assert_non_null(strstr(out, "\ng{i=\"999\"} 1998\n"));
+    free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -206,6 +233,7 @@ int main(void)
         cmocka_unit_test_setup(test_metrics_forget_drops_whole_label_matches_only, reset),
         cmocka_unit_test_setup(test_metrics_render_after_update_is_never_stale, reset),
         cmocka_unit_test_setup(test_metrics_gzip_inflates_to_the_text, reset),
+        cmocka_unit_test_setup(test_metrics_many_series_each_updated_once, reset),
         cmocka_unit_test_setup(test_metrics_replace_swaps_one_models_series, reset),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
