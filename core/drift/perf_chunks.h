@@ -17,6 +17,12 @@ void perf_chunk_rows(size_t n, size_t k, size_t i, size_t *lo, size_t *hi);
  * NAN when fewer than 2 values are defined. Returns 0 or -1 when out of memory. */
 int perf_thresholds(enum perf_metric m, const double *chunk_values, size_t k, double *lower, double *upper);
 
+/* A window's metric against its band. */
+struct perf_metric_report {
+    double value, lower, upper; /* NAN: null */
+    int side;                   /* perf_band_side: -1 low, +1 high, 0 inside */
+};
+
 /* Where a value stands against its band: 0 inside (or when value or band is NAN), -1 below
  * lower ("low"), +1 above upper ("high"). */
 int perf_band_side(double value, double lower, double upper);

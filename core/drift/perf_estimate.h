@@ -7,8 +7,8 @@
 #include <stddef.h>
 
 #include "data/quality_profile.h"
+#include "perf_chunks.h"
 #include "perf_eval.h"
-#include "perf_table.h"
 
 /* The realized metric of the same name as an estimated one (enum cbpe_metric): its range clips
  * the estimate's thresholds, and the config's `metrics` list selects both by that name. */

@@ -10,6 +10,7 @@
 
 #include "data/columns.h"
 #include "data/quality_profile.h"
+#include "perf_chunks.h"
 #include "perf_eval.h"
 
 /* What a check measures beyond the profile's section. */
@@ -24,11 +25,6 @@ void perf_options_clear(struct perf_options *o);
 int perf_options_add_fairness(struct perf_options *o, const struct fairness_spec *s);
 /* "--protected ATTR=V1[,V2...]": the attribute and its privileged values. Returns 0 or -1 with err. */
 int fairness_spec_parse(const char *text, struct fairness_spec *out, char *err, size_t errlen);
-
-struct perf_metric_report {
-    double value, lower, upper; /* NAN: null */
-    int side;                   /* perf_band_side: -1 low, +1 high, 0 inside */
-};
 
 /* A window's realized performance and bias. */
 struct perf_report {
