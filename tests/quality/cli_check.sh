@@ -49,6 +49,15 @@ want=$("$PYTHON3" -c "import json; print(repr(json.load(open('$D/expected.json')
 got=$(sed -n 's/^driftwatch_performance{model="default",metric="roc_auc"} //p' "$TMP/perf.prom")
 "$PYTHON3" -c "assert abs($got - $want) <= 1e-12 * abs($want), ($got, $want)" || fail "prom roc_auc $got, sklearn $want"
 
+# the same rows as JSON Lines (numbers as JSON numbers, labels as integers): the same metrics
+"$PYTHON3" -c "
+import csv, json
+with open('$D/cancer_window_concept.csv') as f, open('$TMP/concept.jsonl', 'w') as out:
+    for r in csv.DictReader(f):
+        out.write(json.dumps({k: (int(v) if k in ('target', 'prediction') else float(v)) for k, v in r.items()}) + '\\n')"
+check 1 --baseline "$TMP/cancer.json" --data "$TMP/concept.jsonl" --format json
+$CMP "$D/expected.json" cancer.window_concept "$TMP/out" performance.realized || fail "JSON Lines metrics"
+
 # multiclass with text labels; regression
 "$DW_BIN" baseline --data "$D/wine_reference.csv" --out "$TMP/wine.json" --task multiclass --prediction prediction \
     --target target --chunks 5 2>/dev/null
