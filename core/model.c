@@ -822,6 +822,28 @@ static void publish_estimate(struct model_runtime *m, const struct verdict *v)
     }
 }
 
+/* The reference band of each realized metric of the model's task (the baseline's quality section),
+ * for dashboards to draw next to driftwatch_performance. */
+static void publish_thresholds(const struct model_runtime *m)
+{
+    const struct quality_profile *q = m->profile->quality;
+    if (!q)
+        return;
+    const enum perf_metric *list;
+    size_t n = perf_task_metrics(q->task, &list);
+    for (size_t i = 0; i < n; i++) {
+        const double bound[2] = {q->lower[list[i]], q->upper[list[i]]};
+        for (int b = 0; b < 2; b++) {
+            const char *labels[] = {"model", m->mc->name, "metric", perf_metric_name(list[i]), "bound",
+                                    b ? "upper" : "lower", NULL};
+            if (!isnan(bound[b]))
+                metrics_gauge_set("driftwatch_performance_threshold",
+                                  "Reference band of a realized performance metric (the baseline's chunks).", labels,
+                                  bound[b]);
+        }
+    }
+}
+
 /* The check's table from a window; consume: a closed window's cells become the table's. */
 static struct columns *columns_from_window(const struct profile *p, const struct perf_options *po,
                                            struct window *win, int consume, char *err, size_t errlen)
@@ -1252,6 +1274,7 @@ int model_start(const struct model_config *mc, const struct model_links *links, 
     if (journal_compact(m->journal, write_snapshot, m, why, sizeof why) < 0)
         log_warn("model", "model=%s compaction after replay failed: %s", mc->name, why);
     publish_window_size(m);
+    publish_thresholds(m);
     if (pthread_create(&m->worker, NULL, worker_main, m) != 0) {
         snprintf(err, errlen, "model '%s': cannot start its check thread", mc->name);
         goto error;

@@ -26,15 +26,15 @@ DESIGN_METRICS = {
     "driftwatch_retrain_triggers_total", "driftwatch_alerts_sent_total", "driftwatch_plugin_up",
     "driftwatch_baseline_info", "driftwatch_upstream_responses_total", "driftwatch_canary_responses_total",
     "driftwatch_performance", "driftwatch_performance_alert", "driftwatch_performance_estimated",
-    "driftwatch_window_bin_count", "driftwatch_baseline_bin_share",
+    "driftwatch_window_bin_count", "driftwatch_baseline_bin_share", "driftwatch_labels_total",
+    "driftwatch_labels_pending", "driftwatch_performance_threshold",
 }
 DESIGN_HISTOGRAMS = {"driftwatch_check_duration_seconds", "driftwatch_probe_request_duration_seconds",
                      "driftwatch_upstream_request_duration_seconds", "driftwatch_canary_request_duration_seconds"}
-# Model-quality families of delayed labels in the agent, which the dashboard's Performance row
-# shows before the code exports them (they are being added): an agent without them leaves those
-# panels empty, it does not break a query. Allowed here by name so a misspelt one is still caught;
-# move a name to DESIGN_METRICS once docs/metrics.md describes it.
-QUALITY_METRICS = {"driftwatch_labels_total"}
+# Model-quality families the dashboard may show before the code exports them (none now): allowed
+# by name so a misspelt one is still caught; move a name to DESIGN_METRICS once docs/metrics.md
+# describes it.
+QUALITY_METRICS = set()
 
 # What the dashboard must show (metric names that some query has to use).
 REQUIRED = {
@@ -51,6 +51,7 @@ REQUIRED = {
     "realized performance": "driftwatch_performance",
     "estimated performance": "driftwatch_performance_estimated",
     "performance alerts": "driftwatch_performance_alert",
+    "performance thresholds": "driftwatch_performance_threshold",
     "labels joined and pending": "driftwatch_labels_total",
     "model latency": "driftwatch_upstream_request_duration_seconds_bucket",
     "model answers by code": "driftwatch_upstream_responses_total",

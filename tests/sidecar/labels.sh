@@ -134,6 +134,19 @@ for k, v in want.items():
         sys.exit(f"{k}: agent {got.get(k)}, Python {v}")
 print("realized metrics equal Python's:", {k: round(v, 6) for k, v in want.items()})
 PY
+# the reference bands next to the realized values: the baseline's own thresholds
+"$PYTHON3" - "$TMP/metrics" "$TMP/baseline.json" <<'PY' || fail "driftwatch_performance_threshold differs from the baseline"
+import json, re, sys
+text = open(sys.argv[1]).read()
+th = json.load(open(sys.argv[2]))["quality"]["thresholds"]
+for metric, band in th.items():
+    for bound in ("lower", "upper"):
+        m = re.search(r'driftwatch_performance_threshold\{model="fraud",metric="%s",bound="%s"\} (\S+)' % (metric, bound), text)
+        if band[bound] is None:
+            assert not m, (metric, bound)
+        else:
+            assert m and abs(float(m.group(1)) - band[bound]) <= 1e-12 * max(1, abs(band[bound])), (metric, bound)
+PY
 # a re-sent batch whose first answer was lost is taken twice: those labels wait (their
 # predictions are joined), at most one batch of 20 per killed round
 pending=$(metric 'driftwatch_labels_pending{model="fraud"}')
