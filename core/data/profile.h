@@ -1,4 +1,4 @@
-/* The baseline profile of docs/data-formats.md and §9 (`driftwatch_profile: 2`): per feature the counts,
+/* The baseline profile of docs/data-formats.md (`driftwatch_profile: 2`): per feature the counts,
  * moments and sorted sample (numeric) or category counts (categorical), and a row sample of the
  * numeric features for the multivariate methods. Built from a column table, written as JSON,
  * loaded back (version 1 too: no row sample then) with validation that names the JSON path. */

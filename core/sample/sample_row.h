@@ -13,7 +13,7 @@
 #define CELL_MISSING UINT64_MAX       /* null, "", "NaN" */
 #define CELL_INVALID (UINT64_MAX - 1) /* unusable for the column's type (see columns.h) */
 #define CELL_ABSENT (UINT64_MAX - 2)  /* the sample did not carry the key: missing too, and a column
-                                         absent from every sample is missing from the data (§9) */
+                                         absent from every sample is missing from the data (docs/statistics.md) */
 
 /* Keys of a row that no column has (docs/statistics.md's unexpected columns): the first few per row, of
  * bounded length, are kept for the window to count. */

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Independent reference for `driftwatch check --format json --methods all`: recomputes every test
 of every feature with scipy/numpy from the raw CSV files, following docs/statistics.md literally, and
-compares with the JSON driftwatch printed. Also validates the JSON shape of §4.
+compares with the JSON driftwatch printed. Also validates the JSON shape of docs/data-formats.md.
 
 usage: scipy_reference.py BASELINE.csv CURRENT.csv CHECK.json [--categorical a,b] [--rtol 1e-7]
 Exit 0 when everything matches, 1 with a list of mismatches otherwise.

@@ -1,4 +1,4 @@
-/* Renderings of a verdict (core/drift/format_*.c): the §4 JSON keys, Prometheus label escaping
+/* Renderings of a verdict (core/drift/format_*.c): the JSON keys of docs/data-formats.md, Prometheus label escaping
  * (text format 0.0.4: \\ \" \n), the Nagios status line, the text table's order (drifted
  * first) and HTML escaping of names in the report. Names here are hostile on purpose. */
 #include <math.h>
