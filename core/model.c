@@ -805,20 +805,37 @@ static void publish_verdict(struct model_runtime *m, const struct verdict *v)
     }
 }
 
-/* The label-free estimate of the checked window (binary with scores): driftwatch_performance_estimated.
- * The realized metrics come from the joined labels' quality window (quality_runtime.c), not here. */
-static void publish_estimate(struct model_runtime *m, const struct verdict *v)
+/* What the check measured of the model's performance without labels (CBPE, binary with scores:
+ * driftwatch_performance_estimated) and its bias (the protected attributes of quality.fairness:
+ * driftwatch_fairness and driftwatch_fairness_alert). The realized metrics come from the joined
+ * labels' quality window (quality_runtime.c), not from here. */
+static void publish_performance(struct model_runtime *m, const struct verdict *v)
 {
     const struct perf_report *r = v->performance;
-    if (!r || !r->estimated_rows)
+    if (!r)
         return;
-    for (int k = 0; k < CBPE_COUNT; k++) {
+    for (int k = 0; r->estimated_rows && k < CBPE_COUNT; k++) {
         if (!(r->estimated_metrics & (1u << k)) || isnan(r->estimated[k].value))
             continue;
         const char *labels[] = {"model", m->mc->name, "metric", cbpe_metric_name(k), NULL};
         metrics_gauge_set("driftwatch_performance_estimated",
                           "Label-free estimate (CBPE) of the checked window's performance.", labels,
                           r->estimated[k].value);
+    }
+    static const char *const names[4] = {"spd", "dir", "eod", "aod"};
+    for (size_t i = 0; i < r->nfairness; i++) {
+        const struct quality_fairness *f = &r->fairness[i];
+        const double vals[4] = {f->values.spd, f->values.dir, f->values.eod, f->values.aod};
+        for (int k = 0; k < 4; k++) {
+            const char *labels[] = {"model", m->mc->name, "attribute", f->spec.attribute, "metric", names[k], NULL};
+            if (!isnan(vals[k]))
+                metrics_gauge_set("driftwatch_fairness",
+                                  "Bias metric of a protected attribute in the last checked window.", labels, vals[k]);
+        }
+        const char *labels[] = {"model", m->mc->name, "attribute", f->spec.attribute, NULL};
+        metrics_gauge_set("driftwatch_fairness_alert",
+                          "1 when the attribute's |spd| > 0.1 or dir is outside [0.8, 1.2] in the last check.",
+                          labels, f->values.alert != 0);
     }
 }
 
@@ -948,7 +965,7 @@ static void run_job(struct model_runtime *m, struct check_job *j)
         j->rc = -1;
         goto out;
     }
-    publish_estimate(m, v);
+    publish_performance(m, v);
     /* the CLI's JSON writer: shortest round-trip numbers (json_dumps prints 17 digits: 0.05 would
      * read 0.050000000000000003) */
     struct strbuf jtext;
