@@ -474,9 +474,14 @@ static int journal_ready_locked(struct model_runtime *m, struct ingest_ctx *c)
 static int finish_batch_locked(struct model_runtime *m, struct ingest_ctx *c, size_t *window_n)
 {
     char cerr[256] = "";
-    int committed = c->failed ? -1 : journal_commit(m->journal, cerr, sizeof cerr);
+    /* The predictions waiting for labels first: a crash between the two commits leaves them stored
+     * with the batch unacknowledged (sent again: the later copy of a prediction replaces the first),
+     * never a batch (or a tail cursor) acknowledged without its predictions. */
+    int committed = c->failed ? -1 : 0;
     if (committed == 0 && m->quality && quality_runtime_commit(m->quality, cerr, sizeof cerr) < 0)
         committed = -1;
+    if (committed == 0)
+        committed = journal_commit(m->journal, cerr, sizeof cerr);
     if (!c->failed && committed < 0)
         snprintf(c->err, sizeof c->err, "%s", cerr);
     int full = window_full(&m->window) && !m->window.sliding;
