@@ -132,11 +132,13 @@ static int quality_settings_of(const struct model_runtime *m, struct quality_set
 }
 
 /* A quality window closed (under the quality's lock): realized performance outside its reference
- * band counts as drift for the policy when on_drift.on names performance. */
+ * band counts as drift for the policy when on_drift.on names performance, and its metrics go with
+ * the policy's next events. */
 static void on_quality_result(void *ctx, const struct quality_result *r)
 {
     struct model_runtime *m = ctx;
     policy_set_performance(m->policy, r->alerts > 0);
+    policy_set_realized(m->policy, r);
 }
 
 /* Time-based windows count monotonic time: a wall-clock jump neither closes one early nor holds it

@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <jansson.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "metrics.h"
 #include "plugin_instance.h"
 #include "policy_events.h"
+#include "quality_window.h"
 
 #define MAX_RETRAIN_HISTORY 64
 
@@ -27,6 +29,8 @@ struct policy {
     char *data_version;
     char path[4096];
     int performance_degraded; /* the last quality window left its band (policy_set_performance) */
+    pthread_mutex_t realized_lock; /* guards realized: set from the label join's thread */
+    struct quality_result realized; /* the last closed quality window's metrics (n == 0: none yet) */
     char firing_kind[16];     /* persisted: what fired ("data", "multivariate", "performance"), kept
                                  for the resolve so a sink that names alerts by kind resolves the same */
     /* persisted */
@@ -70,8 +74,11 @@ static int64_t wall_now_ms(void)
 static void send_event(struct policy *p, const char *event, const struct verdict *v,
                        const struct policy_trigger_info *trigger)
 {
+    pthread_mutex_lock(&p->realized_lock);
+    struct quality_result realized = p->realized;
+    pthread_mutex_unlock(&p->realized_lock);
     policy_events_send(p->links.sinks, p->links.sink_names, p->links.n_sinks, event, p->mc->name, p->data_version,
-                       wall_now_ms(), v, trigger);
+                       wall_now_ms(), v, realized.n ? &realized : NULL, trigger);
 }
 
 static int policy_save(struct policy *p)
@@ -161,6 +168,7 @@ int policy_open(const struct model_config *mc, const struct policy_links *links,
         return -1;
     }
     p->mc = mc;
+    pthread_mutex_init(&p->realized_lock, NULL);
     snprintf(p->firing_kind, sizeof p->firing_kind, "data");
     p->links = *links;
     if (!p->links.now)
@@ -178,6 +186,7 @@ void policy_close(struct policy *p)
     free(p->sink_notified);
     free(p->sink_failures);
     free(p->data_version);
+    pthread_mutex_destroy(&p->realized_lock);
     free(p);
 }
 
@@ -431,6 +440,13 @@ static void maybe_retrain(struct policy *p, const struct verdict *v)
 void policy_set_performance(struct policy *p, int degraded)
 {
     __atomic_store_n(&p->performance_degraded, degraded, __ATOMIC_RELAXED);
+}
+
+void policy_set_realized(struct policy *p, const struct quality_result *r)
+{
+    pthread_mutex_lock(&p->realized_lock);
+    p->realized = *r;
+    pthread_mutex_unlock(&p->realized_lock);
 }
 
 void policy_on_verdict(struct policy *p, const struct verdict *v)

@@ -40,6 +40,11 @@ void policy_on_verdict(struct policy *p, const struct verdict *v);
  * on_drift.on naming performance, the next checks count as drifted while it does. Any thread. */
 void policy_set_performance(struct policy *p, int degraded);
 
+struct quality_result;
+/* The last closed quality window's realized metrics (delayed labels), kept for the events recording
+ * sinks get: their "performance" when the check itself measured none. Any thread. */
+void policy_set_realized(struct policy *p, const struct quality_result *r);
+
 /* The retrain idempotency key of docs/operations.md, the same text on every replica of a model:
  * "<model>-<data version>-<bucket>". model: lowercased, every character other than [a-z0-9] a '-',
  * runs of '-' as one, none at either end ("model" if nothing is left); data version: its first 12

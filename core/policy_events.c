@@ -37,21 +37,54 @@ static json_t *features_json(const struct verdict *v)
     return arr;
 }
 
-/* The check's realized performance as `check --format json` reports it ({"task", "rows",
- * "realized": {metric: {"value", "lower", "upper", "alert", "direction"}}, "alerts"}); NULL when the
- * check measured none (or out of memory: the event goes without it). */
-static json_t *performance_of(const struct verdict *v)
+/* The last closed quality window's metrics (delayed labels) as {metric: {"value", "alert"}}; NULL
+ * when out of memory. */
+static json_t *labels_realized(const struct quality_result *r)
 {
-    if (!v->performance)
+    json_t *metrics = json_object();
+    for (int m = 0; metrics && m < PM_COUNT; m++) {
+        if (!isfinite(r->value[m]))
+            continue;
+        json_t *j = json_pack("{s:f, s:b}", "value", r->value[m], "alert", r->side[m] != 0);
+        if (!j || json_object_set_new(metrics, perf_metric_name((enum perf_metric)m), j) < 0) {
+            json_decref(metrics);
+            return NULL;
+        }
+    }
+    return metrics;
+}
+
+/* The performance of the event: the check's as `check --format json` reports it ({"task", "rows",
+ * "realized": {metric: {"value", "lower", "upper", "alert", "direction"}}, "alerts", and "estimated",
+ * "estimated_rows" when it estimated}); when the check realized nothing (its window had no
+ * targets), "rows", "realized" and "alerts" of the last quality window the delayed labels closed,
+ * with "source": "labels". NULL when there is neither (or out of memory: the event goes without). */
+static json_t *performance_of(const struct verdict *v, const struct quality_result *realized)
+{
+    json_t *perf = NULL;
+    if (v->performance) {
+        json_t *full = verdict_to_json(v);
+        perf = json_incref(json_object_get(full, "performance"));
+        json_decref(full);
+    }
+    if (!realized || realized->n == 0 || json_object_size(json_object_get(perf, "realized")) > 0)
+        return perf;
+    if (!perf && !(perf = json_object()))
         return NULL;
-    json_t *full = verdict_to_json(v);
-    json_t *perf = json_incref(json_object_get(full, "performance"));
-    json_decref(full);
+    json_t *metrics = labels_realized(realized);
+    if (!metrics || json_object_set_new(perf, "realized", metrics) < 0 ||
+        json_object_set_new(perf, "rows", json_integer((json_int_t)realized->n)) < 0 ||
+        json_object_set_new(perf, "alerts", json_integer(realized->alerts)) < 0 ||
+        json_object_set_new(perf, "source", json_string("labels")) < 0) {
+        json_decref(perf);
+        return NULL;
+    }
     return perf;
 }
 
 json_t *policy_event_json(const char *event, const char *model, const char *data_version, int64_t time_ms,
-                          const struct verdict *v, const struct policy_trigger_info *trigger)
+                          const struct verdict *v, const struct quality_result *realized,
+                          const struct policy_trigger_info *trigger)
 {
     /* v->baseline is the profile's source: {"md5", "data_version": {"git_commit", ...}, ...}. */
     const char *md5 = json_string_value(json_object_get(v->baseline, "md5"));
@@ -66,7 +99,7 @@ json_t *policy_event_json(const char *event, const char *model, const char *data
                           text_or_null(v->window_to), "window_rows", (json_int_t)v->window_rows, "dataset_drift",
                           v->dataset_drift, "drift_share", number_or_null(v->drift_share), "drifted_features",
                           (json_int_t)v->drifted, "features_checked", (json_int_t)v->nfeatures, "features", features);
-    json_t *perf = o ? performance_of(v) : NULL;
+    json_t *perf = o ? performance_of(v, realized) : NULL;
     if (perf && json_object_set_new(o, "performance", perf) < 0) {
         json_decref(o);
         return NULL;
@@ -86,7 +119,8 @@ json_t *policy_event_json(const char *event, const char *model, const char *data
 
 void policy_events_send(struct plugin_instance *const *sinks, const char *const *sink_names, size_t n_sinks,
                         const char *event, const char *model, const char *data_version, int64_t time_ms,
-                        const struct verdict *v, const struct policy_trigger_info *trigger)
+                        const struct verdict *v, const struct quality_result *realized,
+                        const struct policy_trigger_info *trigger)
 {
     char *params = NULL;
     for (size_t i = 0; i < n_sinks; i++) {
@@ -94,7 +128,7 @@ void policy_events_send(struct plugin_instance *const *sinks, const char *const 
         if (!s || !loader_has_action(s->lp->def))
             continue;
         if (!params) {
-            json_t *doc = policy_event_json(event, model, data_version, time_ms, v, trigger);
+            json_t *doc = policy_event_json(event, model, data_version, time_ms, v, realized, trigger);
             params = doc ? json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
             json_decref(doc);
             if (!params) {

@@ -10,6 +10,7 @@
 
 #include "driftwatch/plugin.h"
 #include "drift/analyze.h"
+#include "quality_window.h"
 
 struct plugin_instance;
 
@@ -21,14 +22,18 @@ struct policy_trigger_info {
     const char *trainer; /* the trainer plugin's name */
 };
 
-/* The event's params object (plugin.h); trigger NULL for drift.checked. NULL when out of memory. */
+/* The event's params object (plugin.h); trigger NULL for drift.checked; realized: the last closed
+ * quality window's metrics (delayed labels), the event's "performance" when the verdict has none,
+ * or NULL. NULL when out of memory. */
 json_t *policy_event_json(const char *event, const char *model, const char *data_version, int64_t time_ms,
-                          const struct verdict *v, const struct policy_trigger_info *trigger);
+                          const struct verdict *v, const struct quality_result *realized,
+                          const struct policy_trigger_info *trigger);
 
 /* Hands the event to each sink with an action (sinks[i] may be NULL); failures are logged with the
  * sink's name. Builds the JSON only when some sink takes it. */
 void policy_events_send(struct plugin_instance *const *sinks, const char *const *sink_names, size_t n_sinks,
                         const char *event, const char *model, const char *data_version, int64_t time_ms,
-                        const struct verdict *v, const struct policy_trigger_info *trigger);
+                        const struct verdict *v, const struct quality_result *realized,
+                        const struct policy_trigger_info *trigger);
 
 #endif

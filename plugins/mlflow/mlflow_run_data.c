@@ -149,19 +149,29 @@ json_t *ml_run_metrics(const json_t *event)
               add_feature_metric(arr, prefix, "p_value", json_object_get(f, "p_value"), ts) < 0 ||
               add_feature_metric(arr, prefix, "drifted", json_object_get(f, "drifted"), ts) < 0;
     }
-    /* The realized performance, when the check measured it: performance.<metric> and .rows. */
+    /* The performance, when the event has it: performance.<metric> (realized) and .rows,
+     * performance.estimated.<metric> and .estimated_rows. */
     json_t *perf = json_object_get(event, "performance");
-    const char *metric;
-    json_t *m;
-    if (!bad && json_is_integer(json_object_get(perf, "rows")))
-        bad = add_metric(arr, "performance.rows", (double)json_integer_value(json_object_get(perf, "rows")), ts) < 0;
-    json_object_foreach(json_object_get(perf, "realized"), metric, m) {
-        json_t *value = json_object_get(m, "value");
-        char raw[2 * ML_KEY_MAX], key[ML_KEY_MAX + 1];
-        snprintf(raw, sizeof raw, "performance.%s", metric);
-        ml_sanitize_key(raw, key, sizeof key);
-        if (!bad && json_is_number(value))
-            bad = add_metric(arr, key, json_number_value(value), ts) < 0;
+    static const char *const counts[] = {"rows", "estimated_rows"};
+    for (size_t c = 0; !bad && c < 2; c++) {
+        json_t *n = json_object_get(perf, counts[c]);
+        char key[64];
+        snprintf(key, sizeof key, "performance.%s", counts[c]);
+        if (json_is_integer(n))
+            bad = add_metric(arr, key, (double)json_integer_value(n), ts) < 0;
+    }
+    static const char *const kinds[][2] = {{"realized", "performance."}, {"estimated", "performance.estimated."}};
+    for (size_t k = 0; k < 2; k++) {
+        const char *metric;
+        json_t *m;
+        json_object_foreach(json_object_get(perf, kinds[k][0]), metric, m) {
+            json_t *value = json_object_get(m, "value");
+            char raw[2 * ML_KEY_MAX], key[ML_KEY_MAX + 1];
+            snprintf(raw, sizeof raw, "%s%s", kinds[k][1], metric);
+            ml_sanitize_key(raw, key, sizeof key);
+            if (!bad && json_is_number(value))
+                bad = add_metric(arr, key, json_number_value(value), ts) < 0;
+        }
     }
     json_decref(taken);
     if (bad) {

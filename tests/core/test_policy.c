@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 #include "metrics.h"
 #include "plugin_instance.h"
 #include "policy.h"
+#include "quality_window.h"
 
 /* ---- what the stand-in plugins saw ---- */
 
@@ -560,6 +562,35 @@ static void test_policy_events_reach_recording_sinks(void **state)
     assert_int_equal(seen.triggers, 3);
     assert_int_equal(n_events, 1);
     assert_string_equal(events[0].action, DW_ACTION_DRIFT_CHECKED);
+    /* The check measured none: the last quality window the delayed labels closed goes instead. */
+    struct quality_result labels_window = {.n = 50, .alerts = 1};
+    for (int m = 0; m < PM_COUNT; m++)
+        labels_window.value[m] = NAN;
+    labels_window.value[PM_ACCURACY] = 0.7;
+    labels_window.side[PM_ACCURACY] = -1;
+    policy_set_realized(p, &labels_window);
+    policy_on_verdict(p, &f->drifted);
+    assert_int_equal(n_events, 2);
+    json_t *labels_perf = json_object_get(events[1].params, "performance");
+    assert_string_equal(json_string_value(json_object_get(labels_perf, "source")), "labels");
+    assert_int_equal(json_integer_value(json_object_get(labels_perf, "rows")), 50);
+    assert_int_equal(json_integer_value(json_object_get(labels_perf, "alerts")), 1);
+    json_t *accuracy = json_object_get(json_object_get(labels_perf, "realized"), "accuracy");
+    assert_true(json_real_value(json_object_get(accuracy, "value")) == 0.7);
+    assert_true(json_is_true(json_object_get(accuracy, "alert")));
+    assert_int_equal(json_object_size(json_object_get(labels_perf, "realized")), 1); /* the NaNs left out */
+    /* The check measured performance but realized none (no targets in its window): the labels'
+     * realized metrics join the check's object. */
+    struct perf_report unrealized = {.task = PERF_BINARY};
+    f->drifted.performance = &unrealized;
+    policy_on_verdict(p, &f->drifted);
+    assert_int_equal(n_events, 3);
+    json_t *merged = json_object_get(events[2].params, "performance");
+    assert_string_equal(json_string_value(json_object_get(merged, "task")), "binary");
+    assert_string_equal(json_string_value(json_object_get(merged, "source")), "labels");
+    assert_int_equal(json_integer_value(json_object_get(merged, "rows")), 50);
+    assert_non_null(json_object_get(json_object_get(merged, "realized"), "accuracy"));
+    f->drifted.performance = NULL;
     policy_close(p);
     forget_events();
     json_decref(f->drifted.baseline);

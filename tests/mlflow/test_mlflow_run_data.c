@@ -26,7 +26,8 @@ static json_t *retrain_event(void)
         "                {\"name\": \"amount;usd\", \"method\": \"ks\", \"score\": 0.1, \"p_value\": 0.5,"
         "                 \"drifted\": false}],"
         " \"performance\": {\"task\": \"binary\", \"rows\": 190, \"alerts\": 1,"
-        "                   \"realized\": {\"accuracy\": {\"value\": 0.85}, \"roc_auc\": {\"value\": null}}},"
+        "                   \"realized\": {\"accuracy\": {\"value\": 0.85}, \"roc_auc\": {\"value\": null}},"
+        "                   \"estimated_rows\": 300, \"estimated\": {\"f1\": {\"value\": 0.75}}},"
         " \"key\": \"fraud-58427a5088db-20513\", \"job_id\": \"pid:42\", \"job_state\": \"SUCCEEDED\","
         " \"joined\": false, \"trainer\": \"command\", \"episode_start\": 1772359200}",
         0, &jerr);
@@ -104,8 +105,8 @@ static void test_metrics(void **state)
     json_t *ev = retrain_event();
     json_t *metrics = ml_run_metrics(ev);
     /* 5 dataset metrics; amount:usd score + drifted (no p-value); amount;usd score, p_value,
-     * drifted; performance rows and accuracy (roc_auc is null) */
-    assert_int_equal(json_array_size(metrics), 5 + 2 + 3 + 2);
+     * drifted; performance rows and accuracy (roc_auc is null), estimated_rows and estimated f1 */
+    assert_int_equal(json_array_size(metrics), 5 + 2 + 3 + 2 + 2);
     assert_true(json_number_value(item(metrics, "drift_share")) == 0.5);
     assert_true(json_number_value(item(metrics, "dataset_drift")) == 1);
     assert_true(json_number_value(item(metrics, "window_rows")) == 300);
@@ -119,6 +120,8 @@ static void test_metrics(void **state)
     assert_true(json_number_value(item(metrics, "performance.rows")) == 190);
     assert_true(json_number_value(item(metrics, "performance.accuracy")) == 0.85);
     assert_null(item(metrics, "performance.roc_auc"));
+    assert_true(json_number_value(item(metrics, "performance.estimated_rows")) == 300);
+    assert_true(json_number_value(item(metrics, "performance.estimated.f1")) == 0.75);
     size_t i;
     json_t *m;
     json_array_foreach(metrics, i, m) {

@@ -337,8 +337,11 @@ struct dw_trigger_result {
  *    "dataset_drift": true, "drift_share": 0.5, "drifted_features": 1, "features_checked": 2,
  *    "features": [{"name", "method", "score", "p_value", "drifted"}, ...]   every feature checked
  *                                                                           (numbers may be null)
- *    "performance": {"task", "rows", "realized": {"<metric>": {"value", ...}}, "alerts"}   only when
- *                   the check measured the model's performance (as `check --format json` has it)
+ *    "performance": the check's performance object as `check --format json` has it ("task", "rows",
+ *                   "realized": {"<metric>": {"value", ...}}, "alerts", "estimated", "estimated_rows");
+ *                   when the check realized nothing, "rows", "realized" ({"<metric>": {"value",
+ *                   "alert"}}) and "alerts" of the last quality window the delayed labels closed, with
+ *                   "source": "labels"; left out when there is neither
  *    and for retrain.triggered only: "key" (the idempotency key of dw_trigger_event),
  *    "job_id", "job_state" (dw_trigger_result), "joined" (bool), "trainer" (the plugin name),
  *    "episode_start" (unix seconds)}
