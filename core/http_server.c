@@ -123,22 +123,42 @@ static double accept_encoding_q(const char *header, const char *name)
     return named >= 0 ? named : star >= 0 ? star : 0;
 }
 
+static void release_view(void *view)
+{
+    metrics_view_release(view);
+}
+
 /* /metrics, gzip-compressed when the scraper accepts it (Prometheus sends Accept-Encoding: gzip):
  * the text is ~25 times smaller and each family's compressed blocks are cached with its text. */
 static enum MHD_Result serve_metrics(struct MHD_Connection *conn)
 {
     const char *ae = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept-Encoding");
     int gzip = accept_encoding_q(ae, "gzip") > 0 || accept_encoding_q(ae, "x-gzip") > 0;
-    char *body;
-    size_t len;
-    int rc = gzip ? metrics_render_gzip((unsigned char **)&body, &len) : metrics_render(&body, &len);
-    if (rc < 0)
-        return send_json_error(conn, 500, "out of memory rendering metrics", NULL, NULL);
-    struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
-    if (!r) {
-        free(body);
-        return MHD_NO;
+    struct MHD_Response *r = NULL;
+    if (gzip) {
+        unsigned char *body;
+        size_t len;
+        if (metrics_render_gzip(&body, &len) < 0)
+            return send_json_error(conn, 500, "out of memory rendering metrics", NULL, NULL);
+        if (!(r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE)))
+            free(body);
+    } else {
+        /* The families' cached texts are sent as they are (megabytes with fleet bins): no copy. */
+        struct metrics_view *view;
+        if (metrics_view_take(&view) < 0)
+            return send_json_error(conn, 500, "out of memory rendering metrics", NULL, NULL);
+        size_t n;
+        const struct metrics_piece *pieces = metrics_view_pieces(view, &n);
+        struct MHD_IoVec *iov = calloc(n, sizeof *iov);
+        for (size_t i = 0; iov && i < n; i++)
+            iov[i] = (struct MHD_IoVec){.iov_base = pieces[i].data, .iov_len = pieces[i].len};
+        r = iov ? MHD_create_response_from_iovec(iov, (unsigned)n, release_view, view) : NULL;
+        free(iov); /* MHD keeps its own copy of the vector */
+        if (!r)
+            metrics_view_release(view);
     }
+    if (!r)
+        return MHD_NO;
     MHD_add_response_header(r, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
     MHD_add_response_header(r, "Vary", "Accept-Encoding");
     if (gzip)

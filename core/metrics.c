@@ -32,11 +32,26 @@ struct series {
                           of a 65k-series scrape does not carry 128 bytes of empty buckets) */
 };
 
+/* Rendered bytes, shared by the cache and the answers still being sent from them (a view):
+ * freed by the last holder. refs is changed under registry_lock. */
+struct held_bytes {
+    size_t refs;
+    char *data;
+};
+
 /* A family's exposition as last rendered: valid while rendered_gen equals the family's gen. */
 struct rendered {
     uint64_t rendered_gen; /* 0: never rendered */
-    char *data;
+    char *data;            /* held->data */
     size_t len;
+    struct held_bytes *held;
+};
+
+struct metrics_view {
+    struct metrics_piece *pieces;
+    size_t n;
+    struct held_bytes **held; /* one per piece but the last (the view's own tail) */
+    char *tail;
 };
 
 struct family {
@@ -495,12 +510,32 @@ static void render_family(struct strbuf *sb, const struct family *f)
     }
 }
 
-static void rendered_set(struct rendered *r, uint64_t gen, char *data, size_t len)
+/* Caller holds registry_lock. */
+static void held_release(struct held_bytes *h)
 {
-    free(r->data);
+    if (h && --h->refs == 0) {
+        free(h->data);
+        free(h);
+    }
+}
+
+/* Replaces r's bytes by data (malloc'd, taken over). Returns 0, or -1 out of memory (data freed, r
+ * unchanged). */
+static int rendered_set(struct rendered *r, uint64_t gen, char *data, size_t len)
+{
+    struct held_bytes *h = malloc(sizeof *h);
+    if (!h) {
+        free(data);
+        return -1;
+    }
+    h->refs = 1;
+    h->data = data;
+    held_release(r->held);
+    r->held = h;
     r->data = data;
     r->len = len;
     r->rendered_gen = gen;
+    return 0;
 }
 
 /* Brings the family's cached text up to date. Returns 0 or -1 (out of memory). */
@@ -516,7 +551,8 @@ static int refresh_text(struct family *f)
     if (!text)
         return -1;
     char *tight = realloc(text, len + 1); /* the strbuf's doubling slack would stay for good */
-    rendered_set(&f->text, f->gen, tight ? tight : text, len);
+    if (rendered_set(&f->text, f->gen, tight ? tight : text, len) < 0)
+        return -1;
     f->text_crc = (uint32_t)crc32(crc32(0L, Z_NULL, 0), (const Bytef *)f->text.data, (uInt)len);
     return 0;
 }
@@ -562,8 +598,7 @@ static int refresh_deflated(struct family *f)
     size_t zlen = 0;
     if (f->text.len && deflate_text(f->text.data, f->text.len, 0, &z, &zlen) < 0)
         return -1;
-    rendered_set(&f->deflated, f->gen, (char *)z, zlen);
-    return 0;
+    return rendered_set(&f->deflated, f->gen, (char *)z, zlen);
 }
 
 /* The registry's own counter, rendered at every scrape: it changes without a family update. */
@@ -602,6 +637,60 @@ int metrics_render(char **out, size_t *len)
     pthread_mutex_unlock(&registry_lock);
     strbuf_free(&tail);
     return *out ? 0 : -1;
+}
+
+int metrics_view_take(struct metrics_view **out)
+{
+    *out = NULL;
+    struct metrics_view *v = calloc(1, sizeof *v);
+    pthread_mutex_lock(&registry_lock);
+    struct strbuf tail;
+    strbuf_init(&tail);
+    render_invalid_total(&tail);
+    int failed = !v || tail.failed;
+    for (size_t i = 0; i < n_families && !failed; i++)
+        failed = refresh_text(&families[i]) < 0;
+    if (!failed && (!(v->pieces = calloc(n_families + 1, sizeof *v->pieces)) ||
+                    !(v->held = calloc(n_families + 1, sizeof *v->held))))
+        failed = 1;
+    for (size_t i = 0; i < n_families && !failed; i++) {
+        struct rendered *t = &families[i].text;
+        if (!t->len)
+            continue;
+        t->held->refs++;
+        v->held[v->n] = t->held;
+        v->pieces[v->n++] = (struct metrics_piece){t->data, t->len};
+    }
+    if (!failed) {
+        v->tail = strbuf_detach(&tail, &v->pieces[v->n].len);
+        v->pieces[v->n++].data = v->tail;
+        *out = v;
+    }
+    pthread_mutex_unlock(&registry_lock);
+    strbuf_free(&tail);
+    if (!*out)
+        metrics_view_release(v);
+    return *out ? 0 : -1;
+}
+
+const struct metrics_piece *metrics_view_pieces(const struct metrics_view *v, size_t *n)
+{
+    *n = v->n;
+    return v->pieces;
+}
+
+void metrics_view_release(struct metrics_view *v)
+{
+    if (!v)
+        return;
+    pthread_mutex_lock(&registry_lock);
+    for (size_t i = 0; v->held && v->held[i]; i++)
+        held_release(v->held[i]);
+    pthread_mutex_unlock(&registry_lock);
+    free(v->held);
+    free(v->pieces);
+    free(v->tail);
+    free(v);
 }
 
 static void put_le32(unsigned char *p, uint32_t v)
@@ -666,8 +755,8 @@ void metrics_reset(void)
         free(families[i].slots);
         free(families[i].name);
         free(families[i].help);
-        free(families[i].text.data);
-        free(families[i].deflated.data);
+        held_release(families[i].text.held);
+        held_release(families[i].deflated.held);
     }
     free(families);
     families = NULL;

@@ -44,6 +44,17 @@ void metrics_each(const char *name, void (*fn)(void *ctx, const char *labels, do
  * the last render are rendered again; the text shows every update completed before the call.
  * Returns 0 or -1 (out of memory). */
 int metrics_render(char **out, size_t *len);
+/* The same text as pieces to send without copying them (the families' cached texts, then the
+ * registry's own counter): valid until metrics_view_release, whatever updates come meanwhile.
+ * Returns 0 or -1 (out of memory). */
+struct metrics_view;
+struct metrics_piece {
+    const char *data;
+    size_t len;
+};
+int metrics_view_take(struct metrics_view **out);
+const struct metrics_piece *metrics_view_pieces(const struct metrics_view *v, size_t *n);
+void metrics_view_release(struct metrics_view *v);
 /* The same text as one gzip member (RFC 1952; *out malloc'd, *len bytes), from each family's cached
  * deflate blocks: for a scraper sending Accept-Encoding: gzip. Returns 0 or -1 (out of memory). */
 int metrics_render_gzip(unsigned char **out, size_t *len);

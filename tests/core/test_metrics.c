@@ -222,6 +222,39 @@ static void test_metrics_many_series_each_updated_once(void **state)
     free(out);
 }
 
+/* A view (the pieces /metrics sends without copying) keeps the text of the instant it was taken
+ * while later updates replace the families' cached texts; released after them, nothing leaks. */
+static void test_metrics_view_outlives_updates(void **state)
+{
+    const char *la[] = {"model", "a", NULL};
+    metrics_counter_add("c_total", "h", la, 1);
+    metrics_gauge_set("g", "h", la, 3);
+    char *before = render();
+    struct metrics_view *v;
+    assert_int_equal(metrics_view_take(&v), 0);
+    metrics_counter_add("c_total", "h", la, 41);
+    metrics_forget("g", "model", "a");
+    char *after = render();
+    size_t n;
+    const struct metrics_piece *pieces = metrics_view_pieces(v, &n);
+    struct {
+        char buf[4096];
+        size_t len;
+    } joined = {.len = 0};
+    for (size_t i = 0; i < n; i++) {
+        assert_true(joined.len + pieces[i].len < sizeof joined.buf);
+        memcpy(joined.buf + joined.len, pieces[i].data, pieces[i].len);
+        joined.len += pieces[i].len;
+    }
+    assert_int_equal(joined.len, strlen(before));
+    assert_memory_equal(joined.buf, before, joined.len);
+    metrics_view_release(v);
+    assert_non_null(strstr(after, "c_total{model=\"a\"} 42\n"));
+    assert_null(strstr(after, "g{model"));
+    free(before);
+    free(after);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -234,6 +267,7 @@ int main(void)
         cmocka_unit_test_setup(test_metrics_render_after_update_is_never_stale, reset),
         cmocka_unit_test_setup(test_metrics_gzip_inflates_to_the_text, reset),
         cmocka_unit_test_setup(test_metrics_many_series_each_updated_once, reset),
+        cmocka_unit_test_setup(test_metrics_view_outlives_updates, reset),
         cmocka_unit_test_setup(test_metrics_replace_swaps_one_models_series, reset),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
