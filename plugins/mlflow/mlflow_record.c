@@ -110,10 +110,28 @@ static int create_run(struct ml *m, const char *experiment_id, const json_t *eve
     return rc;
 }
 
+/* The keys of the params a found run holds already, as a JSON object used as a set; NULL when out
+ * of memory. */
+static json_t *logged_params(const json_t *run)
+{
+    json_t *keys = json_object();
+    size_t i;
+    json_t *param;
+    json_array_foreach(json_object_get(json_object_get(run, "data"), "params"), i, param) {
+        const char *k = json_string_value(json_object_get(param, "key"));
+        if (keys && k && json_object_set_new(keys, k, json_true()) < 0) {
+            json_decref(keys);
+            return NULL;
+        }
+    }
+    return keys;
+}
+
 /* The run of key in the experiment, found or created; a create whose outcome is unknown (no answer,
- * 429, 5xx) is retried only after another search. Sets *found. */
+ * 429, 5xx) is retried only after another search. Sets *found, and *have_params to the keys of the
+ * params the run holds (new reference). */
 static int find_or_create(struct ml *m, const char *experiment_id, const json_t *event, const char *key,
-                          char **run_id, int *finished, int *found, char *err, size_t errlen)
+                          char **run_id, int *finished, int *found, json_t **have_params, char *err, size_t errlen)
 {
     int64_t deadline = pu_now_ms() + m->deadline_ms;
     int64_t delay = m->retry_delay_ms;
@@ -127,10 +145,15 @@ static int find_or_create(struct ml *m, const char *experiment_id, const json_t 
             *finished = st && strcmp(st, "FINISHED") == 0;
             *found = attempt == 1; /* a later round finds the run this record's own create made */
             *run_id = id ? pu_strdup(id) : NULL;
+            *have_params = logged_params(run);
             json_decref(run);
             if (!*run_id) {
                 snprintf(err, errlen, "mlflow %s: runs/search answered a run without info.run_id", m->name);
                 return PU_HTTP_REFUSED;
+            }
+            if (!*have_params) {
+                snprintf(err, errlen, "mlflow %s: out of memory", m->name);
+                return PU_HTTP_TRANSIENT;
             }
             return PU_HTTP_OK;
         }
@@ -138,6 +161,10 @@ static int find_or_create(struct ml *m, const char *experiment_id, const json_t 
             return rc;
         long status = 0;
         rc = create_run(m, experiment_id, event, key, run_id, &status, err, errlen);
+        if (rc == PU_HTTP_OK && !(*have_params = json_object())) {
+            snprintf(err, errlen, "mlflow %s: out of memory", m->name);
+            return PU_HTTP_TRANSIENT;
+        }
         if (rc != PU_HTTP_TRANSIENT)
             return rc;
         int64_t wait = pu_random_upto(delay);
@@ -168,13 +195,34 @@ static json_t *slice(const json_t *arr, size_t from, size_t n)
     return out;
 }
 
-/* log-batch of the event's metrics and (with_params) params, in requests within MLflow's limits.
- * Metrics carry the event's time and step 0, params the same values: a repeat of this process's
- * event logs nothing new. */
-static int log_batches(struct ml *m, const char *run_id, const json_t *event, int with_params, char *err,
+/* The event's params but those whose key the run holds already (new reference; NULL: out of memory). */
+static json_t *params_to_log(const json_t *event, const json_t *have)
+{
+    json_t *all = ml_run_params(event), *out = json_array();
+    size_t i;
+    json_t *param;
+    json_array_foreach(all, i, param) {
+        const char *k = json_string_value(json_object_get(param, "key"));
+        if (out && !json_object_get(have, k) && json_array_append(out, param) < 0) {
+            json_decref(out);
+            out = NULL;
+        }
+    }
+    if (!all) {
+        json_decref(out);
+        out = NULL;
+    }
+    json_decref(all);
+    return out;
+}
+
+/* log-batch of the event's metrics and of its params the run does not hold yet (have), in requests
+ * within MLflow's limits. Metrics carry the event's time and step 0: a repeat of this process's
+ * event logs the same points again, which MLflow keeps as one. */
+static int log_batches(struct ml *m, const char *run_id, const json_t *event, const json_t *have, char *err,
                        size_t errlen)
 {
-    json_t *metrics = ml_run_metrics(event), *params = with_params ? ml_run_params(event) : json_array();
+    json_t *metrics = ml_run_metrics(event), *params = params_to_log(event, have);
     int rc = PU_HTTP_OK;
     if (!metrics || !params) {
         snprintf(err, errlen, "mlflow %s: out of memory", m->name);
@@ -223,6 +271,7 @@ int ml_record(struct ml *m, const json_t *event, char **run_id, char *err, size_
 {
     int rc = PU_HTTP_REFUSED;
     char *experiment = NULL, *experiment_id = NULL;
+    json_t *have_params = NULL;
     const char *what = json_string_value(json_object_get(event, "event"));
     const char *model = json_string_value(json_object_get(event, "model"));
     char *key = ml_event_key(event);
@@ -245,7 +294,7 @@ int ml_record(struct ml *m, const json_t *event, char **run_id, char *err, size_
     if (rc != PU_HTTP_OK)
         goto out;
     int finished = 0, found = 0;
-    rc = find_or_create(m, experiment_id, event, key, run_id, &finished, &found, err, errlen);
+    rc = find_or_create(m, experiment_id, event, key, run_id, &finished, &found, &have_params, err, errlen);
     if (rc != PU_HTTP_OK)
         goto out;
     if (finished) {
@@ -255,9 +304,10 @@ int ml_record(struct ml *m, const json_t *event, char **run_id, char *err, size_
         goto out;
     }
     /* A run found unfinished was left by a record cut short (a crash, an error), or another replica
-     * of the model is recording the same key right now: completed now, without params, which MLflow
-     * never lets change and which differ between replicas (their episode start, the job's state). */
-    if ((rc = log_batches(m, *run_id, event, !found, err, errlen)) != PU_HTTP_OK ||
+     * of the model is recording the same key right now: completed now, leaving out the params it
+     * holds already (MLflow never lets a param change, and replicas differ in their episode start
+     * and the job's state). */
+    if ((rc = log_batches(m, *run_id, event, have_params, err, errlen)) != PU_HTTP_OK ||
         (rc = finish_run(m, *run_id, err, errlen)) != PU_HTTP_OK)
         goto out;
     m->host->log(DW_LOG_INFO, m->name, "mlflow: %s run %s for %s of model %s (key %s) in experiment %s (id %s)",
@@ -268,6 +318,7 @@ out:
         free(*run_id);
         *run_id = NULL;
     }
+    json_decref(have_params);
     free(key);
     free(experiment);
     free(experiment_id);

@@ -2,7 +2,7 @@
 # retrain (command trainer) and the trigger becomes one MLflow run with the driftwatch.* tags and
 # the check's drift metrics, through an injected 429 on runs/create and a 500 on log-batch; the
 # drifted check itself is a run too (log_checks). A restart that triggers the same key again adds
-# no second run. With runs/update failing, the event waits in the state directory and its run is
+# no second run. With runs/log-batch failing, the event waits in the state directory and its run is
 # completed (not created again) once the server is back.
 source "$DW_SRC/tests/lib.sh"
 source "$DW_SRC/tests/mlflow/mlflow_lib.sh"
@@ -130,12 +130,13 @@ curl -fsS "http://127.0.0.1:$PORT/metrics" >"$TMP/metrics"
 expect_contains "$TMP/metrics" 'driftwatch_tracking_runs_total{plugin="tracking",event="retrain.triggered",result="found"} 1'
 
 # ---- the server failing: the event waits in the state directory, then is recorded ----
-# runs/update answers 503 until the faults are cleared: churn's runs are created and logged but not
-# finished; the retry finds each unfinished run by its key and completes it instead of adding one.
-curl -fsS -X POST "$ML_URL/_fake/faults" -d '{"faults": [{"path": "runs/update$", "status": 503, "times": -1}]}' >/dev/null
+# runs/log-batch answers 503 until the faults are cleared: churn's runs are created but hold nothing;
+# the retry finds each unfinished run by its key and completes it (metrics, params, FINISHED)
+# instead of adding one.
+curl -fsS -X POST "$ML_URL/_fake/faults" -d '{"faults": [{"path": "runs/log-batch$", "status": 503, "times": -1}]}' >/dev/null
 drift_check "$PORT" churn
 wait_for_log "$TMP/log2" "model=churn retrain triggered"
-wait_for_log "$TMP/log2" "runs/update answered HTTP 503 after 3 attempts"
+wait_for_log "$TMP/log2" "runs/log-batch answered HTTP 503 after 3 attempts"
 CHURN_KEY=$(sed -n 's/.*model=churn retrain triggered: .* key=\([^ ]*\) job=.*/\1/p' "$TMP/log2" | head -1)
 [ -n "$CHURN_KEY" ] || fail "no retrain line for churn"
 wait_for_log "$TMP/state/mlflow-tracking.jobs.json" "$CHURN_KEY"
@@ -149,9 +150,8 @@ state, key = json.load(open(sys.argv[1])), sys.argv[2]
 runs = [r for r in state["runs"].values() if r["tags"].get("driftwatch.key") == key]
 assert len(runs) == 1 and runs[0]["status"] == "FINISHED", runs
 r = runs[0]
-# logged once before the 503s and once more on completion: the same points, not two of each
 assert len(r["metrics"]) == len({m["key"] for m in r["metrics"]}) == 5 + 3 * 2, r["metrics"]
-assert r["params"]["trainer"] == "command", r["params"]
+assert r["params"]["trainer"] == "command" and r["params"]["feature.x.method"], r["params"]
 churn = [r for r in state["runs"].values() if r["tags"].get("driftwatch.model") == "churn"]
 assert len(churn) == 2 and all(r["status"] == "FINISHED" for r in churn), churn  # its check run too
 PY
