@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "config_model.h"
-#include "data/cliargs.h"
+#include "cli/cliargs.h"
 #include "state_window.h"
 #include "suggest.h"
 

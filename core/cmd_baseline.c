@@ -8,7 +8,7 @@
 #include "config.h"
 #include "config_model.h"
 #include "data/baseline.h"
-#include "data/cliargs.h"
+#include "cli/cliargs.h"
 #include "drift/perf_table.h"
 
 static const char usage[] =

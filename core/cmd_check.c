@@ -5,7 +5,7 @@
 
 #include "check_setup.h"
 #include "commands.h"
-#include "data/cliargs.h"
+#include "cli/cliargs.h"
 #include "data/outfile.h"
 #include "drift/analyze.h"
 

@@ -1,9 +1,9 @@
 /* driftwatch plugins: lists the plugins in a directory with kind, version, ABI, description and
  * their documented options (the same tables the loader validates config against). */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/cliargs.h"
 #include "commands.h"
 #include "options.h"
 #include "plugin_dir.h"
@@ -95,30 +95,27 @@ static void print_plugin(const struct dw_plugin *p)
 
 int cmd_plugins(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"plugin-dir", required_argument, NULL, 'd'}, {"format", required_argument, NULL, 'f'},
-        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    static const struct cli_opt opts[] = {{"plugin-dir", 0, 1}, {"format", 0, 1}, {"help", 'h', 0}};
     const char *dir = plugin_dir_default();
     int markdown = 0;
-    optind = 1;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-        if (c == 'd') {
-            dir = optarg;
-        } else if (c == 'f') {
-            if (strcmp(optarg, "markdown") != 0 && strcmp(optarg, "text") != 0) {
-                fprintf(stderr, "driftwatch plugins: --format must be text or markdown, not '%s'\n", optarg);
+    char perr[256];
+    const char *v;
+    for (int i = 1, k; (k = cliargs_next(argc, argv, &i, opts, 3, &v, perr, sizeof perr)) != -1;) {
+        if (k == -2) {
+            fprintf(stderr, "driftwatch plugins: %s (see --help)\n", perr);
+            return 2;
+        }
+        if (k == 0) {
+            dir = v;
+        } else if (k == 1) {
+            if (strcmp(v, "markdown") != 0 && strcmp(v, "text") != 0) {
+                fprintf(stderr, "driftwatch plugins: --format must be text or markdown, not '%s'\n", v);
                 return 2;
             }
-            markdown = strcmp(optarg, "markdown") == 0;
-        } else if (c == 'h') {
+            markdown = strcmp(v, "markdown") == 0;
+        } else {
             fputs(plugins_usage, stdout);
             return 0;
-        } else {
-            fprintf(stderr, "driftwatch plugins: %s option '%s' (see --help)\n",
-                    c == ':' ? "missing value for" : "unknown", argv[optind - 1]);
-            return 2;
         }
     }
     char **names;

@@ -1,6 +1,5 @@
 /* driftwatch run: the agent in the foreground. SIGTERM/SIGINT stop it cleanly (exit 0); SIGHUP
  * reloads the config, keeping the running one when the new one is invalid. */
-#include <getopt.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
@@ -8,6 +7,7 @@
 #include <sys/resource.h>
 
 #include "agent.h"
+#include "cli/cliargs.h"
 #include "commands.h"
 #include "config.h"
 #include "http_client.h"
@@ -28,29 +28,20 @@ static const char run_usage[] =
  * otherwise the exit code + 1 (so 1 means exit 0 after --help). */
 int parse_config_args(int argc, char **argv, const char *usage, const char **config_path)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    static const struct cli_opt opts[] = {{"config", 'c', 1}, {"help", 'h', 0}};
     *config_path = NULL;
-    optind = 1;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, ":c:h", opts, NULL)) != -1) {
-        if (c == 'c') {
-            *config_path = optarg;
-        } else if (c == 'h') {
-            fputs(usage, stdout);
-            return 1;
-        } else if (c == ':') {
-            fprintf(stderr, "driftwatch %s: option '%s' needs a value (see --help)\n", argv[0], argv[optind - 1]);
-            return 3;
-        } else {
-            fprintf(stderr, "driftwatch %s: unknown option '%s' (see --help)\n", argv[0], argv[optind - 1]);
+    char err[256];
+    const char *v;
+    for (int i = 1, k; (k = cliargs_next(argc, argv, &i, opts, 2, &v, err, sizeof err)) != -1;) {
+        if (k == -2) {
+            fprintf(stderr, "driftwatch %s: %s (see --help)\n", argv[0], err);
             return 3;
         }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "driftwatch %s: unexpected argument '%s' (see --help)\n", argv[0], argv[optind]);
-        return 3;
+        if (k == 1) {
+            fputs(usage, stdout);
+            return 1;
+        }
+        *config_path = v;
     }
     if (!*config_path) {
         fprintf(stderr, "driftwatch %s: missing -c FILE (see --help)\n", argv[0]);

@@ -1,11 +1,11 @@
 /* driftwatch vertex: runs a Vertex AI action (upload a model, deploy, undeploy, roll back, look at
  * or wait for a job) through the vertex plugin configured as a model's retrain trigger. */
-#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cliargs.h"
 #include "commands.h"
 #include "config.h"
 #include "host.h"
@@ -150,36 +150,34 @@ static int run_action(const struct config *cfg, const struct model_config *m, js
 
 int cmd_vertex(int argc, char **argv)
 {
-    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-                                         {"model", required_argument, NULL, 'm'},
-                                         {"param", required_argument, NULL, 'p'},
-                                         {"params", required_argument, NULL, 'P'},
-                                         {"option", required_argument, NULL, 'o'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    const char *path = NULL, *model = NULL;
+    static const struct cli_opt opts[] = {{"config", 'c', 1}, {"model", 0, 1}, {"param", 0, 1}, {"params", 0, 1},
+                                          {"option", 0, 1}, {"help", 'h', 0}, {"", 0, 1}};
+    const char *path = NULL, *model = NULL, *action = NULL;
     json_t *params = json_object(), *options = json_object();
-    int rc = 2, c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":c:h", opts, NULL)) != -1) {
-        if (c == 'c') {
-            path = optarg;
-        } else if (c == 'm') {
-            model = optarg;
-        } else if (c == 'p') {
-            if (add_param(params, optarg, 0) < 0) {
-                fprintf(stderr, "driftwatch vertex: --param wants KEY=VALUE, not '%s'\n", optarg);
+    int rc = 2;
+    char perr[256];
+    const char *v;
+    for (int i = 1, k; (k = cliargs_next(argc, argv, &i, opts, 7, &v, perr, sizeof perr)) != -1;) {
+        if (k == -2) {
+            fprintf(stderr, "driftwatch vertex: %s (see --help)\n", perr);
+            goto out;
+        } else if (k == 0) {
+            path = v;
+        } else if (k == 1) {
+            model = v;
+        } else if (k == 2) {
+            if (add_param(params, v, 0) < 0) {
+                fprintf(stderr, "driftwatch vertex: --param wants KEY=VALUE, not '%s'\n", v);
                 goto out;
             }
-        } else if (c == 'o') {
-            if (add_param(options, optarg, 1) < 0) {
-                fprintf(stderr, "driftwatch vertex: --option wants KEY=VALUE, not '%s'\n", optarg);
+        } else if (k == 4) {
+            if (add_param(options, v, 1) < 0) {
+                fprintf(stderr, "driftwatch vertex: --option wants KEY=VALUE, not '%s'\n", v);
                 goto out;
             }
-        } else if (c == 'P') {
+        } else if (k == 3) {
             json_error_t jerr;
-            json_t *more = json_loads(optarg, 0, &jerr);
+            json_t *more = json_loads(v, 0, &jerr);
             if (!json_is_object(more)) {
                 /* jansson reads integers as int64: a larger id must be quoted. */
                 fprintf(stderr, "driftwatch vertex: --params: not a JSON object (column %d: %s)%s\n", jerr.column,
@@ -191,17 +189,18 @@ int cmd_vertex(int argc, char **argv)
             }
             json_object_update(params, more);
             json_decref(more);
-        } else if (c == 'h') {
+        } else if (k == 5) {
             fputs(vertex_usage, stdout);
             rc = 0;
             goto out;
-        } else {
-            fprintf(stderr, "driftwatch vertex: %s option '%s' (see --help)\n",
-                    c == ':' ? "missing value for" : "unknown", argv[optind - 1]);
+        } else if (action) {
+            fprintf(stderr, "driftwatch vertex: need exactly one ACTION, not '%s' and '%s' (see --help)\n", action, v);
             goto out;
+        } else {
+            action = v;
         }
     }
-    if (optind != argc - 1 || !path) {
+    if (!action || !path) {
         fprintf(stderr, "driftwatch vertex: need exactly one ACTION and -c FILE (see --help)\n");
         goto out;
     }
@@ -222,7 +221,7 @@ int cmd_vertex(int argc, char **argv)
         rc = 1;
     } else {
         http_client_global_init();
-        rc = run_action(cfg, m, options, argv[optind], params);
+        rc = run_action(cfg, m, options, action, params);
         http_client_global_cleanup();
     }
     config_free(cfg);

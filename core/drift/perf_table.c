@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "data/catmap.h"
-#include "data/cliargs.h"
+#include "cli/cliargs.h"
 #include "sample/numparse.h"
 #include "perf_chunks.h"
 #include "perf_estimate.h"

@@ -1,4 +1,4 @@
-/* Option parsing for the data subcommands; see cliargs.h. */
+/* Option parsing for the subcommands; see cliargs.h. */
 #include "cliargs.h"
 
 #include <errno.h>
@@ -36,8 +36,15 @@ int cliargs_next(int argc, char **argv, int *i, const struct cli_opt *opts, size
             return -2;
         }
     } else {
-        snprintf(err, errlen, "unexpected argument '%s'", a);
-        return -2;
+        for (k = 0; k < nopts; k++)
+            if (!opts[k].name[0])
+                break;
+        if (k == nopts) {
+            snprintf(err, errlen, "unexpected argument '%s'", a);
+            return -2;
+        }
+        *value = argv[(*i)++];
+        return (int)k;
     }
     (*i)++;
     if (!opts[k].has_value) {
@@ -52,7 +59,7 @@ int cliargs_next(int argc, char **argv, int *i, const struct cli_opt *opts, size
         return (int)k;
     }
     if (*i >= argc) {
-        snprintf(err, errlen, "option '--%s' needs a value", opts[k].name);
+        snprintf(err, errlen, "option '%s' needs a value", a); /* as it was typed: -c or --config */
         return -2;
     }
     *value = argv[(*i)++];

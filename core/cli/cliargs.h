@@ -1,18 +1,19 @@
-/* Long-option parsing for the data subcommands (baseline, check, report): `--name value`,
- * `--name=value`, flags, `-x` short aliases; no global state (unlike getopt). */
+/* Option parsing for every subcommand: `--name value`, `--name=value`, flags, `-x` short aliases,
+ * and positional arguments where a command takes them; no global state (unlike getopt). */
 #ifndef DW_DATA_CLIARGS_H
 #define DW_DATA_CLIARGS_H
 
 #include <stddef.h>
 
 struct cli_opt {
-    const char *name;  /* long name without dashes */
+    const char *name;  /* long name without dashes; "" for the command's positional arguments */
     char short_name;   /* 0: none */
     int has_value;
 };
 
 /* Returns the index of the option matched at argv[*i] and sets *value (NULL for flags), advancing
- * *i; -1 at the end; -2 on an error (unknown option, missing value, stray argument) with err. */
+ * *i; a non-option argument matches the "" entry (its text in *value), else it is an error; -1 at
+ * the end; -2 on an error (unknown option, missing value, stray argument) with err. */
 int cliargs_next(int argc, char **argv, int *i, const struct cli_opt *opts, size_t nopts, const char **value,
                  char *err, size_t errlen);
 
