@@ -19,6 +19,7 @@ struct cached_baseline {
     int shared;          /* 0: the file changed while it loaded, so no later get may match it */
     size_t refs;
     struct profile *profile;
+    struct pca_reference *pca; /* the profile's PCA fit, once a check of it asked */
 };
 
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -50,7 +51,7 @@ const struct profile *baseline_cache_get(const char *path, int *loaded, char *er
     }
     struct profile *p = NULL;
     e = calloc(1, sizeof *e);
-    if (!e || !(e->real_path = strdup(real))) {
+    if (!e || !(e->real_path = strdup(real)) || !(e->pca = pca_reference_new())) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
@@ -71,10 +72,23 @@ const struct profile *baseline_cache_get(const char *path, int *loaded, char *er
     return p;
 fail:
     pthread_mutex_unlock(&cache_lock);
-    if (e)
+    if (e) {
         free(e->real_path);
+        pca_reference_free(e->pca);
+    }
     free(e);
     return NULL;
+}
+
+struct pca_reference *baseline_cache_pca(const struct profile *p)
+{
+    struct pca_reference *pca = NULL;
+    pthread_mutex_lock(&cache_lock);
+    for (struct cached_baseline *e = cache; e && !pca; e = e->next)
+        if (e->profile == p)
+            pca = e->pca;
+    pthread_mutex_unlock(&cache_lock);
+    return pca;
 }
 
 void baseline_cache_put(const struct profile *p)
@@ -89,6 +103,7 @@ void baseline_cache_put(const struct profile *p)
         if (--e->refs == 0) {
             *link = e->next;
             profile_free(e->profile);
+            pca_reference_free(e->pca);
             free(e->real_path);
             free(e);
         }

@@ -240,6 +240,7 @@ int model_start(const struct model_config *mc, const struct model_links *links, 
         config_analyze_options(mc, &m->aopts, err, errlen) < 0)
         goto error;
     m->aopts_ready = 1;
+    m->aopts.pca_reference = baseline_cache_pca(m->profile); /* one PCA fit per baseline, not per check */
     /* a restarted model (SIGHUP) may have another baseline, or the families turned off */
     bin_metrics_forget(mc->name);
     if (!mc->bin_metrics_off && !(m->bins = bin_layout_new(m->profile, analyze_bins(&m->aopts, m->profile)))) {

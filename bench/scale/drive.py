@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Drives a running agent for the scale benchmark (bench/scale/run.sh) and prints figures; asserts
 nothing. Per model: one full window pushed (the tumbling window closes and is checked), then half a
-window; then RSS, /metrics size and the time of SCRAPES curl scrapes with and without gzip.
+window; then RSS, the time of a second check of the first model (its half window, on demand),
+/metrics size and the time of SCRAPES curl scrapes with and without gzip.
 
 Usage: drive.py PORT PID MODELS WINDOW BODY.ndjson SCRAPES BATCH"""
 import http.client
@@ -94,6 +95,14 @@ def main():
     push(port, models, lines[:len(lines) // 2], batch)
     time.sleep(1)
     print(f"  + half a window each:    {rss(pid)}")
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+    t3 = time.monotonic()
+    conn.request("POST", "/v1/models/m000/check")
+    r = conn.getresponse()
+    r.read()
+    t4 = time.monotonic()
+    conn.close()
+    print(f"  a second check of m000:  {(t4 - t3) * 1000:.1f} ms (POST .../check of its half window, HTTP {r.status})")
     plain = scrape(port)
     gz = scrape(port, gzip=True)
     lines_out = plain.split(b"\n")

@@ -938,7 +938,8 @@ int analyze_window(const struct profile *p, const struct columns *w, const struc
     }
     v->drift_share = v->nfeatures ? (double)v->drifted / (double)v->nfeatures : 0.0;
     v->dataset_drift = v->nfeatures > 0 && v->drift_share >= o->dataset_share - SHARE_EPS;
-    int mv_drift = analyze_multivariate(p, w, o->multivariate, o->seed ? o->seed : p->seed, &v->pca, &v->mmd);
+    int mv_drift = analyze_multivariate(p, w, o->multivariate, o->seed ? o->seed : p->seed, o->pca_reference,
+                                        &v->pca, &v->mmd);
     if (mv_drift < 0)
         goto nomem;
     v->multivariate_drift = mv_drift;

@@ -83,6 +83,8 @@ struct analyze_options {
     int multivariate_chosen; /* the methods were named (--methods pca_reconstruction,mmd, config
                                 drift.multivariate): their drift then sets the exit code to 2 */
     uint64_t seed;         /* the mmd permutations' seed; 0: the profile's settings.seed */
+    struct pca_reference *pca_reference; /* borrowed: the baseline's kept PCA fit (the agent's shared
+                                            baselines); NULL: pca_reconstruction fits at each check */
     struct quality_options quality; /* data quality thresholds and the missing-column rule (docs/statistics.md) */
     struct perf_options perf; /* model performance and bias: metrics and protected attributes (owned) */
 };

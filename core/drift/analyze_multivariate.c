@@ -6,6 +6,7 @@
 
 #include "multivariate.h"
 #include "analyze_multivariate.h"
+#include "pca_reference.h"
 
 #define MMD_P_THRESHOLD 0.05
 
@@ -61,7 +62,7 @@ nomem:
 }
 
 int analyze_multivariate(const struct profile *p, const struct columns *w, unsigned methods, uint64_t seed,
-                         struct mv_pca_verdict *pv, struct mv_mmd_verdict *mv)
+                         struct pca_reference *ref, struct mv_pca_verdict *pv, struct mv_mmd_verdict *mv)
 {
     memset(pv, 0, sizeof *pv);
     memset(mv, 0, sizeof *mv);
@@ -107,12 +108,18 @@ int analyze_multivariate(const struct profile *p, const struct columns *w, unsig
     mv_standardise(rs->values, ns, nf, mean, std, zs);
     mv_standardise(zw, nw, nf, mean, std, zw);
     if (pv->ran) {
-        if (pca_fit(zs, ns, nf, PCA_VARIANCE_RATIO, &m) < 0)
-            goto out;
+        const struct pca_model *fit = &m;
+        if (ref) {
+            if (pca_reference_get(ref, zs, ns, nf, &fit, &pv->lower, &pv->upper) < 0)
+                goto out;
+        } else {
+            if (pca_fit(zs, ns, nf, PCA_VARIANCE_RATIO, &m) < 0)
+                goto out;
+            pca_thresholds(&m, zs, ns, PCA_CHUNKS, &pv->lower, &pv->upper);
+        }
         pv->ok = 1;
-        pv->components = m.k;
-        pv->value = pca_error(&m, zw, nw);
-        pca_thresholds(&m, zs, ns, PCA_CHUNKS, &pv->lower, &pv->upper);
+        pv->components = fit->k;
+        pv->value = pca_error(fit, zw, nw);
         if (isnan(pv->lower))
             pv->note = "fewer than 2 non-empty chunks in the row sample (under 10 rows): no thresholds";
         else

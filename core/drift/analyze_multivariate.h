@@ -10,6 +10,8 @@
 #include "data/columns.h"
 #include "data/profile.h"
 
+struct pca_reference;
+
 /* Multivariate methods, as bits of analyze_options.multivariate. */
 enum { MV_PCA_RECONSTRUCTION = 1u << 0, MV_MMD = 1u << 1 };
 #define MV_DEFAULT MV_PCA_RECONSTRUCTION
@@ -30,11 +32,12 @@ struct mv_mmd_verdict {
     const char *note;
 };
 
-/* Fills *pca and *mmd for the methods in `methods` (MV_* bits); seed drives mmd's permutations.
+/* Fills *pca and *mmd for the methods in `methods` (MV_* bits); seed drives mmd's permutations;
+ * ref (NULL: fit at this call) keeps p's PCA fit for later calls with the same profile.
  * A method that cannot run (a profile without rows, a window whose rows cannot be lined up, too
  * few rows) says why in its note and does not drift. Returns 1 when either drifted, 0 when
  * neither did, -1 out of memory. */
 int analyze_multivariate(const struct profile *p, const struct columns *w, unsigned methods, uint64_t seed,
-                         struct mv_pca_verdict *pca, struct mv_mmd_verdict *mmd);
+                         struct pca_reference *ref, struct mv_pca_verdict *pca, struct mv_mmd_verdict *mmd);
 
 #endif

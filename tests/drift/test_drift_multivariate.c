@@ -3,6 +3,7 @@
  * from scikit-learn's bundled datasets, and edge cases), the MMD permutation p-value's calibration
  * and power, and the defined edge cases. */
 #include <math.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 
 #include "data/prng.h"
 #include "drift/multivariate.h"
+#include "drift/pca_reference.h"
 #include "fixture.h"
 
 /* Everything numpy computed is compared at 1e-7 relative (the brief's contract); the components
@@ -148,6 +150,63 @@ static void test_pca_reconstruction_matches_numpy(void **state)
         check_value(&t, l.name, "lower", lo, json_object_get(e, "lower"));
         check_value(&t, l.name, "upper", hi, json_object_get(e, "upper"));
         pca_clear(&m);
+        free(l.zs);
+        free(l.zw);
+    }
+    err_report(&t);
+    assert_int_equal(t.failures, 0);
+}
+
+struct ref_call {
+    struct pca_reference *ref;
+    const struct loaded *l;
+    const struct pca_model *fit;
+    double lo, hi;
+    int rc;
+};
+
+static void *call_reference(void *arg)
+{
+    struct ref_call *c = arg;
+    c->rc = pca_reference_get(c->ref, c->l->zs, c->l->ns, c->l->p, &c->fit, &c->lo, &c->hi);
+    return NULL;
+}
+
+/* The agent's kept fit (one per baseline): four checks at once get the one fit, computed once,
+ * and it is numpy's (the same fixture values as above); a later check gets it again, no refit. */
+static void test_pca_reference_fits_once_and_matches_numpy(void **state)
+{
+    (void)state;
+    struct err_track t = {.what = "pca_reference vs numpy (np.linalg.svd)"};
+    const json_t *c;
+    size_t i;
+    json_array_foreach(json_object_get(doc, "cases"), i, c)
+    {
+        struct loaded l;
+        load_case(c, &l);
+        struct pca_reference *ref = pca_reference_new();
+        assert_non_null(ref);
+        unsigned long fits = pca_reference_fits();
+        struct ref_call calls[4];
+        pthread_t th[4];
+        for (int k = 0; k < 4; k++) {
+            calls[k] = (struct ref_call){.ref = ref, .l = &l};
+            assert_int_equal(pthread_create(&th[k], NULL, call_reference, &calls[k]), 0);
+        }
+        for (int k = 0; k < 4; k++) {
+            pthread_join(th[k], NULL);
+            assert_int_equal(calls[k].rc, 0);
+            assert_ptr_equal(calls[k].fit, calls[0].fit);
+        }
+        const json_t *e = l.expected;
+        check_value(&t, l.name, "window_error", pca_error(calls[0].fit, l.zw, l.nw), json_object_get(e, "window_error"));
+        check_value(&t, l.name, "lower", calls[0].lo, json_object_get(e, "lower"));
+        check_value(&t, l.name, "upper", calls[0].hi, json_object_get(e, "upper"));
+        struct ref_call again = {.ref = ref, .l = &l};
+        call_reference(&again);
+        assert_ptr_equal(again.fit, calls[0].fit);
+        assert_int_equal(pca_reference_fits() - fits, 1);
+        pca_reference_free(ref);
         free(l.zs);
         free(l.zw);
     }
@@ -334,6 +393,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pca_reconstruction_matches_numpy),
+        cmocka_unit_test(test_pca_reference_fits_once_and_matches_numpy),
         cmocka_unit_test(test_mmd_statistic_and_sigma2_match_numpy),
         cmocka_unit_test(test_mmd_p_value_is_calibrated),
         cmocka_unit_test(test_correlation_flip_detected_by_both_methods),
