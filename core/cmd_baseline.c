@@ -10,6 +10,7 @@
 #include "data/baseline.h"
 #include "cli/cliargs.h"
 #include "drift/perf_table.h"
+#include "strlist.h"
 
 static const char usage[] =
     "usage: driftwatch baseline --data FILE --out B.json [options]\n"
@@ -92,7 +93,7 @@ int cmd_baseline(int argc, char **argv)
         case O_OUT: out_path = v; break;
         case O_CAT:
         case O_EXCL:
-            if (cliargs_split(v, k == O_CAT ? &cats : &excl, k == O_CAT ? &ncats : &nexcl) < 0) {
+            if (strlist_split(v, k == O_CAT ? &cats : &excl, k == O_CAT ? &ncats : &nexcl) < 0) {
                 fprintf(stderr, "driftwatch baseline: out of memory\n");
                 rc = 1;
                 goto out;
@@ -250,7 +251,7 @@ out:
     perf_options_clear(&protected);
     json_decref(data_version);
     config_free(cfg);
-    cliargs_free_list(cats, ncats);
-    cliargs_free_list(excl, nexcl);
+    strlist_free(cats, ncats);
+    strlist_free(excl, nexcl);
     return rc;
 }

@@ -66,36 +66,6 @@ int cliargs_next(int argc, char **argv, int *i, const struct cli_opt *opts, size
     return (int)k;
 }
 
-int cliargs_split(const char *s, char ***list, size_t *n)
-{
-    const char *p = s;
-    while (*p) {
-        const char *comma = strchr(p, ',');
-        size_t len = comma ? (size_t)(comma - p) : strlen(p);
-        if (len) {
-            char **l = realloc(*list, (*n + 1) * sizeof *l);
-            if (!l)
-                return -1;
-            *list = l;
-            l[*n] = strndup(p, len);
-            if (!l[*n])
-                return -1;
-            (*n)++;
-        }
-        p += len;
-        if (*p == ',')
-            p++;
-    }
-    return 0;
-}
-
-void cliargs_free_list(char **list, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(list[i]);
-    free(list);
-}
-
 int cliargs_parse_u64(const char *s, unsigned long long *out)
 {
     if (!s || !*s || *s == '-' || *s == '+')

@@ -17,11 +17,6 @@ struct cli_opt {
 int cliargs_next(int argc, char **argv, int *i, const struct cli_opt *opts, size_t nopts, const char **value,
                  char *err, size_t errlen);
 
-/* Splits "a,b,c" into a malloc'd array of malloc'd strings appended to *list (empty items are
- * skipped). Returns 0 or -1 (memory). */
-int cliargs_split(const char *s, char ***list, size_t *n);
-void cliargs_free_list(char **list, size_t n);
-
 /* Parses a non-negative integer ("10000"); returns 0 or -1. */
 int cliargs_parse_u64(const char *s, unsigned long long *out);
 

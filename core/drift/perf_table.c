@@ -8,10 +8,10 @@
 #include <string.h>
 
 #include "data/catmap.h"
-#include "cli/cliargs.h"
 #include "sample/numparse.h"
 #include "perf_chunks.h"
 #include "perf_estimate.h"
+#include "strlist.h"
 
 void perf_options_clear(struct perf_options *o)
 {
@@ -42,7 +42,7 @@ int fairness_spec_parse(const char *text, struct fairness_spec *out, char *err, 
         return -1;
     }
     out->attribute = strndup(text, (size_t)(eq - text));
-    if (!out->attribute || cliargs_split(eq + 1, &out->privileged, &out->nprivileged) < 0) {
+    if (!out->attribute || strlist_split(eq + 1, &out->privileged, &out->nprivileged) < 0) {
         fairness_spec_clear(out);
         snprintf(err, errlen, "out of memory");
         return -1;
