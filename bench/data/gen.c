@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "data/prng.h"
+#include "util/prng.h"
 
 static double uniform01(struct prng *g)
 {

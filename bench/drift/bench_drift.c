@@ -8,7 +8,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include "drift/drift.h"
+#include "stats/drift.h"
 
 /* The data generator, mirrored bit for bit by scipy_battery.py: value i of stream s is
  * sqrt(3) * (u1 + u2 + u3 + u4 - 2) * scale + shift, with u_k uniforms from a counter-based

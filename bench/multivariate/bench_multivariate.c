@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "data/prng.h"
-#include "drift/multivariate.h"
+#include "util/prng.h"
+#include "stats/multivariate.h"
 
 static double now(void)
 {

@@ -20,8 +20,8 @@
 
 #include "../../tests/probes/upstream.h"
 #include "bench_util.h"
-#include "http_client.h"
-#include "metrics.h"
+#include "http/http_client.h"
+#include "util/metrics.h"
 
 static char *request;
 static size_t request_len;

@@ -12,10 +12,10 @@
 #include <unistd.h>
 
 #include "bench_util.h"
-#include "http_client.h"
-#include "http_server.h"
-#include "metrics.h"
-#include "routes.h"
+#include "http/http_client.h"
+#include "http/http_server.h"
+#include "util/metrics.h"
+#include "http/routes.h"
 
 static char *body;
 static size_t body_len;

@@ -9,8 +9,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "host.h"
-#include "yaml_tree.h"
+#include "plugin/host.h"
+#include "util/yaml_tree.h"
 
 static uint64_t counted, batches;
 

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "plugin_instance.h"
+#include "plugin/plugin_instance.h"
 
 /* Loads and starts a probe from YAML (exits on error: this is a benchmark's main). */
 struct plugin_instance *bench_probe(const char *yaml);

@@ -6,11 +6,11 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "data/prng.h"
-#include "drift/cbpe.h"
-#include "drift/ddm.h"
-#include "drift/isotonic.h"
-#include "drift/page_hinkley.h"
+#include "util/prng.h"
+#include "stats/cbpe.h"
+#include "stats/ddm.h"
+#include "stats/isotonic.h"
+#include "stats/page_hinkley.h"
 
 static double now(void)
 {

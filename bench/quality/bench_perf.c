@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "data/prng.h"
-#include "drift/perf_chunks.h"
-#include "drift/perf_eval.h"
+#include "util/prng.h"
+#include "stats/perf_chunks.h"
+#include "stats/perf_eval.h"
 
 static double now(void)
 {

@@ -17,7 +17,7 @@
 #include "jansson_reference.h"
 #include "sample/sample_batch.h"
 #include "sample/sample_row.h"
-#include "strbuf.h"
+#include "util/strbuf.h"
 
 #define SAMPLES 1000
 #define NUMERIC 20

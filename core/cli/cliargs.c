@@ -1,5 +1,5 @@
 /* Option parsing for the subcommands; see cliargs.h. */
-#include "cliargs.h"
+#include "cli/cliargs.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* Row-aligned cells (see cells.h). */
-#include "cells.h"
+#include "data/cells.h"
 
 #include <math.h>
 #include <stdlib.h>

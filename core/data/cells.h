@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#include "catmap.h"
+#include "util/catmap.h"
 
 struct cells {
     double *num;           /* numeric column: each row's value, NAN when missing or invalid */

@@ -1,13 +1,13 @@
 /* Column table: per-value work is a type dispatch, a parse and either Welford's update plus a
  * reservoir step (Vitter's Algorithm R) or a hash-map increment. See columns.h. */
-#include "columns.h"
+#include "data/columns.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sample/numparse.h"
-#include "utf8.h"
+#include "util/utf8.h"
 
 /* The row reservoir's PRNG stream (columns use streams 0..ncols-1). */
 #define ROW_STREAM UINT64_C(0x726f7773)

@@ -9,9 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "catmap.h"
-#include "cells.h"
-#include "prng.h"
+#include "util/catmap.h"
+#include "data/cells.h"
+#include "util/prng.h"
 #include "sample/sample_row.h"
 
 enum col_type { COL_NUMERIC = 1, COL_CATEGORICAL = 2 };

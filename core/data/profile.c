@@ -1,5 +1,5 @@
 /* Baseline profile: build, render, load and validate. See profile.h and docs/data-formats.md. */
-#include "profile.h"
+#include "data/profile.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -9,10 +9,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "drift/drift.h"
-#include "jsonw.h"
+#include "stats/drift.h"
+#include "util/jsonw.h"
 #include "sample/numparse.h"
-#include "outfile.h"
+#include "util/outfile.h"
 
 const char *col_type_name(enum col_type t)
 {

@@ -9,9 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "columns.h"
-#include "quality_profile.h"
-#include "strbuf.h"
+#include "data/columns.h"
+#include "data/quality_profile.h"
+#include "util/strbuf.h"
 
 #define PROFILE_VERSION 2
 #define PROFILE_DEFAULT_ROW_SAMPLE 5000

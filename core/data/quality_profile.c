@@ -1,12 +1,12 @@
 /* The profile's "quality" section: rendering and validated loading (see quality_profile.h). */
-#include "quality_profile.h"
+#include "data/quality_profile.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "jsonw.h"
+#include "util/jsonw.h"
 
 /* Keys this file reads and writes; the rest of the section goes to extra. */
 static const char *const known_keys[] = {"task",        "positive",         "columns",

@@ -8,11 +8,11 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#include "drift/cbpe.h"
-#include "drift/fairness.h"
-#include "drift/isotonic.h"
-#include "drift/perf_metrics.h"
-#include "strbuf.h"
+#include "stats/cbpe.h"
+#include "stats/fairness.h"
+#include "stats/isotonic.h"
+#include "stats/perf_metrics.h"
+#include "util/strbuf.h"
 
 /* A protected attribute: its column, privileged values and favorable outcome. */
 struct fairness_spec {

@@ -1,6 +1,6 @@
 /* File readers on top of csv.c and columns.c: header checks, field-count and JSON checks with
  * path:line messages, MD5 of the file during the inference pass. See source.h. */
-#include "source.h"
+#include "data/source.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "csv.h"
+#include "util/csv.h"
 #include "sample/numparse.h"
-#include "utf8.h"
+#include "util/utf8.h"
 
 #define PROGRESS_EVERY (8u << 20)
 

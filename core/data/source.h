@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "columns.h"
+#include "data/columns.h"
 
 /* CSV with a header row; JSON Lines (one object a line); one JSON array of objects (a batch) */
 enum source_format { SOURCE_CSV = 1, SOURCE_JSONL = 2, SOURCE_JSON_ARRAY = 3 };

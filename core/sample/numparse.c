@@ -1,6 +1,6 @@
 /* Number parsing for the data readers: the hot path of baseline building, so plain decimals skip
  * strtod. Exactness: see the comment in num_parse. */
-#include "numparse.h"
+#include "sample/numparse.h"
 
 #include <errno.h>
 #include <float.h>

@@ -1,6 +1,6 @@
 /* RFC 3339 date-times (see rfc3339.h): the one parser of a sample's timestamp, for the probes'
  * validation and the core's time windows alike. */
-#include "rfc3339.h"
+#include "sample/rfc3339.h"
 
 static int digits(const char *s, int n, int *value)
 {

@@ -1,5 +1,5 @@
 /* Request bodies as samples (see sample_batch.h). */
-#include "sample_batch.h"
+#include "sample/sample_batch.h"
 
 #include <stdio.h>
 #include <string.h>

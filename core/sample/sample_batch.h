@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 
-#include "sample_check.h"
+#include "sample/sample_check.h"
 
 /* One sample of a body, or why it is not one. */
 struct sample_item {

@@ -1,6 +1,6 @@
 /* Sample validation (see sample_check.h): a recursive-descent JSON scanner
  * that validates as it goes and looks at the few keys a sample's shape depends on. */
-#include "sample_check.h"
+#include "sample/sample_check.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json_hex.h"
-#include "rfc3339.h"
+#include "sample/json_hex.h"
+#include "sample/rfc3339.h"
 
 #define MAX_DEPTH 2048 /* jansson's JSON_PARSER_MAX_DEPTH */
 

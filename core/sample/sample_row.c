@@ -1,6 +1,6 @@
 /* Sample text → row of cells (see sample_row.h): a small JSON reader that looks up each key among
  * the model's columns and converts values in place; everything else is skipped, never built. */
-#include "sample_row.h"
+#include "sample/sample_row.h"
 
 #include <errno.h>
 #include <math.h>
@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json_hex.h"
-#include "numparse.h"
+#include "sample/json_hex.h"
+#include "sample/numparse.h"
 
 #define MAX_DEPTH 2048 /* as jansson's parser */
 

@@ -6,9 +6,9 @@
 #include <string.h>
 
 #include "alert_harness.h"
-#include "host.h"
-#include "http_client.h"
-#include "metrics.h"
+#include "plugin/host.h"
+#include "http/http_client.h"
+#include "util/metrics.h"
 
 static const char usage[] =
     "usage: dw_alert_send PLUGIN.so INSTANCE [--set key=value]... --model NAME (--firing|--resolved)\n"

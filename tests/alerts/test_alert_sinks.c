@@ -25,9 +25,9 @@
 #include <jansson.h>
 
 #include "alert_harness.h"
-#include "host.h"
-#include "http_client.h"
-#include "metrics.h"
+#include "plugin/host.h"
+#include "http/http_client.h"
+#include "util/metrics.h"
 
 #ifndef DW_TEST_PYTHON3
 #define DW_TEST_PYTHON3 "/usr/bin/python3"

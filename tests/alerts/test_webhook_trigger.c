@@ -25,10 +25,10 @@
 #include <jansson.h>
 
 #include "alert_harness.h"
-#include "host.h"
-#include "http_client.h"
-#include "metrics.h"
-#include "plugin_loader.h"
+#include "plugin/host.h"
+#include "http/http_client.h"
+#include "util/metrics.h"
+#include "plugin/plugin_loader.h"
 
 #ifndef DW_TEST_PYTHON3
 #define DW_TEST_PYTHON3 "/usr/bin/python3"
@@ -37,7 +37,7 @@
 extern char **environ;
 
 #define SECRET "s3cr3t-for-trigger-tests"
-/* The policy's key shape (core/policy.c, docs/operations.md): model, the data version's first 12 hex
+/* The policy's key shape (core/runtime/policy.c, docs/operations.md): model, the data version's first 12 hex
  * digits, and the episode's cooldown bucket: floor(1714564800 s (2024-05-01T12:00:00Z) / 86400 s) =
  * 19844 (19844 * 86400 = 1714521600, 43200 s short of the episode start). */
 #define KEY "fraud-3f2a9c01b7de-19844"

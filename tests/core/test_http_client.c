@@ -1,4 +1,4 @@
-/* The core's HTTP client (core/http_client.c) against the fake Vertex AI server's fault injection:
+/* The core's HTTP client (core/http/http_client.c) against the fake Vertex AI server's fault injection:
  * which answers are retried (network errors, 429, 500, 502, 503, 504; never other 4xx), backoff
  * bounded by the deadline, Retry-After, per-attempt timeouts, and what errors may say. */
 #include <setjmp.h>
@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "http_client.h"
+#include "http/http_client.h"
 #include "vertex_harness.h"
 
 #define LIST "/v1/projects/p/locations/l/customJobs"

@@ -9,10 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http_client.h"
-#include "http_server.h"
-#include "metrics.h"
-#include "routes.h"
+#include "http/http_client.h"
+#include "http/http_server.h"
+#include "util/metrics.h"
+#include "http/routes.h"
 
 static struct http_server *srv;
 

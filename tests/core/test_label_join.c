@@ -1,4 +1,4 @@
-/* Tests for the join of predictions and delayed labels (core/label_join.h): either side first,
+/* Tests for the join of predictions and delayed labels (core/util/label_join.h): either side first,
  * the time to live, the bound on waiting entries (oldest dropped), a repeated side, the walk in
  * arrival order, and many entries (the table grows). */
 #include <setjmp.h>
@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "label_join.h"
+#include "util/label_join.h"
 
 static struct join_value text(const char *t)
 {

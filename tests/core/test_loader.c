@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "metrics.h"
-#include "plugin_instance.h"
-#include "plugin_loader.h"
+#include "util/metrics.h"
+#include "plugin/plugin_instance.h"
+#include "plugin/plugin_loader.h"
 
 static void expect_open_error(const char *dir, const char *name, const char *fragment)
 {

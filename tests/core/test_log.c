@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "util/log.h"
 
 /* Runs fn with stderr redirected to a temp file and returns what it wrote. */
 static char *capture_stderr(void (*fn)(void))

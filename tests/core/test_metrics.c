@@ -10,7 +10,7 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "metrics.h"
+#include "util/metrics.h"
 
 static char *render(void)
 {

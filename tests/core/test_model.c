@@ -1,4 +1,4 @@
-/* Tests for a running model (core/model.h) without an agent: samples into the window through both
+/* Tests for a running model (core/runtime/model.h) without an agent: samples into the window through both
  * ingest doors, what is refused and why, a check of the live window, a restart that replays the
  * window, and a time window that refuses late samples. The window's row counts are written out by
  * hand from the samples sent. */
@@ -14,10 +14,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "data/baseline.h"
+#include "config/config.h"
+#include "analyze/baseline.h"
 #include "data/profile.h"
-#include "model.h"
+#include "runtime/model.h"
 
 struct fixture {
     char dir[64];

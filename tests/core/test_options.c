@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "options.h"
+#include "config/options.h"
 
 struct fake_config {
     const char *url;

@@ -18,12 +18,12 @@
 
 #include <jansson.h>
 
-#include "drift/analyze.h"
-#include "drift/perf_table.h"
-#include "metrics.h"
-#include "plugin_instance.h"
-#include "policy.h"
-#include "quality_window.h"
+#include "analyze/analyze.h"
+#include "analyze/perf_table.h"
+#include "util/metrics.h"
+#include "plugin/plugin_instance.h"
+#include "runtime/policy.h"
+#include "analyze/quality_window.h"
 
 /* ---- what the stand-in plugins saw ---- */
 

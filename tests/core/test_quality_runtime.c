@@ -1,4 +1,4 @@
-/* Tests for a model's quality at run time (core/quality_runtime.h): predictions from samples and
+/* Tests for a model's quality at run time (core/runtime/quality_runtime.h): predictions from samples and
  * delayed labels from a labels body joined into the quality window, its close's realized metrics
  * (values by hand in the comments), the labels answer, and the state after a restart. */
 #include <setjmp.h>
@@ -12,8 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "metrics.h"
-#include "quality_runtime.h"
+#include "util/metrics.h"
+#include "runtime/quality_runtime.h"
 
 struct seen {
     int closes;

@@ -6,8 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "cron.h"
-#include "schedule_timer.h"
+#include "util/cron.h"
+#include "runtime/schedule_timer.h"
 
 /* Unix times (Python: datetime(2026, 3, 1, 12, 3, tzinfo=timezone.utc).timestamp(), etc.). */
 #define T_0301_1203 1772366580LL

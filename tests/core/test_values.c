@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "values.h"
+#include "util/values.h"
 
 static void test_values_durations_in_milliseconds(void **state)
 {

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "window.h"
+#include "state/window.h"
 
 /* num (numeric), cat (categorical), score (the prediction's column), y (the label's column). */
 static struct columns *make_columns(void)

@@ -6,7 +6,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "yaml_tree.h"
+#include "util/yaml_tree.h"
 
 static struct ynode *load(const char *text, char *err, size_t errlen)
 {

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Independent reference for core/cron.c: next fire times computed by brute force with Python's
+"""Independent reference for core/util/cron.c: next fire times computed by brute force with Python's
 datetime/zoneinfo (stdlib only), written out as tests/cron/cron_cases.h (committed; the
 cron_reference test regenerates it and diffs). Run: /usr/bin/python3 tests/cron/cron_reference.py > tests/cron/cron_cases.h
 

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "cron.h"
+#include "util/cron.h"
 #include "cron_cases.h"
 
 static void set_tz(const char *tz)

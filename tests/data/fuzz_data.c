@@ -10,10 +10,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "data/baseline.h"
+#include "analyze/baseline.h"
 #include "data/profile.h"
 #include "data/source.h"
-#include "drift/analyze.h"
+#include "analyze/analyze.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

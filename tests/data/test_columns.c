@@ -16,8 +16,8 @@
 
 #include "data/columns.h"
 #include "sample/numparse.h"
-#include "data/prng.h"
-#include "data/utf8.h"
+#include "util/prng.h"
+#include "util/utf8.h"
 
 static void test_numparse_matches_strtod_on_random_decimals(void **state)
 {

@@ -1,4 +1,4 @@
-/* CSV tokenizer (core/data/csv.c): RFC 4180 quoting, "" escapes, embedded newlines and their
+/* CSV tokenizer (core/util/csv.c): RFC 4180 quoting, "" escapes, embedded newlines and their
  * line numbers, CRLF, BOM, blank lines, records cut by the read buffer, unterminated quotes.
  * Expected fields are written out by hand from RFC 4180 §2's grammar. */
 #include <setjmp.h>
@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "data/csv.h"
+#include "util/csv.h"
 #include "testutil.h"
 
 struct rows {

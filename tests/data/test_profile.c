@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "data/baseline.h"
+#include "analyze/baseline.h"
 #include "data/profile.h"
 #include "data/source.h"
 #include "testutil.h"

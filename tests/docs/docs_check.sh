@@ -34,7 +34,7 @@ done <"$TMP/metrics"
 [ "$missing" = 0 ] || fail "metric families missing from docs/metrics.md"
 
 # 3. config keys: every name in the parser's key tables (static const char *const ..._keys[]).
-"$PYTHON3" - core/config.c docs/configuration.md <<'PY' || fail "config keys missing from docs/configuration.md"
+"$PYTHON3" - core/config/config.c docs/configuration.md <<'PY' || fail "config keys missing from docs/configuration.md"
 import re, sys
 src, doc = open(sys.argv[1]).read(), open(sys.argv[2]).read()
 keys = set()

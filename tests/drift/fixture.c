@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "drift/drift.h"
+#include "stats/drift.h"
 
 json_t *fixture_load(const char *file)
 {

@@ -14,7 +14,7 @@ quantiles of the whole data: tumours of middling size, where benign and malignan
 model errs more often than on the reference.
 
 The detectors' streams are drawn from xoshiro256** seeded through splitmix64, written out below
-from the published reference so the C test can draw the same numbers with core/data/prng.c: the
+from the published reference so the C test can draw the same numbers with core/util/prng.c: the
 expected firing indices come from the reference detectors in this file, not from our C code.
 """
 import json
@@ -436,7 +436,7 @@ def main():
     os.makedirs(CLI_DIR, exist_ok=True)
     cli_files(bc)
     det_file = {**header("seeded error streams and where the reference detectors fire"),
-                "prng": "xoshiro256** seeded as core/data/prng.c prng_seed(seed, stream); "
+                "prng": "xoshiro256** seeded as core/util/prng.c prng_seed(seed, stream); "
                         "u = (next >> 11) * 2^-53",
                 "delay_bound": 500, "cases": detector_cases(),
                 "ddm_stationary_false_alarms": ddm_false_alarm_rate()}

@@ -1,4 +1,4 @@
-/* The decision layer (core/drift/analyze.c): the auto rule, lists and overrides, p-value
+/* The decision layer (core/analyze/analyze.c): the auto rule, lists and overrides, p-value
  * corrections, the missing-share rule, dataset share, and the defined edge cases. Expected
  * statistics come from scipy 1.10 (the call is quoted next to each value), decisions from
  * docs/statistics.md worked by hand in the comments. */
@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "data/profile.h"
-#include "drift/analyze.h"
+#include "analyze/analyze.h"
 
 #define CLOSE(a, b) assert_true(fabs((a) - (b)) <= 1e-9 * fmax(1.0, fabs(b)))
 

@@ -1,4 +1,4 @@
-/* Correlated feature groups of a baseline's row sample (core/drift/correlated.c) on hand-made rows
+/* Correlated feature groups of a baseline's row sample (core/analyze/correlated.c) on hand-made rows
  * whose correlations are known exactly: copies and negated copies join a group (|r| = 1), an
  * independent column and a constant one join none, a missing value counts as the mean, and a
  * version 1 profile (no row sample) computes nothing. */
@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "drift/correlated.h"
+#include "analyze/correlated.h"
 
 static struct profile *load(const char *json)
 {

@@ -1,4 +1,4 @@
-/* The fleet metrics' bins (core/drift/bin_counts.c) on a small hand-made profile: quantile edges and
+/* The fleet metrics' bins (core/analyze/bin_counts.c) on a small hand-made profile: quantile edges and
  * shares of a numeric feature, the kept categories, __other__ (the 50-category cut and reserved
  * texts), __unseen__ (never seen, or listed with no value), missing, and a feature whose baseline has
  * no values. Expected values are computed by hand in the comments. */
@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "drift/bin_counts.h"
+#include "analyze/bin_counts.h"
 
 static double sample[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
 static struct profile_category cats[] = {{"a", 5}, {"b", 0}, {"missing", 3}, {"z", 2}};

@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "drift/drift.h"
+#include "stats/drift.h"
 #include "fixture.h"
 
 /* statistics and distances to 1e-9 relative; chi-square p-values to 1e-6 relative where scipy

@@ -11,8 +11,8 @@
 
 #include <cmocka.h>
 
-#include "drift/cbpe.h"
-#include "drift/isotonic.h"
+#include "stats/cbpe.h"
+#include "stats/isotonic.h"
 #include "fixture.h"
 
 /* The arithmetic is sklearn's step for step; only a different summation order could differ. */

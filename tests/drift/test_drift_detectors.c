@@ -12,9 +12,9 @@
 
 #include <cmocka.h>
 
-#include "data/prng.h"
-#include "drift/ddm.h"
-#include "drift/page_hinkley.h"
+#include "util/prng.h"
+#include "stats/ddm.h"
+#include "stats/page_hinkley.h"
 #include "fixture.h"
 
 /* Signals of one stream: drift indices, and for DDM the number and first indices of warnings. */
@@ -71,7 +71,7 @@ static void run_stream(const json_t *spec, struct signals *out)
     }
 }
 
-/* The generator's xoshiro256** and core/data/prng.c draw the same numbers for every seed used. */
+/* The generator's xoshiro256** and core/util/prng.c draw the same numbers for every seed used. */
 static void test_streams_match_generator_prng(void **state)
 {
     (void)state;

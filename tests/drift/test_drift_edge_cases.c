@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "drift/drift.h"
+#include "stats/drift.h"
 
 typedef int (*method_fn)(const double *, size_t, const double *, size_t, struct drift_result *);
 

@@ -1,4 +1,4 @@
-/* Bias metrics (core/drift/fairness.c) against hand computation on small groups, and the
+/* Bias metrics (core/stats/fairness.c) against hand computation on small groups, and the
  * undefined cases: a privileged group with no favorable outcome (dir null), a group without rows,
  * a group without truly favorable rows (eod null), rows with a missing attribute or outcome. */
 #include <math.h>
@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "drift/fairness.h"
+#include "stats/fairness.h"
 
 #define NEAR(a, b) assert_true(fabs((a) - (b)) < 1e-15)
 

@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "drift/drift.h"
+#include "stats/drift.h"
 #include "fixture.h"
 
 /* Tolerances (the contract of docs/statistics.md):

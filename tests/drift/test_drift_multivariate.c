@@ -12,9 +12,9 @@
 
 #include <cmocka.h>
 
-#include "data/prng.h"
-#include "drift/multivariate.h"
-#include "drift/pca_reference.h"
+#include "util/prng.h"
+#include "stats/multivariate.h"
+#include "analyze/pca_reference.h"
 #include "fixture.h"
 
 /* Everything numpy computed is compared at 1e-7 relative (the brief's contract); the components

@@ -12,8 +12,8 @@
 
 #include <cmocka.h>
 
-#include "drift/perf_chunks.h"
-#include "drift/perf_eval.h"
+#include "stats/perf_chunks.h"
+#include "stats/perf_eval.h"
 #include "fixture.h"
 
 #define TOL 1e-12

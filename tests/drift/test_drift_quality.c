@@ -1,4 +1,4 @@
-/* Data quality and schema (core/drift/quality.c, docs/statistics.md) through the analyzer: the four
+/* Data quality and schema (core/analyze/quality.c, docs/statistics.md) through the analyzer: the four
  * shares per feature on small tables whose expected values are counted by hand in the comments,
  * thresholds and per-feature overrides, missing/unexpected columns with "did you mean" from CSV
  * headers, JSON Lines samples (nested and flat) and the JSON, text and Prometheus renderings. */
@@ -16,8 +16,8 @@
 
 #include "data/profile.h"
 #include "data/source.h"
-#include "drift/analyze.h"
-#include "suggest.h"
+#include "analyze/analyze.h"
+#include "util/suggest.h"
 
 #define CLOSE(a, b) assert_true(fabs((a) - (b)) <= 1e-12 * fmax(1.0, fabs(b)))
 

@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "drift/drift.h"
+#include "stats/drift.h"
 
 /* numeric order, with -0.0 before +0.0 (the order drift_sort promises) */
 static int cmp_double(const void *a, const void *b)

@@ -1,4 +1,4 @@
-/* Renderings of a verdict (core/drift/format_*.c): the JSON keys of docs/data-formats.md, Prometheus label escaping
+/* Renderings of a verdict (core/analyze/format_*.c): the JSON keys of docs/data-formats.md, Prometheus label escaping
  * (text format 0.0.4: \\ \" \n), the Nagios status line, the text table's order (drifted
  * first) and HTML escaping of names in the report. Names here are hostile on purpose. */
 #include <math.h>
@@ -12,8 +12,8 @@
 #include <cmocka.h>
 
 #include "data/profile.h"
-#include "drift/analyze.h"
-#include "drift/drift.h"
+#include "analyze/analyze.h"
+#include "stats/drift.h"
 
 #define EVIL "a\"b\\c\nd"
 #define TAG "<script>alert('x')</script>"

@@ -1,4 +1,4 @@
-/* Fuzz target: cron expressions (core/cron.h) as a config file or the API would give them.
+/* Fuzz target: cron expressions (core/util/cron.h) as a config file or the API would give them.
  * Accepted expressions are run through cron_next from a few instants (ordinary, DST changes in
  * Europe/Berlin, far past); in UTC each fire time must match the expression and no earlier one
  * may be skipped (asking again from halfway must give the same time); in local time fire times
@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "cron.h"
+#include "util/cron.h"
 #include "fuzz.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)

@@ -1,4 +1,4 @@
-/* Fuzz target: CSV data files (core/data/csv.c through source.c and baseline.c), as given to
+/* Fuzz target: CSV data files (core/util/csv.c through source.c and baseline.c), as given to
  * `driftwatch baseline --data` and `driftwatch check --data`. See fuzz_data_file.h. */
 #include "fuzz.h"
 #include "fuzz_data_file.h"

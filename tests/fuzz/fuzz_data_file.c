@@ -8,11 +8,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "data/baseline.h"
+#include "analyze/baseline.h"
 #include "data/profile.h"
 #include "data/source.h"
 #include "fuzz.h"
-#include "strbuf.h"
+#include "util/strbuf.h"
 
 static void check_profile(const struct profile *p)
 {

@@ -1,7 +1,7 @@
 /* Fuzz target: sample bodies (core/sample/sample_batch.h): a JSON array, one object, or NDJSON, as
  * the core reads what the proxy, canary and kserve probes emit. Differential against jansson
  * (jansson_reference.c + columns_add_row_json): the same samples accepted and refused, and the
- * accepted ones, read where the agent puts them (core/sample/sample_row.c into core/window.c),
+ * accepted ones, read where the agent puts them (core/sample/sample_row.c into core/state/window.c),
  * give the same check table; so must the rows written back as snapshot texts. */
 #include <jansson.h>
 #include <math.h>
@@ -13,7 +13,7 @@
 #include "jansson_reference.h"
 #include "sample/sample_batch.h"
 #include "sample/sample_row.h"
-#include "window.h"
+#include "state/window.h"
 
 #define MAX_SAMPLES 4096
 

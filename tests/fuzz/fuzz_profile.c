@@ -9,7 +9,7 @@
 
 #include "data/profile.h"
 #include "fuzz.h"
-#include "strbuf.h"
+#include "util/strbuf.h"
 
 static int same_features(const struct profile *a, const struct profile *b)
 {

@@ -1,4 +1,4 @@
-/* Fuzz target: the scalar parsers config values go through (core/values.h) and the number parser
+/* Fuzz target: the scalar parsers config values go through (core/util/values.h) and the number parser
  * and printer of the data files (core/data/numparse.h), checked against strtod: num_parse must
  * give strtod's double for every text of its grammar, and num_format must read back exactly. */
 #include <math.h>
@@ -7,7 +7,7 @@
 
 #include "sample/numparse.h"
 #include "fuzz.h"
-#include "values.h"
+#include "util/values.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {

@@ -1,17 +1,17 @@
 /* Fuzz target: the agent's config file. The input is parsed by yaml_tree_load_string (core/
- * yaml_tree.h), every mapping of the tree goes through options_apply (core/options.h) with an option
- * table of every type, and the same bytes are loaded as a whole config by config_load (core/config.h)
+ * yaml_tree.h), every mapping of the tree goes through options_apply (core/config/options.h) with an option
+ * table of every type, and the same bytes are loaded as a whole config by config_load (core/config/config.h)
  * from a file, as `driftwatch validate -c` would. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
-#include "config.h"
+#include "config/config.h"
 #include "driftwatch/plugin.h"
 #include "fuzz.h"
-#include "log.h"
-#include "options.h"
-#include "yaml_tree.h"
+#include "util/log.h"
+#include "config/options.h"
+#include "util/yaml_tree.h"
 
 /* A plugin config with one option of each type, so every branch of the option applier is reachable. */
 struct fuzz_opts {

@@ -7,7 +7,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "crc32.h"
+#include "util/crc32.h"
 
 static void test_crc32_known_values(void **state)
 {

@@ -1,4 +1,4 @@
-/* Tests for the batch record that carries a probe's source cursor with its samples (core/cursors.c
+/* Tests for the batch record that carries a probe's source cursor with its samples (core/state/cursors.c
  * on the real journal): a torn record loses the samples and the cursor together, a snapshot keeps
  * the live cursors, and the cursor table forgets keys by age and by count. The replay here applies
  * records by model.c's rules ('A' one sample, 'B' its inner records and then its cursor). */
@@ -8,8 +8,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "cursors.h"
-#include "journal.h"
+#include "state/cursors.h"
+#include "state/journal.h"
 #include "journal_test_util.h"
 
 #define REC_APPEND 'A'

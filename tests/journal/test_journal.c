@@ -9,8 +9,8 @@
 #include <signal.h>
 #include <sys/resource.h>
 
-#include "crc32.h"
-#include "journal.h"
+#include "util/crc32.h"
+#include "state/journal.h"
 #include "journal_test_util.h"
 
 #define HDR 48 /* file header size, journal.h */

@@ -13,7 +13,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#include "journal.h"
+#include "state/journal.h"
 #include "journal_test_util.h"
 
 enum { REC_SEQ = 1, REC_RANGE = 2, REC_PAD = 3 };

@@ -16,10 +16,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "host.h"
-#include "http_server.h"
-#include "metrics.h"
-#include "yaml_tree.h"
+#include "plugin/host.h"
+#include "http/http_server.h"
+#include "util/metrics.h"
+#include "util/yaml_tree.h"
 
 static pthread_mutex_t cap_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cap_cond = PTHREAD_COND_INITIALIZER;

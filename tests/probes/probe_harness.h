@@ -6,7 +6,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#include "plugin_instance.h"
+#include "plugin/plugin_instance.h"
 
 /* Loads DW_TEST_PLUGIN_DIR/<plugin>.so with the options in `yaml` (a mapping that includes
  * `plugin:`), calls init. Fails the test on error unless err is given (then returns NULL). */

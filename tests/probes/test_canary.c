@@ -11,8 +11,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "http_client.h"
-#include "metrics.h"
+#include "http/http_client.h"
+#include "util/metrics.h"
 #include "probe_harness.h"
 #include "upstream.h"
 

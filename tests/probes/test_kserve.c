@@ -13,11 +13,11 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "host.h"
-#include "http_client.h"
-#include "metrics.h"
+#include "plugin/host.h"
+#include "http/http_client.h"
+#include "util/metrics.h"
 #include "probe_harness.h"
-#include "routes.h"
+#include "http/routes.h"
 
 #define REQ_TYPE "org.kubeflow.serving.inference.request"
 #define RESP_TYPE "org.kubeflow.serving.inference.response"

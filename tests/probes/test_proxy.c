@@ -13,9 +13,9 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "host.h"
-#include "http_client.h"
-#include "metrics.h"
+#include "plugin/host.h"
+#include "http/http_client.h"
+#include "util/metrics.h"
 #include "probe_harness.h"
 #include "upstream.h"
 

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "metrics.h"
+#include "util/metrics.h"
 #include "probe_harness.h"
 
 static struct plugin_instance *sampler(const char *yaml)

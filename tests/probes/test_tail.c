@@ -12,8 +12,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "host.h"
-#include "metrics.h"
+#include "plugin/host.h"
+#include "util/metrics.h"
 #include "probe_harness.h"
 
 static char *dir;

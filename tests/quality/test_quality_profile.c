@@ -9,9 +9,9 @@
 
 #include <cmocka.h>
 
-#include "data/baseline.h"
+#include "analyze/baseline.h"
 #include "data/profile.h"
-#include "strbuf.h"
+#include "util/strbuf.h"
 
 static struct profile *build(void)
 {

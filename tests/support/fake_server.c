@@ -10,7 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "http_client.h"
+#include "http/http_client.h"
 
 #ifndef DW_PYTHON3
 #define DW_PYTHON3 "/usr/bin/python3"

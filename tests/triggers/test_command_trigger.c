@@ -14,10 +14,10 @@
 
 #include <cmocka.h>
 
-#include "host.h"
-#include "http_client.h"
-#include "log.h"
-#include "metrics.h"
+#include "plugin/host.h"
+#include "http/http_client.h"
+#include "util/log.h"
+#include "util/metrics.h"
 #include "trig_harness.h"
 
 #define KEY "fraud-0f3e8a1b2c4d-2024-05-01T12:00:00Z"

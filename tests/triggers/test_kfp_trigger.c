@@ -15,9 +15,9 @@
 
 #include <cmocka.h>
 
-#include "http_client.h"
-#include "log.h"
-#include "metrics.h"
+#include "http/http_client.h"
+#include "util/log.h"
+#include "util/metrics.h"
 #include "trig_harness.h"
 
 #define KEY "fraud-0f3e8a1b2c4d-2024-05-01T12:00:00Z"
@@ -679,7 +679,7 @@ static void test_kfp_init_rejects_bad_options(void **state)
 
 int main(void)
 {
-    /* Short backoff for the host's retries of reads (the env knob of core/http_client.c). */
+    /* Short backoff for the host's retries of reads (the env knob of core/http/http_client.c). */
     setenv("DW_HTTP_BACKOFF_MS", "20", 1);
     setenv("DW_HTTP_BACKOFF_MAX_MS", "100", 1);
     http_client_global_init();

@@ -10,7 +10,7 @@
 
 #include "driftwatch/plugin.h"
 #include "fake_server.h"
-#include "options.h"
+#include "config/options.h"
 
 /* name: "command" or "kfp"; loaded once per process from DW_TEST_PLUGIN_DIR. */
 const struct dw_plugin *trig_plugin(const char *name);

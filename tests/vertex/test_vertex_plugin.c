@@ -14,10 +14,10 @@
 
 #include <cmocka.h>
 
-#include "host.h"
-#include "http_client.h"
-#include "log.h"
-#include "metrics.h"
+#include "plugin/host.h"
+#include "http/http_client.h"
+#include "util/log.h"
+#include "util/metrics.h"
 #include "vertex_harness.h"
 
 #define PARENT "projects/p/locations/l"

@@ -10,10 +10,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "host.h"
-#include "log.h"
-#include "metrics.h"
-#include "yaml_tree.h"
+#include "plugin/host.h"
+#include "util/log.h"
+#include "util/metrics.h"
+#include "util/yaml_tree.h"
 
 const struct dw_plugin *vx_plugin(void)
 {

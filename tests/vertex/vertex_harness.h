@@ -10,7 +10,7 @@
 
 #include "driftwatch/plugin.h"
 #include "fake_server.h"
-#include "options.h"
+#include "config/options.h"
 
 /* The plugin, loaded once per process with dlopen, as the agent does. */
 const struct dw_plugin *vx_plugin(void);
