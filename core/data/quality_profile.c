@@ -327,7 +327,7 @@ static int get_numbers(struct qctx *c, const json_t *v, const char *path, int nu
         return qfail(c, path, "out of memory");
     for (size_t k = 0; k < *n; k++) {
         const json_t *e = json_array_get(v, k);
-        snprintf(where, sizeof where, "%s[%zu]", path, k);
+        snprintf(where, sizeof where, "%.270s[%zu]", path, k); /* a path is short; bounded for -Wformat-truncation */
         int rc = json_is_null(e) && !nullable ? qfail(c, where, "expected a number")
                                               : get_num(c, e, where, &(*out)[k]);
         if (rc < 0) {
