@@ -823,7 +823,7 @@ static void extract_samples(char *t, size_t len, struct extracted **out, size_t 
                 top->index++;
             break;
         case '{':
-        case '[':
+        case '[': {
             /* root{features: [ {sample: [   or   root{row_sample: {rows: [ [ */
             int sample = depth == 3 && st[0].key == 'f' && st[1].type == '[' && st[2].key == 's';
             int row = depth == 3 && st[0].key == 'r' && st[1].type == '{' && st[1].key == 'w' && st[2].type == '[';
@@ -855,6 +855,7 @@ static void extract_samples(char *t, size_t len, struct extracted **out, size_t 
                 goto done; /* deeper than a profile gets: leave the rest to jansson */
             st[depth++] = (struct frame){.type = ch, .expect_key = ch == '{', .key = 0, .index = 0};
             break;
+        }
         case '}':
         case ']':
             if (depth)
