@@ -53,7 +53,7 @@ if(DW_DPKG_SHLIBDEPS AND DW_FILE_UTILITY)
   set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 else()
   set(CPACK_DEBIAN_PACKAGE_DEPENDS
-    "libc6, libcurl4, libjansson4, libyaml-0-2, libgsl27, libgslcblas0, libmicrohttpd12, libssl3")
+    "libc6, libcurl4, libjansson4, libyaml-0-2, libgsl27, libgslcblas0, libmicrohttpd12, libssl3, zlib1g")
 endif()
 # The default config is a conffile: dpkg keeps the admin's edits across upgrades and removes it on purge.
 file(WRITE "${CMAKE_BINARY_DIR}/packaging/conffiles" "${DW_SYSCONF_INSTALL_DIR}/driftwatch.yaml\n")
