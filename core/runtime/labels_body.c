@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "sample/sample_batch.h"
+
 static void reject(struct labels_read *st, const char *where, const char *why)
 {
     if (!st->rejected++)
@@ -54,15 +56,6 @@ static int take(const json_t *v, const char *where, label_item_fn fn, void *ctx,
     return fn(ctx, &it);
 }
 
-static int several_lines(const char *body, size_t len)
-{
-    const char *nl = memchr(body, '\n', len);
-    for (const char *p = nl ? nl + 1 : body + len; p < body + len; p++)
-        if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n')
-            return 1;
-    return 0;
-}
-
 static int read_ndjson(const char *body, size_t len, label_item_fn fn, void *ctx, struct labels_read *st)
 {
     size_t line = 0;
@@ -103,7 +96,7 @@ int labels_body_read(const char *body, size_t len, label_item_fn fn, void *ctx, 
     json_error_t je;
     json_t *root = memchr(body, '\0', len) ? NULL : json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
     if (!root) {
-        if (several_lines(body, len))
+        if (sample_body_has_lines(body, len))
             return read_ndjson(body, len, fn, ctx, st);
         if (memchr(body, '\0', len))
             snprintf(st->first_error, sizeof st->first_error, "a NUL byte is not allowed in JSON");

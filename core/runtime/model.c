@@ -5,13 +5,6 @@
 #include "runtime/model_internal.h"
 #include "plugin/data_version.h"
 
-int64_t model_wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The model takes delayed labels when its baseline knows its task (baseline --task) or its config
  * has a quality entry (which then must agree with the baseline: checked at load): the task, positive
  * label and reference bands from the profile; label_ttl, max_pending, window and detectors from the
@@ -133,7 +126,7 @@ static int write_snapshot(void *ctx, struct journal_writer *w)
         rc = sb.failed ? -1 : journal_writer_put(w, WINDOW_REC_APPEND, sb.data, sb.len);
     }
     strbuf_free(&sb);
-    return rc ? rc : cursors_walk(m->cursors, cursors_now_ms(), write_cursor, w);
+    return rc ? rc : cursors_walk(m->cursors, wall_clock_ms(), write_cursor, w);
 }
 
 /* The journal grows with every append, replace and close; once it is several times what the window

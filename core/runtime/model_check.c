@@ -451,7 +451,7 @@ int model_labels(struct model_runtime *m, const char *body, size_t len, struct q
                  m->mc->name);
         return 404;
     }
-    return quality_runtime_labels(m->quality, body, len, model_wall_ms(), a);
+    return quality_runtime_labels(m->quality, body, len, wall_clock_ms(), a);
 }
 
 char *model_last_verdict(struct model_runtime *m)

@@ -139,7 +139,7 @@ static int offer_sample(struct ingest_ctx *c, const char *text, size_t len)
 {
     struct model_runtime *m = c->m;
     /* every sample's prediction waits for its label, whatever the sampler keeps */
-    if (m->quality && quality_runtime_sample(m->quality, text, len, model_wall_ms(), c->err, sizeof c->err) < 0)
+    if (m->quality && quality_runtime_sample(m->quality, text, len, wall_clock_ms(), c->err, sizeof c->err) < 0)
         return -1;
     int unread = sampler_decides_unread(m) && !m->mc->window_time_sample;
     char why[192];
@@ -369,7 +369,7 @@ static int journal_cursor_batch_locked(struct ingest_ctx *c, const struct dw_cur
     cursor_record_encode(&rec, &e, inner->data, inner->len);
     int rc = rec.failed || inner->failed ? -1 : journal_append(m->journal, WINDOW_REC_BATCH, rec.data, rec.len, c->err,
                                                                sizeof c->err);
-    if (rc == 0 && cursors_put(m->cursors, &e, cursors_now_ms()) < 0)
+    if (rc == 0 && cursors_put(m->cursors, &e, wall_clock_ms()) < 0)
         rc = -1;
     if (rc < 0 && !c->err[0])
         snprintf(c->err, sizeof c->err, "out of memory");
@@ -411,7 +411,7 @@ int model_ingest_cursor(struct model_runtime *m, const struct dw_checked_batch *
         stored = -1;
         window_n = m->window.n;
     } else if (key[0] && (taken = cursors_get(m->cursors, cursor->source, strlen(cursor->source), key, strlen(key),
-                                               cursors_now_ms()))) {
+                                               wall_clock_ms()))) {
         /* Taken before (and durable: the journal has nothing unwritten): nothing is stored again. */
         char *copy = stored_value ? strdup(taken) : NULL;
         pthread_mutex_unlock(&m->lock);
@@ -447,7 +447,7 @@ int model_ingest_cursor(struct model_runtime *m, const struct dw_checked_batch *
 int model_read_cursors(struct model_runtime *m, const char *source, dw_cursor_fn fn, void *ctx)
 {
     pthread_mutex_lock(&m->lock);
-    int n = cursors_foreach(m->cursors, source, cursors_now_ms(), fn, ctx);
+    int n = cursors_foreach(m->cursors, source, wall_clock_ms(), fn, ctx);
     pthread_mutex_unlock(&m->lock);
     return n;
 }

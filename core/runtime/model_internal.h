@@ -32,6 +32,7 @@
 #include "sample/rfc3339.h"
 #include "sample/sample_row.h"
 #include "util/strbuf.h"
+#include "util/wall_clock.h"
 #include "state/window.h"
 #include "state/window_replay.h"
 
@@ -99,9 +100,8 @@ struct model_runtime {
     struct quality_runtime *quality; /* labels and realized performance (NULL: no quality) */
 };
 
-/* The wall clock and the monotonic clock in ms (time-based windows count monotonic time: a
- * wall-clock jump neither closes one early nor holds it open). */
-int64_t model_wall_ms(void);
+/* The monotonic clock in ms (time-based windows count monotonic time: a wall-clock jump neither
+ * closes one early nor holds it open); the wall clock is util/wall_clock.h. */
 int64_t model_mono_ms(void);
 
 /* ---- model_check.c ---- */

@@ -20,6 +20,7 @@
 #include "plugin/plugin_instance.h"
 #include "runtime/policy_events.h"
 #include "analyze/quality_window.h"
+#include "util/wall_clock.h"
 
 #define MAX_RETRAIN_HISTORY 64
 
@@ -61,15 +62,6 @@ static int64_t wall_now_s(void)
     return (int64_t)time(NULL);
 }
 
-/* The events' time: the wall clock in ms (the policy's clock counts seconds, and two checks in one
- * second are two events). */
-static int64_t wall_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Hands a policy event to the sinks that record them (the mlflow plugin). */
 static void send_event(struct policy *p, const char *event, const struct verdict *v,
                        const struct policy_trigger_info *trigger)
@@ -78,7 +70,7 @@ static void send_event(struct policy *p, const char *event, const struct verdict
     struct quality_result realized = p->realized;
     pthread_mutex_unlock(&p->realized_lock);
     policy_events_send(p->links.sinks, p->links.sink_names, p->links.n_sinks, event, p->mc->name, p->data_version,
-                       wall_now_ms(), v, realized.n ? &realized : NULL, trigger);
+                       wall_clock_ms(), v, realized.n ? &realized : NULL, trigger);
 }
 
 static int policy_save(struct policy *p)

@@ -20,6 +20,7 @@
 #include "util/metrics.h"
 #include "sample/sample_row.h"
 #include "util/strbuf.h"
+#include "util/wall_clock.h"
 
 #define REC_PREDICTION 'P' /* t, score, number (8 bytes LE each), rid NUL, text NUL */
 #define REC_LABEL 'L'      /* t, number, rid NUL, text NUL */
@@ -45,13 +46,6 @@ struct quality_runtime {
     struct quality_result last;
     int has_last;
 };
-
-static int64_t quality_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void put_u64(struct strbuf *sb, uint64_t v)
 {
@@ -472,7 +466,7 @@ int quality_runtime_open(const char *model, const struct quality_settings *s, co
              label_join_pending(q->join), q->window.n);
     pthread_mutex_lock(&q->lock);
     if (q->window.n >= q->window.cap ||
-        (q->window.n && q->s.window_every_ms > 0 && quality_now_ms() - q->window_first_ms >= q->s.window_every_ms))
+        (q->window.n && q->s.window_every_ms > 0 && wall_clock_ms() - q->window_first_ms >= q->s.window_every_ms))
         close_window(q); /* it filled (or its time ran out) just before the crash */
     maybe_compact(q);
     set_pending_gauge(q);

@@ -47,7 +47,7 @@ static void on_element(void *ctx, size_t index, const char *start, size_t len, c
     j->fn(j->ctx, &it);
 }
 
-static int several_lines(const char *body, size_t len)
+int sample_body_has_lines(const char *body, size_t len)
 {
     const char *nl = memchr(body, '\n', len);
     if (!nl)
@@ -62,7 +62,7 @@ long sample_read_body(const char *body, size_t len, sample_item_fn fn, void *ctx
 {
     struct json_items j = {.fn = fn, .ctx = ctx};
     long n = sample_check_batch(body, len, on_element, &j, prob);
-    if (n >= 0 || !several_lines(body, len))
+    if (n >= 0 || !sample_body_has_lines(body, len))
         return n;
     return (long)sample_read_ndjson(body, len, fn, ctx);
 }

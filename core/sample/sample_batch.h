@@ -23,6 +23,10 @@ typedef void (*sample_item_fn)(void *ctx, const struct sample_item *item);
 /* NDJSON: calls fn for every line that is not blank, in order. Returns the number of such lines. */
 size_t sample_read_ndjson(const char *body, size_t len, sample_item_fn fn, void *ctx);
 
+/* 1 when the body has a line break followed by something other than blanks: when it is not one
+ * JSON value, it is then read as NDJSON (the labels route shares the rule). */
+int sample_body_has_lines(const char *body, size_t len);
+
 /* A JSON array of samples or one sample (sample_check_batch); a body that is not one JSON value but
  * holds several non-blank lines is read as NDJSON, where one bad line must not lose the others.
  * Returns the number of items given to fn, or -1 with *prob (offset relative to body) when the body

@@ -14,13 +14,6 @@ struct cursor_table {
     json_t *sources; /* source -> {key -> [value, expires_ms]} */
 };
 
-int64_t cursors_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 struct cursor_table *cursors_new(void)
 {
     struct cursor_table *t = calloc(1, sizeof *t);

@@ -73,7 +73,5 @@ int cursor_record_decode(const void *data, size_t len, struct cursor_entry *e, c
 /* Next inner record: 1 (type/data/len set, *p and *left advanced), 0 at the end, -1 malformed. */
 int cursor_inner_next(const unsigned char **p, size_t *left, uint8_t *type, const void **data, size_t *len);
 
-/* Wall-clock unix milliseconds (expiry is about real time, not uptime). */
-int64_t cursors_now_ms(void);
 
 #endif

@@ -2,6 +2,7 @@
 #include "state/window_replay.h"
 
 #include "util/log.h"
+#include "util/wall_clock.h"
 
 /* Reads a journaled sample text into r->row; one that does not read is counted and skipped. */
 static int replay_row(struct window_replay *r, const char *text, size_t len)
@@ -41,7 +42,7 @@ static int replay_batch(struct window_replay *r, const void *data, size_t len)
         log_warn("model", "model=%s a journaled batch record ends early: its cursor is kept", r->log_model);
     if (!r->cursors)
         return 0;
-    return cursors_put(r->cursors, &e, cursors_now_ms()) < 0 ? -1 : 0;
+    return cursors_put(r->cursors, &e, wall_clock_ms()) < 0 ? -1 : 0;
 }
 
 int window_replay_record(void *ctx, uint8_t type, const void *data, size_t len)

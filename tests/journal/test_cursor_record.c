@@ -11,6 +11,7 @@
 #include "state/cursors.h"
 #include "state/journal.h"
 #include "journal_test_util.h"
+#include "util/wall_clock.h"
 
 #define REC_APPEND 'A'
 #define REC_BATCH 'B'
@@ -44,7 +45,7 @@ static int apply(void *ctx, uint8_t type, const void *data, size_t len)
     while ((more = cursor_inner_next(&inner, &left, &t, &d, &n)) == 1)
         apply(ctx, t, d, n);
     assert_int_equal(more, 0);
-    return cursors_put(s->cursors, &e, cursors_now_ms());
+    return cursors_put(s->cursors, &e, wall_clock_ms());
 }
 
 static void state_init(struct state *s)
@@ -101,7 +102,7 @@ static void replay_into(struct journal *j, struct state *s)
 
 static const char *tail_cursor(struct state *s)
 {
-    return cursors_get(s->cursors, "tail:/p.jsonl", 13, "", 0, cursors_now_ms());
+    return cursors_get(s->cursors, "tail:/p.jsonl", 13, "", 0, wall_clock_ms());
 }
 
 /* A SIGKILL can cut the write of the last batch record anywhere: at every cut, the replay has the
@@ -164,7 +165,7 @@ static int write_state(void *ctx, struct journal_writer *w)
         if (rc)
             return rc;
     }
-    return cursors_walk(s->cursors, cursors_now_ms(), write_cursor, w);
+    return cursors_walk(s->cursors, wall_clock_ms(), write_cursor, w);
 }
 
 /* Compaction writes the live cursors into the snapshot (model.c's write_snapshot does the same):
@@ -175,7 +176,7 @@ static void test_snapshot_keeps_live_cursors(void **state)
     (void)state;
     char *dir = make_tmpdir();
     struct journal *j = open_ok(dir);
-    int64_t now = cursors_now_ms();
+    int64_t now = wall_clock_ms();
     struct cursor_entry tail = entry("tail:/p.jsonl", "", "1:2:30:4:0", 0, 0);
     struct cursor_entry key1 = entry("push:idempotency-key", "k1", "202 {\"accepted\":2}", now + 3600000, 10);
     struct cursor_entry old = entry("push:idempotency-key", "k0", "202 {\"accepted\":9}", now - 1, 10);
