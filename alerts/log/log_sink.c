@@ -21,11 +21,11 @@ struct log_sink {
 };
 
 static const struct dw_option log_sink_options[] = {
-    {"level", DW_OPT_STRING, "warn", 0, offsetof(struct log_sink_config, level),
-     "log level of firing notifications: info, warn or error (resolutions are logged at info)"},
-    {"repeats", DW_OPT_BOOL, "false", 0, offsetof(struct log_sink_config, repeats),
-     "also log the periodic re-sends of a firing alert"},
-    {NULL, 0, NULL, 0, 0, NULL},
+    {.name = "level", .type = DW_OPT_STRING, .def = "warn", .offset = offsetof(struct log_sink_config, level),
+     .description = "log level of firing notifications: info, warn or error (resolutions are logged at info)"},
+    {.name = "repeats", .type = DW_OPT_BOOL, .def = "false", .offset = offsetof(struct log_sink_config, repeats),
+     .description = "also log the periodic re-sends of a firing alert"},
+    {0},
 };
 
 static int log_sink_init(const struct dw_host *host, const char *instance_name, const void *config, void **instance,

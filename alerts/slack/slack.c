@@ -50,18 +50,19 @@ struct sl_instance {
 };
 
 static const struct dw_option sl_options[] = {
-    {"url", DW_OPT_SECRET, NULL, 1, offsetof(struct sl_config, url),
-     "Slack incoming-webhook URL (https://hooks.slack.com/services/...; a credential: use ${ENV} or url_file)"},
-    {"mention", DW_OPT_STRING, NULL, 0, offsetof(struct sl_config, mention),
-     "prepended to firing messages, e.g. <!here> or <!subteam^S012345>"},
-    {"labels", DW_OPT_LIST, NULL, 0, offsetof(struct sl_config, labels),
-     "static labels shown under each message, as name=value"},
-    {"timeout", DW_OPT_DURATION, "10s", 0, offsetof(struct sl_config, timeout_ms), "timeout of one HTTP attempt"},
-    {"max_attempts", DW_OPT_INT, "5", 0, offsetof(struct sl_config, max_attempts),
-     "attempts per notification (retried on network errors, 429 and 5xx)"},
-    {"deadline", DW_OPT_DURATION, "60s", 0, offsetof(struct sl_config, deadline_ms),
-     "overall time for one notification across retries"},
-    {NULL, 0, NULL, 0, 0, NULL},
+    {.name = "url", .type = DW_OPT_SECRET, .required = 1, .offset = offsetof(struct sl_config, url),
+     .description = "Slack incoming-webhook URL (https://hooks.slack.com/services/...; a credential: use ${ENV} or url_file)"},
+    {.name = "mention", .type = DW_OPT_STRING, .offset = offsetof(struct sl_config, mention),
+     .description = "prepended to firing messages, e.g. <!here> or <!subteam^S012345>"},
+    {.name = "labels", .type = DW_OPT_LIST, .offset = offsetof(struct sl_config, labels),
+     .description = "static labels shown under each message, as name=value"},
+    {.name = "timeout", .type = DW_OPT_DURATION, .def = "10s", .offset = offsetof(struct sl_config, timeout_ms),
+     .description = "timeout of one HTTP attempt"},
+    {.name = "max_attempts", .type = DW_OPT_INT, .def = "5", .offset = offsetof(struct sl_config, max_attempts),
+     .description = "attempts per notification (retried on network errors, 429 and 5xx)"},
+    {.name = "deadline", .type = DW_OPT_DURATION, .def = "60s", .offset = offsetof(struct sl_config, deadline_ms),
+     .description = "overall time for one notification across retries"},
+    {0},
 };
 
 /* ---- A growing string; a failed allocation sticks and is reported once at the end. ---- */

@@ -73,17 +73,19 @@ struct wh_instance {
 };
 
 static const struct dw_option wh_options[] = {
-    {"url", DW_OPT_STRING, NULL, 1, offsetof(struct wh_config, url), "receiver URL (http:// or https://)"},
-    {"secret", DW_OPT_SECRET, NULL, 1, offsetof(struct wh_config, secret),
-     "HMAC-SHA256 key for X-Driftwatch-Signature-256 (use ${ENV} or secret_file)"},
-    {"labels", DW_OPT_LIST, NULL, 0, offsetof(struct wh_config, labels),
-     "static labels added to the body's \"labels\" object, as name=value"},
-    {"timeout", DW_OPT_DURATION, "10s", 0, offsetof(struct wh_config, timeout_ms), "timeout of one HTTP attempt"},
-    {"max_attempts", DW_OPT_INT, "5", 0, offsetof(struct wh_config, max_attempts),
-     "attempts per notification or retrain request (retried on network errors, 429 and 5xx)"},
-    {"deadline", DW_OPT_DURATION, "60s", 0, offsetof(struct wh_config, deadline_ms),
-     "overall time for one notification or retrain request across retries"},
-    {NULL, 0, NULL, 0, 0, NULL},
+    {.name = "url", .type = DW_OPT_STRING, .required = 1, .offset = offsetof(struct wh_config, url),
+     .description = "receiver URL (http:// or https://)"},
+    {.name = "secret", .type = DW_OPT_SECRET, .required = 1, .offset = offsetof(struct wh_config, secret),
+     .description = "HMAC-SHA256 key for X-Driftwatch-Signature-256 (use ${ENV} or secret_file)"},
+    {.name = "labels", .type = DW_OPT_LIST, .offset = offsetof(struct wh_config, labels),
+     .description = "static labels added to the body's \"labels\" object, as name=value"},
+    {.name = "timeout", .type = DW_OPT_DURATION, .def = "10s", .offset = offsetof(struct wh_config, timeout_ms),
+     .description = "timeout of one HTTP attempt"},
+    {.name = "max_attempts", .type = DW_OPT_INT, .def = "5", .offset = offsetof(struct wh_config, max_attempts),
+     .description = "attempts per notification or retrain request (retried on network errors, 429 and 5xx)"},
+    {.name = "deadline", .type = DW_OPT_DURATION, .def = "60s", .offset = offsetof(struct wh_config, deadline_ms),
+     .description = "overall time for one notification or retrain request across retries"},
+    {0},
 };
 
 static int wh_set_text(json_t *obj, const char *key, const char *value)

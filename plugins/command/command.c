@@ -64,25 +64,25 @@ struct command {
 };
 
 static const struct dw_option command_options[] = {
-    {"argv", DW_OPT_LIST, NULL, 1, offsetof(struct command_config, argv),
-     "program and arguments, run directly (no shell: ';', '$(...)' and quotes reach it literally), "
+    {.name = "argv", .type = DW_OPT_LIST, .required = 1, .offset = offsetof(struct command_config, argv),
+     .description = "program and arguments, run directly (no shell: ';', '$(...)' and quotes reach it literally), "
      "e.g. [dvc, repro, train]"},
-    {"shell", DW_OPT_BOOL, "false", 0, offsetof(struct command_config, shell),
-     "opt in to a shell: argv must then be one string, run with /bin/sh -c (expansions, pipes, ';' apply)"},
-    {"cwd", DW_OPT_STRING, NULL, 0, offsetof(struct command_config, cwd),
-     "working directory of the command (default: the agent's), e.g. the DVC repository"},
-    {"timeout", DW_OPT_DURATION, "1h", 0, offsetof(struct command_config, timeout),
-     "after this long the command's whole process group gets SIGTERM (state TIMEOUT)"},
-    {"kill_grace", DW_OPT_DURATION, "10s", 0, offsetof(struct command_config, kill_grace),
-     "time between SIGTERM and SIGKILL when the timeout ends a command"},
-    {"env", DW_OPT_LIST, NULL, 0, offsetof(struct command_config, env),
-     "extra environment variables, K=V each (values are never logged)"},
-    {"inherit_env", DW_OPT_BOOL, "true", 0, offsetof(struct command_config, inherit_env),
-     "pass the agent's environment on; false: only PATH, HOME, LANG, LC_ALL, TZ, USER and LOGNAME"},
-    {"wait", DW_OPT_BOOL, "true", 0, offsetof(struct command_config, wait),
-     "wait for the command and report SUCCEEDED/FAILED/TIMEOUT; false: start it and return RUNNING "
+    {.name = "shell", .type = DW_OPT_BOOL, .def = "false", .offset = offsetof(struct command_config, shell),
+     .description = "opt in to a shell: argv must then be one string, run with /bin/sh -c (expansions, pipes, ';' apply)"},
+    {.name = "cwd", .type = DW_OPT_STRING, .offset = offsetof(struct command_config, cwd),
+     .description = "working directory of the command (default: the agent's), e.g. the DVC repository"},
+    {.name = "timeout", .type = DW_OPT_DURATION, .def = "1h", .offset = offsetof(struct command_config, timeout),
+     .description = "after this long the command's whole process group gets SIGTERM (state TIMEOUT)"},
+    {.name = "kill_grace", .type = DW_OPT_DURATION, .def = "10s", .offset = offsetof(struct command_config, kill_grace),
+     .description = "time between SIGTERM and SIGKILL when the timeout ends a command"},
+    {.name = "env", .type = DW_OPT_LIST, .offset = offsetof(struct command_config, env),
+     .description = "extra environment variables, K=V each (values are never logged)"},
+    {.name = "inherit_env", .type = DW_OPT_BOOL, .def = "true", .offset = offsetof(struct command_config, inherit_env),
+     .description = "pass the agent's environment on; false: only PATH, HOME, LANG, LC_ALL, TZ, USER and LOGNAME"},
+    {.name = "wait", .type = DW_OPT_BOOL, .def = "true", .offset = offsetof(struct command_config, wait),
+     .description = "wait for the command and report SUCCEEDED/FAILED/TIMEOUT; false: start it and return RUNNING "
      "(a background thread reaps it and records the result)"},
-    {NULL, 0, NULL, 0, 0, NULL},
+    {0},
 };
 
 /* ---- small helpers ---- */

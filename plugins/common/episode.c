@@ -1,40 +1,11 @@
-/* What a trainer needs to join its fleet's drift episode (docs/operations.md): the trigger-event fields
- * appended to ABI 1 read only when the host has them, the `joined` result, and the times of jobs. */
+/* What a trainer needs to join its fleet's drift episode (docs/operations.md): the lookup window
+ * of the cooldown, the times of jobs and the model part of a retrain key. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "plugin_common.h"
-
-int64_t pu_trigger_cooldown_ms(const struct dw_host *host, const struct dw_trigger_event *ev)
-{
-    if (!host || !ev || !DW_TRIGGER_EVENT_HAS(host, cooldown_ms) || ev->cooldown_ms < 0)
-        return 0;
-    return ev->cooldown_ms;
-}
-
-int64_t pu_trigger_episode_start(const struct dw_host *host, const struct dw_trigger_event *ev)
-{
-    if (!host || !ev || !DW_TRIGGER_EVENT_HAS(host, episode_start))
-        return 0;
-    return ev->episode_start;
-}
-
-void pu_trigger_result_clear(const struct dw_host *host, struct dw_trigger_result *res)
-{
-    /* Only what the host's struct has: an older host's result ends before `joined`. */
-    memset(res->job_id, 0, sizeof res->job_id);
-    memset(res->state, 0, sizeof res->state);
-    if (host && DW_TRIGGER_RESULT_HAS(host, joined))
-        res->joined = 0;
-}
-
-void pu_trigger_result_set_joined(const struct dw_host *host, struct dw_trigger_result *res)
-{
-    if (host && DW_TRIGGER_RESULT_HAS(host, joined))
-        res->joined = 1;
-}
 
 int64_t pu_lookup_cutoff(int64_t cooldown_ms)
 {

@@ -113,15 +113,6 @@ int pu_sleep(pthread_mutex_t *lock, pthread_cond_t *cond, const int *stopping, i
  * A trainer that can list looks, before any create, for a job of the event's model created within
  * the cooldown, and reports one it finds as joined instead of creating another. */
 
-/* The event's cooldown in ms, 0 when the host's event has none (an older host: no lookup). */
-int64_t pu_trigger_cooldown_ms(const struct dw_host *host, const struct dw_trigger_event *ev);
-/* Unix seconds of the episode's first drifted check, 0 when the host's event has none. */
-int64_t pu_trigger_episode_start(const struct dw_host *host, const struct dw_trigger_event *ev);
-/* Clears job_id and state, and `joined` when the host's result has it (never more than the host's
- * struct: a plugin must not memset sizeof *res). */
-void pu_trigger_result_clear(const struct dw_host *host, struct dw_trigger_result *res);
-/* Reports res as a job found, not created (a no-op for a host without the field). */
-void pu_trigger_result_set_joined(const struct dw_host *host, struct dw_trigger_result *res);
 /* The unix second after which a job counts as created within the cooldown (now - cooldown,
  * rounded so the window is never shorter than the cooldown). */
 int64_t pu_lookup_cutoff(int64_t cooldown_ms);
@@ -139,10 +130,11 @@ char *pu_key_model_part(const char *key);
  * atomically (temp file, fsync, rename, fsync of the directory) before the call returns, so a job
  * recorded before a crash or a SIGKILL is polled again after the restart. Not thread-safe: the
  * plugin calls it under its own lock. Without a state directory the store lives in memory. */
-/* A route's answer: body (consumed; NULL or unprintable: 500) as one line of JSON plus a newline. */
-void pu_respond_json(struct dw_http_response *resp, int status, json_t *body);
+/* A route's answer: body (consumed; NULL or unprintable: 500) as one line of JSON plus a newline,
+ * in host->alloc memory. */
+void pu_respond_json(const struct dw_host *host, struct dw_http_response *resp, int status, json_t *body);
 /* {"error": msg, "status": status} through pu_respond_json. */
-void pu_respond_error(struct dw_http_response *resp, int status, const char *msg);
+void pu_respond_error(const struct dw_host *host, struct dw_http_response *resp, int status, const char *msg);
 
 /* Replaces path by len bytes of text: a temp file beside it (mode 0600), fsync, rename over path,
  * fsync of the directory; a crash leaves the old or the new content. 0, or -1 with err. */

@@ -16,7 +16,9 @@
 #define DW_VERSION "0.0.0"
 #endif
 
-#define OPT(n, t, d, req, field, desc) {n, t, d, req, offsetof(struct ml_config, field), desc}
+#define OPT(n, t, d, req, field, desc) \
+    {.name = n, .type = t, .def = d, .required = req, .offset = offsetof(struct ml_config, field),       \
+     .description = desc}
 static const struct dw_option ml_options[] = {
     OPT("tracking_uri", DW_OPT_STRING, NULL, 1, tracking_uri,
         "the MLflow tracking server's base URL (http:// or https://), e.g. http://mlflow:5000"),
@@ -37,7 +39,7 @@ static const struct dw_option ml_options[] = {
         "first wait before searching again after a failed runs/create (doubles, full jitter, capped at 60s)"),
     OPT("retry_interval", DW_OPT_DURATION, "1m", 0, retry_interval,
         "how often events MLflow did not take (kept in the state directory) are tried again"),
-    {NULL, 0, NULL, 0, 0, NULL},
+    {0},
 };
 
 static void cleanse_free(char *s)

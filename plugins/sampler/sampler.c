@@ -56,16 +56,16 @@ struct sampler {
 };
 
 static const struct dw_option sampler_options[] = {
-    {"policy", DW_OPT_STRING, "all", 0, offsetof(struct sampler_config, policy),
-     "all, rate (keep each sample with probability `rate`), reservoir (uniform sample of the window's size) or "
+    {.name = "policy", .type = DW_OPT_STRING, .def = "all", .offset = offsetof(struct sampler_config, policy),
+     .description = "all, rate (keep each sample with probability `rate`), reservoir (uniform sample of the window's size) or "
      "stratified (at most `per_class_cap` samples per prediction class and window)"},
-    {"rate", DW_OPT_DOUBLE, "1.0", 0, offsetof(struct sampler_config, rate),
-     "probability of keeping a sample under policy rate, in [0, 1]"},
-    {"seed", DW_OPT_INT, "-1", 0, offsetof(struct sampler_config, seed),
-     "seed of the pseudo-random generator (xoshiro256**); -1 seeds from the OS"},
-    {"per_class_cap", DW_OPT_INT, "1000", 0, offsetof(struct sampler_config, per_class_cap),
-     "policy stratified: samples kept per prediction class and window"},
-    {NULL, 0, NULL, 0, 0, NULL},
+    {.name = "rate", .type = DW_OPT_DOUBLE, .def = "1.0", .offset = offsetof(struct sampler_config, rate),
+     .description = "probability of keeping a sample under policy rate, in [0, 1]"},
+    {.name = "seed", .type = DW_OPT_INT, .def = "-1", .offset = offsetof(struct sampler_config, seed),
+     .description = "seed of the pseudo-random generator (xoshiro256**); -1 seeds from the OS"},
+    {.name = "per_class_cap", .type = DW_OPT_INT, .def = "1000", .offset = offsetof(struct sampler_config, per_class_cap),
+     .description = "policy stratified: samples kept per prediction class and window"},
+    {0},
 };
 
 /* Uniform double in [0, 1) from the top 53 bits. */

@@ -442,7 +442,9 @@ static int vertex_action(void *instance, const char *action, const char *params_
     return DW_ACTION_UNKNOWN;
 }
 
-#define OPT(n, t, d, req, field, desc) {n, t, d, req, offsetof(struct vertex_config, field), desc}
+#define OPT(n, t, d, req, field, desc) \
+    {.name = n, .type = t, .def = d, .required = req, .offset = offsetof(struct vertex_config, field),       \
+     .description = desc}
 
 static const struct dw_option vertex_options[] = {
     OPT("project", DW_OPT_STRING, NULL, 1, project, "Google Cloud project id"),
@@ -484,7 +486,7 @@ static const struct dw_option vertex_options[] = {
     OPT("operation_poll_max_interval", DW_OPT_DURATION, "20s", 0, operation_poll_max_interval,
         "cap of the operation poll delay"),
     OPT("operation_timeout", DW_OPT_DURATION, "1h", 0, operation_timeout, "give up waiting for an operation"),
-    {NULL, 0, NULL, 0, 0, NULL},
+    {0},
 };
 
 DW_EXPORT const struct dw_plugin driftwatch_plugin = {

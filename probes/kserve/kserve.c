@@ -75,19 +75,19 @@ struct kserve {
 };
 
 static const struct dw_option kserve_options[] = {
-    {"model", DW_OPT_STRING, NULL, 1, offsetof(struct kserve_config, model),
-     "model whose payload log this route takes (POST /v1/models/{model}/cloudevents)"},
-    {"protocol", DW_OPT_STRING, "auto", 0, offsetof(struct kserve_config, protocol),
-     "payloads: v1 (instances/predictions), v2 (open inference inputs/outputs) or auto (by the request's keys)"},
-    {"feature_names", DW_OPT_LIST, NULL, 0, offsetof(struct kserve_config, feature_names),
-     "names of positional features (v1 list instances, v2 multi-column tensors), in order"},
-    {"join_ttl", DW_OPT_DURATION, "60s", 0, offsetof(struct kserve_config, join_ttl_ms),
-     "how long a request (or response) event waits for its other half; then it is dropped and counted as unjoined"},
-    {"max_pending", DW_OPT_INT, "10000", 0, offsetof(struct kserve_config, max_pending),
-     "most events waiting for their other half; beyond it the oldest is dropped and counted as unjoined"},
-    {"max_pending_bytes", DW_OPT_SIZE, "64M", 0, offsetof(struct kserve_config, max_pending_bytes),
-     "most payload bytes waiting for their other half; beyond it the oldest events are dropped (unjoined)"},
-    {NULL, 0, NULL, 0, 0, NULL},
+    {.name = "model", .type = DW_OPT_STRING, .required = 1, .offset = offsetof(struct kserve_config, model),
+     .description = "model whose payload log this route takes (POST /v1/models/{model}/cloudevents)"},
+    {.name = "protocol", .type = DW_OPT_STRING, .def = "auto", .offset = offsetof(struct kserve_config, protocol),
+     .description = "payloads: v1 (instances/predictions), v2 (open inference inputs/outputs) or auto (by the request's keys)"},
+    {.name = "feature_names", .type = DW_OPT_LIST, .offset = offsetof(struct kserve_config, feature_names),
+     .description = "names of positional features (v1 list instances, v2 multi-column tensors), in order"},
+    {.name = "join_ttl", .type = DW_OPT_DURATION, .def = "60s", .offset = offsetof(struct kserve_config, join_ttl_ms),
+     .description = "how long a request (or response) event waits for its other half; then it is dropped and counted as unjoined"},
+    {.name = "max_pending", .type = DW_OPT_INT, .def = "10000", .offset = offsetof(struct kserve_config, max_pending),
+     .description = "most events waiting for their other half; beyond it the oldest is dropped and counted as unjoined"},
+    {.name = "max_pending_bytes", .type = DW_OPT_SIZE, .def = "64M", .offset = offsetof(struct kserve_config, max_pending_bytes),
+     .description = "most payload bytes waiting for their other half; beyond it the oldest events are dropped (unjoined)"},
+    {0},
 };
 
 /* ---- answers ---- */

@@ -64,38 +64,39 @@ struct proxy_config {
 };
 
 static const struct dw_option proxy_options[] = {
-    {"model", DW_OPT_STRING, NULL, 1, offsetof(struct proxy_config, model), "model the tapped predictions belong to"},
-    {"listen", DW_OPT_STRING, NULL, 1, offsetof(struct proxy_config, listen),
-     "address the proxy listens on, host:port (e.g. 127.0.0.1:8081; [::1]:8081)"},
-    {"upstream", DW_OPT_STRING, NULL, 1, offsetof(struct proxy_config, upstream),
-     "the model server, http://host:port[/base]; request paths are appended"},
-    {"protocol", DW_OPT_STRING, "auto", 0, offsetof(struct proxy_config, protocol),
-     "predict payloads to tap: v1 (Vertex AI / KServe v1 instances/predictions), v2 (KServe open inference "
+    {.name = "model", .type = DW_OPT_STRING, .required = 1, .offset = offsetof(struct proxy_config, model),
+     .description = "model the tapped predictions belong to"},
+    {.name = "listen", .type = DW_OPT_STRING, .required = 1, .offset = offsetof(struct proxy_config, listen),
+     .description = "address the proxy listens on, host:port (e.g. 127.0.0.1:8081; [::1]:8081)"},
+    {.name = "upstream", .type = DW_OPT_STRING, .required = 1, .offset = offsetof(struct proxy_config, upstream),
+     .description = "the model server, http://host:port[/base]; request paths are appended"},
+    {.name = "protocol", .type = DW_OPT_STRING, .def = "auto", .offset = offsetof(struct proxy_config, protocol),
+     .description = "predict payloads to tap: v1 (Vertex AI / KServe v1 instances/predictions), v2 (KServe open inference "
      "inputs/outputs) or auto (by the request's keys)"},
-    {"feature_names", DW_OPT_LIST, NULL, 0, offsetof(struct proxy_config, feature_names),
-     "names of positional features (v1 list instances, v2 multi-column tensors), in order"},
-    {"max_tap_queue", DW_OPT_SIZE, "16M", 0, offsetof(struct proxy_config, max_tap_queue),
-     "bytes of request/response bodies waiting to be tapped; beyond it pairs are dropped and counted"},
-    {"max_tap_answer", DW_OPT_SIZE, "4M", 0, offsetof(struct proxy_config, max_tap_answer),
-     "largest predict answer tapped (streamed or not); a larger one is forwarded whole, not tapped, and counted "
+    {.name = "feature_names", .type = DW_OPT_LIST, .offset = offsetof(struct proxy_config, feature_names),
+     .description = "names of positional features (v1 list instances, v2 multi-column tensors), in order"},
+    {.name = "max_tap_queue", .type = DW_OPT_SIZE, .def = "16M", .offset = offsetof(struct proxy_config, max_tap_queue),
+     .description = "bytes of request/response bodies waiting to be tapped; beyond it pairs are dropped and counted"},
+    {.name = "max_tap_answer", .type = DW_OPT_SIZE, .def = "4M", .offset = offsetof(struct proxy_config, max_tap_answer),
+     .description = "largest predict answer tapped (streamed or not); a larger one is forwarded whole, not tapped, and counted "
      "(reason tap_too_large)"},
-    {"timeout", DW_OPT_DURATION, "30s", 0, offsetof(struct proxy_config, timeout_ms),
-     "upstream timeout: for the answer's head (answered with 504), then for each wait for body bytes"},
-    {"max_body", DW_OPT_SIZE, "64M", 0, offsetof(struct proxy_config, max_body),
-     "largest request body (413 beyond) and largest announced Content-Length of an answer (502 beyond); "
+    {.name = "timeout", .type = DW_OPT_DURATION, .def = "30s", .offset = offsetof(struct proxy_config, timeout_ms),
+     .description = "upstream timeout: for the answer's head (answered with 504), then for each wait for body bytes"},
+    {.name = "max_body", .type = DW_OPT_SIZE, .def = "64M", .offset = offsetof(struct proxy_config, max_body),
+     .description = "largest request body (413 beyond) and largest announced Content-Length of an answer (502 beyond); "
      "chunked or close-delimited answers stream without a bound"},
-    {"max_connections", DW_OPT_INT, "1024", 0, offsetof(struct proxy_config, max_connections),
-     "concurrent client connections (one thread each)"},
-    {"tap_paths", DW_OPT_LIST, NULL, 0, offsetof(struct proxy_config, tap_paths),
-     "path suffixes of predict calls to tap (default :predict, /infer, /predict); only POSTs answered 200"},
-    {"tap_interval", DW_OPT_DURATION, "20ms", 0, offsetof(struct proxy_config, tap_interval_ms),
-     "how often tapped pairs are parsed and handed over in one batch (sooner when the queue is half full)"},
-    {"tap_priority", DW_OPT_STRING, "idle", 0, offsetof(struct proxy_config, tap_priority),
-     "CPU priority of the tap thread: idle (SCHED_IDLE, runs only when serving leaves a core free) or normal"},
-    {"http_client", DW_OPT_STRING, "builtin", 0, offsetof(struct proxy_config, http_client),
-     "upstream client for http:// upstreams: builtin (kept-alive sockets, least latency) or curl; https:// "
+    {.name = "max_connections", .type = DW_OPT_INT, .def = "1024", .offset = offsetof(struct proxy_config, max_connections),
+     .description = "concurrent client connections (one thread each)"},
+    {.name = "tap_paths", .type = DW_OPT_LIST, .offset = offsetof(struct proxy_config, tap_paths),
+     .description = "path suffixes of predict calls to tap (default :predict, /infer, /predict); only POSTs answered 200"},
+    {.name = "tap_interval", .type = DW_OPT_DURATION, .def = "20ms", .offset = offsetof(struct proxy_config, tap_interval_ms),
+     .description = "how often tapped pairs are parsed and handed over in one batch (sooner when the queue is half full)"},
+    {.name = "tap_priority", .type = DW_OPT_STRING, .def = "idle", .offset = offsetof(struct proxy_config, tap_priority),
+     .description = "CPU priority of the tap thread: idle (SCHED_IDLE, runs only when serving leaves a core free) or normal"},
+    {.name = "http_client", .type = DW_OPT_STRING, .def = "builtin", .offset = offsetof(struct proxy_config, http_client),
+     .description = "upstream client for http:// upstreams: builtin (kept-alive sockets, least latency) or curl; https:// "
      "upstreams always use curl"},
-    {NULL, 0, NULL, 0, 0, NULL},
+    {0},
 };
 
 /* A body shared by the client's response (MHD) and the tap queue: freed by whoever lets go last. */

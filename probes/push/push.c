@@ -46,17 +46,17 @@ struct push {
 };
 
 static const struct dw_option push_options[] = {
-    {"model", DW_OPT_STRING, NULL, 1, offsetof(struct push_config, model),
-     "model whose samples this route takes (POST /v1/models/{model}/samples)"},
-    {"max_batch", DW_OPT_INT, "10000", 0, offsetof(struct push_config, max_batch),
-     "most samples in one request; larger batches are refused with 413"},
-    {"max_errors", DW_OPT_INT, "10", 0, offsetof(struct push_config, max_errors),
-     "rejections described one by one in an answer (all are counted)"},
-    {"idempotency_horizon", DW_OPT_DURATION, "24h", 0, offsetof(struct push_config, idempotency_horizon_ms),
-     "how long a request's Idempotency-Key is remembered: a repeat within it gets the first answer, stores nothing"},
-    {"idempotency_max_keys", DW_OPT_INT, "100000", 0, offsetof(struct push_config, idempotency_max_keys),
-     "most Idempotency-Keys remembered (journaled with their batches); beyond it the oldest are forgotten"},
-    {NULL, 0, NULL, 0, 0, NULL},
+    {.name = "model", .type = DW_OPT_STRING, .required = 1, .offset = offsetof(struct push_config, model),
+     .description = "model whose samples this route takes (POST /v1/models/{model}/samples)"},
+    {.name = "max_batch", .type = DW_OPT_INT, .def = "10000", .offset = offsetof(struct push_config, max_batch),
+     .description = "most samples in one request; larger batches are refused with 413"},
+    {.name = "max_errors", .type = DW_OPT_INT, .def = "10", .offset = offsetof(struct push_config, max_errors),
+     .description = "rejections described one by one in an answer (all are counted)"},
+    {.name = "idempotency_horizon", .type = DW_OPT_DURATION, .def = "24h", .offset = offsetof(struct push_config, idempotency_horizon_ms),
+     .description = "how long a request's Idempotency-Key is remembered: a repeat within it gets the first answer, stores nothing"},
+    {.name = "idempotency_max_keys", .type = DW_OPT_INT, .def = "100000", .offset = offsetof(struct push_config, idempotency_max_keys),
+     .description = "most Idempotency-Keys remembered (journaled with their batches); beyond it the oldest are forgotten"},
+    {0},
 };
 
 /* One rejected sample, as reported to the client. */

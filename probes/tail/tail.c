@@ -85,16 +85,17 @@ struct tail {
 };
 
 static const struct dw_option tail_options[] = {
-    {"model", DW_OPT_STRING, NULL, 1, offsetof(struct tail_config, model), "model the log's predictions belong to"},
-    {"path", DW_OPT_STRING, NULL, 1, offsetof(struct tail_config, path),
-     "JSON Lines prediction log to follow (one sample per line, docs/data-formats.md)"},
-    {"poll", DW_OPT_DURATION, "500ms", 0, offsetof(struct tail_config, poll_ms),
-     "how often to look for new lines, rotation and truncation"},
-    {"from", DW_OPT_STRING, "end", 0, offsetof(struct tail_config, from),
-     "where to start the first time (no saved offset): beginning or end; a file created later is read whole"},
-    {"max_line", DW_OPT_SIZE, "1M", 0, offsetof(struct tail_config, max_line),
-     "longest line accepted (at most 32M); longer ones are skipped and reported"},
-    {NULL, 0, NULL, 0, 0, NULL},
+    {.name = "model", .type = DW_OPT_STRING, .required = 1, .offset = offsetof(struct tail_config, model),
+     .description = "model the log's predictions belong to"},
+    {.name = "path", .type = DW_OPT_STRING, .required = 1, .offset = offsetof(struct tail_config, path),
+     .description = "JSON Lines prediction log to follow (one sample per line, docs/data-formats.md)"},
+    {.name = "poll", .type = DW_OPT_DURATION, .def = "500ms", .offset = offsetof(struct tail_config, poll_ms),
+     .description = "how often to look for new lines, rotation and truncation"},
+    {.name = "from", .type = DW_OPT_STRING, .def = "end", .offset = offsetof(struct tail_config, from),
+     .description = "where to start the first time (no saved offset): beginning or end; a file created later is read whole"},
+    {.name = "max_line", .type = DW_OPT_SIZE, .def = "1M", .offset = offsetof(struct tail_config, max_line),
+     .description = "longest line accepted (at most 32M); longer ones are skipped and reported"},
+    {0},
 };
 
 /* Fault injection for the crash tests: DW_FAULT_POINT=<name>[:stop] makes the process SIGKILL

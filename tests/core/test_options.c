@@ -24,15 +24,21 @@ struct fake_config {
 };
 
 static const struct dw_option fake_options[] = {
-    {"url", DW_OPT_STRING, NULL, 1, offsetof(struct fake_config, url), "where"},
-    {"retries", DW_OPT_INT, "3", 0, offsetof(struct fake_config, retries), "how often"},
-    {"ratio", DW_OPT_DOUBLE, "0.5", 0, offsetof(struct fake_config, ratio), "share"},
-    {"enabled", DW_OPT_BOOL, "true", 0, offsetof(struct fake_config, enabled), "on/off"},
-    {"timeout", DW_OPT_DURATION, "10s", 0, offsetof(struct fake_config, timeout_ms), "per attempt"},
-    {"limit", DW_OPT_SIZE, "1M", 0, offsetof(struct fake_config, limit), "bytes"},
-    {"labels", DW_OPT_LIST, NULL, 0, offsetof(struct fake_config, labels), "k=v"},
-    {"token", DW_OPT_SECRET, NULL, 0, offsetof(struct fake_config, token), "bearer"},
-    {NULL, 0, NULL, 0, 0, NULL},
+    {.name = "url", .type = DW_OPT_STRING, .required = 1, .offset = offsetof(struct fake_config, url),
+     .description = "where"},
+    {.name = "retries", .type = DW_OPT_INT, .def = "3", .offset = offsetof(struct fake_config, retries),
+     .description = "how often"},
+    {.name = "ratio", .type = DW_OPT_DOUBLE, .def = "0.5", .offset = offsetof(struct fake_config, ratio),
+     .description = "share"},
+    {.name = "enabled", .type = DW_OPT_BOOL, .def = "true", .offset = offsetof(struct fake_config, enabled),
+     .description = "on/off"},
+    {.name = "timeout", .type = DW_OPT_DURATION, .def = "10s", .offset = offsetof(struct fake_config, timeout_ms),
+     .description = "per attempt"},
+    {.name = "limit", .type = DW_OPT_SIZE, .def = "1M", .offset = offsetof(struct fake_config, limit),
+     .description = "bytes"},
+    {.name = "labels", .type = DW_OPT_LIST, .offset = offsetof(struct fake_config, labels), .description = "k=v"},
+    {.name = "token", .type = DW_OPT_SECRET, .offset = offsetof(struct fake_config, token), .description = "bearer"},
+    {0},
 };
 
 static const struct dw_plugin fake = {

@@ -26,7 +26,8 @@ struct fuzz_opts {
     const char *plain;
 };
 
-#define OPT(n, t, d, field) {n, t, d, 0, offsetof(struct fuzz_opts, field), "fuzz option " n}
+#define OPT(n, t, d, field) \
+    {.name = n, .type = t, .def = d, .offset = offsetof(struct fuzz_opts, field), .description = "fuzz option " n}
 static const struct dw_option fuzz_options[] = {
     OPT("text", DW_OPT_STRING, "${DW_FUZZ_DEFAULT:-x}", text),
     OPT("count", DW_OPT_INT, "8", count),
@@ -37,7 +38,7 @@ static const struct dw_option fuzz_options[] = {
     OPT("items", DW_OPT_LIST, NULL, items),
     OPT("token", DW_OPT_SECRET, NULL, token),
     OPT("plain", DW_OPT_STRING, NULL, plain),
-    {NULL, 0, NULL, 0, 0, NULL},
+    {0},
 };
 
 static const struct dw_plugin fuzz_plugin = {

@@ -11,9 +11,11 @@ struct initfail_config {
 };
 
 static const struct dw_option initfail_options[] = {
-    {"url", DW_OPT_STRING, NULL, 1, offsetof(struct initfail_config, url), "where to send"},
-    {"retries", DW_OPT_INT, "3", 0, offsetof(struct initfail_config, retries), "an integer option"},
-    {NULL, 0, NULL, 0, 0, NULL},
+    {.name = "url", .type = DW_OPT_STRING, .required = 1, .offset = offsetof(struct initfail_config, url),
+     .description = "where to send"},
+    {.name = "retries", .type = DW_OPT_INT, .def = "3", .offset = offsetof(struct initfail_config, retries),
+     .description = "an integer option"},
+    {0},
 };
 
 static int initfail_init(const struct dw_host *host, const char *name, const void *config, void **instance, char *err,
