@@ -2,6 +2,7 @@
  * config text, so a default can never be of a type the config could not express. */
 #include "config/options.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,12 +49,82 @@ struct where {
     size_t line, col;
 };
 
-static int fail(const struct where *w, char *err, size_t errlen, const char *fmt, const char *a, const char *b)
+static int fail(const struct where *w, char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int fail(const struct where *w, char *err, size_t errlen, const char *fmt, ...)
 {
     char msg[512];
-    snprintf(msg, sizeof msg, fmt, a, b);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
     snprintf(err, errlen, "%s:%zu:%zu: plugin '%s': %s", w->file, w->line, w->col, w->plugin, msg);
     return -1;
+}
+
+/* Parses a bound of the option's type (min/max text of the table) into a number; -1 when the
+ * table's text is not one (a plugin bug). */
+static int parse_bound(const struct dw_option *opt, const char *text, double *out)
+{
+    int64_t i64;
+    switch (opt->type) {
+    case DW_OPT_INT:
+        if (value_parse_int(text, &i64) < 0)
+            return -1;
+        break;
+    case DW_OPT_DURATION:
+        if (value_parse_duration_ms(text, &i64) < 0)
+            return -1;
+        break;
+    case DW_OPT_SIZE:
+        if (value_parse_size(text, &i64) < 0)
+            return -1;
+        break;
+    case DW_OPT_DOUBLE:
+        return value_parse_double(text, out);
+    default:
+        return -1;
+    }
+    *out = (double)i64;
+    return 0;
+}
+
+/* The option table's min and max for a parsed number (as a double: the bounds of the tables are far
+ * inside 2^53); text is the value as the config wrote it. */
+static int check_range(const struct dw_option *opt, double v, const char *text, const struct where *w, char *err,
+                       size_t errlen)
+{
+    double bound;
+    if (opt->min && parse_bound(opt, opt->min, &bound) < 0)
+        return fail(w, err, errlen, "option '%s' has a min '%s' that is not a %s (plugin bug)", opt->name, opt->min,
+                    options_type_name(opt->type));
+    if (opt->min && v < bound)
+        return fail(w, err, errlen, "option '%s' must be at least %s (got '%s')", opt->name, opt->min, text);
+    if (opt->max && parse_bound(opt, opt->max, &bound) < 0)
+        return fail(w, err, errlen, "option '%s' has a max '%s' that is not a %s (plugin bug)", opt->name, opt->max,
+                    options_type_name(opt->type));
+    if (opt->max && v > bound)
+        return fail(w, err, errlen, "option '%s' must be at most %s (got '%s')", opt->name, opt->max, text);
+    return 0;
+}
+
+/* Whether text is one of the option table's choices (any text when it has none). */
+static int check_choice(const struct dw_option *opt, const char *text, const struct where *w, char *err,
+                        size_t errlen)
+{
+    if (!opt->choices)
+        return 0;
+    char list[384] = "";
+    size_t at = 0;
+    for (const char *const *c = opt->choices; *c; c++) {
+        if (strcmp(*c, text) == 0)
+            return 0;
+        int n = snprintf(list + at, sizeof list - at, "%s%s", c == opt->choices ? "" : ", ", *c);
+        if (n > 0 && (size_t)n < sizeof list - at)
+            at += (size_t)n;
+    }
+    return fail(w, err, errlen, "option '%s' must be one of %s (got '%s')", opt->name, list, text);
 }
 
 /* Stores one scalar's text as the option's type. */
@@ -67,9 +138,11 @@ static int store_scalar(const struct dw_option *opt, const char *text, struct pl
     switch (opt->type) {
     case DW_OPT_STRING:
     case DW_OPT_SECRET: {
+        if (opt->type == DW_OPT_STRING && check_choice(opt, text, w, err, errlen) < 0)
+            return -1;
         char *copy = strdup(text);
         if (own(cfg, copy) < 0)
-            return fail(w, err, errlen, "out of memory%s%s", "", "");
+            return fail(w, err, errlen, "out of memory");
         if (opt->type == DW_OPT_SECRET)
             log_add_secret(copy);
         memcpy(slot, &copy, sizeof copy);
@@ -78,11 +151,15 @@ static int store_scalar(const struct dw_option *opt, const char *text, struct pl
     case DW_OPT_INT:
         if (value_parse_int(text, &i64) < 0)
             return fail(w, err, errlen, "option '%s' must be an integer, not '%s'", opt->name, text);
+        if (check_range(opt, (double)i64, text, w, err, errlen) < 0)
+            return -1;
         memcpy(slot, &i64, sizeof i64);
         return 0;
     case DW_OPT_DOUBLE:
         if (value_parse_double(text, &d) < 0)
             return fail(w, err, errlen, "option '%s' must be a number, not '%s'", opt->name, text);
+        if (check_range(opt, d, text, w, err, errlen) < 0)
+            return -1;
         memcpy(slot, &d, sizeof d);
         return 0;
     case DW_OPT_BOOL:
@@ -94,17 +171,21 @@ static int store_scalar(const struct dw_option *opt, const char *text, struct pl
         if (value_parse_duration_ms(text, &i64) < 0)
             return fail(w, err, errlen, "option '%s' must be a duration like 500ms, 30s, 5m, 24h, not '%s'",
                         opt->name, text);
+        if (check_range(opt, (double)i64, text, w, err, errlen) < 0)
+            return -1;
         memcpy(slot, &i64, sizeof i64);
         return 0;
     case DW_OPT_SIZE:
         if (value_parse_size(text, &i64) < 0)
             return fail(w, err, errlen, "option '%s' must be a size like 512K or 2M, not '%s'", opt->name, text);
+        if (check_range(opt, (double)i64, text, w, err, errlen) < 0)
+            return -1;
         memcpy(slot, &i64, sizeof i64);
         return 0;
     case DW_OPT_LIST:
         break;
     }
-    return fail(w, err, errlen, "option '%s' has an unsupported type%s", opt->name, "");
+    return fail(w, err, errlen, "option '%s' has an unsupported type", opt->name);
 }
 
 /* Expands ${ENV} in a scalar; the result is owned by cfg. */
@@ -114,13 +195,13 @@ static const char *expanded(const struct ynode *n, struct plugin_config *cfg, co
     char *out, missing[256];
     if (value_expand_env(n->value, &out, missing, sizeof missing) < 0) {
         if (strcmp(missing, "syntax") == 0)
-            fail(w, err, errlen, "bad ${...} reference in '%s'%s", n->value, "");
+            fail(w, err, errlen, "bad ${...} reference in '%s'", n->value);
         else
-            fail(w, err, errlen, "environment variable %s is not set%s", missing, "");
+            fail(w, err, errlen, "environment variable %s is not set", missing);
         return NULL;
     }
     if (own(cfg, out) < 0) {
-        fail(w, err, errlen, "out of memory%s%s", "", "");
+        fail(w, err, errlen, "out of memory");
         return NULL;
     }
     return out;
@@ -132,7 +213,7 @@ static int store_list(const struct dw_option *opt, const struct ynode *n, struct
     size_t count = n->type == YNODE_SCALAR ? 1 : n->n;
     const char **items = calloc(count + 1, sizeof *items);
     if (own(cfg, items) < 0)
-        return fail(w, err, errlen, "out of memory%s%s", "", "");
+        return fail(w, err, errlen, "out of memory");
     for (size_t i = 0; i < count; i++) {
         const struct ynode *it = n->type == YNODE_SCALAR ? n : n->items[i];
         w->line = it->line;
@@ -141,7 +222,7 @@ static int store_list(const struct dw_option *opt, const struct ynode *n, struct
             return fail(w, err, errlen, "option '%s' must be a list of scalars, found %s", opt->name,
                         ynode_type_name(it));
         items[i] = expanded(it, cfg, w, err, errlen);
-        if (!items[i])
+        if (!items[i] || check_choice(opt, items[i], w, err, errlen) < 0)
             return -1;
     }
     struct dw_list list = {.n = count, .items = items};
@@ -200,9 +281,9 @@ static int apply_value(const struct dw_plugin *plugin, const struct ynode *key, 
         return store_scalar(opt, text, cfg, w, err, errlen);
     char *secret, why[512];
     if (value_read_secret_file(text, &secret, why, sizeof why) < 0)
-        return fail(w, err, errlen, "%s%s", why, "");
+        return fail(w, err, errlen, "%s", why);
     if (own(cfg, secret) < 0)
-        return fail(w, err, errlen, "out of memory%s%s", "", "");
+        return fail(w, err, errlen, "out of memory");
     log_add_secret(secret);
     memcpy((char *)cfg->data + secret_file->offset, &secret, sizeof secret);
     return 0;
@@ -238,15 +319,15 @@ int options_apply_implied(const struct dw_plugin *plugin, const struct ynode *ma
     struct where w = {.file = file, .plugin = plugin->name, .line = map ? map->line : 0, .col = map ? map->col : 0};
     out->data = calloc(1, plugin->config_size ? plugin->config_size : 1);
     if (!out->data)
-        return fail(&w, err, errlen, "out of memory%s%s", "", "");
+        return fail(&w, err, errlen, "out of memory");
     if (map && map->type != YNODE_MAPPING) {
-        fail(&w, err, errlen, "options must be a mapping, found %s%s", ynode_type_name(map), "");
+        fail(&w, err, errlen, "options must be a mapping, found %s", ynode_type_name(map));
         goto error;
     }
     /* Defaults first, then config values override them. */
     for (const struct dw_option *o = plugin->options; o && o->name; o++) {
         if (o->offset >= plugin->config_size && plugin->config_size) {
-            fail(&w, err, errlen, "option '%s' lies outside the plugin's config struct (plugin bug)%s", o->name, "");
+            fail(&w, err, errlen, "option '%s' lies outside the plugin's config struct (plugin bug)", o->name);
             goto error;
         }
         if (was_set(o, map, reserved))

@@ -227,15 +227,8 @@ static enum MHD_Result dispatch(struct http_server *srv, struct MHD_Connection *
         snprintf(msg, sizeof msg, "request body larger than the limit of %lld bytes", (long long)srv->max_body);
         return send_json_error(conn, 413, msg, NULL, NULL);
     }
-    dw_route_fn fn;
-    void *ctx;
-    int found = routes_find(method, url, &fn, &ctx);
-    if (found == -1)
-        return send_json_error(conn, 404, "no such route", NULL, NULL);
-    if (found == -2)
-        return send_json_error(conn, 405, "method not allowed on this route", NULL, NULL);
-
     struct dw_http_request req = {
+        .size = sizeof req,
         .method = method,
         .path = url,
         .query = NULL,
@@ -247,8 +240,12 @@ static enum MHD_Result dispatch(struct http_server *srv, struct MHD_Connection *
         .header = request_header,
         .header_ctx = conn,
     };
-    struct dw_http_response resp = {.status = 500, .content_type = "application/json"};
-    fn(ctx, &req, &resp);
+    struct dw_http_response resp = {.size = sizeof resp, .status = 500, .content_type = "application/json"};
+    int found = routes_dispatch(method, url, &req, &resp);
+    if (found == -1)
+        return send_json_error(conn, 404, "no such route", NULL, NULL);
+    if (found == -2)
+        return send_json_error(conn, 405, "method not allowed on this route", NULL, NULL);
     if (!resp.body) {
         resp.body = strdup("");
         resp.body_len = 0;

@@ -1,4 +1,5 @@
-/* Route table for the HTTP server: a small array, searched in registration order. */
+/* Route table for the HTTP server: a small array, searched in registration order. A route call
+ * holds calls_lock for reading, so removing an owner's routes can wait for the calls in progress. */
 #include "http/routes.h"
 
 #include <pthread.h>
@@ -6,6 +7,7 @@
 #include <string.h>
 
 struct route {
+    const void *owner;
     char *method;
     char *path;
     dw_route_fn fn;
@@ -13,10 +15,16 @@ struct route {
 };
 
 static pthread_mutex_t routes_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_rwlock_t calls_lock = PTHREAD_RWLOCK_INITIALIZER;
 static struct route *routes;
 static size_t n_routes;
 
 int routes_register(const char *method, const char *path, dw_route_fn fn, void *ctx)
+{
+    return routes_register_owned(NULL, method, path, fn, ctx);
+}
+
+int routes_register_owned(const void *owner, const char *method, const char *path, dw_route_fn fn, void *ctx)
 {
     if (!method || !path || path[0] != '/' || !fn)
         return -1;
@@ -26,6 +34,7 @@ int routes_register(const char *method, const char *path, dw_route_fn fn, void *
     if (r) {
         routes = r;
         r = &routes[n_routes];
+        r->owner = owner;
         r->method = strdup(method);
         r->path = strdup(path);
         r->fn = fn;
@@ -58,7 +67,7 @@ static int is_prefix(const char *pattern)
 
 /* Exact paths win over prefixes, so a plugin's /v1/models/fraud/samples is not shadowed by the
  * core's /v1/models/ prefix route whatever the registration order. */
-int routes_find(const char *method, const char *path, dw_route_fn *fn, void **ctx)
+static int routes_find(const char *method, const char *path, dw_route_fn *fn, void **ctx)
 {
     int rc = -1;
     pthread_mutex_lock(&routes_lock);
@@ -77,6 +86,40 @@ int routes_find(const char *method, const char *path, dw_route_fn *fn, void **ct
     }
     pthread_mutex_unlock(&routes_lock);
     return rc;
+}
+
+int routes_dispatch(const char *method, const char *path, const struct dw_http_request *req,
+                    struct dw_http_response *resp)
+{
+    pthread_rwlock_rdlock(&calls_lock);
+    dw_route_fn fn;
+    void *ctx;
+    int rc = routes_find(method, path, &fn, &ctx);
+    if (rc == 0)
+        fn(ctx, req, resp);
+    pthread_rwlock_unlock(&calls_lock);
+    return rc;
+}
+
+void routes_remove_owner(const void *owner)
+{
+    if (!owner)
+        return;
+    pthread_mutex_lock(&routes_lock);
+    size_t kept = 0;
+    for (size_t i = 0; i < n_routes; i++) {
+        if (routes[i].owner == owner) {
+            free(routes[i].method);
+            free(routes[i].path);
+        } else {
+            routes[kept++] = routes[i];
+        }
+    }
+    n_routes = kept;
+    pthread_mutex_unlock(&routes_lock);
+    /* No new call can find the routes now; taking the lock for writing waits out the ones running. */
+    pthread_rwlock_wrlock(&calls_lock);
+    pthread_rwlock_unlock(&calls_lock);
 }
 
 void routes_clear(void)

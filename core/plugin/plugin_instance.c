@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "plugin/host.h"
+#include "plugin/plugin_ctx.h"
 #include "util/metrics.h"
 
 void plugin_instance_report_up(const char *plugin, enum dw_kind kind, int up)
@@ -30,7 +31,9 @@ int plugin_instance_create(const char *plugin_dir, const char *file, const struc
     char why[768];
     *out = NULL;
     struct plugin_instance *pi = calloc(1, sizeof *pi);
-    if (!pi || !(pi->name = strdup(ref->name))) {
+    if (!pi || !(pi->name = strdup(ref->name)) || !(pi->ctx = plugin_ctx_new(ref->plugin, ref->name))) {
+        if (pi)
+            free(pi->name);
         free(pi);
         snprintf(err, errlen, "%s: out of memory", file);
         return -1;
@@ -56,7 +59,7 @@ int plugin_instance_create(const char *plugin_dir, const char *file, const struc
                               errlen) < 0)
         goto error;
     why[0] = '\0';
-    if (pi->lp->def->init(host_table(), pi->name, pi->cfg.data, &pi->inst, why, sizeof why) < 0) {
+    if (pi->lp->def->init(host_table(), pi->ctx, pi->name, pi->cfg.data, &pi->inst, why, sizeof why) < 0) {
         snprintf(err, errlen, "%s:%zu:%zu: plugin '%s' (instance '%s') failed to initialise: %s", file,
                  ref->node->line, ref->node->col, ref->plugin, pi->name, why[0] ? why : "no reason given");
         pi->inst = NULL;
@@ -89,6 +92,8 @@ void plugin_instance_stop(struct plugin_instance *pi)
 {
     if (!pi || !pi->started)
         return;
+    /* No request reaches the instance once it begins to stop. */
+    plugin_ctx_remove_routes(pi->ctx);
     if (pi->lp->def->stop)
         pi->lp->def->stop(pi->inst);
     pi->started = 0;
@@ -99,8 +104,10 @@ void plugin_instance_free(struct plugin_instance *pi)
     if (!pi)
         return;
     plugin_instance_stop(pi);
+    plugin_ctx_remove_routes(pi->ctx);
     if (pi->inst)
         pi->lp->def->destroy(pi->inst);
+    plugin_ctx_free(pi->ctx);
     plugin_config_free(&pi->cfg);
     loader_close(pi->lp);
     free(pi->name);

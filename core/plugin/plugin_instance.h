@@ -13,6 +13,7 @@ struct plugin_instance {
     struct loaded_plugin *lp;
     struct plugin_config cfg;
     void *inst;
+    struct dw_ctx *ctx;   /* the instance's context handle (plugin_ctx.h) */
     char *name;
     int optional;
     int started;

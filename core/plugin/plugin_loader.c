@@ -1,5 +1,7 @@
 /* dlopen-based plugin loading with ABI checks (see plugin_loader.h). Unlike loaders that trust any
- * .so, we check the ABI number and the struct size before calling into the plugin at all. */
+ * .so, we check the ABI number and the struct size before calling into the plugin at all, then work
+ * on a zero-padded copy of its struct and option table: an operation or option field a plugin's
+ * (older ABI 2) header lacks reads as NULL, never as its neighbour's bytes. */
 #include "plugin/plugin_loader.h"
 
 #include <dirent.h>
@@ -14,17 +16,12 @@
 
 #include "build_config.h"
 
-static const char *const kind_names[] = {"probe", "sampler", "versioning", "trainer", "deployer", "alert"};
+static const char *const kind_names[] = {"probe", "sampler", "versioning", "trainer", "alert"};
 
 const char *loader_kind_name(enum dw_kind kind)
 {
     return (unsigned)kind < sizeof kind_names / sizeof kind_names[0] ? kind_names[kind] : "unknown";
 }
-
-/* A callback counts only when the plugin's struct is long enough to hold it: a plugin built against
- * an older header has a shorter struct, and reading past it would be reading its neighbours. */
-#define PLUGIN_HAS(p, field) \
-    ((p)->size >= offsetof(struct dw_plugin, field) + sizeof((p)->field) && (p)->field != NULL)
 
 int loader_serves_kind(const struct dw_plugin *p, enum dw_kind kind)
 {
@@ -32,13 +29,13 @@ int loader_serves_kind(const struct dw_plugin *p, enum dw_kind kind)
         return 1;
     switch (kind) {
     case DW_KIND_ALERT:
-        return PLUGIN_HAS(p, alert_send);
+        return p->alert_send != NULL;
     case DW_KIND_TRAINER:
-        return PLUGIN_HAS(p, trigger);
+        return p->trigger != NULL;
     case DW_KIND_VERSIONING:
-        return PLUGIN_HAS(p, data_version);
+        return p->data_version != NULL;
     case DW_KIND_SAMPLER:
-        return PLUGIN_HAS(p, sample);
+        return p->sample != NULL;
     default:
         return 0;
     }
@@ -46,7 +43,7 @@ int loader_serves_kind(const struct dw_plugin *p, enum dw_kind kind)
 
 int loader_has_action(const struct dw_plugin *p)
 {
-    return PLUGIN_HAS(p, action);
+    return p->action != NULL;
 }
 
 static int valid_plugin_name(const char *name)
@@ -64,15 +61,37 @@ static const char *missing_callback(const struct dw_plugin *p)
 {
     if (!p->init || !p->destroy)
         return "init/destroy";
-    if (p->kind == DW_KIND_ALERT && !PLUGIN_HAS(p, alert_send))
+    if (p->kind == DW_KIND_ALERT && !p->alert_send)
         return "alert_send";
-    if (p->kind == DW_KIND_TRAINER && !PLUGIN_HAS(p, trigger))
+    if (p->kind == DW_KIND_TRAINER && !p->trigger)
         return "trigger";
-    if (p->kind == DW_KIND_VERSIONING && !PLUGIN_HAS(p, data_version))
+    if (p->kind == DW_KIND_VERSIONING && !p->data_version)
         return "data_version";
-    if (p->kind == DW_KIND_SAMPLER && !PLUGIN_HAS(p, sample))
+    if (p->kind == DW_KIND_SAMPLER && !p->sample)
         return "sample";
     return NULL;
+}
+
+/* The plugin's struct and its option table, each entry option_size bytes apart, into zeroed
+ * full-size copies. Called once the sizes are known to cover ABI 2's fields. */
+static int copy_definition(struct loaded_plugin *lp, const struct dw_plugin *exported)
+{
+    memset(&lp->ops, 0, sizeof lp->ops);
+    memcpy(&lp->ops, exported, exported->size < sizeof lp->ops ? exported->size : sizeof lp->ops);
+    lp->def = &lp->ops;
+    size_t n = 0;
+    const char *entry = (const char *)exported->options;
+    while (entry && ((const struct dw_option *)(const void *)(entry + n * exported->option_size))->name)
+        n++;
+    lp->options = calloc(n + 1, sizeof *lp->options);
+    if (!lp->options)
+        return -1;
+    size_t entry_size = exported->option_size < sizeof *lp->options ? exported->option_size : sizeof *lp->options;
+    for (size_t i = 0; i < n; i++)
+        memcpy(&lp->options[i], entry + i * exported->option_size, entry_size);
+    lp->ops.options = lp->options;
+    lp->ops.option_size = sizeof(struct dw_option);
+    return 0;
 }
 
 int loader_open(const char *dir, const char *name, struct loaded_plugin **out, char *err, size_t errlen)
@@ -100,18 +119,35 @@ int loader_open(const char *dir, const char *name, struct loaded_plugin **out, c
         snprintf(err, errlen, "plugin '%s': cannot load %s: %s", name, path, dlerror());
         return -1;
     }
-    const struct dw_plugin *def = dlsym(h, DW_PLUGIN_SYMBOL);
+    struct loaded_plugin *lp = calloc(1, sizeof *lp);
+    if (!lp || !(lp->path = strdup(path))) {
+        free(lp);
+        dlclose(h);
+        snprintf(err, errlen, "plugin '%s': out of memory", name);
+        return -1;
+    }
+    lp->handle = h;
+    const struct dw_plugin *exported = dlsym(h, DW_PLUGIN_SYMBOL);
+    const struct dw_plugin *def = &lp->ops;
     const char *problem = NULL;
     char why[256];
-    if (!def) {
+    if (!exported) {
         problem = "does not export the symbol '" DW_PLUGIN_SYMBOL "' (is it a driftwatch plugin?)";
-    } else if (def->abi != DW_PLUGIN_ABI) {
-        snprintf(why, sizeof why, "was built for plugin ABI %u, this driftwatch speaks ABI %d: rebuild it",
-                 def->abi, DW_PLUGIN_ABI);
+    } else if (exported->abi != DW_PLUGIN_ABI) {
+        /* abi is the first field in every ABI: safe to read before anything else is trusted. */
+        snprintf(why, sizeof why,
+                 "was built for plugin ABI %u, this driftwatch speaks ABI %d: rebuild it against this "
+                 "driftwatch's driftwatch/plugin.h (docs/plugins.md)",
+                 exported->abi, DW_PLUGIN_ABI);
         problem = why;
-    } else if (def->size < offsetof(struct dw_plugin, alert_send)) {
-        snprintf(why, sizeof why, "has a plugin struct of %u bytes, too short for this driftwatch", def->size);
+    } else if (exported->size < sizeof(struct dw_plugin) || exported->option_size < sizeof(struct dw_option)) {
+        snprintf(why, sizeof why,
+                 "has a plugin struct of %u bytes or option entries of %u bytes, shorter than ABI %d's (%zu, %zu)",
+                 exported->size, exported->option_size, DW_PLUGIN_ABI, sizeof(struct dw_plugin),
+                 sizeof(struct dw_option));
         problem = why;
+    } else if (copy_definition(lp, exported) < 0) {
+        problem = "out of memory copying its definition";
     } else if (!def->name || strcmp(def->name, name) != 0) {
         snprintf(why, sizeof why, "calls itself '%s', not '%s'", def->name ? def->name : "(null)", name);
         problem = why;
@@ -123,18 +159,9 @@ int loader_open(const char *dir, const char *name, struct loaded_plugin **out, c
     }
     if (problem) {
         snprintf(err, errlen, "plugin '%s': %s %s", name, path, problem);
-        dlclose(h);
+        loader_close(lp);
         return -1;
     }
-    struct loaded_plugin *lp = calloc(1, sizeof *lp);
-    if (!lp || !(lp->path = strdup(path))) {
-        free(lp);
-        dlclose(h);
-        snprintf(err, errlen, "plugin '%s': out of memory", name);
-        return -1;
-    }
-    lp->handle = h;
-    lp->def = def;
     *out = lp;
     return 0;
 }
@@ -146,6 +173,7 @@ void loader_close(struct loaded_plugin *lp)
     /* Under sanitizers, keeping the object mapped gives readable leak reports. */
     if (!getenv("DW_KEEP_PLUGINS_LOADED"))
         dlclose(lp->handle);
+    free(lp->options);
     free(lp->path);
     free(lp);
 }

@@ -1,5 +1,5 @@
 /* Opens plugin shared objects (`<dir>/<name>.so`), finds the `driftwatch_plugin` symbol and checks
- * the ABI before anything else in it is trusted. */
+ * the ABI before anything else in it is trusted; the core then uses a zero-padded copy of it. */
 #ifndef DW_PLUGIN_LOADER_H
 #define DW_PLUGIN_LOADER_H
 
@@ -9,7 +9,9 @@
 
 struct loaded_plugin {
     void *handle;
-    const struct dw_plugin *def;
+    const struct dw_plugin *def; /* &ops once loaded */
+    struct dw_plugin ops;        /* the plugin's struct, zero-padded to this core's size */
+    struct dw_option *options;   /* its option table, each entry zero-padded likewise */
     char *path;
 };
 
@@ -29,7 +31,7 @@ const char *loader_kind_name(enum dw_kind kind);
  * retrain, so both uses share one webhook.so). */
 int loader_serves_kind(const struct dw_plugin *p, enum dw_kind kind);
 
-/* Whether the plugin has an `action` callback (its struct reaches the field and it is set). */
+/* Whether the plugin has an `action` callback. */
 int loader_has_action(const struct dw_plugin *p);
 
 #endif

@@ -31,6 +31,7 @@ static enum dw_sample_decision sampler_decide(struct model_runtime *m, const cha
     if (!s)
         return DW_SAMPLE_APPEND;
     struct dw_sample_info info = {
+        .size = sizeof info,
         .model = m->mc->name,
         .prediction_class = cls,
         .seen_in_window = m->window.seen,
@@ -334,7 +335,7 @@ int model_ingest(struct model_runtime *m, const struct dw_sample_batch *batch, s
         snprintf(res->error, sizeof res->error, "out of memory");
         return DW_INGEST_UNAVAILABLE;
     }
-    struct dw_checked_batch checked = {.model = batch->model, .probe = batch->probe, .samples = s.texts, .n = s.n};
+    struct dw_checked_batch checked = {.size = sizeof checked, .model = batch->model, .probe = batch->probe, .samples = s.texts, .n = s.n};
     int rc = ingest_checked(m, &checked, &s.st, parsed, res);
     free(s.texts);
     return rc;
@@ -348,7 +349,8 @@ static int journal_cursor_batch_locked(struct ingest_ctx *c, const struct dw_cur
     struct model_runtime *m = c->m;
     char *made = NULL;
     if (cursor->value_fn) {
-        struct dw_ingest_result r = {.accepted = st->accepted - c->rejected, .rejected = c->rejected};
+        struct dw_ingest_result r = {
+            .size = sizeof r, .accepted = st->accepted - c->rejected, .rejected = c->rejected};
         snprintf(r.error, sizeof r.error, "%s", c->first_error);
         if (!(made = cursor->value_fn(cursor->value_ctx, &r))) {
             snprintf(c->err, sizeof c->err, "out of memory");

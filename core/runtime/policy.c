@@ -211,6 +211,7 @@ static void send_alerts(struct policy *p, const struct verdict *v, int repeat)
     snprintf(report, sizeof report, "%s/v1/models/%s/report", p->links.public_url ? p->links.public_url : "",
              p->mc->name);
     struct dw_alert_event ev = {
+        .size = sizeof ev,
         .model = p->mc->name,
         .firing = p->firing,
         /* Only dataset drift fires, and Alertmanager identifies an alert by its labels: the resolve
@@ -376,13 +377,12 @@ static void maybe_retrain(struct policy *p, const struct verdict *v)
         return; /* without the pending key on disk a crash could start a second job */
     size_t nf = 0;
     struct dw_feature_score *features = drifted_features(v, &nf);
-    struct dw_trigger_event ev = {.model = p->mc->name, .key = key, .data_version = p->data_version,
+    struct dw_trigger_event ev = {.size = sizeof ev, .model = p->mc->name, .key = key, .data_version = p->data_version,
                                   .window_end = window_end, .n_features = nf, .features = features,
                                   .dry_run = p->mc->retrain_dry_run, .cooldown_ms = p->mc->retrain_cooldown_ms,
                                   .episode_start = p->streak_start};
-    /* Zeroed: a plugin built before `joined` was appended never writes it, and reports a trigger. */
-    struct dw_trigger_result res;
-    memset(&res, 0, sizeof res);
+    /* Zeroed: a trainer that never sets `joined` reports a trigger. */
+    struct dw_trigger_result res = {.size = sizeof res};
     char err[512] = "", names[512] = "";
     for (size_t i = 0, used = 0; i < nf && used < sizeof names; i++) {
         int n = snprintf(names + used, sizeof names - used, "%s%s", i ? "," : "", features[i].name);

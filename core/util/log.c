@@ -90,16 +90,21 @@ static void append_quoted_redacted(struct strbuf *sb, const char *msg)
     strbuf_puts(sb, "\"");
 }
 
-void log_msg(enum dw_log_level level, const char *component, const char *fmt, ...)
+/* A logfmt value: bare when it is one token of safe characters, else quoted (caller holds log_lock). */
+static void append_value(struct strbuf *sb, const char *v)
 {
-    if (level < min_level)
-        return;
-    char msg[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
+    int bare = *v != '\0';
+    for (const char *p = v; *p && bare; p++)
+        bare = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_' ||
+               *p == '-' || *p == '.' || *p == '/' || *p == ':';
+    if (bare)
+        strbuf_puts(sb, v);
+    else
+        append_quoted_redacted(sb, v);
+}
 
+static void log_write(enum dw_log_level level, const char *component, const char *instance, const char *msg)
+{
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     struct tm tm;
@@ -109,13 +114,41 @@ void log_msg(enum dw_log_level level, const char *component, const char *fmt, ..
 
     struct strbuf sb;
     strbuf_init(&sb);
-    strbuf_printf(&sb, "ts=%s.%03ldZ level=%s component=%s msg=", when, ts.tv_nsec / 1000000,
-                  level_names[level], component ? component : "core");
+    strbuf_printf(&sb, "ts=%s.%03ldZ level=%s component=%s ", when, ts.tv_nsec / 1000000, level_names[level],
+                  component ? component : "core");
     pthread_mutex_lock(&log_lock);
+    if (instance) {
+        strbuf_puts(&sb, "instance=");
+        append_value(&sb, instance);
+        strbuf_puts(&sb, " ");
+    }
+    strbuf_puts(&sb, "msg=");
     append_quoted_redacted(&sb, msg);
     strbuf_puts(&sb, "\n");
     if (!sb.failed)
         fputs(sb.data, stderr);
     pthread_mutex_unlock(&log_lock);
     strbuf_free(&sb);
+}
+
+void log_msg(enum dw_log_level level, const char *component, const char *fmt, ...)
+{
+    if (level < min_level)
+        return;
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    log_write(level, component, NULL, msg);
+}
+
+void log_vmsg_instance(enum dw_log_level level, const char *component, const char *instance, const char *fmt,
+                       va_list ap)
+{
+    if (level < min_level)
+        return;
+    char msg[2048];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    log_write(level, component, instance, msg);
 }

@@ -1,7 +1,9 @@
 /* Structured logging: one logfmt line per event on stderr,
- * `ts=<RFC 3339 UTC> level=<debug|info|warn|error> component=<who> msg="..."`. */
+ * `ts=<RFC 3339 UTC> level=<debug|info|warn|error> component=<who> [instance=<name>] msg="..."`. */
 #ifndef DW_LOG_H
 #define DW_LOG_H
+
+#include <stdarg.h>
 
 #include "driftwatch/plugin.h"
 
@@ -16,6 +18,10 @@ void log_clear_secrets(void);
 
 void log_msg(enum dw_log_level level, const char *component, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* A plugin instance's line: component is the plugin, instance the configured instance name. */
+void log_vmsg_instance(enum dw_log_level level, const char *component, const char *instance, const char *fmt,
+                       va_list ap) __attribute__((format(printf, 4, 0)));
 
 #define log_debug(c, ...) log_msg(DW_LOG_DEBUG, c, __VA_ARGS__)
 #define log_info(c, ...) log_msg(DW_LOG_INFO, c, __VA_ARGS__)

@@ -767,15 +767,3 @@ void metrics_reset(void)
     deflater_ready = 0;
     pthread_mutex_unlock(&registry_lock);
 }
-
-static const struct dw_metrics_api api = {
-    .counter_add = metrics_counter_add,
-    .gauge_set = metrics_gauge_set,
-    .histogram_observe = metrics_histogram_observe,
-    .forget = metrics_forget,
-};
-
-const struct dw_metrics_api *metrics_api(void)
-{
-    return &api;
-}

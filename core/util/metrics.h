@@ -62,9 +62,6 @@ int metrics_render_gzip(unsigned char **out, size_t *len);
 /* Empties the registry (tests, and a clean shutdown for leak checkers). */
 void metrics_reset(void);
 
-/* The table handed to plugins through the host. */
-const struct dw_metrics_api *metrics_api(void);
-
 /* Helpers shared with other renderers of the text format. */
 int metrics_valid_name(const char *name);
 int metrics_valid_label_name(const char *name);

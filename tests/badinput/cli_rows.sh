@@ -240,12 +240,12 @@ expect_line "$TMP/err" "$NOPLUGIN"
 cli 1 run -c "$TMP/noplugin.yaml"
 expect_contains "$TMP/err" "msg=\"cannot start: $NOPLUGIN\""
 
-# A plugin built for another ABI (tests/core/plugins/wrongabi.c declares ABI 99), in a plugin
-# directory of its own (0755, as the loader requires).
+# A plugin built against plugin ABI 1 (tests/core/plugins/abi1sink.c, compiled with the frozen ABI 1
+# header), in a plugin directory of its own (0755, as the loader requires).
 mkdir -m 0755 "$TMP/plugins"
-cp "$DW_BAD_PLUGIN_DIR/wrongabi.so" "$TMP/plugins/"
-config "$TMP/abi.yaml" "$TMP/plugins" "$B" wrongabi
-ABI="$TMP/abi.yaml:6:9: plugin 'wrongabi': $TMP/plugins/wrongabi.so was built for plugin ABI 99, this driftwatch speaks ABI 1: rebuild it"
+cp "$DW_BAD_PLUGIN_DIR/abi1sink.so" "$TMP/plugins/"
+config "$TMP/abi.yaml" "$TMP/plugins" "$B" abi1sink
+ABI="$TMP/abi.yaml:6:9: plugin 'abi1sink': $TMP/plugins/abi1sink.so was built for plugin ABI 1, this driftwatch speaks ABI 2: rebuild it against this driftwatch's driftwatch/plugin.h (docs/plugins.md)"
 cli 1 validate -c "$TMP/abi.yaml"
 expect_line "$TMP/err" "$ABI"
 cli 1 run -c "$TMP/abi.yaml"

@@ -43,9 +43,9 @@ run_expect 1 "$TMP/bad_option.yaml:4:5: plugin 'log': unknown option 'levle'" --
 cat >"$TMP/bad_abi.yaml" <<YAML
 agent: {plugin_dir: $DW_BAD_PLUGIN_DIR}
 alerts:
-  - {name: x, plugin: wrongabi}
+  - {name: x, plugin: abi1sink}
 YAML
-run_expect 1 "plugin 'wrongabi': $DW_BAD_PLUGIN_DIR/wrongabi.so was built for plugin ABI 99, this driftwatch speaks ABI 1: rebuild it" -- validate -c "$TMP/bad_abi.yaml"
+run_expect 1 "plugin 'abi1sink': $DW_BAD_PLUGIN_DIR/abi1sink.so was built for plugin ABI 1, this driftwatch speaks ABI 2: rebuild it" -- validate -c "$TMP/bad_abi.yaml"
 
 # A plugin directory others can write to is refused (they could swap in code).
 mkdir -p "$TMP/openplugins" && cp "$DW_PLUGIN_DIR/log.so" "$TMP/openplugins/" && chmod 0777 "$TMP/openplugins"

@@ -428,7 +428,7 @@ struct dw_plugin {
      * tries again at the next check; DW_SEND_DROPPED (-2) refused for good (a 4xx), the core does
      * not repeat it. */
     int (*alert_send)(void *instance, const struct dw_alert_event *ev, char *err, size_t errlen);
-    /* DW_KIND_TRAINER, on the checking model's worker thread, or the CLI's for `driftwatch retrain`. */
+    /* DW_KIND_TRAINER, on the checking model's worker thread. */
     int (*trigger)(void *instance, const struct dw_trigger_event *ev, struct dw_trigger_result *res,
                    char *err, size_t errlen);
     /* DW_KIND_VERSIONING, on the thread that builds a baseline or starts a model: the data version of

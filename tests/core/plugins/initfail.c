@@ -18,8 +18,8 @@ static const struct dw_option initfail_options[] = {
     {0},
 };
 
-static int initfail_init(const struct dw_host *host, const char *name, const void *config, void **instance, char *err,
-                         size_t errlen)
+static int initfail_init(const struct dw_host *host, struct dw_ctx *ctx, const char *name, const void *config,
+                         void **instance, char *err, size_t errlen)
 {
     const struct initfail_config *cfg = config;
     snprintf(err, errlen, "cannot reach %s", cfg->url);
@@ -38,6 +38,7 @@ static int initfail_send(void *instance, const struct dw_alert_event *ev, char *
 DW_EXPORT const struct dw_plugin driftwatch_plugin = {
     .abi = DW_PLUGIN_ABI,
     .size = sizeof(struct dw_plugin),
+    .option_size = sizeof(struct dw_option),
     .name = "initfail",
     .kind = DW_KIND_ALERT,
     .version = "0.0.1",
