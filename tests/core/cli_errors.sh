@@ -58,7 +58,7 @@ run_expect 1 "plugin 'log': plugin directory $TMP/openplugins is writable by oth
 
 # plugins lists documented options, and flags broken plugins with exit 1.
 "$DW_BIN" plugins --plugin-dir "$DW_PLUGIN_DIR" >"$TMP/plugins.txt"
-expect_contains "$TMP/plugins.txt" "log  kind=alert version=1.0.0 abi=1"
+expect_contains "$TMP/plugins.txt" "log  kind=alert version=1.0.0 abi=2"
 expect_contains "$TMP/plugins.txt" "level                  string   optional, default warn"
 rc=0
 "$DW_BIN" plugins --plugin-dir "$DW_BAD_PLUGIN_DIR" >"$TMP/bad.txt" 2>&1 || rc=$?

@@ -41,7 +41,7 @@ install -m 0755 "$TMP/file_alert.so" "$PLUGINS"/
 chmod 0755 "$PLUGINS"
 
 "$PREFIX/bin/driftwatch" plugins --plugin-dir "$PLUGINS" >"$TMP/plugins.txt" 2>&1 || fail "plugins: $(cat "$TMP/plugins.txt")"
-expect_contains "$TMP/plugins.txt" "file_alert  kind=alert version=1.0.0 abi=1"
+expect_contains "$TMP/plugins.txt" "file_alert  kind=alert version=1.0.0 abi=2"
 expect_contains "$TMP/plugins.txt" "Appends each drift notification to a file as one JSON line."
 
 PORT=$(free_port)
