@@ -14,14 +14,12 @@
 
 #include "driftwatch/plugin.h"
 #include "plugin_common.h"
+#include "sink_common.h"
 
 #ifndef DW_VERSION
 #define DW_VERSION "0.0.0"
 #endif
 
-#define AM_METRIC "driftwatch_alerts_sent_total"
-#define AM_METRIC_HELP "Alert notifications by sink instance and result (ok, error: transient failure " \
-                       "after retries, dropped: rejected by the receiver or not sendable)."
 /* Features listed in the description annotation; the rest are counted ("and N more"). */
 #define AM_MAX_LISTED_FEATURES 50
 
@@ -29,15 +27,13 @@ struct am_config {
     const char *url;
     const char *alertname;
     const char *generator_url;
-    struct dw_list labels;
     const char *bearer_token;
-    int64_t timeout_ms;
-    int64_t max_attempts;
-    int64_t deadline_ms;
+    struct pu_sink_http http;
 };
 
 struct am_instance {
     const struct dw_host *host;
+    struct dw_ctx *ctx;
     char *name;          /* instance name: the `sink` label */
     char *endpoint;      /* {url}/api/v2/alerts */
     char *endpoint_desc; /* endpoint without userinfo or query, for messages */
@@ -46,9 +42,7 @@ struct am_instance {
     struct pu_label *labels;
     size_t n_labels;
     char *auth_header;   /* "Authorization: Bearer ..." or NULL */
-    int64_t timeout_ms;
-    int64_t deadline_ms;
-    int max_attempts;
+    struct pu_sink_http http; /* timeout, attempts and deadline (labels are parsed in init) */
 
     /* The severity label each model's firing alert was last sent with. Labels are an alert's
      * identity in Alertmanager, so a resolve (or an escalation) must name the severity that fired,
@@ -67,16 +61,10 @@ static const struct dw_option am_options[] = {
      .description = "value of the alertname label"},
     {.name = "generator_url", .type = DW_OPT_STRING, .offset = offsetof(struct am_config, generator_url),
      .description = "generatorURL of the alerts (default: the event's drift report URL)"},
-    {.name = "labels", .type = DW_OPT_LIST, .offset = offsetof(struct am_config, labels),
-     .description = "static labels added to every alert, as name=value (e.g. team=ml)"},
     {.name = "bearer_token", .type = DW_OPT_SECRET, .offset = offsetof(struct am_config, bearer_token),
      .description = "sent as Authorization: Bearer <token> (Alertmanager behind an authenticating proxy)"},
-    {.name = "timeout", .type = DW_OPT_DURATION, .def = "10s", .offset = offsetof(struct am_config, timeout_ms),
-     .description = "timeout of one HTTP attempt"},
-    {.name = "max_attempts", .type = DW_OPT_INT, .def = "5", .offset = offsetof(struct am_config, max_attempts),
-     .description = "attempts per notification (retried on network errors, 429 and 5xx)"},
-    {.name = "deadline", .type = DW_OPT_DURATION, .def = "60s", .offset = offsetof(struct am_config, deadline_ms),
-     .description = "overall time for one notification across retries"},
+    PU_SINK_HTTP_OPTIONS(struct am_config, http, "static labels added to every alert, as name=value (e.g. team=ml)",
+                         "notification"),
     {0},
 };
 
@@ -98,13 +86,6 @@ static int am_set_text(json_t *obj, const char *key, const char *value)
 {
     json_t *j = pu_json_text(value ? value : "");
     return j ? json_object_set_new(obj, key, j) : -1;
-}
-
-static void am_count(const struct am_instance *in, const char *result)
-{
-    const char *labels[] = {"sink", in->name, "result", result, NULL};
-    if (in->host->metrics && in->host->metrics->counter_add)
-        in->host->metrics->counter_add(AM_METRIC, AM_METRIC_HELP, labels, 1);
 }
 
 static void am_instance_free(struct am_instance *in)
@@ -191,8 +172,8 @@ static void am_state_save(struct am_instance *in)
         if (!ok)
             remove(tmp);
     }
-    if (!ok && in->host->log)
-        in->host->log(DW_LOG_WARN, in->name, "cannot write %s (%s): after a restart, a resolve may not find "
+    if (!ok)
+        in->host->log(in->ctx, DW_LOG_WARN, "cannot write %s (%s): after a restart, a resolve may not find "
                       "an escalated alert's severity", in->state_path, strerror(errno));
     free(tmp);
     json_decref(doc);
@@ -208,8 +189,7 @@ static int am_state_load(struct am_instance *in, char *err, size_t errlen)
             return 0; /* first start */
         fclose(f);
         /* A damaged file only loses the memory of escalations; say so and go on. */
-        if (in->host->log)
-            in->host->log(DW_LOG_WARN, in->name, "ignoring %s: %s (line %d)", in->state_path, jerr.text, jerr.line);
+        in->host->log(in->ctx, DW_LOG_WARN, "ignoring %s: %s (line %d)", in->state_path, jerr.text, jerr.line);
         return 0;
     }
     const char *model;
@@ -245,18 +225,14 @@ static int am_check_label(const char *name, size_t i, const char *who, char *err
     return 0;
 }
 
-static int am_init(const struct dw_host *host, const char *instance_name, const void *config, void **instance,
-                   char *err, size_t errlen)
+static int am_init(const struct dw_host *host, struct dw_ctx *ctx, const char *instance_name, const void *config,
+                   void **instance, char *err, size_t errlen)
 {
     const struct am_config *cfg = config;
     const char *iname = instance_name ? instance_name : "alertmanager";
     struct am_instance *in = NULL;
 
     *instance = NULL;
-    if (!host || !host->http_request) {
-        snprintf(err, errlen, "alertmanager %s: the host offers no HTTP client", iname);
-        return -1;
-    }
     if (!cfg->url || !*cfg->url) {
         snprintf(err, errlen, "alertmanager %s: option url is required (e.g. url: http://127.0.0.1:9093)", iname);
         return -1;
@@ -268,21 +244,14 @@ static int am_init(const struct dw_host *host, const char *instance_name, const 
         free(desc);
         return -1;
     }
-    if (cfg->max_attempts < 0 || cfg->max_attempts > 100) {
-        snprintf(err, errlen, "alertmanager %s: max_attempts must be between 1 and 100 (got %lld)", iname,
-                 (long long)cfg->max_attempts);
-        return -1;
-    }
-    if (cfg->timeout_ms < 0 || cfg->deadline_ms < 0) {
-        snprintf(err, errlen, "alertmanager %s: timeout and deadline must not be negative", iname);
-        return -1;
-    }
 
     in = calloc(1, sizeof *in);
     if (!in)
         goto oom;
     pthread_mutex_init(&in->lock, NULL);
     in->host = host;
+    in->ctx = ctx;
+    in->http = cfg->http;
     in->name = pu_strdup(iname);
     in->alertname = pu_strdup(cfg->alertname && *cfg->alertname ? cfg->alertname : "DriftDetected");
     if (!in->name || !in->alertname)
@@ -310,17 +279,12 @@ static int am_init(const struct dw_host *host, const char *instance_name, const 
     }
     char who[160];
     snprintf(who, sizeof who, "alertmanager %s", iname);
-    if (pu_parse_labels(&cfg->labels, who, am_check_label, &in->labels, &in->n_labels, err, errlen) < 0) {
+    if (pu_parse_labels(&cfg->http.labels, who, am_check_label, &in->labels, &in->n_labels, err, errlen) < 0) {
         am_instance_free(in);
         return -1;
     }
 
-    in->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 10000;
-    in->deadline_ms = cfg->deadline_ms > 0 ? cfg->deadline_ms : 60000;
-    in->max_attempts = cfg->max_attempts > 0 ? (int)cfg->max_attempts : 5;
-
-    if (host->size >= offsetof(struct dw_host, state_dir) + sizeof host->state_dir && host->state_dir &&
-        *host->state_dir) {
+    if (host->state_dir && *host->state_dir) {
         /* <state_dir>/alertmanager-<instance>.json, the instance name reduced to safe characters. */
         n = strlen(host->state_dir) + strlen(iname) + sizeof "/alertmanager-.json";
         if (!(in->state_path = malloc(n)))
@@ -338,14 +302,7 @@ static int am_init(const struct dw_host *host, const char *instance_name, const 
         }
     }
 
-    /* Every result starts at 0 so rate() and absent-series alerts work before the first failure. */
-    if (host->metrics && host->metrics->counter_add) {
-        static const char *const results[] = {"ok", "error", "dropped"};
-        for (size_t i = 0; i < 3; i++) {
-            const char *labels[] = {"sink", in->name, "result", results[i], NULL};
-            host->metrics->counter_add(AM_METRIC, AM_METRIC_HELP, labels, 0);
-        }
-    }
+    pu_sink_count_init(host, ctx, in->name);
     *instance = in;
     return 0;
 
@@ -422,7 +379,7 @@ static json_t *am_alert_json(const struct am_instance *in, const struct dw_alert
         goto out;
 
     /* realized performance is its own alert (the Prometheus rule's name), resolved by the same name */
-    int performance = DW_ALERT_EVENT_HAS(in->host, kind) && ev->kind && strcmp(ev->kind, "performance") == 0;
+    int performance = ev->kind && strcmp(ev->kind, "performance") == 0;
     bad |= am_set_text(labels, "alertname", performance ? "PerformanceDegraded" : in->alertname) |
            am_set_text(labels, "model", ev->model) |
            am_set_text(labels, "severity", severity);
@@ -515,7 +472,7 @@ static int am_alert_send(void *instance, const struct dw_alert_event *ev, char *
 
     if (!ev || !ev->model || !*ev->model) {
         snprintf(err, errlen, "alertmanager %s: event without a model name, not sent", in->name);
-        am_count(in, "dropped");
+        pu_sink_count(in->host, in->ctx, in->name, "dropped");
         return -2;
     }
     /* Severity label: a resolve names the severity that fired; firing under a new severity resolves
@@ -534,7 +491,7 @@ static int am_alert_send(void *instance, const struct dw_alert_event *ev, char *
     if (!body) {
         snprintf(err, errlen, "alertmanager %s: cannot encode the alert for model %s (out of memory)", in->name,
                  ev->model);
-        am_count(in, "dropped");
+        pu_sink_count(in->host, in->ctx, in->name, "dropped");
         return -2;
     }
 
@@ -546,27 +503,17 @@ static int am_alert_send(void *instance, const struct dw_alert_event *ev, char *
         headers[nh++] = in->auth_header;
     headers[nh] = NULL;
 
-    struct dw_http_client_request req = {
-        .method = "POST",
-        .url = in->endpoint,
-        .headers = headers,
-        .body = body,
-        .body_len = strlen(body),
-        .timeout_ms = in->timeout_ms,
-        .max_attempts = in->max_attempts,
-        .deadline_ms = in->deadline_ms,
-    };
-    struct dw_http_client_response resp;
+    struct dw_http_client_request req = pu_sink_post(&in->http, in->endpoint, headers, body, strlen(body));
+    struct dw_http_client_response resp = {.size = sizeof resp};
     char herr[512] = "";
-    memset(&resp, 0, sizeof resp);
-    int rc = in->host->http_request(&req, &resp, herr, sizeof herr);
+    int rc = in->host->http_request(in->ctx, &req, &resp, herr, sizeof herr);
     const char *what = ev->firing ? (ev->repeat ? "firing (repeat)" : "firing") : "resolved";
     char detail[PU_HTTP_DETAIL_MAX];
     ret = pu_http_outcome(rc, &resp, herr, detail, sizeof detail);
     if (ret != PU_HTTP_OK)
         snprintf(err, errlen, "alertmanager %s: POST %s (%s alert for model %s) %s", in->name, in->endpoint_desc,
                  what, ev->model, detail);
-    am_count(in, pu_alert_result(ret));
+    pu_sink_count(in->host, in->ctx, in->name, pu_alert_result(ret));
     if (ret == PU_HTTP_OK) {
         pthread_mutex_lock(&in->lock);
         if (am_firing_set(in, ev->model, ev->firing ? severity : NULL) > 0)
@@ -582,6 +529,7 @@ static int am_alert_send(void *instance, const struct dw_alert_event *ev, char *
 DW_EXPORT const struct dw_plugin driftwatch_plugin = {
     .abi = DW_PLUGIN_ABI,
     .size = sizeof(struct dw_plugin),
+    .option_size = sizeof(struct dw_option),
     .name = "alertmanager",
     .kind = DW_KIND_ALERT,
     .version = DW_VERSION,

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "driftwatch/plugin.h"
+#include "sink_common.h"
 
 struct log_sink_config {
     const char *level;
@@ -15,43 +16,42 @@ struct log_sink_config {
 
 struct log_sink {
     const struct dw_host *host;
+    struct dw_ctx *ctx;
     char name[128];
     enum dw_log_level level;
     int repeats;
 };
 
+static const char *const log_sink_levels[] = {"info", "warn", "error", NULL};
+
 static const struct dw_option log_sink_options[] = {
-    {.name = "level", .type = DW_OPT_STRING, .def = "warn", .offset = offsetof(struct log_sink_config, level),
+    {.name = "level", .type = DW_OPT_STRING, .def = "warn", .choices = log_sink_levels,
+     .offset = offsetof(struct log_sink_config, level),
      .description = "log level of firing notifications: info, warn or error (resolutions are logged at info)"},
     {.name = "repeats", .type = DW_OPT_BOOL, .def = "false", .offset = offsetof(struct log_sink_config, repeats),
      .description = "also log the periodic re-sends of a firing alert"},
     {0},
 };
 
-static int log_sink_init(const struct dw_host *host, const char *instance_name, const void *config, void **instance,
-                         char *err, size_t errlen)
+static int log_sink_init(const struct dw_host *host, struct dw_ctx *ctx, const char *instance_name,
+                         const void *config, void **instance, char *err, size_t errlen)
 {
     const struct log_sink_config *cfg = config;
-    enum dw_log_level level;
-    if (strcmp(cfg->level, "info") == 0)
-        level = DW_LOG_INFO;
-    else if (strcmp(cfg->level, "warn") == 0)
-        level = DW_LOG_WARN;
-    else if (strcmp(cfg->level, "error") == 0)
-        level = DW_LOG_ERROR;
-    else {
-        snprintf(err, errlen, "option 'level' must be info, warn or error, not '%s'", cfg->level);
-        return -1;
-    }
+    /* The loader let only log_sink_levels through. */
+    enum dw_log_level level = strcmp(cfg->level, "info") == 0    ? DW_LOG_INFO
+                              : strcmp(cfg->level, "error") == 0 ? DW_LOG_ERROR
+                                                                 : DW_LOG_WARN;
     struct log_sink *s = calloc(1, sizeof *s);
     if (!s) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
     s->host = host;
+    s->ctx = ctx;
     s->level = level;
     s->repeats = cfg->repeats;
     snprintf(s->name, sizeof s->name, "%s", instance_name);
+    pu_sink_count_init(host, ctx, s->name);
     *instance = s;
     return 0;
 }
@@ -76,16 +76,12 @@ static int log_sink_send(void *instance, const struct dw_alert_event *ev, char *
             break;
         used += (size_t)n;
     }
-    s->host->log(ev->firing ? s->level : DW_LOG_INFO, s->name,
+    s->host->log(s->ctx, ev->firing ? s->level : DW_LOG_INFO,
                  "drift %s model=%s severity=%s drift_share=%.3f features=%s%s%s",
                  ev->firing ? (ev->repeat ? "still firing" : "firing") : "resolved", ev->model,
                  ev->severity ? ev->severity : "warning", ev->drift_share, features,
                  ev->report_url ? " report=" : "", ev->report_url ? ev->report_url : "");
-    const char *labels[] = {"sink", s->name, "result", "ok", NULL};
-    s->host->metrics->counter_add("driftwatch_alerts_sent_total",
-                                  "Alert notifications by sink instance and result (ok, error: transient failure "
-                                  "after retries, dropped: rejected by the receiver or not sendable).",
-                                  labels, 1);
+    pu_sink_count(s->host, s->ctx, s->name, "ok");
     (void)err;
     (void)errlen;
     return 0;
@@ -94,6 +90,7 @@ static int log_sink_send(void *instance, const struct dw_alert_event *ev, char *
 DW_EXPORT const struct dw_plugin driftwatch_plugin = {
     .abi = DW_PLUGIN_ABI,
     .size = sizeof(struct dw_plugin),
+    .option_size = sizeof(struct dw_option),
     .name = "log",
     .kind = DW_KIND_ALERT,
     .version = "1.0.0",

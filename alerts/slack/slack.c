@@ -13,14 +13,12 @@
 
 #include "driftwatch/plugin.h"
 #include "plugin_common.h"
+#include "sink_common.h"
 
 #ifndef DW_VERSION
 #define DW_VERSION "0.0.0"
 #endif
 
-#define SL_METRIC "driftwatch_alerts_sent_total"
-#define SL_METRIC_HELP "Alert notifications by sink instance and result (ok, error: transient failure " \
-                       "after retries, dropped: rejected by the receiver or not sendable)."
 /* Block Kit limits (api.slack.com/reference/block-kit/blocks): header text 150 characters,
  * section text 3000, button URL 3000. Lengths below are bytes, which never undercount characters. */
 #define SL_HEADER_MAX 150
@@ -30,23 +28,19 @@
 struct sl_config {
     const char *url;
     const char *mention;
-    struct dw_list labels;
-    int64_t timeout_ms;
-    int64_t max_attempts;
-    int64_t deadline_ms;
+    struct pu_sink_http http;
 };
 
 struct sl_instance {
     const struct dw_host *host;
+    struct dw_ctx *ctx;
     char *name;
     char *url;
     char *url_desc; /* scheme://host/...: the path of an incoming-webhook URL is its credential */
     char *path;     /* that path, scrubbed from the host's error messages */
     char *mention;
     char *context;  /* "driftwatch 0.1.0 · team=ml", mrkdwn-escaped */
-    int64_t timeout_ms;
-    int64_t deadline_ms;
-    int max_attempts;
+    struct pu_sink_http http; /* timeout, attempts and deadline (labels are parsed in init) */
 };
 
 static const struct dw_option sl_options[] = {
@@ -54,14 +48,8 @@ static const struct dw_option sl_options[] = {
      .description = "Slack incoming-webhook URL (https://hooks.slack.com/services/...; a credential: use ${ENV} or url_file)"},
     {.name = "mention", .type = DW_OPT_STRING, .offset = offsetof(struct sl_config, mention),
      .description = "prepended to firing messages, e.g. <!here> or <!subteam^S012345>"},
-    {.name = "labels", .type = DW_OPT_LIST, .offset = offsetof(struct sl_config, labels),
-     .description = "static labels shown under each message, as name=value"},
-    {.name = "timeout", .type = DW_OPT_DURATION, .def = "10s", .offset = offsetof(struct sl_config, timeout_ms),
-     .description = "timeout of one HTTP attempt"},
-    {.name = "max_attempts", .type = DW_OPT_INT, .def = "5", .offset = offsetof(struct sl_config, max_attempts),
-     .description = "attempts per notification (retried on network errors, 429 and 5xx)"},
-    {.name = "deadline", .type = DW_OPT_DURATION, .def = "60s", .offset = offsetof(struct sl_config, deadline_ms),
-     .description = "overall time for one notification across retries"},
+    PU_SINK_HTTP_OPTIONS(struct sl_config, http, "static labels shown under each message, as name=value",
+                         "notification"),
     {0},
 };
 
@@ -155,13 +143,6 @@ static json_t *sl_text_object(const char *type, const char *text)
     return o;
 }
 
-static void sl_count(const struct sl_instance *in, const char *result)
-{
-    const char *labels[] = {"sink", in->name, "result", result, NULL};
-    if (in->host->metrics && in->host->metrics->counter_add)
-        in->host->metrics->counter_add(SL_METRIC, SL_METRIC_HELP, labels, 1);
-}
-
 static void sl_instance_free(struct sl_instance *in)
 {
     if (!in)
@@ -175,19 +156,15 @@ static void sl_instance_free(struct sl_instance *in)
     free(in);
 }
 
-static int sl_init(const struct dw_host *host, const char *instance_name, const void *config, void **instance,
-                   char *err, size_t errlen)
+static int sl_init(const struct dw_host *host, struct dw_ctx *ctx, const char *instance_name, const void *config,
+                   void **instance, char *err, size_t errlen)
 {
     const struct sl_config *cfg = config;
     const char *iname = instance_name ? instance_name : "slack";
     struct sl_instance *in = NULL;
-    struct sl_buf ctx = {0};
+    struct sl_buf context = {0};
 
     *instance = NULL;
-    if (!host || !host->http_request) {
-        snprintf(err, errlen, "slack %s: the host offers no HTTP client", iname);
-        return -1;
-    }
     if (!cfg->url || !*cfg->url) {
         snprintf(err, errlen, "slack %s: option url is required (the incoming-webhook URL; e.g. "
                  "url: ${SLACK_WEBHOOK_URL})", iname);
@@ -198,20 +175,13 @@ static int sl_init(const struct dw_host *host, const char *instance_name, const 
         snprintf(err, errlen, "slack %s: url must start with https:// (an incoming-webhook URL)", iname);
         return -1;
     }
-    if (cfg->max_attempts < 0 || cfg->max_attempts > 100) {
-        snprintf(err, errlen, "slack %s: max_attempts must be between 1 and 100 (got %lld)", iname,
-                 (long long)cfg->max_attempts);
-        return -1;
-    }
-    if (cfg->timeout_ms < 0 || cfg->deadline_ms < 0) {
-        snprintf(err, errlen, "slack %s: timeout and deadline must not be negative", iname);
-        return -1;
-    }
 
     in = calloc(1, sizeof *in);
     if (!in)
         goto oom;
     in->host = host;
+    in->ctx = ctx;
+    in->http = cfg->http;
     in->name = pu_strdup(iname);
     in->url = pu_strdup(cfg->url);
     if (!in->name || !in->url)
@@ -233,40 +203,30 @@ static int sl_init(const struct dw_host *host, const char *instance_name, const 
     if (cfg->mention && *cfg->mention && !(in->mention = pu_strdup(cfg->mention)))
         goto oom;
 
-    sl_buf_append(&ctx, "driftwatch " DW_VERSION, strlen("driftwatch " DW_VERSION));
-    for (size_t i = 0; i < cfg->labels.n; i++) {
-        const char *item = cfg->labels.items[i] ? cfg->labels.items[i] : "";
+    sl_buf_append(&context, "driftwatch " DW_VERSION, strlen("driftwatch " DW_VERSION));
+    for (size_t i = 0; i < cfg->http.labels.n; i++) {
+        const char *item = cfg->http.labels.items[i] ? cfg->http.labels.items[i] : "";
         const char *eq = strchr(item, '=');
         if (!eq || eq == item) {
             snprintf(err, errlen, "slack %s: labels[%zu] \"%s\" is not name=value", iname, i, item);
-            free(ctx.s);
+            free(context.s);
             sl_instance_free(in);
             return -1;
         }
-        sl_buf_append(&ctx, " \xc2\xb7 ", 4); /* U+00B7 middle dot */
-        sl_buf_escaped(&ctx, item, 0);
+        sl_buf_append(&context, " \xc2\xb7 ", 4); /* U+00B7 middle dot */
+        sl_buf_escaped(&context, item, 0);
     }
-    if (ctx.failed)
+    if (context.failed)
         goto oom;
-    in->context = ctx.s;
-    ctx.s = NULL;
+    in->context = context.s;
+    context.s = NULL;
 
-    in->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 10000;
-    in->deadline_ms = cfg->deadline_ms > 0 ? cfg->deadline_ms : 60000;
-    in->max_attempts = cfg->max_attempts > 0 ? (int)cfg->max_attempts : 5;
-
-    if (host->metrics && host->metrics->counter_add) {
-        static const char *const results[] = {"ok", "error", "dropped"};
-        for (size_t i = 0; i < 3; i++) {
-            const char *labels[] = {"sink", in->name, "result", results[i], NULL};
-            host->metrics->counter_add(SL_METRIC, SL_METRIC_HELP, labels, 0);
-        }
-    }
+    pu_sink_count_init(host, ctx, in->name);
     *instance = in;
     return 0;
 
 oom:
-    free(ctx.s);
+    free(context.s);
     sl_instance_free(in);
     snprintf(err, errlen, "slack %s: out of memory", iname);
     return -1;
@@ -446,31 +406,21 @@ static int sl_alert_send(void *instance, const struct dw_alert_event *ev, char *
         return 0; /* one message per transition */
     if (!ev || !ev->model || !*ev->model) {
         snprintf(err, errlen, "slack %s: event without a model name, not sent", in->name);
-        sl_count(in, "dropped");
+        pu_sink_count(in->host, in->ctx, in->name, "dropped");
         return -2;
     }
     char *body = sl_build_body(in, ev, (int64_t)time(NULL));
     if (!body) {
         snprintf(err, errlen, "slack %s: cannot encode the message for model %s (out of memory)", in->name,
                  ev->model);
-        sl_count(in, "dropped");
+        pu_sink_count(in->host, in->ctx, in->name, "dropped");
         return -2;
     }
     const char *headers[] = {"Content-Type: application/json", "User-Agent: driftwatch/" DW_VERSION, NULL};
-    struct dw_http_client_request req = {
-        .method = "POST",
-        .url = in->url,
-        .headers = headers,
-        .body = body,
-        .body_len = strlen(body),
-        .timeout_ms = in->timeout_ms,
-        .max_attempts = in->max_attempts,
-        .deadline_ms = in->deadline_ms,
-    };
-    struct dw_http_client_response resp;
+    struct dw_http_client_request req = pu_sink_post(&in->http, in->url, headers, body, strlen(body));
+    struct dw_http_client_response resp = {.size = sizeof resp};
     char herr[512] = "";
-    memset(&resp, 0, sizeof resp);
-    int rc = in->host->http_request(&req, &resp, herr, sizeof herr);
+    int rc = in->host->http_request(in->ctx, &req, &resp, herr, sizeof herr);
     const char *what = ev->firing ? "firing" : "resolved";
     if (rc < 0)
         sl_scrub(in, herr);
@@ -479,7 +429,7 @@ static int sl_alert_send(void *instance, const struct dw_alert_event *ev, char *
     if (ret != PU_HTTP_OK)
         snprintf(err, errlen, "slack %s: POST %s (%s message for model %s) %s", in->name, in->url_desc, what,
                  ev->model, detail);
-    sl_count(in, pu_alert_result(ret));
+    pu_sink_count(in->host, in->ctx, in->name, pu_alert_result(ret));
     if (resp.body)
         in->host->free(resp.body);
     free(body);
@@ -489,6 +439,7 @@ static int sl_alert_send(void *instance, const struct dw_alert_event *ev, char *
 DW_EXPORT const struct dw_plugin driftwatch_plugin = {
     .abi = DW_PLUGIN_ABI,
     .size = sizeof(struct dw_plugin),
+    .option_size = sizeof(struct dw_option),
     .name = "slack",
     .kind = DW_KIND_ALERT,
     .version = DW_VERSION,

@@ -39,27 +39,23 @@
 
 #include "driftwatch/plugin.h"
 #include "plugin_common.h"
+#include "sink_common.h"
 
 #ifndef DW_VERSION
 #define DW_VERSION "0.0.0"
 #endif
 
-#define WH_METRIC "driftwatch_alerts_sent_total"
-#define WH_METRIC_HELP "Alert notifications by sink instance and result (ok, error: transient failure " \
-                       "after retries, dropped: rejected by the receiver or not sendable)."
 #define WH_EVENT_RETRAIN "retrain.requested"
 
 struct wh_config {
     const char *url;
     const char *secret;
-    struct dw_list labels;
-    int64_t timeout_ms;
-    int64_t max_attempts;
-    int64_t deadline_ms;
+    struct pu_sink_http http;
 };
 
 struct wh_instance {
     const struct dw_host *host;
+    struct dw_ctx *ctx;
     char *name;
     char *url;
     char *url_desc; /* without userinfo or query (either may hold a token), for messages */
@@ -67,9 +63,7 @@ struct wh_instance {
     size_t secret_len;
     struct pu_label *labels;
     size_t n_labels;
-    int64_t timeout_ms;
-    int64_t deadline_ms;
-    int max_attempts;
+    struct pu_sink_http http; /* timeout, attempts and deadline (labels are parsed in init) */
 };
 
 static const struct dw_option wh_options[] = {
@@ -77,14 +71,8 @@ static const struct dw_option wh_options[] = {
      .description = "receiver URL (http:// or https://)"},
     {.name = "secret", .type = DW_OPT_SECRET, .required = 1, .offset = offsetof(struct wh_config, secret),
      .description = "HMAC-SHA256 key for X-Driftwatch-Signature-256 (use ${ENV} or secret_file)"},
-    {.name = "labels", .type = DW_OPT_LIST, .offset = offsetof(struct wh_config, labels),
-     .description = "static labels added to the body's \"labels\" object, as name=value"},
-    {.name = "timeout", .type = DW_OPT_DURATION, .def = "10s", .offset = offsetof(struct wh_config, timeout_ms),
-     .description = "timeout of one HTTP attempt"},
-    {.name = "max_attempts", .type = DW_OPT_INT, .def = "5", .offset = offsetof(struct wh_config, max_attempts),
-     .description = "attempts per notification or retrain request (retried on network errors, 429 and 5xx)"},
-    {.name = "deadline", .type = DW_OPT_DURATION, .def = "60s", .offset = offsetof(struct wh_config, deadline_ms),
-     .description = "overall time for one notification or retrain request across retries"},
+    PU_SINK_HTTP_OPTIONS(struct wh_config, http, "static labels added to the body's \"labels\" object, as name=value",
+                         "notification or retrain request"),
     {0},
 };
 
@@ -111,13 +99,6 @@ static void wh_hex(const unsigned char *in, size_t n, char *out)
     out[2 * n] = '\0';
 }
 
-static void wh_count(const struct wh_instance *in, const char *result)
-{
-    const char *labels[] = {"sink", in->name, "result", result, NULL};
-    if (in->host->metrics && in->host->metrics->counter_add)
-        in->host->metrics->counter_add(WH_METRIC, WH_METRIC_HELP, labels, 1);
-}
-
 static void wh_instance_free(struct wh_instance *in)
 {
     if (!in)
@@ -136,18 +117,14 @@ static void wh_instance_free(struct wh_instance *in)
     free(in);
 }
 
-static int wh_init(const struct dw_host *host, const char *instance_name, const void *config, void **instance,
-                   char *err, size_t errlen)
+static int wh_init(const struct dw_host *host, struct dw_ctx *ctx, const char *instance_name, const void *config,
+                   void **instance, char *err, size_t errlen)
 {
     const struct wh_config *cfg = config;
     const char *iname = instance_name ? instance_name : "webhook";
     struct wh_instance *in = NULL;
 
     *instance = NULL;
-    if (!host || !host->http_request) {
-        snprintf(err, errlen, "webhook %s: the host offers no HTTP client", iname);
-        return -1;
-    }
     if (!cfg->url || !*cfg->url) {
         snprintf(err, errlen, "webhook %s: option url is required", iname);
         return -1;
@@ -164,20 +141,13 @@ static int wh_init(const struct dw_host *host, const char *instance_name, const 
                  "X-Driftwatch-Signature-256 with; e.g. secret: ${DRIFTWATCH_WEBHOOK_SECRET})", iname);
         return -1;
     }
-    if (cfg->max_attempts < 0 || cfg->max_attempts > 100) {
-        snprintf(err, errlen, "webhook %s: max_attempts must be between 1 and 100 (got %lld)", iname,
-                 (long long)cfg->max_attempts);
-        return -1;
-    }
-    if (cfg->timeout_ms < 0 || cfg->deadline_ms < 0) {
-        snprintf(err, errlen, "webhook %s: timeout and deadline must not be negative", iname);
-        return -1;
-    }
 
     in = calloc(1, sizeof *in);
     if (!in)
         goto oom;
     in->host = host;
+    in->ctx = ctx;
+    in->http = cfg->http;
     in->name = pu_strdup(iname);
     in->url = pu_strdup(cfg->url);
     in->secret = pu_strdup(cfg->secret);
@@ -186,21 +156,11 @@ static int wh_init(const struct dw_host *host, const char *instance_name, const 
     in->secret_len = strlen(in->secret);
     char who[160];
     snprintf(who, sizeof who, "webhook %s", iname);
-    if (pu_parse_labels(&cfg->labels, who, NULL, &in->labels, &in->n_labels, err, errlen) < 0) {
+    if (pu_parse_labels(&cfg->http.labels, who, NULL, &in->labels, &in->n_labels, err, errlen) < 0) {
         wh_instance_free(in);
         return -1;
     }
-    in->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 10000;
-    in->deadline_ms = cfg->deadline_ms > 0 ? cfg->deadline_ms : 60000;
-    in->max_attempts = cfg->max_attempts > 0 ? (int)cfg->max_attempts : 5;
-
-    if (host->metrics && host->metrics->counter_add) {
-        static const char *const results[] = {"ok", "error", "dropped"};
-        for (size_t i = 0; i < 3; i++) {
-            const char *labels[] = {"sink", in->name, "result", results[i], NULL};
-            host->metrics->counter_add(WH_METRIC, WH_METRIC_HELP, labels, 0);
-        }
-    }
+    pu_sink_count_init(host, ctx, in->name);
     *instance = in;
     return 0;
 
@@ -364,7 +324,7 @@ static int wh_post(const struct wh_instance *in, const char *event, int64_t now,
 {
     char timestamp[32], ts_header[64], sig_header[128], event_header[64];
     size_t body_len = strlen(body);
-    memset(resp, 0, sizeof *resp);
+    *resp = (struct dw_http_client_response){.size = sizeof *resp};
     snprintf(timestamp, sizeof timestamp, "%lld", (long long)now);
     if (wh_sign(in, timestamp, body, body_len, sig_header, sizeof sig_header) < 0)
         return -2;
@@ -379,17 +339,8 @@ static int wh_post(const struct wh_instance *in, const char *event, int64_t now,
         extra_header,
         NULL,
     };
-    struct dw_http_client_request req = {
-        .method = "POST",
-        .url = in->url,
-        .headers = headers,
-        .body = body,
-        .body_len = body_len,
-        .timeout_ms = in->timeout_ms,
-        .max_attempts = in->max_attempts,
-        .deadline_ms = in->deadline_ms,
-    };
-    return in->host->http_request(&req, resp, herr, herrlen) < 0 ? -1 : 0;
+    struct dw_http_client_request req = pu_sink_post(&in->http, in->url, headers, body, body_len);
+    return in->host->http_request(in->ctx, &req, resp, herr, herrlen) < 0 ? -1 : 0;
 }
 
 /* Returns 0 when delivered (2xx) or a repeat was skipped; -1 on a transient failure (network, 429,
@@ -404,20 +355,19 @@ static int wh_alert_send(void *instance, const struct dw_alert_event *ev, char *
         return 0; /* one delivery per transition: repeats are for sinks that need liveness */
     if (!ev || !ev->model || !*ev->model) {
         snprintf(err, errlen, "webhook %s: event without a model name, not sent", in->name);
-        wh_count(in, "dropped");
+        pu_sink_count(in->host, in->ctx, in->name, "dropped");
         return -2;
     }
     int64_t now = (int64_t)time(NULL);
     const char *what = ev->firing ? "drift.firing" : "drift.resolved";
-    struct dw_http_client_response resp;
+    struct dw_http_client_response resp = {.size = sizeof resp};
     char herr[512] = "";
-    memset(&resp, 0, sizeof resp);
     body = wh_build_body(in, ev, now);
     int rc = body ? wh_post(in, what, now, body, NULL, &resp, herr, sizeof herr) : -2;
     if (rc == -2) {
         snprintf(err, errlen, "webhook %s: cannot encode or sign the notification for model %s", in->name,
                  ev->model);
-        wh_count(in, "dropped");
+        pu_sink_count(in->host, in->ctx, in->name, "dropped");
         ret = -2;
     } else {
         char detail[PU_HTTP_DETAIL_MAX];
@@ -425,7 +375,7 @@ static int wh_alert_send(void *instance, const struct dw_alert_event *ev, char *
         if (ret != PU_HTTP_OK)
             snprintf(err, errlen, "webhook %s: POST %s (%s for model %s) %s", in->name, in->url_desc, what, ev->model,
                      detail);
-        wh_count(in, pu_alert_result(ret));
+        pu_sink_count(in->host, in->ctx, in->name, pu_alert_result(ret));
     }
     if (resp.body)
         in->host->free(resp.body);
@@ -460,14 +410,11 @@ static char *wh_build_trigger_body(const struct wh_instance *in, const struct dw
            wh_set_text(doc, "model", ev->model) | wh_set_text(doc, "key", ev->key) |
            wh_set_text(doc, "data_version", ev->data_version && *ev->data_version ? ev->data_version : NULL) |
            wh_set_text(doc, "window_end", ev->window_end && *ev->window_end ? ev->window_end : NULL);
-    /* The episode the key stands for (null from a host that does not pass it). */
-    int64_t episode = pu_trigger_episode_start(in->host, ev);
-    int64_t cooldown_ms = pu_trigger_cooldown_ms(in->host, ev);
+    /* The episode the key stands for (null when the event names none). */
     char episode_text[32];
-    pu_rfc3339(episode, episode_text, sizeof episode_text);
-    bad |= wh_set_text(doc, "episode_start", episode > 0 ? episode_text : NULL);
-    bad |= json_object_set_new(doc, "cooldown_seconds",
-                               DW_TRIGGER_EVENT_HAS(in->host, cooldown_ms) ? json_integer(cooldown_ms / 1000) : json_null());
+    pu_rfc3339(ev->episode_start, episode_text, sizeof episode_text);
+    bad |= wh_set_text(doc, "episode_start", ev->episode_start > 0 ? episode_text : NULL);
+    bad |= json_object_set_new(doc, "cooldown_seconds", json_integer(ev->cooldown_ms / 1000));
     bad |= json_object_set_new(doc, "features", features);
     features = NULL;
     bad |= json_object_set_new(doc, "dry_run", json_boolean(ev->dry_run));
@@ -522,9 +469,8 @@ static int wh_trigger(void *instance, const struct dw_trigger_event *ev, struct 
     int ret = -2;
     char *body = NULL;
     char idem_header[sizeof res->job_id + 32];
-    struct dw_http_client_response resp;
+    struct dw_http_client_response resp = {.size = sizeof resp};
     char herr[512] = "";
-    memset(&resp, 0, sizeof resp);
 
     if (!ev || !ev->model || !*ev->model || !ev->key || !*ev->key) {
         snprintf(err, errlen, "webhook %s: retrain request without a model or a key, not sent", in->name);
@@ -543,7 +489,7 @@ static int wh_trigger(void *instance, const struct dw_trigger_event *ev, struct 
         goto out;
     }
     if (ev->dry_run) {
-        in->host->log(DW_LOG_INFO, in->name, "webhook: dry run: would POST %s Idempotency-Key: %s %s", in->url_desc,
+        in->host->log(in->ctx, DW_LOG_INFO, "dry run: would POST %s Idempotency-Key: %s %s", in->url_desc,
                       ev->key, body);
         snprintf(res->job_id, sizeof res->job_id, "%s", ev->key);
         snprintf(res->state, sizeof res->state, "DRY_RUN");
@@ -561,7 +507,7 @@ static int wh_trigger(void *instance, const struct dw_trigger_event *ev, struct 
             if (!wh_job_id_from_answer(resp.body, resp.body_len, res))
                 snprintf(res->job_id, sizeof res->job_id, "%s", ev->key);
             snprintf(res->state, sizeof res->state, "TRIGGERED");
-            in->host->log(DW_LOG_INFO, in->name, "webhook: retrain requested for model %s: HTTP %ld, job %s, key %s",
+            in->host->log(in->ctx, DW_LOG_INFO, "retrain requested for model %s: HTTP %ld, job %s, key %s",
                           ev->model, resp.status, res->job_id, ev->key);
             err[0] = '\0';
         } else {
@@ -579,6 +525,7 @@ out:
 DW_EXPORT const struct dw_plugin driftwatch_plugin = {
     .abi = DW_PLUGIN_ABI,
     .size = sizeof(struct dw_plugin),
+    .option_size = sizeof(struct dw_option),
     .name = "webhook",
     .kind = DW_KIND_ALERT,
     .version = DW_VERSION,

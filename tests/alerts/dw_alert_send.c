@@ -7,6 +7,7 @@
 
 #include "alert_harness.h"
 #include "plugin/host.h"
+#include "plugin/plugin_ctx.h"
 #include "http/http_client.h"
 #include "util/metrics.h"
 
@@ -22,11 +23,12 @@ int main(int argc, char **argv)
 {
     static struct dw_feature_score feats[MAX_FEATURES];
     static char feat_text[MAX_FEATURES][256];
-    struct dw_alert_event ev = {.severity = "warning", .firing = -1};
+    struct dw_alert_event ev = {.size = sizeof ev, .severity = "warning", .firing = -1, .kind = "data"};
     struct harness h;
     char err[2048];
     int print_metrics = 0, rc = 2;
     void *inst = NULL;
+    struct dw_ctx *ctx = NULL;
 
     if (argc < 3) {
         fputs(usage, stderr);
@@ -111,8 +113,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "dw_alert_send: curl_global_init failed\n");
         goto out;
     }
-    if (h.plugin->init(host_table(), argv[2], h.config, &inst, err, sizeof err) < 0) {
+    if (!(ctx = plugin_ctx_new(h.plugin->name, argv[2]))) {
+        fprintf(stderr, "dw_alert_send: out of memory\n");
+        http_client_global_cleanup();
+        goto out;
+    }
+    if (h.plugin->init(host_table(), ctx, argv[2], h.config, &inst, err, sizeof err) < 0) {
         fprintf(stderr, "dw_alert_send: init: %s\n", err);
+        plugin_ctx_free(ctx);
         http_client_global_cleanup();
         goto out;
     }
@@ -124,6 +132,7 @@ int main(int argc, char **argv)
         rc = 0;
     }
     h.plugin->destroy(inst);
+    plugin_ctx_free(ctx);
     if (print_metrics) {
         char *text = NULL;
         size_t len = 0;

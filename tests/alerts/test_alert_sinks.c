@@ -1,6 +1,7 @@
-/* Tests of the alert sinks (alerts/alertmanager, alerts/webhook, alerts/slack): each plugin is
- * loaded with dlopen like the agent does, runs on the core's real host table and HTTP client, and
- * sends to receiver.py on loopback, which records requests, injects 429/5xx/4xx and checks HMACs. */
+/* Tests of the alert sinks (alerts/alertmanager, alerts/webhook, alerts/slack; alerts/log's options
+ * and counters): each plugin is loaded with dlopen like the agent does, runs on the core's real host
+ * table and HTTP client, and sends to receiver.py on loopback, which records requests, injects
+ * 429/5xx/4xx and checks HMACs. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
@@ -25,9 +26,12 @@
 #include <jansson.h>
 
 #include "alert_harness.h"
+#include "config/options.h"
 #include "plugin/host.h"
+#include "plugin/plugin_ctx.h"
 #include "http/http_client.h"
 #include "util/metrics.h"
+#include "util/yaml_tree.h"
 
 #ifndef DW_TEST_PYTHON3
 #define DW_TEST_PYTHON3 "/usr/bin/python3"
@@ -121,8 +125,9 @@ static json_t *recorded(const char *prefix)
 {
     char url[512], err[512];
     snprintf(url, sizeof url, "%s/_requests?prefix=%s", base_url, prefix);
-    struct dw_http_client_request req = {.method = "GET", .url = url, .timeout_ms = 5000, .max_attempts = 1};
-    struct dw_http_client_response resp;
+    struct dw_http_client_request req = {
+        .size = sizeof req, .method = "GET", .url = url, .timeout_ms = 5000, .max_attempts = 1};
+    struct dw_http_client_response resp = {.size = sizeof resp};
     assert_int_equal(http_client_request(&req, &resp, err, sizeof err), 0);
     assert_int_equal(resp.status, 200);
     json_error_t jerr;
@@ -156,6 +161,7 @@ static const char *header_of(json_t *request, const char *name)
 
 struct sink {
     struct harness h;
+    struct dw_ctx *ctx;
     void *inst;
 };
 
@@ -176,13 +182,16 @@ static int sink_open(struct sink *s, const char *plugin, const char *instance, c
             fail_msg("%s", err);
         }
     }
-    return s->h.plugin->init(host_table(), instance, s->h.config, &s->inst, err, errlen);
+    s->ctx = plugin_ctx_new(plugin, instance);
+    assert_non_null(s->ctx);
+    return s->h.plugin->init(host_table(), s->ctx, instance, s->h.config, &s->inst, err, errlen);
 }
 
 static void sink_close(struct sink *s)
 {
     if (s->inst)
         s->h.plugin->destroy(s->inst);
+    plugin_ctx_free(s->ctx);
     harness_close(&s->h);
 }
 
@@ -200,6 +209,7 @@ static const struct dw_feature_score features[] = {
 static struct dw_alert_event firing_event(void)
 {
     struct dw_alert_event ev = {
+        .size = sizeof ev,
         .model = "fraud",
         .firing = 1,
         .severity = "critical",
@@ -209,6 +219,7 @@ static struct dw_alert_event firing_event(void)
         .features = features,
         .report_url = "http://127.0.0.1:9464/v1/models/fraud/report",
         .starts_at = T_START,
+        .kind = "data",
     };
     return ev;
 }
@@ -279,9 +290,18 @@ static void test_plugins_declare_alert_abi_and_options(void **state)
         assert_int_equal(url->required, 1);
         /* A Slack incoming-webhook URL is itself the credential. */
         assert_int_equal(url->type, strcmp(names[i], "slack") == 0 ? DW_OPT_SECRET : DW_OPT_STRING);
+        assert_int_equal(p->option_size, sizeof(struct dw_option));
+        /* The common options (plugins/common/sink_common.h): the same in every HTTP sink. */
         assert_int_equal(option(p, "timeout")->type, DW_OPT_DURATION);
+        assert_string_equal(option(p, "timeout")->def, "10s");
+        assert_string_equal(option(p, "timeout")->min, "1ms");
         assert_int_equal(option(p, "deadline")->type, DW_OPT_DURATION);
+        assert_string_equal(option(p, "deadline")->def, "60s");
+        assert_string_equal(option(p, "deadline")->min, "1ms");
         assert_int_equal(option(p, "max_attempts")->type, DW_OPT_INT);
+        assert_string_equal(option(p, "max_attempts")->def, "5");
+        assert_string_equal(option(p, "max_attempts")->min, "1");
+        assert_string_equal(option(p, "max_attempts")->max, "100");
         assert_int_equal(option(p, "labels")->type, DW_OPT_LIST);
         for (const struct dw_option *o = p->options; o->name; o++) {
             assert_non_null(o->description);
@@ -296,6 +316,79 @@ static void test_plugins_declare_alert_abi_and_options(void **state)
     assert_int_equal(harness_open(&h, harness_plugin_path("webhook"), DW_KIND_ALERT, err, sizeof err), 0);
     assert_int_equal(option(h.plugin, "secret")->type, DW_OPT_SECRET);
     assert_int_equal(option(h.plugin, "secret")->required, 1);
+    harness_close(&h);
+}
+
+/* Parses yaml (one plugin entry's options) through the agent's config loader into cfg, as the
+ * agent does before init. Returns options_apply's result; err holds its message. */
+static int load_options(const struct dw_plugin *p, const char *yaml, struct plugin_config *cfg, char *err,
+                        size_t errlen)
+{
+    struct ynode *tree = NULL;
+    memset(cfg, 0, sizeof *cfg);
+    if (yaml_tree_load_string(yaml, strlen(yaml), "test.yaml", &tree, err, errlen) < 0)
+        fail_msg("%s", err);
+    int rc = options_apply(p, tree, NULL, "test.yaml", cfg, err, errlen);
+    yaml_tree_free(tree);
+    return rc;
+}
+
+/* The bounds of the common options are the loader's to enforce (the sinks no longer check them):
+ * its messages, and the boundary values accepted and usable by init. */
+static void test_loader_enforces_the_common_option_bounds(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"alertmanager", "webhook", "slack"};
+    static const struct {
+        const char *yaml, *message;
+    } refused[] = {
+        {"max_attempts: 0\n", "option 'max_attempts' must be at least 1 (got '0')"},
+        {"max_attempts: 101\n", "option 'max_attempts' must be at most 100 (got '101')"},
+        {"timeout: 0s\n", "option 'timeout' must be at least 1ms"},
+        {"deadline: 0s\n", "option 'deadline' must be at least 1ms"},
+    };
+    char err[512], yaml[512], plugin_quote[64];
+    for (size_t i = 0; i < 3; i++) {
+        struct harness h;
+        struct plugin_config cfg;
+        assert_int_equal(harness_open(&h, harness_plugin_path(names[i]), DW_KIND_ALERT, err, sizeof err), 0);
+        snprintf(plugin_quote, sizeof plugin_quote, "plugin '%s'", names[i]);
+        for (size_t k = 0; k < sizeof refused / sizeof *refused; k++) {
+            snprintf(yaml, sizeof yaml, "url: %s/bounds\nsecret: x\n%s", base_url, refused[k].yaml);
+            if (strcmp(names[i], "webhook") != 0)
+                snprintf(yaml, sizeof yaml, "url: %s/bounds\n%s", base_url, refused[k].yaml);
+            assert_int_equal(load_options(h.plugin, yaml, &cfg, err, sizeof err), -1);
+            if (!strstr(err, refused[k].message) || !strstr(err, plugin_quote))
+                fail_msg("%s: expected \"%s\", got \"%s\"", names[i], refused[k].message, err);
+            plugin_config_free(&cfg);
+        }
+        /* The bounds themselves are allowed, and init takes them as they are. */
+        snprintf(yaml, sizeof yaml, "url: %s/bounds\n%smax_attempts: 100\ntimeout: 1ms\ndeadline: 1ms\n", base_url,
+                 strcmp(names[i], "webhook") == 0 ? "secret: x\n" : "");
+        assert_int_equal(load_options(h.plugin, yaml, &cfg, err, sizeof err), 0);
+        struct dw_ctx *ctx = plugin_ctx_new(names[i], "bounds");
+        void *inst = NULL;
+        assert_int_equal(h.plugin->init(host_table(), ctx, "bounds", cfg.data, &inst, err, sizeof err), 0);
+        h.plugin->destroy(inst);
+        plugin_ctx_free(ctx);
+        plugin_config_free(&cfg);
+        harness_close(&h);
+    }
+}
+
+/* The log sink's level is one of three names, checked by the loader. */
+static void test_loader_enforces_the_log_sink_levels(void **state)
+{
+    (void)state;
+    char err[512];
+    struct harness h;
+    struct plugin_config cfg;
+    assert_int_equal(harness_open(&h, harness_plugin_path("log"), DW_KIND_ALERT, err, sizeof err), 0);
+    assert_int_equal(load_options(h.plugin, "level: debug\n", &cfg, err, sizeof err), -1);
+    assert_non_null(strstr(err, "option 'level' must be one of info, warn, error (got 'debug')"));
+    plugin_config_free(&cfg);
+    assert_int_equal(load_options(h.plugin, "level: error\n", &cfg, err, sizeof err), 0);
+    plugin_config_free(&cfg);
     harness_close(&h);
 }
 
@@ -1044,15 +1137,21 @@ static void test_slack_errors_never_show_the_webhook_path(void **state)
 static void test_counters_start_at_zero_for_each_result(void **state)
 {
     (void)state;
+    static const char *const names[] = {"alertmanager", "webhook", "slack", "log"};
+    static const char *const instances[] = {"am-zero", "wh-zero", "sl-zero", "log-zero"};
+    const char *settings[] = {"url=/zero", "secret=x", NULL};
+    const char *no_secret[] = {"url=/zero", NULL};
     char err[1024];
-    struct sink s;
-    const char *settings[] = {"url=/zero", NULL};
-    assert_int_equal(sink_open(&s, "alertmanager", "am-zero", settings, err, sizeof err), 0);
-    /* rate() and "increase(...{result=error}) > 0" alerts need the series before the first failure. */
-    assert_int_equal((int)sent_total("am-zero", "ok"), 0);
-    assert_int_equal((int)sent_total("am-zero", "error"), 0);
-    assert_int_equal((int)sent_total("am-zero", "dropped"), 0);
-    sink_close(&s);
+    for (size_t i = 0; i < 4; i++) {
+        struct sink s;
+        const char *const *use = i == 1 ? settings : i == 3 ? NULL : no_secret;
+        assert_int_equal(sink_open(&s, names[i], instances[i], use, err, sizeof err), 0);
+        /* rate() and "increase(...{result=error}) > 0" alerts need the series before the first failure. */
+        assert_int_equal((int)sent_total(instances[i], "ok"), 0);
+        assert_int_equal((int)sent_total(instances[i], "error"), 0);
+        assert_int_equal((int)sent_total(instances[i], "dropped"), 0);
+        sink_close(&s);
+    }
 }
 
 static void test_event_without_model_is_dropped(void **state)
@@ -1077,6 +1176,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plugins_declare_alert_abi_and_options),
+        cmocka_unit_test(test_loader_enforces_the_common_option_bounds),
+        cmocka_unit_test(test_loader_enforces_the_log_sink_levels),
         cmocka_unit_test(test_init_requires_url),
         cmocka_unit_test(test_init_rejects_non_http_url),
         cmocka_unit_test(test_init_rejects_malformed_static_labels),
