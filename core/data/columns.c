@@ -433,42 +433,11 @@ void columns_put_number(struct columns *t, int idx, double x)
         put_number(t, c, x);
 }
 
-void columns_put_json(struct columns *t, int idx, const json_t *v)
+void columns_put_invalid(struct columns *t, int idx)
 {
-    if (json_is_string(v)) {
-        columns_put_text(t, idx, json_string_value(v), json_string_length(v));
-        return;
-    }
     struct column *c = touch(t, idx);
-    if (!c)
-        return;
-    if (!v || json_is_null(v)) {
-        c->missing++;
-    } else if (json_is_integer(v)) {
-        if (c->type == COL_CATEGORICAL) {
-            /* integers print exactly, also beyond 2^53 */
-            char buf[32];
-            int n = snprintf(buf, sizeof buf, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-            add_category(t, c, buf, (size_t)n);
-        } else {
-            put_number(t, c, (double)json_integer_value(v));
-        }
-    } else if (json_is_real(v)) {
-        put_number(t, c, json_real_value(v));
-    } else if (json_is_boolean(v)) {
-        if (c->type == COL_CATEGORICAL)
-            add_category(t, c, json_is_true(v) ? "true" : "false", json_is_true(v) ? 4 : 5);
-        else
-            c->invalid++;
-    } else {
-        c->invalid++; /* arrays and objects are not feature values */
-    }
-}
-
-static void note_timestamp(struct columns *t, const json_t *ts)
-{
-    if (json_is_string(ts))
-        columns_note_timestamp(t, json_string_value(ts));
+    if (c)
+        c->invalid++;
 }
 
 void columns_note_timestamp(struct columns *t, const char *s)
@@ -519,39 +488,37 @@ void columns_note_unknown(struct columns *t, const char *name, size_t len, uint6
         t->failed = 1;
 }
 
-/* envelope: a flat sample, whose envelope keys are not features unless the schema has them */
-static void put_object(struct columns *t, const json_t *obj, int envelope)
+int columns_add_row(struct columns *t, const struct sample_row *r)
 {
-    const char *key;
-    size_t klen;
-    json_t *v;
-    json_object_keylen_foreach((json_t *)obj, key, klen, v)
-    {
-        int idx = columns_findn(t, key, klen);
-        if (idx < 0 && klen > 0 && !(envelope && sample_is_envelope_key(key, klen)))
-            columns_note_unknown(t, key, klen, 1);
-        columns_put_json(t, idx, v);
-    }
-}
-
-int columns_add_row_json(struct columns *t, const json_t *obj)
-{
-    if (!json_is_object(obj))
-        return -2;
     columns_begin_row(t);
-    const json_t *features = json_object_get(obj, "features");
-    if (json_is_object(features)) {
-        put_object(t, features, 0);
-        const json_t *pred = json_object_get(obj, "prediction");
-        if (pred && !json_is_array(pred) && !json_is_object(pred))
-            columns_put_json(t, columns_find(t, t->prediction_name ? t->prediction_name : "prediction"), pred);
-        const json_t *label = json_object_get(obj, "label");
-        if (label && !json_is_array(label) && !json_is_object(label))
-            columns_put_json(t, columns_find(t, t->target_name ? t->target_name : "label"), label);
-    } else {
-        put_object(t, obj, 1);
+    for (size_t i = 0; i < r->ncols && i < t->ncols; i++) {
+        uint64_t v = r->cells[i];
+        if (v == CELL_ABSENT)
+            continue; /* columns_end_row counts it missing and absent */
+        struct column *c = touch(t, (int)i);
+        if (!c)
+            continue;
+        if (v == CELL_MISSING) {
+            c->missing++;
+        } else if (v == CELL_INVALID) {
+            c->invalid++;
+        } else if (c->type == COL_NUMERIC) {
+            double x;
+            memcpy(&x, &v, sizeof x); /* the cell holds the double's bits */
+            add_numeric(t, c, x);
+        } else {
+            size_t len;
+            const char *s = sample_row_text(r, v, &len);
+            add_category(t, c, s, len);
+        }
     }
-    note_timestamp(t, json_object_get(obj, "timestamp"));
+    size_t off = 0, len;
+    const char *key;
+    while ((key = sample_row_unknown_next(r, &off, &len)))
+        columns_note_unknown(t, key, len, 1);
+    const char *ts = sample_row_timestamp(r, &len);
+    if (ts)
+        columns_note_timestamp(t, ts); /* NUL-terminated in the row's buffer */
     return columns_end_row(t);
 }
 

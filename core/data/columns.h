@@ -1,11 +1,10 @@
-/* A table of columns filled row by row, from CSV fields or JSON objects: the one representation of
+/* A table of columns filled row by row, from CSV fields or samples' rows: the one representation of
  * both a baseline being built (numeric values kept in a seeded reservoir, so memory is bounded by
  * the sample size) and a live or file window (every value kept). The schema (names, types) is
  * fixed by columns_add; values for unknown names are ignored. */
 #ifndef DW_DATA_COLUMNS_H
 #define DW_DATA_COLUMNS_H
 
-#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -100,12 +99,13 @@ int columns_set_roles(struct columns *t, const char *prediction_name, const char
 void columns_begin_row(struct columns *t);
 void columns_put_text(struct columns *t, int idx, const char *s, size_t len);
 void columns_put_number(struct columns *t, int idx, double x);
-void columns_put_json(struct columns *t, int idx, const json_t *v);
+/* A value unusable for the column's type (counted invalid). */
+void columns_put_invalid(struct columns *t, int idx);
 int columns_end_row(struct columns *t);
 
-/* One row from a JSON object: a sample `{"features": {...}, "prediction", "label", "timestamp"}`
- * or a flat object whose keys are features. Returns 0, -1 out of memory, -2 not an object. */
-int columns_add_row_json(struct columns *t, const json_t *obj);
+/* One row from a sample read by sample_row_parse with t's schema (columns_row_schema): its cells,
+ * its unknown keys and its timestamp. Returns 0 or -1 (memory). */
+int columns_add_row(struct columns *t, const struct sample_row *r);
 
 /* A whole table at once, from rows already split into cells (a model's live window), with the
  * same counts as adding those rows one by one. The numeric column idx takes over values (n usable

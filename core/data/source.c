@@ -1,5 +1,7 @@
-/* File readers on top of csv.c and columns.c: header checks, field-count and JSON checks with
- * path:line messages, MD5 of the file during the inference pass. See source.h. */
+/* File readers: CSV on top of csv.c (header checks, field counts with path:line messages); JSON
+ * Lines and JSON arrays through the sample reader (core/sample: the agent's validation, its
+ * messages with path:line:column or JSON path, and its reading of a sample into cells); the MD5 of
+ * the file during the inference pass. See source.h. */
 #include "data/source.h"
 
 #include <ctype.h>
@@ -9,8 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util/csv.h"
 #include "sample/numparse.h"
+#include "sample/sample_batch.h"
+#include "sample/sample_check.h"
+#include "sample/sample_row.h"
+#include "util/csv.h"
 #include "util/utf8.h"
 
 #define PROGRESS_EVERY (8u << 20)
@@ -166,197 +171,350 @@ static void md5_hook(void *ud, const void *p, size_t n)
     EVP_DigestUpdate((EVP_MD_CTX *)ud, p, n);
 }
 
-/* Inference state: per column, whether a non-number was seen. */
-struct infer {
-    struct source_schema *s;
-    struct catmap *names;
-    size_t cap;
-    int *nonnumeric;
+/* ---- JSON files: every sample through the sample reader ---- */
+
+/* What a pass does with one sample that passed the check: 0, -1 out of memory, or -2 with why
+ * when the reader refuses it (a bad row). */
+typedef int (*json_row_fn)(void *ud, const char *text, size_t len, char *why, size_t whylen);
+
+struct json_pass {
+    const char *path;
+    const struct source_options *o;
+    json_row_fn row;
+    void *ud;
+    uint64_t *rows, *bad_rows;
+    char *err;
+    size_t errlen;
+    int failed;        /* err is set: the remaining samples are not looked at */
+    uint64_t line;     /* JSON Lines: the line being read; a JSON array: the line of the element */
+    size_t line_off;   /* a JSON array: where line starts being counted from */
+    const char *text;  /* a JSON array: the whole file */
 };
 
-/* Column index for a name, adding the column on first sight. The names map stores index + 1 as
- * the count, under the name as given and, when it differs, its UTF-8-repaired spelling. */
-static long infer_column(struct infer *in, const char *name, size_t len, enum col_role role)
+static void json_bad(struct json_pass *j, const char *msg)
 {
-    long e = catmap_find(in->names, name, len);
-    if (e >= 0)
-        return (long)catmap_count(in->names, (size_t)e) - 1;
-    struct source_schema *s = in->s;
-    if (s->ncols == in->cap) {
-        size_t cap = in->cap ? in->cap * 2 : 16;
-        struct source_column *c = realloc(s->cols, cap * sizeof *c);
-        if (!c)
-            return -1;
-        s->cols = c;
-        int *nn = realloc(in->nonnumeric, cap * sizeof *nn);
-        if (!nn)
-            return -1;
-        in->nonnumeric = nn;
-        in->cap = cap;
+    if (bad_row(j->o, j->bad_rows, msg, j->err, j->errlen) < 0)
+        j->failed = 1;
+}
+
+/* One sample (problem NULL, or only empty: the sample contract refuses a sample without any
+ * feature value, a data file has always read it as a row of missing values). */
+static void json_take(struct json_pass *j, const char *text, size_t len, const char *skipped)
+{
+    char why[256];
+    int rc = j->row(j->ud, text, len, why, sizeof why);
+    if (rc == 0) {
+        (*j->rows)++;
+    } else if (rc == -2) {
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s:%llu: %s; %s skipped", j->path, (unsigned long long)j->line, why, skipped);
+        json_bad(j, msg);
+    } else {
+        snprintf(j->err, j->errlen, "%s: out of memory", j->path);
+        j->failed = 1;
     }
-    char *copy = malloc(3 * len + 1);
-    if (!copy)
+}
+
+/* A JSON Lines line, as the agent reads an NDJSON line (blanks around it trimmed). */
+static void json_line_item(void *ctx, const struct sample_item *it)
+{
+    struct json_pass *j = ctx;
+    const struct sample_problem *p = it->problem;
+    if (j->failed)
+        return;
+    if (!p || p->empty) {
+        json_take(j, it->text, it->len, "line");
+        return;
+    }
+    char msg[1024];
+    if (p->syntax)
+        snprintf(msg, sizeof msg, "%s:%llu:%zu: invalid JSON: %s; line skipped", j->path, (unsigned long long)j->line,
+                 it->column0 + p->offset + 1, p->why);
+    else
+        snprintf(msg, sizeof msg, "%s:%llu: %s: %s; line skipped", j->path, (unsigned long long)j->line, p->path,
+                 p->why);
+    json_bad(j, msg);
+}
+
+/* Every line of a JSON Lines file r. Returns 0, or -1 with err. */
+static int json_lines(struct json_pass *j, struct csv_reader *r, const char *phase)
+{
+    uint64_t next_progress = PROGRESS_EVERY;
+    char msg[1024];
+    struct csv_row line;
+    int k;
+    while (!j->failed && (k = csv_read_row(r, &line, msg, sizeof msg)) != 0) {
+        if (k == -1) {
+            snprintf(j->err, j->errlen, "%s", msg);
+            return -1;
+        }
+        j->line = line.line;
+        sample_read_ndjson(line.fields[0].ptr, line.fields[0].len, json_line_item, j);
+        progress(j->o, phase, r, &next_progress);
+    }
+    if (j->failed)
         return -1;
-    size_t clen = utf8_sanitize(name, len, copy);
-    e = catmap_find(in->names, copy, clen);
-    if (e >= 0) {
-        /* the repaired spelling is a known column: remember this spelling too */
-        long idx = (long)catmap_count(in->names, (size_t)e) - 1;
-        free(copy);
-        return catmap_add(in->names, name, len, (uint64_t)idx + 1) < 0 ? -1 : idx;
-    }
-    long idx = (long)s->ncols;
-    if (catmap_add(in->names, copy, clen, (uint64_t)idx + 1) < 0 ||
-        (clen != len && catmap_add(in->names, name, len, (uint64_t)idx + 1) < 0)) {
-        free(copy);
+    if (*j->rows == 0 && *j->bad_rows == 0 && csv_offset(r) == 0) {
+        snprintf(j->err, j->errlen, "%s: empty file", j->path);
         return -1;
-    }
-    s->cols[idx] = (struct source_column){.name = copy, .type = COL_NUMERIC, .role = role};
-    in->nonnumeric[idx] = 0;
-    s->ncols++;
-    return idx;
-}
-
-static void infer_text(struct infer *in, long idx, const char *p, size_t len)
-{
-    if (len == 0 || num_is_nan_text(p, len))
-        return;
-    in->s->cols[idx].values++;
-    if (in->nonnumeric[idx])
-        return;
-    if (!num_valid(p, len))
-        in->nonnumeric[idx] = 1;
-}
-
-static void infer_json(struct infer *in, long idx, const json_t *v)
-{
-    if (json_is_null(v))
-        return;
-    if (json_is_string(v)) {
-        infer_text(in, idx, json_string_value(v), json_string_length(v));
-        return;
-    }
-    if (json_is_number(v)) {
-        in->s->cols[idx].values++;
-        return;
-    }
-    if (json_is_boolean(v)) {
-        in->s->cols[idx].values++;
-        in->nonnumeric[idx] = 1;
-    }
-    /* arrays and objects are not values: they do not decide the type */
-}
-
-static int infer_object(struct infer *in, const json_t *obj, enum col_role role, const char *as_name)
-{
-    if (as_name) {
-        long idx = infer_column(in, as_name, strlen(as_name), role);
-        if (idx < 0)
-            return -1;
-        if (!json_is_array(obj) && !json_is_object(obj))
-            infer_json(in, idx, obj);
-        return 0;
-    }
-    const char *key;
-    size_t klen;
-    json_t *v;
-    json_object_keylen_foreach((json_t *)obj, key, klen, v)
-    {
-        if (klen == 0)
-            continue; /* a feature needs a name (as a CSV header column does): "" is ignored */
-        long idx = infer_column(in, key, klen, ROLE_FEATURE);
-        if (idx < 0)
-            return -1;
-        infer_json(in, idx, v);
     }
     return 0;
 }
 
-/* One JSON object (flat, or a sample with features/prediction/label). Returns 0 or -1 (memory). */
-static int infer_row(struct infer *in, const json_t *v, const struct source_options *o)
+/* An element of a JSON array file, named by its JSON path and its line. */
+static void json_array_item(void *ctx, size_t index, const char *start, size_t len, const struct sample_problem *p)
 {
-    const json_t *features = json_object_get(v, "features");
-    if (!json_is_object(features))
-        return infer_object(in, v, ROLE_FEATURE, NULL);
-    int e = infer_object(in, features, ROLE_FEATURE, NULL);
-    const json_t *pred = json_object_get(v, "prediction");
-    const json_t *label = json_object_get(v, "label");
-    if (!e && pred)
-        e = infer_object(in, pred, ROLE_PREDICTION, o && o->prediction_name ? o->prediction_name : "prediction");
-    if (!e && label)
-        e = infer_object(in, label, ROLE_TARGET, o && o->target_name ? o->target_name : "label");
-    return e;
+    struct json_pass *j = ctx;
+    (void)index;
+    if (j->failed)
+        return;
+    /* elements come in order: count the lines since the last one */
+    size_t off = (size_t)(start - j->text);
+    for (size_t i = j->line_off; i < off; i++)
+        j->line += j->text[i] == '\n';
+    j->line_off = off;
+    if (!p || p->empty) {
+        json_take(j, start, len, "element");
+        return;
+    }
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s:%llu: %s: %s; element skipped", j->path, (unsigned long long)j->line, p->path,
+             p->why);
+    json_bad(j, msg);
 }
 
-/* A whole file holding one JSON array of objects. Calls fn for each object; other elements are
- * bad rows ("path: [i]: ..."). Returns 0, or -1 with err. */
-static int each_array_object(const char *path, const struct source_options *o, uint64_t *rows, uint64_t *bad,
-                             int (*fn)(void *ud, const json_t *obj), void *ud, char *err, size_t errlen)
+/* A JSON array file's text: not JSON is fatal (nothing is read); each element that is not a
+ * sample is a bad row. Returns 0, or -1 with err. */
+static int json_array(struct json_pass *j, const char *text, size_t len)
 {
-    json_error_t je;
-    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
-    if (!root) {
-        snprintf(err, errlen, "%s:%d:%d: invalid JSON: %s", path, je.line, je.column, je.text);
+    j->text = text;
+    j->line = 1;
+    j->line_off = 0;
+    struct sample_problem prob;
+    if (sample_check_batch(text, len, json_array_item, j, &prob) < 0) {
+        size_t line, col;
+        sample_line_col(text, prob.offset, &line, &col);
+        snprintf(j->err, j->errlen, "%s:%zu:%zu: invalid JSON: %s", j->path, line, col, prob.why);
         return -1;
     }
-    int rc = 0;
-    if (!json_is_array(root)) {
-        snprintf(err, errlen, "%s: expected a JSON array of objects", path);
-        rc = -1;
+    return j->failed ? -1 : 0;
+}
+
+/* The whole file (a JSON array is one document). Returns 0 with *text (malloc'd, len bytes), or
+ * -1 with err. */
+static int read_whole(const char *path, char **text, size_t *len, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
     }
-    for (size_t i = 0; rc == 0 && i < json_array_size(root); i++) {
-        const json_t *v = json_array_get(root, i);
-        if (!json_is_object(v)) {
-            char msg[600];
-            snprintf(msg, sizeof msg, "%s: [%zu]: expected a JSON object; element skipped", path, i);
-            rc = bad_row(o, bad, msg, err, errlen);
-            continue;
-        }
-        if (fn(ud, v) < 0) {
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    for (;;) {
+        if (!buf) {
             snprintf(err, errlen, "%s: out of memory", path);
-            rc = -1;
-            break;
+            fclose(f);
+            return -1;
         }
-        (*rows)++;
+        n += fread(buf + n, 1, cap - n, f);
+        if (n < cap)
+            break;
+        char *grown = realloc(buf, cap * 2);
+        if (!grown)
+            free(buf);
+        buf = grown;
+        cap *= 2;
     }
-    json_decref(root);
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        snprintf(err, errlen, "%s: read error", path);
+        free(buf);
+        return -1;
+    }
+    *text = buf;
+    *len = n;
+    return 0;
+}
+
+/* ---- inference ---- */
+
+/* The columns found so far, as a column table that is only a schema (names, types, roles: no
+ * value is put in it) for the sample reader, and the non-missing values of each. A sample's
+ * "prediction" and "label" whose columns do not exist yet are read into two cells past the
+ * columns (the schema's prediction_col and target_col), so a row tells whether it has them. */
+struct infer {
+    struct columns *t;
+    uint64_t *values;
+    size_t cap;
+    const char *prediction_name, *target_name;
+    struct row_schema schema;
+    struct sample_row row;
+    int row_ready;
+};
+
+static int infer_numeric(const struct columns *t, int col)
+{
+    return (size_t)col >= t->ncols || t->cols[col].type == COL_NUMERIC;
+}
+
+static int infer_add(struct infer *in, const char *name, enum col_role role)
+{
+    if (in->t->ncols == in->cap) {
+        size_t cap = in->cap ? in->cap * 2 : 16;
+        uint64_t *v = realloc(in->values, cap * sizeof *v);
+        if (!v)
+            return -1;
+        in->values = v;
+        in->cap = cap;
+    }
+    int idx = columns_add(in->t, name, COL_NUMERIC, role);
+    if (idx >= 0)
+        in->values[idx] = 0;
+    return idx == -1 ? -1 : 0; /* -2: already a column */
+}
+
+/* The reader's schema and row for the columns found so far (after a column was added). */
+static int infer_schema(struct infer *in)
+{
+    size_t n = in->t->ncols;
+    int p = columns_find(in->t, in->prediction_name), y = columns_find(in->t, in->target_name);
+    in->schema = (struct row_schema){
+        .cols = in->t,
+        .find = columns_findn,
+        .numeric = infer_numeric,
+        .prediction_col = p >= 0 ? p : (int)n,
+        .target_col = y >= 0 ? y : (int)n + 1,
+        .score_col = -1,
+    };
+    if (in->row_ready)
+        sample_row_free(&in->row);
+    in->row_ready = sample_row_init(&in->row, n + 2) == 0;
+    if (!in->row_ready)
+        return -1;
+    in->row.unknown_all = 1;
+    in->row.unknown_envelope = 1; /* a flat row's keys are all columns */
+    return 0;
+}
+
+/* A CSV field or a row's cell of column idx: a value that is not a finite number makes it categorical. */
+static void infer_text(struct infer *in, size_t idx, const char *p, size_t len)
+{
+    if (len == 0 || num_is_nan_text(p, len))
+        return;
+    in->values[idx]++;
+    if (in->t->cols[idx].type == COL_NUMERIC && !num_valid(p, len))
+        in->t->cols[idx].type = COL_CATEGORICAL;
+}
+
+/* Columns the row has that the schema lacked: its unknown keys (features), and its prediction
+ * and label when the reader put them past the columns. Returns how many were added, -1 (memory). */
+static int infer_learn(struct infer *in)
+{
+    size_t n = in->t->ncols;
+    int has_p = (size_t)in->schema.prediction_col >= n && in->row.cells[in->schema.prediction_col] != CELL_ABSENT;
+    int has_y = (size_t)in->schema.target_col >= n && in->row.cells[in->schema.target_col] != CELL_ABSENT;
+    size_t off = 0, len;
+    const char *key;
+    while ((key = sample_row_unknown_next(&in->row, &off, &len)))
+        if (infer_add(in, key, ROLE_FEATURE) < 0)
+            return -1;
+    if ((has_p && infer_add(in, in->prediction_name, ROLE_PREDICTION) < 0) ||
+        (has_y && infer_add(in, in->target_name, ROLE_TARGET) < 0))
+        return -1;
+    return (int)(in->t->ncols - n);
+}
+
+/* One sample: read with the columns found so far, again once it showed new ones, then typed. */
+static int infer_json_row(void *ud, const char *text, size_t len, char *why, size_t whylen)
+{
+    struct infer *in = ud;
+    for (;;) {
+        if (sample_row_parse(&in->schema, text, len, &in->row, why, whylen) < 0)
+            return -2;
+        int added = infer_learn(in);
+        if (added < 0 || (added > 0 && infer_schema(in) < 0))
+            return -1;
+        if (added == 0)
+            break;
+    }
+    for (size_t i = 0; i < in->t->ncols; i++) {
+        uint64_t v = in->row.cells[i];
+        if (v == CELL_ABSENT || v == CELL_MISSING)
+            continue;
+        in->values[i]++;
+        if (v == CELL_INVALID) /* text or a boolean where only numbers were seen */
+            in->t->cols[i].type = COL_CATEGORICAL;
+    }
+    return 0;
+}
+
+static void infer_free(struct infer *in)
+{
+    columns_free(in->t);
+    free(in->values);
+    if (in->row_ready)
+        sample_row_free(&in->row);
+}
+
+/* The CSV header's columns and their types from every row. Returns 0 or -1 with err. */
+static int infer_csv(struct infer *in, struct csv_reader *r, const char *path, const struct source_options *o,
+                     struct source_schema *s, char *err, size_t errlen)
+{
+    char **header = NULL;
+    size_t nheader = 0;
+    struct catmap *hnames = NULL;
+    int rc = -1;
+    if (read_header(r, path, &hnames, &header, &nheader, err, errlen) < 0)
+        return -1;
+    for (size_t i = 0; i < nheader; i++) {
+        if (infer_add(in, header[i], ROLE_FEATURE) < 0) {
+            snprintf(err, errlen, "%s: out of memory", path);
+            goto out;
+        }
+    }
+    uint64_t next_progress = PROGRESS_EVERY;
+    struct csv_row row;
+    int k;
+    while ((k = next_csv_row(r, &row, nheader, path, o, &s->bad_rows, err, errlen)) > 0) {
+        for (size_t i = 0; i < nheader; i++)
+            infer_text(in, i, row.fields[i].ptr, row.fields[i].len);
+        s->rows++;
+        progress(o, "scanning", r, &next_progress);
+    }
+    rc = k < 0 ? -1 : 0;
+out:
+    free_list(header, nheader);
+    catmap_free(hnames);
     return rc;
 }
 
-struct infer_array_ctx {
-    struct infer *in;
-    const struct source_options *o;
-};
-
-static int infer_array_row(void *ud, const json_t *v)
+/* The schema's columns from the inference's. */
+static int schema_columns(struct source_schema *s, const struct infer *in)
 {
-    struct infer_array_ctx *c = ud;
-    return infer_row(c->in, v, c->o);
+    s->cols = calloc(in->t->ncols ? in->t->ncols : 1, sizeof *s->cols);
+    if (!s->cols)
+        return -1;
+    for (size_t i = 0; i < in->t->ncols; i++) {
+        const struct column *c = &in->t->cols[i];
+        if (!(s->cols[i].name = strdup(c->name)))
+            return -1;
+        s->cols[i].type = c->type;
+        s->cols[i].role = c->role;
+        s->cols[i].values = in->values[i];
+        s->ncols++;
+    }
+    return 0;
 }
 
-static int read_array_row(void *ud, const json_t *v)
+static void md5_hex(EVP_MD_CTX *md, char out[33])
 {
-    return columns_add_row_json((struct columns *)ud, v) == -1 ? -1 : 0;
-}
-
-/* Parses one JSON line; on a bad row fills msg and returns NULL. A key twice in one object is a
- * bad row, as it is for ingest and baseline profiles: which of the two values counts is anyone's guess. */
-static json_t *parse_line(const char *path, const struct csv_row *row, char *msg, size_t msglen)
-{
-    json_error_t je;
-    json_t *v = json_loadb(row->fields[0].ptr, row->fields[0].len, JSON_REJECT_DUPLICATES, &je);
-    if (!v) {
-        snprintf(msg, msglen, "%s:%llu:%d: invalid JSON: %s; line skipped", path, (unsigned long long)row->line,
-                 je.column > 0 ? je.column : 1, je.text);
-        return NULL;
-    }
-    if (!json_is_object(v)) {
-        snprintf(msg, msglen, "%s:%llu: expected a JSON object, found an array; line skipped", path,
-                 (unsigned long long)row->line);
-        json_decref(v);
-        return NULL;
-    }
-    return v;
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned dlen = 0;
+    EVP_DigestFinal_ex(md, digest, &dlen);
+    for (unsigned i = 0; i < dlen && i < 16; i++)
+        snprintf(out + 2 * i, 3, "%02x", digest[i]);
 }
 
 int source_infer(const char *path, const struct source_options *o, struct source_schema **out, char *err,
@@ -367,14 +525,16 @@ int source_infer(const char *path, const struct source_options *o, struct source
     if (source_detect(path, &fmt, err, errlen) < 0)
         return -1;
     struct source_schema *s = calloc(1, sizeof *s);
-    struct infer in = {.s = s};
+    struct infer in = {
+        .t = columns_new(NULL),
+        .prediction_name = o && o->prediction_name ? o->prediction_name : "prediction",
+        .target_name = o && o->target_name ? o->target_name : "label",
+    };
     struct csv_reader *r = NULL;
     EVP_MD_CTX *md = EVP_MD_CTX_new();
-    char **header = NULL;
-    size_t nheader = 0;
-    struct catmap *hnames = NULL;
+    char *text = NULL;
     int rc = -1;
-    if (!s || !md || !(in.names = catmap_new(0))) {
+    if (!s || !md || !in.t || infer_schema(&in) < 0) {
         snprintf(err, errlen, "%s: out of memory", path);
         goto out;
     }
@@ -383,88 +543,36 @@ int source_infer(const char *path, const struct source_options *o, struct source
         snprintf(err, errlen, "%s: MD5 unavailable in this OpenSSL", path);
         goto out;
     }
-    r = csv_open(path, fmt == SOURCE_CSV ? 0 : CSV_LINES, err, errlen);
-    if (!r)
-        goto out;
-    csv_set_chunk_hook(r, md5_hook, md);
+    struct json_pass j = {.path = path, .o = o, .row = infer_json_row, .ud = &in, .rows = &s->rows,
+                          .bad_rows = &s->bad_rows, .err = err, .errlen = errlen};
     if (fmt == SOURCE_JSON_ARRAY) {
-        /* read through once for the MD5, then let jansson have the document */
-        struct csv_row line;
-        char msg0[256];
-        while (csv_read_row(r, &line, msg0, sizeof msg0) > 0)
-            ;
-        struct infer_array_ctx ctx = {.in = &in, .o = o};
-        if (each_array_object(path, o, &s->rows, &s->bad_rows, infer_array_row, &ctx, err, errlen) < 0)
+        size_t len;
+        if (read_whole(path, &text, &len, err, errlen) < 0)
             goto out;
+        EVP_DigestUpdate(md, text, len);
+        s->bytes = len;
+        if (json_array(&j, text, len) < 0)
+            goto out;
+    } else {
+        r = csv_open(path, fmt == SOURCE_CSV ? 0 : CSV_LINES, err, errlen);
+        if (!r)
+            goto out;
+        csv_set_chunk_hook(r, md5_hook, md);
+        if (fmt == SOURCE_CSV ? infer_csv(&in, r, path, o, s, err, errlen) < 0 : json_lines(&j, r, "scanning") < 0)
+            goto out;
+        s->bytes = csv_offset(r);
     }
-    uint64_t next_progress = PROGRESS_EVERY;
-    char msg[1024];
-    struct csv_row row;
-
-    if (fmt == SOURCE_CSV) {
-        if (read_header(r, path, &hnames, &header, &nheader, err, errlen) < 0)
-            goto out;
-        for (size_t i = 0; i < nheader; i++) {
-            if (infer_column(&in, header[i], strlen(header[i]), ROLE_FEATURE) < 0) {
-                snprintf(err, errlen, "%s: out of memory", path);
-                goto out;
-            }
-        }
-        int k;
-        while ((k = next_csv_row(r, &row, nheader, path, o, &s->bad_rows, err, errlen)) > 0) {
-            for (size_t i = 0; i < nheader; i++)
-                infer_text(&in, (long)i, row.fields[i].ptr, row.fields[i].len);
-            s->rows++;
-            progress(o, "scanning", r, &next_progress);
-        }
-        if (k < 0)
-            goto out;
-    } else if (fmt == SOURCE_JSONL) {
-        int k;
-        for (;;) {
-            k = csv_read_row(r, &row, msg, sizeof msg);
-            if (k == 0)
-                break;
-            if (k == -1) {
-                snprintf(err, errlen, "%s", msg);
-                goto out;
-            }
-            json_t *v = parse_line(path, &row, msg, sizeof msg);
-            if (!v) {
-                if (bad_row(o, &s->bad_rows, msg, err, errlen) < 0)
-                    goto out;
-                continue;
-            }
-            int e = infer_row(&in, v, o);
-            json_decref(v);
-            if (e < 0) {
-                snprintf(err, errlen, "%s: out of memory", path);
-                goto out;
-            }
-            s->rows++;
-            progress(o, "scanning", r, &next_progress);
-        }
-        if (s->rows == 0 && s->bad_rows == 0 && csv_offset(r) == 0) {
-            snprintf(err, errlen, "%s: empty file", path);
-            goto out;
-        }
+    md5_hex(md, s->md5);
+    if (schema_columns(s, &in) < 0) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        goto out;
     }
-    for (size_t i = 0; i < s->ncols; i++)
-        s->cols[i].type = in.nonnumeric[i] ? COL_CATEGORICAL : COL_NUMERIC;
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned dlen = 0;
-    EVP_DigestFinal_ex(md, digest, &dlen);
-    for (unsigned i = 0; i < dlen && i < 16; i++)
-        snprintf(s->md5 + 2 * i, 3, "%02x", digest[i]);
-    s->bytes = csv_offset(r);
     rc = 0;
 out:
     csv_close(r);
     EVP_MD_CTX_free(md);
-    free_list(header, nheader);
-    catmap_free(hnames);
-    catmap_free(in.names);
-    free(in.nonnumeric);
+    free(text);
+    infer_free(&in);
     if (rc == 0)
         *out = s;
     else
@@ -482,6 +590,56 @@ void source_schema_free(struct source_schema *s)
     free(s);
 }
 
+/* ---- reading into a table ---- */
+
+/* A table's row from a sample, read as the agent reads it into its window. */
+struct read_ctx {
+    struct columns *t;
+    struct row_schema schema;
+    struct sample_row row;
+};
+
+static int read_json_row(void *ud, const char *text, size_t len, char *why, size_t whylen)
+{
+    struct read_ctx *c = ud;
+    if (sample_row_parse(&c->schema, text, len, &c->row, why, whylen) < 0)
+        return -2;
+    return columns_add_row(c->t, &c->row) < 0 ? -1 : 0;
+}
+
+static int read_json(const char *path, enum source_format fmt, const struct source_options *o, struct columns *t,
+                     struct source_stats *st, char *err, size_t errlen)
+{
+    struct read_ctx c = {.t = t};
+    columns_row_schema(&c.schema, t);
+    if (sample_row_init(&c.row, t->ncols) < 0) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        return -1;
+    }
+    c.row.unknown_all = 1; /* every column of the file the table lacks, as a CSV header's */
+    struct json_pass j = {.path = path, .o = o, .row = read_json_row, .ud = &c, .rows = &st->rows,
+                          .bad_rows = &st->bad_rows, .err = err, .errlen = errlen};
+    int rc = -1;
+    if (fmt == SOURCE_JSON_ARRAY) {
+        char *text;
+        size_t len;
+        if (read_whole(path, &text, &len, err, errlen) == 0) {
+            st->bytes = len;
+            rc = json_array(&j, text, len);
+            free(text);
+        }
+    } else {
+        struct csv_reader *r = csv_open(path, CSV_LINES, err, errlen);
+        if (r) {
+            rc = json_lines(&j, r, "reading");
+            st->bytes = csv_offset(r);
+            csv_close(r);
+        }
+    }
+    sample_row_free(&c.row);
+    return rc;
+}
+
 int source_read(const char *path, const struct source_options *o, struct columns *t, struct source_stats *st,
                 char *err, size_t errlen)
 {
@@ -492,9 +650,9 @@ int source_read(const char *path, const struct source_options *o, struct columns
     enum source_format fmt;
     if (source_detect(path, &fmt, err, errlen) < 0)
         return -1;
-    if (fmt == SOURCE_JSON_ARRAY)
-        return each_array_object(path, o, &st->rows, &st->bad_rows, read_array_row, t, err, errlen);
-    struct csv_reader *r = csv_open(path, fmt == SOURCE_JSONL ? CSV_LINES : 0, err, errlen);
+    if (fmt != SOURCE_CSV)
+        return read_json(path, fmt, o, t, st, err, errlen);
+    struct csv_reader *r = csv_open(path, 0, err, errlen);
     if (!r)
         return -1;
     char **header = NULL;
@@ -503,72 +661,41 @@ int source_read(const char *path, const struct source_options *o, struct columns
     int *map = NULL;
     int rc = -1;
     uint64_t next_progress = PROGRESS_EVERY;
-    char msg[1024];
     struct csv_row row;
     int k;
 
-    if (fmt == SOURCE_CSV) {
-        if (read_header(r, path, &hnames, &header, &nheader, err, errlen) < 0)
-            goto out;
-        map = malloc(nheader * sizeof *map);
-        if (!map) {
+    if (read_header(r, path, &hnames, &header, &nheader, err, errlen) < 0)
+        goto out;
+    map = malloc((nheader ? nheader : 1) * sizeof *map);
+    if (!map) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        goto out;
+    }
+    for (size_t i = 0; i < nheader; i++)
+        map[i] = columns_find(t, header[i]);
+    while ((k = next_csv_row(r, &row, nheader, path, o, &st->bad_rows, err, errlen)) > 0) {
+        columns_begin_row(t);
+        for (size_t i = 0; i < nheader; i++) {
+            if (map[i] >= 0)
+                columns_put_text(t, map[i], row.fields[i].ptr, row.fields[i].len);
+        }
+        if (columns_end_row(t) < 0) {
             snprintf(err, errlen, "%s: out of memory", path);
             goto out;
         }
-        for (size_t i = 0; i < nheader; i++)
-            map[i] = columns_find(t, header[i]);
-        while ((k = next_csv_row(r, &row, nheader, path, o, &st->bad_rows, err, errlen)) > 0) {
-            columns_begin_row(t);
-            for (size_t i = 0; i < nheader; i++) {
-                if (map[i] >= 0)
-                    columns_put_text(t, map[i], row.fields[i].ptr, row.fields[i].len);
-            }
-            if (columns_end_row(t) < 0) {
-                snprintf(err, errlen, "%s: out of memory", path);
-                goto out;
-            }
-            st->rows++;
-            progress(o, "reading", r, &next_progress);
-        }
-        if (k < 0)
-            goto out;
-        /* header columns the table lacks: docs/statistics.md's unexpected columns, carried by every row */
-        for (size_t i = 0; i < nheader; i++)
-            if (map[i] < 0)
-                columns_note_unknown(t, header[i], strlen(header[i]), st->rows);
-        if (t->failed) {
-            t->failed = 0;
-            snprintf(err, errlen, "%s: out of memory", path);
-            goto out;
-        }
-    } else {
-        for (;;) {
-            k = csv_read_row(r, &row, msg, sizeof msg);
-            if (k == 0)
-                break;
-            if (k == -1) {
-                snprintf(err, errlen, "%s", msg);
-                goto out;
-            }
-            json_t *v = parse_line(path, &row, msg, sizeof msg);
-            if (!v) {
-                if (bad_row(o, &st->bad_rows, msg, err, errlen) < 0)
-                    goto out;
-                continue;
-            }
-            int e = columns_add_row_json(t, v);
-            json_decref(v);
-            if (e < 0) {
-                snprintf(err, errlen, "%s: out of memory", path);
-                goto out;
-            }
-            st->rows++;
-            progress(o, "reading", r, &next_progress);
-        }
-        if (st->rows == 0 && st->bad_rows == 0 && csv_offset(r) == 0) {
-            snprintf(err, errlen, "%s: empty file", path);
-            goto out;
-        }
+        st->rows++;
+        progress(o, "reading", r, &next_progress);
+    }
+    if (k < 0)
+        goto out;
+    /* header columns the table lacks: docs/statistics.md's unexpected columns, carried by every row */
+    for (size_t i = 0; i < nheader; i++)
+        if (map[i] < 0)
+            columns_note_unknown(t, header[i], strlen(header[i]), st->rows);
+    if (t->failed) {
+        t->failed = 0;
+        snprintf(err, errlen, "%s: out of memory", path);
+        goto out;
     }
     st->bytes = csv_offset(r);
     rc = 0;

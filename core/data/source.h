@@ -1,7 +1,9 @@
-/* Data files (CSV with a header row, or JSON Lines) read into a column table, and the type
- * inference pass that decides each column's type before a baseline is built. Bad rows (wrong field
- * count, malformed JSON, a JSON line that is not an object) are reported with path:line and
- * skipped, or fatal under strict. */
+/* Data files (CSV with a header row, JSON Lines, a JSON array) read into a column table, and the
+ * type inference pass that decides each column's type before a baseline is built. JSON rows are
+ * samples under the agent's rules (core/sample, docs/data-formats.md), but that an empty object is
+ * a row of missing values. Bad rows (a wrong field count; invalid JSON as "path:line:column:
+ * invalid JSON: why"; a value of the wrong shape as "path:line: $.features.x: why") are reported
+ * and skipped, or fatal under strict. A JSON array file that is not JSON is fatal. */
 #ifndef DW_DATA_SOURCE_H
 #define DW_DATA_SOURCE_H
 
@@ -51,7 +53,8 @@ struct source_stats {
  * CSV (.jsonl/.ndjson/.json files that start otherwise are read as JSON Lines). */
 int source_detect(const char *path, enum source_format *fmt, char *err, size_t errlen);
 
-/* First pass: column names (CSV header or the union of JSON keys in order of appearance), types,
+/* First pass: column names (CSV header, or in order of appearance the keys of flat JSON rows, the
+ * features of samples and their prediction and label under prediction_name and target_name), types,
  * row counts and the file's MD5. An empty file is an error; a header without rows is not (rows 0).
  * Returns 0, or -1 with err. */
 int source_infer(const char *path, const struct source_options *o, struct source_schema **out, char *err,

@@ -73,6 +73,7 @@ static void syntax_error(struct scanner *sc, const char *what)
         return;
     sc->failed = 1;
     sc->prob->syntax = 1;
+    sc->prob->empty = 0;
     sc->prob->offset = (size_t)(sc->p - sc->start);
     sc->prob->path[0] = '\0';
     snprintf(sc->prob->why, sizeof sc->prob->why, "%s", what);
@@ -80,10 +81,15 @@ static void syntax_error(struct scanner *sc, const char *what)
 
 static void shape_error(struct scanner *sc, const char *prefix, const char *key1, const char *key2, const char *why)
 {
-    if (sc->shape_bad || sc->failed)
+    if (sc->failed)
         return;
+    if (sc->shape_bad) {
+        sc->prob->empty = 0; /* the sample has another problem than being empty */
+        return;
+    }
     sc->shape_bad = 1;
     sc->prob->syntax = 0;
+    sc->prob->empty = 0;
     sc->prob->offset = (size_t)(sc->p - sc->start);
     snprintf(sc->prob->path, sizeof sc->prob->path, "%s", prefix);
     if (key1)
@@ -91,6 +97,16 @@ static void shape_error(struct scanner *sc, const char *prefix, const char *key1
     if (key2)
         sample_path_append_key(sc->prob->path, sizeof sc->prob->path, key2);
     snprintf(sc->prob->why, sizeof sc->prob->why, "%s", why);
+}
+
+/* A sample without any feature value: a shape problem the data file reader lets pass (see
+ * sample_problem.empty) when it is the only one. */
+static void empty_error(struct scanner *sc, const char *prefix, const char *key, const char *why)
+{
+    int first = !sc->shape_bad && !sc->failed;
+    shape_error(sc, prefix, key, NULL, why);
+    if (first)
+        sc->prob->empty = 1;
 }
 
 /* ---- JSON (RFC 8259) ---- */
@@ -588,7 +604,7 @@ static void scan_features_members(struct scanner *sc, const char *prefix, struct
     skip_ws(sc);
     if (sc->p < sc->end && *sc->p == '}') {
         sc->p++;
-        shape_error(sc, prefix, "features", NULL, "'features' is empty");
+        empty_error(sc, prefix, "features", "'features' is empty");
         return;
     }
     for (;;) {
@@ -665,7 +681,7 @@ static void scan_sample_members(struct scanner *sc, const char *prefix, struct k
         sc->p++;
         const char *after = sc->p;
         sc->p = at;
-        shape_error(sc, prefix, NULL, NULL, "a sample needs at least one feature");
+        empty_error(sc, prefix, NULL, "a sample needs at least one feature");
         sc->p = after;
         return;
     }

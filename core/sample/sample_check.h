@@ -13,6 +13,8 @@ struct sample_problem {
     size_t offset;       /* byte offset of the problem in the checked text */
     char path[256];      /* JSON path of a shape problem, e.g. "$[3].features.amount" */
     char why[256];
+    int empty;           /* 1: the one problem is a sample without any feature value ({} or "features": {}):
+                            the data file reader reads it as a row of missing values */
 };
 
 /* Checks that text[0, len) is exactly one JSON value (whitespace around it allowed) and that it is

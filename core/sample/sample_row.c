@@ -69,11 +69,11 @@ void sample_row_free(struct sample_row *r)
     memset(r, 0, sizeof *r);
 }
 
-/* Remembers a key no column has; beyond SAMPLE_ROW_MAX_UNKNOWN keys or a long key, nothing (the
- * report is a hint for renamed columns, not an inventory). */
+/* Remembers a key no column has; beyond SAMPLE_ROW_MAX_UNKNOWN keys or a long key, nothing unless
+ * r->unknown_all (for the agent the report is a hint for renamed columns, not an inventory). */
 static int note_unknown(struct sample_row *r, const char *key, size_t len)
 {
-    if (r->nunknown >= SAMPLE_ROW_MAX_UNKNOWN || len == 0 || len > SAMPLE_ROW_MAX_UNKNOWN_LEN)
+    if (len == 0 || (!r->unknown_all && (r->nunknown >= SAMPLE_ROW_MAX_UNKNOWN || len > SAMPLE_ROW_MAX_UNKNOWN_LEN)))
         return 0;
     if (r->unknown_len + len + 1 > r->unknown_cap) {
         size_t cap = r->unknown_cap ? r->unknown_cap * 2 : 256;
@@ -546,7 +546,8 @@ static int top_member(void *ctx, const char *key, size_t keylen, struct reader *
         return skip_value(rd);
     int col = c->s->find(c->s->cols, key, keylen);
     /* a flat sample: its keys are features, but for the envelope's */
-    if (col < 0 && !sample_is_envelope_key(key, keylen) && note_unknown(c->r, key, keylen) < 0)
+    if (col < 0 && (c->r->unknown_envelope || !sample_is_envelope_key(key, keylen)) &&
+        note_unknown(c->r, key, keylen) < 0)
         return fail(rd, "out of memory");
     return put_member(c, col, rd);
 }

@@ -50,6 +50,12 @@ struct sample_row {
     /* feature keys of the row that the columns lack (not the sample envelope's keys), NUL-separated */
     char *unknown;
     size_t unknown_len, unknown_cap, nunknown;
+    /* Set after sample_row_init, both 0 there. unknown_all: every such key, of any length (a data
+     * file's reader reports all the columns of the file a baseline lacks; the agent keeps a bounded
+     * hint). unknown_envelope: a flat sample's envelope keys too (a data file's type inference,
+     * for which every key of a flat row is a column). */
+    int unknown_all;
+    int unknown_envelope;
 };
 
 int sample_row_init(struct sample_row *r, size_t ncols);

@@ -1,6 +1,6 @@
 /* Tests for the columnar window: tumbling refuses when full, sliding drops the oldest, replace,
  * and above all that a check's table built from the window's cells equals the one jansson and
- * columns_add_row_json build from the same sample texts (the reference the window replaces). */
+ * the core's former reading (tests/fuzz/jansson_reference.c) builds from the same sample texts (the reference the window replaces). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jansson_reference.h"
 #include "state/window.h"
 
 /* num (numeric), cat (categorical), score (the prediction's column), y (the label's column). */
@@ -62,14 +63,14 @@ static struct columns *table_of(struct fixture *f, int consume)
     return t;
 }
 
-/* The reference: jansson + columns_add_row_json, as the check did before the window held cells. */
+/* The reference: jansson + ref_add_row, as the check did before the window held cells. */
 static struct columns *reference_table(const char *const *texts, size_t n)
 {
     struct columns *t = make_columns();
     for (size_t i = 0; i < n; i++) {
         json_t *obj = json_loads(texts[i], JSON_REJECT_DUPLICATES, NULL);
         assert_non_null(obj);
-        assert_int_equal(columns_add_row_json(t, obj), 0);
+        assert_int_equal(ref_add_row(t, obj), 0);
         json_decref(obj);
     }
     return t;

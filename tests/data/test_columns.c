@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +17,7 @@
 
 #include "data/columns.h"
 #include "sample/numparse.h"
+#include "sample/sample_row.h"
 #include "util/prng.h"
 #include "util/utf8.h"
 
@@ -172,7 +174,9 @@ static void test_columns_numeric_values_missing_and_invalid(void **state)
     columns_free(t);
 }
 
-static void test_columns_json_rows_flat_and_sample_objects(void **state)
+/* Samples read by the sample reader with the table's schema, then added as rows (the data file
+ * reader's path): every kind of value in both kinds of column, flat and nested samples. */
+static void test_columns_sample_rows_flat_and_nested(void **state)
 {
     struct columns *t = columns_new(NULL);
     int amount = columns_add(t, "amount", COL_NUMERIC, ROLE_FEATURE);
@@ -189,16 +193,17 @@ static void test_columns_json_rows_flat_and_sample_objects(void **state)
          " \"timestamp\": \"2026-03-01T10:00:00Z\"}"),
         "{\"features\": {\"amount\": 5}, \"prediction\": [0.1, 0.9], \"timestamp\": \"2026-03-01T09:00:00Z\"}",
     };
+    struct row_schema schema;
+    columns_row_schema(&schema, t);
+    struct sample_row r;
+    assert_int_equal(sample_row_init(&r, t->ncols), 0);
+    char why[128];
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
-        json_error_t je;
-        json_t *v = json_loads(rows[i], 0, &je);
-        assert_non_null(v);
-        assert_int_equal(columns_add_row_json(t, v), 0);
-        json_decref(v);
+        assert_int_equal(sample_row_parse(&schema, rows[i], strlen(rows[i]), &r, why, sizeof why), 0);
+        assert_int_equal(columns_add_row(t, &r), 0);
     }
-    json_t *arr = json_array();
-    assert_int_equal(columns_add_row_json(t, arr), -2);
-    json_decref(arr);
+    assert_int_equal(sample_row_parse(&schema, "[]", 2, &r, why, sizeof why), -1);
+    sample_row_free(&r);
     const struct column *a = &t->cols[amount], *c = &t->cols[country], *p = &t->cols[pred];
     assert_int_equal(a->count, 4); /* 1.5, "2.5", 4, 5 */
     assert_int_equal(a->missing, 1);
@@ -214,7 +219,10 @@ static void test_columns_json_rows_flat_and_sample_objects(void **state)
     assert_true(p->values[0] == 0.25);
     assert_string_equal(t->ts_from, "2026-03-01T09:00:00Z");
     assert_string_equal(t->ts_to, "2026-03-01T10:00:00Z");
-    assert_int_equal(t->unknown_values, 1); /* "extra" */
+    assert_non_null(t->unknown_names); /* "extra", in one row */
+    assert_int_equal(catmap_size(t->unknown_names), 1);
+    assert_int_equal(catmap_count(t->unknown_names, (size_t)catmap_find(t->unknown_names, "extra", 5)), 1);
+    assert_int_equal(t->rows, 7);
     columns_free(t);
 }
 
@@ -305,7 +313,7 @@ int main(void)
         cmocka_unit_test(test_numformat_is_shortest_round_trip),
         cmocka_unit_test(test_numformat_matches_python_repr),
         cmocka_unit_test(test_columns_numeric_values_missing_and_invalid),
-        cmocka_unit_test(test_columns_json_rows_flat_and_sample_objects),
+        cmocka_unit_test(test_columns_sample_rows_flat_and_nested),
         cmocka_unit_test(test_columns_invalid_utf8_categories_are_repaired),
         cmocka_unit_test(test_reservoir_is_uniform_chi_square),
         cmocka_unit_test(test_reservoir_is_reproducible_per_seed),

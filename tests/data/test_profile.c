@@ -137,7 +137,7 @@ static void test_jsonl_bad_lines_and_sample_objects(void **state)
     snprintf(want, sizeof want, "%s:2:", path);
     assert_non_null(strstr(m.text[0], want));
     assert_non_null(strstr(m.text[0], "invalid JSON"));
-    snprintf(want, sizeof want, "%s:3: expected a JSON object", path);
+    snprintf(want, sizeof want, "%s:3: $: a sample must be a JSON object", path);
     assert_non_null(strstr(m.text[1], want));
     assert_int_equal(s->ncols, 4);
     assert_string_equal(s->cols[0].name, "a");
@@ -162,7 +162,7 @@ static void test_json_array_batches(void **state)
     assert_int_equal(s->format, SOURCE_JSON_ARRAY);
     assert_int_equal(s->rows, 2);
     assert_int_equal(s->bad_rows, 1);
-    snprintf(want, sizeof want, "%s: [1]: expected a JSON object", path);
+    snprintf(want, sizeof want, "%s:1: $[1]: a sample must be a JSON object", path);
     assert_non_null(strstr(m.text[0], want));
     assert_int_equal(s->ncols, 3); /* a, c, prediction */
     source_schema_free(s);

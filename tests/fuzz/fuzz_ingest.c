@@ -1,6 +1,6 @@
 /* Fuzz target: sample bodies (core/sample/sample_batch.h): a JSON array, one object, or NDJSON, as
  * the core reads what the proxy, canary and kserve probes emit. Differential against jansson
- * (jansson_reference.c + columns_add_row_json): the same samples accepted and refused, and the
+ * (jansson_reference.c: ref_parse_body + ref_add_row): the same samples accepted and refused, and the
  * accepted ones, read where the agent puts them (core/sample/sample_row.c into core/state/window.c),
  * give the same check table; so must the rows written back as snapshot texts. */
 #include <jansson.h>
@@ -56,9 +56,9 @@ static int on_reference(void *ctx, json_t *sample, const char *raw, size_t raw_l
     char why[256];
     if (ref_validate_sample(sample, why, sizeof why) < 0)
         fuzz_fail("the reference passed on a sample its validator refuses: %s", why);
-    int rc = columns_add_row_json(s->table, sample);
+    int rc = ref_add_row(s->table, sample);
     if (rc < 0)
-        fuzz_fail("columns_add_row_json returned %d for an accepted sample", rc);
+        fuzz_fail("ref_add_row returned %d for an accepted sample", rc);
     return 0;
 }
 

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "sample/sample_row.h"
+
 static void note_error(struct ref_stats *st, const char *fmt_where, size_t where, const char *why)
 {
     st->rejected++;
@@ -144,4 +146,66 @@ int ref_parse_body(const char *body, size_t len, ref_sample_fn fn, void *ctx, st
     }
     json_decref(root);
     return 0;
+}
+
+/* A JSON value into column idx, as the core counted it before the sample reader. */
+static void put_json(struct columns *t, int idx, const json_t *v)
+{
+    int categorical = idx >= 0 && (size_t)idx < t->ncols && t->cols[idx].type == COL_CATEGORICAL;
+    char buf[32];
+    if (json_is_string(v)) {
+        columns_put_text(t, idx, json_string_value(v), json_string_length(v));
+    } else if (!v || json_is_null(v)) {
+        columns_put_text(t, idx, "", 0);
+    } else if (json_is_integer(v) && categorical) {
+        /* integers print exactly, also beyond 2^53 */
+        int n = snprintf(buf, sizeof buf, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        columns_put_text(t, idx, buf, (size_t)n);
+    } else if (json_is_integer(v)) {
+        columns_put_number(t, idx, (double)json_integer_value(v));
+    } else if (json_is_real(v)) {
+        columns_put_number(t, idx, json_real_value(v));
+    } else if (json_is_boolean(v) && categorical) {
+        columns_put_text(t, idx, json_is_true(v) ? "true" : "false", json_is_true(v) ? 4 : 5);
+    } else {
+        columns_put_invalid(t, idx); /* booleans in a numeric column, arrays and objects anywhere */
+    }
+}
+
+/* envelope: a flat sample, whose envelope keys are not features unless the schema has them */
+static void put_object(struct columns *t, const json_t *obj, int envelope)
+{
+    const char *key;
+    size_t klen;
+    json_t *v;
+    json_object_keylen_foreach((json_t *)obj, key, klen, v)
+    {
+        int idx = columns_findn(t, key, klen);
+        if (idx < 0 && klen > 0 && !(envelope && sample_is_envelope_key(key, klen)))
+            columns_note_unknown(t, key, klen, 1);
+        put_json(t, idx, v);
+    }
+}
+
+int ref_add_row(struct columns *t, const json_t *obj)
+{
+    if (!json_is_object(obj))
+        return -2;
+    columns_begin_row(t);
+    const json_t *features = json_object_get(obj, "features");
+    if (json_is_object(features)) {
+        put_object(t, features, 0);
+        const json_t *pred = json_object_get(obj, "prediction");
+        if (pred && !json_is_array(pred) && !json_is_object(pred))
+            put_json(t, columns_find(t, t->prediction_name ? t->prediction_name : "prediction"), pred);
+        const json_t *label = json_object_get(obj, "label");
+        if (label && !json_is_array(label) && !json_is_object(label))
+            put_json(t, columns_find(t, t->target_name ? t->target_name : "label"), label);
+    } else {
+        put_object(t, obj, 1);
+    }
+    const json_t *ts = json_object_get(obj, "timestamp");
+    if (json_is_string(ts))
+        columns_note_timestamp(t, json_string_value(ts));
+    return columns_end_row(t);
 }
