@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "plugin_common.h"
+#include "sample/rfc3339.h"
 
 int64_t pu_lookup_cutoff(int64_t cooldown_ms)
 {
@@ -14,60 +15,14 @@ int64_t pu_lookup_cutoff(int64_t cooldown_ms)
     return (int64_t)time(NULL) - (cooldown_ms + 999) / 1000;
 }
 
-/* n decimal digits at s; -1 when one is not a digit. */
-static int digits(const char *s, int n)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        v = v * 10 + (s[i] - '0');
-    }
-    return v;
-}
-
-/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar (Howard Hinnant's
- * days_from_civil), so no timegm() and no TZ are needed. */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
+/* The one RFC 3339 parser (core/sample), whole seconds: a job's createTime to the second is all a
+ * cooldown window needs. */
 int pu_parse_rfc3339(const char *s, int64_t *unix_s)
 {
-    /* YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM) */
-    if (!s || strlen(s) < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') || s[13] != ':' ||
-        s[16] != ':')
+    int64_t ms;
+    if (!s || rfc3339_to_ms(s, strlen(s), &ms) < 0)
         return -1;
-    int y = digits(s, 4), mo = digits(s + 5, 2), d = digits(s + 8, 2);
-    int h = digits(s + 11, 2), mi = digits(s + 14, 2), se = digits(s + 17, 2);
-    if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || se < 0 || se > 60)
-        return -1;
-    const char *p = s + 19;
-    if (*p == '.') {
-        p++;
-        if (*p < '0' || *p > '9')
-            return -1;
-        while (*p >= '0' && *p <= '9')
-            p++;
-    }
-    int64_t offset = 0;
-    if ((*p == 'Z' || *p == 'z') && p[1] == '\0') {
-        offset = 0;
-    } else if ((*p == '+' || *p == '-') && strlen(p) == 6 && p[3] == ':') {
-        int oh = digits(p + 1, 2), om = digits(p + 4, 2);
-        if (oh < 0 || oh > 23 || om < 0 || om > 59)
-            return -1;
-        offset = (*p == '+' ? 1 : -1) * (oh * 3600 + om * 60);
-    } else {
-        return -1;
-    }
-    *unix_s = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - offset;
+    *unix_s = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
     return 0;
 }
 
