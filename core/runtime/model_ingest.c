@@ -335,7 +335,8 @@ int model_ingest(struct model_runtime *m, const struct dw_sample_batch *batch, s
         snprintf(res->error, sizeof res->error, "out of memory");
         return DW_INGEST_UNAVAILABLE;
     }
-    struct dw_checked_batch checked = {.size = sizeof checked, .model = batch->model, .probe = batch->probe, .samples = s.texts, .n = s.n};
+    struct dw_checked_batch checked = {
+        .size = sizeof checked, .model = batch->model, .probe = batch->probe, .samples = s.texts, .n = s.n};
     int rc = ingest_checked(m, &checked, &s.st, parsed, res);
     free(s.texts);
     return rc;
