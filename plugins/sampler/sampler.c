@@ -1,6 +1,5 @@
 /* The `sampler` plugin: decides which served predictions enter a model's window.
  * Policies all, rate (Bernoulli), reservoir (Algorithm R) and stratified (per-class caps). */
-#include <inttypes.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -45,7 +44,7 @@ struct model_state {
 
 struct sampler {
     const struct dw_host *host;
-    char name[128];
+    struct dw_ctx *ctx; /* for the decision counters */
     enum policy policy;
     double rate;
     uint64_t seed;
@@ -55,16 +54,19 @@ struct sampler {
     size_t n_models;
 };
 
+static const char *const policy_choices[] = {"all", "rate", "reservoir", "stratified", NULL};
+
 static const struct dw_option sampler_options[] = {
     {.name = "policy", .type = DW_OPT_STRING, .def = "all", .offset = offsetof(struct sampler_config, policy),
      .description = "all, rate (keep each sample with probability `rate`), reservoir (uniform sample of the window's size) or "
-     "stratified (at most `per_class_cap` samples per prediction class and window)"},
+     "stratified (at most `per_class_cap` samples per prediction class and window)",
+     .choices = policy_choices},
     {.name = "rate", .type = DW_OPT_DOUBLE, .def = "1.0", .offset = offsetof(struct sampler_config, rate),
-     .description = "probability of keeping a sample under policy rate, in [0, 1]"},
+     .description = "probability of keeping a sample under policy rate, in [0, 1]", .min = "0", .max = "1"},
     {.name = "seed", .type = DW_OPT_INT, .def = "-1", .offset = offsetof(struct sampler_config, seed),
-     .description = "seed of the pseudo-random generator (xoshiro256**); -1 seeds from the OS"},
+     .description = "seed of the pseudo-random generator (xoshiro256**); -1 seeds from the OS", .min = "-1"},
     {.name = "per_class_cap", .type = DW_OPT_INT, .def = "1000", .offset = offsetof(struct sampler_config, per_class_cap),
-     .description = "policy stratified: samples kept per prediction class and window"},
+     .description = "policy stratified: samples kept per prediction class and window", .min = "1"},
     {0},
 };
 
@@ -92,43 +94,26 @@ static int64_t now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-static int sampler_init(const struct dw_host *host, const char *instance_name, const void *config, void **instance,
-                        char *err, size_t errlen)
+static int sampler_init(const struct dw_host *host, struct dw_ctx *ctx, const char *instance_name, const void *config,
+                        void **instance, char *err, size_t errlen)
 {
+    (void)instance_name; /* the host attributes the counters to the instance through ctx */
     const struct sampler_config *cfg = config;
-    enum policy policy;
-    if (strcmp(cfg->policy, "all") == 0)
-        policy = POLICY_ALL;
-    else if (strcmp(cfg->policy, "rate") == 0)
+    /* The loader has checked policy against its choices, rate, seed and per_class_cap against their bounds. */
+    enum policy policy = POLICY_ALL;
+    if (strcmp(cfg->policy, "rate") == 0)
         policy = POLICY_RATE;
     else if (strcmp(cfg->policy, "reservoir") == 0)
         policy = POLICY_RESERVOIR;
     else if (strcmp(cfg->policy, "stratified") == 0)
         policy = POLICY_STRATIFIED;
-    else {
-        snprintf(err, errlen, "option 'policy' must be all, rate, reservoir or stratified, not '%s'", cfg->policy);
-        return -1;
-    }
-    if (!(cfg->rate >= 0.0 && cfg->rate <= 1.0)) {
-        snprintf(err, errlen, "option 'rate' must be between 0 and 1, not %g", cfg->rate);
-        return -1;
-    }
-    if (cfg->per_class_cap < 1) {
-        snprintf(err, errlen, "option 'per_class_cap' must be at least 1, not %" PRId64, cfg->per_class_cap);
-        return -1;
-    }
-    if (cfg->seed < -1) {
-        snprintf(err, errlen, "option 'seed' must be -1 (from the OS) or a non-negative integer, not %" PRId64,
-                 cfg->seed);
-        return -1;
-    }
     struct sampler *s = calloc(1, sizeof *s);
     if (!s) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
     s->host = host;
-    snprintf(s->name, sizeof s->name, "%s", instance_name);
+    s->ctx = ctx;
     s->policy = policy;
     s->rate = cfg->rate;
     s->per_class_cap = (uint64_t)cfg->per_class_cap;
@@ -146,11 +131,11 @@ static void flush_counts(struct sampler *s, struct model_state *m)
 {
     if (m->pending_kept) {
         const char *labels[] = {"model", m->model, "decision", "kept", NULL};
-        s->host->metrics->counter_add(METRIC, METRIC_HELP, labels, (double)m->pending_kept);
+        s->host->counter_add(s->ctx, METRIC, METRIC_HELP, labels, (double)m->pending_kept);
     }
     if (m->pending_dropped) {
         const char *labels[] = {"model", m->model, "decision", "dropped", NULL};
-        s->host->metrics->counter_add(METRIC, METRIC_HELP, labels, (double)m->pending_dropped);
+        s->host->counter_add(s->ctx, METRIC, METRIC_HELP, labels, (double)m->pending_dropped);
     }
     m->pending_kept = m->pending_dropped = 0;
     m->last_flush_ns = now_ns();
@@ -297,6 +282,7 @@ static void sampler_window_reset(void *instance, const char *model)
 DW_EXPORT const struct dw_plugin driftwatch_plugin = {
     .abi = DW_PLUGIN_ABI,
     .size = sizeof(struct dw_plugin),
+    .option_size = sizeof(struct dw_option),
     .name = "sampler",
     .kind = DW_KIND_SAMPLER,
     .version = "1.0.0",
