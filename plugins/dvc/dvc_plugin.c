@@ -40,7 +40,6 @@ static const struct dw_option dvc_options[] = {
 
 struct dvc_instance {
     const struct dw_host *host;
-    char *name;
     char *repo;      /* realpath of the repo root */
     char *path;      /* default tracked path, NULL when unset */
     char *cache_dir; /* absolute */
@@ -60,19 +59,19 @@ static void dvc_destroy(void *instance)
     struct dvc_instance *inst = instance;
     if (!inst)
         return;
-    free(inst->name);
     free(inst->repo);
     free(inst->path);
     free(inst->cache_dir);
     free(inst);
 }
 
-static int dvc_init(const struct dw_host *host, const char *instance_name, const void *config,
+static int dvc_init(const struct dw_host *host, struct dw_ctx *ctx, const char *instance_name, const void *config,
                     void **instance, char *err, size_t errlen)
 {
+    (void)instance_name; /* the host names the instance in its log lines */
     const struct dvc_config *cfg = config;
     struct dvc_instance *inst = calloc(1, sizeof *inst);
-    const char *repo = cfg && cfg->repo ? cfg->repo : ".";
+    const char *repo = cfg->repo;
     char *dotdvc = NULL;
     struct stat st;
     int rc = -1;
@@ -83,7 +82,7 @@ static int dvc_init(const struct dw_host *host, const char *instance_name, const
         goto out;
     }
     inst->host = host;
-    inst->cache_check = cfg ? cfg->cache_check : 0;
+    inst->cache_check = cfg->cache_check;
     inst->repo = realpath(repo, NULL);
     if (!inst->repo) {
         snprintf(err, errlen, "repo '%s': %s", repo, strerror(errno));
@@ -101,16 +100,14 @@ static int dvc_init(const struct dw_host *host, const char *instance_name, const
                  repo, inst->repo);
         goto out;
     }
-    inst->cache_dir = dvc_path_join(inst->repo, cfg && cfg->cache_dir ? cfg->cache_dir : ".dvc/cache");
-    inst->name = strdup(instance_name ? instance_name : "dvc");
-    inst->path = cfg && cfg->path ? strdup(cfg->path) : NULL;
-    if (!inst->cache_dir || !inst->name || (cfg && cfg->path && !inst->path)) {
+    inst->cache_dir = dvc_path_join(inst->repo, cfg->cache_dir ? cfg->cache_dir : ".dvc/cache");
+    inst->path = cfg->path ? strdup(cfg->path) : NULL;
+    if (!inst->cache_dir || (cfg->path && !inst->path)) {
         snprintf(err, errlen, "out of memory");
         goto out;
     }
-    if (host && host->size >= offsetof(struct dw_host, log) + sizeof host->log && host->log)
-        host->log(DW_LOG_INFO, inst->name, "DVC repo %s, cache %s%s", inst->repo, inst->cache_dir,
-                  inst->cache_check ? " (checked)" : "");
+    host->log(ctx, DW_LOG_INFO, "DVC repo %s, cache %s%s", inst->repo, inst->cache_dir,
+              inst->cache_check ? " (checked)" : "");
     *instance = inst;
     inst = NULL;
     rc = 0;
@@ -175,13 +172,13 @@ static void put(json_t *obj, const char *key, json_t *v, int *bad)
         *bad = 1;
 }
 
-/* Serialises into malloc'd memory, which host->free (free()) releases, whatever allocator jansson uses. */
-static char *dump_malloc(const json_t *v)
+/* Serialises into host->alloc memory: the host frees what data_version and actions return. */
+static char *dump_for_host(const struct dw_host *host, const json_t *v)
 {
     size_t n = json_dumpb(v, NULL, 0, DVC_JSON_FLAGS);
-    char *s = n ? malloc(n + 1) : NULL;
+    char *s = n ? host->alloc(n + 1) : NULL;
     if (s && json_dumpb(v, s, n, DVC_JSON_FLAGS) != n) {
-        free(s);
+        host->free(s);
         s = NULL;
     }
     if (s)
@@ -189,9 +186,9 @@ static char *dump_malloc(const json_t *v)
     return s;
 }
 
-static int finish(json_t *obj, int bad, char **json_out, char *err, size_t errlen)
+static int finish(const struct dvc_instance *inst, json_t *obj, int bad, char **json_out, char *err, size_t errlen)
 {
-    char *s = !bad && obj ? dump_malloc(obj) : NULL;
+    char *s = !bad && obj ? dump_for_host(inst->host, obj) : NULL;
     json_decref(obj);
     if (!s) {
         /* jansson refuses strings that are not UTF-8; file names can be any bytes */
@@ -265,7 +262,7 @@ static int dvc_data_version(void *instance, const char *path, char **json_out, c
     put(obj, "actual_md5", string_or_null(a.exists ? a.md5 : NULL), &bad);
     if (inst->cache_check)
         put(obj, "in_cache", json_boolean(in_cache), &bad);
-    rc = finish(obj, bad, json_out, err, errlen);
+    rc = finish(inst, obj, bad, json_out, err, errlen);
 out:
     dvc_match_release(&m);
     return rc;
@@ -355,7 +352,7 @@ static int action_status(const struct dvc_instance *inst, const char *path, char
         else
             bad = 1;
     }
-    rc = finish(obj, bad, json_out, err, errlen);
+    rc = finish(inst, obj, bad, json_out, err, errlen);
     obj = NULL;
 out:
     json_decref(obj);
@@ -400,7 +397,7 @@ static int action_hash(const struct dvc_instance *inst, const char *path, const 
     if (a.nfiles >= 0)
         put(obj, "nfiles", json_integer(a.nfiles), &bad);
     put(obj, "hash", json_string(dvc_hash_name(hash)), &bad);
-    rc = finish(obj, bad, json_out, err, errlen);
+    rc = finish(inst, obj, bad, json_out, err, errlen);
 out:
     free(rel);
     return rc;
@@ -450,6 +447,7 @@ out:
 DW_EXPORT const struct dw_plugin driftwatch_plugin = {
     .abi = DW_PLUGIN_ABI,
     .size = sizeof(struct dw_plugin),
+    .option_size = sizeof(struct dw_option),
     .name = "dvc",
     .kind = DW_KIND_VERSIONING,
     .version = DVC_PLUGIN_VERSION,

@@ -20,12 +20,38 @@
 static void *so_handle;
 static const struct dw_plugin *plugin;
 
+/* The instance's context as the fake host hands it to init: every host call must pass it back. */
+static int ctx_token;
+#define TEST_CTX ((struct dw_ctx *)&ctx_token)
+
 __attribute__((format(printf, 3, 4)))
-static void host_log(enum dw_log_level level, const char *name, const char *fmt, ...)
+static void host_log(struct dw_ctx *ctx, enum dw_log_level level, const char *fmt, ...)
 {
+    assert_ptr_equal(ctx, TEST_CTX);
     (void)level;
-    (void)name;
     (void)fmt;
+}
+
+/* What the plugin hands the host must come from host->alloc: blocks carry a tag that host_free
+ * checks, so a malloc'd answer fails the test (and trips ASan) instead of passing silently. */
+#define ALLOC_TAG 0x64766321u
+static void *host_alloc(size_t n)
+{
+    max_align_t *block = malloc(sizeof(max_align_t) + n);
+    if (!block)
+        return NULL;
+    *(unsigned *)block = ALLOC_TAG;
+    return block + 1;
+}
+
+static void host_free(void *p)
+{
+    if (!p)
+        return;
+    max_align_t *block = (max_align_t *)p - 1;
+    assert_int_equal(*(unsigned *)block, ALLOC_TAG);
+    *(unsigned *)block = 0;
+    free(block);
 }
 
 static const struct dw_host host = {
@@ -33,7 +59,8 @@ static const struct dw_host host = {
     .abi = DW_PLUGIN_ABI,
     .log = host_log,
     .state_dir = "/tmp",
-    .free = free,
+    .alloc = host_alloc,
+    .free = host_free,
 };
 
 static int load_plugin(void **state)
@@ -81,7 +108,7 @@ static void *instance_for(const char *repo, const char *path, int cache_check)
     void *cfg = make_config(repo, path, cache_check);
     void *inst = NULL;
     char err[512] = "";
-    if (plugin->init(&host, "dvc-test", cfg, &inst, err, sizeof err) != 0)
+    if (plugin->init(&host, TEST_CTX, "dvc-test", cfg, &inst, err, sizeof err) != 0)
         fail_msg("init: %s", err);
     free(cfg);
     return inst;
@@ -176,6 +203,7 @@ static void test_plugin_exports_versioning_abi_and_documented_options(void **sta
     (void)state;
     assert_int_equal(plugin->abi, DW_PLUGIN_ABI);
     assert_int_equal(plugin->size, sizeof(struct dw_plugin));
+    assert_int_equal(plugin->option_size, sizeof(struct dw_option));
     assert_string_equal(plugin->name, "dvc");
     assert_int_equal(plugin->kind, DW_KIND_VERSIONING);
     assert_non_null(plugin->init);
@@ -389,11 +417,11 @@ static void test_init_rejects_missing_dir_and_non_dvc_repo(void **state)
     void *inst = NULL;
     char err[512] = "";
     void *cfg = make_config(DVC_PROJECTS "/does-not-exist", NULL, 0);
-    assert_int_equal(plugin->init(&host, "dvc", cfg, &inst, err, sizeof err), -1);
+    assert_int_equal(plugin->init(&host, TEST_CTX, "dvc", cfg, &inst, err, sizeof err), -1);
     assert_non_null(strstr(err, "does-not-exist': No such file or directory"));
     free(cfg);
     cfg = make_config(DVC_PROJECTS, NULL, 0);
-    assert_int_equal(plugin->init(&host, "dvc", cfg, &inst, err, sizeof err), -1);
+    assert_int_equal(plugin->init(&host, TEST_CTX, "dvc", cfg, &inst, err, sizeof err), -1);
     assert_non_null(strstr(err, "is not a DVC repository (no .dvc/ directory"));
     assert_null(inst);
     free(cfg);
