@@ -45,7 +45,8 @@ struct active_run {
 
 struct command {
     const struct dw_host *host;
-    char *name;
+    struct dw_ctx *ctx;
+    char *name;         /* the instance's: metrics label, DRIFTWATCH_TRAINER, the record's file */
     char **argv;        /* owned, NULL-terminated: what execve gets */
     char *desc;         /* argv for messages, shell-quoted */
     char *cwd;
@@ -72,9 +73,9 @@ static const struct dw_option command_options[] = {
     {.name = "cwd", .type = DW_OPT_STRING, .offset = offsetof(struct command_config, cwd),
      .description = "working directory of the command (default: the agent's), e.g. the DVC repository"},
     {.name = "timeout", .type = DW_OPT_DURATION, .def = "1h", .offset = offsetof(struct command_config, timeout),
-     .description = "after this long the command's whole process group gets SIGTERM (state TIMEOUT)"},
+     .description = "after this long the command's whole process group gets SIGTERM (state TIMEOUT)", .min = "1ms"},
     {.name = "kill_grace", .type = DW_OPT_DURATION, .def = "10s", .offset = offsetof(struct command_config, kill_grace),
-     .description = "time between SIGTERM and SIGKILL when the timeout ends a command"},
+     .description = "time between SIGTERM and SIGKILL when the timeout ends a command", .min = "0"},
     {.name = "env", .type = DW_OPT_LIST, .offset = offsetof(struct command_config, env),
      .description = "extra environment variables, K=V each (values are never logged)"},
     {.name = "inherit_env", .type = DW_OPT_BOOL, .def = "true", .offset = offsetof(struct command_config, inherit_env),
@@ -111,22 +112,18 @@ static int64_t now_unix(void)
 
 static void count_run(struct command *c, const char *result)
 {
-    if (!c->host->metrics || !c->host->metrics->counter_add)
-        return;
     const char *labels[] = {"plugin", c->name, "result", result, NULL};
-    c->host->metrics->counter_add("driftwatch_trainer_runs_total",
-                                  "Retrain commands by result (succeeded, failed, timeout, error, skipped, dry_run, "
-                                  "abandoned).",
-                                  labels, 1);
+    c->host->counter_add(c->ctx, "driftwatch_trainer_runs_total",
+                         "Retrain commands by result (succeeded, failed, timeout, error, skipped, dry_run, "
+                         "abandoned).",
+                         labels, 1);
 }
 
 static void set_duration(struct command *c, double seconds)
 {
-    if (!c->host->metrics || !c->host->metrics->gauge_set)
-        return;
     const char *labels[] = {"plugin", c->name, NULL};
-    c->host->metrics->gauge_set("driftwatch_trainer_last_duration_seconds",
-                                "Wall time of the last finished retrain command.", labels, seconds);
+    c->host->gauge_set(c->ctx, "driftwatch_trainer_last_duration_seconds",
+                       "Wall time of the last finished retrain command.", labels, seconds);
 }
 
 /* Shell-style quoting for messages only (nothing is ever run through this). */
@@ -185,7 +182,7 @@ static void log_tail(struct command *c, enum dw_log_level level, pid_t pid, cons
     size_t len = strlen(text), off = 0;
     int parts = 0;
     if (!len)
-        c->host->log(level == DW_LOG_INFO ? DW_LOG_DEBUG : level, c->name, "command: pid %ld wrote no output",
+        c->host->log(c->ctx, level == DW_LOG_INFO ? DW_LOG_DEBUG : level, "command: pid %ld wrote no output",
                      (long)pid);
     while (off < len) {
         size_t n = len - off;
@@ -200,7 +197,7 @@ static void log_tail(struct command *c, enum dw_log_level level, pid_t pid, cons
                 n--;
         }
         parts++;
-        c->host->log(level, c->name, "command: pid %ld output%s%s: %.*s", (long)pid,
+        c->host->log(c->ctx, level, "command: pid %ld output%s%s: %.*s", (long)pid,
                      tail->total > tail->len && parts == 1 ? " (last 4 KB)" : "", parts > 1 ? " (continued)" : "",
                      (int)n, text + off);
         off += n;
@@ -411,7 +408,7 @@ static int finish_run(struct command *c, struct active_run *a, const struct cmd_
     long pid = (long)a->run.pid;
     snprintf(job, sizeof job, "pid:%ld", pid);
     if (st->outcome == CMD_ABANDONED) {
-        c->host->log(DW_LOG_WARN, c->name,
+        c->host->log(c->ctx, DW_LOG_WARN,
                      "command: stopping: leaving `%s` (pid %ld, key %s) running; its result will not be recorded",
                      c->desc, pid, a->key);
         count_run(c, "abandoned");
@@ -431,9 +428,9 @@ static int finish_run(struct command *c, struct active_run *a, const struct cmd_
         e.finished_at = now_unix();
         snprintf(e.job_id, sizeof e.job_id, "%s", job);
         if (cmd_record_put(c->record, a->key, &e, rerr, sizeof rerr) < 0)
-            c->host->log(DW_LOG_ERROR, c->name, "command: key %s succeeded but could not be recorded (it may run "
+            c->host->log(c->ctx, DW_LOG_ERROR, "command: key %s succeeded but could not be recorded (it may run "
                          "again after a restart): %s", a->key, rerr);
-        c->host->log(DW_LOG_INFO, c->name, "command: `%s` (pid %ld) succeeded in %.1fs for key %s", c->desc, pid,
+        c->host->log(c->ctx, DW_LOG_INFO, "command: `%s` (pid %ld) succeeded in %.1fs for key %s", c->desc, pid,
                      st->seconds, a->key);
         log_tail(c, DW_LOG_INFO, a->run.pid, &a->run.tail);
         count_run(c, "succeeded");
@@ -443,7 +440,7 @@ static int finish_run(struct command *c, struct active_run *a, const struct cmd_
     }
     /* Not done: forget the running entry so the core's next attempt runs the key again. */
     if (cmd_record_remove(c->record, a->key, rerr, sizeof rerr) < 0)
-        c->host->log(DW_LOG_ERROR, c->name, "command: %s", rerr);
+        c->host->log(c->ctx, DW_LOG_ERROR, "command: %s", rerr);
     const char *state;
     if (st->outcome == CMD_TIMED_OUT) {
         state = "TIMEOUT";
@@ -461,7 +458,7 @@ static int finish_run(struct command *c, struct active_run *a, const struct cmd_
                  st->seconds);
         count_run(c, "failed");
     }
-    c->host->log(DW_LOG_ERROR, c->name, "command: %s (key %s)", head, a->key);
+    c->host->log(c->ctx, DW_LOG_ERROR, "command: %s (key %s)", head, a->key);
     log_tail(c, DW_LOG_ERROR, a->run.pid, &a->run.tail);
     if (res)
         fill_result(res, job, state);
@@ -504,26 +501,26 @@ static int check_previous(struct command *c, const char *key, const struct cmd_e
             done.state = CMD_ENTRY_SUCCEEDED;
             done.finished_at = now_unix();
             if (cmd_record_put(c->record, key, &done, rerr, sizeof rerr) < 0)
-                c->host->log(DW_LOG_ERROR, c->name, "command: %s", rerr);
-            c->host->log(DW_LOG_INFO, c->name, "command: key %s already ran (pid %ld succeeded): not running it again",
+                c->host->log(c->ctx, DW_LOG_ERROR, "command: %s", rerr);
+            c->host->log(c->ctx, DW_LOG_INFO, "command: key %s already ran (pid %ld succeeded): not running it again",
                          key, (long)e->pid);
             count_run(c, "skipped");
             fill_result(res, e->job_id, "SUCCEEDED");
             return 1;
         }
-        c->host->log(DW_LOG_WARN, c->name, "command: the earlier run of key %s (pid %ld) failed: running it again",
+        c->host->log(c->ctx, DW_LOG_WARN, "command: the earlier run of key %s (pid %ld) failed: running it again",
                      key, (long)e->pid);
         return 0;
     }
     uint64_t ticks = cmd_proc_start_ticks(e->pid);
     if (r == 0 || (ticks && ticks == e->start_ticks)) {
-        c->host->log(DW_LOG_INFO, c->name, "command: key %s is still running (pid %ld): not starting it again", key,
+        c->host->log(c->ctx, DW_LOG_INFO, "command: key %s is still running (pid %ld): not starting it again", key,
                      (long)e->pid);
         count_run(c, "skipped");
         fill_result(res, e->job_id, "RUNNING");
         return 1;
     }
-    c->host->log(DW_LOG_WARN, c->name, "command: the earlier run of key %s (pid %ld) ended unobserved (the agent "
+    c->host->log(c->ctx, DW_LOG_WARN, "command: the earlier run of key %s (pid %ld) ended unobserved (the agent "
                  "was not running); its result is unknown: running it again", key, (long)e->pid);
     return 0;
 }
@@ -570,7 +567,7 @@ static int command_trigger(void *instance, const struct dw_trigger_event *ev, st
                              (int)strcspn(c->env_cfg[i], "="), c->env_cfg[i]);
             used += n > 0 ? (size_t)n : 0;
         }
-        c->host->log(DW_LOG_INFO, c->name,
+        c->host->log(c->ctx, DW_LOG_INFO,
                      "command: dry run: would run `%s`%s%s (timeout %llds%s) with DRIFTWATCH_MODEL=%s "
                      "DRIFTWATCH_KEY=%s DRIFTWATCH_DATA_VERSION=%s DRIFTWATCH_WINDOW_END=%s "
                      "DRIFTWATCH_DRIFTED_FEATURES=%s%s%s%s",
@@ -587,7 +584,7 @@ static int command_trigger(void *instance, const struct dw_trigger_event *ev, st
     }
 
     if (found == 1 && prev.state == CMD_ENTRY_SUCCEEDED) {
-        c->host->log(DW_LOG_INFO, c->name, "command: key %s already ran successfully (%s): not running it again",
+        c->host->log(c->ctx, DW_LOG_INFO, "command: key %s already ran successfully (%s): not running it again",
                      ev->key, prev.job_id);
         count_run(c, "skipped");
         fill_result(res, prev.job_id[0] ? prev.job_id : ev->key, "SUCCEEDED");
@@ -610,7 +607,7 @@ static int command_trigger(void *instance, const struct dw_trigger_event *ev, st
         }
         pthread_mutex_unlock(&c->lock);
         if (running)
-            c->host->log(DW_LOG_INFO, c->name, "command: key %s is running already (%s)", ev->key, res->job_id);
+            c->host->log(c->ctx, DW_LOG_INFO, "command: key %s is running already (%s)", ev->key, res->job_id);
         goto out;
     }
     a = calloc(1, sizeof *a);
@@ -639,7 +636,7 @@ static int command_trigger(void *instance, const struct dw_trigger_event *ev, st
     struct cmd_spec spec = {.path = program, .argv = c->argv, .envp = envp, .cwd = c->cwd};
     if (cmd_spawn(&spec, &a->run, rerr, sizeof rerr) < 0) {
         snprintf(err, errlen, "command: cannot start `%s`: %s", c->desc, rerr);
-        c->host->log(DW_LOG_ERROR, c->name, "%s", err);
+        c->host->log(c->ctx, DW_LOG_ERROR, "%s", err);
         count_run(c, "error");
         goto release;
     }
@@ -651,15 +648,15 @@ static int command_trigger(void *instance, const struct dw_trigger_event *ev, st
                           .start_ticks = cmd_proc_start_ticks(a->run.pid), .started_at = now_unix()};
     snprintf(e.job_id, sizeof e.job_id, "pid:%ld", (long)a->run.pid);
     if (cmd_record_put(c->record, ev->key, &e, rerr, sizeof rerr) < 0)
-        c->host->log(DW_LOG_ERROR, c->name, "command: %s (a restart would not know key %s is running)", rerr, ev->key);
-    c->host->log(DW_LOG_INFO, c->name, "command: running `%s`%s%s for model %s, key %s (pid %ld)", c->desc,
+        c->host->log(c->ctx, DW_LOG_ERROR, "command: %s (a restart would not know key %s is running)", rerr, ev->key);
+    c->host->log(c->ctx, DW_LOG_INFO, "command: running `%s`%s%s for model %s, key %s (pid %ld)", c->desc,
                  c->cwd ? " in " : "", c->cwd ? c->cwd : "", ev->model ? ev->model : "?", ev->key, (long)a->run.pid);
 
     if (!c->wait) {
         int prc = pthread_create(&a->thread, NULL, reaper_main, a);
         if (prc != 0) {
             /* Without a reaper the command still runs; it is watched in this call instead. */
-            c->host->log(DW_LOG_WARN, c->name, "command: cannot start a reaper thread (%s): waiting for pid %ld",
+            c->host->log(c->ctx, DW_LOG_WARN, "command: cannot start a reaper thread (%s): waiting for pid %ld",
                          strerror(prc), (long)a->run.pid);
             a->background = 0;
         } else {
@@ -713,8 +710,8 @@ static int valid_env_name(const char *s, size_t n)
     return 1;
 }
 
-static int command_init(const struct dw_host *host, const char *instance_name, const void *config, void **instance,
-                        char *err, size_t errlen)
+static int command_init(const struct dw_host *host, struct dw_ctx *ctx, const char *instance_name, const void *config,
+                        void **instance, char *err, size_t errlen)
 {
     const struct command_config *cfg = config;
     *instance = NULL;
@@ -741,14 +738,6 @@ static int command_init(const struct dw_host *host, const char *instance_name, c
             return -1;
         }
     }
-    if (cfg->timeout <= 0) {
-        snprintf(err, errlen, "command: option 'timeout' must be positive");
-        return -1;
-    }
-    if (cfg->kill_grace < 0) {
-        snprintf(err, errlen, "command: option 'kill_grace' must not be negative");
-        return -1;
-    }
     if (cfg->cwd && *cfg->cwd) {
         struct stat st;
         if (stat(cfg->cwd, &st) < 0) {
@@ -768,12 +757,13 @@ static int command_init(const struct dw_host *host, const char *instance_name, c
     }
     pthread_mutex_init(&c->lock, NULL);
     c->host = host;
+    c->ctx = ctx;
     c->shell = cfg->shell;
     c->wait = cfg->wait;
     c->inherit_env = cfg->inherit_env;
     c->timeout_ms = cfg->timeout;
     c->grace_ms = cfg->kill_grace;
-    int bad = !(c->name = strdup(instance_name ? instance_name : "command"));
+    int bad = !(c->name = strdup(instance_name));
     if (!bad && cfg->cwd && *cfg->cwd)
         bad = !(c->cwd = strdup(cfg->cwd));
     size_t argc = cfg->shell ? 3 : cfg->argv.n;
@@ -864,6 +854,7 @@ static void command_destroy(void *instance)
 DW_EXPORT const struct dw_plugin driftwatch_plugin = {
     .abi = DW_PLUGIN_ABI,
     .size = sizeof(struct dw_plugin),
+    .option_size = sizeof(struct dw_option),
     .name = "command",
     .kind = DW_KIND_TRAINER,
     .version = "1.0.0",

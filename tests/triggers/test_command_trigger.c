@@ -483,6 +483,9 @@ static void test_command_init_rejects_bad_options(void **state)
     assert_non_null(strstr(err, "/no/such/dir"));
     assert_int_equal(trig_open(&ti, "command", "bad", "shell: true\n", err, sizeof err), -1);
     assert_non_null(strstr(err, "argv"));
+    /* Bounds of the option table, enforced by the loader. */
+    assert_int_equal(trig_open(&ti, "command", "bad", "argv: [echo]\ntimeout: 0s\n", err, sizeof err), -1);
+    assert_non_null(strstr(err, "option 'timeout' must be at least 1ms"));
 
     /* A record that does not parse stops the instance (at start: the agent prepares the state
      * directory after init) rather than risking a second run. */

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "plugin/host.h"
+#include "plugin/plugin_ctx.h"
 #include "util/log.h"
 #include "util/metrics.h"
 #include "util/yaml_tree.h"
@@ -57,8 +58,16 @@ int trig_open(struct trig_instance *ti, const char *plugin, const char *instance
     log_clear_secrets();
     if (rc < 0)
         return -1;
-    if (ti->p->init(host_table(), instance_name, ti->cfg.data, &ti->inst, err, errlen) < 0) {
+    ti->ctx = plugin_ctx_new(plugin, instance_name);
+    if (!ti->ctx) {
+        snprintf(err, errlen, "out of memory");
         plugin_config_free(&ti->cfg);
+        return -1;
+    }
+    if (ti->p->init(host_table(), ti->ctx, instance_name, ti->cfg.data, &ti->inst, err, errlen) < 0) {
+        plugin_ctx_free(ti->ctx);
+        plugin_config_free(&ti->cfg);
+        ti->ctx = NULL;
         ti->inst = NULL;
         return -1;
     }
@@ -79,6 +88,8 @@ void trig_close(struct trig_instance *ti)
             ti->p->stop(ti->inst);
         ti->p->destroy(ti->inst);
     }
+    if (ti->ctx)
+        plugin_ctx_free(ti->ctx);
     plugin_config_free(&ti->cfg);
     memset(ti, 0, sizeof *ti);
 }
@@ -87,6 +98,7 @@ int trig_fire(struct trig_instance *ti, const struct dw_trigger_event *ev, struc
               size_t errlen)
 {
     memset(res, 0, sizeof *res);
+    res->size = sizeof *res;
     err[0] = '\0';
     return ti->p->trigger(ti->inst, ev, res, err, errlen);
 }
@@ -97,7 +109,8 @@ struct dw_trigger_event trig_event(const char *key, int dry_run)
         {"amount", "ks", 0.41, 0.001},
         {"country", "chisquare", 37.5, 0.0002},
     };
-    struct dw_trigger_event ev = {.model = "fraud", .key = key, .data_version = "0f3e8a1b2c4d",
+    struct dw_trigger_event ev = {.size = sizeof ev,
+                                  .model = "fraud", .key = key, .data_version = "0f3e8a1b2c4d",
                                   .window_end = "2024-05-01T12:00:00Z", .n_features = 2, .features = features,
                                   .dry_run = dry_run};
     return ev;

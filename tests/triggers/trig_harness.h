@@ -18,6 +18,7 @@ const struct dw_plugin *trig_plugin(const char *name);
 struct trig_instance {
     const struct dw_plugin *p;
     struct plugin_config cfg;
+    struct dw_ctx *ctx; /* the instance's context, as the agent's loader makes one */
     void *inst;
     int started;
 };
@@ -29,6 +30,7 @@ int trig_open(struct trig_instance *ti, const char *plugin, const char *instance
               size_t errlen);
 int trig_start(struct trig_instance *ti, char *err, size_t errlen);
 void trig_close(struct trig_instance *ti);
+/* Calls trigger with res zeroed and sized, as the host does. */
 int trig_fire(struct trig_instance *ti, const struct dw_trigger_event *ev, struct dw_trigger_result *res, char *err,
               size_t errlen);
 
