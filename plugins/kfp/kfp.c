@@ -27,15 +27,16 @@ static const struct dw_option kfp_options[] = {
     {.name = "token", .type = DW_OPT_SECRET, .offset = offsetof(struct kfp_config, token),
      .description = "bearer token sent as 'Authorization: Bearer ...' (never logged)"},
     {.name = "timeout", .type = DW_OPT_DURATION, .def = "30s", .offset = offsetof(struct kfp_config, timeout),
-     .description = "timeout of one HTTP request"},
+     .description = "timeout of one HTTP request", .min = "1ms"},
     {.name = "deadline", .type = DW_OPT_DURATION, .def = "2m", .offset = offsetof(struct kfp_config, deadline),
-     .description = "overall time one trigger may spend listing and creating (retries included)"},
+     .description = "overall time one trigger may spend listing and creating (retries included)", .min = "1ms"},
     {.name = "retry_delay", .type = DW_OPT_DURATION, .def = "1s", .offset = offsetof(struct kfp_config, retry_delay),
-     .description = "first wait before listing again after a failed create (doubles, full jitter, capped at 60s)"},
+     .description = "first wait before listing again after a failed create (doubles, full jitter, capped at 60s)",
+     .min = "0"},
     {.name = "poll", .type = DW_OPT_BOOL, .def = "true", .offset = offsetof(struct kfp_config, poll),
      .description = "follow each run to a final state (SUCCEEDED, SKIPPED, FAILED, CANCELED) in a background thread"},
     {.name = "poll_interval", .type = DW_OPT_DURATION, .def = "10s", .offset = offsetof(struct kfp_config, poll_interval),
-     .description = "time between two GETs of a run"},
+     .description = "time between two GETs of a run", .min = "1ms"},
     {0},
 };
 
@@ -78,8 +79,8 @@ static void kfp_free(struct kfp *k)
     free(k);
 }
 
-static int kfp_init(const struct dw_host *host, const char *instance_name, const void *config, void **instance,
-                    char *err, size_t errlen)
+static int kfp_init(const struct dw_host *host, struct dw_ctx *ctx, const char *instance_name, const void *config,
+                    void **instance, char *err, size_t errlen)
 {
     const struct kfp_config *cfg = config;
     *instance = NULL;
@@ -112,10 +113,6 @@ static int kfp_init(const struct dw_host *host, const char *instance_name, const
                 return -1;
             }
     }
-    if (cfg->timeout <= 0 || cfg->deadline <= 0 || cfg->poll_interval <= 0 || cfg->retry_delay < 0) {
-        snprintf(err, errlen, "kfp: options 'timeout', 'deadline' and 'poll_interval' must be positive");
-        return -1;
-    }
 
     struct kfp *k = calloc(1, sizeof *k);
     if (!k) {
@@ -125,15 +122,16 @@ static int kfp_init(const struct dw_host *host, const char *instance_name, const
     pthread_mutex_init(&k->lock, NULL);
     pu_cond_init_monotonic(&k->cond);
     k->host = host;
+    k->ctx = ctx;
     k->drift_parameters = cfg->drift_parameters;
     k->timeout_ms = cfg->timeout;
     k->deadline_ms = cfg->deadline;
-    k->retry_delay_ms = cfg->retry_delay > 0 ? cfg->retry_delay : 1;
+    k->retry_delay_ms = cfg->retry_delay > 0 ? cfg->retry_delay : 1; /* a delay of 0 would never double */
     k->poll = cfg->poll;
     k->poll_interval_ms = cfg->poll_interval;
 
     int failed = 0;
-    k->name = strdup(instance_name ? instance_name : "kfp");
+    k->name = strdup(instance_name);
     k->base = strdup(cfg->host);
     failed |= !k->name || !k->base;
     if (k->base) {
@@ -200,6 +198,7 @@ static int kfp_trigger_op(void *instance, const struct dw_trigger_event *ev, str
 DW_EXPORT const struct dw_plugin driftwatch_plugin = {
     .abi = DW_PLUGIN_ABI,
     .size = sizeof(struct dw_plugin),
+    .option_size = sizeof(struct dw_option),
     .name = "kfp",
     .kind = DW_KIND_TRAINER,
     .version = "1.0.0",

@@ -32,7 +32,8 @@ struct kfp_tracked;
 
 struct kfp {
     const struct dw_host *host;
-    char *name;             /* instance name: the plugin label of metrics and logs */
+    struct dw_ctx *ctx;     /* the instance's, for every host call */
+    char *name;             /* instance name: the plugin label of metrics, the pending-runs file */
     char *base;             /* host without a trailing '/' */
     char *pipeline_id;
     char *pipeline_version_id;

@@ -44,7 +44,7 @@ int kfp_call(struct kfp *k, const char *method, const char *path, const char *qu
     char herr[768], why[768];
     const char *headers[4];
     int nh = 0;
-    struct dw_http_client_response resp = {0};
+    struct dw_http_client_response resp = {.size = sizeof resp};
 
     *status = 0;
     if (out)
@@ -63,6 +63,7 @@ int kfp_call(struct kfp *k, const char *method, const char *path, const char *qu
     headers[nh] = NULL;
 
     struct dw_http_client_request req = {
+        .size = sizeof req,
         .method = method,
         .url = url,
         .headers = headers,
@@ -73,7 +74,7 @@ int kfp_call(struct kfp *k, const char *method, const char *path, const char *qu
         .deadline_ms = deadline_ms > 0 ? deadline_ms : k->timeout_ms,
     };
     herr[0] = '\0';
-    if (k->host->http_request(&req, &resp, herr, sizeof herr) < 0) {
+    if (k->host->http_request(k->ctx, &req, &resp, herr, sizeof herr) < 0) {
         /* herr already names the method and the URL (without the query). */
         snprintf(err, errlen, "kfp: %s", herr[0] ? herr : "request failed");
         goto out;

@@ -37,17 +37,15 @@ static const char *label_state(const char *state)
 
 void kfp_export_state(struct kfp *k, const char *job, const char *old_state, const char *state)
 {
-    if (!k->host->metrics || !k->host->metrics->gauge_set)
-        return;
     static const char help[] = "1 for the current state of a retraining job started by a trainer plugin, 0 for "
                                "states it left.";
     const char *current = label_state(state);
     if (old_state && *old_state && strcmp(label_state(old_state), current) != 0) {
         const char *old_labels[] = {"plugin", k->name, "job", job, "state", label_state(old_state), NULL};
-        k->host->metrics->gauge_set("driftwatch_trainer_job_state", help, old_labels, 0);
+        k->host->gauge_set(k->ctx, "driftwatch_trainer_job_state", help, old_labels, 0);
     }
     const char *labels[] = {"plugin", k->name, "job", job, "state", current, NULL};
-    k->host->metrics->gauge_set("driftwatch_trainer_job_state", help, labels, 1);
+    k->host->gauge_set(k->ctx, "driftwatch_trainer_job_state", help, labels, 1);
 }
 
 static void tracked_free(struct kfp_tracked *t)
@@ -78,7 +76,7 @@ static void pending_save_locked(struct kfp *k, const struct kfp_tracked *t, int 
         json_decref(rec);
     }
     if (rc < 0)
-        k->host->log(DW_LOG_WARN, k->name, "kfp: pending runs: %s (run %s would not be followed after a restart)",
+        k->host->log(k->ctx, DW_LOG_WARN, "kfp: pending runs: %s (run %s would not be followed after a restart)",
                      err, t->run_id);
 }
 
@@ -119,7 +117,7 @@ static void pending_load(struct kfp *k)
         return;
     int rc = pu_pending_jobs_open(k->host->state_dir, "kfp", k->name, &k->pending, err, sizeof err);
     if (rc != 0) {
-        k->host->log(DW_LOG_WARN, k->name, "kfp: pending runs: %s", rc < 0 ? "out of memory" : err);
+        k->host->log(k->ctx, DW_LOG_WARN, "kfp: pending runs: %s", rc < 0 ? "out of memory" : err);
         if (!k->pending)
             return;
     }
@@ -132,9 +130,9 @@ static void pending_load(struct kfp *k)
         const char *name = json_string_value(json_object_get(job, "display_name"));
         const char *state = json_string_value(json_object_get(job, "state"));
         if (track_locked(k, id, name ? name : id, state ? state : "", pu_now_ms()) < 0)
-            k->host->log(DW_LOG_WARN, k->name, "kfp: out of memory: run %s will not be followed", id);
+            k->host->log(k->ctx, DW_LOG_WARN, "kfp: out of memory: run %s will not be followed", id);
         else
-            k->host->log(DW_LOG_INFO, k->name, "kfp: resuming the polling of run %s (%s), %s when last seen", id,
+            k->host->log(k->ctx, DW_LOG_INFO, "kfp: resuming the polling of run %s (%s), %s when last seen", id,
                          name ? name : id, state && *state ? state : "in an unknown state");
     }
     json_decref(jobs);
@@ -154,7 +152,7 @@ static void poll_run(struct kfp *k, struct kfp_tracked *t)
         return;
     /* One attempt: the poller tries again at the next interval, and stop() never waits on backoff. */
     if (kfp_call(k, "GET", path, NULL, NULL, 1, 0, &status, &run, err, sizeof err) < 0) {
-        k->host->log(status == 404 ? DW_LOG_ERROR : DW_LOG_WARN, k->name, "%s (following run %s%s)", err, t->run_id,
+        k->host->log(k->ctx, status == 404 ? DW_LOG_ERROR : DW_LOG_WARN, "%s (following run %s%s)", err, t->run_id,
                      status == 404 ? "; giving up on it" : "; trying again later");
         if (status == 404) {
             pthread_mutex_lock(&k->lock);
@@ -175,10 +173,10 @@ static void poll_run(struct kfp *k, struct kfp_tracked *t)
         if (kfp_state_is_final(state)) {
             int ok = strcmp(state, "SUCCEEDED") == 0 || strcmp(state, "SKIPPED") == 0;
             const char *msg = json_string_value(json_object_get(json_object_get(run, "error"), "message"));
-            k->host->log(ok ? DW_LOG_INFO : DW_LOG_ERROR, k->name, "kfp: run %s (%s) finished: %s%s%s", t->run_id,
+            k->host->log(k->ctx, ok ? DW_LOG_INFO : DW_LOG_ERROR, "kfp: run %s (%s) finished: %s%s%s", t->run_id,
                          t->display_name, state, msg && *msg ? ": " : "", msg && *msg ? msg : "");
         } else {
-            k->host->log(DW_LOG_INFO, k->name, "kfp: run %s (%s): %s", t->run_id, t->display_name, state);
+            k->host->log(k->ctx, DW_LOG_INFO, "kfp: run %s (%s): %s", t->run_id, t->display_name, state);
         }
         pthread_mutex_lock(&k->lock);
         snprintf(t->state, sizeof t->state, "%s", state);

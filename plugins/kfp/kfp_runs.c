@@ -163,11 +163,11 @@ static int name_of_model(const char *name, const char *prefix)
 }
 
 /* 1: a run of the event's model created within its cooldown exists (*run set, new reference),
- * 0: none (or the host passes no cooldown, or the key is not a fleet key), -1: error. */
+ * 0: none (or a cooldown of 0, or the key is not a fleet key), -1: error. */
 static int find_episode_run(struct kfp *k, const struct dw_trigger_event *ev, int64_t deadline, json_t **run,
                             char *err, size_t errlen)
 {
-    int64_t cooldown = pu_trigger_cooldown_ms(k->host, ev);
+    int64_t cooldown = ev->cooldown_ms;
     char *model = cooldown > 0 ? pu_key_model_part(ev->key) : NULL;
     char *prefix = model ? pu_strf("driftwatch-%s-", model) : NULL;
     char *token = NULL, since[32];
@@ -242,7 +242,7 @@ static void use_run(struct kfp *k, json_t *run, const char *display_name, struct
         return;
     kfp_export_state(k, display_name, NULL, state);
     if (k->poll && !kfp_state_is_final(state) && kfp_track(k, id, display_name, state) < 0)
-        k->host->log(DW_LOG_WARN, k->name, "kfp: out of memory: run %s will not be followed", id);
+        k->host->log(k->ctx, DW_LOG_WARN, "kfp: out of memory: run %s will not be followed", id);
 }
 
 int kfp_trigger(struct kfp *k, const struct dw_trigger_event *ev, struct dw_trigger_result *res, char *err,
@@ -264,7 +264,7 @@ int kfp_trigger(struct kfp *k, const struct dw_trigger_event *ev, struct dw_trig
     }
     if (ev->dry_run) {
         text = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
-        k->host->log(DW_LOG_INFO, k->name, "kfp: dry run: would look for a run named %s, else POST %s%s %s",
+        k->host->log(k->ctx, DW_LOG_INFO, "kfp: dry run: would look for a run named %s, else POST %s%s %s",
                      display_name, k->base, KFP_RUNS_PATH, text ? text : "(body)");
         snprintf(res->job_id, sizeof res->job_id, "%s", display_name);
         snprintf(res->state, sizeof res->state, "DRY_RUN");
@@ -281,11 +281,11 @@ int kfp_trigger(struct kfp *k, const struct dw_trigger_event *ev, struct dw_trig
     if (found) {
         const char *name = json_string_value(json_object_get(run, "display_name"));
         const char *at = json_string_value(json_object_get(run, "created_at"));
-        k->host->log(DW_LOG_INFO, k->name, "kfp: run %s (%s) of model %s was created at %s, within the cooldown: "
+        k->host->log(k->ctx, DW_LOG_INFO, "kfp: run %s (%s) of model %s was created at %s, within the cooldown: "
                      "joining it, not creating another (key %s)", json_string_value(json_object_get(run, "run_id")),
                      name, ev->model ? ev->model : "?", at ? at : "?", ev->key);
         use_run(k, run, name, res);
-        pu_trigger_result_set_joined(k->host, res);
+        res->joined = 1;
         ret = 0;
         goto out;
     }
@@ -295,11 +295,11 @@ int kfp_trigger(struct kfp *k, const struct dw_trigger_event *ev, struct dw_trig
         if (found < 0)
             goto out;
         if (found) {
-            k->host->log(DW_LOG_INFO, k->name, "kfp: run %s (%s) exists already for key %s: using it, not creating "
+            k->host->log(k->ctx, DW_LOG_INFO, "kfp: run %s (%s) exists already for key %s: using it, not creating "
                          "another", json_string_value(json_object_get(run, "run_id")), display_name, ev->key);
             use_run(k, run, display_name, res);
             if (attempt == 1) /* there before this trigger created anything */
-                pu_trigger_result_set_joined(k->host, res);
+                res->joined = 1;
             ret = 0;
             goto out;
         }
@@ -310,7 +310,7 @@ int kfp_trigger(struct kfp *k, const struct dw_trigger_event *ev, struct dw_trig
                 snprintf(err, errlen, "kfp: POST %s%s: the answer has no run_id", k->base, KFP_RUNS_PATH);
                 goto out;
             }
-            k->host->log(DW_LOG_INFO, k->name, "kfp: created run %s (%s) for model %s, key %s",
+            k->host->log(k->ctx, DW_LOG_INFO, "kfp: created run %s (%s) for model %s, key %s",
                          json_string_value(json_object_get(run, "run_id")), display_name,
                          ev->model ? ev->model : "?", ev->key);
             use_run(k, run, display_name, res);
@@ -328,7 +328,7 @@ int kfp_trigger(struct kfp *k, const struct dw_trigger_event *ev, struct dw_trig
                      "%s before creating one)", attempt, attempt == 1 ? "" : "s", display_name);
             goto out;
         }
-        k->host->log(DW_LOG_WARN, k->name, "%s; listing runs again before another create in %lld ms", err,
+        k->host->log(k->ctx, DW_LOG_WARN, "%s; listing runs again before another create in %lld ms", err,
                      (long long)wait);
         if (pu_sleep(&k->lock, &k->cond, &k->stopping, wait)) {
             snprintf(err, errlen, "kfp: stopping before run %s was created", display_name);

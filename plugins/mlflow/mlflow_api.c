@@ -66,7 +66,7 @@ int ml_call(struct ml *m, const char *method, const char *endpoint, const char *
         .max_attempts = attempts >= 1 ? attempts : 1,
         .deadline_ms = m->deadline_ms,
     };
-    int rc = m->host->http_request(&req, &resp, herr, sizeof herr);
+    int rc = m->host->http_request(m->ctx, &req, &resp, herr, sizeof herr);
     ret = pu_http_outcome(rc, &resp, herr, detail, sizeof detail);
     *status = rc < 0 ? 0 : resp.status;
     if (ret == PU_HTTP_OK) {
@@ -154,7 +154,7 @@ int ml_experiment_id(struct ml *m, const char *name, char **id, char *err, size_
     if (rc == PU_HTTP_OK) {
         const char *eid = json_string_value(json_object_get(answer, "experiment_id"));
         if (eid && *eid && (*id = pu_strdup(eid))) {
-            m->host->log(DW_LOG_INFO, m->name, "mlflow: created experiment %s (id %s) at %s", name, eid,
+            m->host->log(m->ctx, DW_LOG_INFO, "mlflow: created experiment %s (id %s) at %s", name, eid,
                          m->base_desc);
         } else {
             snprintf(err, errlen, "mlflow %s: POST %s" ML_API "experiments/create: the answer has no experiment_id",

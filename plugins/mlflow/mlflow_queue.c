@@ -18,7 +18,7 @@ void ml_count(struct ml *m, const char *event, const char *result)
 {
     const char *labels[] = {"plugin", m->name, "event", event, "result", result, NULL};
     if (m->host->metrics && m->host->metrics->counter_add)
-        m->host->metrics->counter_add(ML_METRIC, ML_METRIC_HELP, labels, 1);
+        m->host->counter_add(m->ctx, ML_METRIC, ML_METRIC_HELP, labels, 1);
 }
 
 /* Forgets the queued event of key; a failed write is logged: the event may then be recorded again
@@ -28,7 +28,7 @@ static void forget(struct ml *m, const char *key)
     char err[512];
     pthread_mutex_lock(&m->lock);
     if (pu_pending_jobs_remove(m->queue, key, err, sizeof err) < 0)
-        m->host->log(DW_LOG_WARN, m->name, "mlflow: %s", err);
+        m->host->log(m->ctx, DW_LOG_WARN, "mlflow: %s", err);
     pthread_mutex_unlock(&m->lock);
 }
 
@@ -66,7 +66,7 @@ static int record_pass(struct ml *m)
         if (rc == PU_HTTP_TRANSIENT) {
             ml_count(m, what ? what : "unknown", "error");
             if (worth_logging(++m->failures))
-                m->host->log(DW_LOG_WARN, m->name, "%s; the %s event of model %s is kept (%zu more queued behind it) "
+                m->host->log(m->ctx, DW_LOG_WARN, "%s; the %s event of model %s is kept (%zu more queued behind it) "
                              "and tried again in %g s, %u failed pass(es) in a row", err, what ? what : "?",
                              model ? model : "?", json_array_size(jobs) - i - 1,
                              (double)m->retry_interval_ms / 1000, m->failures);
@@ -74,13 +74,13 @@ static int record_pass(struct ml *m)
             break;
         }
         if (m->failures) {
-            m->host->log(DW_LOG_INFO, m->name, "mlflow: the tracking server takes events again after %u failed "
+            m->host->log(m->ctx, DW_LOG_INFO, "mlflow: the tracking server takes events again after %u failed "
                          "pass(es)", m->failures);
             m->failures = 0;
         }
         if (rc == PU_HTTP_REFUSED) {
             ml_count(m, what ? what : "unknown", "refused");
-            m->host->log(DW_LOG_ERROR, m->name, "%s; the %s event of model %s (key %s) is dropped",
+            m->host->log(m->ctx, DW_LOG_ERROR, "%s; the %s event of model %s (key %s) is dropped",
                          json_is_object(event) ? err : "mlflow: a queued entry without its event", what ? what : "?",
                          model ? model : "?", key);
         }
@@ -133,7 +133,7 @@ int ml_queue_add(struct ml *m, const json_t *event, char *err, size_t errlen)
     } else {
         /* Kept in memory even when the file cannot be written: recorded unless the agent stops first. */
         if (pu_pending_jobs_put(m->queue, entry, werr, sizeof werr) < 0)
-            m->host->log(DW_LOG_WARN, m->name, "mlflow: %s (the event is kept in memory only)", werr);
+            m->host->log(m->ctx, DW_LOG_WARN, "mlflow: %s (the event is kept in memory only)", werr);
         pthread_cond_broadcast(&m->cond);
     }
     pthread_mutex_unlock(&m->lock);
@@ -154,9 +154,9 @@ int ml_queue_start(struct ml *m, char *err, size_t errlen)
         return -1;
     }
     if (rc == 1)
-        m->host->log(DW_LOG_WARN, m->name, "mlflow: %s (starting with an empty queue)", why);
+        m->host->log(m->ctx, DW_LOG_WARN, "mlflow: %s (starting with an empty queue)", why);
     if (left)
-        m->host->log(DW_LOG_INFO, m->name, "mlflow: %zu event(s) left by the previous run are recorded now", left);
+        m->host->log(m->ctx, DW_LOG_INFO, "mlflow: %zu event(s) left by the previous run are recorded now", left);
     pthread_mutex_lock(&m->lock);
     int started = pthread_create(&m->thread, NULL, queue_main, m) == 0;
     m->thread_running = started;

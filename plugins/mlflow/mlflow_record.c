@@ -173,7 +173,7 @@ static int find_or_create(struct ml *m, const char *experiment_id, const json_t 
             snprintf(err + used, errlen - used, " (gave up after %d attempt%s)", attempt, attempt == 1 ? "" : "s");
             return rc;
         }
-        m->host->log(DW_LOG_WARN, m->name, "%s; searching for the run again before another create in %lld ms", err,
+        m->host->log(m->ctx, DW_LOG_WARN, "%s; searching for the run again before another create in %lld ms", err,
                      (long long)wait);
         if (pu_sleep(&m->lock, &m->cond, &m->stopping, wait)) {
             snprintf(err, errlen, "mlflow %s: stopping before the run of %s was created", m->name, key);
@@ -298,7 +298,7 @@ int ml_record(struct ml *m, const json_t *event, char **run_id, char *err, size_
     if (rc != PU_HTTP_OK)
         goto out;
     if (finished) {
-        m->host->log(DW_LOG_INFO, m->name, "mlflow: run %s of %s %s (key %s) is recorded already in experiment %s: "
+        m->host->log(m->ctx, DW_LOG_INFO, "mlflow: run %s of %s %s (key %s) is recorded already in experiment %s: "
                      "not logging it again", *run_id, what, model, key, experiment);
         ml_count(m, what, "found");
         goto out;
@@ -310,7 +310,7 @@ int ml_record(struct ml *m, const json_t *event, char **run_id, char *err, size_
     if ((rc = log_batches(m, *run_id, event, have_params, err, errlen)) != PU_HTTP_OK ||
         (rc = finish_run(m, *run_id, err, errlen)) != PU_HTTP_OK)
         goto out;
-    m->host->log(DW_LOG_INFO, m->name, "mlflow: %s run %s for %s of model %s (key %s) in experiment %s (id %s)",
+    m->host->log(m->ctx, DW_LOG_INFO, "mlflow: %s run %s for %s of model %s (key %s) in experiment %s (id %s)",
                  found ? "completed" : "recorded", *run_id, what, model, key, experiment, experiment_id);
     ml_count(m, what, found ? "found" : "created");
 out:

@@ -33,7 +33,7 @@ void vx_count_request(struct vertex *v, const char *op, long status)
     char code[PU_STATUS_LABEL_MAX];
     pu_status_label(status, code);
     const char *labels[] = {"plugin", v->name, "call", op, "code", code, NULL};
-    v->host->metrics->counter_add("driftwatch_vertex_requests_total",
+    v->host->counter_add(v->ctx, "driftwatch_vertex_requests_total",
                                   "Vertex AI REST calls by method and HTTP status (error: no answer).", labels, 1);
 }
 
@@ -112,7 +112,7 @@ int vx_call_counted(struct vertex *v, const char *op, const char *resource, cons
     if (retry == VX_POLL && req.timeout_ms > VX_POLL_TIMEOUT_MS)
         req.timeout_ms = req.deadline_ms = VX_POLL_TIMEOUT_MS;
     herr[0] = '\0';
-    if (v->host->http_request(&req, &resp, herr, sizeof herr) < 0) {
+    if (v->host->http_request(v->ctx, &req, &resp, herr, sizeof herr) < 0) {
         vx_count_request(v, op, 0);
         snprintf(err, errlen, "vertex: %s %s: %s", op, resource, herr[0] ? herr : "request failed");
         goto out;

@@ -271,7 +271,7 @@ static int fetch_token(struct vertex *v, char *err, size_t errlen)
     }
 
     herr[0] = '\0';
-    if (v->host->http_request(&req, &resp, herr, sizeof herr) < 0) {
+    if (v->host->http_request(v->ctx, &req, &resp, herr, sizeof herr) < 0) {
         snprintf(err, errlen, "access token from %s: %s", a->source == VX_AUTH_SA_KEY ? "the token URI" :
                  "the metadata server", herr);
         goto out;
@@ -309,7 +309,7 @@ static int fetch_token(struct vertex *v, char *err, size_t errlen)
     a->token = copy;
     a->refresh_at = mono_s() + expires_in - margin;
     a->fetches++;
-    v->host->log(DW_LOG_DEBUG, v->name, "vertex: got an access token from %s, valid %llds (fetch %lld)", where,
+    v->host->log(v->ctx, DW_LOG_DEBUG, "vertex: got an access token from %s, valid %llds (fetch %lld)", where,
                  (long long)expires_in, (long long)a->fetches);
     ret = 0;
 out:

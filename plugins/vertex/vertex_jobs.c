@@ -120,10 +120,10 @@ static void export_state(struct vertex *v, const char *name, const char *old_sta
     const char *job = last_segment(name);
     if (old_state && *old_state && strcmp(old_state, state) != 0) {
         const char *old_labels[] = {"plugin", v->name, "job", job, "state", old_state, NULL};
-        v->host->metrics->gauge_set("driftwatch_trainer_job_state", help, old_labels, 0);
+        v->host->gauge_set(v->ctx, "driftwatch_trainer_job_state", help, old_labels, 0);
     }
     const char *labels[] = {"plugin", v->name, "job", job, "state", state, NULL};
-    v->host->metrics->gauge_set("driftwatch_trainer_job_state", help, labels, 1);
+    v->host->gauge_set(v->ctx, "driftwatch_trainer_job_state", help, labels, 1);
 }
 
 /* ---- request bodies ---- */
@@ -278,7 +278,7 @@ static json_t *custom_job_body(struct vertex *v, const struct dw_trigger_event *
 static void log_dry_run(struct vertex *v, const char *method, const char *path, const char *query, json_t *body)
 {
     char *text = json_dumps(body, JSON_COMPACT);
-    v->host->log(DW_LOG_INFO, v->name, "vertex: dry run: would %s %s/v1/%s%s%s %s", method, v->base_url, path,
+    v->host->log(v->ctx, DW_LOG_INFO, "vertex: dry run: would %s %s/v1/%s%s%s %s", method, v->base_url, path,
                  query ? "?" : "", query ? query : "", text ? text : "(body)");
     free(text);
 }
@@ -287,7 +287,7 @@ static void log_dry_run(struct vertex *v, const char *method, const char *path, 
 static void log_joining(struct vertex *v, const char *kind, json_t *job, const struct dw_trigger_event *ev)
 {
     const char *created = json_string_value(json_object_get(job, "createTime"));
-    v->host->log(DW_LOG_INFO, v->name, "vertex: %s job %s of model %s was created at %s, within the cooldown: "
+    v->host->log(v->ctx, DW_LOG_INFO, "vertex: %s job %s of model %s was created at %s, within the cooldown: "
                  "joining it, not creating another (key %s)", kind, json_string_value(json_object_get(job, "name")),
                  ev->model ? ev->model : "?", created ? created : "?", ev->key);
 }
@@ -344,7 +344,7 @@ static int trigger_pipeline(struct vertex *v, const struct dw_trigger_event *ev,
         json_decref(job);
         job = NULL;
         joined = attempts <= 1;
-        v->host->log(DW_LOG_INFO, v->name, "vertex: pipeline job %s exists already (same trigger key %s%s): %s it",
+        v->host->log(v->ctx, DW_LOG_INFO, "vertex: pipeline job %s exists already (same trigger key %s%s): %s it",
                      name, ev->key, joined ? "" : ", an earlier attempt of this create went through",
                      joined ? "joining" : "using");
         if (vx_call(v, "pipelineJobs.get", name, "GET", name, NULL, NULL, VX_RETRY, &status, &job, err, errlen) < 0)
@@ -356,7 +356,7 @@ static int trigger_pipeline(struct vertex *v, const struct dw_trigger_event *ev,
         snprintf(res->state, sizeof res->state, "PIPELINE_STATE_UNSPECIFIED");
     if (joined)
         pu_trigger_result_set_joined(v->host, res);
-    v->host->log(DW_LOG_INFO, v->name, "vertex: pipeline job %s for model %s: %s%s", res->job_id,
+    v->host->log(v->ctx, DW_LOG_INFO, "vertex: pipeline job %s for model %s: %s%s", res->job_id,
                  ev->model ? ev->model : "?", res->state, joined ? " (joined)" : "");
     err[0] = '\0';
     ret = 0;
@@ -467,7 +467,7 @@ static int trigger_custom_job(struct vertex *v, const struct dw_trigger_event *e
         if (found < 0)
             goto out;
         if (found) {
-            v->host->log(DW_LOG_INFO, v->name, "vertex: custom job %s with label %s=%s exists already: using it",
+            v->host->log(v->ctx, DW_LOG_INFO, "vertex: custom job %s with label %s=%s exists already: using it",
                          json_string_value(json_object_get(job, "name")), VX_KEY_LABEL, label);
             joined = attempt == 1; /* there before this trigger created anything */
             break;
@@ -490,7 +490,7 @@ static int trigger_custom_job(struct vertex *v, const struct dw_trigger_event *e
                      "label %s=%s)", attempt, attempt == 1 ? "" : "s", VX_KEY_LABEL, label);
             goto out;
         }
-        v->host->log(DW_LOG_WARN, v->name, "%s; looking for the job by label before trying again", err);
+        v->host->log(v->ctx, DW_LOG_WARN, "%s; looking for the job by label before trying again", err);
         if (pu_sleep(&v->lock, &v->cond, &v->stopping, wait)) {
             snprintf(err, errlen, "vertex: customJobs.create %s: stopped", v->parent);
             goto out;
@@ -507,7 +507,7 @@ static int trigger_custom_job(struct vertex *v, const struct dw_trigger_event *e
         snprintf(res->state, sizeof res->state, "JOB_STATE_UNSPECIFIED");
     if (joined)
         pu_trigger_result_set_joined(v->host, res);
-    v->host->log(DW_LOG_INFO, v->name, "vertex: custom job %s for model %s: %s%s", res->job_id,
+    v->host->log(v->ctx, DW_LOG_INFO, "vertex: custom job %s for model %s: %s%s", res->job_id,
                  ev->model ? ev->model : "?", res->state, joined ? " (joined)" : "");
     err[0] = '\0';
     ret = 0;
@@ -539,7 +539,7 @@ static void pending_save_locked(struct vertex *v, const struct vx_tracked_job *j
         json_decref(rec);
     }
     if (rc < 0)
-        v->host->log(DW_LOG_WARN, v->name, "vertex: pending jobs: %s (job %s would not be polled after a restart)",
+        v->host->log(v->ctx, DW_LOG_WARN, "vertex: pending jobs: %s (job %s would not be polled after a restart)",
                      err, j->name);
 }
 
@@ -577,7 +577,7 @@ static void jobs_load(struct vertex *v)
         return;
     int rc = pu_pending_jobs_open(v->host->state_dir, VX_NAME, v->name, &v->pending, err, sizeof err);
     if (rc != 0) {
-        v->host->log(DW_LOG_WARN, v->name, "vertex: pending jobs: %s", rc < 0 ? "out of memory" : err);
+        v->host->log(v->ctx, DW_LOG_WARN, "vertex: pending jobs: %s", rc < 0 ? "out of memory" : err);
         if (!v->pending)
             return;
     }
@@ -588,7 +588,7 @@ static void jobs_load(struct vertex *v)
     json_array_foreach(arr, i, it) {
         const char *name = json_string_value(json_object_get(it, "name"));
         if (track_locked(v, name, json_is_true(json_object_get(it, "pipeline")), "") == 0)
-            v->host->log(DW_LOG_INFO, v->name, "vertex: resuming the polling of job %s", name);
+            v->host->log(v->ctx, DW_LOG_INFO, "vertex: resuming the polling of job %s", name);
     }
     for (struct vx_tracked_job *j = v->jobs; j; j = j->next)
         j->next_poll_ms = pu_now_ms();
@@ -599,14 +599,14 @@ static void jobs_load(struct vertex *v)
 static void log_final(struct vertex *v, const char *name, const char *state, json_t *job)
 {
     if (state_is_success(state)) {
-        v->host->log(DW_LOG_INFO, v->name, "vertex: job %s finished: %s", name, state);
+        v->host->log(v->ctx, DW_LOG_INFO, "vertex: job %s finished: %s", name, state);
         return;
     }
     char why[1024] = "no error details";
     json_t *e = json_object_get(job, "error");
     if (json_is_object(e))
         vx_status_text(e, why, sizeof why);
-    v->host->log(DW_LOG_ERROR, v->name, "vertex: job %s finished: %s: %s", name, state, why);
+    v->host->log(v->ctx, DW_LOG_ERROR, "vertex: job %s finished: %s: %s", name, state, why);
 }
 
 static void poll_one(struct vertex *v, const char *name, int pipeline)
@@ -627,18 +627,18 @@ static void poll_one(struct vertex *v, const char *name, int pipeline)
         goto out;
     if (rc < 0 || !state) {
         if (status == 404) {
-            v->host->log(DW_LOG_WARN, v->name, "%s: no longer exists; stopped following it", err);
+            v->host->log(v->ctx, DW_LOG_WARN, "%s: no longer exists; stopped following it", err);
             *pp = j->next;
             pending_save_locked(v, j, 1);
             free(j->name);
             free(j);
             goto out;
         }
-        v->host->log(DW_LOG_WARN, v->name, "%s", rc < 0 ? err : "vertex: job answer without a state");
+        v->host->log(v->ctx, DW_LOG_WARN, "%s", rc < 0 ? err : "vertex: job answer without a state");
     } else {
         if (strcmp(j->state, state) != 0) {
             export_state(v, name, j->state, state);
-            v->host->log(DW_LOG_INFO, v->name, "vertex: job %s: %s", name, state);
+            v->host->log(v->ctx, DW_LOG_INFO, "vertex: job %s: %s", name, state);
             snprintf(j->state, sizeof j->state, "%s", state);
             if (!state_is_final(state))
                 pending_save_locked(v, j, 0);
@@ -647,7 +647,7 @@ static void poll_one(struct vertex *v, const char *name, int pipeline)
             log_final(v, name, state, job);
             if (v->host->metrics && v->host->metrics->counter_add) {
                 const char *labels[] = {"plugin", v->name, "state", state, NULL};
-                v->host->metrics->counter_add("driftwatch_trainer_jobs_finished_total",
+                v->host->counter_add(v->ctx, "driftwatch_trainer_jobs_finished_total",
                                               "Retraining jobs that reached a final state.", labels, 1);
             }
             *pp = j->next;
@@ -766,7 +766,7 @@ int vx_trigger(struct vertex *v, const struct dw_trigger_event *ev, struct dw_tr
         return 0;
     pthread_mutex_lock(&v->lock);
     if (v->thread_running && track_locked(v, res->job_id, pipeline, res->state) < 0)
-        v->host->log(DW_LOG_WARN, v->name, "vertex: out of memory: job %s will not be polled", res->job_id);
+        v->host->log(v->ctx, DW_LOG_WARN, "vertex: out of memory: job %s will not be polled", res->job_id);
     pthread_mutex_unlock(&v->lock);
     return 0;
 }

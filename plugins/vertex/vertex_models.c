@@ -294,7 +294,7 @@ static int call_lro(struct vertex *v, const char *op, const char *resource, cons
             snprintf(err + used, errlen - used, "; gave up after %d attempt%s", attempt, attempt == 1 ? "" : "s");
             return -1;
         }
-        v->host->log(DW_LOG_WARN, v->name, "%s; looking whether it went through before trying again in %lld ms", err,
+        v->host->log(v->ctx, DW_LOG_WARN, "%s; looking whether it went through before trying again in %lld ms", err,
                      (long long)wait);
         if (pu_sleep(&v->lock, &v->cond, &v->stopping, wait)) {
             snprintf(err, errlen, "vertex: %s %s: stopped", op, resource);
@@ -305,13 +305,13 @@ static int call_lro(struct vertex *v, const char *op, const char *resource, cons
         if (found < 0)
             return -1;
         if (found) {
-            v->host->log(DW_LOG_INFO, v->name, "vertex: %s %s: the earlier attempt went through; not sending it again",
+            v->host->log(v->ctx, DW_LOG_INFO, "vertex: %s %s: the earlier attempt went through; not sending it again",
                          op, resource);
             return 0;
         }
     }
     const char *opname = json_string_value(json_object_get(operation, "name"));
-    v->host->log(DW_LOG_INFO, v->name, "vertex: %s %s: operation %s started", op, resource, opname ? opname : "?");
+    v->host->log(v->ctx, DW_LOG_INFO, "vertex: %s %s: operation %s started", op, resource, opname ? opname : "?");
     int rc = vx_wait_operation(v, op, resource, operation, response, err, errlen);
     json_decref(operation);
     return rc;
@@ -622,7 +622,7 @@ static int undeploy(struct vertex *v, const char *endpoint, const char *id, json
     if (json_object_size(split))
         json_object_set(body, "trafficSplit", split);
     char *text = dumps_or_null(split);
-    v->host->log(DW_LOG_INFO, v->name, "vertex: undeploying %s from %s, traffic split %s", id, endpoint,
+    v->host->log(v->ctx, DW_LOG_INFO, "vertex: undeploying %s from %s, traffic split %s", id, endpoint,
                  text ? text : "{}");
     free(text);
     rc = call_lro(v, "endpoints.undeployModel", endpoint, path, body, undeploy_recheck, &ctx, &response, err, errlen);

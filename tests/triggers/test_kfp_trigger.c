@@ -675,6 +675,11 @@ static void test_kfp_init_rejects_bad_options(void **state)
     assert_non_null(strstr(err, "option 'parameters'"));
     assert_int_equal(trig_open(&ti, "kfp", "bad", "host: http://x\n", err, sizeof err), -1);
     assert_non_null(strstr(err, "pipeline_id"));
+    /* Bounds of the option table, enforced by the loader. */
+    assert_int_equal(trig_open(&ti, "kfp", "bad", "host: http://x\npipeline_id: p\npoll_interval: 0s\n", err,
+                               sizeof err),
+                     -1);
+    assert_non_null(strstr(err, "option 'poll_interval' must be at least 1ms"));
 }
 
 int main(void)
