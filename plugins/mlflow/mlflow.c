@@ -19,6 +19,10 @@
 #define OPT(n, t, d, req, field, desc) \
     {.name = n, .type = t, .def = d, .required = req, .offset = offsetof(struct ml_config, field),       \
      .description = desc}
+/* An option the loader keeps within [lo, hi] (NULL: unbounded on that side). */
+#define OPT_IN(n, t, d, field, desc, lo, hi) \
+    {.name = n, .type = t, .def = d, .offset = offsetof(struct ml_config, field), .description = desc, \
+     .min = lo, .max = hi}
 static const struct dw_option ml_options[] = {
     OPT("tracking_uri", DW_OPT_STRING, NULL, 1, tracking_uri,
         "the MLflow tracking server's base URL (http:// or https://), e.g. http://mlflow:5000"),
@@ -31,14 +35,17 @@ static const struct dw_option ml_options[] = {
         "basic auth password, as MLFLOW_TRACKING_PASSWORD; use password_file or ${ENV}"),
     OPT("log_checks", DW_OPT_BOOL, "false", 0, log_checks,
         "also record each drifted check as a run (not only retrain triggers)"),
-    OPT("timeout", DW_OPT_DURATION, "10s", 0, timeout, "timeout of one HTTP attempt"),
-    OPT("max_attempts", DW_OPT_INT, "5", 0, max_attempts,
-        "attempts per request (retried on network errors, 429 and 5xx, exponential backoff with jitter)"),
-    OPT("deadline", DW_OPT_DURATION, "60s", 0, deadline, "overall time of one request across its retries"),
-    OPT("retry_delay", DW_OPT_DURATION, "1s", 0, retry_delay,
-        "first wait before searching again after a failed runs/create (doubles, full jitter, capped at 60s)"),
-    OPT("retry_interval", DW_OPT_DURATION, "1m", 0, retry_interval,
-        "how often events MLflow did not take (kept in the state directory) are tried again"),
+    OPT_IN("timeout", DW_OPT_DURATION, "10s", timeout, "timeout of one HTTP attempt", "1ms", NULL),
+    OPT_IN("max_attempts", DW_OPT_INT, "5", max_attempts,
+           "attempts per request (retried on network errors, 429 and 5xx, exponential backoff with jitter)", "1",
+           "100"),
+    OPT_IN("deadline", DW_OPT_DURATION, "60s", deadline, "overall time of one request across its retries", "1ms",
+           NULL),
+    OPT_IN("retry_delay", DW_OPT_DURATION, "1s", retry_delay,
+           "first wait before searching again after a failed runs/create (doubles, full jitter, capped at 60s)", "0",
+           NULL),
+    OPT_IN("retry_interval", DW_OPT_DURATION, "1m", retry_interval,
+           "how often events MLflow did not take (kept in the state directory) are tried again", "1ms", NULL),
     {0},
 };
 
@@ -124,28 +131,15 @@ static int check_config(const struct ml_config *c, const char *iname, char *err,
         snprintf(err, errlen, "mlflow %s: option 'username' must not contain ':' (basic auth)", iname);
         return -1;
     }
-    if (c->max_attempts < 1 || c->max_attempts > 100) {
-        snprintf(err, errlen, "mlflow %s: max_attempts must be between 1 and 100 (got %lld)", iname,
-                 (long long)c->max_attempts);
-        return -1;
-    }
-    if (c->timeout <= 0 || c->deadline <= 0 || c->retry_interval <= 0 || c->retry_delay < 0) {
-        snprintf(err, errlen, "mlflow %s: options 'timeout', 'deadline' and 'retry_interval' must be positive", iname);
-        return -1;
-    }
     return 0;
 }
 
-static int ml_init(const struct dw_host *host, const char *instance_name, const void *config, void **instance,
-                   char *err, size_t errlen)
+static int ml_init(const struct dw_host *host, struct dw_ctx *ctx, const char *instance_name, const void *config,
+                   void **instance, char *err, size_t errlen)
 {
     const struct ml_config *c = config;
-    const char *iname = instance_name ? instance_name : "mlflow";
+    const char *iname = instance_name;
     *instance = NULL;
-    if (!host || !host->http_request) {
-        snprintf(err, errlen, "mlflow %s: the host offers no HTTP client", iname);
-        return -1;
-    }
     if (check_config(c, iname, err, errlen) < 0)
         return -1;
     struct ml *m = calloc(1, sizeof *m);
@@ -156,11 +150,12 @@ static int ml_init(const struct dw_host *host, const char *instance_name, const 
     pthread_mutex_init(&m->lock, NULL);
     pu_cond_init_monotonic(&m->cond);
     m->host = host;
+    m->ctx = ctx;
     m->log_checks = c->log_checks;
     m->timeout_ms = c->timeout;
     m->deadline_ms = c->deadline;
     m->max_attempts = (int)c->max_attempts;
-    m->retry_delay_ms = c->retry_delay > 0 ? c->retry_delay : 1;
+    m->retry_delay_ms = c->retry_delay > 0 ? c->retry_delay : 1; /* a delay of 0 would never double */
     m->retry_interval_ms = c->retry_interval;
     int failed = !(m->name = pu_strdup(iname)) || !(m->base = pu_strdup(c->tracking_uri)) ||
                  !(m->experiment = pu_strdup(c->experiment));
@@ -180,20 +175,18 @@ static int ml_init(const struct dw_host *host, const char *instance_name, const 
         return -1;
     }
     /* The basic header's base64 is a secret the host does not know of. */
-    if (m->auth_header && host->add_secret)
-        host->add_secret(strchr(m->auth_header, ' ') + 1);
-    if (host->metrics && host->metrics->counter_add) {
-        static const char *const results[] = {"created", "found", "error", "refused"};
-        static const char *const events[] = {DW_ACTION_RETRAIN_TRIGGERED, DW_ACTION_DRIFT_CHECKED};
-        for (size_t e = 0; e < (c->log_checks ? 2u : 1u); e++)
-            for (size_t r = 0; r < sizeof results / sizeof *results; r++) {
-                const char *labels[] = {"plugin", m->name, "event", events[e], "result", results[r], NULL};
-                host->metrics->counter_add("driftwatch_tracking_runs_total",
-                                           "Runs the mlflow plugin recorded, by event and result (created, found: "
-                                           "recorded before, error: kept and retried, refused: dropped).",
-                                           labels, 0);
-            }
-    }
+    if (m->auth_header)
+        host->add_secret(ctx, strchr(m->auth_header, ' ') + 1);
+    static const char *const results[] = {"created", "found", "error", "refused"};
+    static const char *const events[] = {DW_ACTION_RETRAIN_TRIGGERED, DW_ACTION_DRIFT_CHECKED};
+    for (size_t e = 0; e < (c->log_checks ? 2u : 1u); e++)
+        for (size_t r = 0; r < sizeof results / sizeof *results; r++) {
+            const char *labels[] = {"plugin", m->name, "event", events[e], "result", results[r], NULL};
+            host->counter_add(ctx, "driftwatch_tracking_runs_total",
+                              "Runs the mlflow plugin recorded, by event and result (created, found: recorded "
+                              "before, error: kept and retried, refused: dropped).",
+                              labels, 0);
+        }
     *instance = m;
     return 0;
 }
@@ -251,6 +244,7 @@ static int ml_action(void *instance, const char *action, const char *params_json
 DW_EXPORT const struct dw_plugin driftwatch_plugin = {
     .abi = DW_PLUGIN_ABI,
     .size = sizeof(struct dw_plugin),
+    .option_size = sizeof(struct dw_option),
     .name = "mlflow",
     .kind = DW_KIND_ALERT,
     .version = DW_VERSION,

@@ -37,7 +37,8 @@ struct ml_config {
 
 struct ml {
     const struct dw_host *host;
-    char *name;             /* instance name: the label of metrics and logs */
+    struct dw_ctx *ctx;     /* the instance's, for every host call */
+    char *name;             /* instance name: the label of metrics, messages and the queue file */
     char *base;             /* tracking_uri without a trailing '/' */
     char *base_desc;        /* base without userinfo (messages) */
     char *experiment;       /* experiment name; "{model}" in it stands for the model */

@@ -37,8 +37,7 @@ int ml_call(struct ml *m, const char *method, const char *endpoint, const char *
     char *payload = NULL, herr[512] = "", detail[PU_HTTP_DETAIL_MAX];
     const char *headers[4];
     int nh = 0;
-    struct dw_http_client_response resp;
-    memset(&resp, 0, sizeof resp);
+    struct dw_http_client_response resp = {.size = sizeof resp};
     *status = 0;
     *error_code = NULL;
     if (out)
@@ -57,6 +56,7 @@ int ml_call(struct ml *m, const char *method, const char *endpoint, const char *
         headers[nh++] = "Content-Type: application/json";
     headers[nh] = NULL;
     struct dw_http_client_request req = {
+        .size = sizeof req,
         .method = method,
         .url = url,
         .headers = headers,

@@ -17,8 +17,7 @@
 void ml_count(struct ml *m, const char *event, const char *result)
 {
     const char *labels[] = {"plugin", m->name, "event", event, "result", result, NULL};
-    if (m->host->metrics && m->host->metrics->counter_add)
-        m->host->counter_add(m->ctx, ML_METRIC, ML_METRIC_HELP, labels, 1);
+    m->host->counter_add(m->ctx, ML_METRIC, ML_METRIC_HELP, labels, 1);
 }
 
 /* Forgets the queued event of key; a failed write is logged: the event may then be recorded again
