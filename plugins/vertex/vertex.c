@@ -99,12 +99,6 @@ static int check_kv_list(const struct dw_list *l, const char *opt, char *err, si
     return 0;
 }
 
-static void default_ms(int64_t *v, int64_t def)
-{
-    if (*v <= 0)
-        *v = def;
-}
-
 static int load_pipeline_spec(struct vertex *v, char *err, size_t errlen)
 {
     json_error_t jerr;
@@ -138,16 +132,13 @@ static int validate(struct vertex *v, char *err, size_t errlen)
                  "europe-west4)");
         return -1;
     }
-    if (!is_set(c->action) || strcmp(c->action, "pipeline") == 0) {
-        v->action = VX_PIPELINE;
-    } else if (strcmp(c->action, "custom_job") == 0) {
+    /* The loader has checked action against its choices. */
+    if (strcmp(c->action, "custom_job") == 0)
         v->action = VX_CUSTOM_JOB;
-    } else if (strcmp(c->action, "none") == 0) {
+    else if (strcmp(c->action, "none") == 0)
         v->action = VX_ACTIONS_ONLY;
-    } else {
-        snprintf(err, errlen, "vertex: option 'action' is '%s'; use pipeline, custom_job or none", c->action);
-        return -1;
-    }
+    else
+        v->action = VX_PIPELINE;
     if (v->action == VX_ACTIONS_ONLY) {
         /* Deploys and rollbacks need no retraining options. */
     } else if (v->action == VX_PIPELINE) {
@@ -168,27 +159,15 @@ static int validate(struct vertex *v, char *err, size_t errlen)
         }
         if (is_set(c->pipeline_spec_path) && load_pipeline_spec(v, err, errlen) < 0)
             return -1;
-    } else {
-        if (!is_set(c->image_uri)) {
-            snprintf(err, errlen, "vertex: action custom_job needs 'image_uri' (the training container)");
-            return -1;
-        }
-        if (!is_set(c->machine_type))
-            c->machine_type = "n1-standard-4";
+    } else if (!is_set(c->image_uri)) {
+        snprintf(err, errlen, "vertex: action custom_job needs 'image_uri' (the training container)");
+        return -1;
     }
     if (check_kv_list(&c->parameter_values, "parameter_values", err, errlen) < 0 ||
         check_kv_list(&c->labels, "labels", err, errlen) < 0)
         return -1;
 
-    default_ms(&c->timeout, 30000);
-    default_ms(&c->deadline, 120000);
-    default_ms(&c->max_attempts, 8);
-    default_ms(&c->retry_delay, 1000);
-    default_ms(&c->poll_interval, 5000);
-    default_ms(&c->poll_max_interval, 300000);
-    default_ms(&c->operation_poll_interval, 1000);
-    default_ms(&c->operation_poll_max_interval, 20000);
-    default_ms(&c->operation_timeout, 3600000);
+    /* The loader has kept the durations and max_attempts to their bounds (at least 1ms, 1). */
     if (c->deadline < c->timeout)
         c->deadline = c->timeout;
 
@@ -217,24 +196,20 @@ static int validate(struct vertex *v, char *err, size_t errlen)
 
 /* ---- callbacks ---- */
 
-static int vertex_init(const struct dw_host *host, const char *instance_name, const void *config, void **instance,
-                       char *err, size_t errlen)
+static int vertex_init(const struct dw_host *host, struct dw_ctx *ctx, const char *instance_name, const void *config,
+                       void **instance, char *err, size_t errlen)
 {
     *instance = NULL;
-    if (!host || host->abi != DW_PLUGIN_ABI || host->size < offsetof(struct dw_host, free) + sizeof host->free ||
-        !host->http_request || !host->log || !host->free) {
-        snprintf(err, errlen, "vertex: the host lacks functions this plugin needs (log, http_request, free)");
-        return -1;
-    }
     struct vertex *v = calloc(1, sizeof *v);
     if (!v) {
         snprintf(err, errlen, "vertex: out of memory");
         return -1;
     }
     v->host = host;
+    v->ctx = ctx;
     pthread_mutex_init(&v->lock, NULL);
     pu_cond_init_monotonic(&v->cond);
-    v->name = strdup(instance_name && *instance_name ? instance_name : VX_NAME);
+    v->name = strdup(instance_name);
     if (!v->name || copy_config(v, config) < 0) {
         snprintf(err, errlen, "vertex: out of memory");
         goto fail;
@@ -284,6 +259,21 @@ static int vertex_trigger(void *instance, const struct dw_trigger_event *ev, str
                           char *err, size_t errlen)
 {
     return vx_trigger(instance, ev, res, err, errlen);
+}
+
+/* result as compact JSON text in host->alloc memory (the host frees an action's answer); NULL when
+ * out of memory. */
+static char *dump_for_host(const struct dw_host *host, const json_t *result)
+{
+    size_t n = json_dumpb(result, NULL, 0, JSON_COMPACT);
+    char *text = n ? host->alloc(n + 1) : NULL;
+    if (text && json_dumpb(result, text, n, JSON_COMPACT) != n) {
+        host->free(text);
+        text = NULL;
+    }
+    if (text)
+        text[n] = '\0';
+    return text;
 }
 
 /* How an action parameter may be given. Ids are numbers at Vertex (19 digits, beyond int64 for
@@ -428,7 +418,7 @@ static int vertex_action(void *instance, const char *action, const char *params_
         int rc = actions[i].fn(v, params, &result, err, errlen);
         json_decref(params);
         if (rc == 0) {
-            *result_json = json_dumps(result, JSON_COMPACT);
+            *result_json = dump_for_host(v->host, result);
             if (!*result_json) {
                 snprintf(err, errlen, "vertex: %s: out of memory", action);
                 rc = -1;
@@ -445,14 +435,21 @@ static int vertex_action(void *instance, const char *action, const char *params_
 #define OPT(n, t, d, req, field, desc) \
     {.name = n, .type = t, .def = d, .required = req, .offset = offsetof(struct vertex_config, field),       \
      .description = desc}
+/* An option the loader keeps at lo or above. */
+#define OPT_MIN(n, t, d, field, desc, lo) \
+    {.name = n, .type = t, .def = d, .offset = offsetof(struct vertex_config, field), .description = desc, .min = lo}
+
+static const char *const action_choices[] = {"pipeline", "custom_job", "none", NULL};
 
 static const struct dw_option vertex_options[] = {
     OPT("project", DW_OPT_STRING, NULL, 1, project, "Google Cloud project id"),
     OPT("location", DW_OPT_STRING, NULL, 1, location, "Vertex AI region, e.g. europe-west4 (or global)"),
     OPT("api_endpoint", DW_OPT_STRING, NULL, 0, api_endpoint,
         "API base URL; default https://{location}-aiplatform.googleapis.com"),
-    OPT("action", DW_OPT_STRING, "pipeline", 0, action,
-        "what a retrain starts: pipeline or custom_job; none: no retraining, only the driftwatch vertex actions"),
+    {.name = "action", .type = DW_OPT_STRING, .def = "pipeline", .offset = offsetof(struct vertex_config, action),
+     .description = "what a retrain starts: pipeline or custom_job; none: no retraining, only the driftwatch vertex "
+                    "actions",
+     .choices = action_choices},
     OPT("template_uri", DW_OPT_STRING, NULL, 0, template_uri,
         "pipeline template in Artifact Registry (https://{region}-kfp.pkg.dev/...)"),
     OPT("pipeline_spec_path", DW_OPT_STRING, NULL, 0, pipeline_spec_path,
@@ -473,25 +470,27 @@ static const struct dw_option vertex_options[] = {
         "the metadata server)"),
     OPT("credentials_file", DW_OPT_STRING, NULL, 0, credentials_file, "service-account key JSON file"),
     OPT("quota_project", DW_OPT_STRING, NULL, 0, quota_project, "project billed for quota (x-goog-user-project)"),
-    OPT("timeout", DW_OPT_DURATION, "30s", 0, timeout, "per HTTP attempt"),
-    OPT("deadline", DW_OPT_DURATION, "2m", 0, deadline, "overall, for one call and its retries"),
-    OPT("max_attempts", DW_OPT_INT, "8", 0, max_attempts, "HTTP attempts per retryable call"),
-    OPT("retry_delay", DW_OPT_DURATION, "1s", 0, retry_delay,
-        "first delay before a custom job re-create (doubles, full jitter, capped at 60s)"),
+    OPT_MIN("timeout", DW_OPT_DURATION, "30s", timeout, "per HTTP attempt", "1ms"),
+    OPT_MIN("deadline", DW_OPT_DURATION, "2m", deadline, "overall, for one call and its retries", "1ms"),
+    OPT_MIN("max_attempts", DW_OPT_INT, "8", max_attempts, "HTTP attempts per retryable call", "1"),
+    OPT_MIN("retry_delay", DW_OPT_DURATION, "1s", retry_delay,
+            "first delay before a custom job re-create (doubles, full jitter, capped at 60s)", "1ms"),
     OPT("poll", DW_OPT_BOOL, "true", 0, poll, "follow created jobs to a final state in the background"),
-    OPT("poll_interval", DW_OPT_DURATION, "5s", 0, poll_interval, "first job poll delay (doubles)"),
-    OPT("poll_max_interval", DW_OPT_DURATION, "5m", 0, poll_max_interval, "cap of the job poll delay"),
-    OPT("operation_poll_interval", DW_OPT_DURATION, "1s", 0, operation_poll_interval,
-        "first operation poll delay (x1.5)"),
-    OPT("operation_poll_max_interval", DW_OPT_DURATION, "20s", 0, operation_poll_max_interval,
-        "cap of the operation poll delay"),
-    OPT("operation_timeout", DW_OPT_DURATION, "1h", 0, operation_timeout, "give up waiting for an operation"),
+    OPT_MIN("poll_interval", DW_OPT_DURATION, "5s", poll_interval, "first job poll delay (doubles)", "1ms"),
+    OPT_MIN("poll_max_interval", DW_OPT_DURATION, "5m", poll_max_interval, "cap of the job poll delay", "1ms"),
+    OPT_MIN("operation_poll_interval", DW_OPT_DURATION, "1s", operation_poll_interval,
+            "first operation poll delay (x1.5)", "1ms"),
+    OPT_MIN("operation_poll_max_interval", DW_OPT_DURATION, "20s", operation_poll_max_interval,
+            "cap of the operation poll delay", "1ms"),
+    OPT_MIN("operation_timeout", DW_OPT_DURATION, "1h", operation_timeout, "give up waiting for an operation",
+            "1ms"),
     {0},
 };
 
 DW_EXPORT const struct dw_plugin driftwatch_plugin = {
     .abi = DW_PLUGIN_ABI,
     .size = sizeof(struct dw_plugin),
+    .option_size = sizeof(struct dw_option),
     .name = VX_NAME,
     .kind = DW_KIND_TRAINER,
     .version = VX_VERSION,

@@ -74,7 +74,8 @@ struct vx_tracked_job;
 
 struct vertex {
     const struct dw_host *host;
-    char *name;                     /* instance name: the plugin label of metrics and logs */
+    struct dw_ctx *ctx;             /* the instance's, for every host call */
+    char *name;                     /* instance name: the plugin label of metrics, the pending-jobs file */
     struct vertex_config cfg;       /* scalars copied; strings point into `owned` */
     char **owned;
     size_t n_owned;
@@ -147,7 +148,7 @@ int vx_action_wait_job(struct vertex *v, json_t *params, json_t **result, char *
 
 /* Before a create: a pipeline (pipeline = 1) or custom job labelled driftwatch-model=<ev's model>
  * created within the event's cooldown, read page by page. 1 found (*job: a new reference), 0 none
- * (also when the host passes no cooldown), -1 the list failed (err says which call and why). */
+ * (also when the cooldown is 0), -1 the list failed (err says which call and why). */
 int vx_find_recent_job(struct vertex *v, int pipeline, const struct dw_trigger_event *ev, json_t **job, char *err,
                        size_t errlen);
 

@@ -28,13 +28,11 @@ void vx_status_text(json_t *status, char *out, size_t outlen)
 
 void vx_count_request(struct vertex *v, const char *op, long status)
 {
-    if (!v->host->metrics || !v->host->metrics->counter_add)
-        return;
     char code[PU_STATUS_LABEL_MAX];
     pu_status_label(status, code);
     const char *labels[] = {"plugin", v->name, "call", op, "code", code, NULL};
     v->host->counter_add(v->ctx, "driftwatch_vertex_requests_total",
-                                  "Vertex AI REST calls by method and HTTP status (error: no answer).", labels, 1);
+                         "Vertex AI REST calls by method and HTTP status (error: no answer).", labels, 1);
 }
 
 /* "403 PERMISSION_DENIED: message" from an error answer, or a description of a non-JSON one. */
@@ -71,7 +69,7 @@ int vx_call_counted(struct vertex *v, const char *op, const char *resource, cons
     char quota[512];
     const char *headers[6];
     int nh = 0;
-    struct dw_http_client_response resp = {0};
+    struct dw_http_client_response resp = {.size = sizeof resp};
     json_t *parsed = NULL;
 
     *status = 0;
@@ -100,6 +98,7 @@ int vx_call_counted(struct vertex *v, const char *op, const char *resource, cons
     headers[nh] = NULL;
 
     struct dw_http_client_request req = {
+        .size = sizeof req,
         .method = method,
         .url = url,
         .headers = headers,

@@ -232,12 +232,13 @@ static int fetch_token(struct vertex *v, char *err, size_t errlen)
     char *form = NULL, *jwt = NULL;
     char herr[1024], why[512];
     const char *where;
-    struct dw_http_client_response resp = {0};
+    struct dw_http_client_response resp = {.size = sizeof resp};
     json_t *root = NULL;
     const char *headers[3] = {NULL, NULL, NULL};
     /* Token servers answer in milliseconds: shorter bounds than API calls, so a dead metadata
      * server cannot hold a caller (or the poller's stop) for the whole API deadline. */
     struct dw_http_client_request req = {
+        .size = sizeof req,
         .timeout_ms = v->cfg.timeout < 10000 ? v->cfg.timeout : 10000,
         .max_attempts = v->cfg.max_attempts < 4 ? (int)v->cfg.max_attempts : 4,
         .deadline_ms = v->cfg.deadline < 30000 ? v->cfg.deadline : 30000,

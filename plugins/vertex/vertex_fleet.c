@@ -28,10 +28,10 @@ int vx_find_recent_job(struct vertex *v, int pipeline, const struct dw_trigger_e
 {
     const char *collection = pipeline ? "pipelineJobs" : "customJobs";
     const char *op = pipeline ? "pipelineJobs.list" : "customJobs.list";
-    int64_t cooldown = pu_trigger_cooldown_ms(v->host, ev);
+    int64_t cooldown = ev->cooldown_ms;
     *job = NULL;
     if (cooldown <= 0)
-        return 0; /* an older host, or no cooldown: nothing to join */
+        return 0; /* no cooldown: nothing to join */
 
     int ret = -1;
     char label[VX_LABEL_MAX + 1], since[32];

@@ -113,8 +113,6 @@ static const char *last_segment(const char *name)
 
 static void export_state(struct vertex *v, const char *name, const char *old_state, const char *state)
 {
-    if (!v->host->metrics || !v->host->metrics->gauge_set)
-        return;
     static const char help[] = "1 for the current state of a retraining job started by a trainer plugin, 0 for "
                                "states it left.";
     const char *job = last_segment(name);
@@ -355,7 +353,7 @@ static int trigger_pipeline(struct vertex *v, const struct dw_trigger_event *ev,
     if (!res->state[0])
         snprintf(res->state, sizeof res->state, "PIPELINE_STATE_UNSPECIFIED");
     if (joined)
-        pu_trigger_result_set_joined(v->host, res);
+        res->joined = 1;
     v->host->log(v->ctx, DW_LOG_INFO, "vertex: pipeline job %s for model %s: %s%s", res->job_id,
                  ev->model ? ev->model : "?", res->state, joined ? " (joined)" : "");
     err[0] = '\0';
@@ -506,7 +504,7 @@ static int trigger_custom_job(struct vertex *v, const struct dw_trigger_event *e
     if (!res->state[0])
         snprintf(res->state, sizeof res->state, "JOB_STATE_UNSPECIFIED");
     if (joined)
-        pu_trigger_result_set_joined(v->host, res);
+        res->joined = 1;
     v->host->log(v->ctx, DW_LOG_INFO, "vertex: custom job %s for model %s: %s%s", res->job_id,
                  ev->model ? ev->model : "?", res->state, joined ? " (joined)" : "");
     err[0] = '\0';
@@ -645,11 +643,9 @@ static void poll_one(struct vertex *v, const char *name, int pipeline)
         }
         if (state_is_final(state)) {
             log_final(v, name, state, job);
-            if (v->host->metrics && v->host->metrics->counter_add) {
-                const char *labels[] = {"plugin", v->name, "state", state, NULL};
-                v->host->counter_add(v->ctx, "driftwatch_trainer_jobs_finished_total",
-                                              "Retraining jobs that reached a final state.", labels, 1);
-            }
+            const char *labels[] = {"plugin", v->name, "state", state, NULL};
+            v->host->counter_add(v->ctx, "driftwatch_trainer_jobs_finished_total",
+                                 "Retraining jobs that reached a final state.", labels, 1);
             *pp = j->next;
             pending_save_locked(v, j, 1);
             free(j->name);
@@ -747,7 +743,6 @@ void vx_poller_free(struct vertex *v)
 int vx_trigger(struct vertex *v, const struct dw_trigger_event *ev, struct dw_trigger_result *res, char *err,
                size_t errlen)
 {
-    pu_trigger_result_clear(v->host, res);
     if (!ev || !ev->key || !*ev->key) {
         snprintf(err, errlen, "vertex: trigger without an idempotency key");
         return -1;

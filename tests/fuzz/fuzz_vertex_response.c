@@ -23,8 +23,19 @@ extern const struct dw_plugin driftwatch_plugin;
 static struct fuzz_part answers[MAX_ANSWERS];
 static size_t n_answers, next_answer;
 
-static void host_log(enum dw_log_level level, const char *plugin, const char *fmt, ...)
+/* The instance's context as this host hands it to init: every host call must pass it back. */
+static int ctx_token;
+#define FUZZ_CTX ((struct dw_ctx *)&ctx_token)
+
+static void check_ctx(struct dw_ctx *ctx)
 {
+    if (ctx != FUZZ_CTX)
+        fuzz_fail("vertex called the host with another context than its own");
+}
+
+static void host_log(struct dw_ctx *ctx, enum dw_log_level level, const char *fmt, ...)
+{
+    check_ctx(ctx);
     /* Format into a buffer (so the arguments are read, as a real logger would) and drop it. */
     char buf[2048];
     va_list ap;
@@ -32,7 +43,6 @@ static void host_log(enum dw_log_level level, const char *plugin, const char *fm
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
     (void)level;
-    (void)plugin;
 }
 
 /* Metric and secret callbacks read every string they get (so ASan sees a bad one) and keep nothing. */
@@ -43,8 +53,9 @@ static void touch(const char *s)
     touched += strlen(s);
 }
 
-static void metric_add(const char *name, const char *help, const char *const *labels, double v)
+static void metric_add(struct dw_ctx *ctx, const char *name, const char *help, const char *const *labels, double v)
 {
+    check_ctx(ctx);
     touch(name);
     touch(help);
     (void)v;
@@ -52,30 +63,31 @@ static void metric_add(const char *name, const char *help, const char *const *la
         touch(labels[i]);
 }
 
-static void metric_forget(const char *name, const char *key, const char *value)
+static void metric_forget(struct dw_ctx *ctx, const char *name, const char *key, const char *value)
 {
+    check_ctx(ctx);
     touch(name);
     touch(key);
     touch(value);
 }
 
-static const struct dw_metrics_api metrics = {
-    .counter_add = metric_add,
-    .gauge_set = metric_add,
-    .histogram_observe = metric_add,
-    .forget = metric_forget,
-};
-
-static void add_secret(const char *s)
+static void add_secret(struct dw_ctx *ctx, const char *s)
 {
+    check_ctx(ctx);
     touch(s);
 }
 
-/* The next answer of the input; a status line "NNN\n" in front sets the status. */
-static int http_request(const struct dw_http_client_request *req, struct dw_http_client_response *resp, char *err,
-                        size_t errlen)
+/* The next answer of the input; a status line "NNN\n" in front sets the status. Refuses, as the
+ * host does, a request or response whose size the plugin did not set. */
+static int http_request(struct dw_ctx *ctx, const struct dw_http_client_request *req,
+                        struct dw_http_client_response *resp, char *err, size_t errlen)
 {
+    check_ctx(ctx);
+    if (req->size != sizeof *req || resp->size != sizeof *resp)
+        fuzz_fail("vertex sent a request (size %u) or response (size %u) without its size", (unsigned)req->size,
+                  (unsigned)resp->size);
     memset(resp, 0, sizeof *resp);
+    resp->size = sizeof *resp;
     if (!req->url || !req->method)
         fuzz_fail("vertex sent a request without a method or URL");
     if (next_answer == n_answers) {
@@ -98,15 +110,26 @@ static int http_request(const struct dw_http_client_request *req, struct dw_http
     return 0;
 }
 
+static void *host_alloc(size_t n)
+{
+    return malloc(n);
+}
+
+/* Vertex registers no routes, emits no samples and keeps no cursors: those stay NULL, so a call
+ * would crash the target. */
 static const struct dw_host host = {
     .size = sizeof(struct dw_host),
     .abi = DW_PLUGIN_ABI,
     .log = host_log,
-    .metrics = &metrics,
+    .counter_add = metric_add,
+    .gauge_set = metric_add,
+    .histogram_observe = metric_add,
+    .metric_forget = metric_forget,
     .http_request = http_request,
-    .state_dir = NULL,
-    .free = free,
     .add_secret = add_secret,
+    .alloc = host_alloc,
+    .free = free,
+    .state_dir = NULL,
 };
 
 static int has_word(const char *line, const char *word)
@@ -126,6 +149,7 @@ static const struct dw_feature_score drifted[] = {
 static void run_trigger(void *inst, int dry_run)
 {
     struct dw_trigger_event ev = {
+        .size = sizeof ev,
         .model = "fraud",
         .key = "fraud:7f3a9c:2026-01-02T03:04:05Z",
         .data_version = "{\"md5\":\"0123456789abcdef0123456789abcdef\"}",
@@ -134,7 +158,7 @@ static void run_trigger(void *inst, int dry_run)
         .features = drifted,
         .dry_run = dry_run,
     };
-    struct dw_trigger_result res;
+    struct dw_trigger_result res = {.size = sizeof res}; /* zeroed and sized, as the host hands it over */
     char err[1024] = "";
     if (driftwatch_plugin.trigger(inst, &ev, &res, err, sizeof err) < 0 && !err[0])
         fuzz_fail("vertex trigger failed without a message");
@@ -148,7 +172,7 @@ static void run_action(void *inst, const char *action, const char *params)
         fuzz_fail("vertex %s failed without a message", action);
     if (rc == 0 && !result)
         fuzz_fail("vertex %s succeeded without a result", action);
-    free(result);
+    host.free(result);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -170,6 +194,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         .gcs_output_directory = "gs://fuzz-bucket/root",
         .drift_parameters = 1,
         .image_uri = custom_job ? "europe-docker.pkg.dev/fuzz-project/train:1" : NULL,
+        .machine_type = "n1-standard-4", /* the option table's default, as the loader fills it */
         .access_token = has_word(words, "metadata") ? NULL : "ya29.fuzz-token",
         .quota_project = "fuzz-billing",
         /* Short everything: each wait consumes an answer, so the input bounds the work. */
@@ -186,7 +211,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     };
     void *inst = NULL;
     char err[1024] = "";
-    if (driftwatch_plugin.init(&host, "fuzz", &cfg, &inst, err, sizeof err) < 0)
+    if (driftwatch_plugin.init(&host, FUZZ_CTX, "fuzz", &cfg, &inst, err, sizeof err) < 0)
         fuzz_fail("vertex init failed: %s", err);
 
     const char *job = has_word(words, "custom") ? "{\"job\": \"4242\", \"timeout\": 5}"

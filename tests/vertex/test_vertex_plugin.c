@@ -109,10 +109,13 @@ static const struct dw_feature_score features[] = {
 static int trigger(struct vx_instance *vi, const char *key, int dry_run, struct dw_trigger_result *res, char *err,
                    size_t errlen)
 {
-    struct dw_trigger_event ev = {.model = "fraud", .key = key, .data_version = "md5:3f2a",
+    struct dw_trigger_event ev = {.size = sizeof ev, .model = "fraud", .key = key, .data_version = "md5:3f2a",
                                   .window_end = "2024-05-01T12:00:00Z", .n_features = 2, .features = features,
                                   .dry_run = dry_run};
     err[0] = '\0';
+    /* Zeroed and sized, as the host hands it over. */
+    memset(res, 0, sizeof *res);
+    res->size = sizeof *res;
     return vx_plugin()->trigger(vi->inst, &ev, res, err, errlen);
 }
 
@@ -127,7 +130,7 @@ static int action(struct vx_instance *vi, const char *name, const char *params, 
         *result = json_loads(out, 0, NULL);
         assert_non_null(*result);
     }
-    free(out);
+    host_table()->free(out); /* the answer is host->alloc memory */
     return rc;
 }
 
@@ -362,11 +365,12 @@ static void test_pipeline_create_409_after_a_lost_answer_is_the_same_job(void **
 static int trigger_episode(struct vx_instance *vi, const char *key, int64_t cooldown_ms,
                            struct dw_trigger_result *res, char *err, size_t errlen)
 {
-    struct dw_trigger_event ev = {.model = "fraud", .key = key, .data_version = "0123456789abcdef",
+    struct dw_trigger_event ev = {.size = sizeof ev, .model = "fraud", .key = key, .data_version = "0123456789abcdef",
                                   .window_end = "2026-03-01T10:00:00Z", .n_features = 2, .features = features,
                                   .cooldown_ms = cooldown_ms, .episode_start = 1772359200};
     err[0] = '\0';
     memset(res, 0, sizeof *res);
+    res->size = sizeof *res;
     return vx_plugin()->trigger(vi->inst, &ev, res, err, errlen);
 }
 
@@ -1169,7 +1173,9 @@ static void test_init_rejects_incomplete_configs(void **state)
          "a gs:// template must be sent inline"},
         {"action: pipeline\ntemplate_uri: " TEMPLATE "\n", "needs 'gcs_output_directory'"},
         {"action: custom_job\n", "needs 'image_uri'"},
-        {"action: batch\n", "use pipeline, custom_job or none"},
+        /* Choices and bounds of the option table, enforced by the loader. */
+        {"action: batch\n", "option 'action' must be one of pipeline, custom_job, none (got 'batch')"},
+        {PIPELINE_OPTS "max_attempts: 0\n", "option 'max_attempts' must be at least 1 (got 0)"},
         {PIPELINE_OPTS "labels: [novalue]\n", "option 'labels': item 'novalue' is not key=value"},
         {PIPELINE_OPTS "credentials_file: /nonexistent/key.json\n", "credentials_file /nonexistent/key.json: cannot "
                                                                     "open"},

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "plugin/host.h"
+#include "plugin/plugin_ctx.h"
 #include "util/log.h"
 #include "util/metrics.h"
 #include "util/yaml_tree.h"
@@ -50,8 +51,17 @@ int vx_open_named(struct vx_instance *vi, const char *name, const char *yaml, ch
     log_clear_secrets();
     if (rc < 0)
         return -1;
-    if (p->init(host_table(), name, vi->cfg.data, &vi->inst, err, errlen) < 0) {
+    vi->ctx = plugin_ctx_new("vertex", name);
+    if (!vi->ctx) {
+        snprintf(err, errlen, "out of memory");
         plugin_config_free(&vi->cfg);
+        return -1;
+    }
+    if (p->init(host_table(), vi->ctx, name, vi->cfg.data, &vi->inst, err, errlen) < 0) {
+        plugin_ctx_free(vi->ctx);
+        plugin_config_free(&vi->cfg);
+        vi->ctx = NULL;
+        vi->inst = NULL;
         return -1;
     }
     return 0;
@@ -71,6 +81,8 @@ void vx_close(struct vx_instance *vi)
             vx_plugin()->stop(vi->inst);
         vx_plugin()->destroy(vi->inst);
     }
+    if (vi->ctx)
+        plugin_ctx_free(vi->ctx);
     plugin_config_free(&vi->cfg);
     memset(vi, 0, sizeof *vi);
 }

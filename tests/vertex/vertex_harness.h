@@ -17,6 +17,7 @@ const struct dw_plugin *vx_plugin(void);
 
 struct vx_instance {
     struct plugin_config cfg;
+    struct dw_ctx *ctx; /* the instance's context, as the agent's loader makes one */
     void *inst;
     int started;
 };
