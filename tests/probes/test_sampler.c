@@ -259,11 +259,11 @@ static void test_sampler_rejects_bad_options(void **state)
 {
     expect_init_error("plugin: sampler\npolicy: sometimes\n",
                       "option 'policy' must be one of all, rate, reservoir, stratified (got 'sometimes')");
-    expect_init_error("plugin: sampler\npolicy: rate\nrate: 1.5\n", "option 'rate' must be at most 1 (got 1.5)");
-    expect_init_error("plugin: sampler\npolicy: rate\nrate: -0.5\n", "option 'rate' must be at least 0 (got -0.5)");
+    expect_init_error("plugin: sampler\npolicy: rate\nrate: 1.5\n", "option 'rate' must be at most 1 (got '1.5')");
+    expect_init_error("plugin: sampler\npolicy: rate\nrate: -0.5\n", "option 'rate' must be at least 0 (got '-0.5')");
     expect_init_error("plugin: sampler\npolicy: stratified\nper_class_cap: 0\n",
-                      "option 'per_class_cap' must be at least 1 (got 0)");
-    expect_init_error("plugin: sampler\nseed: -5\n", "option 'seed' must be at least -1 (got -5)");
+                      "option 'per_class_cap' must be at least 1 (got '0')");
+    expect_init_error("plugin: sampler\nseed: -5\n", "option 'seed' must be at least -1 (got '-5')");
 }
 
 static void test_sampler_counts_kept_and_dropped(void **state)

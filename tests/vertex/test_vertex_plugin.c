@@ -1175,7 +1175,7 @@ static void test_init_rejects_incomplete_configs(void **state)
         {"action: custom_job\n", "needs 'image_uri'"},
         /* Choices and bounds of the option table, enforced by the loader. */
         {"action: batch\n", "option 'action' must be one of pipeline, custom_job, none (got 'batch')"},
-        {PIPELINE_OPTS "max_attempts: 0\n", "option 'max_attempts' must be at least 1 (got 0)"},
+        {PIPELINE_OPTS "max_attempts: 0\n", "option 'max_attempts' must be at least 1 (got '0')"},
         {PIPELINE_OPTS "labels: [novalue]\n", "option 'labels': item 'novalue' is not key=value"},
         {PIPELINE_OPTS "credentials_file: /nonexistent/key.json\n", "credentials_file /nonexistent/key.json: cannot "
                                                                     "open"},
