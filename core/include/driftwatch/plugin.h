@@ -447,7 +447,8 @@ struct dw_plugin {
     int (*action)(void *instance, const char *action, const char *params_json, char **result_json,
                   char *err, size_t errlen);
     /* DW_KIND_SAMPLER: decides per sample, on whichever thread emitted it (a probe's, an HTTP
-     * worker), under the model's window lock: must not block or call the host. */
+     * worker), under the model's window lock: must not block, and of the host may call only the
+     * metric functions (the registry's lock is never held while a window lock is taken). */
     enum dw_sample_decision (*sample)(void *instance, const struct dw_sample_info *info, uint64_t *replace_index);
     /* Whether `sample` needs info->prediction_class (so the core must parse the prediction first);
      * same thread and lock as sample. */
