@@ -68,18 +68,23 @@ static const struct dw_option canary_options[] = {
     {.name = "headers", .type = DW_OPT_LIST, .offset = offsetof(struct canary_config, headers),
      .description = "extra request headers, each \"Name: value\""},
     {.name = "every", .type = DW_OPT_DURATION, .def = "1m", .offset = offsetof(struct canary_config, every_ms),
+     .min = "1ms",
      .description = "interval between checks (the first runs at start)"},
     {.name = "timeout", .type = DW_OPT_DURATION, .def = "5s", .offset = offsetof(struct canary_config, timeout_ms),
+     .min = "1ms",
      .description = "a check without a complete answer within it fails with result=timeout"},
     {.name = "expect_status", .type = DW_OPT_INT, .def = "200", .offset = offsetof(struct canary_config, expect_status),
+     .min = "100", .max = "599",
      .description = "HTTP status a healthy model answers with"},
     {.name = "expect", .type = DW_OPT_STRING, .offset = offsetof(struct canary_config, expect),
      .description = "expected answer: a JSON file (compared as JSON, numbers within `tolerance`) or else a substring"},
     {.name = "tolerance", .type = DW_OPT_DOUBLE, .def = "0", .offset = offsetof(struct canary_config, tolerance),
+     .min = "0",
      .description = "absolute tolerance for numbers when `expect` is a JSON file"},
     {.name = "emit", .type = DW_OPT_BOOL, .def = "false", .offset = offsetof(struct canary_config, emit),
      .description = "also hand the canary's own prediction to the core as a sample"},
     {.name = "protocol", .type = DW_OPT_STRING, .def = "auto", .offset = offsetof(struct canary_config, protocol),
+     .choices = tap_protocol_names,
      .description = "payload shape for `emit`: v1, v2 or auto"},
     {.name = "feature_names", .type = DW_OPT_LIST, .offset = offsetof(struct canary_config, feature_names),
      .description = "names of positional features for `emit`"},
@@ -91,6 +96,7 @@ static const char *const outcome_names[] = {"success", "status_mismatch", "answe
 
 struct canary {
     const struct dw_host *host;
+    struct dw_ctx *ctx;
     char name[128];
     char *model;
     char *url;
@@ -229,17 +235,17 @@ static void canary_emit(struct canary *c, const struct answer *a)
                                     why, sizeof why);
     if (samples < 0) {
         const char *labels[] = {"model", c->model, "reason", "canary_bad_payload", NULL};
-        c->host->metrics->counter_add(REJECTED, REJECTED_HELP, labels, 1);
-        c->host->log(DW_LOG_WARN, c->name, "cannot emit the canary's prediction: %s", why);
+        c->host->counter_add(c->ctx, REJECTED, REJECTED_HELP, labels, 1);
+        c->host->log(c->ctx, DW_LOG_WARN, "cannot emit the canary's prediction: %s", why);
         return;
     }
     const char *labels[] = {"model", c->model, "probe", c->name, NULL};
-    c->host->metrics->counter_add(RECEIVED, RECEIVED_HELP, labels, samples);
-    struct dw_sample_batch batch = {.model = c->model, .probe = c->name, .json = json, .json_len = len};
-    struct dw_ingest_result res;
-    memset(&res, 0, sizeof res);
-    if (c->host->emit_samples(&batch, &res) < 0)
-        c->host->log(DW_LOG_WARN, c->name, "the agent did not take the canary's prediction: %s", res.error);
+    c->host->counter_add(c->ctx, RECEIVED, RECEIVED_HELP, labels, samples);
+    struct dw_sample_batch batch = {
+        .size = sizeof batch, .model = c->model, .probe = c->name, .json = json, .json_len = len};
+    struct dw_ingest_result res = {.size = sizeof res};
+    if (c->host->emit_samples(c->ctx, &batch, &res) < 0)
+        c->host->log(c->ctx, DW_LOG_WARN, "the agent did not take the canary's prediction: %s", res.error);
     free(json);
 }
 
@@ -294,20 +300,20 @@ static void canary_check(struct canary *c)
     const char *probe[] = {"probe", c->name, NULL};
     const char *model[] = {"model", c->model, NULL};
     if (rc == CURLE_OK) {
-        c->host->metrics->histogram_observe(DURATION, DURATION_HELP, probe, seconds);
-        c->host->metrics->histogram_observe(CANARY_DURATION, CANARY_DURATION_HELP, model, seconds);
+        c->host->histogram_observe(c->ctx, DURATION, DURATION_HELP, probe, seconds);
+        c->host->histogram_observe(c->ctx, CANARY_DURATION, CANARY_DURATION_HELP, model, seconds);
     }
     char code[PU_STATUS_LABEL_MAX];
     pu_status_label(rc == CURLE_OK ? status : 0, code);
     const char *by_code[] = {"model", c->model, "code", code, NULL};
-    c->host->metrics->counter_add(CANARY_RESPONSES, CANARY_RESPONSES_HELP, by_code, 1);
+    c->host->counter_add(c->ctx, CANARY_RESPONSES, CANARY_RESPONSES_HELP, by_code, 1);
     const char *labels[] = {"probe", c->name, "result", outcome_names[out], NULL};
-    c->host->metrics->counter_add(REQUESTS, REQUESTS_HELP, labels, 1);
-    c->host->metrics->gauge_set(SUCCESS, SUCCESS_HELP, probe, out == OUT_SUCCESS ? 1 : 0);
+    c->host->counter_add(c->ctx, REQUESTS, REQUESTS_HELP, labels, 1);
+    c->host->gauge_set(c->ctx, SUCCESS, SUCCESS_HELP, probe, out == OUT_SUCCESS ? 1 : 0);
     if (out != OUT_SUCCESS)
-        c->host->log(DW_LOG_WARN, c->name, "canary check of %s failed (%s): %s", c->url, outcome_names[out], why);
+        c->host->log(c->ctx, DW_LOG_WARN, "canary check of %s failed (%s): %s", c->url, outcome_names[out], why);
     else if (c->last_ok == 0)
-        c->host->log(DW_LOG_INFO, c->name, "canary check of %s succeeds again (%.3f s)", c->url, seconds);
+        c->host->log(c->ctx, DW_LOG_INFO, "canary check of %s succeeds again (%.3f s)", c->url, seconds);
     c->last_ok = out == OUT_SUCCESS;
     if (c->emit && out == OUT_SUCCESS)
         canary_emit(c, &a);
@@ -397,30 +403,12 @@ static int read_file(const char *path, char **data, size_t *len, char *err, size
     return 0;
 }
 
-static int canary_init(const struct dw_host *host, const char *instance_name, const void *config, void **instance,
-                       char *err, size_t errlen)
+static int canary_init(const struct dw_host *host, struct dw_ctx *ctx, const char *instance_name, const void *config,
+                       void **instance, char *err, size_t errlen)
 {
     const struct canary_config *cfg = config;
-    enum tap_protocol protocol;
-    if (tap_protocol_parse(cfg->protocol, &protocol) < 0) {
-        snprintf(err, errlen, "option 'protocol' must be v1, v2 or auto, not '%s'", cfg->protocol);
-        return -1;
-    }
     if (strncmp(cfg->url, "http://", 7) != 0 && strncmp(cfg->url, "https://", 8) != 0) {
         snprintf(err, errlen, "option 'url' must be an http:// or https:// URL, not '%s'", cfg->url);
-        return -1;
-    }
-    if (cfg->every_ms < 1 || cfg->timeout_ms < 1) {
-        snprintf(err, errlen, "options 'every' and 'timeout' must be positive");
-        return -1;
-    }
-    if (cfg->expect_status < 100 || cfg->expect_status > 599) {
-        snprintf(err, errlen, "option 'expect_status' must be an HTTP status (100-599), not %" PRId64,
-                 cfg->expect_status);
-        return -1;
-    }
-    if (!(cfg->tolerance >= 0)) {
-        snprintf(err, errlen, "option 'tolerance' must be zero or positive");
         return -1;
     }
     if (cfg->emit && !cfg->payload) {
@@ -435,13 +423,14 @@ static int canary_init(const struct dw_host *host, const char *instance_name, co
     pthread_mutex_init(&c->lock, NULL);
     pu_cond_init_monotonic(&c->wake);
     c->host = host;
+    c->ctx = ctx;
     snprintf(c->name, sizeof c->name, "%s", instance_name);
     c->every_ms = cfg->every_ms;
     c->timeout_ms = cfg->timeout_ms;
     c->expect_status = (long)cfg->expect_status;
     c->tolerance = cfg->tolerance;
     c->emit = cfg->emit;
-    c->protocol = protocol;
+    tap_protocol_parse(cfg->protocol, &c->protocol); /* one of tap_protocol_names: the loader checked */
     c->last_ok = -1;
     c->model = strdup(cfg->model);
     c->url = strdup(cfg->url);
@@ -530,6 +519,7 @@ static void canary_stop(void *instance)
 DW_EXPORT const struct dw_plugin driftwatch_plugin = {
     .abi = DW_PLUGIN_ABI,
     .size = sizeof(struct dw_plugin),
+    .option_size = sizeof(struct dw_option),
     .name = "canary",
     .kind = DW_KIND_PROBE,
     .version = "1.0.0",

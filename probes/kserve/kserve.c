@@ -1,10 +1,10 @@
 /* The `kserve` probe: KServe's InferenceService payload logger (`logger: {mode: all}`) POSTs each
  * predict request and each answer as a CloudEvent to /v1/models/{model}/cloudevents; the two halves
  * are joined by their event id and read by the shared tap reader (probes/tap) into samples. */
-#include <inttypes.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +54,7 @@ struct pending {
 
 struct kserve {
     const struct dw_host *host;
+    struct dw_ctx *ctx;
     char name[128];
     char *model;
     char route[512];
@@ -62,7 +63,6 @@ struct kserve {
     size_t n_names;
     int64_t ttl_ms;
     size_t max_pending, max_bytes;
-    int has_header;   /* the host hands request headers to routes (binary-mode events) */
 
     pthread_mutex_t lock;
     pthread_cond_t cond;
@@ -78,14 +78,18 @@ static const struct dw_option kserve_options[] = {
     {.name = "model", .type = DW_OPT_STRING, .required = 1, .offset = offsetof(struct kserve_config, model),
      .description = "model whose payload log this route takes (POST /v1/models/{model}/cloudevents)"},
     {.name = "protocol", .type = DW_OPT_STRING, .def = "auto", .offset = offsetof(struct kserve_config, protocol),
+     .choices = tap_protocol_names,
      .description = "payloads: v1 (instances/predictions), v2 (open inference inputs/outputs) or auto (by the request's keys)"},
     {.name = "feature_names", .type = DW_OPT_LIST, .offset = offsetof(struct kserve_config, feature_names),
      .description = "names of positional features (v1 list instances, v2 multi-column tensors), in order"},
     {.name = "join_ttl", .type = DW_OPT_DURATION, .def = "60s", .offset = offsetof(struct kserve_config, join_ttl_ms),
+     .min = "100ms", .max = "24h",
      .description = "how long a request (or response) event waits for its other half; then it is dropped and counted as unjoined"},
     {.name = "max_pending", .type = DW_OPT_INT, .def = "10000", .offset = offsetof(struct kserve_config, max_pending),
+     .min = "1", .max = "10000000",
      .description = "most events waiting for their other half; beyond it the oldest is dropped and counted as unjoined"},
     {.name = "max_pending_bytes", .type = DW_OPT_SIZE, .def = "64M", .offset = offsetof(struct kserve_config, max_pending_bytes),
+     .min = "1K",
      .description = "most payload bytes waiting for their other half; beyond it the oldest events are dropped (unjoined)"},
     {0},
 };
@@ -99,13 +103,13 @@ static void count_rejected(struct kserve *k, const char *reason, size_t n)
     if (!n)
         return;
     const char *labels[] = {"model", k->model, "reason", reason, NULL};
-    k->host->metrics->counter_add(REJECTED, REJECTED_HELP, labels, (double)n);
+    k->host->counter_add(k->ctx, REJECTED, REJECTED_HELP, labels, (double)n);
 }
 
 static void publish_pending(struct kserve *k, size_t n)
 {
     const char *labels[] = {"model", k->model, NULL};
-    k->host->metrics->gauge_set(PENDING, PENDING_HELP, labels, (double)n);
+    k->host->gauge_set(k->ctx, PENDING, PENDING_HELP, labels, (double)n);
 }
 
 /* ---- the pending map ---- */
@@ -405,33 +409,34 @@ static void emit_pair(struct kserve *k, const struct pending *request, const str
         count_rejected(k, "bad_payload", 1);
         char msg[640];
         snprintf(msg, sizeof msg, "request and response of id '%s' are not a predict call: %s", request->id, why);
-        pu_respond_json(resp, 400, json_pack("{s:s, s:i, s:s}", "error", msg, "status", 400, "id", request->id));
+        pu_respond_json(k->host, resp, 400,
+                        json_pack("{s:s, s:i, s:s}", "error", msg, "status", 400, "id", request->id));
         return;
     }
-    struct dw_ingest_result res;
-    memset(&res, 0, sizeof res);
+    struct dw_ingest_result res = {.size = sizeof res};
     int rc = DW_INGEST_OK;
     if (samples > 0) {
         const char *labels[] = {"model", k->model, "probe", k->name, NULL};
-        k->host->metrics->counter_add(RECEIVED, RECEIVED_HELP, labels, (double)samples);
-        struct dw_sample_batch batch = {.model = k->model, .probe = k->name, .json = json, .json_len = len};
-        rc = k->host->emit_samples(&batch, &res);
+        k->host->counter_add(k->ctx, RECEIVED, RECEIVED_HELP, labels, (double)samples);
+        struct dw_sample_batch batch = {
+            .size = sizeof batch, .model = k->model, .probe = k->name, .json = json, .json_len = len};
+        rc = k->host->emit_samples(k->ctx, &batch, &res);
     }
     free(json);
     if (rc == DW_INGEST_UNKNOWN_MODEL) {
         count_rejected(k, "unknown_model", (size_t)samples);
         char msg[400];
         snprintf(msg, sizeof msg, "no model '%s' is configured in this agent", k->model);
-        pu_respond_error(resp, 404, msg);
+        pu_respond_error(k->host, resp, 404, msg);
     } else if (rc == DW_INGEST_UNAVAILABLE) {
         *retry = 1;
         char msg[400];
         snprintf(msg, sizeof msg, "the agent cannot store samples now (%s): send the event again", res.error);
-        pu_respond_error(resp, 503, msg);
+        pu_respond_error(k->host, resp, 503, msg);
     } else if (rc < 0 || (res.accepted == 0 && res.rejected > 0)) {
         char msg[400];
         snprintf(msg, sizeof msg, "the agent rejected every sample: %s", res.error);
-        pu_respond_json(resp, 400,
+        pu_respond_json(k->host, resp, 400,
                      json_pack("{s:s, s:i, s:s, s:i, s:I}", "error", msg, "status", 400, "id", request->id,
                                "accepted", 0, "rejected", (json_int_t)res.rejected));
     } else {
@@ -439,33 +444,30 @@ static void emit_pair(struct kserve *k, const struct pending *request, const str
                                  (json_int_t)res.accepted, "rejected", (json_int_t)res.rejected);
         if (body && res.rejected)
             json_object_set_new(body, "error", json_string(res.error));
-        pu_respond_json(resp, 202, body);
+        pu_respond_json(k->host, resp, 202, body);
     }
 }
 
-static void kserve_handle(void *ctx, const struct dw_http_request *req, struct dw_http_response *resp)
+static void kserve_handle(void *route_ctx, const struct dw_http_request *req, struct dw_http_response *resp)
 {
-    struct kserve *k = ctx;
+    struct kserve *k = route_ctx;
     struct event ev;
     memset(&ev, 0, sizeof ev);
     char why[512];
     int status;
     if (media_is(req->content_type, "application/cloudevents-batch+json")) {
-        pu_respond_error(resp, 415, "batched CloudEvents are not supported: send one event per request (binary or "
-                                 "structured mode)");
+        pu_respond_error(k->host, resp, 415,
+                         "batched CloudEvents are not supported: send one event per request (binary or structured "
+                         "mode)");
         return;
     }
     if (media_is(req->content_type, "application/cloudevents+json")) {
         status = event_read_structured(req, &ev, why, sizeof why);
-    } else if (k->has_header) {
-        status = event_read_binary(req, &ev, why, sizeof why);
     } else {
-        status = 501;
-        snprintf(why, sizeof why, "this agent hands no request headers to probes: send structured-mode CloudEvents "
-                                  "(Content-Type: application/cloudevents+json)");
+        status = event_read_binary(req, &ev, why, sizeof why);
     }
     if (status) {
-        pu_respond_error(resp, status, why);
+        pu_respond_error(k->host, resp, status, why);
         event_clear(&ev);
         return;
     }
@@ -473,7 +475,7 @@ static void kserve_handle(void *ctx, const struct dw_http_request *req, struct d
         count_rejected(k, "unjoined", 1);
         snprintf(why, sizeof why, "an event of %zu bytes is larger than max_pending_bytes (%zu)", ev.data_len,
                  k->max_bytes);
-        pu_respond_error(resp, 413, why);
+        pu_respond_error(k->host, resp, 413, why);
         event_clear(&ev);
         return;
     }
@@ -486,7 +488,7 @@ static void kserve_handle(void *ctx, const struct dw_http_request *req, struct d
     if (!e || !e->id || !e->body) {
         pending_free(e);
         event_clear(&ev);
-        pu_respond_error(resp, 503, "out of memory");
+        pu_respond_error(k->host, resp, 503, "out of memory");
         return;
     }
     memcpy(e->body, ev.data, ev.data_len);
@@ -510,7 +512,7 @@ static void kserve_handle(void *ctx, const struct dw_http_request *req, struct d
     enum half half = e->half;
     {
         const char *labels[] = {"model", k->model, "type", e->half == HALF_REQUEST ? "request" : "response", NULL};
-        k->host->metrics->counter_add(EVENTS, EVENTS_HELP, labels, 1);
+        k->host->counter_add(k->ctx, EVENTS, EVENTS_HELP, labels, 1);
     }
 
     pthread_mutex_lock(&k->lock);
@@ -535,8 +537,9 @@ static void kserve_handle(void *ctx, const struct dw_http_request *req, struct d
     if (!other) {
         publish_pending(k, n_pending);
         /* e belongs to the map now (another event may join and free it): the answer reads copies. */
-        pu_respond_json(resp, 202, json_pack("{s:s, s:s, s:s}", "status", "pending", "id", id, "type",
-                                          half == HALF_REQUEST ? "request" : "response"));
+        pu_respond_json(k->host, resp, 202,
+                        json_pack("{s:s, s:s, s:s}", "status", "pending", "id", id, "type",
+                                  half == HALF_REQUEST ? "request" : "response"));
         return;
     }
     int retry = 0;
@@ -614,27 +617,10 @@ static int kserve_start(void *instance, char *err, size_t errlen)
     return 0;
 }
 
-static int kserve_init(const struct dw_host *host, const char *instance_name, const void *config, void **instance,
-                       char *err, size_t errlen)
+static int kserve_init(const struct dw_host *host, struct dw_ctx *ctx, const char *instance_name, const void *config,
+                       void **instance, char *err, size_t errlen)
 {
     const struct kserve_config *cfg = config;
-    enum tap_protocol protocol;
-    if (tap_protocol_parse(cfg->protocol, &protocol) < 0) {
-        snprintf(err, errlen, "option 'protocol' must be v1, v2 or auto, not '%s'", cfg->protocol);
-        return -1;
-    }
-    if (cfg->join_ttl_ms < 100 || cfg->join_ttl_ms > 24LL * 3600 * 1000) {
-        snprintf(err, errlen, "option 'join_ttl' must be between 100ms and 24h");
-        return -1;
-    }
-    if (cfg->max_pending < 1 || cfg->max_pending > 10000000) {
-        snprintf(err, errlen, "option 'max_pending' must be between 1 and 10000000, not %" PRId64, cfg->max_pending);
-        return -1;
-    }
-    if (cfg->max_pending_bytes < 1024) {
-        snprintf(err, errlen, "option 'max_pending_bytes' must be at least 1K");
-        return -1;
-    }
     struct kserve *k = calloc(1, sizeof *k);
     if (!k) {
         snprintf(err, errlen, "out of memory");
@@ -643,12 +629,12 @@ static int kserve_init(const struct dw_host *host, const char *instance_name, co
     pthread_mutex_init(&k->lock, NULL);
     pu_cond_init_monotonic(&k->cond);
     k->host = host;
+    k->ctx = ctx;
     snprintf(k->name, sizeof k->name, "%s", instance_name);
-    k->protocol = protocol;
+    tap_protocol_parse(cfg->protocol, &k->protocol); /* one of tap_protocol_names: the loader checked */
     k->ttl_ms = cfg->join_ttl_ms;
     k->max_pending = (size_t)cfg->max_pending;
     k->max_bytes = (size_t)cfg->max_pending_bytes;
-    k->has_header = DW_HTTP_REQUEST_HAS(host, header);
     /* About two entries a bucket at the bound; the table never grows. */
     k->n_buckets = 64;
     while (k->n_buckets < k->max_pending / 2)
@@ -671,10 +657,7 @@ static int kserve_init(const struct dw_host *host, const char *instance_name, co
         kserve_destroy(k);
         return -1;
     }
-    if (!k->has_header)
-        host->log(DW_LOG_WARN, k->name,
-                  "this agent hands no request headers to probes: only structured-mode CloudEvents are taken");
-    if (host->register_route("POST", k->route, kserve_handle, k) < 0) {
+    if (host->register_route(ctx, "POST", k->route, kserve_handle, k) < 0) {
         snprintf(err, errlen, "cannot register the route POST %s", k->route);
         kserve_destroy(k);
         return -1;
@@ -686,6 +669,7 @@ static int kserve_init(const struct dw_host *host, const char *instance_name, co
 DW_EXPORT const struct dw_plugin driftwatch_plugin = {
     .abi = DW_PLUGIN_ABI,
     .size = sizeof(struct dw_plugin),
+    .option_size = sizeof(struct dw_option),
     .name = "kserve",
     .kind = DW_KIND_PROBE,
     .version = "1.0.0",

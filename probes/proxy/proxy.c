@@ -63,6 +63,9 @@ struct proxy_config {
     const char *tap_priority;
 };
 
+static const char *const tap_priority_choices[] = {"idle", "normal", NULL};
+static const char *const http_client_choices[] = {"builtin", "curl", NULL};
+
 static const struct dw_option proxy_options[] = {
     {.name = "model", .type = DW_OPT_STRING, .required = 1, .offset = offsetof(struct proxy_config, model),
      .description = "model the tapped predictions belong to"},
@@ -71,6 +74,7 @@ static const struct dw_option proxy_options[] = {
     {.name = "upstream", .type = DW_OPT_STRING, .required = 1, .offset = offsetof(struct proxy_config, upstream),
      .description = "the model server, http://host:port[/base]; request paths are appended"},
     {.name = "protocol", .type = DW_OPT_STRING, .def = "auto", .offset = offsetof(struct proxy_config, protocol),
+     .choices = tap_protocol_names,
      .description = "predict payloads to tap: v1 (Vertex AI / KServe v1 instances/predictions), v2 (KServe open inference "
      "inputs/outputs) or auto (by the request's keys)"},
     {.name = "feature_names", .type = DW_OPT_LIST, .offset = offsetof(struct proxy_config, feature_names),
@@ -81,19 +85,25 @@ static const struct dw_option proxy_options[] = {
      .description = "largest predict answer tapped (streamed or not); a larger one is forwarded whole, not tapped, and counted "
      "(reason tap_too_large)"},
     {.name = "timeout", .type = DW_OPT_DURATION, .def = "30s", .offset = offsetof(struct proxy_config, timeout_ms),
+     .min = "1ms",
      .description = "upstream timeout: for the answer's head (answered with 504), then for each wait for body bytes"},
     {.name = "max_body", .type = DW_OPT_SIZE, .def = "64M", .offset = offsetof(struct proxy_config, max_body),
+     .min = "1",
      .description = "largest request body (413 beyond) and largest announced Content-Length of an answer (502 beyond); "
      "chunked or close-delimited answers stream without a bound"},
     {.name = "max_connections", .type = DW_OPT_INT, .def = "1024", .offset = offsetof(struct proxy_config, max_connections),
+     .min = "1",
      .description = "concurrent client connections (one thread each)"},
     {.name = "tap_paths", .type = DW_OPT_LIST, .offset = offsetof(struct proxy_config, tap_paths),
      .description = "path suffixes of predict calls to tap (default :predict, /infer, /predict); only POSTs answered 200"},
     {.name = "tap_interval", .type = DW_OPT_DURATION, .def = "20ms", .offset = offsetof(struct proxy_config, tap_interval_ms),
+     .min = "1ms",
      .description = "how often tapped pairs are parsed and handed over in one batch (sooner when the queue is half full)"},
     {.name = "tap_priority", .type = DW_OPT_STRING, .def = "idle", .offset = offsetof(struct proxy_config, tap_priority),
+     .choices = tap_priority_choices,
      .description = "CPU priority of the tap thread: idle (SCHED_IDLE, runs only when serving leaves a core free) or normal"},
     {.name = "http_client", .type = DW_OPT_STRING, .def = "builtin", .offset = offsetof(struct proxy_config, http_client),
+     .choices = http_client_choices,
      .description = "upstream client for http:// upstreams: builtin (kept-alive sockets, least latency) or curl; https:// "
      "upstreams always use curl"},
     {0},
@@ -121,6 +131,7 @@ static const char *const result_names[] = {"ok", "upstream_error", "timeout", "t
 
 struct proxy {
     const struct dw_host *host;
+    struct dw_ctx *ctx;
     char name[128];
     char *model;
     char *listen_host;
@@ -540,7 +551,7 @@ static ssize_t relay_read(void *cls, uint64_t pos, char *buf, size_t max)
     char why[512];
     ssize_t n = rl->rest->read(rl->rest, buf, max, why, sizeof why);
     if (n < 0) {
-        rl->p->host->log(DW_LOG_WARN, rl->p->name, "answer cut short: upstream %s: %s", rl->p->upstream, why);
+        rl->p->host->log(rl->p->ctx, DW_LOG_WARN, "answer cut short: upstream %s: %s", rl->p->upstream, why);
         return MHD_CONTENT_READER_END_WITH_ERROR; /* the client's connection is closed: it sees the cut */
     }
     if (n == 0) {
@@ -787,7 +798,7 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     size_t n = strlen(msg);
     while (n > 0 && msg[n - 1] == '\n')
         msg[--n] = '\0';
-    p->host->log(DW_LOG_WARN, p->name, "http: %s", msg);
+    p->host->log(p->ctx, DW_LOG_WARN, "http: %s", msg);
 }
 
 /* ---- the tap thread: parse pairs, hand samples over, publish metrics ---- */
@@ -795,7 +806,7 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 static void count_rejected(struct proxy *p, const char *reason, double n)
 {
     const char *labels[] = {"model", p->model, "reason", reason, NULL};
-    p->host->metrics->counter_add(REJECTED, REJECTED_HELP, labels, n);
+    p->host->counter_add(p->ctx, REJECTED, REJECTED_HELP, labels, n);
 }
 
 #define BAD_PAYLOAD_LOG_EVERY_NS (60LL * 1000000000)
@@ -823,7 +834,7 @@ static void excerpt(const char *s, size_t len, char *out, size_t outlen)
 static void report_bad_payload(struct proxy *p, const struct tap_pair *pair, const char *why)
 {
     count_rejected(p, "tap_bad_payload", 1);
-    p->host->log(DW_LOG_DEBUG, p->name, "tapped pair skipped: %s", why);
+    p->host->log(p->ctx, DW_LOG_DEBUG, "tapped pair skipped: %s", why);
     int64_t now = mono_ns();
     if (p->bad_logged_ns && now - p->bad_logged_ns < BAD_PAYLOAD_LOG_EVERY_NS) {
         p->bad_unlogged++;
@@ -834,7 +845,7 @@ static void report_bad_payload(struct proxy *p, const struct tap_pair *pair, con
     excerpt(pair->response, pair->response_len, resp, sizeof resp);
     if (p->bad_unlogged)
         snprintf(more, sizeof more, " (%llu more since the last warning)", (unsigned long long)p->bad_unlogged);
-    p->host->log(DW_LOG_WARN, p->name,
+    p->host->log(p->ctx, DW_LOG_WARN,
                  "model=%s tapped pair not taken, no sample from it: %s%s; protocol %s expects %s; request: %s; "
                  "answer: %s (counted in driftwatch_samples_rejected_total{reason=\"tap_bad_payload\"}; at most one "
                  "such warning a minute)",
@@ -860,16 +871,16 @@ static void tap_flush(struct proxy *p, struct tap_batch *b)
         return;
     b->json[b->len++] = ']';
     const char *labels[] = {"model", p->model, "probe", p->name, NULL};
-    p->host->metrics->counter_add(RECEIVED, RECEIVED_HELP, labels, (double)b->samples);
-    struct dw_sample_batch batch = {.model = p->model, .probe = p->name, .json = b->json, .json_len = b->len};
-    struct dw_ingest_result res;
-    memset(&res, 0, sizeof res);
-    int rc = p->host->emit_samples(&batch, &res);
+    p->host->counter_add(p->ctx, RECEIVED, RECEIVED_HELP, labels, (double)b->samples);
+    struct dw_sample_batch batch = {
+        .size = sizeof batch, .model = p->model, .probe = p->name, .json = b->json, .json_len = b->len};
+    struct dw_ingest_result res = {.size = sizeof res};
+    int rc = p->host->emit_samples(p->ctx, &batch, &res);
     /* The core counts what it rejects or cannot store; a model it does not know is ours to count. */
     if (rc == DW_INGEST_UNKNOWN_MODEL)
         count_rejected(p, "unknown_model", (double)b->samples);
     if (rc < 0)
-        p->host->log(DW_LOG_DEBUG, p->name, "tapped samples not taken: %s", res.error);
+        p->host->log(p->ctx, DW_LOG_DEBUG, "tapped samples not taken: %s", res.error);
     b->len = 0;
     b->samples = 0;
 }
@@ -938,8 +949,8 @@ static void publish_metrics(struct proxy *p, const double *durations, size_t n_d
     const char *probe[] = {"probe", p->name, NULL};
     const char *model[] = {"model", p->model, NULL};
     for (size_t i = 0; i < n_durations; i++) {
-        p->host->metrics->histogram_observe(DURATION, DURATION_HELP, probe, durations[i]);
-        p->host->metrics->histogram_observe(UPSTREAM_DURATION, UPSTREAM_DURATION_HELP, model, durations[i]);
+        p->host->histogram_observe(p->ctx, DURATION, DURATION_HELP, probe, durations[i]);
+        p->host->histogram_observe(p->ctx, UPSTREAM_DURATION, UPSTREAM_DURATION_HELP, model, durations[i]);
     }
     for (long s = 0; s < N_STATUS_SLOTS; s++) {
         if (!statuses[s])
@@ -947,13 +958,13 @@ static void publish_metrics(struct proxy *p, const double *durations, size_t n_d
         char code[PU_STATUS_LABEL_MAX];
         pu_status_label(s, code);
         const char *labels[] = {"model", p->model, "code", code, NULL};
-        p->host->metrics->counter_add(UPSTREAM_RESPONSES, UPSTREAM_RESPONSES_HELP, labels, (double)statuses[s]);
+        p->host->counter_add(p->ctx, UPSTREAM_RESPONSES, UPSTREAM_RESPONSES_HELP, labels, (double)statuses[s]);
     }
     for (int r = 0; r < N_RESULTS; r++) {
         if (!results[r])
             continue;
         const char *labels[] = {"probe", p->name, "result", result_names[r], NULL};
-        p->host->metrics->counter_add(REQUESTS, REQUESTS_HELP, labels, (double)results[r]);
+        p->host->counter_add(p->ctx, REQUESTS, REQUESTS_HELP, labels, (double)results[r]);
     }
     if (dropped)
         count_rejected(p, "tap_queue_full", (double)dropped);
@@ -1095,24 +1106,12 @@ static int parse_listen(const char *s, char **host, int *port)
     return *host ? 0 : -1;
 }
 
-static int proxy_init(const struct dw_host *host, const char *instance_name, const void *config, void **instance,
-                      char *err, size_t errlen)
+static int proxy_init(const struct dw_host *host, struct dw_ctx *ctx, const char *instance_name, const void *config,
+                      void **instance, char *err, size_t errlen)
 {
     const struct proxy_config *cfg = config;
-    enum tap_protocol protocol;
-    if (tap_protocol_parse(cfg->protocol, &protocol) < 0) {
-        snprintf(err, errlen, "option 'protocol' must be v1, v2 or auto, not '%s'", cfg->protocol);
-        return -1;
-    }
     if (strncmp(cfg->upstream, "http://", 7) != 0 && strncmp(cfg->upstream, "https://", 8) != 0) {
         snprintf(err, errlen, "option 'upstream' must be an http:// or https:// URL, not '%s'", cfg->upstream);
-        return -1;
-    }
-    if (cfg->max_tap_queue < 0 || cfg->max_tap_answer < 0 || cfg->max_body < 1 || cfg->timeout_ms < 1 || cfg->max_connections < 1 ||
-        cfg->tap_interval_ms < 1) {
-        snprintf(err, errlen,
-                 "options max_tap_queue, max_tap_answer, max_body, timeout, max_connections and tap_interval must be "
-                 "positive");
         return -1;
     }
     struct proxy *p = calloc(1, sizeof *p);
@@ -1123,8 +1122,9 @@ static int proxy_init(const struct dw_host *host, const char *instance_name, con
     pthread_mutex_init(&p->q_lock, NULL);
     pu_cond_init_monotonic(&p->q_cond);
     p->host = host;
+    p->ctx = ctx;
     snprintf(p->name, sizeof p->name, "%s", instance_name);
-    p->protocol = protocol;
+    tap_protocol_parse(cfg->protocol, &p->protocol); /* one of tap_protocol_names: the loader checked */
     p->max_tap_queue = (size_t)cfg->max_tap_queue;
     p->max_tap_answer = (size_t)cfg->max_tap_answer;
     p->timeout_ms = cfg->timeout_ms;
@@ -1144,19 +1144,8 @@ static int proxy_init(const struct dw_host *host, const char *instance_name, con
     size_t ul = strlen(p->upstream);
     while (ul > 0 && p->upstream[ul - 1] == '/')
         p->upstream[--ul] = '\0';
-    if (strcmp(cfg->tap_priority, "idle") != 0 && strcmp(cfg->tap_priority, "normal") != 0) {
-        snprintf(err, errlen, "option 'tap_priority' must be idle or normal, not '%s'", cfg->tap_priority);
-        proxy_destroy(p);
-        return -1;
-    }
     p->tap_idle = strcmp(cfg->tap_priority, "idle") == 0;
-    int builtin = strcmp(cfg->http_client, "builtin") == 0;
-    if (!builtin && strcmp(cfg->http_client, "curl") != 0) {
-        snprintf(err, errlen, "option 'http_client' must be builtin or curl, not '%s'", cfg->http_client);
-        proxy_destroy(p);
-        return -1;
-    }
-    if (builtin && strncmp(p->upstream, "http://", 7) == 0) {
+    if (strcmp(cfg->http_client, "builtin") == 0 && strncmp(p->upstream, "http://", 7) == 0) {
         char why[256];
         p->raw = upstream_pool_new(p->upstream, p->timeout_ms, why, sizeof why);
         if (!p->raw) {
@@ -1231,7 +1220,7 @@ static int proxy_start(void *instance, char *err, size_t errlen)
         p->tap_running = 0;
         return -1;
     }
-    p->host->log(DW_LOG_INFO, p->name, "proxy listening on %s:%d for %s (model %s)", p->listen_host, p->listen_port,
+    p->host->log(p->ctx, DW_LOG_INFO, "proxy listening on %s:%d for %s (model %s)", p->listen_host, p->listen_port,
                  p->upstream, p->model);
     return 0;
 }
@@ -1261,6 +1250,7 @@ static void proxy_stop(void *instance)
 DW_EXPORT const struct dw_plugin driftwatch_plugin = {
     .abi = DW_PLUGIN_ABI,
     .size = sizeof(struct dw_plugin),
+    .option_size = sizeof(struct dw_option),
     .name = "proxy",
     .kind = DW_KIND_PROBE,
     .version = "1.0.0",

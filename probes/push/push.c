@@ -2,7 +2,6 @@
  * one object or NDJSON before handing the acceptable samples to the core, and names each rejection;
  * a request with an Idempotency-Key is stored once, its answer journaled with its samples. */
 #include <ctype.h>
-#include <inttypes.h>
 #include <jansson.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -36,6 +35,7 @@ struct push_config {
 
 struct push {
     const struct dw_host *host;
+    struct dw_ctx *ctx;
     char name[128];
     char *model;
     char route[512];
@@ -49,12 +49,16 @@ static const struct dw_option push_options[] = {
     {.name = "model", .type = DW_OPT_STRING, .required = 1, .offset = offsetof(struct push_config, model),
      .description = "model whose samples this route takes (POST /v1/models/{model}/samples)"},
     {.name = "max_batch", .type = DW_OPT_INT, .def = "10000", .offset = offsetof(struct push_config, max_batch),
+     .min = "1",
      .description = "most samples in one request; larger batches are refused with 413"},
     {.name = "max_errors", .type = DW_OPT_INT, .def = "10", .offset = offsetof(struct push_config, max_errors),
+     .min = "1", .max = "1000",
      .description = "rejections described one by one in an answer (all are counted)"},
     {.name = "idempotency_horizon", .type = DW_OPT_DURATION, .def = "24h", .offset = offsetof(struct push_config, idempotency_horizon_ms),
+     .min = "1s",
      .description = "how long a request's Idempotency-Key is remembered: a repeat within it gets the first answer, stores nothing"},
     {.name = "idempotency_max_keys", .type = DW_OPT_INT, .def = "100000", .offset = offsetof(struct push_config, idempotency_max_keys),
+     .min = "1", .max = "10000000",
      .description = "most Idempotency-Keys remembered (journaled with their batches); beyond it the oldest are forgotten"},
     {0},
 };
@@ -186,7 +190,7 @@ static void count(struct push *p, const char *metric, const char *help, const ch
     if (!n)
         return;
     const char *labels[] = {"model", p->model, key, value, NULL};
-    p->host->metrics->counter_add(metric, help, labels, (double)n);
+    p->host->counter_add(p->ctx, metric, help, labels, (double)n);
 }
 
 static void on_element(void *ctx, size_t index, const char *start, size_t len, const struct sample_problem *problem)
@@ -215,7 +219,7 @@ static int check_json(struct push *p, const char *body, size_t len, struct verdi
                  strstr(prob.why, "end of file expected") ? " (one sample per line is NDJSON: send it as "
                                                             "Content-Type: application/x-ndjson)"
                                                           : "");
-        pu_respond_json(resp, 400,
+        pu_respond_json(p->host, resp, 400,
                      json_pack("{s:s, s:i, s:I, s:I}", "error", msg, "status", 400, "line", (json_int_t)line,
                                "column", (json_int_t)col));
         rc = -1;
@@ -223,7 +227,7 @@ static int check_json(struct push *p, const char *body, size_t len, struct verdi
         char msg[256];
         snprintf(msg, sizeof msg, "a batch of %ld samples is larger than max_batch (%zu); split it", n, p->max_batch);
         count(p, REJECTED, REJECTED_HELP, "reason", "batch_too_large", (size_t)n);
-        pu_respond_error(resp, 413, msg);
+        pu_respond_error(p->host, resp, 413, msg);
         rc = -1;
     }
     return rc;
@@ -278,14 +282,15 @@ static int key_check(const char *key, char *why, size_t whylen)
 /* The answer to a batch the core took (202) or refused whole (400), as journaled with a keyed batch:
  * "<status> <body>". */
 struct answer {
+    const struct dw_host *host;
     const struct verdict *v;
     size_t rejected;   /* by the probe */
-    char *text;        /* a copy of what was journaled */
+    char *text;        /* a copy of what was journaled (malloc'd) */
 };
 
-static char *answer_make(void *ctx, const struct dw_ingest_result *res)
+static char *answer_make(void *value_ctx, const struct dw_ingest_result *res)
 {
-    struct answer *a = ctx;
+    struct answer *a = value_ctx;
     int status = res->accepted == 0 && res->rejected > 0 ? 400 : 202;
     json_t *body;
     if (status == 400) {
@@ -303,33 +308,35 @@ static char *answer_make(void *ctx, const struct dw_ingest_result *res)
     if (!json)
         return NULL;
     size_t len = strlen(json) + 8;
-    char *text = malloc(len);
     free(a->text);
     a->text = malloc(len);
-    if (text && a->text) {
-        snprintf(text, len, "%d %s\n", status, json);
-        memcpy(a->text, text, strlen(text) + 1);
+    /* What the core journals (and frees) comes from its allocator. */
+    char *text = a->text ? a->host->alloc(len) : NULL;
+    if (text) {
+        snprintf(a->text, len, "%d %s\n", status, json);
+        memcpy(text, a->text, strlen(a->text) + 1);
     } else {
-        free(text);
         free(a->text);
-        text = a->text = NULL;
+        a->text = NULL;
     }
     free(json);
     return text;
 }
 
 /* Answers with a journaled "<status> <body>". */
-static void respond_answer(struct dw_http_response *resp, const char *text)
+static void respond_answer(const struct dw_host *host, struct dw_http_response *resp, const char *text)
 {
     char *end;
     long status = strtol(text, &end, 10);
-    if (*end != ' ' || status < 200 || status > 599 || !(resp->body = strdup(end + 1))) {
+    size_t len = *end == ' ' ? strlen(end + 1) : 0;
+    if (*end != ' ' || status < 200 || status > 599 || !(resp->body = host->alloc(len + 1))) {
         resp->status = 500;
         return;
     }
+    memcpy(resp->body, end + 1, len + 1);
     resp->status = (int)status;
     resp->content_type = "application/json";
-    resp->body_len = strlen(resp->body);
+    resp->body_len = len;
 }
 
 /* A keyed batch: stored once with its answer; a repeat of the key gets that answer again. Returns
@@ -337,11 +344,13 @@ static void respond_answer(struct dw_http_response *resp, const char *text)
 static int emit_keyed(struct push *p, const char *key, const struct verdict *v, size_t rejected,
                       struct dw_ingest_result *res, struct dw_http_response *resp)
 {
-    struct answer a = {.v = v, .rejected = rejected};
+    struct answer a = {.host = p->host, .v = v, .rejected = rejected};
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
-    struct dw_checked_batch batch = {.model = p->model, .probe = p->name, .samples = v->valid, .n = v->n_valid};
+    struct dw_checked_batch batch = {
+        .size = sizeof batch, .model = p->model, .probe = p->name, .samples = v->valid, .n = v->n_valid};
     struct dw_cursor cursor = {
+        .size = sizeof cursor,
         .source = KEY_SOURCE,
         .key = key,
         .value_fn = answer_make,
@@ -350,20 +359,20 @@ static int emit_keyed(struct push *p, const char *key, const struct verdict *v, 
         .max_keys = p->max_keys,
     };
     char *stored = NULL;
-    int rc = p->host->emit_checked_cursor(&batch, &cursor, res, &stored);
+    int rc = p->host->emit_checked_cursor(p->ctx, &batch, &cursor, res, &stored);
     if (rc == DW_INGEST_DUPLICATE && stored) {
-        respond_answer(resp, stored);
+        respond_answer(p->host, resp, stored);
         const char *labels[] = {"model", p->model, NULL};
-        p->host->metrics->counter_add(REPLAYS, REPLAYS_HELP, labels, 1);
+        p->host->counter_add(p->ctx, REPLAYS, REPLAYS_HELP, labels, 1);
         rc = 0;
     } else if (rc == DW_INGEST_NO_CURSORS) {
-        pu_respond_error(resp, 501, "this agent keeps no Idempotency-Keys: send the request without the header");
+        pu_respond_error(p->host, resp, 501, "this agent keeps no Idempotency-Keys: send the request without the header");
         rc = 0;
     } else if ((rc == DW_INGEST_OK || (rc == DW_INGEST_INVALID && res->rejected > 0)) && a.text) {
-        respond_answer(resp, a.text);
+        respond_answer(p->host, resp, a.text);
         rc = 0;
     } else if (rc == DW_INGEST_OK || rc == DW_INGEST_INVALID || rc == DW_INGEST_DUPLICATE) {
-        pu_respond_error(resp, 503, "out of memory answering the request");
+        pu_respond_error(p->host, resp, 503, "out of memory answering the request");
         rc = 0;
     }
     p->host->free(stored);
@@ -371,14 +380,13 @@ static int emit_keyed(struct push *p, const char *key, const struct verdict *v, 
     return rc;
 }
 
-static void push_handle(void *ctx, const struct dw_http_request *req, struct dw_http_response *resp)
+static void push_handle(void *route_ctx, const struct dw_http_request *req, struct dw_http_response *resp)
 {
-    struct push *p = ctx;
-    /* The field exists only in the request of a host that has cursors (plugin.h). */
-    const char *key = DW_HOST_HAS(p->host, emit_checked_cursor) ? req->idempotency_key : NULL;
+    struct push *p = route_ctx;
+    const char *key = req->idempotency_key;
     char why[256];
     if (key && key_check(key, why, sizeof why) < 0) {
-        pu_respond_error(resp, 400, why);
+        pu_respond_error(p->host, resp, 400, why);
         return;
     }
     int kind = media_kind(req->content_type);
@@ -388,20 +396,20 @@ static void push_handle(void *ctx, const struct dw_http_request *req, struct dw_
                  "Content-Type must be application/json (an array or one sample) or application/x-ndjson "
                  "(application/jsonl: one sample a line), not '%s'",
                  req->content_type ? req->content_type : "(none)");
-        pu_respond_error(resp, 415, msg);
+        pu_respond_error(p->host, resp, 415, msg);
         return;
     }
     size_t start = 0;
     while (start < req->body_len && isspace((unsigned char)req->body[start]))
         start++;
     if (start == req->body_len) {
-        pu_respond_error(resp, 400, "the request body is empty: send a JSON array, one JSON object or NDJSON");
+        pu_respond_error(p->host, resp, 400, "the request body is empty: send a JSON array, one JSON object or NDJSON");
         return;
     }
     struct verdict v = {.max_errors = p->max_errors};
     v.errors = calloc(p->max_errors ? p->max_errors : 1, sizeof *v.errors);
     if (!v.errors) {
-        pu_respond_error(resp, 503, "out of memory");
+        pu_respond_error(p->host, resp, 503, "out of memory");
         return;
     }
     if (kind == 2) {
@@ -411,7 +419,7 @@ static void push_handle(void *ctx, const struct dw_http_request *req, struct dw_
             snprintf(msg, sizeof msg, "a batch of %zu samples is larger than max_batch (%zu); split it", lines,
                      p->max_batch);
             count(p, REJECTED, REJECTED_HELP, "reason", "batch_too_large", lines);
-            pu_respond_error(resp, 413, msg);
+            pu_respond_error(p->host, resp, 413, msg);
             goto out;
         }
         check_ndjson(req->body, req->body_len, &v);
@@ -420,13 +428,13 @@ static void push_handle(void *ctx, const struct dw_http_request *req, struct dw_
     }
     {
         const char *labels[] = {"model", p->model, "probe", p->name, NULL};
-        p->host->metrics->counter_add(RECEIVED, RECEIVED_HELP, labels, (double)v.received);
+        p->host->counter_add(p->ctx, RECEIVED, RECEIVED_HELP, labels, (double)v.received);
     }
     count(p, REJECTED, REJECTED_HELP, "reason", "invalid_json", v.rejected_json);
     count(p, REJECTED, REJECTED_HELP, "reason", "invalid_sample", v.rejected_shape);
 
     if (v.failed) {
-        pu_respond_error(resp, 503, "out of memory preparing the batch");
+        pu_respond_error(p->host, resp, 503, "out of memory preparing the batch");
         goto out;
     }
     size_t rejected = verdict_rejected(&v);
@@ -435,31 +443,30 @@ static void push_handle(void *ctx, const struct dw_http_request *req, struct dw_
         describe(&v.errors[0], first, sizeof first);
         char msg[700];
         snprintf(msg, sizeof msg, "no acceptable sample in the batch (%zu rejected); first: %s", rejected, first);
-        pu_respond_json(resp, 400,
+        pu_respond_json(p->host, resp, 400,
                      json_pack("{s:s, s:i, s:i, s:I, s:o}", "error", msg, "status", 400, "accepted", 0, "rejected",
                                (json_int_t)rejected, "errors", errors_json(&v, NULL)));
         goto out;
     }
-    struct dw_ingest_result res;
-    memset(&res, 0, sizeof res);
+    struct dw_ingest_result res = {.size = sizeof res};
     int rc;
     if (key) {
         rc = emit_keyed(p, key, &v, rejected, &res, resp);
         if (rc == 0)
             goto out;
     } else {
-        rc = sample_emit_checked(p->host, p->model, p->name, v.valid, v.n_valid, &res);
+        rc = sample_emit_checked(p->host, p->ctx, p->model, p->name, v.valid, v.n_valid, &res);
     }
     if (rc == DW_INGEST_UNKNOWN_MODEL) {
         char msg[400];
         snprintf(msg, sizeof msg, "the agent has no model '%s': %s", p->model, res.error);
-        pu_respond_error(resp, 404, msg);
+        pu_respond_error(p->host, resp, 404, msg);
         goto out;
     }
     if (rc == DW_INGEST_INVALID && res.rejected > 0) {
         char msg[400];
         snprintf(msg, sizeof msg, "the agent rejected every sample: %s", res.error);
-        pu_respond_json(resp, 400,
+        pu_respond_json(p->host, resp, 400,
                      json_pack("{s:s, s:i, s:i, s:I, s:o}", "error", msg, "status", 400, "accepted", 0, "rejected",
                                (json_int_t)(rejected + res.rejected), "errors", errors_json(&v, res.error)));
         goto out;
@@ -469,10 +476,10 @@ static void push_handle(void *ctx, const struct dw_http_request *req, struct dw_
          * nothing was kept, the client should send the batch again later. */
         char msg[400];
         snprintf(msg, sizeof msg, "the agent could not take the samples, retry later: %s", res.error);
-        pu_respond_error(resp, 503, msg);
+        pu_respond_error(p->host, resp, 503, msg);
         goto out;
     }
-    pu_respond_json(resp, 202,
+    pu_respond_json(p->host, resp, 202,
                  json_pack("{s:I, s:I, s:o}", "accepted", (json_int_t)res.accepted, "rejected",
                            (json_int_t)(rejected + res.rejected), "errors",
                            errors_json(&v, res.rejected ? res.error : NULL)));
@@ -481,29 +488,12 @@ out:
     free(v.valid);
 }
 
-static int push_init(const struct dw_host *host, const char *instance_name, const void *config, void **instance,
-                     char *err, size_t errlen)
+static int push_init(const struct dw_host *host, struct dw_ctx *ctx, const char *instance_name, const void *config,
+                     void **instance, char *err, size_t errlen)
 {
     const struct push_config *cfg = config;
     if (!cfg->model || !cfg->model[0] || strchr(cfg->model, '/')) {
         snprintf(err, errlen, "option 'model' must be a model name without '/'");
-        return -1;
-    }
-    if (cfg->max_batch < 1) {
-        snprintf(err, errlen, "option 'max_batch' must be at least 1, not %" PRId64, cfg->max_batch);
-        return -1;
-    }
-    if (cfg->max_errors < 1 || cfg->max_errors > 1000) {
-        snprintf(err, errlen, "option 'max_errors' must be between 1 and 1000, not %" PRId64, cfg->max_errors);
-        return -1;
-    }
-    if (cfg->idempotency_horizon_ms < 1000) {
-        snprintf(err, errlen, "option 'idempotency_horizon' must be at least 1s");
-        return -1;
-    }
-    if (cfg->idempotency_max_keys < 1 || cfg->idempotency_max_keys > 10000000) {
-        snprintf(err, errlen, "option 'idempotency_max_keys' must be between 1 and 10000000, not %" PRId64,
-                 cfg->idempotency_max_keys);
         return -1;
     }
     struct push *p = calloc(1, sizeof *p);
@@ -513,6 +503,7 @@ static int push_init(const struct dw_host *host, const char *instance_name, cons
         return -1;
     }
     p->host = host;
+    p->ctx = ctx;
     snprintf(p->name, sizeof p->name, "%s", instance_name);
     p->max_batch = (size_t)cfg->max_batch;
     p->max_errors = (size_t)cfg->max_errors;
@@ -524,7 +515,7 @@ static int push_init(const struct dw_host *host, const char *instance_name, cons
         push_destroy(p);
         return -1;
     }
-    if (host->register_route("POST", p->route, push_handle, p) < 0) {
+    if (host->register_route(ctx, "POST", p->route, push_handle, p) < 0) {
         snprintf(err, errlen, "cannot register the route POST %s", p->route);
         push_destroy(p);
         return -1;
@@ -536,6 +527,7 @@ static int push_init(const struct dw_host *host, const char *instance_name, cons
 DW_EXPORT const struct dw_plugin driftwatch_plugin = {
     .abi = DW_PLUGIN_ABI,
     .size = sizeof(struct dw_plugin),
+    .option_size = sizeof(struct dw_option),
     .name = "push",
     .kind = DW_KIND_PROBE,
     .version = "1.0.0",

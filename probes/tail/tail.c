@@ -31,7 +31,6 @@
 #define MAX_LOGGED_PER_READ 10
 /* Lines handed over in one batch, in bytes: a batch and its position are one journal record. */
 #define MAX_BATCH_BYTES (16u << 20)
-#define MAX_LINE_LIMIT ((int64_t)32 << 20)
 
 struct tail_config {
     const char *model;
@@ -53,6 +52,7 @@ struct position {
 
 struct tail {
     const struct dw_host *host;
+    struct dw_ctx *ctx;
     char name[128];
     char *model;
     char *path;
@@ -84,16 +84,22 @@ struct tail {
     pthread_cond_t positioned_cv;
 };
 
+static const char *const from_choices[] = {"beginning", "end", NULL};
+
 static const struct dw_option tail_options[] = {
     {.name = "model", .type = DW_OPT_STRING, .required = 1, .offset = offsetof(struct tail_config, model),
      .description = "model the log's predictions belong to"},
     {.name = "path", .type = DW_OPT_STRING, .required = 1, .offset = offsetof(struct tail_config, path),
      .description = "JSON Lines prediction log to follow (one sample per line, docs/data-formats.md)"},
     {.name = "poll", .type = DW_OPT_DURATION, .def = "500ms", .offset = offsetof(struct tail_config, poll_ms),
+     .min = "1ms",
      .description = "how often to look for new lines, rotation and truncation"},
     {.name = "from", .type = DW_OPT_STRING, .def = "end", .offset = offsetof(struct tail_config, from),
+     .choices = from_choices,
      .description = "where to start the first time (no saved offset): beginning or end; a file created later is read whole"},
+    /* A line travels in one journal record with its position. */
     {.name = "max_line", .type = DW_OPT_SIZE, .def = "1M", .offset = offsetof(struct tail_config, max_line),
+     .min = "16", .max = "32M",
      .description = "longest line accepted (at most 32M); longer ones are skipped and reported"},
     {0},
 };
@@ -138,9 +144,9 @@ struct cursor_read {
     int found;
 };
 
-static void on_cursor(void *ctx, const char *key, const char *value)
+static void on_cursor(void *fn_ctx, const char *key, const char *value)
 {
-    struct cursor_read *r = ctx;
+    struct cursor_read *r = fn_ctx;
     (void)key;
     snprintf(r->value, sizeof r->value, "%s", value);
     r->found = 1;
@@ -150,9 +156,7 @@ static void on_cursor(void *ctx, const char *key, const char *value)
 static int cursor_read_back(struct tail *t, struct cursor_read *r)
 {
     memset(r, 0, sizeof *r);
-    if (!DW_HOST_HAS(t->host, read_cursors) || !DW_HOST_HAS(t->host, emit_checked_cursor))
-        return -1;
-    int n = t->host->read_cursors(t->model, t->source, on_cursor, r);
+    int n = t->host->read_cursors(t->ctx, t->model, t->source, on_cursor, r);
     if (n < 0)
         return -1;
     return r->found;
@@ -192,7 +196,7 @@ static int state_save(struct tail *t)
         }
     }
     if (rc < 0) {
-        t->host->log(DW_LOG_ERROR, t->name, "cannot save the tail position to %s: %s", t->state_path,
+        t->host->log(t->ctx, DW_LOG_ERROR, "cannot save the tail position to %s: %s", t->state_path,
                      strerror(errno));
         unlink(tmp);
     }
@@ -218,7 +222,7 @@ static int state_load(struct tail *t, struct position *pos)
         pos->line = (uint64_t)json_integer_value(line);
         ok = 1;
     } else {
-        t->host->log(DW_LOG_WARN, t->name, "ignoring the saved position in %s (another file or unreadable)",
+        t->host->log(t->ctx, DW_LOG_WARN, "ignoring the saved position in %s (another file or unreadable)",
                      t->state_path);
     }
     json_decref(doc);
@@ -252,7 +256,7 @@ static void count(struct tail *t, const char *reason, size_t n)
     if (!n)
         return;
     const char *labels[] = {"model", t->model, "reason", reason, NULL};
-    t->host->metrics->counter_add(REJECTED, REJECTED_HELP, labels, (double)n);
+    t->host->counter_add(t->ctx, REJECTED, REJECTED_HELP, labels, (double)n);
 }
 
 /* Hands the n checked lines of t->batch over, with the position after them (next, skipping): the
@@ -261,15 +265,15 @@ static void count(struct tail *t, const char *reason, size_t n)
  * them for the next poll. */
 static int hand_over(struct tail *t, size_t n, const struct position *next, int skipping)
 {
-    struct dw_ingest_result res;
+    struct dw_ingest_result res = {.size = sizeof res};
     int rc;
-    memset(&res, 0, sizeof res);
     char value[128];
     position_format(next, skipping, value, sizeof value);
     if (t->use_cursors) {
-        struct dw_checked_batch batch = {.model = t->model, .probe = t->name, .samples = t->batch, .n = n};
-        struct dw_cursor cursor = {.source = t->source, .value = value};
-        rc = t->host->emit_checked_cursor(&batch, &cursor, &res, NULL);
+        struct dw_checked_batch batch = {
+            .size = sizeof batch, .model = t->model, .probe = t->name, .samples = t->batch, .n = n};
+        struct dw_cursor cursor = {.size = sizeof cursor, .source = t->source, .value = value};
+        rc = t->host->emit_checked_cursor(t->ctx, &batch, &cursor, &res, NULL);
         struct cursor_read back;
         /* Refused after the record was buffered (a commit failed): the core holds the lines and
          * writes them with its next commit, so they are handed over and must not be sent again. */
@@ -278,22 +282,22 @@ static int hand_over(struct tail *t, size_t n, const struct position *next, int 
     } else if (n == 0) {
         rc = DW_INGEST_OK;
     } else {
-        rc = sample_emit_checked(t->host, t->model, t->name, t->batch, n, &res);
+        rc = sample_emit_checked(t->host, t->ctx, t->model, t->name, t->batch, n, &res);
     }
     /* Invalid lines are final (the position moves past them); anything else is the agent's
      * problem (storage unavailable, no such model, no pipeline yet): keep them for the next poll. */
     if (rc < 0 && !(rc == DW_INGEST_INVALID && res.rejected > 0)) {
         if (!t->pipeline_down)
-            t->host->log(DW_LOG_WARN, t->name, "%s: the agent could not take the samples (%s); retrying", t->path,
+            t->host->log(t->ctx, DW_LOG_WARN, "%s: the agent could not take the samples (%s); retrying", t->path,
                          res.error);
         t->pipeline_down = 1;
         return -1;
     }
     if (t->pipeline_down)
-        t->host->log(DW_LOG_INFO, t->name, "%s: the agent takes samples again", t->path);
+        t->host->log(t->ctx, DW_LOG_INFO, "%s: the agent takes samples again", t->path);
     t->pipeline_down = 0;
     if (res.rejected)
-        t->host->log(DW_LOG_WARN, t->name, "%s: the agent rejected %zu sample(s): %s", t->path, res.rejected,
+        t->host->log(t->ctx, DW_LOG_WARN, "%s: the agent rejected %zu sample(s): %s", t->path, res.rejected,
                      res.error);
     if (n > 0)
         fault_point("tail_after_handover");
@@ -328,7 +332,7 @@ static int position_load(struct tail *t, struct position *pos, int *skipping)
     if (have == 1) {
         if (position_parse(r.value, pos, skipping) == 0)
             return 1;
-        t->host->log(DW_LOG_WARN, t->name, "%s: ignoring the journaled position '%s' (unreadable)", t->path, r.value);
+        t->host->log(t->ctx, DW_LOG_WARN, "%s: ignoring the journaled position '%s' (unreadable)", t->path, r.value);
     }
     return state_load(t, pos);
 }
@@ -343,7 +347,7 @@ static int read_available(struct tail *t, int final)
         if (got < 0) {
             if (errno == EINTR)
                 continue;
-            t->host->log(DW_LOG_ERROR, t->name, "%s: read failed: %s", t->path, strerror(errno));
+            t->host->log(t->ctx, DW_LOG_ERROR, "%s: read failed: %s", t->path, strerror(errno));
             return 0;
         }
         if (got == 0)
@@ -403,7 +407,7 @@ static int read_available(struct tail *t, int final)
                 char path[256] = "", why[300] = "";
                 if (sample_check_text(start, trimmed, "$", &prob) == 0) {
                     if (batch_append(t, &batch_len, start, trimmed) < 0) {
-                        t->host->log(DW_LOG_ERROR, t->name, "%s: out of memory", t->path);
+                        t->host->log(t->ctx, DW_LOG_ERROR, "%s: out of memory", t->path);
                         return -1;
                     }
                     batch_bytes += trimmed;
@@ -438,14 +442,14 @@ static int read_available(struct tail *t, int final)
         t->skipping = skipping;
         if (received) {
             const char *labels[] = {"model", t->model, "probe", t->name, NULL};
-            t->host->metrics->counter_add(RECEIVED, RECEIVED_HELP, labels, (double)received);
+            t->host->counter_add(t->ctx, RECEIVED, RECEIVED_HELP, labels, (double)received);
         }
         count(t, "malformed", n_bad);
         count(t, "line_too_long", n_long);
         for (size_t i = 0; i < logged; i++)
-            t->host->log(DW_LOG_WARN, t->name, "%s:%" PRIu64 ": skipped: %s", t->path, bad[i].line, bad[i].why);
+            t->host->log(t->ctx, DW_LOG_WARN, "%s:%" PRIu64 ": skipped: %s", t->path, bad[i].line, bad[i].why);
         if (n_bad + n_long > logged)
-            t->host->log(DW_LOG_WARN, t->name, "%s: %zu more malformed line(s) skipped", t->path,
+            t->host->log(t->ctx, DW_LOG_WARN, "%s: %zu more malformed line(s) skipped", t->path,
                          n_bad + n_long - logged);
         if (!batch_full && (consumed < n || (size_t)got < t->buf_cap))
             return 0;
@@ -531,7 +535,7 @@ static void tail_open_initial(struct tail *t)
         t->pos = saved;
         t->skipping = skipping;
         if ((uint64_t)st.st_size < saved.offset) {
-            t->host->log(DW_LOG_INFO, t->name, "%s: truncated while stopped; reading from the start", t->path);
+            t->host->log(t->ctx, DW_LOG_INFO, "%s: truncated while stopped; reading from the start", t->path);
             t->pos.offset = 0;
             t->pos.line = 1;
             t->skipping = 0;
@@ -545,7 +549,7 @@ static void tail_open_initial(struct tail *t)
         if (old >= 0 && !exists) {
             /* Renamed, and its successor not created yet: the writer may still append to it. Follow
              * it as the running probe does (tail_poll finishes it once the new file appears). */
-            t->host->log(DW_LOG_INFO, t->name,
+            t->host->log(t->ctx, DW_LOG_INFO,
                          "%s: rotated while stopped, no new file yet; following %s from byte %" PRIu64, t->path,
                          rotated, saved.offset);
             t->fd = old;
@@ -556,7 +560,7 @@ static void tail_open_initial(struct tail *t)
             return;
         }
         if (old >= 0) {
-            t->host->log(DW_LOG_INFO, t->name, "%s: rotated while stopped; finishing %s from byte %" PRIu64,
+            t->host->log(t->ctx, DW_LOG_INFO, "%s: rotated while stopped; finishing %s from byte %" PRIu64,
                          t->path, rotated, saved.offset);
             int cur = t->fd;
             t->fd = old;
@@ -567,7 +571,7 @@ static void tail_open_initial(struct tail *t)
             close(old);
             t->fd = cur;
         } else {
-            t->host->log(DW_LOG_WARN, t->name,
+            t->host->log(t->ctx, DW_LOG_WARN,
                          "%s: replaced while stopped and the previous file is gone; lines after byte %" PRIu64
                          " of it are lost",
                          t->path, saved.offset);
@@ -598,7 +602,7 @@ static void tail_poll(struct tail *t, int after_rotation)
         if (open_path(t, &st) < 0)
             return;
         if (!after_rotation)
-            t->host->log(DW_LOG_INFO, t->name, "%s: appeared; reading it from the start", t->path);
+            t->host->log(t->ctx, DW_LOG_INFO, "%s: appeared; reading it from the start", t->path);
         t->pos = (struct position){.dev = st.st_dev, .ino = st.st_ino, .offset = 0, .line = 1};
         t->skipping = 0;
         position_save(t);
@@ -617,7 +621,7 @@ static void tail_poll(struct tail *t, int after_rotation)
          * complete or not, then the new file from its start. */
         if (read_available(t, 1) < 0)
             return;
-        t->host->log(DW_LOG_INFO, t->name, "%s: rotated (inode %ju -> %ju); following the new file", t->path,
+        t->host->log(t->ctx, DW_LOG_INFO, "%s: rotated (inode %ju -> %ju); following the new file", t->path,
                      (uintmax_t)cur.st_ino, (uintmax_t)now.st_ino);
         close(t->fd);
         t->fd = -1;
@@ -625,7 +629,7 @@ static void tail_poll(struct tail *t, int after_rotation)
         return;
     }
     if ((uint64_t)cur.st_size < t->pos.offset) {
-        t->host->log(DW_LOG_INFO, t->name, "%s: truncated (size %jd < offset %" PRIu64 "); reading from the start",
+        t->host->log(t->ctx, DW_LOG_INFO, "%s: truncated (size %jd < offset %" PRIu64 "); reading from the start",
                      t->path, (intmax_t)cur.st_size, t->pos.offset);
         t->pos.offset = 0;
         t->pos.line = 1;
@@ -694,28 +698,10 @@ static char *state_file_name(const char *state_dir, const char *model, const cha
     return out;
 }
 
-static int tail_init(const struct dw_host *host, const char *instance_name, const void *config, void **instance,
-                     char *err, size_t errlen)
+static int tail_init(const struct dw_host *host, struct dw_ctx *ctx, const char *instance_name, const void *config,
+                     void **instance, char *err, size_t errlen)
 {
     const struct tail_config *cfg = config;
-    int from_end;
-    if (strcmp(cfg->from, "end") == 0)
-        from_end = 1;
-    else if (strcmp(cfg->from, "beginning") == 0)
-        from_end = 0;
-    else {
-        snprintf(err, errlen, "option 'from' must be beginning or end, not '%s'", cfg->from);
-        return -1;
-    }
-    if (cfg->poll_ms < 1) {
-        snprintf(err, errlen, "option 'poll' must be at least 1ms");
-        return -1;
-    }
-    if (cfg->max_line < 16 || cfg->max_line > MAX_LINE_LIMIT) {
-        /* A line travels in one journal record with its position. */
-        snprintf(err, errlen, "option 'max_line' must be between 16 bytes and 32M");
-        return -1;
-    }
     if (!host->state_dir) {
         snprintf(err, errlen, "the agent gives no state directory to save the position in");
         return -1;
@@ -730,9 +716,10 @@ static int tail_init(const struct dw_host *host, const char *instance_name, cons
     pu_cond_init_monotonic(&t->wake);
     pu_cond_init_monotonic(&t->positioned_cv);
     t->host = host;
+    t->ctx = ctx;
     snprintf(t->name, sizeof t->name, "%s", instance_name);
     t->poll_ms = cfg->poll_ms;
-    t->from_end = from_end;
+    t->from_end = strcmp(cfg->from, "end") == 0;
     t->max_line = (size_t)cfg->max_line;
     t->buf_cap = t->max_line + 1;
     t->model = strdup(cfg->model);
@@ -790,6 +777,7 @@ static void tail_stop(void *instance)
 DW_EXPORT const struct dw_plugin driftwatch_plugin = {
     .abi = DW_PLUGIN_ABI,
     .size = sizeof(struct dw_plugin),
+    .option_size = sizeof(struct dw_option),
     .name = "tail",
     .kind = DW_KIND_PROBE,
     .version = "1.0.0",

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+const char *const tap_protocol_names[] = {"v1", "v2", "auto", NULL};
+
 int tap_protocol_parse(const char *s, enum tap_protocol *out)
 {
     if (strcmp(s, "auto") == 0)

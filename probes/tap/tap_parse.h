@@ -8,6 +8,9 @@
 
 enum tap_protocol { TAP_AUTO = 0, TAP_V1, TAP_V2 };
 
+/* The protocol names, NULL-terminated (the choices of a probe's `protocol` option). */
+extern const char *const tap_protocol_names[];
+
 /* Parses "v1", "v2" or "auto"; returns 0 or -1. */
 int tap_protocol_parse(const char *s, enum tap_protocol *out);
 

@@ -228,6 +228,12 @@ static void test_canary_rejects_bad_options(void **state)
     assert_null(harness_create("plugin: canary\nmodel: m\nurl: http://x/\nemit: true\n", DW_KIND_PROBE, err,
                                sizeof err));
     assert_non_null(strstr(err, "'emit' needs a 'payload'"));
+    assert_null(harness_create("plugin: canary\nmodel: m\nurl: http://x/\nexpect_status: 600\n", DW_KIND_PROBE, err,
+                               sizeof err));
+    assert_non_null(strstr(err, "plugin 'canary': option 'expect_status' must be at most 599 (got '600')"));
+    assert_null(harness_create("plugin: canary\nmodel: m\nurl: http://x/\ntolerance: -0.5\n", DW_KIND_PROBE, err,
+                               sizeof err));
+    assert_non_null(strstr(err, "option 'tolerance' must be at least 0 (got '-0.5')"));
     write_file(expect_path, "{\"broken\": ");
     char yaml[1024];
     snprintf(yaml, sizeof yaml, "plugin: canary\nmodel: m\nurl: http://x/\nexpect: %s\n", expect_path);

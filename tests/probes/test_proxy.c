@@ -705,7 +705,7 @@ static void test_proxy_rejects_bad_options(void **state)
     char err[1024];
     assert_null(harness_create("plugin: proxy\nmodel: m\nlisten: 127.0.0.1:1\nupstream: http://x\nprotocol: v3\n",
                                DW_KIND_PROBE, err, sizeof err));
-    assert_contains(err, "option 'protocol' must be v1, v2 or auto, not 'v3'");
+    assert_contains(err, "plugin 'proxy': option 'protocol' must be one of v1, v2, auto (got 'v3')");
     assert_null(harness_create("plugin: proxy\nmodel: m\nlisten: nowhere\nupstream: http://x\n", DW_KIND_PROBE, err,
                                sizeof err));
     assert_contains(err, "option 'listen' must be host:port");
@@ -714,10 +714,13 @@ static void test_proxy_rejects_bad_options(void **state)
     assert_contains(err, "option 'upstream' must be an http:// or https:// URL");
     assert_null(harness_create("plugin: proxy\nmodel: m\nlisten: :1\nupstream: http://x\ntap_priority: high\n",
                                DW_KIND_PROBE, err, sizeof err));
-    assert_contains(err, "option 'tap_priority' must be idle or normal");
+    assert_contains(err, "option 'tap_priority' must be one of idle, normal (got 'high')");
     assert_null(harness_create("plugin: proxy\nmodel: m\nlisten: :1\nupstream: http://x\nhttp_client: wget\n",
                                DW_KIND_PROBE, err, sizeof err));
-    assert_contains(err, "option 'http_client' must be builtin or curl");
+    assert_contains(err, "option 'http_client' must be one of builtin, curl (got 'wget')");
+    assert_null(harness_create("plugin: proxy\nmodel: m\nlisten: :1\nupstream: http://x\nmax_connections: 0\n",
+                               DW_KIND_PROBE, err, sizeof err));
+    assert_contains(err, "option 'max_connections' must be at least 1 (got '0')");
 }
 
 int main(void)

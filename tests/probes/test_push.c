@@ -298,6 +298,18 @@ static void test_push_model_option_is_required(void **state)
     assert_non_null(strstr(err, "model"));
 }
 
+/* Bounds of single options are the option table's, enforced by the loader. */
+static void test_push_options_are_bounded(void **state)
+{
+    char err[512];
+    assert_null(harness_create("plugin: push\nmodel: m\nmax_batch: 0\n", DW_KIND_PROBE, err, sizeof err));
+    assert_non_null(strstr(err, "plugin 'push': option 'max_batch' must be at least 1 (got '0')"));
+    assert_null(harness_create("plugin: push\nmodel: m\nmax_errors: 1001\n", DW_KIND_PROBE, err, sizeof err));
+    assert_non_null(strstr(err, "option 'max_errors' must be at most 1000 (got '1001')"));
+    assert_null(harness_create("plugin: push\nmodel: m\nidempotency_horizon: 500ms\n", DW_KIND_PROBE, err, sizeof err));
+    assert_non_null(strstr(err, "option 'idempotency_horizon' must be at least 1s (got '500ms')"));
+}
+
 int main(void)
 {
     http_client_global_init();
@@ -321,6 +333,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_push_answers_503_when_the_agent_cannot_store_samples, setup, teardown),
         cmocka_unit_test_setup_teardown(test_push_route_is_only_for_its_model, setup, teardown),
         cmocka_unit_test(test_push_model_option_is_required),
+        cmocka_unit_test(test_push_options_are_bounded),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     harness_server_stop();

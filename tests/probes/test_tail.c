@@ -298,11 +298,16 @@ static void test_tail_keeps_lines_while_the_pipeline_is_down(void **state)
     plugin_instance_free(pi);
 }
 
+/* Bounds and choices of single options are the option table's, enforced by the loader. */
 static void test_tail_rejects_bad_options(void **state)
 {
     char err[1024];
     assert_null(harness_create("plugin: tail\nmodel: m\npath: /x\nfrom: middle\n", DW_KIND_PROBE, err, sizeof err));
-    assert_non_null(strstr(err, "option 'from' must be beginning or end, not 'middle'"));
+    assert_non_null(strstr(err, "plugin 'tail': option 'from' must be one of beginning, end (got 'middle')"));
+    assert_null(harness_create("plugin: tail\nmodel: m\npath: /x\nmax_line: 8\n", DW_KIND_PROBE, err, sizeof err));
+    assert_non_null(strstr(err, "option 'max_line' must be at least 16 (got '8')"));
+    assert_null(harness_create("plugin: tail\nmodel: m\npath: /x\nmax_line: 64M\n", DW_KIND_PROBE, err, sizeof err));
+    assert_non_null(strstr(err, "option 'max_line' must be at most 32M (got '64M')"));
     assert_null(harness_create("plugin: tail\nmodel: m\n", DW_KIND_PROBE, err, sizeof err));
     assert_non_null(strstr(err, "path"));
 }
