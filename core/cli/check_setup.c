@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "config/config_model.h"
+#include "cli/cli_feedback.h"
 #include "cli/cliargs.h"
 #include "state/state_window.h"
 #include "util/suggest.h"

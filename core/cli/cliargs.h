@@ -1,7 +1,9 @@
-/* Option parsing for every subcommand: `--name value`, `--name=value`, flags, `-x` short aliases,
- * and positional arguments where a command takes them; no global state (unlike getopt). */
-#ifndef DW_DATA_CLIARGS_H
-#define DW_DATA_CLIARGS_H
+/* The command-line parser of every subcommand: `--name value`, `--name=value`, flags, `-x` short
+ * aliases, positional arguments where a command takes them, and -h/--help, with the usage-error
+ * line and the help text printed here so each command only handles its own options; no global
+ * state (unlike getopt). */
+#ifndef DW_CLI_CLIARGS_H
+#define DW_CLI_CLIARGS_H
 
 #include <stddef.h>
 
@@ -11,33 +13,38 @@ struct cli_opt {
     int has_value;
 };
 
-/* Returns the index of the option matched at argv[*i] and sets *value (NULL for flags), advancing
- * *i; a non-option argument matches the "" entry (its text in *value), else it is an error; -1 at
- * the end; -2 on an error (unknown option, missing value, stray argument) with err. */
-int cliargs_next(int argc, char **argv, int *i, const struct cli_opt *opts, size_t nopts, const char **value,
-                 char *err, size_t errlen);
+/* One subcommand's arguments being read. argv[0] is the subcommand's name (as main passes it):
+ * messages start "driftwatch <argv[0]>: ". -h/--help is every command's: tables do not list it. */
+struct cliargs {
+    int argc;
+    char **argv;
+    const struct cli_opt *opts;
+    size_t nopts;
+    const char *usage;  /* the command's help text */
+    int next;           /* index in argv of the next argument */
+    char err[1024];     /* the last usage error, as printed after the prefix */
+};
+
+enum {
+    CLIARGS_END = -1,   /* every argument read */
+    CLIARGS_HELP = -2,  /* -h/--help: the usage was printed on stdout (the command exits 0) */
+    CLIARGS_ERROR = -3, /* a usage error (unknown option, missing value, stray argument) was printed
+                         * on stderr as "driftwatch CMD: what (see --help)" */
+};
+
+void cliargs_init(struct cliargs *ca, int argc, char **argv, const struct cli_opt *opts, size_t nopts,
+                  const char *usage);
+
+/* Reads the next argument: returns the index in opts of the option it is, with *value its value
+ * (NULL for a flag) or, for the "" entry, the argument itself; else CLIARGS_END, CLIARGS_HELP or
+ * CLIARGS_ERROR. */
+int cliargs_next(struct cliargs *ca, const char **value);
+
+/* The whole parse of commands that take only "-c FILE" (run, validate): CLIARGS_END with
+ * *config_path set, CLIARGS_HELP, or CLIARGS_ERROR (a missing -c is one too). */
+int cliargs_config_only(int argc, char **argv, const char *usage, const char **config_path);
 
 /* Parses a non-negative integer ("10000"); returns 0 or -1. */
 int cliargs_parse_u64(const char *s, unsigned long long *out);
 
 #endif
-
-/* ---- terminal feedback for the data subcommands (CLI layer only: these print to stderr) ---- */
-
-#include <stdint.h>
-
-struct cli_feedback {
-    const char *command;    /* "baseline", "check", ... for message prefixes */
-    int tty;                /* stderr is a terminal */
-    uint64_t min_bytes;     /* show progress only for files at least this big */
-    int shown;              /* a progress line is on screen */
-    uint64_t bad_rows;      /* bad rows seen */
-    uint64_t max_messages;  /* bad-row messages printed before going quiet */
-};
-
-void cli_feedback_init(struct cli_feedback *fb, const char *command);
-/* source/baseline callbacks (ud = struct cli_feedback *) */
-void cli_feedback_progress(void *ud, const char *phase, uint64_t done, uint64_t total);
-void cli_feedback_bad_row(void *ud, const char *msg);
-/* Clears the progress line and says how many bad-row messages were not shown. */
-void cli_feedback_finish(struct cli_feedback *fb);

@@ -8,6 +8,7 @@
 #include "config/config.h"
 #include "config/config_model.h"
 #include "analyze/baseline.h"
+#include "cli/cli_feedback.h"
 #include "cli/cliargs.h"
 #include "analyze/perf_table.h"
 #include "util/strlist.h"
@@ -50,7 +51,7 @@ static const char usage[] =
     "A column is numeric when every non-missing value is a finite number; missing values are\n"
     "empty fields, JSON null and NaN. Repeat list options or separate names with commas.\n";
 
-enum { O_DATA, O_OUT, O_CAT, O_EXCL, O_TARGET, O_PRED, O_SAMPLE, O_BINS, O_SEED, O_STRICT, O_CONFIG, O_MODEL, O_HELP,
+enum { O_DATA, O_OUT, O_CAT, O_EXCL, O_TARGET, O_PRED, O_SAMPLE, O_BINS, O_SEED, O_STRICT, O_CONFIG, O_MODEL,
        O_ROWS, O_TASK, O_SCORE, O_POSITIVE, O_CHUNKS, O_PROTECTED };
 
 static const struct cli_opt opts[] = {
@@ -58,9 +59,8 @@ static const struct cli_opt opts[] = {
     [O_EXCL] = {"exclude", 0, 1},    [O_TARGET] = {"target", 0, 1}, [O_PRED] = {"prediction", 0, 1},
     [O_SAMPLE] = {"sample-size", 0, 1}, [O_BINS] = {"bins", 0, 1}, [O_SEED] = {"seed", 0, 1},
     [O_STRICT] = {"strict", 0, 0},   [O_CONFIG] = {"config", 'c', 1}, [O_MODEL] = {"model", 'm', 1},
-    [O_HELP] = {"help", 'h', 0},     [O_ROWS] = {"row-sample", 0, 1},  [O_TASK] = {"task", 0, 1},
-    [O_SCORE] = {"score", 0, 1},     [O_POSITIVE] = {"positive", 0, 1}, [O_CHUNKS] = {"chunks", 0, 1},
-    [O_PROTECTED] = {"protected", 0, 1},
+    [O_ROWS] = {"row-sample", 0, 1}, [O_TASK] = {"task", 0, 1},     [O_SCORE] = {"score", 0, 1},
+    [O_POSITIVE] = {"positive", 0, 1}, [O_CHUNKS] = {"chunks", 0, 1}, [O_PROTECTED] = {"protected", 0, 1},
 };
 
 int cmd_baseline(int argc, char **argv)
@@ -75,21 +75,13 @@ int cmd_baseline(int argc, char **argv)
     size_t ncats = 0, nexcl = 0;
     char err[1024];
     int rc = 2;
-    int i = 1, k;
+    struct cliargs ca;
+    cliargs_init(&ca, argc, argv, opts, sizeof opts / sizeof opts[0], usage);
+    int k;
     const char *v;
     unsigned long long u;
-    for (;;) {
-        k = cliargs_next(argc, argv, &i, opts, sizeof opts / sizeof opts[0], &v, err, sizeof err);
-        if (k == -1)
-            break;
+    while ((k = cliargs_next(&ca, &v)) >= 0) {
         switch (k) {
-        case -2:
-            fprintf(stderr, "driftwatch baseline: %s (see --help)\n", err);
-            goto out;
-        case O_HELP:
-            fputs(usage, stdout);
-            rc = 0;
-            goto out;
         case O_DATA: bo.data_path = v; break;
         case O_OUT: out_path = v; break;
         case O_CAT:
@@ -164,6 +156,11 @@ int cmd_baseline(int argc, char **argv)
         case O_CONFIG: config = v; break;
         case O_MODEL: model = v; break;
         }
+    }
+    if (k != CLIARGS_END) {
+        if (k == CLIARGS_HELP)
+            rc = 0;
+        goto out;
     }
     if (config) {
         const struct model_config *mc = NULL;

@@ -58,7 +58,7 @@ static const char usage[] =
 
 enum {
     O_BASELINE, O_DATA, O_METHODS, O_CORR, O_SHARE, O_THRESH, O_FMETHOD, O_BINS, O_FORMAT, O_OUT, O_MODEL,
-    O_STRICT, O_CONFIG, O_QUALITY, O_PROTECTED, O_HELP
+    O_STRICT, O_CONFIG, O_QUALITY, O_PROTECTED
 };
 
 static const struct cli_opt opts[] = {
@@ -66,7 +66,7 @@ static const struct cli_opt opts[] = {
     [O_CORR] = {"correction", 0, 1},     [O_SHARE] = {"dataset-share", 0, 1}, [O_THRESH] = {"threshold", 0, 1},
     [O_FMETHOD] = {"feature-method", 0, 1}, [O_BINS] = {"bins", 0, 1},    [O_FORMAT] = {"format", 'f', 1},
     [O_OUT] = {"out", 'o', 1},           [O_MODEL] = {"model", 'm', 1},   [O_STRICT] = {"strict", 0, 0},
-    [O_CONFIG] = {"config", 'c', 1},     [O_QUALITY] = {"quality", 0, 1}, [O_PROTECTED] = {"protected", 0, 1}, [O_HELP] = {"help", 'h', 0},
+    [O_CONFIG] = {"config", 'c', 1},     [O_QUALITY] = {"quality", 0, 1}, [O_PROTECTED] = {"protected", 0, 1},
 };
 
 /* One stderr line for a schema error (docs/statistics.md), beside the verdict on stdout: the first
@@ -95,22 +95,14 @@ int cmd_check(int argc, char **argv)
     enum verdict_format fmt = VERDICT_TEXT;
     char err[1024];
     int rc = EXIT_UNKNOWN;
-    int i = 1, k;
+    struct cliargs ca;
+    cliargs_init(&ca, argc, argv, opts, sizeof opts / sizeof opts[0], usage);
+    int k;
     const char *v;
     struct check_setup setup;
     int prepared = 0;
-    for (;;) {
-        k = cliargs_next(argc, argv, &i, opts, sizeof opts / sizeof opts[0], &v, err, sizeof err);
-        if (k == -1)
-            break;
+    while ((k = cliargs_next(&ca, &v)) >= 0) {
         switch (k) {
-        case -2:
-            fprintf(stderr, "driftwatch check: %s (see --help)\n", err);
-            goto out;
-        case O_HELP:
-            fputs(usage, stdout);
-            rc = 0;
-            goto out;
         case O_BASELINE: in.baseline = v; break;
         case O_DATA: in.data = v; break;
         case O_OUT: out_path = v; break;
@@ -130,6 +122,11 @@ int cmd_check(int argc, char **argv)
             }
             break;
         }
+    }
+    if (k != CLIARGS_END) {
+        if (k == CLIARGS_HELP)
+            rc = 0;
+        goto out;
     }
     prepared = 1;
     struct verdict *verdict = NULL;

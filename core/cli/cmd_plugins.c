@@ -93,31 +93,30 @@ static void print_plugin(const struct dw_plugin *p)
     }
 }
 
+enum { O_DIR, O_FORMAT };
+
+static const struct cli_opt opts[] = {[O_DIR] = {"plugin-dir", 0, 1}, [O_FORMAT] = {"format", 0, 1}};
+
 int cmd_plugins(int argc, char **argv)
 {
-    static const struct cli_opt opts[] = {{"plugin-dir", 0, 1}, {"format", 0, 1}, {"help", 'h', 0}};
     const char *dir = plugin_dir_default();
     int markdown = 0;
-    char perr[256];
+    struct cliargs ca;
+    cliargs_init(&ca, argc, argv, opts, sizeof opts / sizeof opts[0], plugins_usage);
     const char *v;
-    for (int i = 1, k; (k = cliargs_next(argc, argv, &i, opts, 3, &v, perr, sizeof perr)) != -1;) {
-        if (k == -2) {
-            fprintf(stderr, "driftwatch plugins: %s (see --help)\n", perr);
-            return 2;
-        }
-        if (k == 0) {
+    int k;
+    while ((k = cliargs_next(&ca, &v)) >= 0) {
+        if (k == O_DIR) {
             dir = v;
-        } else if (k == 1) {
-            if (strcmp(v, "markdown") != 0 && strcmp(v, "text") != 0) {
-                fprintf(stderr, "driftwatch plugins: --format must be text or markdown, not '%s'\n", v);
-                return 2;
-            }
+        } else if (strcmp(v, "markdown") == 0 || strcmp(v, "text") == 0) {
             markdown = strcmp(v, "markdown") == 0;
         } else {
-            fputs(plugins_usage, stdout);
-            return 0;
+            fprintf(stderr, "driftwatch plugins: --format must be text or markdown, not '%s'\n", v);
+            return 2;
         }
     }
+    if (k != CLIARGS_END)
+        return k == CLIARGS_HELP ? 0 : 2;
     char **names;
     size_t n;
     char err[1024];

@@ -24,32 +24,6 @@ static const char run_usage[] =
     "  -c, --config FILE   the YAML config (required)\n"
     "  -h, --help          this help\n";
 
-/* Parses the "-c FILE [--help]" arguments shared by run and validate. Returns 0 to go on,
- * otherwise the exit code + 1 (so 1 means exit 0 after --help). */
-int parse_config_args(int argc, char **argv, const char *usage, const char **config_path)
-{
-    static const struct cli_opt opts[] = {{"config", 'c', 1}, {"help", 'h', 0}};
-    *config_path = NULL;
-    char err[256];
-    const char *v;
-    for (int i = 1, k; (k = cliargs_next(argc, argv, &i, opts, 2, &v, err, sizeof err)) != -1;) {
-        if (k == -2) {
-            fprintf(stderr, "driftwatch %s: %s (see --help)\n", argv[0], err);
-            return 3;
-        }
-        if (k == 1) {
-            fputs(usage, stdout);
-            return 1;
-        }
-        *config_path = v;
-    }
-    if (!*config_path) {
-        fprintf(stderr, "driftwatch %s: missing -c FILE (see --help)\n", argv[0]);
-        return 3;
-    }
-    return 0;
-}
-
 static void apply_log_level(const struct config *cfg)
 {
     enum dw_log_level level = DW_LOG_INFO;
@@ -120,9 +94,9 @@ static void reload(const char *path, struct config **cfg, struct agent **agent)
 int cmd_run(int argc, char **argv)
 {
     const char *path;
-    int rc = parse_config_args(argc, argv, run_usage, &path);
-    if (rc)
-        return rc - 1;
+    int k = cliargs_config_only(argc, argv, run_usage, &path);
+    if (k != CLIARGS_END)
+        return k == CLIARGS_HELP ? 0 : 2;
 
     /* Block the signals before any thread exists, so only sigwait() below receives them. */
     sigset_t set;

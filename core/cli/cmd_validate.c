@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "runtime/agent.h"
+#include "cli/cliargs.h"
 #include "cli/commands.h"
 #include "config/config.h"
 #include "config/config_model.h"
@@ -48,13 +49,13 @@ static int check_baselines(const struct config *cfg)
 int cmd_validate(int argc, char **argv)
 {
     const char *path;
-    int rc = parse_config_args(argc, argv, validate_usage, &path);
-    if (rc)
-        return rc - 1;
+    int k = cliargs_config_only(argc, argv, validate_usage, &path);
+    if (k != CLIARGS_END)
+        return k == CLIARGS_HELP ? 0 : 2;
     struct config *cfg = NULL;
     struct agent *agent = NULL;
     char err[1024];
-    rc = 1;
+    int rc = 1;
     if (config_load(path, &cfg, err, sizeof err) < 0 || agent_prepare(cfg, &agent, err, sizeof err) < 0) {
         fprintf(stderr, "%s\n", err);
         goto out;

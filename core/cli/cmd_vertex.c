@@ -148,57 +148,70 @@ static int run_action(const struct config *cfg, const struct model_config *m, js
     return rc;
 }
 
+enum { O_CONFIG, O_MODEL, O_PARAM, O_PARAMS, O_OPTION, O_ACTION };
+
+static const struct cli_opt opts[] = {
+    [O_CONFIG] = {"config", 'c', 1}, [O_MODEL] = {"model", 0, 1},   [O_PARAM] = {"param", 0, 1},
+    [O_PARAMS] = {"params", 0, 1},   [O_OPTION] = {"option", 0, 1}, [O_ACTION] = {"", 0, 1},
+};
+
+/* --params JSON merged into params; returns 0 or -1 after saying why. */
+static int add_params_json(json_t *params, const char *text)
+{
+    json_error_t jerr;
+    json_t *more = json_loads(text, 0, &jerr);
+    if (!json_is_object(more)) {
+        /* jansson reads integers as int64: a larger id must be quoted. */
+        fprintf(stderr, "driftwatch vertex: --params: not a JSON object (column %d: %s)%s\n", jerr.column,
+                more ? "expected an object" : jerr.text,
+                !more && strstr(jerr.text, "too big") ? "; write ids as strings, e.g. \"endpoint\": "
+                                                        "\"9223372036854775808\"" : "");
+        json_decref(more);
+        return -1;
+    }
+    json_object_update(params, more);
+    json_decref(more);
+    return 0;
+}
+
 int cmd_vertex(int argc, char **argv)
 {
-    static const struct cli_opt opts[] = {{"config", 'c', 1}, {"model", 0, 1}, {"param", 0, 1}, {"params", 0, 1},
-                                          {"option", 0, 1}, {"help", 'h', 0}, {"", 0, 1}};
     const char *path = NULL, *model = NULL, *action = NULL;
     json_t *params = json_object(), *options = json_object();
     int rc = 2;
-    char perr[256];
+    struct cliargs ca;
+    cliargs_init(&ca, argc, argv, opts, sizeof opts / sizeof opts[0], vertex_usage);
     const char *v;
-    for (int i = 1, k; (k = cliargs_next(argc, argv, &i, opts, 7, &v, perr, sizeof perr)) != -1;) {
-        if (k == -2) {
-            fprintf(stderr, "driftwatch vertex: %s (see --help)\n", perr);
-            goto out;
-        } else if (k == 0) {
-            path = v;
-        } else if (k == 1) {
-            model = v;
-        } else if (k == 2) {
-            if (add_param(params, v, 0) < 0) {
-                fprintf(stderr, "driftwatch vertex: --param wants KEY=VALUE, not '%s'\n", v);
+    int k;
+    while ((k = cliargs_next(&ca, &v)) >= 0) {
+        switch (k) {
+        case O_CONFIG: path = v; break;
+        case O_MODEL: model = v; break;
+        case O_PARAM:
+        case O_OPTION:
+            if (add_param(k == O_PARAM ? params : options, v, k == O_OPTION) < 0) {
+                fprintf(stderr, "driftwatch vertex: --%s wants KEY=VALUE, not '%s'\n", opts[k].name, v);
                 goto out;
             }
-        } else if (k == 4) {
-            if (add_param(options, v, 1) < 0) {
-                fprintf(stderr, "driftwatch vertex: --option wants KEY=VALUE, not '%s'\n", v);
+            break;
+        case O_PARAMS:
+            if (add_params_json(params, v) < 0)
+                goto out;
+            break;
+        case O_ACTION:
+            if (action) {
+                fprintf(stderr, "driftwatch vertex: need exactly one ACTION, not '%s' and '%s' (see --help)\n",
+                        action, v);
                 goto out;
             }
-        } else if (k == 3) {
-            json_error_t jerr;
-            json_t *more = json_loads(v, 0, &jerr);
-            if (!json_is_object(more)) {
-                /* jansson reads integers as int64: a larger id must be quoted. */
-                fprintf(stderr, "driftwatch vertex: --params: not a JSON object (column %d: %s)%s\n", jerr.column,
-                        more ? "expected an object" : jerr.text,
-                        !more && strstr(jerr.text, "too big") ? "; write ids as strings, e.g. \"endpoint\": "
-                                                                "\"9223372036854775808\"" : "");
-                json_decref(more);
-                goto out;
-            }
-            json_object_update(params, more);
-            json_decref(more);
-        } else if (k == 5) {
-            fputs(vertex_usage, stdout);
-            rc = 0;
-            goto out;
-        } else if (action) {
-            fprintf(stderr, "driftwatch vertex: need exactly one ACTION, not '%s' and '%s' (see --help)\n", action, v);
-            goto out;
-        } else {
             action = v;
+            break;
         }
+    }
+    if (k != CLIARGS_END) {
+        if (k == CLIARGS_HELP)
+            rc = 0;
+        goto out;
     }
     if (!action || !path) {
         fprintf(stderr, "driftwatch vertex: need exactly one ACTION and -c FILE (see --help)\n");

@@ -11,7 +11,4 @@ int cmd_plugins(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_vertex(int argc, char **argv);
 
-/* Shared by commands taking "-c FILE [--help]": returns 0 to go on, else exit code + 1. */
-int parse_config_args(int argc, char **argv, const char *usage, const char **config_path);
-
 #endif
