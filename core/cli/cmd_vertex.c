@@ -26,7 +26,7 @@ static const char vertex_usage[] =
     "                parent_model=, model_id=]\n"
     "  deploy        endpoint=, model= [traffic_percent=100, machine_type=, min_replicas=, max_replicas=]\n"
     "  undeploy      endpoint=, deployed_model_id= [traffic_split=]\n"
-    "  rollback      endpoint= [deployed_model_id=, to=]   (the previous model gets 100%% again)\n"
+    "  rollback      endpoint= [deployed_model_id=, to=]   (the previous model gets 100% again)\n"
     "  get_job       job=\n"
     "  wait_job      job= [timeout=]\n"
     "\n"
