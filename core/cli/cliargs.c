@@ -118,7 +118,8 @@ int cliargs_config_only(int argc, char **argv, const char *usage, const char **c
 
 int cliargs_parse_u64(const char *s, unsigned long long *out)
 {
-    if (!s || !*s || *s == '-' || *s == '+')
+    /* strtoull would skip blanks and take a sign (" -1" is ULLONG_MAX): digits only */
+    if (!s || *s < '0' || *s > '9')
         return -1;
     char *end;
     errno = 0;

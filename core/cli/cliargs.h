@@ -44,7 +44,7 @@ int cliargs_next(struct cliargs *ca, const char **value);
  * *config_path set, CLIARGS_HELP, or CLIARGS_ERROR (a missing -c is one too). */
 int cliargs_config_only(int argc, char **argv, const char *usage, const char **config_path);
 
-/* Parses a non-negative integer ("10000"); returns 0 or -1. */
+/* Parses a non-negative integer, decimal digits only ("10000"); returns 0 or -1. */
 int cliargs_parse_u64(const char *s, unsigned long long *out);
 
 #endif

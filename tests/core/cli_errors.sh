@@ -18,6 +18,35 @@ run_expect 2 "driftwatch validate: option '-c' needs a value (see --help)" -- va
 run_expect 1 "/nonexistent/dw.yaml: cannot open: No such file or directory" -- validate -c /nonexistent/dw.yaml
 run_expect 1 "/nonexistent/dw.yaml: cannot open: No such file or directory" -- run -c /nonexistent/dw.yaml
 
+# Every subcommand reads its arguments with the one parser (core/cli/cliargs.c): -h and --help
+# print the command's usage on stdout and exit 0; a usage error is one line on stderr, exit 2 (3
+# for check, whose exit codes are a monitoring plugin's: 2 would be dataset drift).
+for cmd in run validate plugins vertex baseline check report; do
+    code=2
+    [ "$cmd" != check ] || code=3
+    for help in -h --help; do
+        rc=0
+        "$DW_BIN" "$cmd" "$help" >"$TMP/help.txt" 2>"$TMP/err" || rc=$?
+        [ "$rc" -eq 0 ] || fail "driftwatch $cmd $help exited $rc"
+        expect_contains "$TMP/help.txt" "usage: driftwatch $cmd "
+        [ ! -s "$TMP/err" ] || { cat "$TMP/err" >&2; fail "driftwatch $cmd $help wrote to stderr"; }
+    done
+    run_expect "$code" "driftwatch $cmd: unknown option '--bogus' (see --help)" -- "$cmd" --bogus
+    run_expect "$code" "driftwatch $cmd: unknown option '-x' (see --help)" -- "$cmd" -x
+    run_expect "$code" "driftwatch $cmd: option '--help' takes no value (see --help)" -- "$cmd" --help=1
+    [ "$cmd" = plugins ] || run_expect "$code" "driftwatch $cmd: option '-c' needs a value (see --help)" -- "$cmd" -c
+    [ "$cmd" = vertex ] || run_expect "$code" "driftwatch $cmd: unexpected argument 'stray' (see --help)" -- "$cmd" stray
+done
+run_expect 2 "driftwatch plugins: --format must be text or markdown, not 'xml'" -- plugins --format=xml
+run_expect 2 "driftwatch vertex: need exactly one ACTION and -c FILE (see --help)" -- vertex deploy
+run_expect 2 "driftwatch vertex: need exactly one ACTION, not 'deploy' and 'undeploy' (see --help)" -- vertex deploy undeploy -c x.yaml
+run_expect 2 "driftwatch vertex: --param wants KEY=VALUE, not 'endpoint'" -- vertex deploy -c x.yaml --param endpoint
+run_expect 2 "driftwatch vertex: --option wants KEY=VALUE, not '=p'" -- vertex deploy -c x.yaml --option =p
+run_expect 2 "driftwatch vertex: --params: not a JSON object" -- vertex deploy -c x.yaml --params '[1]'
+run_expect 2 "driftwatch baseline: --seed: expected a non-negative integer, got ' -1'" -- baseline --seed ' -1'
+"$DW_BIN" vertex --help >"$TMP/help.txt"
+expect_contains "$TMP/help.txt" "(the previous model gets 100% again)"
+
 "$DW_BIN" version | grep -Eq '^driftwatch [0-9]+\.[0-9]+\.[0-9]+$' || fail "version output"
 "$DW_BIN" --help >"$TMP/help.txt" && grep -q "usage: driftwatch <command>" "$TMP/help.txt" || fail "--help output"
 "$DW_BIN" run --help >"$TMP/help.txt" && grep -q "usage: driftwatch run -c FILE" "$TMP/help.txt" || fail "run --help output"
