@@ -1,5 +1,6 @@
 /* driftwatch plugins: lists the plugins in a directory with kind, version, ABI, description and
- * their documented options (the same tables the loader validates config against). */
+ * their documented options with the values they allow (the same tables the loader validates config
+ * against). */
 #include <stdio.h>
 #include <string.h>
 
@@ -45,13 +46,32 @@ static const char md_header[] =
     "\n"
     "Every plugin entry in the configuration is `{plugin: NAME, name: INSTANCE, optional: BOOL, ...options}`\n"
     "(see [configuration.md](configuration.md#plugin-entries)); the options below are checked against\n"
-    "these tables: an unknown option, a value of the wrong type or a missing required option is an error\n"
-    "with its position. A probe listed under a model takes that model as its `model` option when the\n"
+    "these tables: an unknown option, a value of the wrong type or outside what the option allows\n"
+    "(the `allowed` column: bounds are inclusive) or a missing required option is an error with its\n"
+    "position. A probe listed under a model takes that model as its `model` option when the\n"
     "entry leaves it out. An option of type `secret` may instead be read from a file with\n"
     "`<option>_file: PATH`. Types: `string`, `integer`, `number`, `boolean` (true/false/yes/no/on/off),\n"
     "`duration` (`250ms`, `30s`, `5m`, `24h`, `1d`, or a bare number of seconds), `size` (`512`, `64K`,\n"
     "`2M`, `1G`; powers of 1024), `list` (a YAML sequence of scalars; one scalar is a list of one),\n"
     "`secret` (a string never printed or logged).\n";
+
+/* The values an option allows beyond its type, from the table's min, max and choices: "1 to 100",
+ * "at least 1ms", "at most 5", "one of a, b, c"; "" when any value of the type goes. */
+static void limits_text(const struct dw_option *o, char *out, size_t outlen)
+{
+    out[0] = '\0';
+    if (o->min && o->max) {
+        snprintf(out, outlen, "%s to %s", o->min, o->max);
+    } else if (o->min) {
+        snprintf(out, outlen, "at least %s", o->min);
+    } else if (o->max) {
+        snprintf(out, outlen, "at most %s", o->max);
+    } else if (o->choices) {
+        size_t at = (size_t)snprintf(out, outlen, "one of ");
+        for (const char *const *c = o->choices; *c && at < outlen; c++)
+            at += (size_t)snprintf(out + at, outlen - at, "%s%s", c == o->choices ? "" : ", ", *c);
+    }
+}
 
 static void print_plugin_markdown(const struct dw_plugin *p)
 {
@@ -67,7 +87,7 @@ static void print_plugin_markdown(const struct dw_plugin *p)
         printf("No options.\n");
         return;
     }
-    printf("| option | type | required | default | description |\n|---|---|---|---|---|\n");
+    printf("| option | type | required | default | allowed | description |\n|---|---|---|---|---|---|\n");
     for (const struct dw_option *o = p->options; o->name; o++) {
         printf("| `%s` | %s | %s | ", o->name, options_type_name(o->type), o->required ? "yes" : "no");
         if (o->def) {
@@ -75,6 +95,10 @@ static void print_plugin_markdown(const struct dw_plugin *p)
             md_cell(o->def);
             fputc('`', stdout);
         }
+        char allowed[512];
+        limits_text(o, allowed, sizeof allowed);
+        printf(" | ");
+        md_cell(allowed);
         printf(" | ");
         md_cell(o->description);
         printf(" |\n");
@@ -89,6 +113,10 @@ static void print_plugin(const struct dw_plugin *p)
         printf("    %-22s %-8s %s", o->name, options_type_name(o->type), o->required ? "required" : "optional");
         if (o->def)
             printf(", default %s", o->def);
+        char allowed[512];
+        limits_text(o, allowed, sizeof allowed);
+        if (allowed[0])
+            printf(", %s", allowed);
         printf("\n        %s\n", o->description ? o->description : "");
     }
 }
