@@ -86,3 +86,16 @@ char *pu_join_features(const struct dw_trigger_event *ev)
     }
     return s;
 }
+
+char *pu_json_dump_for_host(const struct dw_host *host, const json_t *v, size_t flags)
+{
+    size_t n = json_dumpb(v, NULL, 0, flags);
+    char *text = n ? host->alloc(n + 1) : NULL;
+    if (text && json_dumpb(v, text, n, flags) != n) {
+        host->free(text);
+        text = NULL;
+    }
+    if (text)
+        text[n] = '\0';
+    return text;
+}

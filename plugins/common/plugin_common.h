@@ -63,6 +63,10 @@ void pu_rfc3339(int64_t unix_s, char *out, size_t outlen);
  * returned only when out of memory. */
 json_t *pu_json_text(const char *s);
 
+/* v as JSON text (jansson flags) in host->alloc memory, for what a plugin hands the host (an
+ * action's result, a data version); NULL when out of memory. */
+char *pu_json_dump_for_host(const struct dw_host *host, const json_t *v, size_t flags);
+
 /* The value of a "k=v" item: JSON when it parses as JSON (numbers, booleans, arrays, objects,
  * quoted strings), else the text as a string. NULL when out of memory or text is not UTF-8. */
 json_t *pu_param_value(const char *text);

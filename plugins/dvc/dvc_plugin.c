@@ -15,6 +15,7 @@
 #include "dvc_lookup.h"
 #include "dvc_path.h"
 #include "git_head.h"
+#include "plugin_common.h"
 
 /* Insertion order kept, compact: what data_version and actions return. */
 #define DVC_JSON_FLAGS (JSON_COMPACT | JSON_PRESERVE_ORDER)
@@ -172,23 +173,9 @@ static void put(json_t *obj, const char *key, json_t *v, int *bad)
         *bad = 1;
 }
 
-/* Serialises into host->alloc memory: the host frees what data_version and actions return. */
-static char *dump_for_host(const struct dw_host *host, const json_t *v)
-{
-    size_t n = json_dumpb(v, NULL, 0, DVC_JSON_FLAGS);
-    char *s = n ? host->alloc(n + 1) : NULL;
-    if (s && json_dumpb(v, s, n, DVC_JSON_FLAGS) != n) {
-        host->free(s);
-        s = NULL;
-    }
-    if (s)
-        s[n] = '\0';
-    return s;
-}
-
 static int finish(const struct dvc_instance *inst, json_t *obj, int bad, char **json_out, char *err, size_t errlen)
 {
-    char *s = !bad && obj ? dump_for_host(inst->host, obj) : NULL;
+    char *s = !bad && obj ? pu_json_dump_for_host(inst->host, obj, DVC_JSON_FLAGS) : NULL;
     json_decref(obj);
     if (!s) {
         /* jansson refuses strings that are not UTF-8; file names can be any bytes */

@@ -261,21 +261,6 @@ static int vertex_trigger(void *instance, const struct dw_trigger_event *ev, str
     return vx_trigger(instance, ev, res, err, errlen);
 }
 
-/* result as compact JSON text in host->alloc memory (the host frees an action's answer); NULL when
- * out of memory. */
-static char *dump_for_host(const struct dw_host *host, const json_t *result)
-{
-    size_t n = json_dumpb(result, NULL, 0, JSON_COMPACT);
-    char *text = n ? host->alloc(n + 1) : NULL;
-    if (text && json_dumpb(result, text, n, JSON_COMPACT) != n) {
-        host->free(text);
-        text = NULL;
-    }
-    if (text)
-        text[n] = '\0';
-    return text;
-}
-
 /* How an action parameter may be given. Ids are numbers at Vertex (19 digits, beyond int64 for
  * some), so a text parameter also takes a JSON integer, written back digit for digit, never
  * through a double; an integer parameter also takes a string of digits ("10" from --param). */
@@ -418,7 +403,7 @@ static int vertex_action(void *instance, const char *action, const char *params_
         int rc = actions[i].fn(v, params, &result, err, errlen);
         json_decref(params);
         if (rc == 0) {
-            *result_json = dump_for_host(v->host, result);
+            *result_json = pu_json_dump_for_host(v->host, result, JSON_COMPACT);
             if (!*result_json) {
                 snprintf(err, errlen, "vertex: %s: out of memory", action);
                 rc = -1;
