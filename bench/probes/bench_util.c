@@ -34,12 +34,15 @@ struct plugin_instance *bench_probe(const char *yaml)
     return pi;
 }
 
-static int count_fn(const struct dw_sample_batch *batch, struct dw_ingest_result *res)
+/* Counts a batch's samples: the checked texts, or a body's top-level objects (array) or lines. */
+static int count_fn(const struct ingest_batch *batch, struct dw_ingest_result *res)
 {
     memset(res, 0, sizeof res[0]);
-    size_t n = 0;
-    const char *p = batch->json, *end = batch->json + batch->json_len;
-    if (batch->json_len && p[0] == '[') {
+    size_t n = batch->body ? 0 : batch->n;
+    const char *p = batch->body, *end = batch->body + batch->body_len;
+    if (!batch->body) {
+        /* counted above */
+    } else if (batch->body_len && p[0] == '[') {
         /* A JSON array from the proxy's tap: count its top-level objects. */
         int depth = 0, in_string = 0;
         for (; p < end; p++) {
@@ -74,19 +77,9 @@ static int count_fn(const struct dw_sample_batch *batch, struct dw_ingest_result
     return 0;
 }
 
-static int count_checked_fn(const struct dw_checked_batch *batch, struct dw_ingest_result *res)
-{
-    memset(res, 0, sizeof res[0]);
-    __atomic_add_fetch(&counted, batch->n, __ATOMIC_RELAXED);
-    __atomic_add_fetch(&batches, 1, __ATOMIC_RELAXED);
-    res->accepted = batch->n;
-    return 0;
-}
-
 void bench_count_ingest(void)
 {
     host_set_ingest(count_fn);
-    host_set_checked_ingest(count_checked_fn);
 }
 
 uint64_t bench_counted(void)

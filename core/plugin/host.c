@@ -19,7 +19,6 @@
 #include "util/metrics.h"
 
 static host_ingest_fn ingest;
-static host_checked_ingest_fn checked_ingest;
 static host_cursor_ingest_fn cursor_ingest;
 static host_cursor_read_fn cursor_read;
 static char state_dir[4096] = ".";
@@ -95,15 +94,13 @@ static int bad_call(struct dw_ingest_result *res, const char *what)
     return DW_INGEST_BAD_CALL;
 }
 
-static int plain_ingest(struct dw_ctx *ctx, const struct dw_sample_batch *batch, struct dw_ingest_result *res)
+static int pipeline(const struct ingest_batch *batch, struct dw_ingest_result *res)
 {
     if (!ingest) {
         snprintf(res->error, sizeof res->error, "the agent has no sample pipeline");
         return DW_INGEST_UNAVAILABLE;
     }
-    struct dw_sample_batch named = *batch;
-    named.probe = probe_name(ctx, batch->probe);
-    return ingest(&named, res);
+    return ingest(batch, res);
 }
 
 static int host_emit_samples(struct dw_ctx *ctx, const struct dw_sample_batch *batch, struct dw_ingest_result *res)
@@ -112,33 +109,11 @@ static int host_emit_samples(struct dw_ctx *ctx, const struct dw_sample_batch *b
     struct dw_ingest_result out = {.size = sizeof out};
     if (!res || res->size < sizeof *res || ABI_COPY_IN(&full, batch) < 0)
         return bad_call(res, "emit_samples");
-    int rc = plain_ingest(ctx, &full, &out);
+    struct ingest_batch b = {
+        .model = full.model, .probe = probe_name(ctx, full.probe), .body = full.json ? full.json : "",
+        .body_len = full.json ? full.json_len : 0};
+    int rc = pipeline(&b, &out);
     ABI_COPY_OUT(res, &out);
-    return rc;
-}
-
-/* Without a checked pipeline (tests and benches that capture emit_samples), the texts go to the
- * plain one as NDJSON. */
-static int checked_as_ndjson(struct dw_ctx *ctx, const struct dw_checked_batch *batch, struct dw_ingest_result *res)
-{
-    size_t len = 0;
-    for (size_t i = 0; i < batch->n; i++)
-        len += batch->samples[i].len + 1;
-    char *ndjson = malloc(len ? len : 1);
-    if (!ndjson) {
-        snprintf(res->error, sizeof res->error, "out of memory");
-        return DW_INGEST_UNAVAILABLE;
-    }
-    size_t at = 0;
-    for (size_t i = 0; i < batch->n; i++) {
-        memcpy(ndjson + at, batch->samples[i].text, batch->samples[i].len);
-        at += batch->samples[i].len;
-        ndjson[at++] = '\n';
-    }
-    struct dw_sample_batch plain = {
-        .size = sizeof plain, .model = batch->model, .probe = batch->probe, .json = ndjson, .json_len = at};
-    int rc = plain_ingest(ctx, &plain, res);
-    free(ndjson);
     return rc;
 }
 
@@ -149,8 +124,9 @@ static int host_emit_checked_samples(struct dw_ctx *ctx, const struct dw_checked
     struct dw_ingest_result out = {.size = sizeof out};
     if (!res || res->size < sizeof *res || ABI_COPY_IN(&full, batch) < 0)
         return bad_call(res, "emit_checked_samples");
-    full.probe = probe_name(ctx, full.probe);
-    int rc = checked_ingest ? checked_ingest(&full, &out) : checked_as_ndjson(ctx, &full, &out);
+    struct ingest_batch b = {
+        .model = full.model, .probe = probe_name(ctx, full.probe), .texts = full.samples, .n = full.n};
+    int rc = pipeline(&b, &out);
     ABI_COPY_OUT(res, &out);
     return rc;
 }
@@ -228,11 +204,6 @@ const struct dw_host *host_table(void)
 void host_set_ingest(host_ingest_fn fn)
 {
     ingest = fn;
-}
-
-void host_set_checked_ingest(host_checked_ingest_fn fn)
-{
-    checked_ingest = fn;
 }
 
 void host_set_cursor_pipeline(host_cursor_ingest_fn ingest_fn, host_cursor_read_fn read_fn)

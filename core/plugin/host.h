@@ -5,17 +5,25 @@
 
 #include "driftwatch/plugin.h"
 
-typedef int (*host_ingest_fn)(const struct dw_sample_batch *batch, struct dw_ingest_result *res);
+/* One batch for the core's sample pipeline, from either door: a body to split and check
+ * (emit_samples: a JSON array, an object or NDJSON), or samples a probe checked one by one
+ * (emit_checked_samples: texts). probe is never NULL. */
+struct ingest_batch {
+    const char *model;
+    const char *probe;
+    const char *body;                   /* NULL when texts are given */
+    size_t body_len;
+    const struct dw_sample_text *texts;
+    size_t n;
+};
 
-typedef int (*host_checked_ingest_fn)(const struct dw_checked_batch *batch, struct dw_ingest_result *res);
+typedef int (*host_ingest_fn)(const struct ingest_batch *batch, struct dw_ingest_result *res);
 
 const struct dw_host *host_table(void);
 
-/* The agent's sample pipeline; until set, emit_samples rejects everything with an error. */
+/* The agent's sample pipeline, for emit_samples and emit_checked_samples alike; until set, both
+ * refuse everything as unavailable with an error. */
 void host_set_ingest(host_ingest_fn fn);
-/* The pipeline for checked samples; until set, emit_checked_samples hands them to the plain pipeline
- * as NDJSON (tests and benches that capture emit_samples see them there). */
-void host_set_checked_ingest(host_checked_ingest_fn fn);
 typedef int (*host_cursor_ingest_fn)(const struct dw_checked_batch *batch, const struct dw_cursor *cursor,
                                      struct dw_ingest_result *res, char **stored);
 typedef int (*host_cursor_read_fn)(const char *model, const char *source, dw_cursor_fn fn, void *ctx);

@@ -64,21 +64,12 @@ static struct model_runtime *model_for_batch(const char *name, struct dw_ingest_
     return NULL;
 }
 
-/* A body: model_ingest splits and checks it, then takes the same path as a checked batch. */
-static int agent_ingest(const struct dw_sample_batch *batch, struct dw_ingest_result *res)
+/* Either door's batch into the named model (model_ingest splits a body first). */
+static int agent_ingest(const struct ingest_batch *batch, struct dw_ingest_result *res)
 {
     pthread_rwlock_rdlock(&current_lock);
     struct model_runtime *m = model_for_batch(batch->model, res);
     int rc = m ? model_ingest(m, batch, res) : DW_INGEST_UNKNOWN_MODEL;
-    pthread_rwlock_unlock(&current_lock);
-    return rc;
-}
-
-static int agent_ingest_checked(const struct dw_checked_batch *batch, struct dw_ingest_result *res)
-{
-    pthread_rwlock_rdlock(&current_lock);
-    struct model_runtime *m = model_for_batch(batch->model, res);
-    int rc = m ? model_ingest_checked(m, batch, res) : DW_INGEST_UNKNOWN_MODEL;
     pthread_rwlock_unlock(&current_lock);
     return rc;
 }
@@ -297,7 +288,6 @@ static int start_models(struct agent *a, char *err, size_t errlen)
     current = a;
     pthread_rwlock_unlock(&current_lock);
     host_set_ingest(agent_ingest);
-    host_set_checked_ingest(agent_ingest_checked);
     host_set_cursor_pipeline(agent_ingest_cursor, agent_read_cursors);
     return 0;
 }

@@ -8,6 +8,7 @@
 
 #include "config/config.h"
 #include "driftwatch/plugin.h"
+#include "plugin/host.h"
 #include "plugin/plugin_instance.h"
 #include "runtime/quality_runtime.h"
 
@@ -34,12 +35,11 @@ void model_stop(struct model_runtime *m);
 
 const char *model_name(const struct model_runtime *m);
 
-/* Parses, samples, windows and journals a batch (see dw_host.emit_samples for the codes). While the
- * journal holds a batch it could not write (disk full), every batch is refused as unavailable
- * before it touches the window; the held batch is written by the first push after space returns. */
-int model_ingest(struct model_runtime *m, const struct dw_sample_batch *batch, struct dw_ingest_result *res);
-/* The same for samples a probe already checked (dw_host.emit_checked_samples): not validated again. */
-int model_ingest_checked(struct model_runtime *m, const struct dw_checked_batch *batch, struct dw_ingest_result *res);
+/* Samples, windows and journals a batch of either door (see dw_host.emit_samples for the codes): a
+ * body is split and checked first, a probe's checked texts are taken as they are. While the journal
+ * holds a batch it could not write (disk full), every batch is refused as unavailable before it
+ * touches the window; the held batch is written by the first push after space returns. */
+int model_ingest(struct model_runtime *m, const struct ingest_batch *batch, struct dw_ingest_result *res);
 
 /* The same with the batch's source cursor in the same journal record (dw_host.emit_checked_cursor):
  * a keyed cursor whose key is live answers DW_INGEST_DUPLICATE (a copy of its value in

@@ -283,12 +283,6 @@ static int ingest_checked(struct model_runtime *m, const struct dw_checked_batch
     return report_batch(m, &c, stored, parsed, st, window_n, refused_before, res);
 }
 
-int model_ingest_checked(struct model_runtime *m, const struct dw_checked_batch *batch, struct dw_ingest_result *res)
-{
-    struct ingest_stats st = {0};
-    return ingest_checked(m, batch, &st, 0, res);
-}
-
 /* A body split into the texts of its valid samples (pointing into the body), and what was refused. */
 struct body_split {
     struct dw_sample_text *texts;
@@ -319,15 +313,21 @@ static void split_item(void *ctx, const struct sample_item *it)
     s->texts[s->n++].len = it->len;
 }
 
-int model_ingest(struct model_runtime *m, const struct dw_sample_batch *batch, struct dw_ingest_result *res)
+int model_ingest(struct model_runtime *m, const struct ingest_batch *batch, struct dw_ingest_result *res)
 {
+    struct dw_checked_batch checked = {
+        .size = sizeof checked, .model = batch->model, .probe = batch->probe, .samples = batch->texts, .n = batch->n};
+    if (!batch->body) {
+        struct ingest_stats st = {0};
+        return ingest_checked(m, &checked, &st, 0, res);
+    }
     struct body_split s = {0};
     struct sample_problem prob;
-    int parsed = sample_read_body(batch->json, batch->json_len, split_item, &s, &prob) < 0 ? -1 : 0;
+    int parsed = sample_read_body(batch->body, batch->body_len, split_item, &s, &prob) < 0 ? -1 : 0;
     if (parsed < 0) {
         /* not samples at all: the body counts as one rejected sample, final, never "retry later" */
         s.st.rejected = 1;
-        sample_body_describe(batch->json, &prob, s.st.first_error, sizeof s.st.first_error);
+        sample_body_describe(batch->body, &prob, s.st.first_error, sizeof s.st.first_error);
     }
     if (s.failed) {
         free(s.texts);
@@ -335,8 +335,8 @@ int model_ingest(struct model_runtime *m, const struct dw_sample_batch *batch, s
         snprintf(res->error, sizeof res->error, "out of memory");
         return DW_INGEST_UNAVAILABLE;
     }
-    struct dw_checked_batch checked = {
-        .size = sizeof checked, .model = batch->model, .probe = batch->probe, .samples = s.texts, .n = s.n};
+    checked.samples = s.texts;
+    checked.n = s.n;
     int rc = ingest_checked(m, &checked, &s.st, parsed, res);
     free(s.texts);
     return rc;

@@ -106,7 +106,7 @@ static void test_both_doors_fill_one_window_and_a_restart_keeps_it(void **state)
                        "{\"features\": {\"x\": [1]}}\n"
                        "{\"x\": 0.7, \"c\": \"c\", \"flag\": 0}\n"
                        "not json\n";
-    struct dw_sample_batch b = {.model = "m", .probe = "test", .json = body, .json_len = strlen(body)};
+    struct ingest_batch b = {.model = "m", .probe = "test", .body = body, .body_len = strlen(body)};
     struct dw_ingest_result res;
     assert_int_equal(model_ingest(m, &b, &res), DW_INGEST_OK);
     assert_int_equal(res.accepted, 2);
@@ -114,13 +114,13 @@ static void test_both_doors_fill_one_window_and_a_restart_keeps_it(void **state)
     assert_string_equal(res.error, "line 2: $.features.x: a feature value must be a number, string, boolean or null");
     /* checked samples (push, tail): taken as they are */
     struct dw_sample_text texts[] = {{"{\"x\": 0.1, \"c\": \"a\", \"flag\": 1}", 31}, {"{\"x\": 0.2}", 10}};
-    struct dw_checked_batch cb = {.model = "m", .probe = "test", .samples = texts, .n = 2};
-    assert_int_equal(model_ingest_checked(m, &cb, &res), DW_INGEST_OK);
+    struct ingest_batch cb = {.model = "m", .probe = "test", .texts = texts, .n = 2};
+    assert_int_equal(model_ingest(m, &cb, &res), DW_INGEST_OK);
     assert_int_equal(res.accepted, 2);
     assert_int_equal(window_rows(m), 4);
     /* a body that is not samples at all: one rejection, nothing stored */
-    b.json = "[1, 2";
-    b.json_len = 5;
+    b.body = "[1, 2";
+    b.body_len = 5;
     assert_int_equal(model_ingest(m, &b, &res), DW_INGEST_INVALID);
     assert_int_equal(res.rejected, 1);
     assert_true(strncmp(res.error, "line 1, column ", 15) == 0);
@@ -140,7 +140,7 @@ static void test_time_window_refuses_late_samples(void **state)
     const char *body = "{\"features\": {\"x\": 1}, \"timestamp\": \"2026-05-01T12:10:00Z\"}\n"
                        "{\"features\": {\"x\": 2}, \"timestamp\": \"2026-05-01T11:59:00Z\"}\n"
                        "{\"features\": {\"x\": 3}, \"timestamp\": \"2026-05-01T12:30:00Z\"}\n";
-    struct dw_sample_batch b = {.model = "m", .probe = "test", .json = body, .json_len = strlen(body)};
+    struct ingest_batch b = {.model = "m", .probe = "test", .body = body, .body_len = strlen(body)};
     struct dw_ingest_result res;
     assert_int_equal(model_ingest(m, &b, &res), DW_INGEST_OK);
     assert_int_equal(res.accepted, 2);

@@ -75,7 +75,9 @@ static void capture_add(json_t *sample)
     json_array_append(captured, sample);
 }
 
-static int capture_fn(const struct dw_sample_batch *batch, struct dw_ingest_result *res)
+/* Decodes each sample of the batch: the checked texts one by one, or the body (an array, an object
+ * or NDJSON). */
+static int capture_fn(const struct ingest_batch *batch, struct dw_ingest_result *res)
 {
     pthread_mutex_lock(&cap_lock);
     int delay = delay_ms, refusing = refuse;
@@ -88,17 +90,27 @@ static int capture_fn(const struct dw_sample_batch *batch, struct dw_ingest_resu
                  refusing == DW_INGEST_UNKNOWN_MODEL ? "unknown model 'fraud'" : "the test's pipeline is down");
         return refusing;
     }
-    json_t *doc = json_loadb(batch->json, batch->json_len, JSON_DECODE_ANY, NULL);
     pthread_mutex_lock(&cap_lock);
     size_t before = json_array_size(captured);
-    if (doc && json_is_array(doc)) {
+    for (size_t i = 0; !batch->body && i < batch->n; i++) {
+        json_t *s = json_loadb(batch->texts[i].text, batch->texts[i].len, 0, NULL);
+        if (s)
+            capture_add(s);
+        else
+            res->rejected++;
+        json_decref(s);
+    }
+    json_t *doc = batch->body ? json_loadb(batch->body, batch->body_len, JSON_DECODE_ANY, NULL) : NULL;
+    if (!batch->body) {
+        /* the texts were taken above */
+    } else if (doc && json_is_array(doc)) {
         for (size_t i = 0; i < json_array_size(doc); i++)
             capture_add(json_array_get(doc, i));
     } else if (doc && json_is_object(doc)) {
         capture_add(doc);
     } else {
         /* NDJSON: one sample a line. */
-        const char *p = batch->json, *end = batch->json + batch->json_len;
+        const char *p = batch->body, *end = batch->body + batch->body_len;
         while (p < end) {
             const char *nl = memchr(p, '\n', (size_t)(end - p));
             const char *stop = nl ? nl : end;

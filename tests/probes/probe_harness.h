@@ -13,7 +13,7 @@
 struct plugin_instance *harness_create(const char *yaml, enum dw_kind kind, char *err, size_t errlen);
 void harness_start(struct plugin_instance *pi);
 
-/* Samples emitted through host->emit_samples since the last reset, each decoded. */
+/* Samples emitted through host->emit_samples or emit_checked_samples since the last reset, each decoded. */
 void capture_install(void);
 void capture_reset(void);
 size_t capture_count(void);
