@@ -9,7 +9,7 @@
 #include <time.h>
 
 #include "driftwatch/plugin.h"
-#include "util/prng.h" /* the core's xoshiro256** (core/util/prng.c), compiled in: plugins cannot link dwcore */
+#include "util/prng.h" /* the core's xoshiro256** (dw_prng: plugins cannot link dwcore) */
 
 #define METRIC "driftwatch_sampler_samples_total"
 #define METRIC_HELP "Sampling decisions per model: kept (appended or replacing) or dropped."
