@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "driftwatch/plugin.h"
+#include "shared_metrics.h"
 
 /* Bytes of a receiver's answer quoted in an error message. */
 #define PU_BODY_EXCERPT 200

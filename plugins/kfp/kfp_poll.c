@@ -37,15 +37,8 @@ static const char *label_state(const char *state)
 
 void kfp_export_state(struct kfp *k, const char *job, const char *old_state, const char *state)
 {
-    static const char help[] = "1 for the current state of a retraining job started by a trainer plugin, 0 for "
-                               "states it left.";
-    const char *current = label_state(state);
-    if (old_state && *old_state && strcmp(label_state(old_state), current) != 0) {
-        const char *old_labels[] = {"plugin", k->name, "job", job, "state", label_state(old_state), NULL};
-        k->host->gauge_set(k->ctx, "driftwatch_trainer_job_state", help, old_labels, 0);
-    }
-    const char *labels[] = {"plugin", k->name, "job", job, "state", current, NULL};
-    k->host->gauge_set(k->ctx, "driftwatch_trainer_job_state", help, labels, 1);
+    pu_job_state_export(k->host, k->ctx, k->name, job, old_state && *old_state ? label_state(old_state) : NULL,
+                        label_state(state));
 }
 
 static void tracked_free(struct kfp_tracked *t)

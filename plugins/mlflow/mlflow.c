@@ -182,10 +182,7 @@ static int ml_init(const struct dw_host *host, struct dw_ctx *ctx, const char *i
     for (size_t e = 0; e < (c->log_checks ? 2u : 1u); e++)
         for (size_t r = 0; r < sizeof results / sizeof *results; r++) {
             const char *labels[] = {"plugin", m->name, "event", events[e], "result", results[r], NULL};
-            host->counter_add(ctx, "driftwatch_tracking_runs_total",
-                              "Runs the mlflow plugin recorded, by event and result (created, found: recorded "
-                              "before, error: kept and retried, refused: dropped).",
-                              labels, 0);
+            host->counter_add(ctx, ML_METRIC, ML_METRIC_HELP, labels, 0);
         }
     *instance = m;
     return 0;

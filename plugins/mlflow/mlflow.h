@@ -12,6 +12,11 @@
 #include "plugin_common.h"
 
 /* Tags every run carries (README.md of the plugin and docs/plugins.md list them). */
+/* driftwatch_tracking_runs_total{plugin, event, result} (docs/metrics.md) */
+#define ML_METRIC "driftwatch_tracking_runs_total"
+#define ML_METRIC_HELP "Runs the mlflow plugin recorded, by event and result (created, found: recorded before, " \
+                       "error: kept and retried, refused: dropped)."
+
 #define ML_TAG_MODEL "driftwatch.model"
 #define ML_TAG_DATA_VERSION "driftwatch.data_version"
 #define ML_TAG_GIT_COMMIT "driftwatch.git_commit"

@@ -10,9 +10,6 @@
 
 #include "mlflow.h"
 
-#define ML_METRIC "driftwatch_tracking_runs_total"
-#define ML_METRIC_HELP "Runs the mlflow plugin recorded, by event and result (created, found: recorded before, " \
-                       "error: kept and retried, refused: dropped)."
 
 void ml_count(struct ml *m, const char *event, const char *result)
 {

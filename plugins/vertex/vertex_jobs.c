@@ -113,15 +113,7 @@ static const char *last_segment(const char *name)
 
 static void export_state(struct vertex *v, const char *name, const char *old_state, const char *state)
 {
-    static const char help[] = "1 for the current state of a retraining job started by a trainer plugin, 0 for "
-                               "states it left.";
-    const char *job = last_segment(name);
-    if (old_state && *old_state && strcmp(old_state, state) != 0) {
-        const char *old_labels[] = {"plugin", v->name, "job", job, "state", old_state, NULL};
-        v->host->gauge_set(v->ctx, "driftwatch_trainer_job_state", help, old_labels, 0);
-    }
-    const char *labels[] = {"plugin", v->name, "job", job, "state", state, NULL};
-    v->host->gauge_set(v->ctx, "driftwatch_trainer_job_state", help, labels, 1);
+    pu_job_state_export(v->host, v->ctx, v->name, last_segment(name), old_state, state);
 }
 
 /* ---- request bodies ---- */

@@ -18,22 +18,12 @@
 #include "plugin_common.h"
 #include "tap_parse.h"
 
-#define DURATION "driftwatch_probe_request_duration_seconds"
-#define DURATION_HELP "Time the probe's upstream took to answer, in seconds."
-#define SUCCESS "driftwatch_probe_success"
-#define SUCCESS_HELP "1 when the probe's last check succeeded, else 0."
-#define REQUESTS "driftwatch_probe_requests_total"
-#define REQUESTS_HELP "Requests a probe made or forwarded, by result."
 /* The model's view of the same checks (docs/metrics.md, "Model serving"), named like the proxy's
  * driftwatch_upstream_* families but apart from them, so synthetic checks never mix with traffic. */
 #define CANARY_DURATION "driftwatch_canary_request_duration_seconds"
 #define CANARY_DURATION_HELP "Time the model server took to answer a canary check completely, in seconds."
 #define CANARY_RESPONSES "driftwatch_canary_responses_total"
 #define CANARY_RESPONSES_HELP "Canary checks by the model server's answer status (error: no complete answer)."
-#define RECEIVED "driftwatch_samples_received_total"
-#define RECEIVED_HELP "Samples received by a probe, valid or not."
-#define REJECTED "driftwatch_samples_rejected_total"
-#define REJECTED_HELP "Samples rejected by model and reason."
 /* Answers are read up to this size; a canary checks a prediction, not a download. */
 #define MAX_ANSWER (16 << 20)
 
@@ -234,13 +224,11 @@ static void canary_emit(struct canary *c, const struct answer *a)
     int samples = tap_build_samples(c->protocol, (const char *const *)c->feature_names, c->n_names, &pair, &json, &len,
                                     why, sizeof why);
     if (samples < 0) {
-        const char *labels[] = {"model", c->model, "reason", "canary_bad_payload", NULL};
-        c->host->counter_add(c->ctx, REJECTED, REJECTED_HELP, labels, 1);
+        pu_count_rejected(c->host, c->ctx, c->model, "canary_bad_payload", 1);
         c->host->log(c->ctx, DW_LOG_WARN, "cannot emit the canary's prediction: %s", why);
         return;
     }
-    const char *labels[] = {"model", c->model, "probe", c->name, NULL};
-    c->host->counter_add(c->ctx, RECEIVED, RECEIVED_HELP, labels, samples);
+    pu_count_received(c->host, c->ctx, c->model, c->name, (size_t)samples);
     struct dw_sample_batch batch = {
         .size = sizeof batch, .model = c->model, .probe = c->name, .json = json, .json_len = len};
     struct dw_ingest_result res = {.size = sizeof res};
@@ -300,7 +288,7 @@ static void canary_check(struct canary *c)
     const char *probe[] = {"probe", c->name, NULL};
     const char *model[] = {"model", c->model, NULL};
     if (rc == CURLE_OK) {
-        c->host->histogram_observe(c->ctx, DURATION, DURATION_HELP, probe, seconds);
+        c->host->histogram_observe(c->ctx, PU_PROBE_DURATION, PU_PROBE_DURATION_HELP, probe, seconds);
         c->host->histogram_observe(c->ctx, CANARY_DURATION, CANARY_DURATION_HELP, model, seconds);
     }
     char code[PU_STATUS_LABEL_MAX];
@@ -308,8 +296,8 @@ static void canary_check(struct canary *c)
     const char *by_code[] = {"model", c->model, "code", code, NULL};
     c->host->counter_add(c->ctx, CANARY_RESPONSES, CANARY_RESPONSES_HELP, by_code, 1);
     const char *labels[] = {"probe", c->name, "result", outcome_names[out], NULL};
-    c->host->counter_add(c->ctx, REQUESTS, REQUESTS_HELP, labels, 1);
-    c->host->gauge_set(c->ctx, SUCCESS, SUCCESS_HELP, probe, out == OUT_SUCCESS ? 1 : 0);
+    c->host->counter_add(c->ctx, PU_PROBE_REQUESTS, PU_PROBE_REQUESTS_HELP, labels, 1);
+    c->host->gauge_set(c->ctx, PU_PROBE_SUCCESS, PU_PROBE_SUCCESS_HELP, probe, out == OUT_SUCCESS ? 1 : 0);
     if (out != OUT_SUCCESS)
         c->host->log(c->ctx, DW_LOG_WARN, "canary check of %s failed (%s): %s", c->url, outcome_names[out], why);
     else if (c->last_ok == 0)

@@ -15,10 +15,6 @@
 #include "plugin_common.h"
 #include "tap_parse.h"
 
-#define RECEIVED "driftwatch_samples_received_total"
-#define RECEIVED_HELP "Samples received by a probe, valid or not."
-#define REJECTED "driftwatch_samples_rejected_total"
-#define REJECTED_HELP "Samples rejected by model and reason."
 #define EVENTS "driftwatch_kserve_events_total"
 #define EVENTS_HELP "CloudEvents the kserve probe took, by model and type (request or response)."
 #define PENDING "driftwatch_kserve_pending_events"
@@ -100,10 +96,7 @@ static const struct dw_option kserve_options[] = {
 
 static void count_rejected(struct kserve *k, const char *reason, size_t n)
 {
-    if (!n)
-        return;
-    const char *labels[] = {"model", k->model, "reason", reason, NULL};
-    k->host->counter_add(k->ctx, REJECTED, REJECTED_HELP, labels, (double)n);
+    pu_count_rejected(k->host, k->ctx, k->model, reason, n);
 }
 
 static void publish_pending(struct kserve *k, size_t n)
@@ -416,8 +409,7 @@ static void emit_pair(struct kserve *k, const struct pending *request, const str
     struct dw_ingest_result res = {.size = sizeof res};
     int rc = DW_INGEST_OK;
     if (samples > 0) {
-        const char *labels[] = {"model", k->model, "probe", k->name, NULL};
-        k->host->counter_add(k->ctx, RECEIVED, RECEIVED_HELP, labels, (double)samples);
+        pu_count_received(k->host, k->ctx, k->model, k->name, (size_t)samples);
         struct dw_sample_batch batch = {
             .size = sizeof batch, .model = k->model, .probe = k->name, .json = json, .json_len = len};
         rc = k->host->emit_samples(k->ctx, &batch, &res);

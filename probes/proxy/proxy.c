@@ -25,14 +25,6 @@
 #include "upstream_curl.h"
 #include "upstream_pool.h"
 
-#define RECEIVED "driftwatch_samples_received_total"
-#define RECEIVED_HELP "Samples received by a probe, valid or not."
-#define REJECTED "driftwatch_samples_rejected_total"
-#define REJECTED_HELP "Samples rejected by model and reason."
-#define DURATION "driftwatch_probe_request_duration_seconds"
-#define DURATION_HELP "Time the probe's upstream took to answer, in seconds."
-#define REQUESTS "driftwatch_probe_requests_total"
-#define REQUESTS_HELP "Requests a probe made or forwarded, by result."
 /* The model's own view of the same calls (docs/metrics.md, "Model serving"): latency of the answers
  * the upstream gave, and every call by the HTTP status it answered ("error": no answer). */
 #define UPSTREAM_DURATION "driftwatch_upstream_request_duration_seconds"
@@ -803,10 +795,9 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* ---- the tap thread: parse pairs, hand samples over, publish metrics ---- */
 
-static void count_rejected(struct proxy *p, const char *reason, double n)
+static void count_rejected(struct proxy *p, const char *reason, size_t n)
 {
-    const char *labels[] = {"model", p->model, "reason", reason, NULL};
-    p->host->counter_add(p->ctx, REJECTED, REJECTED_HELP, labels, n);
+    pu_count_rejected(p->host, p->ctx, p->model, reason, n);
 }
 
 #define BAD_PAYLOAD_LOG_EVERY_NS (60LL * 1000000000)
@@ -870,15 +861,14 @@ static void tap_flush(struct proxy *p, struct tap_batch *b)
     if (!b->samples)
         return;
     b->json[b->len++] = ']';
-    const char *labels[] = {"model", p->model, "probe", p->name, NULL};
-    p->host->counter_add(p->ctx, RECEIVED, RECEIVED_HELP, labels, (double)b->samples);
+    pu_count_received(p->host, p->ctx, p->model, p->name, b->samples);
     struct dw_sample_batch batch = {
         .size = sizeof batch, .model = p->model, .probe = p->name, .json = b->json, .json_len = b->len};
     struct dw_ingest_result res = {.size = sizeof res};
     int rc = p->host->emit_samples(p->ctx, &batch, &res);
     /* The core counts what it rejects or cannot store; a model it does not know is ours to count. */
     if (rc == DW_INGEST_UNKNOWN_MODEL)
-        count_rejected(p, "unknown_model", (double)b->samples);
+        count_rejected(p, "unknown_model", b->samples);
     if (rc < 0)
         p->host->log(p->ctx, DW_LOG_DEBUG, "tapped samples not taken: %s", res.error);
     b->len = 0;
@@ -919,7 +909,7 @@ static void tap_collect(struct proxy *p, struct tap_item *item, struct tap_batch
             cap *= 2;
         char *grown = realloc(b->json, cap);
         if (!grown) {
-            count_rejected(p, "tap_out_of_memory", samples);
+            count_rejected(p, "tap_out_of_memory", (size_t)samples);
             free(json);
             return;
         }
@@ -949,7 +939,7 @@ static void publish_metrics(struct proxy *p, const double *durations, size_t n_d
     const char *probe[] = {"probe", p->name, NULL};
     const char *model[] = {"model", p->model, NULL};
     for (size_t i = 0; i < n_durations; i++) {
-        p->host->histogram_observe(p->ctx, DURATION, DURATION_HELP, probe, durations[i]);
+        p->host->histogram_observe(p->ctx, PU_PROBE_DURATION, PU_PROBE_DURATION_HELP, probe, durations[i]);
         p->host->histogram_observe(p->ctx, UPSTREAM_DURATION, UPSTREAM_DURATION_HELP, model, durations[i]);
     }
     for (long s = 0; s < N_STATUS_SLOTS; s++) {
@@ -964,12 +954,12 @@ static void publish_metrics(struct proxy *p, const double *durations, size_t n_d
         if (!results[r])
             continue;
         const char *labels[] = {"probe", p->name, "result", result_names[r], NULL};
-        p->host->counter_add(p->ctx, REQUESTS, REQUESTS_HELP, labels, (double)results[r]);
+        p->host->counter_add(p->ctx, PU_PROBE_REQUESTS, PU_PROBE_REQUESTS_HELP, labels, (double)results[r]);
     }
     if (dropped)
-        count_rejected(p, "tap_queue_full", (double)dropped);
+        count_rejected(p, "tap_queue_full", dropped);
     if (too_large)
-        count_rejected(p, "tap_too_large", (double)too_large);
+        count_rejected(p, "tap_too_large", too_large);
 }
 
 static void *tap_main(void *arg)

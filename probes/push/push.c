@@ -15,10 +15,6 @@
 #include "sample/sample_batch.h"
 #include "sample_emit.h"
 
-#define RECEIVED "driftwatch_samples_received_total"
-#define RECEIVED_HELP "Samples received by a probe, valid or not."
-#define REJECTED "driftwatch_samples_rejected_total"
-#define REJECTED_HELP "Samples rejected by model and reason."
 #define REPLAYS "driftwatch_push_idempotent_replays_total"
 #define REPLAYS_HELP "Requests answered from an earlier request with the same Idempotency-Key (nothing stored)."
 /* The model's journal keeps the keys under this cursor source, whatever the instance is called. */
@@ -184,15 +180,6 @@ static void check_ndjson(const char *body, size_t len, struct verdict *v)
     sample_read_ndjson(body, len, on_line, v);
 }
 
-static void count(struct push *p, const char *metric, const char *help, const char *key, const char *value,
-                  size_t n)
-{
-    if (!n)
-        return;
-    const char *labels[] = {"model", p->model, key, value, NULL};
-    p->host->counter_add(p->ctx, metric, help, labels, (double)n);
-}
-
 static void on_element(void *ctx, size_t index, const char *start, size_t len, const struct sample_problem *problem)
 {
     struct verdict *v = ctx;
@@ -226,7 +213,7 @@ static int check_json(struct push *p, const char *body, size_t len, struct verdi
     } else if ((size_t)n > p->max_batch) {
         char msg[256];
         snprintf(msg, sizeof msg, "a batch of %ld samples is larger than max_batch (%zu); split it", n, p->max_batch);
-        count(p, REJECTED, REJECTED_HELP, "reason", "batch_too_large", (size_t)n);
+        pu_count_rejected(p->host, p->ctx, p->model, "batch_too_large", (size_t)n);
         pu_respond_error(p->host, resp, 413, msg);
         rc = -1;
     }
@@ -418,7 +405,7 @@ static void push_handle(void *route_ctx, const struct dw_http_request *req, stru
             char msg[256];
             snprintf(msg, sizeof msg, "a batch of %zu samples is larger than max_batch (%zu); split it", lines,
                      p->max_batch);
-            count(p, REJECTED, REJECTED_HELP, "reason", "batch_too_large", lines);
+            pu_count_rejected(p->host, p->ctx, p->model, "batch_too_large", lines);
             pu_respond_error(p->host, resp, 413, msg);
             goto out;
         }
@@ -426,12 +413,9 @@ static void push_handle(void *route_ctx, const struct dw_http_request *req, stru
     } else if (check_json(p, req->body, req->body_len, &v, resp) < 0) {
         goto out;
     }
-    {
-        const char *labels[] = {"model", p->model, "probe", p->name, NULL};
-        p->host->counter_add(p->ctx, RECEIVED, RECEIVED_HELP, labels, (double)v.received);
-    }
-    count(p, REJECTED, REJECTED_HELP, "reason", "invalid_json", v.rejected_json);
-    count(p, REJECTED, REJECTED_HELP, "reason", "invalid_sample", v.rejected_shape);
+    pu_count_received(p->host, p->ctx, p->model, p->name, v.received);
+    pu_count_rejected(p->host, p->ctx, p->model, "invalid_json", v.rejected_json);
+    pu_count_rejected(p->host, p->ctx, p->model, "invalid_sample", v.rejected_shape);
 
     if (v.failed) {
         pu_respond_error(p->host, resp, 503, "out of memory preparing the batch");

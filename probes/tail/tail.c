@@ -23,10 +23,6 @@
 #include "sample/sample_check.h"
 #include "sample_emit.h"
 
-#define RECEIVED "driftwatch_samples_received_total"
-#define RECEIVED_HELP "Samples received by a probe, valid or not."
-#define REJECTED "driftwatch_samples_rejected_total"
-#define REJECTED_HELP "Samples rejected by model and reason."
 /* Malformed lines are logged one by one up to this many per read, then summarised. */
 #define MAX_LOGGED_PER_READ 10
 /* Lines handed over in one batch, in bytes: a batch and its position are one journal record. */
@@ -253,10 +249,7 @@ struct malformed {
 
 static void count(struct tail *t, const char *reason, size_t n)
 {
-    if (!n)
-        return;
-    const char *labels[] = {"model", t->model, "reason", reason, NULL};
-    t->host->counter_add(t->ctx, REJECTED, REJECTED_HELP, labels, (double)n);
+    pu_count_rejected(t->host, t->ctx, t->model, reason, n);
 }
 
 /* Hands the n checked lines of t->batch over, with the position after them (next, skipping): the
@@ -440,10 +433,8 @@ static int read_available(struct tail *t, int final)
         /* Handed over: only now does the position move past these lines. */
         t->pos = next;
         t->skipping = skipping;
-        if (received) {
-            const char *labels[] = {"model", t->model, "probe", t->name, NULL};
-            t->host->counter_add(t->ctx, RECEIVED, RECEIVED_HELP, labels, (double)received);
-        }
+        if (received)
+            pu_count_received(t->host, t->ctx, t->model, t->name, received);
         count(t, "malformed", n_bad);
         count(t, "line_too_long", n_long);
         for (size_t i = 0; i < logged; i++)
