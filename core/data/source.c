@@ -1,8 +1,9 @@
 /* File readers: CSV on top of csv.c (header checks, field counts with path:line messages); JSON
- * Lines and JSON arrays through the sample reader (core/sample: the agent's validation, its
- * messages with path:line:column or JSON path, and its reading of a sample into cells); the MD5 of
- * the file during the inference pass. See source.h. */
+ * Lines and JSON arrays through source_json.c's pass over the sample reader, each sample read into
+ * cells as the agent reads it (sample_row); type inference over either; the MD5 of the file during
+ * the inference pass. See source.h. */
 #include "data/source.h"
+#include "data/source_json.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -12,13 +13,10 @@
 #include <string.h>
 
 #include "sample/numparse.h"
-#include "sample/sample_batch.h"
-#include "sample/sample_check.h"
 #include "sample/sample_row.h"
 #include "util/csv.h"
 #include "util/utf8.h"
 
-#define PROGRESS_EVERY (8u << 20)
 
 static int ends_with(const char *s, const char *suffix)
 {
@@ -52,19 +50,6 @@ int source_detect(const char *path, enum source_format *fmt, char *err, size_t e
     return 0;
 }
 
-/* Bad row: fatal under strict, else counted and reported. Returns -1 when fatal. */
-static int bad_row(const struct source_options *o, uint64_t *count, const char *msg, char *err, size_t errlen)
-{
-    if (o && o->strict) {
-        snprintf(err, errlen, "%s (fatal with --strict)", msg);
-        return -1;
-    }
-    (*count)++;
-    if (o && o->on_bad_row)
-        o->on_bad_row(o->ud, msg);
-    return 0;
-}
-
 /* The next CSV row with the header's field count, both passes' loop: bad rows (malformed, wrong
  * field count) are reported and skipped, or fatal under --strict. Returns 1 with *row, 0 at end of
  * file, -1 with err. */
@@ -85,19 +70,8 @@ static int next_csv_row(struct csv_reader *r, struct csv_row *row, size_t nheade
         if (k == 1)
             snprintf(msg, sizeof msg, "%s:%llu: expected %zu fields (as in the header), found %zu; row skipped", path,
                      (unsigned long long)row->line, nheader, row->nfields);
-        if (bad_row(o, bad_rows, msg, err, errlen) < 0)
+        if (source_bad_row(o, bad_rows, msg, err, errlen) < 0)
             return -1;
-    }
-}
-
-static void progress(const struct source_options *o, const char *phase, struct csv_reader *r, uint64_t *next)
-{
-    if (!o || !o->on_progress)
-        return;
-    uint64_t off = csv_offset(r);
-    if (off >= *next) {
-        o->on_progress(o->ud, phase, off, csv_size(r));
-        *next = off + PROGRESS_EVERY;
     }
 }
 
@@ -169,173 +143,6 @@ static void free_list(char **list, size_t n)
 static void md5_hook(void *ud, const void *p, size_t n)
 {
     EVP_DigestUpdate((EVP_MD_CTX *)ud, p, n);
-}
-
-/* ---- JSON files: every sample through the sample reader ---- */
-
-/* What a pass does with one sample that passed the check: 0, -1 out of memory, or -2 with why
- * when the reader refuses it (a bad row). */
-typedef int (*json_row_fn)(void *ud, const char *text, size_t len, char *why, size_t whylen);
-
-struct json_pass {
-    const char *path;
-    const struct source_options *o;
-    json_row_fn row;
-    void *ud;
-    uint64_t *rows, *bad_rows;
-    char *err;
-    size_t errlen;
-    int failed;        /* err is set: the remaining samples are not looked at */
-    uint64_t line;     /* JSON Lines: the line being read; a JSON array: the line of the element */
-    size_t line_off;   /* a JSON array: where line starts being counted from */
-    const char *text;  /* a JSON array: the whole file */
-};
-
-static void json_bad(struct json_pass *j, const char *msg)
-{
-    if (bad_row(j->o, j->bad_rows, msg, j->err, j->errlen) < 0)
-        j->failed = 1;
-}
-
-/* One sample (problem NULL, or only empty: the sample contract refuses a sample without any
- * feature value, a data file has always read it as a row of missing values). */
-static void json_take(struct json_pass *j, const char *text, size_t len, const char *skipped)
-{
-    char why[256];
-    int rc = j->row(j->ud, text, len, why, sizeof why);
-    if (rc == 0) {
-        (*j->rows)++;
-    } else if (rc == -2) {
-        char msg[1024];
-        snprintf(msg, sizeof msg, "%s:%llu: %s; %s skipped", j->path, (unsigned long long)j->line, why, skipped);
-        json_bad(j, msg);
-    } else {
-        snprintf(j->err, j->errlen, "%s: out of memory", j->path);
-        j->failed = 1;
-    }
-}
-
-/* A JSON Lines line, as the agent reads an NDJSON line (blanks around it trimmed). */
-static void json_line_item(void *ctx, const struct sample_item *it)
-{
-    struct json_pass *j = ctx;
-    const struct sample_problem *p = it->problem;
-    if (j->failed)
-        return;
-    if (!p || p->empty) {
-        json_take(j, it->text, it->len, "line");
-        return;
-    }
-    char msg[1024];
-    if (p->syntax)
-        snprintf(msg, sizeof msg, "%s:%llu:%zu: invalid JSON: %s; line skipped", j->path, (unsigned long long)j->line,
-                 it->column0 + p->offset + 1, p->why);
-    else
-        snprintf(msg, sizeof msg, "%s:%llu: %s: %s; line skipped", j->path, (unsigned long long)j->line, p->path,
-                 p->why);
-    json_bad(j, msg);
-}
-
-/* Every line of a JSON Lines file r. Returns 0, or -1 with err. */
-static int json_lines(struct json_pass *j, struct csv_reader *r, const char *phase)
-{
-    uint64_t next_progress = PROGRESS_EVERY;
-    char msg[1024];
-    struct csv_row line;
-    int k;
-    while (!j->failed && (k = csv_read_row(r, &line, msg, sizeof msg)) != 0) {
-        if (k == -1) {
-            snprintf(j->err, j->errlen, "%s", msg);
-            return -1;
-        }
-        j->line = line.line;
-        sample_read_ndjson(line.fields[0].ptr, line.fields[0].len, json_line_item, j);
-        progress(j->o, phase, r, &next_progress);
-    }
-    if (j->failed)
-        return -1;
-    if (*j->rows == 0 && *j->bad_rows == 0 && csv_offset(r) == 0) {
-        snprintf(j->err, j->errlen, "%s: empty file", j->path);
-        return -1;
-    }
-    return 0;
-}
-
-/* An element of a JSON array file, named by its JSON path and its line. */
-static void json_array_item(void *ctx, size_t index, const char *start, size_t len, const struct sample_problem *p)
-{
-    struct json_pass *j = ctx;
-    (void)index;
-    if (j->failed)
-        return;
-    /* elements come in order: count the lines since the last one */
-    size_t off = (size_t)(start - j->text);
-    for (size_t i = j->line_off; i < off; i++)
-        j->line += j->text[i] == '\n';
-    j->line_off = off;
-    if (!p || p->empty) {
-        json_take(j, start, len, "element");
-        return;
-    }
-    char msg[1024];
-    snprintf(msg, sizeof msg, "%s:%llu: %s: %s; element skipped", j->path, (unsigned long long)j->line, p->path,
-             p->why);
-    json_bad(j, msg);
-}
-
-/* A JSON array file's text: not JSON is fatal (nothing is read); each element that is not a
- * sample is a bad row. Returns 0, or -1 with err. */
-static int json_array(struct json_pass *j, const char *text, size_t len)
-{
-    j->text = text;
-    j->line = 1;
-    j->line_off = 0;
-    struct sample_problem prob;
-    if (sample_check_batch(text, len, json_array_item, j, &prob) < 0) {
-        size_t line, col;
-        sample_line_col(text, prob.offset, &line, &col);
-        snprintf(j->err, j->errlen, "%s:%zu:%zu: invalid JSON: %s", j->path, line, col, prob.why);
-        return -1;
-    }
-    return j->failed ? -1 : 0;
-}
-
-/* The whole file (a JSON array is one document). Returns 0 with *text (malloc'd, len bytes), or
- * -1 with err. */
-static int read_whole(const char *path, char **text, size_t *len, char *err, size_t errlen)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return -1;
-    }
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    for (;;) {
-        if (!buf) {
-            snprintf(err, errlen, "%s: out of memory", path);
-            fclose(f);
-            return -1;
-        }
-        n += fread(buf + n, 1, cap - n, f);
-        if (n < cap)
-            break;
-        char *grown = realloc(buf, cap * 2);
-        if (!grown)
-            free(buf);
-        buf = grown;
-        cap *= 2;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        snprintf(err, errlen, "%s: read error", path);
-        free(buf);
-        return -1;
-    }
-    *text = buf;
-    *len = n;
-    return 0;
 }
 
 /* ---- inference ---- */
@@ -481,7 +288,7 @@ static int infer_csv(struct infer *in, struct csv_reader *r, const char *path, c
         for (size_t i = 0; i < nheader; i++)
             infer_text(in, i, row.fields[i].ptr, row.fields[i].len);
         s->rows++;
-        progress(o, "scanning", r, &next_progress);
+        source_progress(o, "scanning", r, &next_progress);
     }
     rc = k < 0 ? -1 : 0;
 out:
@@ -547,18 +354,18 @@ int source_infer(const char *path, const struct source_options *o, struct source
                           .bad_rows = &s->bad_rows, .err = err, .errlen = errlen};
     if (fmt == SOURCE_JSON_ARRAY) {
         size_t len;
-        if (read_whole(path, &text, &len, err, errlen) < 0)
+        if (source_read_whole(path, &text, &len, err, errlen) < 0)
             goto out;
         EVP_DigestUpdate(md, text, len);
         s->bytes = len;
-        if (json_array(&j, text, len) < 0)
+        if (source_json_array(&j, text, len) < 0)
             goto out;
     } else {
         r = csv_open(path, fmt == SOURCE_CSV ? 0 : CSV_LINES, err, errlen);
         if (!r)
             goto out;
         csv_set_chunk_hook(r, md5_hook, md);
-        if (fmt == SOURCE_CSV ? infer_csv(&in, r, path, o, s, err, errlen) < 0 : json_lines(&j, r, "scanning") < 0)
+        if (fmt == SOURCE_CSV ? infer_csv(&in, r, path, o, s, err, errlen) < 0 : source_json_lines(&j, r, "scanning") < 0)
             goto out;
         s->bytes = csv_offset(r);
     }
@@ -623,15 +430,15 @@ static int read_json(const char *path, enum source_format fmt, const struct sour
     if (fmt == SOURCE_JSON_ARRAY) {
         char *text;
         size_t len;
-        if (read_whole(path, &text, &len, err, errlen) == 0) {
+        if (source_read_whole(path, &text, &len, err, errlen) == 0) {
             st->bytes = len;
-            rc = json_array(&j, text, len);
+            rc = source_json_array(&j, text, len);
             free(text);
         }
     } else {
         struct csv_reader *r = csv_open(path, CSV_LINES, err, errlen);
         if (r) {
-            rc = json_lines(&j, r, "reading");
+            rc = source_json_lines(&j, r, "reading");
             st->bytes = csv_offset(r);
             csv_close(r);
         }
@@ -684,7 +491,7 @@ int source_read(const char *path, const struct source_options *o, struct columns
             goto out;
         }
         st->rows++;
-        progress(o, "reading", r, &next_progress);
+        source_progress(o, "reading", r, &next_progress);
     }
     if (k < 0)
         goto out;

@@ -11,20 +11,10 @@
 #include <stdint.h>
 
 #include "data/columns.h"
+#include "data/source_options.h"
 
 /* CSV with a header row; JSON Lines (one object a line); one JSON array of objects (a batch) */
 enum source_format { SOURCE_CSV = 1, SOURCE_JSONL = 2, SOURCE_JSON_ARRAY = 3 };
-
-struct source_options {
-    int strict;                  /* first bad row is fatal */
-    const char *prediction_name; /* JSONL sample objects: column of "prediction" (NULL: "prediction") */
-    const char *target_name;     /* ... and of "label" (NULL: "label") */
-    /* Each bad row's message ("path:line[:col]: what"), when not strict. May be NULL. */
-    void (*on_bad_row)(void *ud, const char *msg);
-    /* Progress through the file (called every few MB). May be NULL. */
-    void (*on_progress)(void *ud, const char *phase, uint64_t done, uint64_t total);
-    void *ud;
-};
 
 struct source_column {
     char *name;
