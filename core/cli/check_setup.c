@@ -106,6 +106,26 @@ static int take_override(struct drift_flags *f, const char *name, const char *ar
     return 1;
 }
 
+int check_input_take(struct check_input *in, struct drift_flags *flags, const char **out_path, const char *name,
+                     const char *value, char *err, size_t errlen)
+{
+    if (strcmp(name, "baseline") == 0)
+        in->baseline = value;
+    else if (strcmp(name, "data") == 0)
+        in->data = value;
+    else if (strcmp(name, "out") == 0)
+        *out_path = value;
+    else if (strcmp(name, "model") == 0)
+        in->model = value;
+    else if (strcmp(name, "config") == 0)
+        in->config = value;
+    else if (strcmp(name, "strict") == 0)
+        in->strict = 1;
+    else if (drift_flags_take(flags, name, value, err, errlen) < 0)
+        return -1;
+    return 0;
+}
+
 int drift_flags_take(struct drift_flags *f, const char *name, const char *value, char *err, size_t errlen)
 {
     char why[512];

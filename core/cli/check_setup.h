@@ -49,6 +49,20 @@ struct check_input {
     int strict;
 };
 
+/* The options check and report share (struct cli_opt entries, cliargs.h): where the baseline and
+ * the data come from, --out, --strict and the decision flags. A command's table starts with them;
+ * its own options follow from index CHECK_INPUT_NOPTIONS. */
+#define CHECK_INPUT_OPTIONS                                                                                    \
+    {"baseline", 'b', 1}, {"data", 'd', 1}, {"out", 'o', 1}, {"model", 'm', 1}, {"config", 'c', 1},         \
+        {"strict", 0, 0}, {"methods", 0, 1}, {"correction", 0, 1}, {"dataset-share", 0, 1},                 \
+        {"threshold", 0, 1}, {"feature-method", 0, 1}, {"bins", 0, 1}, {"quality", 0, 1}, {"protected", 0, 1}
+#define CHECK_INPUT_NOPTIONS 14
+
+/* Takes one of CHECK_INPUT_OPTIONS (its long name) into in, flags (the decision flags) or *out_path.
+ * Returns 0, or -1 with err. */
+int check_input_take(struct check_input *in, struct drift_flags *flags, const char **out_path, const char *name,
+                     const char *value, char *err, size_t errlen);
+
 struct check_setup {
     struct config *cfg; /* with -c */
     const struct model_config *mc;

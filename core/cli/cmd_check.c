@@ -56,18 +56,9 @@ static const char usage[] =
     "  --strict              a bad row in the data is fatal (exit 3)\n"
     "  -h, --help            this help\n";
 
-enum {
-    O_BASELINE, O_DATA, O_METHODS, O_CORR, O_SHARE, O_THRESH, O_FMETHOD, O_BINS, O_FORMAT, O_OUT, O_MODEL,
-    O_STRICT, O_CONFIG, O_QUALITY, O_PROTECTED
-};
+enum { O_FORMAT = CHECK_INPUT_NOPTIONS };
 
-static const struct cli_opt opts[] = {
-    [O_BASELINE] = {"baseline", 'b', 1}, [O_DATA] = {"data", 'd', 1},     [O_METHODS] = {"methods", 0, 1},
-    [O_CORR] = {"correction", 0, 1},     [O_SHARE] = {"dataset-share", 0, 1}, [O_THRESH] = {"threshold", 0, 1},
-    [O_FMETHOD] = {"feature-method", 0, 1}, [O_BINS] = {"bins", 0, 1},    [O_FORMAT] = {"format", 'f', 1},
-    [O_OUT] = {"out", 'o', 1},           [O_MODEL] = {"model", 'm', 1},   [O_STRICT] = {"strict", 0, 0},
-    [O_CONFIG] = {"config", 'c', 1},     [O_QUALITY] = {"quality", 0, 1}, [O_PROTECTED] = {"protected", 0, 1},
-};
+static const struct cli_opt opts[] = {CHECK_INPUT_OPTIONS, [O_FORMAT] = {"format", 'f', 1}};
 
 /* One stderr line for a schema error (docs/statistics.md), beside the verdict on stdout: the first
  * missing columns with their suggestions, and how to check anyway. */
@@ -102,25 +93,14 @@ int cmd_check(int argc, char **argv)
     struct check_setup setup;
     int prepared = 0;
     while ((k = cliargs_next(&ca, &v)) >= 0) {
-        switch (k) {
-        case O_BASELINE: in.baseline = v; break;
-        case O_DATA: in.data = v; break;
-        case O_OUT: out_path = v; break;
-        case O_MODEL: in.model = v; break;
-        case O_CONFIG: in.config = v; break;
-        case O_STRICT: in.strict = 1; break;
-        case O_FORMAT:
+        if (k == O_FORMAT) {
             if (verdict_format_parse(v, &fmt) < 0) {
                 fprintf(stderr, "driftwatch check: --format: unknown '%s' (text, json, nagios, prom)\n", v);
                 goto out;
             }
-            break;
-        default: /* the decision flags */
-            if (drift_flags_take(&flags, opts[k].name, v, err, sizeof err) < 0) {
-                fprintf(stderr, "driftwatch check: %s\n", err);
-                goto out;
-            }
-            break;
+        } else if (check_input_take(&in, &flags, &out_path, opts[k].name, v, err, sizeof err) < 0) {
+            fprintf(stderr, "driftwatch check: %s\n", err);
+            goto out;
         }
     }
     if (k != CLIARGS_END) {
