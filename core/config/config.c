@@ -38,15 +38,8 @@ __attribute__((format(printf, 3, 4))) static int cfg_fail(struct cfg_ctx *c, con
 
 static int check_keys(struct cfg_ctx *c, const struct ynode *map, const char *section, const char *const *allowed)
 {
-    for (size_t i = 0; i < ynode_map_size(map); i++) {
-        const struct ynode *k = ynode_key(map, i);
-        int ok = 0;
-        for (size_t j = 0; allowed[j] && !ok; j++)
-            ok = strcmp(k->value, allowed[j]) == 0;
-        if (!ok)
-            return cfg_fail(c, k, "unknown key '%s' in %s", k->value, section);
-    }
-    return 0;
+    const struct ynode *k = ynode_unknown_key(map, allowed);
+    return k ? cfg_fail(c, k, "unknown key '%s' in %s", k->value, section) : 0;
 }
 
 static int expect(struct cfg_ctx *c, const struct ynode *n, enum ynode_type type, const char *what)

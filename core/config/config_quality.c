@@ -31,15 +31,8 @@ static int bad(struct qparse *p, const struct ynode *n, const char *fmt, ...)
 
 static int keys_known(struct qparse *p, const struct ynode *map, const char *section, const char *const *allowed)
 {
-    for (size_t i = 0; i < ynode_map_size(map); i++) {
-        const struct ynode *k = ynode_key(map, i);
-        int ok = 0;
-        for (size_t j = 0; allowed[j] && !ok; j++)
-            ok = strcmp(k->value, allowed[j]) == 0;
-        if (!ok)
-            return bad(p, k, "unknown key '%s' in %s", k->value, section);
-    }
-    return 0;
+    const struct ynode *k = ynode_unknown_key(map, allowed);
+    return k ? bad(p, k, "unknown key '%s' in %s", k->value, section) : 0;
 }
 
 static const struct ynode *scalar(struct qparse *p, const struct ynode *map, const char *key, int *err)

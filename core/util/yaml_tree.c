@@ -285,3 +285,16 @@ const char *ynode_type_name(const struct ynode *n)
     static const char *const names[] = {"a scalar", "a list", "a mapping"};
     return names[n->type];
 }
+
+const struct ynode *ynode_unknown_key(const struct ynode *map, const char *const *allowed)
+{
+    for (size_t i = 0; i < ynode_map_size(map); i++) {
+        const struct ynode *k = ynode_key(map, i);
+        size_t j = 0;
+        while (allowed[j] && strcmp(k->value, allowed[j]) != 0)
+            j++;
+        if (!allowed[j])
+            return k;
+    }
+    return NULL;
+}

@@ -28,6 +28,8 @@ const struct ynode *ynode_get(const struct ynode *map, const char *key);
 size_t ynode_map_size(const struct ynode *map);
 const struct ynode *ynode_key(const struct ynode *map, size_t i);
 const struct ynode *ynode_value(const struct ynode *map, size_t i);
+/* The first key of map that is not in allowed (NULL-terminated), or NULL when every key is. */
+const struct ynode *ynode_unknown_key(const struct ynode *map, const char *const *allowed);
 const char *ynode_type_name(const struct ynode *n);
 
 #endif

@@ -78,6 +78,20 @@ static void test_yaml_tree_marks_quoted_scalars(void **state)
     yaml_tree_free(root);
 }
 
+static void test_yaml_tree_unknown_key_is_the_first_not_allowed(void **state)
+{
+    char err[256];
+    struct ynode *root = load("listen: x\nlisen: y\nstate_dir: z\nstat_dir: w\n", err, sizeof err);
+    static const char *const allowed[] = {"listen", "state_dir", NULL};
+    const struct ynode *k = ynode_unknown_key(root, allowed);
+    assert_non_null(k);
+    assert_string_equal(k->value, "lisen");
+    assert_int_equal(k->line, 2);
+    static const char *const all[] = {"listen", "lisen", "state_dir", "stat_dir", NULL};
+    assert_null(ynode_unknown_key(root, all));
+    yaml_tree_free(root);
+}
+
 static void test_yaml_tree_missing_file_names_it(void **state)
 {
     char err[256];
@@ -90,6 +104,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_yaml_tree_records_line_and_column),
+        cmocka_unit_test(test_yaml_tree_unknown_key_is_the_first_not_allowed),
         cmocka_unit_test(test_yaml_tree_rejects_duplicate_keys_with_position),
         cmocka_unit_test(test_yaml_tree_rejects_aliases),
         cmocka_unit_test(test_yaml_tree_reports_syntax_error_position),
