@@ -1,5 +1,6 @@
 # Helpers of the mlflow tests (sourced after tests/lib.sh): the fake tracking server, a training
-# file with its drifted sample, an agent started and a model pushed to until it triggers.
+# file with its drifted sample, a one-model config tracked by the fake, an agent started and a model
+# pushed to until it triggers.
 
 # start_fake_mlflow ARGS...: the fake in the background; sets ML_PORT and ML_URL.
 start_fake_mlflow() {
@@ -31,6 +32,29 @@ with open(tmp + "/drifted.json", "w") as f:
 PY
     "$DW_BIN" baseline --data "$TMP/train.csv" --out "$TMP/B.json" 2>"$TMP/baseline.log" ||
         { cat "$TMP/baseline.log" >&2; fail "baseline"; }
+}
+
+# tracked_config PORT MODEL: on stdout, a config with one model (push probe, a window of 1000,
+# drift after one check, `echo trained` in $TMP/repo as its trainer) whose policy events go to the
+# fake MLflow at $ML_URL through the sink `tracking`; the agent keeps its state in $TMP/state.
+tracked_config() {
+    mkdir -p "$TMP/repo"
+    cat <<YAML
+agent:
+  listen: 127.0.0.1:$1
+  state_dir: $TMP/state
+models:
+  - name: $2
+    baseline: $TMP/B.json
+    window: {size: 1000}
+    probes: [{plugin: push, model: $2}]
+    on_drift:
+      consecutive: 1
+      alerts: [tracking]
+      retrain: {plugin: command, cwd: $TMP/repo, argv: [/bin/sh, -c, 'echo trained']}
+alerts:
+  - {name: tracking, plugin: mlflow, tracking_uri: "$ML_URL"}
+YAML
 }
 
 # start_agent CONFIG LOG PORT: driftwatch run in the background until /healthz answers; sets AGENT.

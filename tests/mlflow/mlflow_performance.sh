@@ -22,23 +22,7 @@ json.dump(rows, open(sys.argv[2], "w"))
 PY
 start_fake_mlflow
 PORT=$(free_port)
-mkdir -p "$TMP/repo"
-cat >"$TMP/dw.yaml" <<YAML
-agent:
-  listen: 127.0.0.1:$PORT
-  state_dir: $TMP/state
-models:
-  - name: cancer
-    baseline: $TMP/B.json
-    window: {size: 1000}
-    probes: [{plugin: push, model: cancer}]
-    on_drift:
-      consecutive: 1
-      alerts: [tracking]
-      retrain: {plugin: command, cwd: $TMP/repo, argv: [/bin/sh, -c, 'echo trained']}
-alerts:
-  - {name: tracking, plugin: mlflow, tracking_uri: "$ML_URL"}
-YAML
+tracked_config "$PORT" cancer >"$TMP/dw.yaml"
 start_agent "$TMP/dw.yaml" "$TMP/log" "$PORT"
 base="http://127.0.0.1:$PORT"
 curl -fsS -H 'Content-Type: application/json' --data-binary @"$TMP/drifted.json" "$base/v1/models/cancer/samples" \

@@ -25,23 +25,7 @@ PY
     { cat "$TMP/baseline.log" >&2; fail "baseline"; }
 start_fake_mlflow
 PORT=$(free_port)
-mkdir -p "$TMP/repo"
-cat >"$TMP/dw.yaml" <<YAML
-agent:
-  listen: 127.0.0.1:$PORT
-  state_dir: $TMP/state
-models:
-  - name: wide
-    baseline: $TMP/B.json
-    window: {size: 1000}
-    probes: [{plugin: push, model: wide}]
-    on_drift:
-      consecutive: 1
-      alerts: [tracking]
-      retrain: {plugin: command, cwd: $TMP/repo, argv: [/bin/sh, -c, 'echo trained']}
-alerts:
-  - {name: tracking, plugin: mlflow, tracking_uri: "$ML_URL"}
-YAML
+tracked_config "$PORT" wide >"$TMP/dw.yaml"
 start_agent "$TMP/dw.yaml" "$TMP/log" "$PORT"
 drift_check "$PORT" wide
 wait_for_log "$TMP/log" "for retrain.triggered of model wide" 60
