@@ -1,6 +1,7 @@
 /* Two-sample Anderson-Darling test (drift_anderson), as scipy 1.10's anderson_ksamp([R, C]):
  * the midrank statistic A2akN of Scholz & Stephens (1987), standardised, and scipy's p-value. */
 #include "stats/drift.h"
+#include "stats/pooled_walk.h"
 
 #include <math.h>
 
@@ -53,14 +54,11 @@ int drift_anderson(const double *r, size_t n, const double *c, size_t m, struct 
      * multiplicity l_j, B_j = #(Z < z_j) + l_j/2 and M_ij = #(sample_i < z_j) + f_ij/2:
      *   A2akN = (N-1)/N * sum_i 1/n_i sum_j l_j/N (N M_ij - n_i B_j)^2 / (B_j (N - B_j) - N l_j/4) */
     long double sum_r = 0, sum_c = 0; /* extended precision keeps long sums accurate */
-    size_t i = 0, j = 0;
-    while (i < n || j < m) {
-        double v = (j >= m || (i < n && r[i] <= c[j])) ? r[i] : c[j];
-        size_t i0 = i, j0 = j;
-        while (i < n && r[i] == v)
-            i++;
-        while (j < m && c[j] == v)
-            j++;
+    struct pooled_walk pw = {.r = r, .c = c, .n = n, .m = m};
+    double v;
+    size_t i0, j0;
+    while (pooled_next(&pw, &v, &i0, &j0)) {
+        size_t i = pw.i, j = pw.j;
         double lj = (double)(i - i0 + j - j0);
         double bj = (double)(i0 + j0) + lj / 2.0;
         double mr = (double)i - (double)(i - i0) / 2.0;

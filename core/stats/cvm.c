@@ -1,6 +1,7 @@
 /* Two-sample Cramer-von Mises test (drift_cramervonmises), as scipy 1.10's cramervonmises_2samp:
  * Anderson's (1962) T from pooled midranks; exact p-value up to 20 values a sample, else asymptotic. */
 #include "stats/drift.h"
+#include "stats/pooled_walk.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -165,14 +166,11 @@ int drift_cramervonmises(const double *r, size_t n, const double *c, size_t m, s
     /* U = n sum (rank(r_i) - i)^2 + m sum (rank(c_j) - j)^2 (Anderson 1962, eq. 10) with pooled
      * midranks for ties. 2*(rank - i) is an integer, so the sums are accumulated exactly. */
     unsigned __int128 sr = 0, sc = 0;
-    size_t i = 0, j = 0;
-    while (i < n || j < m) {
-        double v = (j >= m || (i < n && r[i] <= c[j])) ? r[i] : c[j];
-        size_t i0 = i, j0 = j;
-        while (i < n && r[i] == v)
-            i++;
-        while (j < m && c[j] == v)
-            j++;
+    struct pooled_walk pw = {.r = r, .c = c, .n = n, .m = m};
+    double v;
+    size_t i0, j0;
+    while (pooled_next(&pw, &v, &i0, &j0)) {
+        size_t i = pw.i, j = pw.j;
         /* the tie group holds pooled ranks i0+j0+1 .. i+j; twice its midrank: */
         int64_t mid2 = (int64_t)(i0 + j0 + i + j + 1);
         for (size_t k = i0; k < i; k++) {

@@ -1,6 +1,7 @@
 /* Two-sample Kolmogorov-Smirnov test (drift_ks): D = sup |F_R - F_C| and its p-value exactly as
  * scipy 1.10's ks_2samp(R, C, method='auto'): exact lattice-path counting up to 10000 values. */
 #include "stats/drift.h"
+#include "stats/pooled_walk.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -121,14 +122,11 @@ int drift_ks(const double *r, size_t n, const double *c, size_t m, struct drift_
     /* Walk the pooled distinct values; at each, F_R - F_C with both ECDFs right-continuous
      * (scipy: searchsorted(..., side='right') / size). */
     double maxs = 0.0, mins = 0.0;
-    size_t i = 0, j = 0;
-    while (i < n || j < m) {
-        double v = (j >= m || (i < n && r[i] <= c[j])) ? r[i] : c[j];
-        while (i < n && r[i] == v)
-            i++;
-        while (j < m && c[j] == v)
-            j++;
-        double diff = (double)i / (double)n - (double)j / (double)m;
+    struct pooled_walk pw = {.r = r, .c = c, .n = n, .m = m};
+    double v;
+    size_t i0, j0;
+    while (pooled_next(&pw, &v, &i0, &j0)) {
+        double diff = (double)pw.i / (double)n - (double)pw.j / (double)m;
         if (diff > maxs)
             maxs = diff;
         if (-diff > mins)

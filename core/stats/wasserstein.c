@@ -1,6 +1,7 @@
 /* First Wasserstein distance between two samples (drift_wasserstein, as scipy 1.10's
  * wasserstein_distance) and the same divided by the baseline's spread (drift_wasserstein_normed). */
 #include "stats/drift.h"
+#include "stats/pooled_walk.h"
 
 #include <math.h>
 
@@ -16,16 +17,12 @@ int drift_wasserstein(const double *r, size_t n, const double *c, size_t m, stru
     /* W1 = integral |F_R - F_C| dx: between consecutive pooled values z_k < z_k+1 both ECDFs
      * are constant (scipy's _cdf_distance with p = 1: sum |u_cdf - v_cdf| * diff(all_values)). */
     long double w = 0; /* extended precision: the sum keeps ~1e-16 relative accuracy */
-    size_t i = 0, j = 0;
-    double prev = 0.0;
-    while (i < n || j < m) {
-        double v = (j >= m || (i < n && r[i] <= c[j])) ? r[i] : c[j];
-        if (i + j > 0)
-            w += fabs((double)i / (double)n - (double)j / (double)m) * (v - prev);
-        while (i < n && r[i] == v)
-            i++;
-        while (j < m && c[j] == v)
-            j++;
+    struct pooled_walk pw = {.r = r, .c = c, .n = n, .m = m};
+    double prev = 0.0, v;
+    size_t i0, j0;
+    while (pooled_next(&pw, &v, &i0, &j0)) {
+        if (i0 + j0 > 0)
+            w += fabs((double)i0 / (double)n - (double)j0 / (double)m) * (v - prev);
         prev = v;
     }
     out->statistic = (double)w;
