@@ -225,9 +225,36 @@ struct window *window_take(struct window *w)
 }
 
 /* Numeric column c as its usable values in row order; consume: compacted in place in the cells. */
+/* Counts of a column's cells that hold no value, as columns_count_unusable/_absent take them. */
+struct no_value_counts {
+    uint64_t missing, invalid, absent;
+};
+
+/* Counts cell v when it holds no value (missing, absent: also missing, invalid) and returns 1; 0
+ * when it holds one. */
+static int count_no_value(uint64_t v, struct no_value_counts *nv)
+{
+    if (v == CELL_MISSING || v == CELL_ABSENT) {
+        nv->missing++;
+        nv->absent += v == CELL_ABSENT;
+        return 1;
+    }
+    if (v == CELL_INVALID) {
+        nv->invalid++;
+        return 1;
+    }
+    return 0;
+}
+
+static void report_no_value(struct columns *t, size_t c, const struct no_value_counts *nv)
+{
+    columns_count_unusable(t, (int)c, nv->missing, nv->invalid);
+    columns_count_absent(t, (int)c, nv->absent);
+}
+
 static int fill_numeric(struct window *w, struct columns *t, size_t c, int consume)
 {
-    uint64_t missing = 0, invalid = 0, absent = 0;
+    struct no_value_counts nv = {0};
     int in_place = consume && w->head == 0 && w->cap > 0;
     double *vals = in_place ? (double *)(void *)w->cells[c] : malloc((w->n ? w->n : 1) * sizeof *vals);
     if (!vals)
@@ -235,12 +262,7 @@ static int fill_numeric(struct window *w, struct columns *t, size_t c, int consu
     size_t k = 0;
     for (size_t i = 0; i < w->n; i++) {
         uint64_t v = w->cells[c][(w->head + i) % w->cap];
-        if (v == CELL_MISSING || v == CELL_ABSENT) {
-            missing++;
-            absent += v == CELL_ABSENT;
-        } else if (v == CELL_INVALID) {
-            invalid++;
-        } else {
+        if (!count_no_value(v, &nv)) {
             /* memcpy, not a cast: the bits were stored as an integer; k <= i, so this never
              * overwrites a cell still to be read. */
             double x;
@@ -251,8 +273,7 @@ static int fill_numeric(struct window *w, struct columns *t, size_t c, int consu
     columns_take_values(t, (int)c, vals, k, in_place ? w->cap : (w->n ? w->n : 1));
     if (in_place)
         w->cells[c] = NULL;
-    columns_count_unusable(t, (int)c, missing, invalid);
-    columns_count_absent(t, (int)c, absent);
+    report_no_value(t, c, &nv);
     return 0;
 }
 
@@ -320,22 +341,16 @@ int window_fill_columns(struct window *w, struct columns *t, int consume)
                 return -1;
             continue;
         }
-        uint64_t missing = 0, invalid = 0, absent = 0;
+        struct no_value_counts nv = {0};
         for (size_t i = 0; i < w->n; i++) {
             uint64_t v = w->cells[c][(w->head + i) % w->cap];
-            if (v == CELL_MISSING || v == CELL_ABSENT) {
-                missing++;
-                absent += v == CELL_ABSENT;
-            } else if (v == CELL_INVALID) {
-                invalid++;
-            } else {
+            if (!count_no_value(v, &nv)) {
                 size_t len;
                 const char *s = catmap_key(w->texts[c], (size_t)v, &len);
                 columns_add_category(t, (int)c, s, len);
             }
         }
-        columns_count_unusable(t, (int)c, missing, invalid);
-        columns_count_absent(t, (int)c, absent);
+        report_no_value(t, c, &nv);
     }
     for (size_t i = 0; i < catmap_size(w->unknown); i++) {
         size_t len;
