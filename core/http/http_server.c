@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#include "util/jsonw.h"
 #include "util/log.h"
 #include "util/metrics.h"
 #include "http/routes.h"
@@ -65,22 +66,13 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, int status, co
     return ret;
 }
 
-/* {"error": "<message>"} with the message JSON-escaped. */
+/* The agent's JSON error answer (jsonw_error). */
 static enum MHD_Result send_json_error(struct MHD_Connection *conn, int status, const char *msg,
                                        const char *extra_header, const char *extra_value)
 {
     struct strbuf sb;
     strbuf_init(&sb);
-    strbuf_puts(&sb, "{\"error\": \"");
-    for (const char *p = msg; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            strbuf_printf(&sb, "\\%c", *p);
-        else if ((unsigned char)*p < 0x20)
-            strbuf_printf(&sb, "\\u%04x", (unsigned char)*p);
-        else
-            strbuf_append(&sb, p, 1);
-    }
-    strbuf_printf(&sb, "\", \"status\": %d}\n", status);
+    jsonw_error(&sb, msg, status);
     size_t len;
     char *body = strbuf_detach(&sb, &len);
     if (!body)

@@ -20,14 +20,7 @@ static void json_error(struct dw_http_response *resp, int status, const char *ms
 {
     struct strbuf sb;
     strbuf_init(&sb);
-    strbuf_puts(&sb, "{\"error\": \"");
-    for (const char *p = msg; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            strbuf_printf(&sb, "\\%c", *p);
-        else if ((unsigned char)*p >= 0x20)
-            strbuf_append(&sb, p, 1);
-    }
-    strbuf_printf(&sb, "\", \"status\": %d}\n", status);
+    jsonw_error(&sb, msg, status);
     resp->status = status;
     resp->content_type = "application/json";
     resp->body = strbuf_detach(&sb, &resp->body_len);

@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "sample/numparse.h"
 
@@ -131,4 +132,11 @@ void jsonw_dump(struct strbuf *sb, const json_t *v, int indent)
         return;
     }
     dump(sb, v, indent, 0);
+}
+
+void jsonw_error(struct strbuf *sb, const char *msg, int status)
+{
+    strbuf_puts(sb, "{\"error\": ");
+    jsonw_string(sb, msg, strlen(msg));
+    strbuf_printf(sb, ", \"status\": %d}\n", status);
 }

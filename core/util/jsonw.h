@@ -16,5 +16,7 @@ void jsonw_number(struct strbuf *sb, double x);
 /* Appends v; indent 0 = one line, else pretty-printed with that many spaces per level.
  * Object keys keep jansson's insertion order. */
 void jsonw_dump(struct strbuf *sb, const json_t *v, int indent);
+/* Appends the agent's error answer, one line: {"error": "<msg>", "status": <status>} and a newline. */
+void jsonw_error(struct strbuf *sb, const char *msg, int status);
 
 #endif
